@@ -1,0 +1,113 @@
+//! The command line: one file per subcommand. Commands print results on stdout (JSON with
+//! `--json`) and progress and logs on stderr.
+
+mod index;
+mod symbols;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+use crate::io::store::Store;
+use crate::index::WorkspaceIndex;
+use crate::io::workspace::{Indexer, RefreshMode, RefreshReport};
+
+#[derive(Parser, Debug)]
+#[command(name = "ctxls", version, about = "A language server that gives editors LLM help grounded in the right context.")]
+#[command(long_about = "A language server that gives editors LLM help grounded in the right context.\n\n\
+Run without a command (or with `serve`) to speak the Language Server Protocol on stdio.\n\
+Logs go to stderr; set CTXLS_LOG (for example `CTXLS_LOG=debug`) to see more.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Cache directory (default: $CTXLS_CACHE_DIR, else $XDG_CACHE_HOME/ctxls, else
+    /// ~/.cache/ctxls); each workspace root gets its own subdirectory.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Log level for stderr: error, warn, info, debug, trace (overrides $CTXLS_LOG).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    pub log: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Speak LSP on stdio (the default when no command is given).
+    Serve,
+    /// Build or refresh the workspace index and print a summary.
+    Index(index::IndexArgs),
+    /// Fuzzy-search the workspace's symbols, best first: `path:line:col kind name`.
+    Symbols(symbols::SymbolsArgs),
+}
+
+pub fn init_logging(cli: &Cli) {
+    let filter = cli
+        .log
+        .clone()
+        .or_else(|| std::env::var("CTXLS_LOG").ok())
+        .unwrap_or_else(|| "warn".to_string());
+    let filter = tracing_subscriber::EnvFilter::try_new(&filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let cache_dir = cli.cache_dir.clone();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::lsp::run_stdio(cache_dir),
+        Command::Index(args) => index::run(args, cache_dir.as_deref()),
+        Command::Symbols(args) => symbols::run(args, cache_dir.as_deref()),
+    }
+}
+
+/// The workspace root: `--root`, else the current directory; made absolute.
+fn resolve_root(root: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let root = match root {
+        Some(root) => root.to_path_buf(),
+        None => std::env::current_dir().context("reading the current directory")?,
+    };
+    let root = root.canonicalize().with_context(|| format!("workspace root {}", root.display()))?;
+    anyhow::ensure!(root.is_dir(), "workspace root {} is not a directory", root.display());
+    Ok(root)
+}
+
+/// Opens the workspace at `root` with its `.ctxls.toml`, reporting configuration issues on
+/// stderr, and refreshes its index with a progress bar on a terminal.
+fn open_and_refresh(root: &Path, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
+    let mut config = Config::default();
+    for issue in Indexer::read_config_file(root, &mut config) {
+        eprintln!("ctxls: {issue}; using the default");
+    }
+    let mut indexer = Indexer::open(root, config, Some(&Store::default_dir(root, cache_dir)));
+    let mut index = WorkspaceIndex::new();
+    let bar = progress_bar();
+    let report = indexer.refresh(mode, &|done, total| {
+        if let Some(bar) = &bar {
+            bar.set_length(total);
+            bar.set_position(done);
+        }
+    }, &mut index);
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    for error in report.errors.iter().take(20) {
+        tracing::warn!("{error}");
+    }
+    (index, report)
+}
+
+fn progress_bar() -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} indexing {bar:40} {pos}/{len} files ({eta})")
+            .expect("valid template"),
+    );
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
+    Some(bar)
+}

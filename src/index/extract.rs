@@ -1,0 +1,521 @@
+//! Extraction: one pass of the language's combined query over a syntax tree gives the
+//! file's symbols, references and imports; chunks come from the top-level items.
+//! Broken code is not an error: whatever the parser recovered is extracted.
+
+use std::collections::HashMap;
+
+use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+
+use super::{
+    chunks, separator, FileIndex, Import, ImportKind, ImportedName, RefRole, Reference, Symbol,
+    SymbolKind,
+};
+use crate::base::{LineIndex, TextRange};
+use crate::lang::{Capture, Lang};
+
+/// Signatures are folded to one line and cut at this many bytes.
+const MAX_SIGNATURE: usize = 400;
+/// Doc comments are cut at this many bytes.
+const MAX_DOC: usize = 2000;
+
+struct RawDef<'t> {
+    kind: SymbolKind,
+    node: Node<'t>,
+    name: Node<'t>,
+}
+
+pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
+    let queries = lang.queries();
+    let root = tree.root_node();
+    let bytes = text.as_bytes();
+
+    let mut defs: Vec<RawDef> = Vec::new();
+    let mut raw_refs: Vec<(Node, RefRole)> = Vec::new();
+    let mut imports: Vec<Import> = Vec::new();
+
+    let mut cursor = QueryCursor::new();
+    let mut matches = cursor.matches(&queries.query, root, bytes);
+    while let Some(m) = matches.next() {
+        let mut def: Option<(SymbolKind, Node)> = None;
+        let mut name: Option<Node> = None;
+        let mut statement: Option<(ImportKind, Node)> = None;
+        let mut source: Option<Node> = None;
+        for capture in m.captures() {
+            let node = capture.node;
+            match queries.captures[capture.index as usize] {
+                Capture::Name => name = Some(node),
+                Capture::Def(kind) => def = Some((kind, node)),
+                Capture::Ref(role) => raw_refs.push((node, role)),
+                Capture::UseTree => {
+                    let range = node.parent().map_or(node, |p| p).byte_range();
+                    flatten_use_tree(node, String::new(), text, TextRange::from_usize(range), &mut imports);
+                }
+                Capture::ModDecl => imports.push(Import {
+                    kind: ImportKind::Mod,
+                    source: String::new(),
+                    names: vec![ImportedName { name: node_text(node, text).to_string(), alias: None }],
+                    glob: false,
+                    range: TextRange::from_usize(node.parent().map_or(node, |p| p).byte_range()),
+                }),
+                Capture::ExternCrate => imports.push(Import {
+                    kind: ImportKind::ExternCrate,
+                    source: String::new(),
+                    names: vec![ImportedName { name: node_text(node, text).to_string(), alias: None }],
+                    glob: false,
+                    range: TextRange::from_usize(node.parent().map_or(node, |p| p).byte_range()),
+                }),
+                Capture::ImportStatement(kind) => statement = Some((kind, node)),
+                Capture::ImportSource => source = Some(node),
+                Capture::Ignored => {}
+            }
+        }
+        if let (Some((kind, node)), Some(name)) = (def, name) {
+            defs.push(RawDef { kind, node, name });
+        }
+        if let (Some((kind, node)), Some(source)) = (statement, source) {
+            imports.push(ts_import(kind, node, node_text(source, text), text));
+        }
+    }
+
+    let symbols = build_symbols(lang, &mut defs, text);
+    let (names, references) = build_references(raw_refs, &symbols, text);
+    imports.sort_by_key(|import| import.range.start);
+    let line_index = LineIndex::new(text);
+    let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols);
+    let error_count = count_errors(root);
+
+    FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }
+}
+
+fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
+    // Outer definitions first, so that a stack of open ranges gives each one its parent.
+    defs.sort_by_key(|d| (d.node.start_byte(), std::cmp::Reverse(d.node.end_byte())));
+    let mut symbols: Vec<Symbol> = Vec::with_capacity(defs.len());
+    let mut qualified: Vec<String> = Vec::with_capacity(defs.len());
+    let mut stack: Vec<usize> = Vec::new();
+    let mut last_node: Option<(usize, usize)> = None;
+    for def in defs.iter() {
+        let node_key = (def.node.start_byte(), def.node.end_byte());
+        if last_node == Some(node_key) {
+            continue; // the same definition matched by two patterns
+        }
+        last_node = Some(node_key);
+        let range = TextRange::from_usize(def.node.byte_range());
+        while let Some(&top) = stack.last() {
+            if symbols[top].range.contains_range(range) {
+                break;
+            }
+            stack.pop();
+        }
+        let parent = stack.last().copied();
+        let parent_kind = parent.map(|p| symbols[p].kind);
+        let kind = refine_kind(def, parent_kind);
+        let name = symbol_name(lang, def, text);
+        let container = parent.map(|p| qualified[p].clone());
+        let full_range = TextRange::from_usize(outer_item(def.node).byte_range());
+        let symbol = Symbol {
+            signature: signature(def.node, kind, text),
+            doc: doc_comment(lang, outer_item(def.node), text),
+            name,
+            kind,
+            range: full_range,
+            name_range: TextRange::from_usize(def.name.byte_range()),
+            parent: parent.map(|p| p as u32),
+            container,
+        };
+        qualified.push(match &symbol.container {
+            Some(c) => format!("{c}{}{}", separator(lang), symbol.name),
+            None => symbol.name.clone(),
+        });
+        symbols.push(symbol);
+        if kind.is_container() || kind == SymbolKind::Function || kind == SymbolKind::Method {
+            stack.push(symbols.len() - 1);
+        }
+    }
+    symbols
+}
+
+fn refine_kind(def: &RawDef, parent: Option<SymbolKind>) -> SymbolKind {
+    match def.kind {
+        SymbolKind::Function if matches!(parent, Some(SymbolKind::Impl | SymbolKind::Trait)) => SymbolKind::Method,
+        SymbolKind::Variable => match def.node.child_by_field_name("value").map(|v| v.kind()) {
+            Some("arrow_function" | "function_expression" | "function" | "generator_function") => {
+                SymbolKind::Function
+            }
+            _ => SymbolKind::Variable,
+        },
+        kind => kind,
+    }
+}
+
+fn symbol_name(lang: Lang, def: &RawDef, text: &str) -> String {
+    if lang == Lang::Rust && def.kind == SymbolKind::Impl {
+        return impl_type_name(def.name, text).to_string();
+    }
+    let name = node_text(def.name, text);
+    // TS string-named members and modules (`'foo'`, `"pkg"`) lose their quotes.
+    name.trim_matches(|c| c == '"' || c == '\'' || c == '`').to_string()
+}
+
+/// `Foo` for `impl<T> Trait for a::Foo<T>`.
+fn impl_type_name<'a>(mut node: Node, text: &'a str) -> &'a str {
+    loop {
+        let next = match node.kind() {
+            "generic_type" => node.child_by_field_name("type"),
+            "scoped_type_identifier" => node.child_by_field_name("name"),
+            "reference_type" | "pointer_type" => node.child_by_field_name("type"),
+            _ => None,
+        };
+        match next {
+            Some(next) => node = next,
+            None => return node_text(node, text),
+        }
+    }
+}
+
+/// The node a definition's range and doc comment belong to: an exported declaration's
+/// `export` statement, a declarator's whole declaration.
+fn outer_item(node: Node) -> Node {
+    let mut item = node;
+    if item.kind() == "variable_declarator" {
+        if let Some(declaration) = item.parent() {
+            if declaration.named_child_count() == 1 {
+                item = declaration;
+            }
+        }
+    }
+    while let Some(parent) = item.parent() {
+        if matches!(parent.kind(), "export_statement" | "ambient_declaration") {
+            item = parent;
+        } else {
+            break;
+        }
+    }
+    item
+}
+
+fn signature(node: Node, kind: SymbolKind, text: &str) -> String {
+    let start = outer_item(node).start_byte();
+    let body = match kind {
+        SymbolKind::Variable | SymbolKind::Function if node.kind() == "variable_declarator" => node
+            .child_by_field_name("value")
+            .and_then(|value| value.child_by_field_name("body").or(Some(value))),
+        _ => node.child_by_field_name("body"),
+    };
+    let end = match body {
+        // An arrow function with an expression body keeps the expression's first line.
+        Some(body) if body.kind() != "statement_block" && node.kind() == "variable_declarator" => {
+            let line_end = text[body.start_byte()..].find('\n').map_or(text.len(), |i| body.start_byte() + i);
+            line_end.min(node.end_byte())
+        }
+        Some(body) => body.start_byte(),
+        None => node.end_byte(),
+    };
+    fold_whitespace(&text[start..end.max(start)], MAX_SIGNATURE)
+}
+
+fn fold_whitespace(text: &str, max: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(max));
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.len() >= max {
+            let cut = crate::lang::floor_char_boundary(&out, max);
+            out.truncate(cut);
+            out.push('…');
+            break;
+        }
+    }
+    out
+}
+
+/// The doc comment right above `item` (attributes in between are skipped):
+/// `///` and `/** */` in Rust; `/** */` or a run of `//` lines in TS/JS.
+fn doc_comment(lang: Lang, item: Node, text: &str) -> Option<String> {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut next_start_row = item.start_position().row;
+    let mut sibling = item.prev_sibling();
+    while let Some(node) = sibling {
+        if node.end_position().row + 1 < next_start_row {
+            break; // a blank line separates it from the item
+        }
+        let raw = node_text(node, text);
+        let is_doc = match (lang, node.kind()) {
+            (Lang::Rust, "attribute_item") => {
+                next_start_row = node.start_position().row;
+                sibling = node.prev_sibling();
+                continue;
+            }
+            (Lang::Rust, "line_comment") => raw.starts_with("///") && !raw.starts_with("////"),
+            (Lang::Rust, "block_comment") => raw.starts_with("/**"),
+            (_, "comment") if lang.is_js_family() => raw.starts_with("/**") || raw.starts_with("//"),
+            _ => false,
+        };
+        if !is_doc {
+            break;
+        }
+        lines.push(raw);
+        if raw.starts_with("/*") {
+            break; // one block comment is the whole doc
+        }
+        next_start_row = node.start_position().row;
+        sibling = node.prev_sibling();
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    let mut doc = String::new();
+    for raw in lines {
+        for line in strip_comment_markers(raw) {
+            if !doc.is_empty() {
+                doc.push('\n');
+            }
+            doc.push_str(line);
+        }
+    }
+    let doc = doc.trim().to_string();
+    if doc.is_empty() {
+        return None;
+    }
+    Some(if doc.len() > MAX_DOC {
+        let cut = crate::lang::floor_char_boundary(&doc, MAX_DOC);
+        format!("{}…", &doc[..cut])
+    } else {
+        doc
+    })
+}
+
+fn strip_comment_markers(raw: &str) -> Vec<&str> {
+    if let Some(body) = raw.strip_prefix("/*") {
+        let body = body.strip_suffix("*/").unwrap_or(body);
+        let body = body.trim_start_matches(['*', '!']);
+        body.lines()
+            .map(|line| {
+                let line = line.trim();
+                line.strip_prefix("* ").or_else(|| line.strip_prefix('*')).unwrap_or(line)
+            })
+            .collect()
+    } else {
+        let line = raw.trim_start_matches('/').trim_start_matches('!');
+        vec![line.strip_prefix(' ').unwrap_or(line).trim_end()]
+    }
+}
+
+fn build_references(
+    mut raw: Vec<(Node, RefRole)>,
+    symbols: &[Symbol],
+    text: &str,
+) -> (Vec<String>, Vec<Reference>) {
+    // The most specific role wins when patterns overlap: roles are ordered by specificity.
+    raw.sort_by_key(|(node, role)| (node.start_byte(), *role));
+    raw.dedup_by_key(|(node, _)| node.start_byte());
+    let mut definition_names: Vec<u32> = symbols.iter().map(|s| s.name_range.start).collect();
+    definition_names.sort_unstable();
+    let mut names: Vec<String> = Vec::new();
+    let mut name_ids: HashMap<&str, u32> = HashMap::new();
+    let mut references = Vec::with_capacity(raw.len());
+    for (node, role) in raw {
+        let start = node.start_byte() as u32;
+        if definition_names.binary_search(&start).is_ok() {
+            continue;
+        }
+        let name = node_text(node, text);
+        if name.is_empty() {
+            continue;
+        }
+        let id = *name_ids.entry(name).or_insert_with(|| {
+            names.push(name.to_string());
+            names.len() as u32 - 1
+        });
+        references.push(Reference { name: id, range: TextRange::from_usize(node.byte_range()), role });
+    }
+    (names, references)
+}
+
+/// Flattens a Rust use tree into one import per leaf.
+fn flatten_use_tree(node: Node, prefix: String, text: &str, range: TextRange, out: &mut Vec<Import>) {
+    let join = |prefix: &str, path: &str| -> String {
+        if prefix.is_empty() {
+            path.to_string()
+        } else if path.is_empty() {
+            prefix.to_string()
+        } else {
+            format!("{prefix}::{path}")
+        }
+    };
+    let leaf = |path: String, alias: Option<String>, out: &mut Vec<Import>| {
+        let (source, name) = match path.rsplit_once("::") {
+            Some((source, name)) => (source.to_string(), name.to_string()),
+            None => (String::new(), path),
+        };
+        // `use a::b::{self}` imports the module `b` itself.
+        let (source, name) = if name == "self" {
+            match source.rsplit_once("::") {
+                Some((s, n)) => (s.to_string(), n.to_string()),
+                None => (String::new(), source),
+            }
+        } else {
+            (source, name)
+        };
+        out.push(Import {
+            kind: ImportKind::Use,
+            source,
+            names: vec![ImportedName { name, alias }],
+            glob: false,
+            range,
+        });
+    };
+    match node.kind() {
+        "use_list" => {
+            let mut cursor = node.walk();
+            for child in node.named_children(&mut cursor) {
+                flatten_use_tree(child, prefix.clone(), text, range, out);
+            }
+        }
+        "scoped_use_list" => {
+            let path = node.child_by_field_name("path").map_or("", |p| node_text(p, text));
+            let prefix = join(&prefix, path);
+            if let Some(list) = node.child_by_field_name("list") {
+                flatten_use_tree(list, prefix, text, range, out);
+            }
+        }
+        "use_as_clause" => {
+            let path = node.child_by_field_name("path").map_or("", |p| node_text(p, text));
+            let alias = node.child_by_field_name("alias").map(|a| node_text(a, text).to_string());
+            leaf(join(&prefix, path), alias, out);
+        }
+        "use_wildcard" => {
+            let path = node.named_child(0).map_or("", |p| node_text(p, text));
+            out.push(Import {
+                kind: ImportKind::Use,
+                source: join(&prefix, path),
+                names: Vec::new(),
+                glob: true,
+                range,
+            });
+        }
+        "ERROR" => {}
+        _ => leaf(join(&prefix, node_text(node, text)), None, out),
+    }
+}
+
+/// Reads the imported names of a TS/JS import, re-export or `require`.
+fn ts_import(kind: ImportKind, statement: Node, source: &str, text: &str) -> Import {
+    let mut names = Vec::new();
+    let mut glob = false;
+    let mut cursor = statement.walk();
+    for child in statement.named_children(&mut cursor) {
+        match child.kind() {
+            "import_clause" => {
+                let mut inner = child.walk();
+                for part in child.named_children(&mut inner) {
+                    match part.kind() {
+                        "identifier" => names.push(ImportedName {
+                            name: "default".into(),
+                            alias: Some(node_text(part, text).into()),
+                        }),
+                        "namespace_import" => {
+                            glob = true;
+                            let alias = part.named_child(0).map(|n| node_text(n, text).to_string());
+                            names.push(ImportedName { name: "*".into(), alias });
+                        }
+                        "named_imports" => specifiers(part, "import_specifier", text, &mut names),
+                        _ => {}
+                    }
+                }
+            }
+            "export_clause" => specifiers(child, "export_specifier", text, &mut names),
+            "namespace_export" => {
+                glob = true;
+                let alias = child.named_child(0).map(|n| node_text(n, text).to_string());
+                names.push(ImportedName { name: "*".into(), alias });
+            }
+            _ => {}
+        }
+    }
+    if kind == ImportKind::ReExport && names.is_empty() {
+        glob = true; // `export * from "x"`
+    }
+    if kind == ImportKind::Require {
+        // `const { a, b: c } = require("x")` or `const x = require("x")`.
+        if let Some(declarator) = statement.parent().filter(|p| p.kind() == "variable_declarator") {
+            match declarator.child_by_field_name("name") {
+                Some(n) if n.kind() == "identifier" => {
+                    names.push(ImportedName { name: "*".into(), alias: Some(node_text(n, text).into()) });
+                    glob = true;
+                }
+                Some(pattern) if pattern.kind() == "object_pattern" => {
+                    let mut inner = pattern.walk();
+                    for prop in pattern.named_children(&mut inner) {
+                        match prop.kind() {
+                            "shorthand_property_identifier_pattern" => {
+                                names.push(ImportedName { name: node_text(prop, text).into(), alias: None })
+                            }
+                            "pair_pattern" => {
+                                let key = prop.child_by_field_name("key").map(|k| node_text(k, text));
+                                let value = prop.child_by_field_name("value").map(|v| node_text(v, text));
+                                if let Some(key) = key {
+                                    names.push(ImportedName {
+                                        name: key.into(),
+                                        alias: value.map(str::to_string),
+                                    });
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Import { kind, source: source.to_string(), names, glob, range: TextRange::from_usize(statement.byte_range()) }
+}
+
+fn specifiers(list: Node, kind: &str, text: &str, out: &mut Vec<ImportedName>) {
+    let mut cursor = list.walk();
+    for spec in list.named_children(&mut cursor) {
+        if spec.kind() != kind {
+            continue;
+        }
+        let Some(name) = spec.child_by_field_name("name") else { continue };
+        let unquote = |s: &str| s.trim_matches(|c| c == '"' || c == '\'').to_string();
+        out.push(ImportedName {
+            name: unquote(node_text(name, text)),
+            alias: spec.child_by_field_name("alias").map(|a| unquote(node_text(a, text))),
+        });
+    }
+}
+
+fn count_errors(root: Node) -> u32 {
+    if !root.has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        // Only descend into subtrees that contain an error.
+        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return count;
+            }
+        }
+    }
+}
+
+pub(crate) fn node_text<'a>(node: Node, text: &'a str) -> &'a str {
+    text.get(node.byte_range()).unwrap_or("")
+}

@@ -1,0 +1,249 @@
+//! The workspace index: per-file facts extracted from syntax trees (symbols, references,
+//! imports, chunks) and the workspace-wide view over them (`WorkspaceIndex`, immutable
+//! `IndexSnapshot`s, import resolution, fuzzy symbol search). Pure: no IO.
+
+mod chunks;
+mod extract;
+mod resolve;
+mod search;
+mod workspace;
+
+pub use extract::extract;
+pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
+pub use search::{fuzzy_symbols, SymbolMatch};
+pub use workspace::{FileEntry, FileId, IndexSnapshot, IndexStats, WorkspaceIndex};
+
+use crate::base::{LineIndex, TextRange};
+use crate::lang::Lang;
+
+macro_rules! string_enum {
+    ($(#[$meta:meta])* pub enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(bitcode::Encode, bitcode::Decode)]
+        pub enum $name { $($(#[$vmeta])* $variant),* }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum! {
+    /// What a definition is. Rust and TypeScript share the common kinds.
+    pub enum SymbolKind {
+        Function => "function",
+        Method => "method",
+        Struct => "struct",
+        Enum => "enum",
+        Variant => "variant",
+        Field => "field",
+        Trait => "trait",
+        Impl => "impl",
+        TypeAlias => "type",
+        Const => "const",
+        Static => "static",
+        Macro => "macro",
+        Module => "module",
+        Class => "class",
+        Interface => "interface",
+        Namespace => "namespace",
+        Property => "property",
+        Variable => "variable",
+    }
+}
+
+impl SymbolKind {
+    pub(crate) fn from_capture(name: &str) -> Option<SymbolKind> {
+        Some(match name {
+            "type_alias" | "type" => SymbolKind::TypeAlias,
+            other => *SymbolKind::ALL.iter().find(|kind| kind.as_str() == other)?,
+        })
+    }
+
+    /// Kinds that hold other definitions (their members get them as container).
+    pub fn is_container(self) -> bool {
+        matches!(
+            self,
+            SymbolKind::Struct
+                | SymbolKind::Enum
+                | SymbolKind::Trait
+                | SymbolKind::Impl
+                | SymbolKind::Module
+                | SymbolKind::Class
+                | SymbolKind::Interface
+                | SymbolKind::Namespace
+        )
+    }
+
+    /// Kinds that are members of a container rather than items of their own.
+    pub fn is_member(self) -> bool {
+        matches!(self, SymbolKind::Field | SymbolKind::Variant | SymbolKind::Property)
+    }
+}
+
+string_enum! {
+    /// How an identifier is used where it occurs.
+    pub enum RefRole {
+        Call => "call",
+        Macro => "macro",
+        Member => "member",
+        Type => "type",
+        Path => "path",
+        Other => "other",
+    }
+}
+
+impl RefRole {
+    pub(crate) fn from_capture(name: &str) -> Option<RefRole> {
+        RefRole::ALL.iter().copied().find(|role| role.as_str() == name)
+    }
+}
+
+string_enum! {
+    pub enum ImportKind {
+        /// Rust `use` (one entry per leaf of the use tree).
+        Use => "use",
+        /// Rust `mod foo;`.
+        Mod => "mod",
+        /// Rust `extern crate foo;`.
+        ExternCrate => "extern crate",
+        /// TS/JS `import ... from "x"` or `import "x"`.
+        Import => "import",
+        /// TS/JS `export ... from "x"`.
+        ReExport => "export from",
+        /// JS `require("x")`.
+        Require => "require",
+        /// `import("x")`.
+        Dynamic => "dynamic import",
+    }
+}
+
+/// A definition found in a file.
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct Symbol {
+    pub name: String,
+    pub kind: SymbolKind,
+    /// The whole definition, without its doc comment and attributes.
+    pub range: TextRange,
+    pub name_range: TextRange,
+    /// Index of the enclosing symbol in the file's symbol list.
+    pub parent: Option<u32>,
+    /// The path of enclosing containers, `a::b::Type` in Rust, `ns.Class` in TS.
+    pub container: Option<String>,
+    /// The definition's header: everything before its body, whitespace folded.
+    pub signature: String,
+    /// The doc comment, markers stripped.
+    pub doc: Option<String>,
+}
+
+/// An identifier occurrence. `name` indexes the file's `names` table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct Reference {
+    pub name: u32,
+    pub range: TextRange,
+    pub role: RefRole,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct ImportedName {
+    pub name: String,
+    pub alias: Option<String>,
+}
+
+impl ImportedName {
+    /// The name the importing file uses.
+    pub fn local_name(&self) -> &str {
+        self.alias.as_deref().unwrap_or(&self.name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct Import {
+    pub kind: ImportKind,
+    /// Rust: the module path before the imported names (`crate::a::b`, empty for a bare
+    /// name). TS/JS: the module specifier (`./x`, `@scope/pkg`).
+    pub source: String,
+    /// Imported names; TS default imports are named `default`, namespace imports `*`.
+    pub names: Vec<ImportedName>,
+    /// `use a::*`, `export * from`, `import * as ns`.
+    pub glob: bool,
+    pub range: TextRange,
+}
+
+/// A piece of a file for retrieval: a top-level item or a method, long bodies split and
+/// small neighbours merged.
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct Chunk {
+    pub range: TextRange,
+    /// Zero-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    /// The outermost symbol defined in the chunk, if any.
+    pub symbol: Option<u32>,
+    /// Hash of the chunk's text: its stable identity.
+    pub hash: u64,
+}
+
+/// Everything extracted from one file. Equal inputs give equal values.
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct FileIndex {
+    pub lang: Lang,
+    pub symbols: Vec<Symbol>,
+    /// Identifier strings referenced by `references`, deduplicated.
+    pub names: Vec<String>,
+    pub references: Vec<Reference>,
+    pub imports: Vec<Import>,
+    pub chunks: Vec<Chunk>,
+    pub line_index: LineIndex,
+    /// Syntax errors and missing nodes in the file (parsing never fails).
+    pub error_count: u32,
+}
+
+impl FileIndex {
+    pub fn reference_name(&self, reference: &Reference) -> &str {
+        &self.names[reference.name as usize]
+    }
+
+    /// The symbol with the smallest range containing `offset`.
+    pub fn symbol_at(&self, offset: u32) -> Option<usize> {
+        self.symbols
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.range.contains_inclusive(offset))
+            .min_by_key(|(_, s)| s.range.len())
+            .map(|(i, _)| i)
+    }
+
+    /// The qualified name `container::name` (or `container.name` in TS).
+    pub fn qualified_name(&self, symbol: &Symbol) -> String {
+        match &symbol.container {
+            Some(container) => format!("{container}{}{}", separator(self.lang), symbol.name),
+            None => symbol.name.clone(),
+        }
+    }
+}
+
+pub(crate) fn separator(lang: Lang) -> &'static str {
+    if lang == Lang::Rust {
+        "::"
+    } else {
+        "."
+    }
+}

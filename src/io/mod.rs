@@ -1,0 +1,7 @@
+//! Everything that touches the world besides the server and the CLI: the file system
+//! (`vfs`), the persistent cache (`store`) and the indexing driver that combines them
+//! with the pure index (`workspace`).
+
+pub mod store;
+pub mod vfs;
+pub mod workspace;

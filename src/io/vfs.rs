@@ -1,0 +1,265 @@
+//! The workspace on disk: walking it (honouring `.gitignore`, `.ignore`, `.ctxlsignore`
+//! and configured excludes; symlinks are never followed), reading files with the checks
+//! that keep huge, binary and minified files out, and deciding whether a single path
+//! would have been walked (for watcher events).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use ignore::overrides::{Override, OverrideBuilder};
+use ignore::WalkBuilder;
+
+use crate::config::IndexConfig;
+use crate::lang::Lang;
+
+pub const IGNORE_FILE: &str = ".ctxlsignore";
+
+/// Why a file was left out of the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    TooLarge,
+    Binary,
+    Minified,
+    Unreadable,
+    Symlink,
+}
+
+impl SkipReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            SkipReason::TooLarge => "over the size limit",
+            SkipReason::Binary => "binary",
+            SkipReason::Minified => "minified or generated (very long lines)",
+            SkipReason::Unreadable => "unreadable",
+            SkipReason::Symlink => "symbolic links",
+        }
+    }
+}
+
+/// A source file found by the walk.
+#[derive(Clone, Debug)]
+pub struct WalkedFile {
+    pub abs_path: PathBuf,
+    /// Relative to the root, `/`-separated.
+    pub rel_path: String,
+    pub lang: Lang,
+    pub size: u64,
+    /// Modification time in nanoseconds since the epoch (0 when unknown).
+    pub mtime: i64,
+}
+
+#[derive(Debug, Default)]
+pub struct Walk {
+    pub files: Vec<WalkedFile>,
+    /// `tsconfig.json` / `jsconfig.json` files: (directory relative to the root, path).
+    pub ts_configs: Vec<(String, PathBuf)>,
+    pub skipped: Vec<(String, SkipReason)>,
+    /// Errors met while walking (permission denied, ...), as messages.
+    pub errors: Vec<String>,
+}
+
+fn overrides(root: &Path, config: &IndexConfig) -> Result<Override, ignore::Error> {
+    let mut builder = OverrideBuilder::new(root);
+    for pattern in &config.exclude {
+        // In override syntax a leading `!` excludes.
+        builder.add(&format!("!{pattern}"))?;
+    }
+    builder.build()
+}
+
+fn walk_builder(root: &Path, config: &IndexConfig) -> WalkBuilder {
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .follow_links(false)
+        .require_git(false)
+        .add_custom_ignore_filename(IGNORE_FILE)
+        .max_filesize(None);
+    match overrides(root, config) {
+        Ok(overrides) => {
+            builder.overrides(overrides);
+        }
+        Err(err) => tracing::warn!("index.exclude: {err}"),
+    }
+    builder
+}
+
+/// Lists the workspace's source files and tsconfig files.
+pub fn walk(root: &Path, config: &IndexConfig) -> Walk {
+    let mut result = Walk::default();
+    for entry in walk_builder(root, config).build() {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(err) => {
+                result.errors.push(err.to_string());
+                continue;
+            }
+        };
+        let path = entry.path();
+        let Some(file_type) = entry.file_type() else { continue };
+        let rel_path = relative_path(root, path);
+        if file_type.is_symlink() {
+            if Lang::from_path(path).is_some() {
+                result.skipped.push((rel_path, SkipReason::Symlink));
+            }
+            continue;
+        }
+        if !file_type.is_file() {
+            continue;
+        }
+        let name = entry.file_name().to_str().unwrap_or("");
+        if name == "tsconfig.json" || name == "jsconfig.json" {
+            let dir = rel_path.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+            result.ts_configs.push((dir, path.to_path_buf()));
+            continue;
+        }
+        let Some(lang) = Lang::from_path(path) else { continue };
+        let (size, mtime) = match entry.metadata() {
+            Ok(meta) => (meta.len(), mtime_nanos(&meta)),
+            Err(err) => {
+                result.errors.push(format!("{rel_path}: {err}"));
+                result.skipped.push((rel_path, SkipReason::Unreadable));
+                continue;
+            }
+        };
+        if size > config.max_file_size {
+            result.skipped.push((rel_path, SkipReason::TooLarge));
+            continue;
+        }
+        if name.ends_with(".min.js") || name.ends_with(".min.mjs") {
+            result.skipped.push((rel_path, SkipReason::Minified));
+            continue;
+        }
+        result.files.push(WalkedFile { abs_path: path.to_path_buf(), rel_path, lang, size, mtime });
+    }
+    result.files.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    result
+}
+
+pub fn mtime_nanos(meta: &std::fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
+}
+
+/// `path` relative to `root`, `/`-separated.
+pub fn relative_path(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    let mut out = String::new();
+    for component in rel.components() {
+        if !out.is_empty() {
+            out.push('/');
+        }
+        out.push_str(&component.as_os_str().to_string_lossy());
+    }
+    out
+}
+
+/// Checks the bytes of a file: binary and minified files are refused; invalid UTF-8 is
+/// replaced (lossy), never an error.
+pub fn decode_source(bytes: Vec<u8>, config: &IndexConfig) -> Result<String, SkipReason> {
+    if memchr::memchr(0, &bytes[..bytes.len().min(8192)]).is_some() {
+        return Err(SkipReason::Binary);
+    }
+    let mut line_start = 0usize;
+    for newline in memchr::memchr_iter(b'\n', &bytes).chain(std::iter::once(bytes.len())) {
+        if (newline - line_start) as u64 > config.max_line_length {
+            return Err(SkipReason::Minified);
+        }
+        line_start = newline + 1;
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => String::from_utf8_lossy(err.as_bytes()).into_owned(),
+    })
+}
+
+/// Reads and checks one file; returns the content hash of its bytes and its text.
+pub fn read_source(path: &Path, config: &IndexConfig) -> Result<(u64, String), SkipReason> {
+    let bytes = std::fs::read(path).map_err(|_| SkipReason::Unreadable)?;
+    if bytes.len() as u64 > config.max_file_size {
+        return Err(SkipReason::TooLarge);
+    }
+    let hash = crate::base::content_hash(&bytes);
+    decode_source(bytes, config).map(|text| (hash, text))
+}
+
+/// Answers "would the walk have visited this file?" for single paths (watcher events),
+/// with the same ignore files as the walk, loaded per directory and cached.
+pub struct IgnoreRules {
+    root: PathBuf,
+    exclude: Option<Override>,
+    per_dir: HashMap<PathBuf, Option<Gitignore>>,
+}
+
+impl IgnoreRules {
+    pub fn new(root: &Path, config: &IndexConfig) -> IgnoreRules {
+        IgnoreRules { root: root.to_path_buf(), exclude: overrides(root, config).ok(), per_dir: HashMap::new() }
+    }
+
+    /// True when `path` (absolute, under the root) is ignored, hidden or excluded.
+    pub fn is_ignored(&mut self, path: &Path) -> bool {
+        let Ok(rel) = path.strip_prefix(&self.root) else { return true };
+        if rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')) {
+            return true; // the walk skips hidden files and directories
+        }
+        if let Some(exclude) = &self.exclude {
+            if exclude.matched(path, false).is_ignore() {
+                return true;
+            }
+        }
+        // From the root down to the file's directory, deeper rules win.
+        let mut dirs: Vec<PathBuf> = path.ancestors().skip(1).take_while(|d| d.starts_with(&self.root)).map(Path::to_path_buf).collect();
+        dirs.reverse();
+        let mut ignored = false;
+        for (i, dir) in dirs.iter().enumerate() {
+            let rules = self.per_dir.entry(dir.clone()).or_insert_with(|| load_dir_rules(dir));
+            if let Some(rules) = rules {
+                if dirs[i + 1..].iter().any(|sub| rules.matched(sub, true).is_ignore()) {
+                    return true;
+                }
+                let matched = rules.matched(path, false);
+                if matched.is_ignore() {
+                    ignored = true;
+                } else if matched.is_whitelist() {
+                    ignored = false;
+                }
+            }
+        }
+        ignored
+    }
+}
+
+fn load_dir_rules(dir: &Path) -> Option<Gitignore> {
+    let mut builder = GitignoreBuilder::new(dir);
+    let mut any = false;
+    for name in [".gitignore", ".ignore", IGNORE_FILE] {
+        let file = dir.join(name);
+        if file.is_file() {
+            any = true;
+            if let Some(err) = builder.add(&file) {
+                tracing::warn!("{}: {err}", file.display());
+            }
+        }
+    }
+    if !any {
+        return None;
+    }
+    builder.build().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_minified_and_invalid_utf8() {
+        let config = IndexConfig { max_line_length: 20, ..IndexConfig::default() };
+        assert_eq!(decode_source(b"fn a() {}\0".to_vec(), &config), Err(SkipReason::Binary));
+        assert_eq!(decode_source(vec![b'x'; 21], &config), Err(SkipReason::Minified));
+        assert_eq!(decode_source(b"let s = \"\xff\";".to_vec(), &config).unwrap(), "let s = \"\u{fffd}\";");
+    }
+}

@@ -1,0 +1,409 @@
+//! `Indexer`: one root folder, its configuration and its cache. `refresh` brings an index
+//! (any `IndexSink`: a plain `WorkspaceIndex`, or the server's state) up to date with the
+//! disk: files whose size and mtime match the cache are taken as they are; others are read
+//! and hashed, and only those whose content changed are parsed (on all cores), extracted
+//! and written back. The sink is fed update by update, so a server never waits for a whole
+//! refresh to serve requests or apply edits.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::store::{self, CachedFile, FileRow, Store};
+use super::vfs::{self, SkipReason, WalkedFile};
+use crate::config::{Config, ConfigIssue};
+use crate::index::{self, FileEntry, IndexStats, TsConfig, WorkspaceIndex};
+use crate::lang::{self, Lang};
+
+pub const CONFIG_FILE: &str = ".ctxls.toml";
+
+/// Rows are written in transactions of this many files.
+const WRITE_BATCH: usize = 256;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RefreshMode {
+    /// Keep every file's facts in memory (the server, `ctxls symbols`, `ctxls context`).
+    Load,
+    /// Only bring the cache up to date and count (`ctxls index`): lean on memory.
+    CacheOnly,
+}
+
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct RefreshReport {
+    pub stats: IndexStats,
+    pub skipped: BTreeMap<SkipReason, u64>,
+    /// Files parsed in this refresh.
+    pub reparsed: u64,
+    /// Files dropped from the index because they are gone or now ignored.
+    pub removed: u64,
+    pub seconds: f64,
+    /// Per-file problems (unreadable files, walk errors), as messages.
+    pub errors: Vec<String>,
+}
+
+impl RefreshReport {
+    pub fn skipped_total(&self) -> u64 {
+        self.skipped.values().sum()
+    }
+}
+
+/// Progress of a refresh: files processed so far out of those to process.
+pub type ProgressFn<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// A change for the in-memory index.
+pub enum IndexUpdate {
+    Insert(FileEntry),
+    Remove(String),
+    TsConfigs(Vec<TsConfig>),
+}
+
+/// Where a refresh delivers its results.
+pub trait IndexSink {
+    /// The content hash of the file as the sink holds it, if it does.
+    fn known_hash(&self, path: &str) -> Option<u64>;
+    /// Every path the sink holds.
+    fn known_paths(&self) -> Vec<String>;
+    fn apply(&mut self, update: IndexUpdate);
+}
+
+impl IndexSink for WorkspaceIndex {
+    fn known_hash(&self, path: &str) -> Option<u64> {
+        self.get(path).map(|e| e.hash)
+    }
+
+    fn known_paths(&self) -> Vec<String> {
+        self.paths().map(str::to_string).collect()
+    }
+
+    fn apply(&mut self, update: IndexUpdate) {
+        match update {
+            IndexUpdate::Insert(entry) => {
+                self.insert(entry);
+            }
+            IndexUpdate::Remove(path) => {
+                self.remove(&path);
+            }
+            IndexUpdate::TsConfigs(configs) => self.set_ts_configs(configs),
+        }
+    }
+}
+
+pub struct Indexer {
+    pub root: PathBuf,
+    pub config: Config,
+    store: Store,
+}
+
+impl Indexer {
+    /// Opens a workspace rooted at `root` with `config`, and its cache in `cache_dir`
+    /// (`None`: no persistent cache).
+    pub fn open(root: &Path, config: Config, cache_dir: Option<&Path>) -> Indexer {
+        let store = match cache_dir {
+            Some(dir) => Store::open(dir),
+            None => Store::in_memory(),
+        };
+        Indexer { root: root.to_path_buf(), config, store }
+    }
+
+    pub fn cache_path(&self) -> Option<&Path> {
+        self.store.path()
+    }
+
+    /// Reads `.ctxls.toml` at `root` on top of `config`.
+    pub fn read_config_file(root: &Path, config: &mut Config) -> Vec<ConfigIssue> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => config.apply_toml(&path.display().to_string(), &text),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(err) => vec![ConfigIssue { source: path.display().to_string(), key: String::new(), message: err.to_string() }],
+        }
+    }
+
+    pub fn refresh(&mut self, mode: RefreshMode, progress: ProgressFn, sink: &mut dyn IndexSink) -> RefreshReport {
+        let started = Instant::now();
+        let mut report = RefreshReport::default();
+        let walk = vfs::walk(&self.root, &self.config.index);
+        report.errors.extend(walk.errors.iter().cloned());
+        for (_, reason) in &walk.skipped {
+            *report.skipped.entry(*reason).or_default() += 1;
+        }
+        sink.apply(IndexUpdate::TsConfigs(read_ts_configs(&walk.ts_configs)));
+
+        let manifest = self.store.manifest().unwrap_or_else(|err| {
+            tracing::warn!("{err}; re-indexing everything");
+            HashMap::new()
+        });
+
+        // Files whose size and mtime match the cache are unchanged; the rest are read.
+        let mut unchanged: Vec<&WalkedFile> = Vec::new();
+        let mut to_read: Vec<&WalkedFile> = Vec::new();
+        for file in &walk.files {
+            match manifest.get(&file.rel_path) {
+                Some(cached) if cached.size == file.size && cached.mtime == file.mtime && file.mtime != 0 => {
+                    unchanged.push(file)
+                }
+                _ => to_read.push(file),
+            }
+        }
+        // Big files first, so that both cores finish together.
+        to_read.sort_by(|a, b| b.size.cmp(&a.size));
+
+        let outcome = self.process(&to_read, &manifest, mode, progress, &mut report, sink);
+
+        // Everything the cache holds that the walk no longer finds goes away.
+        let walked: HashSet<&str> = walk.files.iter().map(|f| f.rel_path.as_str()).collect();
+        let skipped_now: HashSet<&str> = outcome.skipped.iter().map(String::as_str).collect();
+        let removed: Vec<String> = manifest
+            .keys()
+            .filter(|p| !walked.contains(p.as_str()) || skipped_now.contains(p.as_str()))
+            .cloned()
+            .collect();
+        if let Err(err) = self.store.write(&[], &removed) {
+            tracing::warn!("{err}");
+        }
+        if !outcome.touched.is_empty() {
+            if let Err(err) = self.store.update_mtimes(&outcome.touched) {
+                tracing::warn!("{err}");
+            }
+        }
+        let stale: Vec<String> = sink
+            .known_paths()
+            .into_iter()
+            .filter(|p| !walked.contains(p.as_str()) || skipped_now.contains(p.as_str()))
+            .collect();
+        for path in &stale {
+            sink.apply(IndexUpdate::Remove(path.clone()));
+        }
+        report.removed = removed.len().max(stale.len()) as u64;
+
+        // Facts of unchanged files: counted from the manifest, or decoded from the cache.
+        let kept: Vec<&str> = unchanged
+            .iter()
+            .map(|f| f.rel_path.as_str())
+            .chain(outcome.same_content.iter().map(String::as_str))
+            .collect();
+        match mode {
+            RefreshMode::CacheOnly => {
+                for path in &kept {
+                    if let Some(cached) = manifest.get(*path) {
+                        add_stats(&mut report.stats, &cached.stats);
+                    }
+                }
+            }
+            RefreshMode::Load => {
+                let missing = self.load_from_cache(&kept, &manifest, sink);
+                if !missing.is_empty() {
+                    // Rows that could not be decoded are parsed again.
+                    let files: Vec<&WalkedFile> = walk.files.iter().filter(|f| missing.contains(&f.rel_path)).collect();
+                    let again = self.process(&files, &HashMap::new(), mode, progress, &mut report, sink);
+                    add_stats(&mut report.stats, &again.stats);
+                }
+                add_stats(&mut report.stats, &outcome.stats);
+                for path in &kept {
+                    if let Some(cached) = manifest.get(*path).filter(|_| !missing.contains(*path)) {
+                        add_stats(&mut report.stats, &cached.stats);
+                    }
+                }
+            }
+        }
+        if mode == RefreshMode::CacheOnly {
+            add_stats(&mut report.stats, &outcome.stats);
+        }
+        report.stats.files = walk.files.len() as u64 - outcome.skipped.len() as u64;
+        report.seconds = started.elapsed().as_secs_f64();
+        report
+    }
+
+    /// Brings single files up to date (watcher events, a document closed or saved):
+    /// gone, ignored or skipped files leave the index; changed ones are parsed again.
+    pub fn update_paths(&mut self, paths: &[PathBuf], sink: &mut dyn IndexSink) {
+        let mut rules = vfs::IgnoreRules::new(&self.root, &self.config.index);
+        let mut rows = Vec::new();
+        let mut removed = Vec::new();
+        for path in paths {
+            let Ok(rel) = path.strip_prefix(&self.root) else { continue };
+            let rel_path = vfs::relative_path(&self.root, path);
+            let Some(lang) = Lang::from_path(rel) else { continue };
+            let meta = std::fs::symlink_metadata(path);
+            let indexable = meta.as_ref().is_ok_and(|m| m.is_file()) && !rules.is_ignored(path);
+            let read = if indexable { vfs::read_source(path, &self.config.index).ok() } else { None };
+            let Some((hash, text)) = read else {
+                removed.push(rel_path.clone());
+                sink.apply(IndexUpdate::Remove(rel_path));
+                continue;
+            };
+            if sink.known_hash(&rel_path) == Some(hash) {
+                continue;
+            }
+            let meta = meta.expect("checked above");
+            let file_index = extract_text(lang, &text);
+            rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &file_index));
+            sink.apply(IndexUpdate::Insert(FileEntry { path: rel_path, hash, index: file_index }));
+        }
+        if let Err(err) = self.store.write(&rows, &removed) {
+            tracing::warn!("{err}");
+        }
+    }
+
+    /// Reads, hashes, parses and extracts `files` on all cores, writing results to the
+    /// cache in batches from this thread.
+    fn process(
+        &mut self,
+        files: &[&WalkedFile],
+        manifest: &HashMap<String, CachedFile>,
+        mode: RefreshMode,
+        progress: ProgressFn,
+        report: &mut RefreshReport,
+        sink: &mut dyn IndexSink,
+    ) -> ProcessOutcome {
+        enum Message {
+            Parsed(FileRow, Option<index::FileIndex>),
+            SameContent(String, i64),
+            Skipped(String, SkipReason),
+        }
+        let mut outcome = ProcessOutcome::default();
+        let total = files.len() as u64;
+        if total == 0 {
+            return outcome;
+        }
+        let config = &self.config.index;
+        let (tx, rx) = mpsc::sync_channel::<Message>(64);
+        let store = &mut self.store;
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                files.par_iter().for_each_with(tx, |tx, file| {
+                    let message = match vfs::read_source(&file.abs_path, config) {
+                        Err(reason) => Message::Skipped(file.rel_path.clone(), reason),
+                        Ok((hash, _)) if manifest.get(&file.rel_path).is_some_and(|c| c.hash == hash) => {
+                            Message::SameContent(file.rel_path.clone(), file.mtime)
+                        }
+                        Ok((hash, text)) => {
+                            let file_index = extract_text(file.lang, &text);
+                            let row = FileRow::new(file.rel_path.clone(), hash, file.size, file.mtime, &file_index);
+                            let keep = (mode == RefreshMode::Load).then_some(file_index);
+                            Message::Parsed(row, keep)
+                        }
+                    };
+                    // The receiver only goes away if this thread panicked.
+                    let _ = tx.send(message);
+                });
+            });
+            let mut batch: Vec<FileRow> = Vec::with_capacity(WRITE_BATCH);
+            let mut done = 0u64;
+            for message in rx {
+                done += 1;
+                match message {
+                    Message::Parsed(row, keep) => {
+                        report.reparsed += 1;
+                        add_stats(&mut outcome.stats, &row.stats);
+                        if let Some(file_index) = keep {
+                            sink.apply(IndexUpdate::Insert(FileEntry { path: row.path.clone(), hash: row.hash, index: file_index }));
+                        }
+                        batch.push(row);
+                        if batch.len() >= WRITE_BATCH {
+                            if let Err(err) = store.write(&batch, &[]) {
+                                tracing::warn!("{err}");
+                            }
+                            batch.clear();
+                        }
+                    }
+                    Message::SameContent(path, mtime) => {
+                        outcome.touched.push((path.clone(), mtime));
+                        outcome.same_content.push(path);
+                    }
+                    Message::Skipped(path, reason) => {
+                        *report.skipped.entry(reason).or_default() += 1;
+                        outcome.skipped.push(path);
+                    }
+                }
+                progress(done, total);
+            }
+            if let Err(err) = store.write(&batch, &[]) {
+                tracing::warn!("{err}");
+            }
+        });
+        outcome
+    }
+
+    /// Decodes the cached facts of `paths` into the index, skipping files already in
+    /// memory with the same content. Returns the paths whose rows could not be used.
+    fn load_from_cache(
+        &mut self,
+        paths: &[&str],
+        manifest: &HashMap<String, CachedFile>,
+        sink: &mut dyn IndexSink,
+    ) -> HashSet<String> {
+        let wanted: HashSet<&str> = paths
+            .iter()
+            .copied()
+            .filter(|p| {
+                let cached_hash = manifest.get(*p).map(|c| c.hash);
+                sink.known_hash(p) != cached_hash
+            })
+            .collect();
+        if wanted.is_empty() {
+            return HashSet::new();
+        }
+        let rows = match self.store.load_all() {
+            Ok(rows) => rows,
+            Err(err) => {
+                tracing::warn!("{err}; re-indexing");
+                return wanted.into_iter().map(str::to_string).collect();
+            }
+        };
+        let decoded: Vec<(String, u64, Option<index::FileIndex>)> = rows
+            .into_par_iter()
+            .filter(|(path, _, _)| wanted.contains(path.as_str()))
+            .map(|(path, hash, data)| {
+                let file_index = store::decode(&data);
+                (path, hash, file_index)
+            })
+            .collect();
+        let mut missing: HashSet<String> = wanted.iter().map(|p| p.to_string()).collect();
+        for (path, hash, file_index) in decoded {
+            if let Some(file_index) = file_index {
+                missing.remove(&path);
+                sink.apply(IndexUpdate::Insert(FileEntry { path, hash, index: file_index }));
+            } else {
+                tracing::warn!("cache entry for {path} is unreadable; parsing it again");
+            }
+        }
+        missing
+    }
+}
+
+#[derive(Default)]
+struct ProcessOutcome {
+    stats: IndexStats,
+    /// Files read again whose content had not changed (only their mtime).
+    same_content: Vec<String>,
+    touched: Vec<(String, i64)>,
+    skipped: Vec<String>,
+}
+
+fn add_stats(total: &mut IndexStats, part: &IndexStats) {
+    total.files += part.files;
+    total.symbols += part.symbols;
+    total.references += part.references;
+    total.chunks += part.chunks;
+    total.bytes += part.bytes;
+}
+
+/// Parses and extracts a file's text.
+pub fn extract_text(lang: Lang, text: &str) -> index::FileIndex {
+    let tree = lang::parse(lang, text, None);
+    index::extract(lang, text, &tree)
+}
+
+fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {
+    files
+        .iter()
+        .filter_map(|(dir, path)| {
+            let text = std::fs::read_to_string(path).ok()?;
+            TsConfig::parse(dir, &text)
+        })
+        .collect()
+}

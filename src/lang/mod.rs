@@ -1,0 +1,244 @@
+//! Languages ctxls understands, their tree-sitter grammars and queries, and parsing:
+//! whole files, and incremental reparses of open documents (`Document`).
+//! Parsers are cached one per grammar per thread; queries are compiled once per process.
+
+mod queries;
+
+pub use queries::{Capture, LangQueries};
+
+use std::cell::RefCell;
+use std::path::Path;
+
+use tree_sitter::{InputEdit, Parser, Point, Tree};
+
+use crate::base::{LineIndex, TextRange};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(bitcode::Encode, bitcode::Decode, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Rust,
+    TypeScript,
+    Tsx,
+    JavaScript,
+}
+
+/// The three grammars behind the four languages: JavaScript (with JSX) is parsed with the
+/// TSX grammar, which accepts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Grammar {
+    Rust = 0,
+    TypeScript = 1,
+    Tsx = 2,
+}
+
+impl Lang {
+    pub const ALL: [Lang; 4] = [Lang::Rust, Lang::TypeScript, Lang::Tsx, Lang::JavaScript];
+
+    /// File extensions (without the dot) of each language.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Lang::Rust => &["rs"],
+            Lang::TypeScript => &["ts", "mts", "cts"],
+            Lang::Tsx => &["tsx"],
+            Lang::JavaScript => &["js", "jsx", "mjs", "cjs"],
+        }
+    }
+
+    pub fn from_path(path: &Path) -> Option<Lang> {
+        let ext = path.extension()?.to_str()?;
+        Lang::ALL.into_iter().find(|lang| lang.extensions().contains(&ext))
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Lang::Rust => "rust",
+            Lang::TypeScript => "typescript",
+            Lang::Tsx => "tsx",
+            Lang::JavaScript => "javascript",
+        }
+    }
+
+    /// True for the TypeScript family (TypeScript, TSX, JavaScript).
+    pub fn is_js_family(self) -> bool {
+        self != Lang::Rust
+    }
+
+    fn grammar(self) -> Grammar {
+        match self {
+            Lang::Rust => Grammar::Rust,
+            Lang::TypeScript => Grammar::TypeScript,
+            Lang::Tsx | Lang::JavaScript => Grammar::Tsx,
+        }
+    }
+
+    pub fn queries(self) -> &'static LangQueries {
+        queries::for_grammar(self.grammar())
+    }
+}
+
+impl Grammar {
+    fn language(self) -> tree_sitter::Language {
+        match self {
+            Grammar::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Grammar::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Grammar::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+        }
+    }
+}
+
+thread_local! {
+    static PARSERS: RefCell<[Option<Parser>; 3]> = const { RefCell::new([None, None, None]) };
+}
+
+/// Parses `text`, reusing `old_tree` (already `edit`ed to match `text`) when given.
+/// Parsing never fails: syntax errors become ERROR and MISSING nodes in the tree.
+pub fn parse(lang: Lang, text: &str, old_tree: Option<&Tree>) -> Tree {
+    let grammar = lang.grammar();
+    PARSERS.with(|parsers| {
+        let mut parsers = parsers.borrow_mut();
+        let parser = parsers[grammar as usize].get_or_insert_with(|| {
+            let mut parser = Parser::new();
+            parser.set_language(&grammar.language()).expect("grammar ABI matches tree-sitter");
+            parser
+        });
+        // Without a timeout or cancellation flag, tree-sitter always returns a tree.
+        parser.parse(text, old_tree).expect("parse without timeout returns a tree")
+    })
+}
+
+/// One change to a document: replace `range` (in the text before the change) by `text`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextEdit {
+    pub range: TextRange,
+    pub text: String,
+}
+
+/// An open document: its text and its syntax tree, kept in step edit by edit.
+pub struct Document {
+    pub lang: Lang,
+    text: String,
+    tree: Tree,
+    line_index: LineIndex,
+}
+
+impl Document {
+    pub fn new(lang: Lang, text: String) -> Document {
+        let tree = parse(lang, &text, None);
+        let line_index = LineIndex::new(&text);
+        Document { lang, text, tree, line_index }
+    }
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn tree(&self) -> &Tree {
+        &self.tree
+    }
+
+    pub fn line_index(&self) -> &LineIndex {
+        &self.line_index
+    }
+
+    /// Applies edits in order (each one's range refers to the text left by the previous
+    /// one), then reparses once, incrementally. Ranges past the end are clamped, and a
+    /// range that would split a character is widened to the character's boundaries.
+    pub fn apply_edits(&mut self, edits: &[TextEdit]) {
+        if edits.is_empty() {
+            return;
+        }
+        for edit in edits {
+            let start = floor_char_boundary(&self.text, edit.range.start as usize);
+            let end = ceil_char_boundary(&self.text, (edit.range.end as usize).max(start));
+            let start_position = point_at(&self.line_index, start);
+            let old_end_position = point_at(&self.line_index, end);
+            let new_end_position = advance(start_position, &edit.text);
+            self.text.replace_range(start..end, &edit.text);
+            self.tree.edit(&InputEdit {
+                start_byte: start,
+                old_end_byte: end,
+                new_end_byte: start + edit.text.len(),
+                start_position,
+                old_end_position,
+                new_end_position,
+            });
+            self.line_index = LineIndex::new(&self.text);
+        }
+        self.tree = parse(self.lang, &self.text, Some(&self.tree));
+    }
+
+    /// Replaces the whole text (full sync) and parses from scratch.
+    pub fn replace_text(&mut self, text: String) {
+        self.tree = parse(self.lang, &text, None);
+        self.line_index = LineIndex::new(&text);
+        self.text = text;
+    }
+}
+
+fn point_at(index: &LineIndex, offset: usize) -> Point {
+    let pos = index.line_col(offset as u32);
+    Point { row: pos.line as usize, column: pos.col as usize }
+}
+
+fn advance(start: Point, inserted: &str) -> Point {
+    match inserted.rfind('\n') {
+        None => Point { row: start.row, column: start.column + inserted.len() },
+        Some(last) => Point {
+            row: start.row + memchr::memchr_iter(b'\n', inserted.as_bytes()).count(),
+            column: inserted.len() - last - 1,
+        },
+    }
+}
+
+pub(crate) fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    offset
+}
+
+pub(crate) fn ceil_char_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset += 1;
+    }
+    offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_from_extensions() {
+        let lang = |p: &str| Lang::from_path(Path::new(p));
+        assert_eq!(lang("a/b.rs"), Some(Lang::Rust));
+        assert_eq!(lang("x.mts"), Some(Lang::TypeScript));
+        assert_eq!(lang("x.tsx"), Some(Lang::Tsx));
+        assert_eq!(lang("x.cjs"), Some(Lang::JavaScript));
+        assert_eq!(lang("x.py"), None);
+        assert_eq!(lang("Makefile"), None);
+    }
+
+    #[test]
+    fn incremental_edits_match_a_fresh_parse() {
+        let mut doc = Document::new(Lang::Rust, "fn main() {\n    let x = 1;\n}\n".to_string());
+        doc.apply_edits(&[
+            TextEdit { range: TextRange::new(24, 25), text: "42".into() },
+            TextEdit { range: TextRange::new(0, 0), text: "// héllo\n".into() },
+        ]);
+        assert_eq!(doc.text(), "// héllo\nfn main() {\n    let x = 42;\n}\n");
+        let fresh = parse(Lang::Rust, doc.text(), None);
+        assert_eq!(doc.tree().root_node().to_sexp(), fresh.root_node().to_sexp());
+    }
+
+    #[test]
+    fn edits_are_clamped_to_the_text() {
+        let mut doc = Document::new(Lang::TypeScript, "let é = 1;".to_string());
+        // Starts inside 'é' and ends far past the end.
+        doc.apply_edits(&[TextEdit { range: TextRange::new(5, 500), text: "a = 2;".into() }]);
+        assert_eq!(doc.text(), "let a = 2;");
+    }
+}

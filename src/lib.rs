@@ -1,0 +1,14 @@
+//! ctxls: a language server that gives editors LLM help grounded in the right context.
+//!
+//! Layers, in reading order (each depends only on those above it):
+//! `base` (ranges, line indexes) -> `lang` (grammars, parsing) -> `index` (per-file facts
+//! and the workspace view) -> `config` (settings) -> `io` (the file system, the cache) ->
+//! `lsp` (the server) and `cli` (the commands).
+
+pub mod base;
+pub mod lang;
+pub mod index;
+pub mod config;
+pub mod io;
+pub mod cli;
+pub mod lsp;

@@ -1,0 +1,250 @@
+//! Request and notification handlers. Each takes the shared state, does its work under a
+//! short lock (or on a snapshot) and returns plain results; `server` wires them to LSP.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::*;
+
+use super::state::{lock, ChangeSet, ClientCaps, Root, SharedState, State};
+use super::{from_proto, to_proto};
+use crate::base::PositionEncoding;
+use crate::config::ConfigIssue;
+use crate::index::{self, fuzzy_symbols};
+use crate::io::store::Store;
+use crate::io::workspace::Indexer;
+use crate::lang::Lang;
+
+pub const WORKSPACE_SYMBOL_LIMIT: usize = 256;
+
+/// Picks the position encoding (UTF-8 when the client offers it) and reads capabilities.
+pub fn negotiate(params: &InitializeParams) -> (PositionEncoding, ClientCaps) {
+    let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.clone()).unwrap_or_default();
+    let encoding = if offered.contains(&PositionEncodingKind::UTF8) { PositionEncoding::Utf8 } else { PositionEncoding::Utf16 };
+    let caps = &params.capabilities;
+    let client_caps = ClientCaps {
+        work_done_progress: caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false),
+        watched_files_dynamic: caps
+            .workspace
+            .as_ref()
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false),
+        hierarchical_symbols: caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.document_symbol.as_ref())
+            .and_then(|d| d.hierarchical_document_symbol_support)
+            .unwrap_or(false),
+    };
+    (encoding, client_caps)
+}
+
+pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
+    ServerCapabilities {
+        position_encoding: Some(match encoding {
+            PositionEncoding::Utf8 => PositionEncodingKind::UTF8,
+            PositionEncoding::Utf16 => PositionEncodingKind::UTF16,
+        }),
+        text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+            open_close: Some(true),
+            change: Some(TextDocumentSyncKind::INCREMENTAL),
+            will_save: None,
+            will_save_wait_until: None,
+            save: Some(TextDocumentSyncSaveOptions::SaveOptions(SaveOptions { include_text: Some(false) })),
+        })),
+        document_symbol_provider: Some(OneOf::Left(true)),
+        workspace_symbol_provider: Some(OneOf::Left(true)),
+        workspace: Some(WorkspaceServerCapabilities {
+            workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                supported: Some(true),
+                change_notifications: Some(OneOf::Left(true)),
+            }),
+            file_operations: None,
+        }),
+        ..ServerCapabilities::default()
+    }
+}
+
+/// The workspace roots named in `initialize`: the folders, else the root URI.
+#[allow(deprecated)] // root_uri is the fallback for clients without folders
+pub fn initial_roots(params: &InitializeParams) -> Vec<PathBuf> {
+    let mut roots: Vec<PathBuf> = params
+        .workspace_folders
+        .iter()
+        .flatten()
+        .filter_map(|f| from_proto::file_path(&f.uri))
+        .collect();
+    if roots.is_empty() {
+        if let Some(path) = params.root_uri.as_ref().and_then(from_proto::file_path) {
+            roots.push(path);
+        }
+    }
+    roots.into_iter().filter_map(|r| r.canonicalize().ok()).filter(|r| r.is_dir()).collect()
+}
+
+/// Adds a root (unless present). Returns its configuration issues.
+pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
+    let mut state = lock(state);
+    if state.root_index_by_path(&path).is_some() {
+        return Vec::new();
+    }
+    let (config, issues) = state.config_for(&path);
+    let cache_dir = Store::default_dir(&path, state.cache_dir.as_deref());
+    let indexer = Indexer::open(&path, config.clone(), Some(&cache_dir));
+    state.roots.push(Root { path, config, index: index::WorkspaceIndex::new(), indexer: Arc::new(Mutex::new(indexer)) });
+    issues
+}
+
+pub fn remove_root(state: &SharedState, path: &Path) {
+    let mut state = lock(state);
+    state.roots.retain(|r| r.path != path);
+}
+
+/// Re-reads the configuration of every root. Returns the issues and the roots whose
+/// index settings changed (they need a refresh).
+pub fn reload_config(state: &SharedState) -> (Vec<ConfigIssue>, Vec<PathBuf>) {
+    let mut state = lock(state);
+    let mut issues = Vec::new();
+    let mut changed = Vec::new();
+    for i in 0..state.roots.len() {
+        let path = state.roots[i].path.clone();
+        let (config, root_issues) = state.config_for(&path);
+        issues.extend(root_issues);
+        if config != state.roots[i].config {
+            if config.index != state.roots[i].config.index {
+                changed.push(path);
+            }
+            state.roots[i].indexer.lock().unwrap_or_else(|p| p.into_inner()).config = config.clone();
+            state.roots[i].config = config;
+        }
+    }
+    (issues, changed)
+}
+
+pub fn did_open(state: &SharedState, params: DidOpenTextDocumentParams) {
+    let doc = params.text_document;
+    let path = from_proto::file_path(&doc.uri);
+    let lang = path.as_deref().and_then(Lang::from_path).or_else(|| language_id(&doc.language_id));
+    let Some(lang) = lang else {
+        tracing::debug!("not a supported language: {}", doc.uri.as_str());
+        return;
+    };
+    lock(state).open(doc.uri.as_str().to_string(), path, lang, doc.version, doc.text);
+}
+
+fn language_id(id: &str) -> Option<Lang> {
+    match id {
+        "rust" => Some(Lang::Rust),
+        "typescript" => Some(Lang::TypeScript),
+        "typescriptreact" => Some(Lang::Tsx),
+        "javascript" | "javascriptreact" => Some(Lang::JavaScript),
+        _ => None,
+    }
+}
+
+pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) {
+    let uri = params.text_document.uri.as_str().to_string();
+    let mut state = lock(state);
+    let encoding = state.encoding;
+    let Some(open) = state.documents.get(&uri) else {
+        tracing::warn!("didChange for a document that is not open: {uri}");
+        return;
+    };
+    let changes = if params.content_changes.len() == 1 && params.content_changes[0].range.is_none() {
+        ChangeSet::Full(params.content_changes.into_iter().next().expect("one change").text)
+    } else {
+        match from_proto::text_edits(open.doc.text(), encoding, params.content_changes) {
+            Ok(edits) => ChangeSet::Edits(edits),
+            Err(err) => {
+                tracing::warn!("didChange for {uri}: {err}");
+                return;
+            }
+        }
+    };
+    if let Err(err) = state.change(&uri, params.text_document.version, changes) {
+        tracing::warn!("{err}");
+    }
+}
+
+/// Closes a document; returns its root and path so that the disk version can be read back.
+pub fn did_close(state: &SharedState, params: DidCloseTextDocumentParams) -> Option<(PathBuf, PathBuf)> {
+    let mut state = lock(state);
+    let open = state.close(params.text_document.uri.as_str())?;
+    let path = open.path?;
+    let root = state.root_of(&path)?;
+    Some((state.roots[root].path.clone(), path))
+}
+
+/// Groups changed paths by root, leaving out open documents (the editor's text wins)
+/// and paths outside every root.
+pub fn group_by_root(state: &SharedState, paths: Vec<PathBuf>) -> Vec<(PathBuf, Vec<PathBuf>)> {
+    let state = lock(state);
+    let mut groups: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    for path in paths {
+        if state.is_open_path(&path) {
+            continue;
+        }
+        let Some(root) = state.root_of(&path) else { continue };
+        let root = state.roots[root].path.clone();
+        match groups.iter_mut().find(|(r, _)| *r == root) {
+            Some((_, group)) => group.push(path),
+            None => groups.push((root, vec![path])),
+        }
+    }
+    groups
+}
+
+pub fn document_symbol(state: &SharedState, params: DocumentSymbolParams) -> jsonrpc::Result<Option<DocumentSymbolResponse>> {
+    let uri = params.text_document.uri;
+    let (file, encoding, hierarchical) = {
+        let state = lock(state);
+        let Some(open) = state.documents.get(uri.as_str()) else {
+            return document_symbol_from_disk(&state, &uri);
+        };
+        let file = index::extract(open.doc.lang, open.doc.text(), open.doc.tree());
+        (file, state.encoding, state.caps.hierarchical_symbols)
+    };
+    Ok(Some(if hierarchical {
+        DocumentSymbolResponse::Nested(to_proto::document_symbols(&file, encoding))
+    } else {
+        DocumentSymbolResponse::Flat(to_proto::flat_symbols(&file, &uri, encoding))
+    }))
+}
+
+/// Symbols of a file that is not open, from the index.
+fn document_symbol_from_disk(state: &State, uri: &Uri) -> jsonrpc::Result<Option<DocumentSymbolResponse>> {
+    let Some(path) = from_proto::file_path(uri) else { return Ok(None) };
+    let Some(root) = state.root_of(&path) else { return Ok(None) };
+    let root = &state.roots[root];
+    let rel = crate::io::vfs::relative_path(&root.path, &path);
+    let Some(entry) = root.index.get(&rel) else { return Ok(None) };
+    let symbols = if state.caps.hierarchical_symbols {
+        DocumentSymbolResponse::Nested(to_proto::document_symbols(&entry.index, state.encoding))
+    } else {
+        DocumentSymbolResponse::Flat(to_proto::flat_symbols(&entry.index, uri, state.encoding))
+    };
+    Ok(Some(symbols))
+}
+
+pub fn workspace_symbol(state: &SharedState, params: WorkspaceSymbolParams) -> jsonrpc::Result<Option<WorkspaceSymbolResponse>> {
+    let (snapshots, encoding) = {
+        let mut state = lock(state);
+        (state.snapshots(), state.encoding)
+    };
+    let mut results: Vec<(u32, SymbolInformation)> = Vec::new();
+    for (root, snapshot) in &snapshots {
+        for m in fuzzy_symbols(snapshot, &params.query, WORKSPACE_SYMBOL_LIMIT) {
+            let Some(entry) = snapshot.file(m.file) else { continue };
+            let Some(uri) = Uri::from_file_path(root.join(&entry.path)) else { continue };
+            results.push((m.score, to_proto::symbol_information(&entry.index, m.symbol as usize, uri, encoding)));
+        }
+    }
+    // Several roots: merge by score, keeping each root's order for ties.
+    if snapshots.len() > 1 {
+        results.sort_by(|a, b| b.0.cmp(&a.0));
+    }
+    results.truncate(WORKSPACE_SYMBOL_LIMIT);
+    Ok(Some(WorkspaceSymbolResponse::Flat(results.into_iter().map(|(_, s)| s).collect())))
+}

@@ -1,0 +1,173 @@
+//! Server state: negotiated capabilities, open documents (text and syntax tree, kept in
+//! step with the editor) and one index per workspace root. Guarded by one mutex; every
+//! method is synchronous and short, so edits never wait behind indexing or model calls.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::base::PositionEncoding;
+use crate::config::{Config, ConfigIssue};
+use crate::index::{self, FileEntry, IndexSnapshot, WorkspaceIndex};
+use crate::io::vfs;
+use crate::io::workspace::{IndexSink, IndexUpdate, Indexer};
+use crate::lang::{Document, Lang, TextEdit};
+
+#[derive(Clone, Debug, Default)]
+pub struct ClientCaps {
+    pub work_done_progress: bool,
+    pub watched_files_dynamic: bool,
+    pub hierarchical_symbols: bool,
+}
+
+pub struct OpenDocument {
+    pub version: i32,
+    pub doc: Document,
+    /// The file's path on disk, for `file:` URIs.
+    pub path: Option<PathBuf>,
+}
+
+pub struct Root {
+    pub path: PathBuf,
+    pub config: Config,
+    pub index: WorkspaceIndex,
+    /// Disk-side work (walks, cache) for this root; locked only by background jobs.
+    pub indexer: Arc<Mutex<Indexer>>,
+}
+
+#[derive(Default)]
+pub struct State {
+    pub encoding: PositionEncoding,
+    pub caps: ClientCaps,
+    /// `initializationOptions` and the latest `workspace/didChangeConfiguration` settings.
+    pub init_options: serde_json::Value,
+    pub settings: serde_json::Value,
+    pub roots: Vec<Root>,
+    pub documents: HashMap<String, OpenDocument>,
+    pub cache_dir: Option<PathBuf>,
+    /// Configuration issues found during `initialize`, shown after `initialized`.
+    pub pending_issues: Vec<ConfigIssue>,
+}
+
+pub type SharedState = Arc<Mutex<State>>;
+
+/// Locks the state; a panic in another holder does not make the state unusable.
+pub fn lock(state: &SharedState) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl State {
+    /// The effective configuration of a root: defaults, `.ctxls.toml`,
+    /// `initializationOptions`, then the client's settings.
+    pub fn config_for(&self, root: &Path) -> (Config, Vec<ConfigIssue>) {
+        let mut config = Config::default();
+        let mut issues = Indexer::read_config_file(root, &mut config);
+        issues.extend(config.apply_json("initializationOptions", &self.init_options));
+        issues.extend(config.apply_json("workspace/didChangeConfiguration", &self.settings));
+        (config, issues)
+    }
+
+    /// The root holding `path` (the deepest one when roots nest).
+    pub fn root_of(&self, path: &Path) -> Option<usize> {
+        self.roots
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| path.starts_with(&r.path))
+            .max_by_key(|(_, r)| r.path.as_os_str().len())
+            .map(|(i, _)| i)
+    }
+
+    pub fn root_index_by_path(&self, root: &Path) -> Option<usize> {
+        self.roots.iter().position(|r| r.path == root)
+    }
+
+    pub fn open(&mut self, uri: String, path: Option<PathBuf>, lang: Lang, version: i32, text: String) {
+        let doc = Document::new(lang, text);
+        self.documents.insert(uri.clone(), OpenDocument { version, doc, path });
+        self.reindex_document(&uri);
+    }
+
+    /// Applies a `didChange`. Versions that go backwards are refused.
+    pub fn change(&mut self, uri: &str, version: i32, edits: ChangeSet) -> Result<(), String> {
+        let Some(open) = self.documents.get_mut(uri) else {
+            return Err(format!("didChange for a document that is not open: {uri}"));
+        };
+        if version < open.version {
+            return Err(format!("didChange for {uri}: version {version} is older than {}", open.version));
+        }
+        open.version = version;
+        match edits {
+            ChangeSet::Full(text) => open.doc.replace_text(text),
+            ChangeSet::Edits(edits) => open.doc.apply_edits(&edits),
+        }
+        self.reindex_document(uri);
+        Ok(())
+    }
+
+    pub fn close(&mut self, uri: &str) -> Option<OpenDocument> {
+        self.documents.remove(uri)
+    }
+
+    /// Replaces the index entry of an open document with facts from its current text.
+    fn reindex_document(&mut self, uri: &str) {
+        let Some(open) = self.documents.get(uri) else { return };
+        let Some(path) = open.path.clone() else { return };
+        let Some(root) = self.root_of(&path) else { return };
+        let rel_path = vfs::relative_path(&self.roots[root].path, &path);
+        let text = open.doc.text();
+        let entry = FileEntry {
+            path: rel_path,
+            hash: crate::base::content_hash(text.as_bytes()),
+            index: index::extract(open.doc.lang, text, open.doc.tree()),
+        };
+        self.roots[root].index.insert(entry);
+    }
+
+    pub fn is_open_path(&self, path: &Path) -> bool {
+        self.documents.values().any(|d| d.path.as_deref() == Some(path))
+    }
+
+    pub fn snapshots(&mut self) -> Vec<(PathBuf, Arc<IndexSnapshot>)> {
+        self.roots.iter_mut().map(|r| (r.path.clone(), r.index.snapshot())).collect()
+    }
+}
+
+pub enum ChangeSet {
+    Full(String),
+    Edits(Vec<TextEdit>),
+}
+
+/// Delivers a background refresh of one root into the shared state, one short lock per
+/// update. Files open in the editor keep the editor's text.
+pub struct RootSink {
+    pub state: SharedState,
+    pub root: PathBuf,
+}
+
+impl IndexSink for RootSink {
+    fn known_hash(&self, path: &str) -> Option<u64> {
+        let state = lock(&self.state);
+        let root = state.root_index_by_path(&self.root)?;
+        state.roots[root].index.get(path).map(|e| e.hash)
+    }
+
+    fn known_paths(&self) -> Vec<String> {
+        let state = lock(&self.state);
+        match state.root_index_by_path(&self.root) {
+            Some(root) => state.roots[root].index.paths().map(str::to_string).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, update: IndexUpdate) {
+        let mut state = lock(&self.state);
+        let Some(root) = state.root_index_by_path(&self.root) else { return };
+        let path_of = |rel: &str| self.root.join(rel);
+        match &update {
+            IndexUpdate::Insert(entry) if state.is_open_path(&path_of(&entry.path)) => return,
+            IndexUpdate::Remove(rel) if state.is_open_path(&path_of(rel)) => return,
+            _ => {}
+        }
+        state.roots[root].index.apply(update);
+    }
+}

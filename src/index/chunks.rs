@@ -22,6 +22,8 @@ struct Span {
     end_line: u32,
     /// Items that must not be merged with neighbours (they are big enough alone).
     mergeable: bool,
+    /// Starts a new group: never merged into the span before it (a container's header).
+    fresh: bool,
 }
 
 pub(super) fn chunk_file(lang: Lang, root: Node, text: &str, lines: &LineIndex, symbols: &[Symbol]) -> Vec<Chunk> {
@@ -91,7 +93,7 @@ fn chunk_items(lang: Lang, parent: Node, lines: &LineIndex, out: &mut Vec<Span>)
     // Comments at the end of the container form a span of their own.
     if let Some(start) = pending_start {
         let end = end_line_of(parent).max(start);
-        out.push(Span { start_line: start, end_line: end, mergeable: true });
+        out.push(Span { start_line: start, end_line: end, mergeable: true, fresh: false });
     }
 }
 
@@ -99,13 +101,13 @@ fn chunk_item(lang: Lang, item: Node, first_line: u32, lines: &LineIndex, out: &
     let end_line = end_line_of(item);
     let line_count = end_line - first_line + 1;
     if line_count <= MAX_CHUNK_LINES {
-        out.push(Span { start_line: first_line, end_line, mergeable: line_count < MERGE_LINES / 2 });
+        out.push(Span { start_line: first_line, end_line, mergeable: line_count < MERGE_LINES / 2, fresh: false });
         return;
     }
     if let Some(body) = member_body(lang, item) {
         // Header: from the item's first line to the line that opens the body.
         let body_line = body.start_position().row as u32;
-        out.push(Span { start_line: first_line, end_line: body_line, mergeable: true });
+        out.push(Span { start_line: first_line, end_line: body_line, mergeable: true, fresh: true });
         let before = out.len();
         chunk_items(lang, body, lines, out);
         // Members start after the header line; anything overlapping it is cut.
@@ -113,13 +115,17 @@ fn chunk_item(lang: Lang, item: Node, first_line: u32, lines: &LineIndex, out: &
             span.start_line = span.start_line.max(body_line + 1);
             span.end_line = span.end_line.max(span.start_line);
         }
+        // What follows the container is not merged into its last member.
+        if let Some(last) = out.last_mut() {
+            last.mergeable = false;
+        }
         return;
     }
     // A long item without members: windows of lines.
     let mut start = first_line;
     while start <= end_line {
         let end = (start + MAX_CHUNK_LINES - 1).min(end_line);
-        out.push(Span { start_line: start, end_line: end, mergeable: false });
+        out.push(Span { start_line: start, end_line: end, mergeable: false, fresh: false });
         start = end + 1;
     }
 }
@@ -172,7 +178,7 @@ fn merge_small(spans: Vec<Span>) -> Vec<Span> {
                 last.mergeable = false;
                 continue;
             }
-            if last.mergeable && span.mergeable && span.end_line - last.start_line < MERGE_LINES {
+            if last.mergeable && span.mergeable && !span.fresh && span.end_line - last.start_line < MERGE_LINES {
                 last.end_line = span.end_line;
                 continue;
             }

@@ -128,7 +128,7 @@ fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
             None => symbol.name.clone(),
         });
         symbols.push(symbol);
-        if kind.is_container() || kind == SymbolKind::Function || kind == SymbolKind::Method {
+        if kind.is_container() || matches!(kind, SymbolKind::Function | SymbolKind::Method | SymbolKind::Variant) {
             stack.push(symbols.len() - 1);
         }
     }
@@ -196,6 +196,9 @@ fn outer_item(node: Node) -> Node {
 
 fn signature(node: Node, kind: SymbolKind, text: &str) -> String {
     let start = outer_item(node).start_byte();
+    if kind.is_member() {
+        return fold_whitespace(&text[start..node.end_byte()], MAX_SIGNATURE);
+    }
     let body = match kind {
         SymbolKind::Variable | SymbolKind::Function if node.kind() == "variable_declarator" => node
             .child_by_field_name("value")

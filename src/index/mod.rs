@@ -247,3 +247,6 @@ pub(crate) fn separator(lang: Lang) -> &'static str {
         "."
     }
 }
+
+#[cfg(test)]
+mod tests;

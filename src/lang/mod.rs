@@ -115,18 +115,39 @@ pub struct TextEdit {
 }
 
 /// An open document: its text and its syntax tree, kept in step edit by edit.
+///
+/// An incremental reparse of valid code gives the same tree as a fresh parse; on code
+/// with syntax errors, tree-sitter's error recovery may settle differently. Such a tree is
+/// marked unsettled, and `settle` (called by the server once typing pauses) replaces it
+/// with a fresh parse, so that the index always converges to the from-scratch result.
 pub struct Document {
     pub lang: Lang,
     text: String,
     tree: Tree,
     line_index: LineIndex,
+    unsettled: bool,
 }
 
 impl Document {
     pub fn new(lang: Lang, text: String) -> Document {
         let tree = parse(lang, &text, None);
         let line_index = LineIndex::new(&text);
-        Document { lang, text, tree, line_index }
+        Document { lang, text, tree, line_index, unsettled: false }
+    }
+
+    /// True when the tree came from an incremental reparse of code with syntax errors.
+    pub fn is_unsettled(&self) -> bool {
+        self.unsettled
+    }
+
+    /// Replaces an unsettled tree with a fresh parse. Returns whether it did.
+    pub fn settle(&mut self) -> bool {
+        if !self.unsettled {
+            return false;
+        }
+        self.tree = parse(self.lang, &self.text, None);
+        self.unsettled = false;
+        true
     }
 
     pub fn text(&self) -> &str {
@@ -166,6 +187,7 @@ impl Document {
             self.line_index = LineIndex::new(&self.text);
         }
         self.tree = parse(self.lang, &self.text, Some(&self.tree));
+        self.unsettled = self.tree.root_node().has_error();
     }
 
     /// Replaces the whole text (full sync) and parses from scratch.
@@ -173,6 +195,7 @@ impl Document {
         self.tree = parse(self.lang, &text, None);
         self.line_index = LineIndex::new(&text);
         self.text = text;
+        self.unsettled = false;
     }
 }
 

@@ -144,13 +144,15 @@ fn language_id(id: &str) -> Option<Lang> {
     }
 }
 
-pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) {
+/// Applies a `didChange`. Returns the document's URI and version when its tree needs
+/// settling once typing pauses.
+pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) -> Option<(String, i32)> {
     let uri = params.text_document.uri.as_str().to_string();
     let mut state = lock(state);
     let encoding = state.encoding;
     let Some(open) = state.documents.get(&uri) else {
         tracing::warn!("didChange for a document that is not open: {uri}");
-        return;
+        return None;
     };
     let changes = if params.content_changes.len() == 1 && params.content_changes[0].range.is_none() {
         ChangeSet::Full(params.content_changes.into_iter().next().expect("one change").text)
@@ -159,13 +161,17 @@ pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) {
             Ok(edits) => ChangeSet::Edits(edits),
             Err(err) => {
                 tracing::warn!("didChange for {uri}: {err}");
-                return;
+                return None;
             }
         }
     };
-    if let Err(err) = state.change(&uri, params.text_document.version, changes) {
+    let version = params.text_document.version;
+    if let Err(err) = state.change(&uri, version, changes) {
         tracing::warn!("{err}");
+        return None;
     }
+    let unsettled = state.documents.get(&uri).is_some_and(|d| d.doc.is_unsettled());
+    unsettled.then_some((uri, version))
 }
 
 /// Closes a document; returns its root and path so that the disk version can be read back.

@@ -9,6 +9,7 @@ mod indexing;
 mod server;
 mod state;
 mod to_proto;
+mod transport;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -21,10 +22,12 @@ pub use server::Backend;
 pub fn run_stdio(cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let stdin = tokio::io::stdin();
+        // Frames pass through a filter that drops malformed ones (see `transport`).
+        let (filtered_reader, filtered_writer) = tokio::io::duplex(1 << 20);
+        tokio::spawn(transport::filter_frames(tokio::io::stdin(), filtered_writer));
         let stdout = tokio::io::stdout();
         let (service, socket) = LspService::new(|client| Backend::new(client, cache_dir));
-        Server::new(stdin, stdout, socket).serve(service).await;
+        Server::new(filtered_reader, stdout, socket).serve(service).await;
     });
     // Background indexing threads must not keep the process alive after `exit`.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

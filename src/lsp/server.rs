@@ -13,6 +13,9 @@ use super::state::{lock, SharedState, State};
 use crate::config::ConfigIssue;
 use crate::lang::Lang;
 
+/// How long typing must pause before a tree with syntax errors is parsed afresh.
+const SETTLE_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
+
 pub struct Backend {
     client: Client,
     state: SharedState,
@@ -111,7 +114,13 @@ impl LanguageServer for Backend {
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        handlers::did_change(&self.state, params);
+        if let Some((uri, version)) = handlers::did_change(&self.state, params) {
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(SETTLE_DELAY).await;
+                lock(&state).settle(&uri, version);
+            });
+        }
     }
 
     async fn did_save(&self, params: DidSaveTextDocumentParams) {

@@ -104,6 +104,14 @@ impl State {
         Ok(())
     }
 
+    /// Settles a document's tree (see `Document::settle`) if it is still at `version`.
+    pub fn settle(&mut self, uri: &str, version: i32) {
+        let Some(open) = self.documents.get_mut(uri) else { return };
+        if open.version == version && open.doc.settle() {
+            self.reindex_document(uri);
+        }
+    }
+
     pub fn close(&mut self, uri: &str) -> Option<OpenDocument> {
         self.documents.remove(uri)
     }

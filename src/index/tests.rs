@@ -1,0 +1,472 @@
+//! Fixture tests for extraction and resolution: a fixture is source text (several files
+//! with `//- /path` headers), the expectation a compact rendering of what was extracted.
+
+use expect_test::{expect, Expect};
+
+use super::*;
+use crate::lang::{parse, Lang};
+
+fn extract_str(lang: Lang, text: &str) -> FileIndex {
+    let tree = parse(lang, text, None);
+    extract(lang, text, &tree)
+}
+
+fn render_symbols(file: &FileIndex, text: &str) -> String {
+    let mut out = String::new();
+    for s in &file.symbols {
+        let depth = std::iter::successors(s.parent, |p| file.symbols[*p as usize].parent).count();
+        let name_text = &text[s.name_range.as_usize()];
+        out.push_str(&format!("{}{} {}", "  ".repeat(depth), s.kind, s.name));
+        if name_text != s.name {
+            out.push_str(&format!(" (name node {name_text:?})"));
+        }
+        if let Some(container) = &s.container {
+            out.push_str(&format!(" in {container}"));
+        }
+        out.push_str(&format!(" | {}", s.signature));
+        if let Some(doc) = &s.doc {
+            out.push_str(&format!(" | doc: {}", doc.replace('\n', "\\n")));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn check_symbols(lang: Lang, text: &str, expect: Expect) {
+    let file = extract_str(lang, text);
+    expect.assert_eq(&render_symbols(&file, text));
+}
+
+fn check_references(lang: Lang, text: &str, expect: Expect) {
+    let file = extract_str(lang, text);
+    let rendered: Vec<String> =
+        file.references.iter().map(|r| format!("{}:{}", file.reference_name(r), r.role)).collect();
+    expect.assert_eq(&rendered.join(" "));
+}
+
+fn check_imports(lang: Lang, text: &str, expect: Expect) {
+    let file = extract_str(lang, text);
+    let mut out = String::new();
+    for import in &file.imports {
+        let names: Vec<String> = import
+            .names
+            .iter()
+            .map(|n| match &n.alias {
+                Some(alias) => format!("{} as {alias}", n.name),
+                None => n.name.clone(),
+            })
+            .collect();
+        out.push_str(&format!(
+            "{} {:?} [{}]{}\n",
+            import.kind,
+            import.source,
+            names.join(", "),
+            if import.glob { " glob" } else { "" }
+        ));
+    }
+    expect.assert_eq(&out);
+}
+
+#[test]
+fn rust_symbols() {
+    check_symbols(
+        Lang::Rust,
+        r#"
+/// A point.
+#[derive(Debug)]
+pub struct Point<T> { pub x: T, y: T }
+
+pub enum Shape { Circle(f64), Square { side: f64 } }
+
+pub trait Area {
+    /// The area.
+    fn area(&self) -> f64;
+}
+
+impl<T: Copy> Area for crate::geo::Point<T> where T: Into<f64> {
+    fn area(&self) -> f64 { 0.0 }
+}
+
+mod inner {
+    pub const MAX: usize = 10;
+    static NAME: &str = "x";
+    pub type Id = u64;
+    macro_rules! m { () => {} }
+    pub fn helper(
+        a: u32,
+        b: u32,
+    ) -> u32 { a + b }
+}
+"#,
+        expect![[r#"
+            struct Point | pub struct Point<T> | doc: A point.
+              field x in Point | pub x: T
+              field y in Point | y: T
+            enum Shape | pub enum Shape
+              variant Circle in Shape | Circle(f64)
+              variant Square in Shape | Square { side: f64 }
+                field side in Shape::Square | side: f64
+            trait Area | pub trait Area
+              method area in Area | fn area(&self) -> f64; | doc: The area.
+            impl Point (name node "crate::geo::Point<T>") | impl<T: Copy> Area for crate::geo::Point<T> where T: Into<f64>
+              method area in Point | fn area(&self) -> f64
+            module inner | mod inner
+              const MAX in inner | pub const MAX: usize = 10;
+              static NAME in inner | static NAME: &str = "x";
+              type Id in inner | pub type Id = u64;
+              macro m in inner | macro_rules! m { () => {} }
+              function helper in inner | pub fn helper( a: u32, b: u32, ) -> u32
+        "#]],
+    );
+}
+
+#[test]
+fn typescript_symbols() {
+    check_symbols(
+        Lang::TypeScript,
+        r#"
+/** Options for a client. */
+export interface Options { timeout?: number; retry(n: number): void }
+export type Id = string | number;
+export enum Color { Red, Green = 2 }
+export class Client<T> extends Base implements I {
+  private cache = new Map<string, T>();
+  constructor(readonly options: Options) { super(); }
+  /** Fetch one. */
+  async get(id: Id): Promise<T> { return this.cache.get(id)!; }
+}
+export const create = (o: Options): Client<unknown> => new Client(o);
+export function helper(a: number) { return a; }
+const local = 1;
+namespace NS { export function inner() {} }
+"#,
+        expect![[r#"
+            interface Options | export interface Options | doc: Options for a client.
+              property timeout in Options | timeout?: number
+              method retry in Options | retry(n: number): void
+            type Id | export type Id = string | number;
+            enum Color | export enum Color
+              property Red in Color | Red
+              property Green in Color | Green = 2
+            class Client | export class Client<T> extends Base implements I
+              property cache in Client | private cache = new Map<string, T>()
+              method constructor in Client | constructor(readonly options: Options)
+              method get in Client | async get(id: Id): Promise<T> | doc: Fetch one.
+            function create | export const create = (o: Options): Client<unknown> => new Client(o)
+            function helper | export function helper(a: number)
+            variable local | const local = 1
+            namespace NS | namespace NS
+              function inner in NS | export function inner()
+        "#]],
+    );
+}
+
+#[test]
+fn broken_code_still_yields_symbols() {
+    check_symbols(
+        Lang::Rust,
+        "fn ok() {}\nfn broken( {\nstruct After { a: u8 }\n",
+        expect![[r#"
+            function ok | fn ok()
+            struct After | struct After
+              field a in After | a: u8
+        "#]],
+    );
+    let file = extract_str(Lang::Rust, "fn broken( {\n");
+    assert!(file.error_count > 0);
+    check_symbols(
+        Lang::Tsx,
+        "export function App() { return <div>{x}</div>; }\nfunction broken( {\nclass K { m() {} }\n",
+        expect![[r#"
+            function App | export function App()
+            method m | m()
+        "#]],
+    );
+}
+
+#[test]
+fn rust_references() {
+    check_references(
+        Lang::Rust,
+        "fn f(p: Point) { let v = Vec::new(); p.x.len(); helper(); println!(\"{}\", v); a::b::c(); }",
+        expect!["p:other Point:type v:other Vec:path new:call p:other x:member len:call helper:call println:macro v:other a:path b:path c:call"],
+    );
+}
+
+#[test]
+fn typescript_references() {
+    check_references(
+        Lang::Tsx,
+        "function f(o: Opts) { const c = new Client(o); c.fetch(o.id); ns.run(); return <View x={c} />; }",
+        expect!["o:other Opts:type c:other Client:call o:other c:path fetch:call o:path id:member ns:path run:call View:call c:other"],
+    );
+}
+
+#[test]
+fn rust_imports() {
+    check_imports(
+        Lang::Rust,
+        "use std::collections::{HashMap, hash_map::Entry as E};\nuse crate::a::b::*;\nuse super::{self, x};\nuse foo;\nmod m;\nmod inline {}\nextern crate alloc;\n",
+        expect![[r#"
+            use "std::collections" [HashMap]
+            use "std::collections::hash_map" [Entry as E]
+            use "crate::a::b" [] glob
+            use "" [super]
+            use "super" [x]
+            use "" [foo]
+            mod "" [m]
+            extern crate "" [alloc]
+        "#]],
+    );
+}
+
+#[test]
+fn typescript_imports() {
+    check_imports(
+        Lang::TypeScript,
+        r#"import def, { a, b as c } from "./x";
+import * as ns from '../y';
+import type { T } from "@app/types";
+import "./side-effect";
+export { d, e as f } from "./z";
+export * from "./all";
+export * as all2 from "./all2";
+const { g, h: i } = require("./req");
+const lazy = import("./lazy");
+"#,
+        expect![[r#"
+            import "./x" [default as def, a, b as c]
+            import "../y" [* as ns] glob
+            import "@app/types" [T]
+            import "./side-effect" []
+            export from "./z" [d, e as f]
+            export from "./all" [] glob
+            export from "./all2" [* as all2] glob
+            require "./req" [g, h as i]
+            dynamic import "./lazy" []
+        "#]],
+    );
+}
+
+#[test]
+fn chunks_cover_items_and_split_long_ones() {
+    let mut text = String::from("use a::b;\nuse c::d;\n\n/// Doc.\nfn small() {}\n\nimpl Big {\n");
+    for i in 0..40 {
+        text.push_str(&format!("    fn m{i}() {{\n        body();\n    }}\n"));
+    }
+    text.push_str("}\n\nfn long() {\n");
+    for _ in 0..130 {
+        text.push_str("    step();\n");
+    }
+    text.push_str("}\n");
+    let file = extract_str(Lang::Rust, &text);
+    let spans: Vec<(u32, u32)> = file.chunks.iter().map(|c| (c.start_line, c.end_line)).collect();
+    // Imports and the small function merge; the impl splits into its header and merged
+    // methods; the long function splits into windows.
+    assert_eq!(spans[0], (0, 4));
+    assert_eq!(spans[1].0, 6, "the impl header starts a chunk: {spans:?}");
+    assert!(spans.windows(2).all(|w| w[0].1 < w[1].0), "sorted, no overlap: {spans:?}");
+    let long_start = text.lines().position(|l| l == "fn long() {").unwrap() as u32;
+    let long: Vec<_> = spans.iter().filter(|s| s.0 >= long_start).collect();
+    assert_eq!(long.len(), 3, "{long:?}");
+    assert!(file.chunks.iter().all(|c| c.end_line - c.start_line < chunks::MAX_CHUNK_LINES));
+    for chunk in &file.chunks {
+        assert_eq!(chunk.hash, crate::base::content_hash(text[chunk.range.as_usize()].as_bytes()));
+    }
+}
+
+/// Builds a snapshot from a multi-file fixture.
+fn snapshot(fixture: &str) -> std::sync::Arc<IndexSnapshot> {
+    let mut index = WorkspaceIndex::new();
+    let mut configs = Vec::new();
+    for part in fixture.split("//- /").skip(1) {
+        let (path, text) = part.split_once('\n').unwrap();
+        let path = path.trim();
+        if path.ends_with("tsconfig.json") {
+            let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+            configs.extend(TsConfig::parse(dir, text));
+            continue;
+        }
+        let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
+        index.insert(FileEntry { path: path.to_string(), hash: 0, index: extract_str(lang, text) });
+    }
+    index.set_ts_configs(configs);
+    index.snapshot()
+}
+
+fn check_resolution(fixture: &str, from: &str, expect: Expect) {
+    let snapshot = snapshot(fixture);
+    let id = snapshot.file_id(from).unwrap();
+    let entry = snapshot.file(id).unwrap();
+    let mut out = String::new();
+    for import in &entry.index.imports {
+        let target = match snapshot.resolve_import(id, import) {
+            Some(resolved) => {
+                let path = &snapshot.file(resolved.file).unwrap().path;
+                format!("{path} {:?}", resolved.item_path)
+            }
+            None => "unresolved".to_string(),
+        };
+        let name = import.names.first().map_or("*", |n| n.name.as_str());
+        out.push_str(&format!("{}::{name} -> {target}\n", import.source));
+    }
+    expect.assert_eq(&out);
+}
+
+#[test]
+fn rust_resolution() {
+    let fixture = r#"
+//- /crate/src/lib.rs
+mod net;
+pub mod util;
+//- /crate/src/net/mod.rs
+mod tcp;
+use crate::util::Helper;
+use self::tcp::Conn;
+use super::util;
+use util::helper_fn;
+use std::io::Read;
+//- /crate/src/net/tcp.rs
+use super::super::util::Helper as H;
+use crate::net::Missing;
+pub struct Conn;
+//- /crate/src/util.rs
+pub struct Helper;
+pub fn helper_fn() {}
+"#;
+    check_resolution(fixture, "crate/src/lib.rs", expect![[r#"
+        ::net -> crate/src/net/mod.rs []
+        ::util -> crate/src/util.rs []
+    "#]]);
+    check_resolution(fixture, "crate/src/net/mod.rs", expect![[r#"
+        ::tcp -> crate/src/net/tcp.rs []
+        crate::util::Helper -> crate/src/util.rs ["Helper"]
+        self::tcp::Conn -> crate/src/net/tcp.rs ["Conn"]
+        super::util -> crate/src/util.rs []
+        util::helper_fn -> crate/src/util.rs ["helper_fn"]
+        std::io::Read -> unresolved
+    "#]]);
+    check_resolution(fixture, "crate/src/net/tcp.rs", expect![[r#"
+        super::super::util::Helper -> crate/src/util.rs ["Helper"]
+        crate::net::Missing -> crate/src/net/mod.rs ["Missing"]
+    "#]]);
+}
+
+#[test]
+fn typescript_resolution() {
+    let fixture = r#"
+//- /web/tsconfig.json
+{ "compilerOptions": { "baseUrl": ".", "paths": { "@lib/*": ["src/lib/*"] } } }
+//- /web/src/app.ts
+import { a } from "./util";
+import { b } from "./components";
+import { c } from "./esm.js";
+import { d } from "@lib/d";
+import { e } from "src/lib/d";
+import React from "react";
+export * from "../../outside";
+//- /web/src/util.ts
+export const a = 1;
+//- /web/src/components/index.tsx
+export const b = 2;
+//- /web/src/esm.ts
+export const c = 3;
+//- /web/src/lib/d.ts
+export const d = 4;
+"#;
+    check_resolution(fixture, "web/src/app.ts", expect![[r#"
+        ./util::a -> web/src/util.ts []
+        ./components::b -> web/src/components/index.tsx []
+        ./esm.js::c -> web/src/esm.ts []
+        @lib/d::d -> web/src/lib/d.ts []
+        src/lib/d::e -> web/src/lib/d.ts []
+        react::default -> unresolved
+        ../../outside::* -> unresolved
+    "#]]);
+}
+
+#[test]
+fn fuzzy_search_ranks_exact_names_first() {
+    let snapshot = snapshot(
+        "//- /a.rs\nstruct Parser;\nfn parse_all() {}\nfn parser_for() {}\n//- /b.ts\nexport class ParserError {}\n",
+    );
+    let names: Vec<String> = fuzzy_symbols(&snapshot, "parser", 10)
+        .iter()
+        .map(|m| snapshot.file(m.file).unwrap().index.symbols[m.symbol as usize].name.clone())
+        .collect();
+    assert_eq!(names[0], "Parser");
+    assert!(names.contains(&"ParserError".to_string()) && names.contains(&"parser_for".to_string()));
+    let qualified = fuzzy_symbols(&snapshot, "Parser::", 10);
+    assert!(qualified.is_empty() || qualified.len() <= 10);
+}
+
+mod random_edits {
+    //! The index after any sequence of incremental edits equals the index built from
+    //! scratch on the final text.
+
+    use proptest::prelude::*;
+
+    use super::extract_str;
+    use crate::base::TextRange;
+    use crate::index::extract;
+    use crate::lang::{Document, Lang, TextEdit};
+
+    const RUST_SEED: &str = "use crate::a::{b, c as d};\n/// Doc.\npub struct S { x: u32 }\nimpl S {\n    fn new() -> Self { S { x: 1 } }\n}\nfn main() { let s = S::new(); println!(\"{}\", s.x); }\n";
+    const TS_SEED: &str = "import { a } from './a';\n/** Doc. */\nexport class C {\n  m(x: number): string { return `${x}é`; }\n}\nexport const f = (y: C) => y.m(1);\n";
+    const FRAGMENTS: &[&str] = &[
+        "fn ", "{", "}", "\n", "struct X;", "use a::b;", "é", "𝕏", "let x = 1;", "(", ")", "//", "/*", "*/", "\"",
+        "impl Y { fn z(&self) {} }", "class K {}", "export ", "import { q } from './q';", " ", "=>", "<T>", ";",
+    ];
+
+    fn edit_strategy() -> impl Strategy<Value = (usize, usize, usize)> {
+        (0usize..10_000, 0usize..12, 0usize..FRAGMENTS.len() + 1)
+    }
+
+    fn run(lang: Lang, seed: &str, edits: Vec<Vec<(usize, usize, usize)>>) -> Result<(), TestCaseError> {
+        let mut doc = Document::new(lang, seed.to_string());
+        for batch in edits {
+            let mut shadow = doc.text().to_string();
+            let mut text_edits = Vec::new();
+            for (pos, delete, fragment) in batch {
+                let start = pos % (shadow.len() + 1);
+                let end = (start + delete).min(shadow.len());
+                let insert = FRAGMENTS.get(fragment).copied().unwrap_or("");
+                let edit = TextEdit { range: TextRange::new(start as u32, end as u32), text: insert.to_string() };
+                // The document widens ranges that split a character; so does the shadow.
+                let s = crate::lang::floor_char_boundary(&shadow, start);
+                let e = crate::lang::ceil_char_boundary(&shadow, end.max(s));
+                shadow.replace_range(s..e, insert);
+                text_edits.push(edit);
+            }
+            doc.apply_edits(&text_edits);
+            prop_assert_eq!(doc.text(), shadow.as_str());
+            let fresh_tree = crate::lang::parse(lang, doc.text(), None);
+            let fresh = extract_str(lang, doc.text());
+            if !doc.is_unsettled() {
+                // Valid code: the incremental tree is the fresh tree.
+                prop_assert_eq!(doc.tree().root_node().to_sexp(), fresh_tree.root_node().to_sexp());
+                prop_assert_eq!(&extract(lang, doc.text(), doc.tree()), &fresh);
+            }
+            // With syntax errors, settling (what the server does when typing pauses)
+            // converges to the from-scratch index.
+            doc.settle();
+            prop_assert_eq!(doc.tree().root_node().to_sexp(), fresh_tree.root_node().to_sexp());
+            prop_assert_eq!(&extract(lang, doc.text(), doc.tree()), &fresh);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+        #[test]
+        fn rust_edits(edits in prop::collection::vec(prop::collection::vec(edit_strategy(), 1..4), 1..25)) {
+            run(Lang::Rust, RUST_SEED, edits)?;
+        }
+
+        #[test]
+        fn typescript_edits(edits in prop::collection::vec(prop::collection::vec(edit_strategy(), 1..4), 1..25)) {
+            run(Lang::Tsx, TS_SEED, edits)?;
+        }
+    }
+}

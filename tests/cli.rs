@@ -1,0 +1,188 @@
+//! The CLI, run as a user would: the built binary in a temporary workspace.
+
+mod support;
+
+use serde_json::Value;
+use support::TempWorkspace;
+
+const FIXTURE: &str = r#"
+//- /Cargo.toml
+[package]
+name = "demo"
+//- /src/lib.rs
+mod parser;
+/// Parses everything.
+pub fn parse_all(input: &str) -> Vec<parser::Token> { parser::tokenize(input) }
+//- /src/parser.rs
+pub struct Token { pub text: String }
+pub fn tokenize(input: &str) -> Vec<Token> { input.split(' ').map(|t| Token { text: t.into() }).collect() }
+//- /web/app.ts
+import { render } from "./view";
+export class App { start(): void { render(this); } }
+//- /web/view.tsx
+export function render(app: unknown) { return <div>{String(app)}</div>; }
+//- /web/ignored/gen.ts
+export const generated = 1;
+//- /web/.ctxlsignore
+ignored/
+//- /.gitignore
+/target
+//- /target/debug/build.rs
+fn not_indexed() {}
+"#;
+
+fn index_json(ws: &TempWorkspace) -> Value {
+    let (status, stdout, stderr) = ws.ctxls(&["index", "--json"]);
+    assert!(status.success(), "{stderr}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one JSON object: {stdout}");
+    serde_json::from_str(lines[0]).unwrap()
+}
+
+#[test]
+fn index_summary_and_warm_restart() {
+    let ws = TempWorkspace::new(FIXTURE);
+    ws.write("web/bundle.min.js", "var a=1;");
+    ws.write("src/blob.rs", "fn a() {}\0\0\0");
+    let cold = index_json(&ws);
+    let keys: Vec<&str> = cold.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, ["bytes", "chunks", "files", "references", "reparsed", "seconds", "skipped", "symbols"]);
+    assert_eq!(cold["files"], 4, "{cold}");
+    assert_eq!(cold["reparsed"], 4);
+    assert_eq!(cold["skipped"], 2, "a minified and a binary file: {cold}");
+    assert!(cold["symbols"].as_u64().unwrap() >= 7);
+    assert!(cold["references"].as_u64().unwrap() > 5);
+
+    let warm = index_json(&ws);
+    assert_eq!(warm["reparsed"], 0, "a warm restart parses nothing: {warm}");
+    for key in ["files", "symbols", "references", "chunks", "bytes", "skipped"] {
+        assert_eq!(warm[key], cold[key], "{key}");
+    }
+
+    // One changed file is the only one parsed; a touched file is not parsed.
+    ws.write("src/parser.rs", "pub struct Token;\npub struct Extra;\n");
+    let lib = ws.dir.path().join("src/lib.rs");
+    std::fs::write(&lib, std::fs::read(&lib).unwrap()).unwrap();
+    let changed = index_json(&ws);
+    assert_eq!(changed["reparsed"], 1, "{changed}");
+
+    // A deleted file leaves the index.
+    std::fs::remove_file(ws.dir.path().join("web/view.tsx")).unwrap();
+    let after_delete = index_json(&ws);
+    assert_eq!(after_delete["files"], 3);
+    assert_eq!(after_delete["reparsed"], 0);
+}
+
+#[test]
+fn human_summary_names_what_was_skipped() {
+    let ws = TempWorkspace::new(FIXTURE);
+    ws.write(".ctxls.toml", "[index]\nmax_file_size = 40\n");
+    let (status, stdout, _) = ws.ctxls(&["index"]);
+    assert!(status.success());
+    assert!(stdout.starts_with("Indexed "), "{stdout}");
+    assert!(stdout.contains("over the size limit"), "{stdout}");
+}
+
+#[test]
+fn invalid_configuration_is_reported_and_defaults_are_used() {
+    let ws = TempWorkspace::new(FIXTURE);
+    ws.write(".ctxls.toml", "[index]\nmax_file_size = \"huge\"\n");
+    let (status, stdout, stderr) = ws.ctxls(&["index", "--json"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("index.max_file_size"), "{stderr}");
+    let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(summary["files"], 4);
+}
+
+#[test]
+fn corrupt_and_foreign_caches_are_rebuilt() {
+    let ws = TempWorkspace::new(FIXTURE);
+    index_json(&ws);
+    let db = find_db(ws.cache.path());
+    // Garbage in place of the database.
+    std::fs::write(&db, b"this is not a database").unwrap();
+    let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
+    let (status, stdout, stderr) = ws.ctxls(&["index", "--json"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("set aside and rebuilt"), "{stderr}");
+    let rebuilt: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(rebuilt["reparsed"], 4);
+    assert_eq!(index_json(&ws)["reparsed"], 0, "the rebuilt cache works");
+
+    // A truncated file.
+    let bytes = std::fs::read(&db).unwrap();
+    std::fs::write(&db, &bytes[..bytes.len().min(1000)]).unwrap();
+    let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
+    let again = index_json(&ws);
+    assert_eq!(again["files"], 4);
+
+    // Another schema version.
+    let conn = rusqlite_free_version_bump(&db);
+    assert!(conn);
+    let foreign = index_json(&ws);
+    assert_eq!(foreign["reparsed"], 4, "a cache of another version is rebuilt: {foreign}");
+}
+
+/// Sets the cache's `user_version` to a version ctxls never wrote, with the sqlite3 CLI
+/// when present, else by patching the header bytes (offset 60, big-endian).
+fn rusqlite_free_version_bump(db: &std::path::Path) -> bool {
+    // Fold the WAL into the main file first by running ctxls once more (it checkpoints on
+    // close), then patch the header.
+    let mut bytes = std::fs::read(db).unwrap();
+    if bytes.len() < 100 {
+        return false;
+    }
+    bytes[60..64].copy_from_slice(&999u32.to_be_bytes());
+    std::fs::write(db, bytes).unwrap();
+    let _ = std::fs::remove_file(db.with_extension("sqlite-wal"));
+    let _ = std::fs::remove_file(db.with_extension("sqlite-shm"));
+    true
+}
+
+fn find_db(cache: &std::path::Path) -> std::path::PathBuf {
+    for entry in std::fs::read_dir(cache).unwrap() {
+        let candidate = entry.unwrap().path().join("index.sqlite");
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    panic!("no cache database under {}", cache.display());
+}
+
+#[test]
+fn symbols_are_found_fuzzily() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, stdout, stderr) = ws.ctxls(&["symbols", "tokenize"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout.lines().next(), Some("src/parser.rs:2:8 function tokenize"));
+    let (_, stdout, _) = ws.ctxls(&["symbols", "App.start"]);
+    assert_eq!(stdout.lines().next(), Some("web/app.ts:2:20 method App.start"));
+    let (_, stdout, _) = ws.ctxls(&["symbols", "generated"]);
+    assert!(stdout.is_empty(), ".ctxlsignore is honoured: {stdout}");
+    let (_, stdout, _) = ws.ctxls(&["symbols", "not_indexed"]);
+    assert!(stdout.is_empty(), ".gitignore is honoured: {stdout}");
+    let (status, stdout, _) = ws.ctxls(&["symbols", "rendr", "--json"]);
+    assert!(status.success());
+    let json: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(json[0]["name"], "render");
+    assert_eq!(json[0]["file"], "web/view.tsx");
+    assert_eq!(json[0]["line"], 1);
+}
+
+#[test]
+fn help_describes_every_command() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, stdout, _) = ws.ctxls(&["--help"]);
+    assert!(status.success());
+    for command in ["serve", "index", "symbols"] {
+        assert!(stdout.contains(command), "{command} in {stdout}");
+    }
+}
+
+#[test]
+fn a_missing_root_is_a_clear_error() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, _, stderr) = ws.ctxls(&["index", "--root", "/does/not/exist"]);
+    assert!(!status.success());
+    assert!(stderr.contains("workspace root /does/not/exist"), "{stderr}");
+}

@@ -1,0 +1,223 @@
+//! Test support: temp workspaces written from fixtures, and an LSP client that drives the
+//! built `ctxls` binary over stdio with real `Content-Length` frames.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_ctxls"))
+}
+
+/// A temporary workspace and cache directory.
+pub struct TempWorkspace {
+    pub dir: tempfile::TempDir,
+    pub cache: tempfile::TempDir,
+}
+
+impl TempWorkspace {
+    /// Writes a fixture: files separated by `//- /path` headers.
+    pub fn new(fixture: &str) -> TempWorkspace {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        for part in fixture.split("//- /").skip(1) {
+            let (path, text) = part.split_once('\n').unwrap();
+            let file = dir.path().join(path.trim());
+            std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+            std::fs::write(file, text).unwrap();
+        }
+        TempWorkspace { dir, cache }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().canonicalize().unwrap()
+    }
+
+    pub fn write(&self, path: &str, text: &str) {
+        let file = self.dir.path().join(path);
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, text).unwrap();
+    }
+
+    /// Runs `ctxls ARGS` with this workspace's cache; returns (status, stdout, stderr).
+    pub fn ctxls(&self, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+        let output = Command::new(bin())
+            .args(args)
+            .env("CTXLS_CACHE_DIR", self.cache.path())
+            .env_remove("CTXLS_LOG")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+}
+
+/// An LSP client speaking to a child `ctxls` process.
+pub struct LspClient {
+    child: Child,
+    stdin: ChildStdin,
+    incoming: mpsc::Receiver<Value>,
+    next_id: i64,
+    /// Notifications and server requests seen while waiting for responses.
+    pub notifications: Vec<Value>,
+}
+
+impl LspClient {
+    pub fn start(cache_dir: &Path) -> LspClient {
+        let mut child = Command::new(bin())
+            .arg("serve")
+            .env("CTXLS_CACHE_DIR", cache_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut length = None;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end();
+                    if line.is_empty() {
+                        break;
+                    }
+                    if let Some(value) = line.strip_prefix("Content-Length: ") {
+                        length = value.parse::<usize>().ok();
+                    }
+                }
+                let mut body = vec![0; length.expect("Content-Length header")];
+                reader.read_exact(&mut body).unwrap();
+                if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                    return;
+                }
+            }
+        });
+        LspClient { child, stdin, incoming, next_id: 1, notifications: Vec::new() }
+    }
+
+    pub fn send(&mut self, message: &Value) {
+        let body = serde_json::to_string(message).unwrap();
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    pub fn send_raw(&mut self, bytes: &[u8]) {
+        self.stdin.write_all(bytes).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// Sends a request and waits for its response, answering server requests meanwhile.
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let message = self.recv(Duration::from_secs(30)).unwrap_or_else(|| panic!("no response to {method}"));
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                return message;
+            }
+            self.handle_incoming(message);
+        }
+    }
+
+    fn handle_incoming(&mut self, message: Value) {
+        // Server-to-client requests get an empty success.
+        if let (Some(id), Some(_)) = (message.get("id"), message.get("method")) {
+            let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
+            self.send(&reply);
+        }
+        self.notifications.push(message);
+    }
+
+    pub fn recv(&mut self, timeout: Duration) -> Option<Value> {
+        self.incoming.recv_timeout(timeout).ok()
+    }
+
+    /// Waits until a notification matching `predicate` arrives (or was already seen).
+    pub fn wait_for(&mut self, timeout: Duration, predicate: impl Fn(&Value) -> bool) -> Value {
+        if let Some(found) = self.notifications.iter().find(|m| predicate(m)) {
+            return found.clone();
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let message = self.recv(left).expect("the awaited message never came");
+            let matched = predicate(&message);
+            self.handle_incoming(message.clone());
+            if matched {
+                return message;
+            }
+        }
+    }
+
+    pub fn initialize(&mut self, root: &Path, options: Value) -> Value {
+        let response = self.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": uri(root),
+                "workspaceFolders": [{"uri": uri(root), "name": "root"}],
+                "initializationOptions": options,
+                "capabilities": {
+                    "general": {"positionEncodings": ["utf-16"]},
+                    "window": {"workDoneProgress": true},
+                    "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}, "workspaceFolders": true},
+                    "textDocument": {"documentSymbol": {"hierarchicalDocumentSymbolSupport": true}}
+                }
+            }),
+        );
+        self.notify("initialized", json!({}));
+        response
+    }
+
+    /// Waits for the end of initial indexing (`$/progress` with kind `end`).
+    pub fn wait_indexed(&mut self) {
+        self.wait_for(Duration::from_secs(60), |m| {
+            m["method"] == "$/progress" && m["params"]["value"]["kind"] == "end"
+        });
+    }
+
+    pub fn shutdown(mut self) -> std::process::ExitStatus {
+        let response = self.request("shutdown", Value::Null);
+        assert!(response.get("error").is_none(), "{response}");
+        self.notify("exit", Value::Null);
+        for _ in 0..100 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not exit after `exit`");
+    }
+}
+
+impl Drop for LspClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+pub fn uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The index benchmark: ctxls against `ctags -R` on the same tree, in one run.
+# Prints medians of N runs and the ratios the foundation issue sets targets for:
+#   cold index (empty cache) / ctags        target <= 1.5
+#   warm restart (nothing changed) / ctags  target <= 0.25
+#   peak memory of the cold run             target <= 400 MiB
+#   one keystroke in a 2,000-line file      target median < 2 ms
+# Usage: scripts/bench.sh [CORPUS_DIR] [RUNS]
+# Without CORPUS_DIR, the performance corpus of ../shared/bench/corpus.txt is laid out
+# under target/bench-corpus (needs the package registries once).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+corpus=${1:-$here/target/bench-corpus}
+runs=${2:-5}
+shared=${CTXLS_SHARED:-$here/../shared}
+
+if [[ ! -d $corpus || -z $(ls -A "$corpus" 2>/dev/null) ]]; then
+  echo "laying out the performance corpus in $corpus ..." >&2
+  bash "$shared/eval/corpora.sh" "$shared/bench/corpus.txt" "$corpus" >&2
+fi
+command -v ctags >/dev/null || { echo "ctags missing: apt-get install universal-ctags" >&2; exit 1; }
+command -v /usr/bin/time >/dev/null || { echo "/usr/bin/time missing: apt-get install time" >&2; exit 1; }
+
+(cd "$here" && cargo build --release --quiet)
+bin=$here/target/release/ctxls
+cache=$(mktemp -d)
+trap 'rm -rf "$cache"' EXIT
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# Runs a command under /usr/bin/time; appends "seconds maxrss_kb" to the named file.
+timed() { local out=$1; shift; /usr/bin/time -f "%e %M" -o "$cache/t" "$@" >/dev/null 2>&1; cat "$cache/t" >> "$out"; }
+
+lines=$(find "$corpus" -type f \( -name '*.rs' -o -name '*.ts' -o -name '*.tsx' -o -name '*.js' -o -name '*.mts' -o -name '*.cts' -o -name '*.jsx' -o -name '*.mjs' -o -name '*.cjs' \) -print0 | xargs -0 cat | wc -l)
+echo "corpus: $corpus ($lines lines), $runs runs each, $(nproc) cores"
+
+: > "$cache/ctags"; : > "$cache/cold"; : > "$cache/warm"
+for _ in $(seq "$runs"); do
+  (cd "$corpus" && timed "$cache/ctags" ctags -R --languages=Rust,TypeScript --fields=+neKS --extras=+q -f "$cache/tags" .)
+  rm -rf "$cache/db"
+  CTXLS_CACHE_DIR=$cache/db timed "$cache/cold" "$bin" index --root "$corpus" --json
+  CTXLS_CACHE_DIR=$cache/db timed "$cache/warm" "$bin" index --root "$corpus" --json
+done
+CTXLS_CACHE_DIR=$cache/db "$bin" index --root "$corpus" --json > "$cache/summary"
+
+ctags_s=$(cut -d' ' -f1 "$cache/ctags" | median)
+ctags_mb=$(cut -d' ' -f2 "$cache/ctags" | median)
+cold_s=$(cut -d' ' -f1 "$cache/cold" | median)
+cold_peak_kb=$(cut -d' ' -f2 "$cache/cold" | sort -g | tail -1)
+warm_s=$(cut -d' ' -f1 "$cache/warm" | median)
+
+echo "index: $(cat "$cache/summary")"
+awk -v c="$ctags_s" -v cm="$ctags_mb" -v k="$cold_s" -v kp="$cold_peak_kb" -v w="$warm_s" 'BEGIN {
+  printf "ctags -R            median %6.2f s   peak %4.0f MiB\n", c, cm/1024
+  printf "ctxls cold index    median %6.2f s   ratio %5.2f x ctags (target <= 1.5)\n", k, k/c
+  printf "ctxls warm restart  median %6.2f s   ratio %5.2f x ctags (target <= 0.25)\n", w, w/c
+  printf "ctxls cold peak memory   %6.0f MiB (target <= 400)\n", kp/1024
+}'
+(cd "$here" && CTXLS_BENCH_CORPUS=$corpus cargo bench --quiet --bench keystroke 2>/dev/null | grep keystroke) \
+  | sed 's/$/ (target median < 2 ms)/'

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub index: IndexConfig,
@@ -23,12 +23,6 @@ pub struct IndexConfig {
     /// Extra gitignore-style patterns to leave out, on top of `.gitignore`, `.ignore` and
     /// `.ctxlsignore`.
     pub exclude: Vec<String>,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Config { index: IndexConfig::default() }
-    }
 }
 
 impl Default for IndexConfig {

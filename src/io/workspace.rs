@@ -149,7 +149,7 @@ impl Indexer {
             }
         }
         // Big files first, so that both cores finish together.
-        to_read.sort_by(|a, b| b.size.cmp(&a.size));
+        to_read.sort_by_key(|f| std::cmp::Reverse(f.size));
 
         let outcome = self.process(&to_read, &manifest, mode, progress, &mut report, sink);
 
@@ -260,7 +260,7 @@ impl Indexer {
         sink: &mut dyn IndexSink,
     ) -> ProcessOutcome {
         enum Message {
-            Parsed(FileRow, Option<index::FileIndex>),
+            Parsed(Box<(FileRow, Option<index::FileIndex>)>),
             SameContent(String, i64),
             Skipped(String, SkipReason),
         }
@@ -284,7 +284,7 @@ impl Indexer {
                             let file_index = extract_text(file.lang, &text);
                             let row = FileRow::new(file.rel_path.clone(), hash, file.size, file.mtime, &file_index);
                             let keep = (mode == RefreshMode::Load).then_some(file_index);
-                            Message::Parsed(row, keep)
+                            Message::Parsed(Box::new((row, keep)))
                         }
                     };
                     // The receiver only goes away if this thread panicked.
@@ -296,7 +296,8 @@ impl Indexer {
             for message in rx {
                 done += 1;
                 match message {
-                    Message::Parsed(row, keep) => {
+                    Message::Parsed(parsed) => {
+                        let (row, keep) = *parsed;
                         report.reparsed += 1;
                         add_stats(&mut outcome.stats, &row.stats);
                         if let Some(file_index) = keep {

@@ -249,7 +249,7 @@ pub fn workspace_symbol(state: &SharedState, params: WorkspaceSymbolParams) -> j
     }
     // Several roots: merge by score, keeping each root's order for ties.
     if snapshots.len() > 1 {
-        results.sort_by(|a, b| b.0.cmp(&a.0));
+        results.sort_by_key(|r| std::cmp::Reverse(r.0));
     }
     results.truncate(WORKSPACE_SYMBOL_LIMIT);
     Ok(Some(WorkspaceSymbolResponse::Flat(results.into_iter().map(|(_, s)| s).collect())))

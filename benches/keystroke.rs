@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use ctxls::base::{content_hash, TextRange};
-use ctxls::index::{extract, FileEntry, WorkspaceIndex};
+use ctxls::index::{extract, extract_incremental, FileEntry, WorkspaceIndex};
 use ctxls::lang::{Document, Lang, TextEdit};
 
 fn main() {
@@ -41,7 +41,11 @@ fn main() {
 fn keystroke(doc: &mut Document, index: &mut WorkspaceIndex, path: &str, edit: TextEdit, _round: usize) -> f64 {
     let started = Instant::now();
     doc.apply_edits(&[edit]);
-    let file_index = extract(doc.lang, doc.text(), doc.tree());
+    let previous = index.get(path).expect("indexed").clone();
+    let file_index = match doc.last_change() {
+        Some(change) => extract_incremental(doc.lang, doc.text(), doc.tree(), &previous.index, change),
+        None => extract(doc.lang, doc.text(), doc.tree()),
+    };
     index.insert(FileEntry { path: path.to_string(), hash: content_hash(doc.text().as_bytes()), index: file_index });
     started.elapsed().as_secs_f64() * 1000.0
 }

@@ -11,7 +11,7 @@ use super::{
     SymbolKind,
 };
 use crate::base::{LineIndex, TextRange};
-use crate::lang::{Capture, Lang};
+use crate::lang::{Capture, ChangedSpan, Lang};
 
 /// Signatures are folded to one line and cut at this many bytes.
 const MAX_SIGNATURE: usize = 400;
@@ -25,17 +25,137 @@ struct RawDef<'t> {
 }
 
 pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
-    let queries = lang.queries();
     let root = tree.root_node();
-    let bytes = text.as_bytes();
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, None);
+    let symbols = build_symbols(lang, &mut defs, text);
+    let (names, references) = build_references(raw_refs, &symbols, text);
+    imports.sort_by_key(|import| import.range.start);
+    finish(lang, root, text, symbols, names, references, imports)
+}
 
+/// Extraction after one edit, reusing `old` (the facts of the text before the edit) for
+/// the top-level items the edit did not touch: only the items overlapping the changed span
+/// are queried again; entries after them are shifted. Gives exactly what `extract` gives.
+pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex, change: ChangedSpan) -> FileIndex {
+    let root = tree.root_node();
+    let region = affected_region(lang, root, change.changed);
+    let delta = i64::from(change.new_end) - i64::from(change.old_end);
+    let old_region_end = (i64::from(region.end) - delta) as u32;
+    let shift = |range: TextRange| TextRange::new((i64::from(range.start) + delta) as u32, (i64::from(range.end) + delta) as u32);
+    let before = |range: TextRange| range.end <= region.start && range.start < region.start;
+    let after = |range: TextRange| range.start >= old_region_end;
+
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, Some(region));
+    let region_symbols = build_symbols(lang, &mut defs, text);
+
+    // Symbols: before, the region (parents offset), after (shifted, parents remapped).
+    let first_after = old.symbols.iter().position(|s| after(s.range)).unwrap_or(old.symbols.len());
+    let kept_before = old.symbols.iter().take_while(|s| before(s.range)).count();
+    let mut symbols: Vec<Symbol> = Vec::with_capacity(kept_before + region_symbols.len() + old.symbols.len() - first_after);
+    symbols.extend(old.symbols[..kept_before].iter().cloned());
+    let offset = symbols.len() as u32;
+    symbols.extend(region_symbols.into_iter().map(|mut s| {
+        s.parent = s.parent.map(|p| p + offset);
+        s
+    }));
+    let new_first_after = symbols.len() as u32;
+    for s in &old.symbols[first_after..] {
+        let mut s = s.clone();
+        s.range = shift(s.range);
+        s.name_range = shift(s.name_range);
+        s.parent = s.parent.map(|p| if p as usize >= first_after { p - first_after as u32 + new_first_after } else { p });
+        symbols.push(s);
+    }
+
+    // References: re-interned in order, so that the names table is the one `extract` builds.
+    let (region_names, region_refs) = build_references(raw_refs, &symbols[offset as usize..new_first_after as usize], text);
+    let mut names: Vec<String> = Vec::new();
+    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut references = Vec::with_capacity(old.references.len() + region_refs.len());
+    for r in old.references.iter().take_while(|r| before(r.range)) {
+        let id = intern(old.reference_name(r), &mut ids, &mut names);
+        references.push(Reference { name: id, ..*r });
+    }
+    for r in &region_refs {
+        let id = intern(&region_names[r.name as usize], &mut ids, &mut names);
+        references.push(Reference { name: id, ..*r });
+    }
+    for r in old.references.iter().filter(|r| after(r.range)) {
+        let id = intern(old.reference_name(r), &mut ids, &mut names);
+        references.push(Reference { name: id, range: shift(r.range), role: r.role });
+    }
+
+    imports.sort_by_key(|import| import.range.start);
+    let mut all_imports: Vec<Import> = old.imports.iter().filter(|i| before(i.range)).cloned().collect();
+    all_imports.extend(imports);
+    all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
+    finish(lang, root, text, symbols, names, references, all_imports)
+}
+
+fn intern<'a>(name: &'a str, ids: &mut HashMap<&'a str, u32>, names: &mut Vec<String>) -> u32 {
+    *ids.entry(name).or_insert_with(|| {
+        names.push(name.to_string());
+        names.len() as u32 - 1
+    })
+}
+
+/// The span of whole top-level items overlapping `changed`, plus the first item after it
+/// (with the comments and attributes before that item): an item's doc comment depends on
+/// what precedes it, down to the blank lines in between.
+fn affected_region(lang: Lang, root: Node, changed: TextRange) -> TextRange {
+    let mut start = changed.start;
+    let mut end = changed.end;
+    let mut cursor = root.walk();
+    for child in root.children(&mut cursor) {
+        let (s, e) = (child.start_byte() as u32, child.end_byte() as u32);
+        if e < changed.start {
+            continue;
+        }
+        // Touching counts: typing at an item's edge can change it.
+        if s <= changed.end {
+            start = start.min(s);
+            end = end.max(e);
+            continue;
+        }
+        // Past the change: take trivia up to and including the next item.
+        end = end.max(e);
+        if !is_trivia(lang, child) {
+            break;
+        }
+    }
+    TextRange::new(start, end.max(start))
+}
+
+fn is_trivia(lang: Lang, node: Node) -> bool {
+    match lang {
+        Lang::Rust => matches!(node.kind(), "line_comment" | "block_comment" | "attribute_item" | "inner_attribute_item"),
+        _ => matches!(node.kind(), "comment" | "decorator"),
+    }
+}
+
+type QueryOutput<'t> = (Vec<RawDef<'t>>, Vec<(Node<'t>, RefRole)>, Vec<Import>);
+
+/// Runs the language's combined query over the tree, or over the nodes inside `region`.
+fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, region: Option<TextRange>) -> QueryOutput<'t> {
+    let queries = lang.queries();
+    let bytes = text.as_bytes();
     let mut defs: Vec<RawDef> = Vec::new();
     let mut raw_refs: Vec<(Node, RefRole)> = Vec::new();
     let mut imports: Vec<Import> = Vec::new();
+    let inside = |node: Node| match region {
+        Some(r) => node.start_byte() as u32 >= r.start && node.end_byte() as u32 <= r.end,
+        None => true,
+    };
 
     let mut cursor = QueryCursor::new();
+    if let Some(region) = region {
+        cursor.set_byte_range(region.as_usize());
+    }
     let mut matches = cursor.matches(&queries.query, root, bytes);
     while let Some(m) = matches.next() {
+        if !m.captures().iter().all(|c| inside(c.node)) {
+            continue;
+        }
         let mut def: Option<(SymbolKind, Node)> = None;
         let mut name: Option<Node> = None;
         let mut statement: Option<(ImportKind, Node)> = None;
@@ -76,14 +196,21 @@ pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
             imports.push(ts_import(kind, node, node_text(source, text), text));
         }
     }
+    (defs, raw_refs, imports)
+}
 
-    let symbols = build_symbols(lang, &mut defs, text);
-    let (names, references) = build_references(raw_refs, &symbols, text);
-    imports.sort_by_key(|import| import.range.start);
+fn finish(
+    lang: Lang,
+    root: Node,
+    text: &str,
+    symbols: Vec<Symbol>,
+    names: Vec<String>,
+    references: Vec<Reference>,
+    imports: Vec<Import>,
+) -> FileIndex {
     let line_index = LineIndex::new(text);
     let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols);
     let error_count = count_errors(root);
-
     FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }
 }
 

@@ -8,7 +8,7 @@ mod resolve;
 mod search;
 mod workspace;
 
-pub use extract::extract;
+pub use extract::{extract, extract_incremental};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
 pub use workspace::{FileEntry, FileId, IndexSnapshot, IndexStats, WorkspaceIndex};

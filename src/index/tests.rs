@@ -424,6 +424,7 @@ mod random_edits {
 
     fn run(lang: Lang, seed: &str, edits: Vec<Vec<(usize, usize, usize)>>) -> Result<(), TestCaseError> {
         let mut doc = Document::new(lang, seed.to_string());
+        let mut previous = extract(lang, doc.text(), doc.tree());
         for batch in edits {
             let mut shadow = doc.text().to_string();
             let mut text_edits = Vec::new();
@@ -440,6 +441,12 @@ mod random_edits {
             }
             doc.apply_edits(&text_edits);
             prop_assert_eq!(doc.text(), shadow.as_str());
+            // Incremental extraction after one edit equals extraction of the whole tree.
+            let whole = extract(lang, doc.text(), doc.tree());
+            if let Some(change) = doc.last_change() {
+                let incremental = crate::index::extract_incremental(lang, doc.text(), doc.tree(), &previous, change);
+                prop_assert_eq!(&incremental, &whole);
+            }
             let fresh_tree = crate::lang::parse(lang, doc.text(), None);
             let fresh = extract_str(lang, doc.text());
             if !doc.is_unsettled() {
@@ -451,7 +458,8 @@ mod random_edits {
             // converges to the from-scratch index.
             doc.settle();
             prop_assert_eq!(doc.tree().root_node().to_sexp(), fresh_tree.root_node().to_sexp());
-            prop_assert_eq!(&extract(lang, doc.text(), doc.tree()), &fresh);
+            previous = extract(lang, doc.text(), doc.tree());
+            prop_assert_eq!(&previous, &fresh);
         }
         Ok(())
     }

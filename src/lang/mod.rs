@@ -126,13 +126,28 @@ pub struct Document {
     tree: Tree,
     line_index: LineIndex,
     unsettled: bool,
+    last_change: Option<ChangedSpan>,
+}
+
+/// What the last `apply_edits` changed, for incremental extraction: the edit (one edit
+/// only) and the span of the new text whose syntax may differ, in new coordinates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangedSpan {
+    /// Start of the edit (the same in old and new text).
+    pub start: u32,
+    /// End of the replaced text, in the old text.
+    pub old_end: u32,
+    /// End of the inserted text, in the new text.
+    pub new_end: u32,
+    /// The union of the edit and tree-sitter's changed ranges, in the new text.
+    pub changed: TextRange,
 }
 
 impl Document {
     pub fn new(lang: Lang, text: String) -> Document {
         let tree = parse(lang, &text, None);
         let line_index = LineIndex::new(&text);
-        Document { lang, text, tree, line_index, unsettled: false }
+        Document { lang, text, tree, line_index, unsettled: false, last_change: None }
     }
 
     /// True when the tree came from an incremental reparse of code with syntax errors.
@@ -147,7 +162,13 @@ impl Document {
         }
         self.tree = parse(self.lang, &self.text, None);
         self.unsettled = false;
+        self.last_change = None;
         true
+    }
+
+    /// The span the last `apply_edits` changed, when it applied exactly one edit.
+    pub fn last_change(&self) -> Option<ChangedSpan> {
+        self.last_change
     }
 
     pub fn text(&self) -> &str {
@@ -169,6 +190,7 @@ impl Document {
         if edits.is_empty() {
             return;
         }
+        let mut single: Option<(u32, u32, u32)> = None;
         for edit in edits {
             let start = floor_char_boundary(&self.text, edit.range.start as usize);
             let end = ceil_char_boundary(&self.text, (edit.range.end as usize).max(start));
@@ -185,8 +207,21 @@ impl Document {
                 new_end_position,
             });
             self.line_index = LineIndex::new(&self.text);
+            single = Some((start as u32, end as u32, (start + edit.text.len()) as u32));
         }
-        self.tree = parse(self.lang, &self.text, Some(&self.tree));
+        let new_tree = parse(self.lang, &self.text, Some(&self.tree));
+        self.last_change = match (edits.len(), single) {
+            (1, Some((start, old_end, new_end))) => {
+                let mut changed = TextRange::new(start, new_end);
+                for range in self.tree.changed_ranges(&new_tree) {
+                    changed.start = changed.start.min(range.start_byte as u32);
+                    changed.end = changed.end.max(range.end_byte as u32);
+                }
+                Some(ChangedSpan { start, old_end, new_end, changed })
+            }
+            _ => None,
+        };
+        self.tree = new_tree;
         self.unsettled = self.tree.root_node().has_error();
     }
 
@@ -196,6 +231,7 @@ impl Document {
         self.line_index = LineIndex::new(&text);
         self.text = text;
         self.unsettled = false;
+        self.last_change = None;
     }
 }
 

@@ -25,6 +25,9 @@ pub struct OpenDocument {
     pub doc: Document,
     /// The file's path on disk, for `file:` URIs.
     pub path: Option<PathBuf>,
+    /// True once the index entry of this document was extracted from its previous text,
+    /// so that the next edit can be extracted incrementally from it.
+    pub incremental_base: bool,
 }
 
 pub struct Root {
@@ -83,7 +86,7 @@ impl State {
 
     pub fn open(&mut self, uri: String, path: Option<PathBuf>, lang: Lang, version: i32, text: String) {
         let doc = Document::new(lang, text);
-        self.documents.insert(uri.clone(), OpenDocument { version, doc, path });
+        self.documents.insert(uri.clone(), OpenDocument { version, doc, path, incremental_base: false });
         self.reindex_document(&uri);
     }
 
@@ -123,12 +126,19 @@ impl State {
         let Some(root) = self.root_of(&path) else { return };
         let rel_path = vfs::relative_path(&self.roots[root].path, &path);
         let text = open.doc.text();
-        let entry = FileEntry {
-            path: rel_path,
-            hash: crate::base::content_hash(text.as_bytes()),
-            index: index::extract(open.doc.lang, text, open.doc.tree()),
+        // After one edit, only the top-level items it touched are extracted again.
+        let previous = self.roots[root].index.get(&rel_path).filter(|e| e.index.lang == open.doc.lang);
+        let file_index = match (previous, open.doc.last_change()) {
+            (Some(previous), Some(change)) if open.incremental_base => {
+                index::extract_incremental(open.doc.lang, text, open.doc.tree(), &previous.index, change)
+            }
+            _ => index::extract(open.doc.lang, text, open.doc.tree()),
         };
+        let entry = FileEntry { path: rel_path, hash: crate::base::content_hash(text.as_bytes()), index: file_index };
         self.roots[root].index.insert(entry);
+        if let Some(open) = self.documents.get_mut(uri) {
+            open.incremental_base = true;
+        }
     }
 
     pub fn is_open_path(&self, path: &Path) -> bool {

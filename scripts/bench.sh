@@ -41,6 +41,7 @@ for _ in $(seq "$runs"); do
   CTXLS_CACHE_DIR=$cache/db timed "$cache/warm" "$bin" index --root "$corpus" --json
 done
 CTXLS_CACHE_DIR=$cache/db "$bin" index --root "$corpus" --json > "$cache/summary"
+parse_s=$(cd "$here" && cargo bench --quiet --bench parse_floor -- "$corpus" 2>/dev/null | tail -1)
 
 ctags_s=$(cut -d' ' -f1 "$cache/ctags" | median)
 ctags_mb=$(cut -d' ' -f2 "$cache/ctags" | median)
@@ -49,8 +50,9 @@ cold_peak_kb=$(cut -d' ' -f2 "$cache/cold" | sort -g | tail -1)
 warm_s=$(cut -d' ' -f1 "$cache/warm" | median)
 
 echo "index: $(cat "$cache/summary")"
-awk -v c="$ctags_s" -v cm="$ctags_mb" -v k="$cold_s" -v kp="$cold_peak_kb" -v w="$warm_s" 'BEGIN {
+awk -v c="$ctags_s" -v cm="$ctags_mb" -v k="$cold_s" -v kp="$cold_peak_kb" -v w="$warm_s" -v p="$parse_s" 'BEGIN {
   printf "ctags -R            median %6.2f s   peak %4.0f MiB\n", c, cm/1024
+  printf "parse only (floor)  median %6.2f s   ratio %5.2f x ctags (tree-sitter alone, all cores)\n", p, p/c
   printf "ctxls cold index    median %6.2f s   ratio %5.2f x ctags (target <= 1.5)\n", k, k/c
   printf "ctxls warm restart  median %6.2f s   ratio %5.2f x ctags (target <= 0.25)\n", w, w/c
   printf "ctxls cold peak memory   %6.0f MiB (target <= 400)\n", kp/1024

@@ -4,14 +4,14 @@
 
 use std::collections::HashMap;
 
-use tree_sitter::{Node, QueryCursor, StreamingIterator, Tree};
+use tree_sitter::{Node, Tree};
 
 use super::{
     chunks, separator, FileIndex, Import, ImportKind, ImportedName, RefRole, Reference, Symbol,
     SymbolKind,
 };
 use crate::base::{LineIndex, TextRange};
-use crate::lang::{Capture, ChangedSpan, Lang};
+use crate::lang::{Capture, ChangedSpan, Lang, PatternMatch};
 
 /// Signatures are folded to one line and cut at this many bytes.
 const MAX_SIGNATURE: usize = 400;
@@ -147,22 +147,30 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, region: Option<TextRang
         None => true,
     };
 
-    let mut cursor = QueryCursor::new();
-    if let Some(region) = region {
-        cursor.set_byte_range(region.as_usize());
+    let mut all_matches: Vec<PatternMatch> = Vec::new();
+    match region {
+        None => queries.patterns.matches(root, bytes, &mut |m| all_matches.push(m)),
+        Some(region) => {
+            // Patterns rooted at the file node itself, then the items in the region.
+            queries.patterns.matches_at_node(root, bytes, &mut |m| all_matches.push(m));
+            let mut cursor = root.walk();
+            for child in root.children(&mut cursor) {
+                if child.start_byte() as u32 >= region.start && child.end_byte() as u32 <= region.end {
+                    queries.patterns.matches(child, bytes, &mut |m| all_matches.push(m));
+                }
+            }
+        }
     }
-    let mut matches = cursor.matches(&queries.query, root, bytes);
-    while let Some(m) = matches.next() {
-        if !m.captures().iter().all(|c| inside(c.node)) {
+    for m in &all_matches {
+        if !m.captures.iter().all(|(_, node)| inside(*node)) {
             continue;
         }
         let mut def: Option<(SymbolKind, Node)> = None;
         let mut name: Option<Node> = None;
         let mut statement: Option<(ImportKind, Node)> = None;
         let mut source: Option<Node> = None;
-        for capture in m.captures() {
-            let node = capture.node;
-            match queries.captures[capture.index as usize] {
+        for &(capture, node) in &m.captures {
+            match queries.captures[capture as usize] {
                 Capture::Name => name = Some(node),
                 Capture::Def(kind) => def = Some((kind, node)),
                 Capture::Ref(role) => raw_refs.push((node, role)),
@@ -239,10 +247,11 @@ fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
         let kind = refine_kind(def, parent_kind);
         let name = symbol_name(lang, def, text);
         let container = parent.map(|p| qualified[p].clone());
-        let full_range = TextRange::from_usize(outer_item(def.node).byte_range());
+        let outer = outer_item(def.node);
+        let full_range = TextRange::from_usize(outer.byte_range());
         let symbol = Symbol {
-            signature: signature(def.node, kind, text),
-            doc: doc_comment(lang, outer_item(def.node), text),
+            signature: signature(def.node, outer, kind, text),
+            doc: doc_comment(lang, outer, text),
             name,
             kind,
             range: full_range,
@@ -321,8 +330,8 @@ fn outer_item(node: Node) -> Node {
     item
 }
 
-fn signature(node: Node, kind: SymbolKind, text: &str) -> String {
-    let start = outer_item(node).start_byte();
+fn signature(node: Node, outer: Node, kind: SymbolKind, text: &str) -> String {
+    let start = outer.start_byte();
     if kind.is_member() {
         return fold_whitespace(&text[start..node.end_byte()], MAX_SIGNATURE);
     }

@@ -2,8 +2,10 @@
 //! whole files, and incremental reparses of open documents (`Document`).
 //! Parsers are cached one per grammar per thread; queries are compiled once per process.
 
+mod pattern;
 mod queries;
 
+pub use pattern::{PatternMatch, PatternSet};
 pub use queries::{Capture, LangQueries};
 
 use std::cell::RefCell;
@@ -85,6 +87,22 @@ impl Grammar {
             Grammar::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
         }
     }
+}
+
+/// Routes tree-sitter's allocations to mimalloc. Call once, first thing in `main`, before
+/// any tree is created (trees must be freed by the allocator that made them).
+pub fn use_mimalloc() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let allocator = tree_sitter::Allocator {
+            malloc: libmimalloc_sys::mi_malloc,
+            calloc: libmimalloc_sys::mi_calloc,
+            realloc: libmimalloc_sys::mi_realloc,
+            free: libmimalloc_sys::mi_free,
+        };
+        // SAFETY: called before any tree-sitter object exists (see above), once.
+        unsafe { tree_sitter::set_allocator(Some(allocator)) };
+    });
 }
 
 thread_local! {

@@ -186,3 +186,16 @@ fn a_missing_root_is_a_clear_error() {
     assert!(!status.success());
     assert!(stderr.contains("workspace root /does/not/exist"), "{stderr}");
 }
+
+#[test]
+fn a_file_the_grammar_fails_on_is_still_indexed() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let mut text = String::from("export function unfinished( {\n\n");
+    for i in 0..200 {
+        text.push_str(&format!("/** Doc {i}. */\nexport const handler{i} = (a: number): number => a + {i}\n\n"));
+    }
+    ws.write("web/big.ts", &text);
+    let (status, stdout, stderr) = ws.ctxls(&["symbols", "handler199"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.starts_with("web/big.ts:"), "{stdout}");
+}

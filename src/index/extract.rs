@@ -33,6 +33,69 @@ pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     finish(lang, root, text, symbols, names, references, imports)
 }
 
+/// True when most of the file is one ERROR node: the grammar failed on it as a whole
+/// (syntax newer than the grammar, say), so its tree says little.
+pub fn mostly_error(tree: &Tree, text_len: usize) -> bool {
+    let root = tree.root_node();
+    if !root.has_error() {
+        return false;
+    }
+    if root.is_error() {
+        return true;
+    }
+    let mut cursor = root.walk();
+    let mostly = root.children(&mut cursor).any(|c| c.is_error() && c.byte_range().len() * 2 > text_len);
+    mostly
+}
+
+/// Extraction from a file parsed in top-level segments (`lang::top_level_segments`), for
+/// files the grammar fails on as a whole: an error stays inside its segment.
+pub fn extract_segmented(lang: Lang, text: &str) -> FileIndex {
+    let line_index = LineIndex::new(text);
+    let mut symbols: Vec<Symbol> = Vec::new();
+    let mut names: Vec<String> = Vec::new();
+    let mut references: Vec<Reference> = Vec::new();
+    let mut imports: Vec<Import> = Vec::new();
+    let mut chunks = Vec::new();
+    let mut error_count = 0;
+    let mut name_ids: HashMap<String, u32> = HashMap::new();
+    for segment in crate::lang::top_level_segments(text, SEGMENT_BYTES) {
+        let tree = crate::lang::parse_range(lang, text, segment, &line_index);
+        let root = tree.root_node();
+        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, None);
+        let part_symbols = build_symbols(lang, &mut defs, text);
+        let (part_names, part_refs) = build_references(raw_refs, &part_symbols, text);
+        let offset = symbols.len() as u32;
+        chunks.extend(chunks::chunk_file(lang, root, text, &line_index, &part_symbols).into_iter().map(|mut c| {
+            c.symbol = c.symbol.map(|s| s + offset);
+            c
+        }));
+        symbols.extend(part_symbols.into_iter().map(|mut s| {
+            s.parent = s.parent.map(|p| p + offset);
+            s
+        }));
+        for r in part_refs {
+            let name = &part_names[r.name as usize];
+            let id = match name_ids.get(name) {
+                Some(&id) => id,
+                None => {
+                    names.push(name.clone());
+                    name_ids.insert(name.clone(), names.len() as u32 - 1);
+                    names.len() as u32 - 1
+                }
+            };
+            references.push(Reference { name: id, ..r });
+        }
+        part_imports.sort_by_key(|import| import.range.start);
+        imports.extend(part_imports);
+        error_count += count_errors(root);
+    }
+    FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }
+}
+
+/// Segments of a file parsed in pieces are merged up to this many bytes.
+const SEGMENT_BYTES: usize = 4 * 1024;
+
 /// Extraction after one edit, reusing `old` (the facts of the text before the edit) for
 /// the top-level items the edit did not touch: only the items overlapping the changed span
 /// are queried again; entries after them are shifted. Gives exactly what `extract` gives.

@@ -478,3 +478,38 @@ mod random_edits {
         }
     }
 }
+
+#[test]
+fn files_the_grammar_fails_on_are_extracted_in_segments() {
+    // A half-written function at the top: the whole-file parse turns everything after it
+    // into one ERROR node (as syntax newer than the grammar does in real files).
+    let mut text = String::from("export function unfinished( {\n\n");
+    for i in 0..200 {
+        text.push_str(&format!("/** Doc {i}. */\nexport const fn{i} = <A>(self: Effect<A>): Effect<A> => self\n\n"));
+    }
+    let whole = crate::lang::parse(Lang::TypeScript, &text, None);
+    assert!(mostly_error(&whole, text.len()), "the whole-file parse fails: {}", whole.root_node().to_sexp());
+    let whole_index = extract(Lang::TypeScript, &text, &whole);
+    let segmented = extract_segmented(Lang::TypeScript, &text);
+    let names = |f: &FileIndex| f.symbols.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    // The error stays in the first segment; the rest is extracted as if it were alone.
+    assert!(names(&segmented).contains(&"fn199".to_string()), "{:?}", names(&segmented));
+    assert!(segmented.symbols.len() > whole_index.symbols.len() + 100, "{} vs {}", segmented.symbols.len(), whole_index.symbols.len());
+    let fn150 = segmented.symbols.iter().find(|s| s.name == "fn150").unwrap();
+    assert_eq!(fn150.doc.as_deref(), Some("Doc 150."));
+    assert_eq!(&text[fn150.name_range.as_usize()], "fn150", "offsets are the file's");
+    // Chunks and references point into the whole file too.
+    for chunk in &segmented.chunks {
+        assert_eq!(chunk.hash, crate::base::content_hash(text[chunk.range.as_usize()].as_bytes()));
+    }
+    assert!(segmented.references.iter().all(|r| text[r.range.as_usize()] == *segmented.reference_name(r)));
+}
+
+#[test]
+fn top_level_segments_keep_docs_with_items() {
+    let text = "use a;\n\n/// Doc.\nfn f() {\n}\n#[test]\nfn g() {}\nconst X: u8 = 1;\n";
+    let segments = crate::lang::top_level_segments(text, 0);
+    let starts: Vec<&str> = segments.iter().map(|s| text[s.as_usize()].lines().next().unwrap()).collect();
+    assert_eq!(starts, ["use a;", "/// Doc.", "#[test]", "const X: u8 = 1;"]);
+    assert_eq!(segments.last().unwrap().end as usize, text.len());
+}

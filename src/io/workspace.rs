@@ -393,10 +393,17 @@ fn add_stats(total: &mut IndexStats, part: &IndexStats) {
     total.bytes += part.bytes;
 }
 
-/// Parses and extracts a file's text.
+/// Parses and extracts a file's text. A file the grammar fails on as a whole (most of it
+/// one ERROR node: syntax newer than the grammar, or an early unclosed construct) is
+/// parsed again in top-level segments so that errors stay local. The decision depends
+/// only on the text, so the same file always gives the same index.
 pub fn extract_text(lang: Lang, text: &str) -> index::FileIndex {
     let tree = lang::parse(lang, text, None);
-    index::extract(lang, text, &tree)
+    if index::mostly_error(&tree, text.len()) {
+        index::extract_segmented(lang, text)
+    } else {
+        index::extract(lang, text, &tree)
+    }
 }
 
 fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {

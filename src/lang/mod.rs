@@ -112,7 +112,11 @@ thread_local! {
 /// Parses `text`, reusing `old_tree` (already `edit`ed to match `text`) when given.
 /// Parsing never fails: syntax errors become ERROR and MISSING nodes in the tree.
 pub fn parse(lang: Lang, text: &str, old_tree: Option<&Tree>) -> Tree {
-    let grammar = lang.grammar();
+    // Without a progress callback that stops it, tree-sitter always returns a tree.
+    with_parser(lang.grammar(), |parser| parser.parse(text, old_tree).expect("parse without a stop returns a tree"))
+}
+
+fn with_parser<T>(grammar: Grammar, f: impl FnOnce(&mut Parser) -> T) -> T {
     PARSERS.with(|parsers| {
         let mut parsers = parsers.borrow_mut();
         let parser = parsers[grammar as usize].get_or_insert_with(|| {
@@ -120,9 +124,69 @@ pub fn parse(lang: Lang, text: &str, old_tree: Option<&Tree>) -> Tree {
             parser.set_language(&grammar.language()).expect("grammar ABI matches tree-sitter");
             parser
         });
-        // Without a timeout or cancellation flag, tree-sitter always returns a tree.
-        parser.parse(text, old_tree).expect("parse without timeout returns a tree")
+        f(parser)
     })
+}
+
+/// Parses only `range` of `text` (whole lines); node offsets stay those of `text`.
+pub fn parse_range(lang: Lang, text: &str, range: TextRange, lines: &LineIndex) -> Tree {
+    let grammar = lang.grammar();
+    with_parser(grammar, |parser| {
+        let point = |offset: u32| {
+            let pos = lines.line_col(offset);
+            Point { row: pos.line as usize, column: pos.col as usize }
+        };
+        let ts_range = tree_sitter::Range {
+            start_byte: range.start as usize,
+            end_byte: range.end as usize,
+            start_point: point(range.start),
+            end_point: point(range.end),
+        };
+        let tree = match parser.set_included_ranges(&[ts_range]) {
+            Ok(()) => parser.parse(text, None),
+            Err(_) => None,
+        };
+        parser.set_included_ranges(&[]).expect("the whole document is a valid range");
+        tree.unwrap_or_else(|| parser.parse("", None).expect("parsing without a timeout gives a tree"))
+    })
+}
+
+/// Top-level segments of a file, for parsing a file in pieces when the grammar fails on
+/// it as a whole: a segment starts at a line that begins in column 0 after a blank line
+/// or the end of a statement or block, so that doc comments stay with their items.
+/// Segments are merged up to about `target` bytes.
+pub fn top_level_segments(text: &str, target: usize) -> Vec<TextRange> {
+    let mut starts = vec![0usize];
+    let mut previous: &str = "";
+    let mut offset = 0usize;
+    for line in text.split_inclusive('\n') {
+        let trimmed_previous = previous.trim_end();
+        let starts_item = line
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '#' || c == '@' || c == '_' || c == '$' || (c == '/' && (line.starts_with("/*") || line.starts_with("//"))));
+        let previous_ends = trimmed_previous.is_empty()
+            || (!previous.starts_with(' ') && !previous.starts_with('\t') && trimmed_previous.ends_with(['}', ';', ')']))
+            || trimmed_previous == "}";
+        let previous_is_comment = {
+            let p = trimmed_previous.trim_start();
+            p.starts_with("//") || p.starts_with('*') || p.starts_with("/*")
+        };
+        if offset > 0 && starts_item && previous_ends && !previous_is_comment {
+            starts.push(offset);
+        }
+        previous = line;
+        offset += line.len();
+    }
+    let mut segments: Vec<TextRange> = Vec::new();
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        match segments.last_mut() {
+            Some(last) if (last.len() as usize) < target => last.end = end as u32,
+            _ => segments.push(TextRange::new(start as u32, end as u32)),
+        }
+    }
+    segments
 }
 
 /// One change to a document: replace `range` (in the text before the change) by `text`.

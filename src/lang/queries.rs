@@ -66,6 +66,7 @@ pub(super) fn for_grammar(grammar: Grammar) -> &'static LangQueries {
     })
 }
 
+#[cfg(test)]
 pub(super) fn sources(grammar: Grammar) -> String {
     match grammar {
         Grammar::Rust => RUST,

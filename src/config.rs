@@ -6,10 +6,192 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub index: IndexConfig,
+    pub llm: LlmConfig,
+    pub embedding: EmbeddingConfig,
+}
+
+/// Which wire format a provider speaks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    /// Ollama's own API (`/api/generate`, `/api/chat`, `/api/embed`).
+    #[default]
+    Ollama,
+    /// Any OpenAI-compatible server (`/v1/chat/completions`, `/v1/completions`, ...):
+    /// OpenAI, llama.cpp, vLLM, LM Studio, DeepSeek, OpenRouter, Mistral...
+    #[serde(alias = "openai-compatible")]
+    OpenAi,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+impl ProviderKind {
+    pub fn default_base_url(self) -> &'static str {
+        match self {
+            ProviderKind::Ollama => "http://localhost:11434",
+            ProviderKind::OpenAi => "https://api.openai.com/v1",
+            ProviderKind::Anthropic => "https://api.anthropic.com",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ProviderKind::Ollama => "ollama",
+            ProviderKind::OpenAi => "openai",
+            ProviderKind::Anthropic => "anthropic",
+        }
+    }
+}
+
+/// A secret (an API key from the editor's settings). Its `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// `[llm]`: the model for completions and chat. Per-task overrides in `[llm.completion]`
+/// and `[llm.chat]` (a small fast model for completion, a larger one for chat).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LlmConfig {
+    pub provider: ProviderKind,
+    /// Default: the provider's (`http://localhost:11434` for Ollama).
+    pub base_url: Option<String>,
+    pub model: String,
+    /// The environment variable holding the API key (local servers need none).
+    pub api_key_env: Option<String>,
+    /// The key itself, from editor settings; never logged.
+    pub api_key: Option<Secret>,
+    /// FIM template: a built-in name (qwen, deepseek, starcoder2, codellama, codestral) or
+    /// a custom pattern with `{prefix}` and `{suffix}`; default: from the model name.
+    pub fim: Option<String>,
+    /// Stop sequences for a custom FIM template.
+    pub fim_stop: Vec<String>,
+    pub timeout_connect_ms: u64,
+    pub timeout_first_token_ms: u64,
+    pub timeout_total_ms: u64,
+    pub max_tokens: u32,
+    pub temperature: f32,
+    /// Requests in flight per provider at most; more wait their turn.
+    pub max_in_flight: u32,
+    /// Retries on connection errors, 429 and 5xx (never after the first token).
+    pub retries: u32,
+    pub completion: TaskOverride,
+    pub chat: TaskOverride,
+}
+
+impl Default for LlmConfig {
+    fn default() -> Self {
+        LlmConfig {
+            provider: ProviderKind::Ollama,
+            base_url: None,
+            model: "qwen2.5-coder:1.5b".to_string(),
+            api_key_env: None,
+            api_key: None,
+            fim: None,
+            fim_stop: Vec::new(),
+            timeout_connect_ms: 2_000,
+            timeout_first_token_ms: 10_000,
+            timeout_total_ms: 60_000,
+            max_tokens: 256,
+            temperature: 0.2,
+            max_in_flight: 4,
+            retries: 2,
+            completion: TaskOverride::default(),
+            chat: TaskOverride::default(),
+        }
+    }
+}
+
+/// Settings of one task that differ from `[llm]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TaskOverride {
+    pub provider: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key_env: Option<String>,
+    pub max_tokens: Option<u32>,
+    pub temperature: Option<f32>,
+    pub fim: Option<String>,
+}
+
+/// `[embedding]`: provider embeddings for the vector index (the built-in embedder needs
+/// no configuration).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingConfig {
+    /// `None`: the built-in embedder.
+    pub provider: Option<ProviderKind>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key_env: Option<String>,
+    pub api_key: Option<Secret>,
+}
+
+/// The task an LLM call serves.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Task {
+    Completion,
+    Chat,
+}
+
+/// `[llm]` with a task's overrides applied.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSettings {
+    pub provider: ProviderKind,
+    pub base_url: String,
+    pub model: String,
+    pub api_key_env: Option<String>,
+    pub api_key: Option<Secret>,
+    pub fim: Option<String>,
+    pub fim_stop: Vec<String>,
+    pub max_tokens: u32,
+    pub temperature: f32,
+    pub timeout_connect_ms: u64,
+    pub timeout_first_token_ms: u64,
+    pub timeout_total_ms: u64,
+    pub max_in_flight: u32,
+    pub retries: u32,
+}
+
+impl LlmConfig {
+    pub fn for_task(&self, task: Task) -> ModelSettings {
+        let o = match task {
+            Task::Completion => &self.completion,
+            Task::Chat => &self.chat,
+        };
+        let provider = o.provider.unwrap_or(self.provider);
+        // A task on another provider does not inherit the main base URL.
+        let base_url = o.base_url.clone().or_else(|| {
+            if provider == self.provider { self.base_url.clone() } else { None }
+        });
+        ModelSettings {
+            provider,
+            base_url: base_url.unwrap_or_else(|| provider.default_base_url().to_string()).trim_end_matches('/').to_string(),
+            model: o.model.clone().unwrap_or_else(|| self.model.clone()),
+            api_key_env: o.api_key_env.clone().or_else(|| self.api_key_env.clone()),
+            api_key: self.api_key.clone(),
+            fim: o.fim.clone().or_else(|| self.fim.clone()),
+            fim_stop: self.fim_stop.clone(),
+            max_tokens: o.max_tokens.unwrap_or(self.max_tokens),
+            temperature: o.temperature.unwrap_or(self.temperature),
+            timeout_connect_ms: self.timeout_connect_ms,
+            timeout_first_token_ms: self.timeout_first_token_ms,
+            timeout_total_ms: self.timeout_total_ms,
+            max_in_flight: self.max_in_flight.max(1),
+            retries: self.retries,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,6 +338,34 @@ mod tests {
         assert!(issues.is_empty());
         assert_eq!(config.index.max_file_size, 10);
         assert_eq!(config.index.max_line_length, 100, "earlier layers survive");
+    }
+
+    #[test]
+    fn llm_settings_per_task() {
+        let mut config = Config::default();
+        let issues = config.apply_toml(
+            ".ctxls.toml",
+            "[llm]\nprovider = \"openai\"\nbase_url = \"http://127.0.0.1:8080/v1/\"\nmodel = \"big\"\n\
+             [llm.completion]\nprovider = \"ollama\"\nmodel = \"qwen2.5-coder:1.5b\"\n\
+             [llm.chat]\nmax_tokens = 2048\n",
+        );
+        assert!(issues.is_empty(), "{issues:?}");
+        let chat = config.llm.for_task(Task::Chat);
+        assert_eq!((chat.provider, chat.base_url.as_str(), chat.model.as_str(), chat.max_tokens), (ProviderKind::OpenAi, "http://127.0.0.1:8080/v1", "big", 2048));
+        let completion = config.llm.for_task(Task::Completion);
+        assert_eq!(completion.provider, ProviderKind::Ollama);
+        assert_eq!(completion.base_url, "http://localhost:11434", "another provider keeps its own default");
+        let issues = config.apply_json("x", &serde_json::json!({"llm": {"provider": "gemini", "temperature": "hot"}}));
+        let keys: Vec<&str> = issues.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["llm.provider", "llm.temperature"]);
+    }
+
+    #[test]
+    fn api_keys_never_show_in_debug_output() {
+        let mut config = Config::default();
+        config.apply_json("x", &serde_json::json!({"llm": {"api_key": "sk-secret-123"}}));
+        assert_eq!(config.llm.api_key.as_ref().unwrap().0, "sk-secret-123");
+        assert!(!format!("{config:?}").contains("sk-secret"));
     }
 
     #[test]

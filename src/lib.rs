@@ -8,6 +8,7 @@
 pub mod base;
 pub mod lang;
 pub mod index;
+pub mod llm;
 pub mod config;
 pub mod io;
 pub mod cli;

@@ -2,6 +2,7 @@
 //! (`vfs`), the persistent cache (`store`) and the indexing driver that combines them
 //! with the pure index (`workspace`).
 
+pub mod llm;
 pub mod store;
 pub mod vfs;
 pub mod workspace;

@@ -1,0 +1,393 @@
+//! The HTTP side of LLM calls: one shared `reqwest` client, connect / first-token / total
+//! timeouts, retries with exponential backoff and jitter on connection errors, 429 and 5xx
+//! (honouring `Retry-After`, and never once a token has arrived), a bounded number of
+//! requests in flight per provider, and streaming through the providers' decoders.
+//! Dropping the future of `complete` drops the connection: that is how cancellation
+//! reaches the network. Keys are sent in headers and never appear in errors or logs.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::Semaphore;
+use tokio::time::{sleep, timeout_at, Instant};
+
+use super::providers::{self, Decoded, HttpCall, LlmProvider, StreamFormat};
+use crate::config::ModelSettings;
+use crate::llm::stream::{NdjsonParser, SseParser};
+use crate::llm::{FinishReason, Request};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    #[error("{provider} at {url} is not reachable ({reason}). {remedy}")]
+    Unreachable { provider: &'static str, url: String, reason: String, remedy: String },
+    #[error("{provider} refused the request with HTTP {status} ({message}): check the API key ({key_hint})")]
+    Auth { provider: &'static str, status: u16, message: String, key_hint: String },
+    #[error("{provider} answered HTTP {status}: {message}")]
+    Status { provider: &'static str, status: u16, message: String },
+    #[error("no answer from {provider} within {ms} ms (first-token timeout)")]
+    FirstTokenTimeout { provider: &'static str, ms: u64 },
+    #[error("the answer from {provider} took longer than {ms} ms (total timeout); {partial} characters arrived")]
+    TotalTimeout { provider: &'static str, ms: u64, partial: usize },
+    #[error("{provider}'s answer stopped before its end ({reason}); {partial} characters arrived")]
+    Cut { provider: &'static str, reason: String, partial: usize },
+    #[error("{provider} reported an error: {message}")]
+    Provider { provider: &'static str, message: String },
+}
+
+impl LlmError {
+    /// Errors worth another attempt when no token has arrived yet.
+    fn retryable(&self) -> bool {
+        match self {
+            LlmError::Unreachable { .. } | LlmError::Cut { .. } => true,
+            LlmError::Status { status, .. } => *status == 429 || *status >= 500,
+            _ => false,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub text: String,
+    pub finish: FinishReason,
+}
+
+pub struct LlmClient {
+    settings: ModelSettings,
+    provider: Box<dyn LlmProvider>,
+    api_key: Option<String>,
+    http: reqwest::Client,
+    permits: Arc<Semaphore>,
+}
+
+fn shared_http(connect_ms: u64) -> reqwest::Client {
+    static CLIENTS: OnceLock<Mutex<HashMap<u64, reqwest::Client>>> = OnceLock::new();
+    let clients = CLIENTS.get_or_init(Default::default);
+    let mut clients = clients.lock().unwrap_or_else(|p| p.into_inner());
+    clients
+        .entry(connect_ms)
+        .or_insert_with(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_millis(connect_ms))
+                .user_agent(concat!("ctxls/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .expect("a TLS backend is compiled in")
+        })
+        .clone()
+}
+
+fn shared_permits(key: &str, limit: u32) -> Arc<Semaphore> {
+    static PERMITS: OnceLock<Mutex<HashMap<String, Arc<Semaphore>>>> = OnceLock::new();
+    let permits = PERMITS.get_or_init(Default::default);
+    let mut permits = permits.lock().unwrap_or_else(|p| p.into_inner());
+    permits.entry(key.to_string()).or_insert_with(|| Arc::new(Semaphore::new(limit as usize))).clone()
+}
+
+/// The API key for these settings: the editor's setting, else the variable named by
+/// `api_key_env`, else the provider's usual variable (`OPENAI_API_KEY`,
+/// `ANTHROPIC_API_KEY`). Empty values count as unset.
+pub fn resolve_api_key(settings: &ModelSettings) -> Option<String> {
+    if let Some(key) = settings.api_key.as_ref().filter(|k| !k.0.is_empty()) {
+        return Some(key.0.clone());
+    }
+    let var = settings.api_key_env.clone().or_else(|| default_key_env(settings).map(str::to_string))?;
+    std::env::var(var).ok().filter(|k| !k.is_empty())
+}
+
+pub fn default_key_env(settings: &ModelSettings) -> Option<&'static str> {
+    match settings.provider {
+        crate::config::ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
+        crate::config::ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
+        crate::config::ProviderKind::Ollama => None,
+    }
+}
+
+impl LlmClient {
+    pub fn new(settings: ModelSettings, api_key: Option<String>) -> LlmClient {
+        let provider = providers::for_kind(settings.provider);
+        let http = shared_http(settings.timeout_connect_ms);
+        let permits = shared_permits(&format!("{}|{}", settings.provider.name(), settings.base_url), settings.max_in_flight);
+        LlmClient { settings, provider, api_key, http, permits }
+    }
+
+    pub fn settings(&self) -> &ModelSettings {
+        &self.settings
+    }
+
+    fn provider_name(&self) -> &'static str {
+        self.settings.provider.name()
+    }
+
+    pub fn call(&self, request: &Request) -> HttpCall {
+        self.provider.build(request, &self.settings)
+    }
+
+    /// The exact HTTP request `complete` would send, key redacted.
+    pub fn dry_run(&self, request: &Request) -> String {
+        let call = self.call(request);
+        let mut out = format!("POST {}\ncontent-type: application/json\n", call.url);
+        for (name, value) in self.provider.auth_headers(self.api_key.as_deref()) {
+            let shown = if name == "anthropic-version" { value } else { "<redacted>".to_string() };
+            out.push_str(&format!("{name}: {shown}\n"));
+        }
+        out.push('\n');
+        out.push_str(&serde_json::to_string_pretty(&call.body).unwrap_or_default());
+        out.push('\n');
+        out
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match self.api_key.as_deref().filter(|k| k.len() >= 4) {
+            Some(key) => text.replace(key, "<redacted>"),
+            None => text.to_string(),
+        }
+    }
+
+    fn key_hint(&self) -> String {
+        match (&self.settings.api_key_env, default_key_env(&self.settings)) {
+            (Some(var), _) => format!("the variable {var} named by llm.api_key_env"),
+            (None, Some(var)) => format!("set {var} or llm.api_key_env"),
+            (None, None) => "llm.api_key_env".to_string(),
+        }
+    }
+
+    fn unreachable(&self, url: &str, err: &reqwest::Error) -> LlmError {
+        let reason = if err.is_connect() {
+            "connection refused or failed".to_string()
+        } else if err.is_timeout() {
+            format!("no connection within {} ms", self.settings.timeout_connect_ms)
+        } else {
+            self.redact(&error_chain(err))
+        };
+        let remedy = match self.settings.provider {
+            crate::config::ProviderKind::Ollama => format!(
+                "Start Ollama (`ollama serve`) and pull the model (`ollama pull {}`), or set llm.base_url / llm.provider in .ctxls.toml",
+                self.settings.model
+            ),
+            _ => "Check llm.base_url and that the server is running, or set llm.provider".to_string(),
+        };
+        LlmError::Unreachable { provider: self.provider_name(), url: url.to_string(), reason, remedy }
+    }
+
+    /// Streams a completion, calling `on_text` with each piece as it arrives.
+    pub async fn complete(&self, request: &Request, on_text: &mut (dyn FnMut(&str) + Send)) -> Result<Completion, LlmError> {
+        let call = self.call(request);
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(self.settings.timeout_total_ms);
+        let first_deadline = (started + Duration::from_millis(self.settings.timeout_first_token_ms)).min(deadline);
+        let mut attempt = 0u32;
+        loop {
+            let mut text = String::new();
+            let result = self.attempt(&call, first_deadline, deadline, &mut text, on_text).await;
+            match result {
+                Ok(finish) => return Ok(Completion { text, finish }),
+                // Never retry once the user has seen tokens.
+                Err((err, _)) if !text.is_empty() || !err.retryable() || attempt >= self.settings.retries => {
+                    return Err(err)
+                }
+                Err((err, retry_after)) => {
+                    let backoff = retry_after.unwrap_or_else(|| backoff(attempt));
+                    if Instant::now() + backoff >= first_deadline {
+                        return Err(err);
+                    }
+                    tracing::debug!("{err}; retrying in {backoff:?}");
+                    sleep(backoff).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+
+    /// One attempt. On failure, the error and the server's `Retry-After`, if any.
+    async fn attempt(
+        &self,
+        call: &HttpCall,
+        first_deadline: Instant,
+        deadline: Instant,
+        text: &mut String,
+        on_text: &mut (dyn FnMut(&str) + Send),
+    ) -> Result<FinishReason, (LlmError, Option<Duration>)> {
+        let provider = self.provider_name();
+        let _permit = self.permits.acquire().await.expect("the semaphore is never closed");
+        let mut builder = self.http.post(&call.url).json(&call.body);
+        for (name, value) in self.provider.auth_headers(self.api_key.as_deref()) {
+            builder = builder.header(name, value);
+        }
+        let first_ms = self.settings.timeout_first_token_ms;
+        let response = match timeout_at(first_deadline, builder.send()).await {
+            Err(_) => return Err((LlmError::FirstTokenTimeout { provider, ms: first_ms }, None)),
+            Ok(Err(err)) => return Err((self.unreachable(&call.url, &err), None)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        if !response.status().is_success() {
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(|s| Duration::from_secs(s.min(60)));
+            let body = match timeout_at(first_deadline, response.text()).await {
+                Ok(Ok(body)) => body,
+                _ => String::new(),
+            };
+            let message = self.redact(&error_message(&body));
+            let err = if status == 401 || status == 403 {
+                LlmError::Auth { provider, status, message, key_hint: self.key_hint() }
+            } else {
+                LlmError::Status { provider, status, message }
+            };
+            return Err((err, retry_after));
+        }
+
+        let format = self.provider.stream_format();
+        let mut sse = SseParser::default();
+        let mut ndjson = NdjsonParser::default();
+        let mut bytes = response.bytes_stream();
+        let mut finish: Option<FinishReason> = None;
+        loop {
+            let limit = if text.is_empty() { first_deadline } else { deadline };
+            let next = match timeout_at(limit, bytes.next()).await {
+                Err(_) if text.is_empty() => return Err((LlmError::FirstTokenTimeout { provider, ms: first_ms }, None)),
+                Err(_) => {
+                    let ms = self.settings.timeout_total_ms;
+                    return Err((LlmError::TotalTimeout { provider, ms, partial: text.len() }, None));
+                }
+                Ok(next) => next,
+            };
+            let (chunk, ended) = match next {
+                Some(Ok(chunk)) => (chunk, false),
+                Some(Err(err)) => {
+                    let reason = self.redact(&error_chain(&err));
+                    return Err((LlmError::Cut { provider, reason, partial: text.len() }, None));
+                }
+                None => (bytes::Bytes::new(), true),
+            };
+            let mut items: Vec<(String, Result<serde_json::Value, String>)> = Vec::new();
+            match format {
+                StreamFormat::Sse => {
+                    let mut events = sse.push(&chunk);
+                    if ended {
+                        events.extend(sse.finish());
+                    }
+                    for event in events {
+                        if event.data.trim() == "[DONE]" {
+                            finish.get_or_insert(FinishReason::Stop);
+                            continue;
+                        }
+                        items.push((event.event, serde_json::from_str(&event.data).map_err(|_| event.data)));
+                    }
+                }
+                StreamFormat::Ndjson => {
+                    let mut values = ndjson.push(&chunk);
+                    if ended {
+                        values.extend(ndjson.finish());
+                    }
+                    items.extend(values.into_iter().map(|v| (String::new(), v)));
+                }
+            }
+            for (event, value) in items {
+                let value = match value {
+                    Ok(value) => value,
+                    Err(line) => {
+                        let excerpt: String = self.redact(&line).chars().take(120).collect();
+                        tracing::warn!("{provider}: ignoring a malformed stream item: {excerpt}");
+                        continue;
+                    }
+                };
+                match self.provider.decode(&event, &value) {
+                    Decoded::Text(piece) => {
+                        text.push_str(&piece);
+                        on_text(&piece);
+                    }
+                    Decoded::Done(reason) => {
+                        finish = Some(reason);
+                    }
+                    Decoded::Nothing => {}
+                    Decoded::Error(message) => {
+                        let message = self.redact(&message);
+                        return Err((LlmError::Provider { provider, message }, None));
+                    }
+                }
+            }
+            if ended {
+                return match finish {
+                    Some(reason) => Ok(reason),
+                    None => Err((
+                        LlmError::Cut { provider, reason: "the connection closed".to_string(), partial: text.len() },
+                        None,
+                    )),
+                };
+            }
+        }
+    }
+
+    /// The models the endpoint offers (Ollama `/api/tags`, OpenAI `/v1/models`).
+    pub async fn list_models(&self) -> Result<Vec<String>, LlmError> {
+        let provider = self.provider_name();
+        let url = self.provider.models_url(&self.settings);
+        let mut builder = self.http.get(&url);
+        for (name, value) in self.provider.auth_headers(self.api_key.as_deref()) {
+            builder = builder.header(name, value);
+        }
+        let limit = Instant::now() + Duration::from_millis(self.settings.timeout_first_token_ms);
+        let response = match timeout_at(limit, builder.send()).await {
+            Err(_) => return Err(LlmError::FirstTokenTimeout { provider, ms: self.settings.timeout_first_token_ms }),
+            Ok(Err(err)) => return Err(self.unreachable(&url, &err)),
+            Ok(Ok(response)) => response,
+        };
+        let status = response.status().as_u16();
+        let body = timeout_at(limit, response.text()).await.ok().and_then(Result::ok).unwrap_or_default();
+        match status {
+            200..=299 => {
+                let value: serde_json::Value = serde_json::from_str(&body).map_err(|_| LlmError::Provider {
+                    provider,
+                    message: format!("the model list at {url} is not JSON"),
+                })?;
+                Ok(self.provider.model_names(&value))
+            }
+            401 | 403 => Err(LlmError::Auth { provider, status, message: self.redact(&error_message(&body)), key_hint: self.key_hint() }),
+            _ => Err(LlmError::Status { provider, status, message: self.redact(&error_message(&body)) }),
+        }
+    }
+}
+
+/// Exponential backoff with jitter: about 250 ms, 500 ms, 1 s, ... (+/- 50 %), at most 8 s.
+fn backoff(attempt: u32) -> Duration {
+    let base = 250u64.saturating_mul(1 << attempt.min(5)).min(8_000);
+    let noise = crate::base::content_hash(&std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos().to_le_bytes());
+    let jitter = (noise % (base + 1)) as i64 - (base / 2) as i64;
+    Duration::from_millis((base as i64 + jitter).max(10) as u64)
+}
+
+/// The useful part of an error body: a JSON `error.message` / `error`, else its start.
+fn error_message(body: &str) -> String {
+    if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
+        let found = value
+            .pointer("/error/message")
+            .or_else(|| value.get("error"))
+            .or_else(|| value.get("message"))
+            .and_then(|v| v.as_str().map(str::to_string).or_else(|| Some(v.to_string())));
+        if let Some(message) = found {
+            return message;
+        }
+    }
+    let trimmed: String = body.trim().chars().take(200).collect();
+    if trimmed.is_empty() {
+        "no details".to_string()
+    } else {
+        trimmed
+    }
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        out.push_str(": ");
+        out.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    out
+}

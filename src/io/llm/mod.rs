@@ -1,0 +1,7 @@
+//! Talking to language models over HTTP: the providers' wire formats (`providers`) and the
+//! client that sends, streams, retries and times out (`client`).
+
+pub mod client;
+pub mod providers;
+
+pub use client::{resolve_api_key, Completion, LlmClient, LlmError};

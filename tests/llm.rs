@@ -1,0 +1,238 @@
+//! The LLM client against the scripted server: each provider's request shape and
+//! streaming, retries and their limits, timeouts, cancellation, and key redaction.
+
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+use std::time::{Duration, Instant};
+
+use ctxls::config::{LlmConfig, ModelSettings, ProviderKind, Task};
+use ctxls::io::llm::{LlmClient, LlmError};
+use ctxls::llm::{FinishReason, Message, Prompt, Request};
+use llm_server::{Reply, ScriptedServer};
+
+const KEY: &str = "sk-test-0123456789abcdef";
+
+fn settings(server: &ScriptedServer, provider: ProviderKind, model: &str) -> ModelSettings {
+    let base = match provider {
+        ProviderKind::OpenAi => format!("{}/v1", server.url()),
+        _ => server.url(),
+    };
+    let config = LlmConfig {
+        provider,
+        base_url: Some(base),
+        model: model.to_string(),
+        timeout_first_token_ms: 2_000,
+        timeout_total_ms: 5_000,
+        retries: 2,
+        ..LlmConfig::default()
+    };
+    config.for_task(Task::Completion)
+}
+
+fn fim() -> Request {
+    Request { prompt: Prompt::Fim { prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(), suffix: "\n}\n".into() }, max_tokens: 32, temperature: 0.0, stop: vec![] }
+}
+
+fn chat() -> Request {
+    Request { prompt: Prompt::Chat(vec![Message::system("be brief"), Message::user("what is 1+1?")]), max_tokens: 32, temperature: 0.0, stop: vec![] }
+}
+
+async fn run(client: &LlmClient, request: &Request) -> (Result<ctxls::io::llm::Completion, LlmError>, Vec<String>) {
+    let mut pieces = Vec::new();
+    let result = client.complete(request, &mut |p: &str| pieces.push(p.to_string())).await;
+    (result, pieces)
+}
+
+#[tokio::test]
+async fn ollama_streams_fim_and_chat() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::ollama(&["a ", "+ b"], false));
+    server.push(Reply::ollama(&["2"], true));
+    let client = LlmClient::new(settings(&server, ProviderKind::Ollama, "qwen2.5-coder:1.5b"), None);
+    let (result, pieces) = run(&client, &fim()).await;
+    let completion = result.unwrap();
+    assert_eq!(completion.text, "a + b");
+    assert_eq!(pieces, ["a ", "+ b"], "streamed as it arrived");
+    assert_eq!(completion.finish, FinishReason::Stop);
+    let (result, _) = run(&client, &chat()).await;
+    assert_eq!(result.unwrap().text, "2");
+    let requests = server.requests();
+    assert_eq!(requests[0].path, "/api/generate");
+    assert_eq!(requests[0].json()["suffix"], "\n}\n");
+    assert_eq!(requests[0].json()["stream"], true);
+    assert_eq!(requests[0].header("authorization"), None, "no key, no header");
+    assert_eq!(requests[1].path, "/api/chat");
+    assert_eq!(requests[1].json()["messages"][0]["role"], "system");
+}
+
+#[tokio::test]
+async fn openai_compatible_streams_with_and_without_a_key() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::openai(&["a", " + b"], false));
+    server.push(Reply::openai(&["two"], true));
+    let keyless = LlmClient::new(settings(&server, ProviderKind::OpenAi, "qwen2.5-coder-1.5b"), None);
+    let (result, _) = run(&keyless, &fim()).await;
+    assert_eq!(result.unwrap().text, "a + b");
+    let keyed = LlmClient::new(settings(&server, ProviderKind::OpenAi, "gpt-4o-mini"), Some(KEY.to_string()));
+    let (result, pieces) = run(&keyed, &chat()).await;
+    assert_eq!(result.unwrap().text, "two");
+    assert_eq!(pieces, ["two"]);
+    let requests = server.requests();
+    assert_eq!(requests[0].path, "/v1/completions");
+    assert!(requests[0].json()["prompt"].as_str().unwrap().starts_with("<|fim_prefix|>"), "qwen template rendered");
+    assert_eq!(requests[0].header("authorization"), None);
+    assert_eq!(requests[1].path, "/v1/chat/completions");
+    assert_eq!(requests[1].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+}
+
+#[tokio::test]
+async fn anthropic_streams_messages() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::anthropic(&["Two", "."]));
+    let client = LlmClient::new(settings(&server, ProviderKind::Anthropic, "claude-test"), Some(KEY.to_string()));
+    let (result, pieces) = run(&client, &chat()).await;
+    assert_eq!(result.unwrap().text, "Two.");
+    assert_eq!(pieces, ["Two", "."]);
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/v1/messages");
+    assert_eq!(request.header("x-api-key"), Some(KEY));
+    assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
+    assert_eq!(request.json()["system"], "be brief");
+    assert_eq!(request.json()["max_tokens"], 32);
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_then_reported() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::status(500, "{\"error\":\"boom\"}"));
+    server.push(Reply::status(503, "overloaded"));
+    server.push(Reply::ollama(&["ok"], false));
+    let client = LlmClient::new(settings(&server, ProviderKind::Ollama, "m"), None);
+    let (result, _) = run(&client, &fim()).await;
+    assert_eq!(result.unwrap().text, "ok");
+    assert_eq!(server.requests().len(), 3);
+
+    // Retries are bounded.
+    server.fallback(Reply::status(500, "{\"error\":{\"message\":\"still broken\"}}"));
+    let (result, _) = run(&client, &fim()).await;
+    match result {
+        Err(LlmError::Status { status: 500, message, .. }) => assert_eq!(message, "still broken"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests().len(), 3 + 3, "one attempt and two retries");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::status(429, "{\"error\":\"slow down\"}").header("retry-after", "1"));
+    server.push(Reply::ollama(&["ok"], false));
+    let client = LlmClient::new(settings(&server, ProviderKind::Ollama, "m"), None);
+    let started = Instant::now();
+    let (result, _) = run(&client, &fim()).await;
+    assert_eq!(result.unwrap().text, "ok");
+    assert!(started.elapsed() >= Duration::from_millis(950), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn no_retry_after_the_first_token() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::openai(&["partial", " more"], true).cut_after(1));
+    server.fallback(Reply::openai(&["should not be asked"], true));
+    let client = LlmClient::new(settings(&server, ProviderKind::OpenAi, "m"), None);
+    let (result, pieces) = run(&client, &chat()).await;
+    assert!(matches!(result, Err(LlmError::Cut { partial: 7, .. })), "{result:?}");
+    assert_eq!(pieces, ["partial"]);
+    assert_eq!(server.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn malformed_items_are_skipped() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::ollama(&["a", "b"], false).insert_raw(1, "{not json\n"));
+    let client = LlmClient::new(settings(&server, ProviderKind::Ollama, "m"), None);
+    let (result, _) = run(&client, &fim()).await;
+    assert_eq!(result.unwrap().text, "ab");
+}
+
+#[tokio::test]
+async fn first_token_and_total_timeouts() {
+    let server = ScriptedServer::start().await;
+    let mut slow = settings(&server, ProviderKind::Ollama, "m");
+    slow.timeout_first_token_ms = 300;
+    slow.timeout_total_ms = 1_000;
+    slow.retries = 0;
+    server.push(Reply::ollama(&["late"], false).delay_first(Duration::from_secs(3)));
+    let client = LlmClient::new(slow.clone(), None);
+    let started = Instant::now();
+    let (result, _) = run(&client, &fim()).await;
+    assert!(matches!(result, Err(LlmError::FirstTokenTimeout { ms: 300, .. })), "{result:?}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+
+    // A model that never stops: the total timeout holds.
+    let endless: Vec<&str> = vec!["x"; 100];
+    server.push(Reply::ollama(&endless, false).delay_each(Duration::from_millis(100)));
+    let started = Instant::now();
+    let (result, pieces) = run(&client, &fim()).await;
+    assert!(matches!(result, Err(LlmError::TotalTimeout { ms: 1_000, .. })), "{result:?}");
+    assert!(!pieces.is_empty());
+    assert!(started.elapsed() < Duration::from_millis(1_800));
+}
+
+#[tokio::test]
+async fn dropping_the_request_closes_the_connection() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::ollama(&["a", "b", "c"], false).delay_each(Duration::from_millis(400)));
+    let client = LlmClient::new(settings(&server, ProviderKind::Ollama, "m"), None);
+    let request = fim();
+    let future = run(&client, &request);
+    // Cancel after the request is under way.
+    let cancelled = tokio::time::timeout(Duration::from_millis(200), future).await;
+    assert!(cancelled.is_err());
+    for _ in 0..40 {
+        if server.hangups() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(server.hangups(), 1, "the server saw the connection dropped");
+}
+
+#[tokio::test]
+async fn unreachable_endpoints_and_bad_keys_are_explained() {
+    // A port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let config = LlmConfig { base_url: Some(format!("http://127.0.0.1:{port}")), retries: 1, ..LlmConfig::default() };
+    let client = LlmClient::new(config.for_task(Task::Completion), None);
+    let (result, _) = run(&client, &fim()).await;
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("not reachable"), "{message}");
+    assert!(message.contains("ollama pull qwen2.5-coder:1.5b"), "{message}");
+
+    let server = ScriptedServer::start().await;
+    server.push(Reply::status(401, &format!("{{\"error\":{{\"message\":\"invalid key {KEY}\"}}}}")));
+    let client = LlmClient::new(settings(&server, ProviderKind::OpenAi, "m"), Some(KEY.to_string()));
+    let (result, _) = run(&client, &chat()).await;
+    let message = result.unwrap_err().to_string();
+    assert!(message.contains("check the API key"), "{message}");
+    assert!(message.contains("OPENAI_API_KEY"), "{message}");
+    assert!(!message.contains(KEY), "the key never appears: {message}");
+    let dry = client.dry_run(&chat());
+    assert!(dry.contains("authorization: <redacted>") && !dry.contains(KEY), "{dry}");
+}
+
+#[tokio::test]
+async fn model_lists() {
+    let server = ScriptedServer::start().await;
+    server.push(Reply::status(200, "{\"models\":[{\"name\":\"qwen2.5-coder:1.5b\"}]}"));
+    server.push(Reply::status(200, "{\"data\":[{\"id\":\"gpt-4o-mini\"}]}"));
+    let ollama = LlmClient::new(settings(&server, ProviderKind::Ollama, "m"), None);
+    assert_eq!(ollama.list_models().await.unwrap(), ["qwen2.5-coder:1.5b"]);
+    let openai = LlmClient::new(settings(&server, ProviderKind::OpenAi, "m"), None);
+    assert_eq!(openai.list_models().await.unwrap(), ["gpt-4o-mini"]);
+    let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/api/tags", "/v1/models"]);
+}

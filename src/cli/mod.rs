@@ -1,6 +1,9 @@
 //! The command line: one file per subcommand. Commands print results on stdout (JSON with
 //! `--json`) and progress and logs on stderr.
 
+mod chat;
+mod complete;
+mod doctor;
 mod index;
 mod symbols;
 
@@ -40,6 +43,12 @@ pub enum Command {
     Index(index::IndexArgs),
     /// Fuzzy-search the workspace's symbols, best first: `path:line:col kind name`.
     Symbols(symbols::SymbolsArgs),
+    /// Show the effective LLM configuration and check that the endpoints and models answer.
+    Doctor(doctor::DoctorArgs),
+    /// Fill-in-the-middle completion at FILE:LINE:COL, streamed to stdout.
+    Complete(complete::CompleteArgs),
+    /// Ask a question about the code; the answer is streamed to stdout.
+    Chat(chat::ChatArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -59,6 +68,42 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => crate::lsp::run_stdio(cache_dir),
         Command::Index(args) => index::run(args, cache_dir.as_deref()),
         Command::Symbols(args) => symbols::run(args, cache_dir.as_deref()),
+        Command::Doctor(args) => doctor::run(args, cache_dir.as_deref()),
+        Command::Complete(args) => complete::run(args, cache_dir.as_deref()),
+        Command::Chat(args) => chat::run(args, cache_dir.as_deref()),
+    }
+}
+
+/// The configuration of a root (`.ctxls.toml` over the defaults); issues go to stderr.
+fn load_config(root: &Path) -> Config {
+    let mut config = Config::default();
+    for issue in Indexer::read_config_file(root, &mut config) {
+        eprintln!("ctxls: {issue}; using the default");
+    }
+    config
+}
+
+/// Streams a completion to stdout as it arrives; failures are one clear sentence on
+/// stderr and a non-zero exit.
+fn stream_to_stdout(client: &crate::io::llm::LlmClient, request: &crate::llm::Request) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let mut stdout = std::io::stdout();
+    let result = runtime.block_on(client.complete(request, &mut |piece: &str| {
+        let _ = stdout.write_all(piece.as_bytes());
+        let _ = stdout.flush();
+    }));
+    match result {
+        Ok(completion) => {
+            if !completion.text.ends_with('\n') {
+                println!();
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(err) => {
+            eprintln!("ctxls: {err}");
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 
@@ -76,10 +121,7 @@ fn resolve_root(root: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// Opens the workspace at `root` with its `.ctxls.toml`, reporting configuration issues on
 /// stderr, and refreshes its index with a progress bar on a terminal.
 fn open_and_refresh(root: &Path, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
-    let mut config = Config::default();
-    for issue in Indexer::read_config_file(root, &mut config) {
-        eprintln!("ctxls: {issue}; using the default");
-    }
+    let config = load_config(root);
     let mut indexer = Indexer::open(root, config, Some(&Store::default_dir(root, cache_dir)));
     let mut index = WorkspaceIndex::new();
     let bar = progress_bar();

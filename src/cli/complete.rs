@@ -1,0 +1,110 @@
+//! `ctxls complete FILE:LINE:COL`: a fill-in-the-middle completion at a position, streamed
+//! to stdout as it arrives (`--dry-run`: print the HTTP request and send nothing).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::Task;
+use crate::io::llm::{resolve_api_key, LlmClient};
+use crate::llm::{Prompt, Request};
+
+/// Prefix and suffix sent around the cursor, at most (cut at line starts).
+const MAX_PREFIX_BYTES: usize = 6_000;
+const MAX_SUFFIX_BYTES: usize = 2_000;
+
+#[derive(Args, Debug)]
+pub struct CompleteArgs {
+    /// Position: FILE:LINE:COL, 1-based; COL counts characters.
+    pub position: String,
+    /// Workspace root (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Print the exact HTTP request (key redacted) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: CompleteArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let root = super::resolve_root(args.root.as_deref())?;
+    let config = super::load_config(&root);
+    let (file, line, col) = parse_position(&args.position)?;
+    let path = if file.is_absolute() { file } else { root.join(file) };
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let offset = offset_of(&text, line, col).with_context(|| format!("{}:{line}:{col} is past the end of the file", path.display()))?;
+    let settings = config.llm.for_task(Task::Completion);
+    let request = Request {
+        prompt: Prompt::Fim { prefix: prefix_window(&text[..offset]).to_string(), suffix: suffix_window(&text[offset..]).to_string() },
+        max_tokens: settings.max_tokens,
+        temperature: settings.temperature,
+        stop: Vec::new(),
+    };
+    let client = LlmClient::new(settings.clone(), resolve_api_key(&settings));
+    if args.dry_run {
+        print!("{}", client.dry_run(&request));
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::stream_to_stdout(&client, &request)
+}
+
+/// `path:line:col`, splitting from the right so that paths may hold colons.
+pub fn parse_position(position: &str) -> anyhow::Result<(PathBuf, usize, usize)> {
+    let mut parts = position.rsplitn(3, ':');
+    let col = parts.next().and_then(|c| c.parse::<usize>().ok());
+    let line = parts.next().and_then(|l| l.parse::<usize>().ok());
+    let file = parts.next();
+    match (file, line, col) {
+        (Some(file), Some(line), Some(col)) if line >= 1 && col >= 1 => Ok((PathBuf::from(file), line, col)),
+        _ => anyhow::bail!("expected FILE:LINE:COL with 1-based LINE and COL, got `{position}`"),
+    }
+}
+
+/// The byte offset of a 1-based line and character column; a column past the end of
+/// its line means the line's end.
+pub fn offset_of(text: &str, line: usize, col: usize) -> Option<usize> {
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let line_text = &text[start..text[start..].find('\n').map_or(text.len(), |e| start + e)];
+    let within = line_text.char_indices().nth(col - 1).map_or(line_text.len(), |(i, _)| i);
+    Some(start + within)
+}
+
+fn prefix_window(prefix: &str) -> &str {
+    if prefix.len() <= MAX_PREFIX_BYTES {
+        return prefix;
+    }
+    let cut = crate::lang::ceil_char_boundary(prefix, prefix.len() - MAX_PREFIX_BYTES);
+    let from = prefix[cut..].find('\n').map_or(cut, |i| cut + i + 1);
+    &prefix[from..]
+}
+
+fn suffix_window(suffix: &str) -> &str {
+    if suffix.len() <= MAX_SUFFIX_BYTES {
+        return suffix;
+    }
+    let cut = crate::lang::floor_char_boundary(suffix, MAX_SUFFIX_BYTES);
+    let to = suffix[..cut].rfind('\n').map_or(cut, |i| i + 1);
+    &suffix[..to]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions() {
+        assert_eq!(parse_position("src/a.rs:3:5").unwrap(), (PathBuf::from("src/a.rs"), 3, 5));
+        assert_eq!(parse_position("C:/x.rs:1:1").unwrap().0, PathBuf::from("C:/x.rs"));
+        assert!(parse_position("a.rs:0:1").is_err());
+        assert!(parse_position("a.rs:3").is_err());
+        let text = "ab\né€x\n";
+        assert_eq!(offset_of(text, 1, 1), Some(0));
+        assert_eq!(offset_of(text, 2, 3), Some(3 + 2 + 3), "characters, not bytes");
+        assert_eq!(offset_of(text, 2, 99), Some(text.len() - 1));
+        assert_eq!(offset_of(text, 9, 1), None);
+    }
+}

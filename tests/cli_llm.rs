@@ -1,0 +1,128 @@
+//! The LLM commands through the built binary against the scripted server.
+
+mod support;
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+use llm_server::{Reply, ScriptedServer};
+use support::TempWorkspace;
+
+const KEY: &str = "sk-cli-test-key-987654321";
+
+fn with_server(replies: Vec<Reply>) -> (tokio::runtime::Runtime, ScriptedServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = runtime.block_on(ScriptedServer::start());
+    for reply in replies {
+        server.push(reply);
+    }
+    (runtime, server)
+}
+
+fn workspace(config: &str) -> TempWorkspace {
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    \n}\n");
+    ws.write(".ctxls.toml", config);
+    ws
+}
+
+fn ctxls_with_key(ws: &TempWorkspace, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let output = std::process::Command::new(support::bin())
+        .args(args)
+        .env("CTXLS_CACHE_DIR", ws.cache.path())
+        .env("CTXLS_TEST_KEY", KEY)
+        .env("CTXLS_LOG", "debug")
+        .current_dir(ws.dir.path())
+        .output()
+        .unwrap();
+    (output.status, String::from_utf8_lossy(&output.stdout).into_owned(), String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn complete_streams_a_fill_in_the_middle_answer() {
+    let (_runtime, server) = with_server(vec![Reply::ollama(&["a ", "+ b"], false)]);
+    let ws = workspace(&format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, stdout, stderr) = ws.ctxls(&["complete", "src/lib.rs:2:5"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "a + b\n");
+    let request = &server.requests()[0];
+    assert_eq!(request.path, "/api/generate");
+    assert_eq!(request.json()["model"], "qwen2.5-coder:1.5b", "the default model");
+    assert_eq!(request.json()["prompt"], "pub fn add(a: i32, b: i32) -> i32 {\n    ");
+    assert_eq!(request.json()["suffix"], "\n}\n");
+}
+
+#[test]
+fn dry_run_sends_nothing_and_hides_the_key() {
+    let (_runtime, server) = with_server(vec![]);
+    let ws = workspace(&format!(
+        "[llm]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"gpt-4o-mini\"\napi_key_env = \"CTXLS_TEST_KEY\"\n",
+        server.url()
+    ));
+    let (status, stdout, _) = ctxls_with_key(&ws, &["complete", "src/lib.rs:2:5", "--dry-run"]);
+    assert!(status.success());
+    assert!(stdout.starts_with(&format!("POST {}/v1/completions", server.url())), "{stdout}");
+    assert!(stdout.contains("authorization: <redacted>"));
+    assert!(!stdout.contains(KEY));
+    let (status, stdout, stderr) = ctxls_with_key(&ws, &["chat", "what does add do?", "--file", "src/lib.rs:1", "--dry-run"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("/v1/chat/completions") && stdout.contains("what does add do?") && stdout.contains("pub fn add"));
+    assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "the key never appears, even in debug logs");
+    assert!(server.requests().is_empty(), "nothing left the machine");
+}
+
+#[test]
+fn chat_streams_an_answer() {
+    let (_runtime, server) = with_server(vec![Reply::anthropic(&["It adds", " two numbers."])]);
+    let ws = workspace(&format!(
+        "[llm]\nprovider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\napi_key_env = \"CTXLS_TEST_KEY\"\n",
+        server.url()
+    ));
+    let (status, stdout, stderr) = ctxls_with_key(&ws, &["chat", "what does add do?", "--file", "src/lib.rs"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "It adds two numbers.\n");
+    let request = &server.requests()[0];
+    assert_eq!(request.header("x-api-key"), Some(KEY));
+    assert!(request.json()["messages"][0]["content"].as_str().unwrap().contains("File src/lib.rs"));
+    assert!(!stderr.contains(KEY));
+}
+
+#[test]
+fn doctor_reports_healthy_and_broken_setups() {
+    let (_runtime, server) = with_server(vec![
+        Reply::status(200, "{\"models\":[{\"name\":\"qwen2.5-coder:1.5b\"}]}"),
+        Reply::status(200, "{\"models\":[{\"name\":\"qwen2.5-coder:1.5b\"}]}"),
+    ]);
+    let ws = workspace(&format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, stdout, _) = ws.ctxls(&["doctor"]);
+    assert!(status.success(), "{stdout}");
+    assert!(stdout.contains("model: qwen2.5-coder:1.5b is available"), "{stdout}");
+    assert!(stdout.contains("api key: not needed"));
+
+    // The model is missing.
+    server.push(Reply::status(200, "{\"models\":[{\"name\":\"llama3:latest\"}]}"));
+    server.push(Reply::status(200, "{\"models\":[{\"name\":\"llama3:latest\"}]}"));
+    let (status, stdout, _) = ws.ctxls(&["doctor"]);
+    assert!(!status.success());
+    assert!(stdout.contains("ollama pull qwen2.5-coder:1.5b"), "{stdout}");
+
+    // Nothing listens.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let ws = workspace(&format!("[llm]\nbase_url = \"http://127.0.0.1:{port}\"\nretries = 0\n"));
+    let (status, stdout, _) = ws.ctxls(&["doctor"]);
+    assert!(!status.success());
+    assert!(stdout.contains("not reachable") && stdout.contains("ollama serve"), "{stdout}");
+}
+
+#[test]
+fn an_unreachable_provider_is_one_clear_sentence() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let ws = workspace(&format!("[llm]\nbase_url = \"http://127.0.0.1:{port}\"\nretries = 0\n"));
+    let (status, stdout, stderr) = ws.ctxls(&["complete", "src/lib.rs:2:5"]);
+    assert!(!status.success());
+    assert!(stdout.is_empty());
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("ctxls:")).count(), 1, "{stderr}");
+    assert!(stderr.contains("not reachable") && stderr.contains("ollama"), "{stderr}");
+}

@@ -138,6 +138,42 @@ pub struct EmbeddingConfig {
     pub api_key: Option<Secret>,
 }
 
+/// `[embedding]` resolved for a provider embedder.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EmbeddingSettings {
+    pub provider: ProviderKind,
+    pub base_url: String,
+    pub model: String,
+    pub api_key_env: Option<String>,
+    pub api_key: Option<Secret>,
+    pub timeout_connect_ms: u64,
+    pub timeout_total_ms: u64,
+    pub retries: u32,
+}
+
+impl EmbeddingConfig {
+    /// Settings for a provider embedder, or `None` for the built-in one. Timeouts and
+    /// retries follow `[llm]`.
+    pub fn provider_settings(&self, llm: &LlmConfig) -> Option<EmbeddingSettings> {
+        let provider = self.provider?;
+        let default_model = match provider {
+            ProviderKind::Ollama => "nomic-embed-text",
+            ProviderKind::OpenAi => "text-embedding-3-small",
+            ProviderKind::Anthropic => "",
+        };
+        Some(EmbeddingSettings {
+            provider,
+            base_url: self.base_url.clone().unwrap_or_else(|| provider.default_base_url().to_string()).trim_end_matches('/').to_string(),
+            model: self.model.clone().unwrap_or_else(|| default_model.to_string()),
+            api_key_env: self.api_key_env.clone(),
+            api_key: self.api_key.clone(),
+            timeout_connect_ms: llm.timeout_connect_ms,
+            timeout_total_ms: llm.timeout_total_ms,
+            retries: llm.retries,
+        })
+    }
+}
+
 /// The task an LLM call serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Task {

@@ -236,3 +236,45 @@ async fn model_lists() {
     let paths: Vec<String> = server.requests().iter().map(|r| r.path.clone()).collect();
     assert_eq!(paths, ["/api/tags", "/v1/models"]);
 }
+
+mod embeddings {
+    use super::*;
+    use ctxls::config::EmbeddingConfig;
+    use ctxls::io::llm::{Embedder, ProviderEmbedder};
+
+    fn embedder(server: &ScriptedServer, provider: ProviderKind) -> ProviderEmbedder {
+        let base = if provider == ProviderKind::OpenAi { format!("{}/v1", server.url()) } else { server.url() };
+        let config = EmbeddingConfig { provider: Some(provider), base_url: Some(base), ..EmbeddingConfig::default() };
+        ProviderEmbedder::new(config.provider_settings(&LlmConfig::default()).unwrap(), None).unwrap()
+    }
+
+    #[tokio::test]
+    async fn ollama_and_openai_embeddings() {
+        let server = ScriptedServer::start().await;
+        server.push(Reply::status(200, "{\"model\":\"m\",\"embeddings\":[[0.1,0.2],[0.3,0.4]]}"));
+        server.push(Reply::status(200, "{\"data\":[{\"index\":1,\"embedding\":[1.0,0.0]},{\"index\":0,\"embedding\":[0.0,1.0]}]}"));
+        let texts = vec!["fn a() {}".to_string(), "fn b() {}".to_string()];
+        let ollama = embedder(&server, ProviderKind::Ollama);
+        assert_eq!(ollama.space(), "ollama:nomic-embed-text");
+        assert_eq!(ollama.embed(&texts).await.unwrap(), vec![vec![0.1, 0.2], vec![0.3, 0.4]]);
+        let openai = embedder(&server, ProviderKind::OpenAi);
+        assert_eq!(openai.embed(&texts).await.unwrap(), vec![vec![0.0, 1.0], vec![1.0, 0.0]], "ordered by index");
+        let requests = server.requests();
+        assert_eq!(requests[0].path, "/api/embed");
+        assert_eq!(requests[0].json()["input"][1], "fn b() {}");
+        assert_eq!(requests[1].path, "/v1/embeddings");
+        assert_eq!(requests[1].json()["model"], "text-embedding-3-small");
+    }
+
+    #[tokio::test]
+    async fn malformed_and_unsupported() {
+        let server = ScriptedServer::start().await;
+        server.push(Reply::status(200, "{\"embeddings\":[[0.1],[0.2,0.3]]}"));
+        let ollama = embedder(&server, ProviderKind::Ollama);
+        let err = ollama.embed(&["a".to_string(), "b".to_string()]).await.unwrap_err();
+        assert!(err.to_string().contains("malformed"), "{err}");
+        let config = EmbeddingConfig { provider: Some(ProviderKind::Anthropic), ..EmbeddingConfig::default() };
+        let refused = ProviderEmbedder::new(config.provider_settings(&LlmConfig::default()).unwrap(), None);
+        assert!(refused.err().unwrap().contains("no embeddings API"));
+    }
+}

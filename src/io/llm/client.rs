@@ -38,7 +38,7 @@ pub enum LlmError {
 
 impl LlmError {
     /// Errors worth another attempt when no token has arrived yet.
-    fn retryable(&self) -> bool {
+    pub(super) fn retryable(&self) -> bool {
         match self {
             LlmError::Unreachable { .. } | LlmError::Cut { .. } => true,
             LlmError::Status { status, .. } => *status == 429 || *status >= 500,
@@ -61,7 +61,7 @@ pub struct LlmClient {
     permits: Arc<Semaphore>,
 }
 
-fn shared_http(connect_ms: u64) -> reqwest::Client {
+pub(super) fn shared_http(connect_ms: u64) -> reqwest::Client {
     static CLIENTS: OnceLock<Mutex<HashMap<u64, reqwest::Client>>> = OnceLock::new();
     let clients = CLIENTS.get_or_init(Default::default);
     let mut clients = clients.lock().unwrap_or_else(|p| p.into_inner());
@@ -354,7 +354,7 @@ impl LlmClient {
 }
 
 /// Exponential backoff with jitter: about 250 ms, 500 ms, 1 s, ... (+/- 50 %), at most 8 s.
-fn backoff(attempt: u32) -> Duration {
+pub(super) fn backoff(attempt: u32) -> Duration {
     let base = 250u64.saturating_mul(1 << attempt.min(5)).min(8_000);
     let noise = crate::base::content_hash(&std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos().to_le_bytes());
     let jitter = (noise % (base + 1)) as i64 - (base / 2) as i64;
@@ -362,7 +362,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// The useful part of an error body: a JSON `error.message` / `error`, else its start.
-fn error_message(body: &str) -> String {
+pub(super) fn error_message(body: &str) -> String {
     if let Ok(value) = serde_json::from_str::<serde_json::Value>(body) {
         let found = value
             .pointer("/error/message")
@@ -381,7 +381,7 @@ fn error_message(body: &str) -> String {
     }
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+pub(super) fn error_chain(err: &dyn std::error::Error) -> String {
     let mut out = err.to_string();
     let mut source = err.source();
     while let Some(inner) = source {

@@ -2,6 +2,8 @@
 //! client that sends, streams, retries and times out (`client`).
 
 pub mod client;
+pub mod embed;
 pub mod providers;
 
 pub use client::{resolve_api_key, Completion, LlmClient, LlmError};
+pub use embed::{resolve_embedding_key, Embedder, ProviderEmbedder};

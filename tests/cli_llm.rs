@@ -96,6 +96,7 @@ fn doctor_reports_healthy_and_broken_setups() {
     assert!(status.success(), "{stdout}");
     assert!(stdout.contains("model: qwen2.5-coder:1.5b is available"), "{stdout}");
     assert!(stdout.contains("api key: not needed"));
+    assert!(stdout.contains("tokenizer for budgets: cl100k_base (approximation)"), "{stdout}");
 
     // The model is missing.
     server.push(Reply::status(200, "{\"models\":[{\"name\":\"llama3:latest\"}]}"));

@@ -79,6 +79,7 @@ fn describe(label: &str, settings: &ModelSettings) {
     println!("  api key: {key_state}");
     let fim = fim_template(settings).map_or_else(|| "none (provider's own)".to_string(), |t| t.name);
     println!("  fim template: {fim}");
+    println!("  tokenizer for budgets: {}", crate::llm::tokens::TokenCounter::for_model(&settings.model).name());
     println!(
         "  timeouts: connect {} ms, first token {} ms, total {} ms; max_tokens {}, temperature {}",
         settings.timeout_connect_ms, settings.timeout_first_token_ms, settings.timeout_total_ms, settings.max_tokens, settings.temperature

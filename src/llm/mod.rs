@@ -5,6 +5,7 @@
 
 pub mod fim;
 pub mod stream;
+pub mod tokens;
 
 use serde::Serialize;
 

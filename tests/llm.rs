@@ -278,3 +278,21 @@ mod embeddings {
         assert!(refused.err().unwrap().contains("no embeddings API"));
     }
 }
+
+#[tokio::test]
+async fn requests_in_flight_are_bounded() {
+    let server = ScriptedServer::start().await;
+    server.fallback(Reply::ollama(&["x"], false).delay_first(Duration::from_millis(300)));
+    let mut bounded = settings(&server, ProviderKind::Ollama, "m");
+    bounded.max_in_flight = 1;
+    // Permits are per provider and base URL: this server's port is this test's own.
+    let a = LlmClient::new(bounded.clone(), None);
+    let b = LlmClient::new(bounded, None);
+    let started = Instant::now();
+    let request = fim();
+    let (mut sink_a, mut sink_b) = (|_: &str| {}, |_: &str| {});
+    let (ra, rb) = tokio::join!(a.complete(&request, &mut sink_a), b.complete(&request, &mut sink_b));
+    assert!(ra.is_ok() && rb.is_ok(), "{ra:?} {rb:?}");
+    // One after the other: about twice the server's delay.
+    assert!(started.elapsed() >= Duration::from_millis(580), "{:?}", started.elapsed());
+}

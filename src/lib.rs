@@ -10,6 +10,7 @@ pub mod lang;
 pub mod index;
 pub mod llm;
 pub mod config;
+pub mod retrieve;
 pub mod io;
 pub mod cli;
 pub mod lsp;

@@ -199,3 +199,27 @@ fn a_file_the_grammar_fails_on_is_still_indexed() {
     assert!(status.success(), "{stderr}");
     assert!(stdout.starts_with("web/big.ts:"), "{stdout}");
 }
+
+#[test]
+fn context_json_contract() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60", "--budget", "512", "--format", "json", "--explain"]);
+    assert!(status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap();
+    for key in ["snippets", "prefix_lines", "suffix_lines", "tokens"] {
+        assert!(out.get(key).is_some(), "{key} in {out}");
+    }
+    let snippets = out["snippets"].as_array().unwrap();
+    let token = snippets.iter().find(|s| s["text"].as_str().unwrap().starts_with("pub struct Token")).expect("Token's definition");
+    assert_eq!(token["file"], "src/parser.rs");
+    assert_eq!(token["start_line"], 1, "1-based");
+    assert!(token["end_line"].as_u64().unwrap() >= 1);
+    assert!(token["sources"].as_array().unwrap().contains(&Value::from("symbol")));
+    assert!(token["why"].as_str().unwrap().contains("Token"));
+    assert!(out["tokens"].as_u64().unwrap() <= 512);
+    // An absolute path works too, and the text format is for people.
+    let abs = format!("{}:3:60", ws.root().join("src/lib.rs").display());
+    let (status, stdout, _) = ws.ctxls(&["context", &abs, "--format", "text"]);
+    assert!(status.success());
+    assert!(stdout.contains("── src/parser.rs:1-1"), "{stdout}");
+}

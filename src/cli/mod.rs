@@ -3,6 +3,7 @@
 
 mod chat;
 mod complete;
+mod context;
 mod doctor;
 mod index;
 mod symbols;
@@ -49,6 +50,8 @@ pub enum Command {
     Complete(complete::CompleteArgs),
     /// Ask a question about the code; the answer is streamed to stdout.
     Chat(chat::ChatArgs),
+    /// The context (ranked snippets within a token budget) for a position.
+    Context(context::ContextArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -71,6 +74,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Doctor(args) => doctor::run(args, cache_dir.as_deref()),
         Command::Complete(args) => complete::run(args, cache_dir.as_deref()),
         Command::Chat(args) => chat::run(args, cache_dir.as_deref()),
+        Command::Context(args) => context::run(args, cache_dir.as_deref()),
     }
 }
 

@@ -1,0 +1,105 @@
+//! `ctxls context FILE:LINE:COL`: the context that would be sent to the model at a
+//! position, from the persistent index (refreshed first, so one changed file costs one
+//! parse). JSON for tools (the yardstick calls exactly this), text for people.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+
+use crate::io::workspace::RefreshMode;
+use crate::llm::tokens::TokenCounter;
+use crate::retrieve::{retrieve, ContextRequest};
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Args, Debug)]
+pub struct ContextArgs {
+    /// Position: FILE:LINE:COL, 1-based (COL in characters); FILE relative to ROOT or absolute.
+    pub position: String,
+    /// Workspace root (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Token budget for the snippets.
+    #[arg(long, default_value_t = 2048)]
+    pub budget: usize,
+    /// What the user asks for (a requirement or a question); its names are looked up too.
+    #[arg(long)]
+    pub query: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    pub format: Format,
+    /// Tell why each snippet was chosen.
+    #[arg(long)]
+    pub explain: bool,
+}
+
+pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let root = super::resolve_root(args.root.as_deref())?;
+    let (file, line, col) = super::complete::parse_position(&args.position)?;
+    let path = if file.is_absolute() { file } else { root.join(file) };
+    let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
+    let rel = crate::io::vfs::relative_path(&root, &path);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let offset = super::complete::offset_of(&text, line, col)
+        .with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
+
+    let (mut index, _report) = super::open_and_refresh(&root, cache_dir, RefreshMode::Load);
+    let snapshot = index.snapshot();
+    let file_id = snapshot.file_id(&rel).with_context(|| format!("{rel} is not indexed (ignored, skipped or not a supported language)"))?;
+    let config = super::load_config(&root);
+    let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Completion).model);
+    let request = ContextRequest { file: file_id, offset: offset as u32, query: args.query.as_deref(), budget_tokens: args.budget };
+    let started = std::time::Instant::now();
+    let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &|id| {
+        snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok())
+    });
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let tokens: usize = snippets.iter().map(|s| s.tokens).sum();
+    let prefix_lines = line;
+    let suffix_lines = text.lines().count().saturating_sub(line);
+    match args.format {
+        Format::Json => {
+            let items: Vec<serde_json::Value> = snippets
+                .iter()
+                .map(|s| {
+                    let mut item = serde_json::json!({
+                        "file": snapshot.file(s.file).map(|e| e.path.clone()).unwrap_or_default(),
+                        "start_line": s.start_line + 1,
+                        "end_line": s.end_line + 1,
+                        "text": s.text,
+                        "score": (s.score * 1000.0).round() / 1000.0,
+                        "sources": s.sources,
+                    });
+                    if args.explain {
+                        item["why"] = serde_json::json!(s.why);
+                    }
+                    item
+                })
+                .collect();
+            let out = serde_json::json!({
+                "snippets": items,
+                "prefix_lines": prefix_lines,
+                "suffix_lines": suffix_lines,
+                "tokens": tokens,
+            });
+            println!("{out}");
+        }
+        Format::Text => {
+            for s in &snippets {
+                let file = snapshot.file(s.file).map(|e| e.path.as_str()).unwrap_or("?");
+                println!("── {file}:{}-{} (score {:.2}, {} tokens, {})", s.start_line + 1, s.end_line + 1, s.score, s.tokens, s.sources.join("+"));
+                if args.explain {
+                    println!("   why: {}", s.why);
+                }
+                println!("{}\n", s.text);
+            }
+            println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, counter.name());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,272 @@
+//! Retrieval: for a cursor position (and an optional query), choose from the whole
+//! workspace the definitions the model needs and pack them into a token budget.
+//! Pure: an index snapshot in, ranked snippets out; deterministic for the same inputs.
+//!
+//! First generator, the symbol graph: names used around the cursor (the enclosing
+//! function's signature, the enclosing impl or class, the rest of the file, weighted by
+//! distance and role), names the file imports, and names in the query are resolved to
+//! their definitions in other files (the current file is already in the prompt), imports
+//! and qualifiers (`Type::method`) preferred over mere name equality. Each definition
+//! becomes a compact snippet: its doc's first line, its header and a few lines.
+
+use std::collections::HashMap;
+
+use crate::index::{FileId, FileIndex, IndexSnapshot, RefRole, SymbolKind};
+
+#[derive(Clone, Debug)]
+pub struct ContextRequest<'a> {
+    pub file: FileId,
+    pub offset: u32,
+    pub query: Option<&'a str>,
+    pub budget_tokens: usize,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snippet {
+    pub file: FileId,
+    /// Zero-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    pub text: String,
+    pub score: f32,
+    pub sources: Vec<&'static str>,
+    /// Why it was chosen, for `--explain`.
+    pub why: String,
+    pub tokens: usize,
+}
+
+/// Weight of a name by where and how it is used.
+fn role_weight(role: RefRole) -> f32 {
+    match role {
+        RefRole::Call | RefRole::Macro | RefRole::Type => 1.2,
+        RefRole::Path => 1.1,
+        RefRole::Member => 0.9,
+        RefRole::Other => 0.5,
+    }
+}
+
+/// How many lines of a definition a snippet shows, by kind (the header and what
+/// matters most: fields of a type, the first lines of a function).
+fn snippet_lines(kind: SymbolKind) -> u32 {
+    match kind {
+        SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class | SymbolKind::Interface | SymbolKind::Trait => 12,
+        SymbolKind::Macro => 8,
+        SymbolKind::TypeAlias | SymbolKind::Const | SymbolKind::Static | SymbolKind::Variable => 4,
+        SymbolKind::Impl | SymbolKind::Module | SymbolKind::Namespace => 2,
+        _ => 3,
+    }
+}
+
+struct Candidate {
+    file: FileId,
+    symbol: u32,
+    score: f32,
+    names: Vec<String>,
+}
+
+pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens: &dyn Fn(&str) -> usize, source_of: &dyn Fn(FileId) -> Option<String>) -> Vec<Snippet> {
+    let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
+    let file = &entry.index;
+    let weights = name_weights(file, request);
+
+    // Names the file imports, with the file each import resolves to.
+    let mut imported: HashMap<&str, Vec<FileId>> = HashMap::new();
+    for import in &file.imports {
+        let target = snapshot.resolve_import(request.file, import).map(|r| r.file);
+        for name in &import.names {
+            let entry = imported.entry(name.local_name()).or_default();
+            if let Some(target) = target {
+                entry.push(target);
+            }
+        }
+    }
+    let import_targets: Vec<FileId> = file.imports.iter().filter_map(|i| snapshot.resolve_import(request.file, i).map(|r| r.file)).collect();
+    // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
+    let qualifiers = path_qualifiers(file);
+
+    let definitions = definitions_by_name(snapshot, &weights);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+    names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    for (name, weight) in names {
+        let Some(defs) = definitions.get(name) else { continue };
+        let defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
+        if defs.is_empty() {
+            continue;
+        }
+        let targets = imported.get(name);
+        let mut scored: Vec<(f32, FileId, u32)> = defs
+            .iter()
+            .map(|&&(def_file, symbol)| {
+                let entry = snapshot.file(def_file).expect("ids come from the snapshot");
+                let sym = &entry.index.symbols[symbol as usize];
+                let mut score = weight / (defs.len() as f32).sqrt();
+                if targets.is_some_and(|t| t.contains(&def_file)) {
+                    score *= 4.0;
+                } else if import_targets.contains(&def_file) {
+                    score *= 2.0;
+                }
+                if let (Some(quals), Some(container)) = (qualifiers.get(name), &sym.container) {
+                    let last = container.rsplit(|c| c == ':' || c == '.').next().unwrap_or(container);
+                    if quals.iter().any(|q| *q == last) {
+                        score *= 3.0;
+                    }
+                }
+                if sym.kind.is_member() {
+                    score *= 0.5;
+                }
+                score *= proximity(&snapshot.file(request.file).expect("exists").path, &entry.path);
+                (score, def_file, symbol)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        for (score, def_file, symbol) in scored.into_iter().take(2) {
+            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
+        }
+    }
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol)));
+    pack(snapshot, candidates, request.budget_tokens, count_tokens, source_of)
+}
+
+/// Names around the cursor with their weights.
+fn name_weights(file: &FileIndex, request: &ContextRequest) -> HashMap<String, f32> {
+    let cursor_line = file.line_index.line_col(request.offset).line as f32;
+    let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
+    let container = enclosing.and_then(|i| file.symbols[i].parent).map(|p| p as usize).or_else(|| {
+        innermost(file, request.offset, |k| matches!(k, SymbolKind::Impl | SymbolKind::Class | SymbolKind::Trait | SymbolKind::Interface))
+    });
+    let in_range = |i: Option<usize>, start: u32| i.is_some_and(|i| file.symbols[i].range.contains_inclusive(start));
+    let mut weights: HashMap<String, f32> = HashMap::new();
+    for reference in &file.references {
+        let line = file.line_index.line_col(reference.range.start).line as f32;
+        let distance = (line - cursor_line).abs();
+        let place = if in_range(enclosing, reference.range.start) {
+            3.0
+        } else if in_range(container, reference.range.start) {
+            1.5 / (1.0 + distance / 60.0)
+        } else {
+            1.0 / (1.0 + distance / 40.0)
+        };
+        *weights.entry(file.reference_name(reference).to_string()).or_default() += place * role_weight(reference.role);
+    }
+    // The enclosing function's own name and doc, and the query, name what is wanted.
+    let mut query_words = String::new();
+    if let Some(i) = enclosing {
+        query_words.push_str(&file.symbols[i].signature);
+        if let Some(doc) = &file.symbols[i].doc {
+            query_words.push(' ');
+            query_words.push_str(doc);
+        }
+    }
+    if let Some(query) = request.query {
+        query_words.push(' ');
+        query_words.push_str(query);
+    }
+    for word in identifiers(&query_words) {
+        *weights.entry(word.to_string()).or_default() += 2.0;
+    }
+    for import in &file.imports {
+        for name in &import.names {
+            *weights.entry(name.local_name().to_string()).or_default() += 0.5;
+        }
+    }
+    weights
+}
+
+fn identifiers(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).filter(|w| w.len() > 1 && !w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+}
+
+fn innermost(file: &FileIndex, offset: u32, want: impl Fn(SymbolKind) -> bool) -> Option<usize> {
+    file.symbols
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| want(s.kind) && s.range.contains_inclusive(offset))
+        .min_by_key(|(_, s)| s.range.len())
+        .map(|(i, _)| i)
+}
+
+fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
+    for pair in file.references.windows(2) {
+        let (q, n) = (&pair[0], &pair[1]);
+        if q.role == RefRole::Path && n.range.start <= q.range.end + 2 {
+            out.entry(file.reference_name(n)).or_default().push(file.reference_name(q));
+        }
+    }
+    out
+}
+
+/// Definitions (outside members' noise) of the names we care about.
+fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String, f32>) -> HashMap<&'a str, Vec<(FileId, u32)>> {
+    let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::new();
+    for (file, entry) in snapshot.files() {
+        for (i, symbol) in entry.index.symbols.iter().enumerate() {
+            if symbol.kind == SymbolKind::Impl || !weights.contains_key(&symbol.name) {
+                continue;
+            }
+            out.entry(symbol.name.as_str()).or_default().push((file, i as u32));
+        }
+    }
+    for defs in out.values_mut() {
+        defs.sort();
+    }
+    out
+}
+
+/// Files nearer the current one (same directory, same top-level package) score higher.
+fn proximity(from: &str, to: &str) -> f32 {
+    let a: Vec<&str> = from.split('/').collect();
+    let b: Vec<&str> = to.split('/').collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let depth = a.len().max(b.len()) - common;
+    1.0 / (1.0 + 0.15 * depth as f32)
+}
+
+fn pack(
+    snapshot: &IndexSnapshot,
+    candidates: Vec<Candidate>,
+    budget: usize,
+    count_tokens: &dyn Fn(&str) -> usize,
+    source_of: &dyn Fn(FileId) -> Option<String>,
+) -> Vec<Snippet> {
+    let mut snippets: Vec<Snippet> = Vec::new();
+    let mut used = 0usize;
+    let mut texts: HashMap<FileId, Option<String>> = HashMap::new();
+    for candidate in candidates {
+        let Some(entry) = snapshot.file(candidate.file) else { continue };
+        let symbol = &entry.index.symbols[candidate.symbol as usize];
+        let lines = &entry.index.line_index;
+        let def_line = lines.line_col(symbol.range.start).line;
+        let last_line = lines.line_col(symbol.range.end).line;
+        let start_line = def_line;
+        let end_line = (def_line + snippet_lines(symbol.kind) - 1).min(last_line);
+        if snippets.iter().any(|s| s.file == candidate.file && s.start_line <= end_line && start_line <= s.end_line) {
+            continue;
+        }
+        let Some(text) = texts.entry(candidate.file).or_insert_with(|| source_of(candidate.file)).as_deref() else { continue };
+        let from = lines.line_start(start_line) as usize;
+        let to = (lines.line_end(end_line) as usize).min(text.len());
+        let Some(body) = text.get(from..to) else { continue };
+        let snippet_text = body.trim_end_matches('\n').to_string();
+        let tokens = count_tokens(&snippet_text);
+        if used + tokens > budget {
+            continue;
+        }
+        used += tokens;
+        snippets.push(Snippet {
+            file: candidate.file,
+            start_line,
+            end_line,
+            text: snippet_text,
+            score: candidate.score,
+            sources: vec!["symbol"],
+            why: format!("definition of `{}` ({}), used near the cursor", candidate.names.join("`, `"), symbol.kind),
+            tokens,
+        });
+    }
+    snippets
+}
+
+#[cfg(test)]
+mod tests;

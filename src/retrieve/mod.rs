@@ -45,16 +45,33 @@ fn role_weight(role: RefRole) -> f32 {
     }
 }
 
-/// How many lines of a definition a snippet shows, by kind (the header and what
-/// matters most: fields of a type, the first lines of a function).
-fn snippet_lines(kind: SymbolKind) -> u32 {
-    match kind {
-        SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class | SymbolKind::Interface | SymbolKind::Trait => 12,
-        SymbolKind::Macro => 8,
-        SymbolKind::TypeAlias | SymbolKind::Const | SymbolKind::Static | SymbolKind::Variable => 4,
-        SymbolKind::Impl | SymbolKind::Module | SymbolKind::Namespace => 2,
-        _ => 3,
+/// How many lines of a definition a snippet shows at most, by kind and budget: what
+/// matters most (the fields of a type, a function's signature), fewer when the budget is
+/// small so that more definitions fit.
+fn snippet_lines(kind: SymbolKind, budget: usize) -> u32 {
+    let scale = (budget as f32 / 2048.0).clamp(0.25, 1.0);
+    let lines = match kind {
+        SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class | SymbolKind::Interface | SymbolKind::Trait => 12.0 * scale,
+        SymbolKind::Macro => 8.0 * scale,
+        SymbolKind::TypeAlias | SymbolKind::Const | SymbolKind::Static | SymbolKind::Variable => 4.0 * scale,
+        SymbolKind::Impl | SymbolKind::Module | SymbolKind::Namespace => 2.0 * scale,
+        // Functions: the signature (see `header_lines`), at most this many lines.
+        _ => 4.0,
+    };
+    lines.round().max(1.0) as u32
+}
+
+/// Lines of a function's header: up to the line that opens its body.
+fn header_lines(text: &str) -> u32 {
+    let mut count = 0;
+    for line in text.lines() {
+        count += 1;
+        let trimmed = line.trim_end();
+        if trimmed.ends_with('{') || trimmed.ends_with(';') || trimmed.contains("=>") || trimmed.ends_with('}') {
+            break;
+        }
     }
+    count.max(1)
 }
 
 struct Candidate {
@@ -106,9 +123,16 @@ pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens
                 } else if import_targets.contains(&def_file) {
                     score *= 2.0;
                 }
-                if let (Some(quals), Some(container)) = (qualifiers.get(name), &sym.container) {
-                    let last = container.rsplit(|c| c == ':' || c == '.').next().unwrap_or(container);
-                    if quals.iter().any(|q| *q == last) {
+                if let Some(quals) = qualifiers.get(name) {
+                    let container_matches = sym.container.as_deref().is_some_and(|container| {
+                        let last = container.rsplit(|c| c == ':' || c == '.').next().unwrap_or(container);
+                        quals.iter().any(|q| *q == last)
+                    });
+                    // `io::Error`: the qualifier names the module, that is a file or directory.
+                    let module_matches = quals.iter().any(|q| {
+                        entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(*q))
+                    });
+                    if container_matches || module_matches {
                         score *= 3.0;
                     }
                 }
@@ -124,8 +148,132 @@ pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens
             candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
         }
     }
+    let query = query_subtokens(file, request);
+    module_import_candidates(snapshot, request.file, &query, &mut candidates);
+    constructor_candidates(snapshot, &mut candidates);
+    workspace_macro_candidates(snapshot, request.file, &weights, &mut candidates);
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol)));
     pack(snapshot, candidates, request.budget_tokens, count_tokens, source_of)
+}
+
+/// Lower-cased sub-words (`parse_float`, `parseFloat` -> parse, float) of the names that
+/// say what is wanted: the enclosing function's name, signature and doc, its container,
+/// and the query.
+fn query_subtokens(file: &FileIndex, request: &ContextRequest) -> Vec<String> {
+    let mut text = String::new();
+    if let Some(i) = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
+        let symbol = &file.symbols[i];
+        text.push_str(&symbol.signature);
+        text.push(' ');
+        text.push_str(symbol.doc.as_deref().unwrap_or(""));
+        text.push(' ');
+        text.push_str(symbol.container.as_deref().unwrap_or(""));
+    }
+    text.push(' ');
+    text.push_str(request.query.unwrap_or(""));
+    let mut words: Vec<String> = identifiers(&text).flat_map(subtokens).filter(|w| w.len() > 2 && !STOP_WORDS.contains(&w.as_str())).collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+const STOP_WORDS: &[&str] = &["self", "mut", "pub", "the", "and", "for", "fn", "impl", "return", "function", "const", "let", "this", "with", "from", "into", "str", "string", "usize", "u32", "u64", "bool", "result", "option", "some", "none", "new"];
+
+/// Splits an identifier into lower-case words at `_` and case changes.
+pub fn subtokens(ident: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in ident.chars() {
+        if c == '_' || c == '$' || c.is_ascii_digit() {
+            if !current.is_empty() {
+                words.push(std::mem::take(&mut current));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_lowercase();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words
+}
+
+fn similarity(name: &str, query: &[String]) -> f32 {
+    if query.is_empty() {
+        return 0.0;
+    }
+    let words = subtokens(name);
+    if words.is_empty() {
+        return 0.0;
+    }
+    let shared = words.iter().filter(|w| query.binary_search(w).is_ok()).count();
+    shared as f32 / words.len() as f32
+}
+
+/// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
+/// `import * as ns`): the body may use any of them, so they are ranked by how much their
+/// names share with what the function is about.
+fn module_import_candidates(snapshot: &IndexSnapshot, from: FileId, query: &[String], out: &mut Vec<Candidate>) {
+    let Some(entry) = snapshot.file(from) else { return };
+    let mut seen: Vec<FileId> = Vec::new();
+    for import in &entry.index.imports {
+        let Some(resolved) = snapshot.resolve_import(from, import) else { continue };
+        // A glob, or a path that ends at a module (nothing left to look up in the file).
+        let whole_module = import.glob || (resolved.item_path.is_empty() && import.kind == crate::index::ImportKind::Use);
+        if !whole_module || resolved.file == from || seen.contains(&resolved.file) {
+            continue;
+        }
+        seen.push(resolved.file);
+        let Some(target) = snapshot.file(resolved.file) else { continue };
+        let base = if import.glob { 1.0 } else { 0.6 };
+        for (i, symbol) in target.index.symbols.iter().enumerate() {
+            if symbol.parent.is_some() || symbol.kind == SymbolKind::Impl || symbol.kind == SymbolKind::Module {
+                continue;
+            }
+            let score = base * (0.1 + 2.0 * similarity(&symbol.name, query));
+            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)] });
+        }
+    }
+}
+
+/// A type's constructor comes with it: `Type::new(...)` is how code uses most types.
+fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
+    let mut added = Vec::new();
+    for candidate in out.iter() {
+        let Some(entry) = snapshot.file(candidate.file) else { continue };
+        let symbol = &entry.index.symbols[candidate.symbol as usize];
+        if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
+            continue;
+        }
+        for (i, method) in entry.index.symbols.iter().enumerate() {
+            let is_constructor = matches!(method.name.as_str(), "new" | "constructor")
+                && method.container.as_deref().is_some_and(|c| c.rsplit(|ch| ch == ':' || ch == '.').next() == Some(symbol.name.as_str()));
+            if is_constructor {
+                added.push(Candidate { file: candidate.file, symbol: i as u32, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
+            }
+        }
+    }
+    out.extend(added);
+}
+
+/// Macros defined in the workspace are small and used everywhere in their crate.
+fn workspace_macro_candidates(snapshot: &IndexSnapshot, from: FileId, weights: &HashMap<String, f32>, out: &mut Vec<Candidate>) {
+    for (file, entry) in snapshot.files() {
+        if file == from {
+            continue;
+        }
+        for (i, symbol) in entry.index.symbols.iter().enumerate() {
+            if symbol.kind == SymbolKind::Macro && !weights.contains_key(&symbol.name) {
+                out.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
+            }
+        }
+    }
 }
 
 /// Names around the cursor with their weights.
@@ -240,14 +388,21 @@ fn pack(
         let def_line = lines.line_col(symbol.range.start).line;
         let last_line = lines.line_col(symbol.range.end).line;
         let start_line = def_line;
-        let end_line = (def_line + snippet_lines(symbol.kind) - 1).min(last_line);
+        let mut end_line = (def_line + snippet_lines(symbol.kind, budget) - 1).min(last_line);
         if snippets.iter().any(|s| s.file == candidate.file && s.start_line <= end_line && start_line <= s.end_line) {
             continue;
         }
         let Some(text) = texts.entry(candidate.file).or_insert_with(|| source_of(candidate.file)).as_deref() else { continue };
         let from = lines.line_start(start_line) as usize;
         let to = (lines.line_end(end_line) as usize).min(text.len());
-        let Some(body) = text.get(from..to) else { continue };
+        let Some(mut body) = text.get(from..to) else { continue };
+        if matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method) {
+            // A function's signature is what the model needs of it; bodies cost budget.
+            let header = header_lines(body);
+            end_line = end_line.min(start_line + header - 1);
+            let cut = (lines.line_end(end_line) as usize).min(text.len());
+            body = &text[from..cut.max(from)];
+        }
         let snippet_text = body.trim_end_matches('\n').to_string();
         let tokens = count_tokens(&snippet_text);
         if used + tokens > budget {

@@ -300,6 +300,10 @@ impl Config {
             }
             match serde_json::from_value::<Config>(candidate.clone()) {
                 Ok(_) => current = candidate,
+                // Never echo what was given for a key: it may be the secret itself.
+                Err(_) if key.ends_with("api_key") => {
+                    issues.push(issue(source, &key, "expected a string (the value is not shown)".to_string()))
+                }
                 Err(err) => issues.push(issue(source, &key, clean_serde_message(&err.to_string()))),
             }
         }
@@ -402,6 +406,9 @@ mod tests {
         config.apply_json("x", &serde_json::json!({"llm": {"api_key": "sk-secret-123"}}));
         assert_eq!(config.llm.api_key.as_ref().unwrap().0, "sk-secret-123");
         assert!(!format!("{config:?}").contains("sk-secret"));
+        let issues = config.apply_json("x", &serde_json::json!({"llm": {"api_key": ["sk-array-secret"]}}));
+        assert_eq!(issues.len(), 1);
+        assert!(!issues[0].to_string().contains("sk-array"), "{}", issues[0]);
     }
 
     #[test]

@@ -7,7 +7,6 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
-use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::{Message, Prompt, Request};
 
 /// Lines of the file around `--file FILE:LINE` sent with the question.
@@ -60,10 +59,5 @@ pub fn run(args: ChatArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode
         temperature: settings.temperature,
         stop: Vec::new(),
     };
-    let client = LlmClient::new(settings.clone(), resolve_api_key(&settings));
-    if args.dry_run {
-        print!("{}", client.dry_run(&request));
-        return Ok(ExitCode::SUCCESS);
-    }
-    super::stream_to_stdout(&client, &request)
+    super::send_or_show(settings, &request, args.dry_run)
 }

@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
-use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::{Prompt, Request};
 
 /// Prefix and suffix sent around the cursor, at most (cut at line starts).
@@ -41,12 +40,7 @@ pub fn run(args: CompleteArgs, _cache_dir: Option<&Path>) -> anyhow::Result<Exit
         temperature: settings.temperature,
         stop: Vec::new(),
     };
-    let client = LlmClient::new(settings.clone(), resolve_api_key(&settings));
-    if args.dry_run {
-        print!("{}", client.dry_run(&request));
-        return Ok(ExitCode::SUCCESS);
-    }
-    super::stream_to_stdout(&client, &request)
+    super::send_or_show(settings, &request, args.dry_run)
 }
 
 /// `path:line:col`, splitting from the right so that paths may hold colons.

@@ -87,6 +87,17 @@ fn load_config(root: &Path) -> Config {
     config
 }
 
+/// With `dry_run`, prints the HTTP request that would be sent (key redacted); otherwise
+/// sends it and streams the answer to stdout.
+fn send_or_show(settings: crate::config::ModelSettings, request: &crate::llm::Request, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
+    if dry_run {
+        print!("{}", client.dry_run(request));
+        return Ok(ExitCode::SUCCESS);
+    }
+    stream_to_stdout(&client, request)
+}
+
 /// Streams a completion to stdout as it arrives; failures are one clear sentence on
 /// stderr and a non-zero exit.
 fn stream_to_stdout(client: &crate::io::llm::LlmClient, request: &crate::llm::Request) -> anyhow::Result<ExitCode> {

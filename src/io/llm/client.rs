@@ -138,10 +138,7 @@ impl LlmClient {
     }
 
     fn redact(&self, text: &str) -> String {
-        match self.api_key.as_deref().filter(|k| k.len() >= 4) {
-            Some(key) => text.replace(key, "<redacted>"),
-            None => text.to_string(),
-        }
+        redact(text, self.api_key.as_deref())
     }
 
     fn key_hint(&self) -> String {
@@ -378,6 +375,14 @@ pub(super) fn error_message(body: &str) -> String {
         "no details".to_string()
     } else {
         trimmed
+    }
+}
+
+/// `text` with every occurrence of the key replaced.
+pub(super) fn redact(text: &str, key: Option<&str>) -> String {
+    match key.filter(|k| k.len() >= 4) {
+        Some(key) => text.replace(key, "<redacted>"),
+        None => text.to_string(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use tokio::time::{sleep, timeout_at, Instant};
 
-use super::client::{backoff, error_chain, error_message, shared_http};
+use super::client::{backoff, error_chain, error_message, redact, shared_http};
 use super::LlmError;
 use crate::config::{EmbeddingSettings, ProviderKind};
 
@@ -116,10 +116,7 @@ impl ProviderEmbedder {
     }
 
     fn redact(&self, text: &str) -> String {
-        match self.api_key.as_deref().filter(|k| k.len() >= 4) {
-            Some(key) => text.replace(key, "<redacted>"),
-            None => text.to_string(),
-        }
+        redact(text, self.api_key.as_deref())
     }
 }
 

@@ -51,6 +51,12 @@ pub fn mostly_error(tree: &Tree, text_len: usize) -> bool {
 /// Extraction from a file parsed in top-level segments (`lang::top_level_segments`), for
 /// files the grammar fails on as a whole: an error stays inside its segment.
 pub fn extract_segmented(lang: Lang, text: &str) -> FileIndex {
+    extract_segmented_counting(lang, text).0
+}
+
+/// `extract_segmented`, and how many segments have syntax errors.
+pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) {
+    let mut error_segments = 0;
     let line_index = LineIndex::new(text);
     let mut symbols: Vec<Symbol> = Vec::new();
     let mut names: Vec<String> = Vec::new();
@@ -88,9 +94,11 @@ pub fn extract_segmented(lang: Lang, text: &str) -> FileIndex {
         }
         part_imports.sort_by_key(|import| import.range.start);
         imports.extend(part_imports);
-        error_count += count_errors(root);
+        let errors = count_errors(root);
+        error_count += errors;
+        error_segments += usize::from(errors > 0);
     }
-    FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }
+    (FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }, error_segments)
 }
 
 /// Segments of a file parsed in pieces are merged up to this many bytes.

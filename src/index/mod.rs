@@ -8,7 +8,7 @@ mod resolve;
 mod search;
 mod workspace;
 
-pub use extract::{extract, extract_incremental, extract_segmented, mostly_error};
+pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
 pub use workspace::{FileEntry, FileId, IndexSnapshot, IndexStats, WorkspaceIndex};

@@ -398,6 +398,16 @@ fn add_stats(total: &mut IndexStats, part: &IndexStats) {
 /// parsed again in top-level segments so that errors stay local. The decision depends
 /// only on the text, so the same file always gives the same index.
 pub fn extract_text(lang: Lang, text: &str) -> index::FileIndex {
+    // Big files are parsed in top-level segments first: on valid code this gives the same
+    // symbols, references and imports as one parse (chunks may split at segment edges),
+    // and errors spread over many segments mean a grammar gap that a whole-file parse
+    // would only make worse, and slower (error recovery on one huge tree can take seconds).
+    if text.len() >= SEGMENT_FIRST_BYTES {
+        let (segmented, error_segments) = index::extract_segmented_counting(lang, text);
+        if error_segments == 0 || error_segments >= WIDESPREAD_ERROR_SEGMENTS {
+            return segmented;
+        }
+    }
     let tree = lang::parse(lang, text, None);
     if index::mostly_error(&tree, text.len()) {
         index::extract_segmented(lang, text)
@@ -405,6 +415,11 @@ pub fn extract_text(lang: Lang, text: &str) -> index::FileIndex {
         index::extract(lang, text, &tree)
     }
 }
+
+/// Files at least this big are parsed in segments first (see `extract_text`).
+const SEGMENT_FIRST_BYTES: usize = 64 * 1024;
+/// This many segments with errors means a grammar gap across the file.
+const WIDESPREAD_ERROR_SEGMENTS: usize = 3;
 
 fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {
     files
@@ -414,4 +429,37 @@ fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {
             TsConfig::parse(dir, &text)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_valid_files_give_the_same_facts_as_one_parse() {
+        let mut text = String::new();
+        for i in 0..1500 {
+            text.push_str(&format!("/// Item {i}.\n#[inline]\npub fn item_{i}(a: u32) -> u32\nwhere\n    u32: Copy,\n{{\n    helper(a, {i})\n}}\n\n"));
+        }
+        assert!(text.len() >= SEGMENT_FIRST_BYTES);
+        let tree = lang::parse(Lang::Rust, &text, None);
+        let whole = index::extract(Lang::Rust, &text, &tree);
+        let fast = extract_text(Lang::Rust, &text);
+        assert_eq!(fast.symbols, whole.symbols);
+        assert_eq!(fast.imports, whole.imports);
+        assert_eq!(fast.references.len(), whole.references.len());
+        assert_eq!(fast.error_count, 0);
+    }
+
+    #[test]
+    fn big_files_with_widespread_grammar_gaps_stay_segmented() {
+        // Variance annotations (`out A`) are newer than the TypeScript grammar.
+        let mut text = String::new();
+        for i in 0..1500 {
+            text.push_str(&format!("/** Doc {i}. */\nexport interface Box{i}<out A> {{ readonly value: A }}\n\nexport const make{i} = <A>(value: A): Box{i}<A> => ({{ value }})\n\n"));
+        }
+        let index = extract_text(Lang::TypeScript, &text);
+        let names: Vec<&str> = index.symbols.iter().map(|s| s.name.as_str()).collect();
+        assert!(names.contains(&"make1499") && names.contains(&"Box0"), "{} symbols", names.len());
+    }
 }

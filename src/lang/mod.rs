@@ -166,7 +166,7 @@ pub fn top_level_segments(text: &str, target: usize) -> Vec<TextRange> {
             .next()
             .is_some_and(|c| c.is_alphabetic() || c == '#' || c == '@' || c == '_' || c == '$' || (c == '/' && (line.starts_with("/*") || line.starts_with("//"))));
         let previous_ends = trimmed_previous.is_empty()
-            || (!previous.starts_with(' ') && !previous.starts_with('\t') && trimmed_previous.ends_with(['}', ';', ')']))
+            || (!previous.starts_with(' ') && !previous.starts_with('\t') && trimmed_previous.ends_with(['}', ';']))
             || trimmed_previous == "}";
         let previous_is_comment = {
             let p = trimmed_previous.trim_start();

@@ -350,7 +350,11 @@ fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String
     let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::new();
     for (file, entry) in snapshot.files() {
         for (i, symbol) in entry.index.symbols.iter().enumerate() {
-            if symbol.kind == SymbolKind::Impl || !weights.contains_key(&symbol.name) {
+            // Impl blocks and `mod x;` declarations say nothing a snippet would need.
+            let lines = &entry.index.line_index;
+            let declaration_only = symbol.kind == SymbolKind::Module
+                && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
+            if symbol.kind == SymbolKind::Impl || declaration_only || !weights.contains_key(&symbol.name) {
                 continue;
             }
             out.entry(symbol.name.as_str()).or_default().push((file, i as u32));

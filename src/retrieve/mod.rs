@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use crate::index::{FileId, FileIndex, IndexSnapshot, RefRole, SymbolKind};
+use crate::index::{FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, SymbolKind};
 
 #[derive(Clone, Debug)]
 pub struct ContextRequest<'a> {
@@ -84,12 +84,15 @@ struct Candidate {
 pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens: &dyn Fn(&str) -> usize, source_of: &dyn Fn(FileId) -> Option<String>) -> Vec<Snippet> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
     let file = &entry.index;
+    let current_path = entry.path.as_str();
     let weights = name_weights(file, request);
 
-    // Names the file imports, with the file each import resolves to.
+    // Each import resolved once; the names it brings in, with the file it resolves to.
+    let resolved: Vec<(&Import, Option<ResolvedImport>)> =
+        file.imports.iter().map(|i| (i, snapshot.resolve_import(request.file, i))).collect();
     let mut imported: HashMap<&str, Vec<FileId>> = HashMap::new();
-    for import in &file.imports {
-        let target = snapshot.resolve_import(request.file, import).map(|r| r.file);
+    for (import, resolution) in &resolved {
+        let target = resolution.as_ref().map(|r| r.file);
         for name in &import.names {
             let entry = imported.entry(name.local_name()).or_default();
             if let Some(target) = target {
@@ -97,7 +100,7 @@ pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens
             }
         }
     }
-    let import_targets: Vec<FileId> = file.imports.iter().filter_map(|i| snapshot.resolve_import(request.file, i).map(|r| r.file)).collect();
+    let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
     // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
     let qualifiers = path_qualifiers(file);
 
@@ -139,7 +142,7 @@ pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens
                 if sym.kind.is_member() {
                     score *= 0.5;
                 }
-                score *= proximity(&snapshot.file(request.file).expect("exists").path, &entry.path);
+                score *= proximity(current_path, &entry.path);
                 (score, def_file, symbol)
             })
             .collect();
@@ -149,7 +152,7 @@ pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens
         }
     }
     let query = query_subtokens(file, request);
-    module_import_candidates(snapshot, request.file, &query, &mut candidates);
+    module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
     constructor_candidates(snapshot, &mut candidates);
     workspace_macro_candidates(snapshot, request.file, &weights, &mut candidates);
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol)));
@@ -219,11 +222,16 @@ fn similarity(name: &str, query: &[String]) -> f32 {
 /// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
 /// `import * as ns`): the body may use any of them, so they are ranked by how much their
 /// names share with what the function is about.
-fn module_import_candidates(snapshot: &IndexSnapshot, from: FileId, query: &[String], out: &mut Vec<Candidate>) {
-    let Some(entry) = snapshot.file(from) else { return };
+fn module_import_candidates(
+    snapshot: &IndexSnapshot,
+    from: FileId,
+    imports: &[(&Import, Option<ResolvedImport>)],
+    query: &[String],
+    out: &mut Vec<Candidate>,
+) {
     let mut seen: Vec<FileId> = Vec::new();
-    for import in &entry.index.imports {
-        let Some(resolved) = snapshot.resolve_import(from, import) else { continue };
+    for (import, resolution) in imports {
+        let Some(resolved) = resolution else { continue };
         // A glob, or a path that ends at a module (nothing left to look up in the file).
         let whole_module = import.glob || (resolved.item_path.is_empty() && import.kind == crate::index::ImportKind::Use);
         if !whole_module || resolved.file == from || seen.contains(&resolved.file) {

@@ -10,7 +10,7 @@ use clap::{Args, ValueEnum};
 
 use crate::io::workspace::RefreshMode;
 use crate::llm::tokens::TokenCounter;
-use crate::retrieve::{retrieve, ContextRequest};
+use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Recency};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -36,6 +36,14 @@ pub struct ContextArgs {
     /// Tell why each snippet was chosen.
     #[arg(long)]
     pub explain: bool,
+    /// Candidate generators to use, comma-separated: symbol, lexical, vector, recency, or
+    /// all (for comparing them; the yardstick's ablation sets CTXLS_GENERATORS).
+    #[arg(long, env = "CTXLS_GENERATORS", default_value = "all", value_parser = parse_generators)]
+    pub generators: Generators,
+}
+
+fn parse_generators(text: &str) -> Result<Generators, String> {
+    Generators::parse(text)
 }
 
 pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -48,17 +56,40 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     let offset = super::complete::offset_of(&text, line, col)
         .with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
 
+    let phase = std::time::Instant::now();
+    // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
+    let config = super::load_config(&root);
+    let model = config.llm.for_task(crate::config::Task::Completion).model;
+    let counter = std::thread::spawn(move || TokenCounter::for_model(&model));
     let (mut index, _report) = super::open_and_refresh(&root, cache_dir, RefreshMode::Load);
+    tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
     let snapshot = index.snapshot();
     let file_id = snapshot.file_id(&rel).with_context(|| format!("{rel} is not indexed (ignored, skipped or not a supported language)"))?;
-    let config = super::load_config(&root);
-    let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Completion).model);
-    let request = ContextRequest { file: file_id, offset: offset as u32, query: args.query.as_deref(), budget_tokens: args.budget };
+    let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
+
+    let recency = if args.generators.contains(Generator::Recency) { working_tree_recency(&root) } else { Recency::default() };
+    tracing::debug!("recency in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    let vector_hits = if args.generators.contains(Generator::Vector) {
+        let text_query = query_text(&snapshot, file_id, offset as u32, args.query.as_deref(), &text);
+        super::vector_search(&root, cache_dir, &config, &snapshot, &read, &text_query)
+    } else {
+        Vec::new()
+    };
+    tracing::debug!("vectors in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    let request = ContextRequest {
+        file: file_id,
+        offset: offset as u32,
+        query: args.query.as_deref(),
+        budget_tokens: args.budget,
+        generators: args.generators,
+        recency: &recency,
+        vector_hits: &vector_hits,
+    };
+    let counter = counter.join().expect("the tokenizer builds");
     let started = std::time::Instant::now();
-    let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &|id| {
-        snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok())
-    });
+    let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!("retrieval in {elapsed_ms:.1} ms, total {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
     let tokens: usize = snippets.iter().map(|s| s.tokens).sum();
     let prefix_lines = line;
     let suffix_lines = text.lines().count().saturating_sub(line);
@@ -101,5 +132,19 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
             println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, counter.name());
         }
     }
+    // The process ends here: freeing a large index costs more than the OS reclaiming it.
+    std::mem::forget(snapshot);
+    std::mem::forget(index);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The working tree's changes (nothing outside a git repository; a git error is logged).
+pub(super) fn working_tree_recency(root: &Path) -> Recency {
+    match crate::io::git::working_tree_changes(root) {
+        Ok(changes) => Recency { changed: changes.unwrap_or_default(), ..Recency::default() },
+        Err(err) => {
+            tracing::warn!("{err}; recent changes are not used");
+            Recency::default()
+        }
+    }
 }

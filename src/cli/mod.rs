@@ -155,16 +155,63 @@ fn open_and_refresh(root: &Path, cache_dir: Option<&Path>, mode: RefreshMode) ->
     (index, report)
 }
 
+/// Brings the vector store up to date with the index (embedding new chunks, with a
+/// progress bar on a terminal) and returns the chunks nearest to `text`. Any failure
+/// (a provider embedder that is unreachable, say) is logged and gives no hits: the other
+/// generators still answer.
+fn vector_search(
+    root: &Path,
+    cache_dir: Option<&Path>,
+    config: &crate::config::Config,
+    snapshot: &crate::index::IndexSnapshot,
+    read: &(dyn Fn(crate::index::FileId) -> Option<String> + Sync),
+    text: &str,
+) -> Vec<(u64, f32)> {
+    let embedder = match crate::io::llm::configured_embedder(config) {
+        Ok(embedder) => embedder,
+        Err(err) => {
+            tracing::warn!("{err}");
+            return Vec::new();
+        }
+    };
+    let vectors = crate::io::embedding::Vectors::new(embedder, Some(&Store::default_dir(root, cache_dir)));
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return Vec::new() };
+    let bar = progress_bar_with("embedding {bar:40} {pos}/{len} chunks ({eta})");
+    let result = runtime.block_on(async {
+        let report = vectors
+            .update(snapshot, read, &|done, total| {
+                if let Some(bar) = &bar {
+                    bar.set_length(total as u64);
+                    bar.set_position(done as u64);
+                }
+            })
+            .await?;
+        tracing::debug!("vectors: {report:?}");
+        vectors.query(text, VECTOR_HITS).await
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    result.unwrap_or_else(|err| {
+        tracing::warn!("vector search skipped: {err}");
+        Vec::new()
+    })
+}
+
+/// Nearest chunks asked of the vector store.
+const VECTOR_HITS: usize = 40;
+
 fn progress_bar() -> Option<indicatif::ProgressBar> {
+    progress_bar_with("{spinner} indexing {bar:40} {pos}/{len} files ({eta})")
+}
+
+fn progress_bar_with(template: &str) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
         return None;
     }
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} indexing {bar:40} {pos}/{len} files ({eta})")
-            .expect("valid template"),
-    );
+    bar.set_style(indicatif::ProgressStyle::with_template(template).expect("valid template"));
     bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(10));
     Some(bar)
 }

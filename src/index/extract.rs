@@ -98,7 +98,8 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
         error_count += errors;
         error_segments += usize::from(errors > 0);
     }
-    (FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }, error_segments)
+    let terms = super::terms::postings(&names, &references, &symbols, &chunks);
+    (FileIndex { lang, symbols, names, references, imports, chunks, terms, line_index, error_count }, error_segments)
 }
 
 /// Segments of a file parsed in pieces are merged up to this many bytes.
@@ -290,7 +291,8 @@ fn finish(
     let line_index = LineIndex::new(text);
     let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols);
     let error_count = count_errors(root);
-    FileIndex { lang, symbols, names, references, imports, chunks, line_index, error_count }
+    let terms = super::terms::postings(&names, &references, &symbols, &chunks);
+    FileIndex { lang, symbols, names, references, imports, chunks, terms, line_index, error_count }
 }
 
 fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {

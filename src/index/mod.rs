@@ -6,6 +6,7 @@ mod chunks;
 mod extract;
 mod resolve;
 mod search;
+pub mod terms;
 mod workspace;
 
 pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
@@ -201,6 +202,14 @@ pub struct Chunk {
     pub hash: u64,
 }
 
+/// `tf` occurrences of a term in a chunk (an index into `FileIndex::chunks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct Posting {
+    pub term: u32,
+    pub chunk: u32,
+    pub tf: u32,
+}
+
 /// Everything extracted from one file. Equal inputs give equal values.
 #[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct FileIndex {
@@ -211,6 +220,8 @@ pub struct FileIndex {
     pub references: Vec<Reference>,
     pub imports: Vec<Import>,
     pub chunks: Vec<Chunk>,
+    /// Lexical terms of the chunks, sorted by (term, chunk) (see `terms`).
+    pub terms: Vec<Posting>,
     pub line_index: LineIndex,
     /// Syntax errors and missing nodes in the file (parsing never fails).
     pub error_count: u32,

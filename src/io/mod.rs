@@ -2,7 +2,10 @@
 //! (`vfs`), the persistent cache (`store`) and the indexing driver that combines them
 //! with the pure index (`workspace`).
 
+pub mod embedding;
+pub mod git;
 pub mod llm;
 pub mod store;
+pub mod vectors;
 pub mod vfs;
 pub mod workspace;

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use crate::index::{FileIndex, IndexStats};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]

@@ -1,17 +1,99 @@
 //! Retrieval: for a cursor position (and an optional query), choose from the whole
-//! workspace the definitions the model needs and pack them into a token budget.
-//! Pure: an index snapshot in, ranked snippets out; deterministic for the same inputs.
+//! workspace what the model needs and pack it into a token budget. Pure: an index
+//! snapshot, the recency state and the vector store's answer in, ranked snippets out;
+//! deterministic for the same inputs.
 //!
-//! First generator, the symbol graph: names used around the cursor (the enclosing
-//! function's signature, the enclosing impl or class, the rest of the file, weighted by
-//! distance and role), names the file imports, and names in the query are resolved to
-//! their definitions in other files (the current file is already in the prompt), imports
-//! and qualifiers (`Type::method`) preferred over mere name equality. Each definition
-//! becomes a compact snippet: its doc's first line, its header and a few lines.
+//! Four generators, each usable alone (`Generators`):
+//! - `symbol`: names around the cursor resolved through the index to their definitions
+//!   (`symbol.rs`);
+//! - `lexical`: BM25 over the chunks' identifier terms, queried with the names around
+//!   the cursor and the query (`lexical.rs`);
+//! - `vector`: the chunks nearest to the text around the cursor in the vector store (the
+//!   caller searches the store with `query_text`; `embed.rs` is the built-in embedder);
+//! - `recency`: definitions in the working tree's diff and in ranges edited this session
+//!   (`recency.rs`).
+//! Their ranked lists are fused by weighted reciprocal rank (`fuse`), and the fused list
+//! is packed greedily into the budget as compact snippets (`pack`).
 
-use std::collections::HashMap;
+mod lexical;
+mod recency;
+mod symbol;
 
-use crate::index::{FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, SymbolKind};
+pub mod embed;
+
+use rustc_hash::FxHashMap as HashMap;
+
+pub use recency::{ChangedFile, Recency};
+
+use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
+
+/// One of the candidate generators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Generator {
+    Symbol,
+    Lexical,
+    Vector,
+    Recency,
+}
+
+impl Generator {
+    pub const ALL: [Generator; 4] = [Generator::Symbol, Generator::Lexical, Generator::Vector, Generator::Recency];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Generator::Symbol => "symbol",
+            Generator::Lexical => "lexical",
+            Generator::Vector => "vector",
+            Generator::Recency => "recency",
+        }
+    }
+
+    /// Weight in the fusion: the symbol graph is the most precise signal (measured in
+    /// docs/context-quality.md), the others add what it cannot see.
+    fn weight(self) -> f32 {
+        match self {
+            Generator::Symbol => 1.0,
+            Generator::Lexical => 0.35,
+            Generator::Vector => 0.25,
+            Generator::Recency => 0.5,
+        }
+    }
+}
+
+/// A set of generators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Generators(u8);
+
+impl Generators {
+    pub const ALL: Generators = Generators(0b1111);
+
+    pub fn contains(self, g: Generator) -> bool {
+        self.0 & (1 << g as u8) != 0
+    }
+
+    pub fn only(g: Generator) -> Generators {
+        Generators(1 << g as u8)
+    }
+
+    /// `symbol,lexical`; `all`.
+    pub fn parse(text: &str) -> Result<Generators, String> {
+        let mut set = 0u8;
+        for word in text.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+            if word == "all" {
+                set |= Generators::ALL.0;
+                continue;
+            }
+            let g = Generator::ALL.iter().find(|g| g.name() == word).ok_or_else(|| {
+                format!("unknown generator `{word}` (expected symbol, lexical, vector, recency or all)")
+            })?;
+            set |= 1 << *g as u8;
+        }
+        if set == 0 {
+            return Err("no generator named".to_string());
+        }
+        Ok(Generators(set))
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct ContextRequest<'a> {
@@ -19,6 +101,26 @@ pub struct ContextRequest<'a> {
     pub offset: u32,
     pub query: Option<&'a str>,
     pub budget_tokens: usize,
+    pub generators: Generators,
+    pub recency: &'a Recency,
+    /// The vector store's answer to `query_text`: (chunk hash, similarity), best first.
+    pub vector_hits: &'a [(u64, f32)],
+}
+
+impl<'a> ContextRequest<'a> {
+    /// A request with every generator, no recency state and no vector hits.
+    pub fn new(file: FileId, offset: u32, budget_tokens: usize) -> ContextRequest<'static> {
+        static NO_RECENCY: std::sync::OnceLock<Recency> = std::sync::OnceLock::new();
+        ContextRequest {
+            file,
+            offset,
+            query: None,
+            budget_tokens,
+            generators: Generators::ALL,
+            recency: NO_RECENCY.get_or_init(Recency::default),
+            vector_hits: &[],
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -35,14 +137,155 @@ pub struct Snippet {
     pub tokens: usize,
 }
 
-/// Weight of a name by where and how it is used.
-fn role_weight(role: RefRole) -> f32 {
-    match role {
-        RefRole::Call | RefRole::Macro | RefRole::Type => 1.2,
-        RefRole::Path => 1.1,
-        RefRole::Member => 0.9,
-        RefRole::Other => 0.5,
+/// What a hit points at: a symbol (shown compactly) or a chunk without one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Target {
+    Symbol(u32),
+    Chunk(u32),
+}
+
+/// One generator's candidate.
+struct Hit {
+    file: FileId,
+    target: Target,
+    why: String,
+}
+
+/// A chunk hit points at the chunk's symbol when it has one.
+fn chunk_target(file: &FileIndex, chunk: u32) -> Target {
+    match file.chunks.get(chunk as usize).and_then(|c| c.symbol) {
+        Some(symbol) => Target::Symbol(symbol),
+        None => Target::Chunk(chunk),
     }
+}
+
+pub fn retrieve(
+    snapshot: &IndexSnapshot,
+    request: &ContextRequest,
+    count_tokens: &dyn Fn(&str) -> usize,
+    source_of: &dyn Fn(FileId) -> Option<String>,
+) -> Vec<Snippet> {
+    if snapshot.file(request.file).is_none() {
+        return Vec::new();
+    }
+    let mut lists: Vec<(Generator, Vec<Hit>)> = Vec::new();
+    for g in Generator::ALL {
+        if !request.generators.contains(g) {
+            continue;
+        }
+        let hits = match g {
+            Generator::Symbol => symbol::generate(snapshot, request),
+            Generator::Lexical => lexical::generate(snapshot, request),
+            Generator::Vector => vector_hits(snapshot, request),
+            Generator::Recency => recency::generate(snapshot, request),
+        };
+        lists.push((g, hits));
+    }
+    let fused = fuse(lists, snapshot, request.recency);
+    pack(snapshot, fused, request.budget_tokens, count_tokens, source_of)
+}
+
+/// A candidate after fusion.
+struct Fused {
+    file: FileId,
+    target: Target,
+    score: f32,
+    sources: Vec<&'static str>,
+    why: Vec<String>,
+}
+
+/// Rank of reciprocal rank fusion: `weight / (RRF_K + rank)`.
+const RRF_K: f32 = 10.0;
+
+/// Weighted reciprocal rank fusion of the generators' lists; candidates in files open
+/// in the editor or changed in the working tree get a small boost.
+fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &Recency) -> Vec<Fused> {
+    let mut fused: Vec<Fused> = Vec::new();
+    let mut at: HashMap<(FileId, Target), usize> = HashMap::default();
+    for (g, hits) in lists {
+        let mut rank = 0;
+        for hit in hits {
+            let key = (hit.file, hit.target);
+            let i = *at.entry(key).or_insert_with(|| {
+                fused.push(Fused { file: hit.file, target: hit.target, score: 0.0, sources: Vec::new(), why: Vec::new() });
+                fused.len() - 1
+            });
+            let entry = &mut fused[i];
+            if entry.sources.contains(&g.name()) {
+                continue; // a generator counts once per candidate, at its best rank
+            }
+            entry.score += g.weight() / (RRF_K + rank as f32);
+            entry.sources.push(g.name());
+            entry.why.push(format!("{}: {}", g.name(), hit.why));
+            rank += 1;
+        }
+    }
+    for entry in &mut fused {
+        let path = snapshot.file(entry.file).map_or("", |e| e.path.as_str());
+        if recency.is_open(path) || recency.is_changed(path) {
+            entry.score *= 1.1;
+        }
+    }
+    fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.target.cmp(&b.target)));
+    fused
+}
+
+/// Vector-store hits mapped to the chunks that have that content (outside the current
+/// file), nearest first.
+fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
+    if request.vector_hits.is_empty() {
+        return Vec::new();
+    }
+    let wanted: HashMap<u64, usize> = request.vector_hits.iter().enumerate().map(|(i, (hash, _))| (*hash, i)).collect();
+    let mut found: Vec<(usize, FileId, u32)> = Vec::new();
+    for (file, entry) in snapshot.files() {
+        if file == request.file {
+            continue;
+        }
+        for (i, chunk) in entry.index.chunks.iter().enumerate() {
+            if let Some(&rank) = wanted.get(&chunk.hash) {
+                found.push((rank, file, i as u32));
+            }
+        }
+    }
+    found.sort();
+    found
+        .into_iter()
+        .map(|(rank, file, chunk)| {
+            let similarity = request.vector_hits[rank].1;
+            let index = &snapshot.file(file).expect("from the snapshot").index;
+            Hit { file, target: chunk_target(index, chunk), why: format!("similar to the code around the cursor (cosine {similarity:.2})") }
+        })
+        .collect()
+}
+
+/// The text the vector store is queried with: the lines around the cursor (mostly
+/// before it), the enclosing function's signature and doc, and the query.
+pub fn query_text(snapshot: &IndexSnapshot, file: FileId, offset: u32, query: Option<&str>, text: &str) -> String {
+    let mut out = String::new();
+    if let Some(entry) = snapshot.file(file) {
+        let index = &entry.index;
+        if let Some(i) = innermost(index, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
+            out.push_str(&index.symbols[i].signature);
+            out.push('\n');
+            if let Some(doc) = &index.symbols[i].doc {
+                out.push_str(doc);
+                out.push('\n');
+            }
+        }
+    }
+    let offset = (offset as usize).min(text.len());
+    let lines_before: Vec<&str> = text[..crate::lang::floor_char_boundary(text, offset)].lines().collect();
+    let from = lines_before.len().saturating_sub(20);
+    out.push_str(&lines_before[from..].join("\n"));
+    let after: String = text[crate::lang::floor_char_boundary(text, offset)..].lines().take(3).collect::<Vec<_>>().join("\n");
+    out.push('\n');
+    out.push_str(&after);
+    if let Some(query) = query {
+        out.push('\n');
+        out.push_str(query);
+    }
+    out
 }
 
 /// How many lines of a definition a snippet shows at most, by kind and budget: what
@@ -74,259 +317,73 @@ fn header_lines(text: &str) -> u32 {
     count.max(1)
 }
 
-struct Candidate {
-    file: FileId,
-    symbol: u32,
-    score: f32,
-    names: Vec<String>,
-}
-
-pub fn retrieve(snapshot: &IndexSnapshot, request: &ContextRequest, count_tokens: &dyn Fn(&str) -> usize, source_of: &dyn Fn(FileId) -> Option<String>) -> Vec<Snippet> {
-    let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
-    let file = &entry.index;
-    let current_path = entry.path.as_str();
-    let weights = name_weights(file, request);
-
-    // Each import resolved once; the names it brings in, with the file it resolves to.
-    let resolved: Vec<(&Import, Option<ResolvedImport>)> =
-        file.imports.iter().map(|i| (i, snapshot.resolve_import(request.file, i))).collect();
-    let mut imported: HashMap<&str, Vec<FileId>> = HashMap::new();
-    for (import, resolution) in &resolved {
-        let target = resolution.as_ref().map(|r| r.file);
-        for name in &import.names {
-            let entry = imported.entry(name.local_name()).or_default();
-            if let Some(target) = target {
-                entry.push(target);
-            }
-        }
-    }
-    let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
-    // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
-    let qualifiers = path_qualifiers(file);
-
-    let definitions = definitions_by_name(snapshot, &weights);
-    let mut candidates: Vec<Candidate> = Vec::new();
-    let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (n.as_str(), *w)).collect();
-    names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
-    for (name, weight) in names {
-        let Some(defs) = definitions.get(name) else { continue };
-        let defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
-        if defs.is_empty() {
-            continue;
-        }
-        let targets = imported.get(name);
-        let mut scored: Vec<(f32, FileId, u32)> = defs
-            .iter()
-            .map(|&&(def_file, symbol)| {
-                let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                let sym = &entry.index.symbols[symbol as usize];
-                let mut score = weight / (defs.len() as f32).sqrt();
-                if targets.is_some_and(|t| t.contains(&def_file)) {
-                    score *= 4.0;
-                } else if import_targets.contains(&def_file) {
-                    score *= 2.0;
-                }
-                if let Some(quals) = qualifiers.get(name) {
-                    let container_matches = sym.container.as_deref().is_some_and(|container| {
-                        let last = container.rsplit(|c| c == ':' || c == '.').next().unwrap_or(container);
-                        quals.iter().any(|q| *q == last)
-                    });
-                    // `io::Error`: the qualifier names the module, that is a file or directory.
-                    let module_matches = quals.iter().any(|q| {
-                        entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(*q))
-                    });
-                    if container_matches || module_matches {
-                        score *= 3.0;
-                    }
-                }
-                if sym.kind.is_member() {
-                    score *= 0.5;
-                }
-                score *= proximity(current_path, &entry.path);
-                (score, def_file, symbol)
-            })
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
-        for (score, def_file, symbol) in scored.into_iter().take(2) {
-            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
-        }
-    }
-    let query = query_subtokens(file, request);
-    module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
-    constructor_candidates(snapshot, &mut candidates);
-    workspace_macro_candidates(snapshot, request.file, &weights, &mut candidates);
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol)));
-    pack(snapshot, candidates, request.budget_tokens, count_tokens, source_of)
-}
-
-/// Lower-cased sub-words (`parse_float`, `parseFloat` -> parse, float) of the names that
-/// say what is wanted: the enclosing function's name, signature and doc, its container,
-/// and the query.
-fn query_subtokens(file: &FileIndex, request: &ContextRequest) -> Vec<String> {
-    let mut text = String::new();
-    if let Some(i) = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
-        let symbol = &file.symbols[i];
-        text.push_str(&symbol.signature);
-        text.push(' ');
-        text.push_str(symbol.doc.as_deref().unwrap_or(""));
-        text.push(' ');
-        text.push_str(symbol.container.as_deref().unwrap_or(""));
-    }
-    text.push(' ');
-    text.push_str(request.query.unwrap_or(""));
-    let mut words: Vec<String> = identifiers(&text).flat_map(subtokens).filter(|w| w.len() > 2 && !STOP_WORDS.contains(&w.as_str())).collect();
-    words.sort();
-    words.dedup();
-    words
-}
-
-const STOP_WORDS: &[&str] = &["self", "mut", "pub", "the", "and", "for", "fn", "impl", "return", "function", "const", "let", "this", "with", "from", "into", "str", "string", "usize", "u32", "u64", "bool", "result", "option", "some", "none", "new"];
-
-/// Splits an identifier into lower-case words at `_` and case changes.
-pub fn subtokens(ident: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
-    let mut previous_lower = false;
-    for c in ident.chars() {
-        if c == '_' || c == '$' || c.is_ascii_digit() {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
-            }
-            previous_lower = false;
-            continue;
-        }
-        if c.is_uppercase() && previous_lower && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        previous_lower = c.is_lowercase();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
-}
-
-fn similarity(name: &str, query: &[String]) -> f32 {
-    if query.is_empty() {
-        return 0.0;
-    }
-    let words = subtokens(name);
-    if words.is_empty() {
-        return 0.0;
-    }
-    let shared = words.iter().filter(|w| query.binary_search(w).is_ok()).count();
-    shared as f32 / words.len() as f32
-}
-
-/// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
-/// `import * as ns`): the body may use any of them, so they are ranked by how much their
-/// names share with what the function is about.
-fn module_import_candidates(
+/// Packs fused candidates, best first, into the budget: each one as a compact snippet
+/// (a function's signature, a type's first lines, a chunk's first lines); candidates
+/// overlapping one already taken, or too big for what is left, are skipped.
+fn pack(
     snapshot: &IndexSnapshot,
-    from: FileId,
-    imports: &[(&Import, Option<ResolvedImport>)],
-    query: &[String],
-    out: &mut Vec<Candidate>,
-) {
-    let mut seen: Vec<FileId> = Vec::new();
-    for (import, resolution) in imports {
-        let Some(resolved) = resolution else { continue };
-        // A glob, or a path that ends at a module (nothing left to look up in the file).
-        let whole_module = import.glob || (resolved.item_path.is_empty() && import.kind == crate::index::ImportKind::Use);
-        if !whole_module || resolved.file == from || seen.contains(&resolved.file) {
-            continue;
+    candidates: Vec<Fused>,
+    budget: usize,
+    count_tokens: &dyn Fn(&str) -> usize,
+    source_of: &dyn Fn(FileId) -> Option<String>,
+) -> Vec<Snippet> {
+    let mut snippets: Vec<Snippet> = Vec::new();
+    let mut used = 0usize;
+    let mut texts: HashMap<FileId, Option<String>> = HashMap::default();
+    for candidate in candidates {
+        if budget.saturating_sub(used) < 8 {
+            break;
         }
-        seen.push(resolved.file);
-        let Some(target) = snapshot.file(resolved.file) else { continue };
-        let base = if import.glob { 1.0 } else { 0.6 };
-        for (i, symbol) in target.index.symbols.iter().enumerate() {
-            if symbol.parent.is_some() || symbol.kind == SymbolKind::Impl || symbol.kind == SymbolKind::Module {
-                continue;
-            }
-            let score = base * (0.1 + 2.0 * similarity(&symbol.name, query));
-            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)] });
-        }
-    }
-}
-
-/// A type's constructor comes with it: `Type::new(...)` is how code uses most types.
-fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
-    let mut added = Vec::new();
-    for candidate in out.iter() {
         let Some(entry) = snapshot.file(candidate.file) else { continue };
-        let symbol = &entry.index.symbols[candidate.symbol as usize];
-        if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
-            continue;
-        }
-        for (i, method) in entry.index.symbols.iter().enumerate() {
-            let is_constructor = matches!(method.name.as_str(), "new" | "constructor")
-                && method.container.as_deref().is_some_and(|c| c.rsplit(|ch| ch == ':' || ch == '.').next() == Some(symbol.name.as_str()));
-            if is_constructor {
-                added.push(Candidate { file: candidate.file, symbol: i as u32, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
+        let index = &entry.index;
+        let lines = &index.line_index;
+        let (start_line, last_line, kind) = match candidate.target {
+            Target::Symbol(symbol) => {
+                let Some(symbol) = index.symbols.get(symbol as usize) else { continue };
+                (lines.line_col(symbol.range.start).line, lines.line_col(symbol.range.end).line, Some(symbol.kind))
             }
-        }
-    }
-    out.extend(added);
-}
-
-/// Macros defined in the workspace are small and used everywhere in their crate.
-fn workspace_macro_candidates(snapshot: &IndexSnapshot, from: FileId, weights: &HashMap<String, f32>, out: &mut Vec<Candidate>) {
-    for (file, entry) in snapshot.files() {
-        if file == from {
-            continue;
-        }
-        for (i, symbol) in entry.index.symbols.iter().enumerate() {
-            if symbol.kind == SymbolKind::Macro && !weights.contains_key(&symbol.name) {
-                out.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
+            Target::Chunk(chunk) => {
+                let Some(chunk) = index.chunks.get(chunk as usize) else { continue };
+                (chunk.start_line, chunk.end_line, None)
             }
-        }
-    }
-}
-
-/// Names around the cursor with their weights.
-fn name_weights(file: &FileIndex, request: &ContextRequest) -> HashMap<String, f32> {
-    let cursor_line = file.line_index.line_col(request.offset).line as f32;
-    let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
-    let container = enclosing.and_then(|i| file.symbols[i].parent).map(|p| p as usize).or_else(|| {
-        innermost(file, request.offset, |k| matches!(k, SymbolKind::Impl | SymbolKind::Class | SymbolKind::Trait | SymbolKind::Interface))
-    });
-    let in_range = |i: Option<usize>, start: u32| i.is_some_and(|i| file.symbols[i].range.contains_inclusive(start));
-    let mut weights: HashMap<String, f32> = HashMap::new();
-    for reference in &file.references {
-        let line = file.line_index.line_col(reference.range.start).line as f32;
-        let distance = (line - cursor_line).abs();
-        let place = if in_range(enclosing, reference.range.start) {
-            3.0
-        } else if in_range(container, reference.range.start) {
-            1.5 / (1.0 + distance / 60.0)
-        } else {
-            1.0 / (1.0 + distance / 40.0)
         };
-        *weights.entry(file.reference_name(reference).to_string()).or_default() += place * role_weight(reference.role);
-    }
-    // The enclosing function's own name and doc, and the query, name what is wanted.
-    let mut query_words = String::new();
-    if let Some(i) = enclosing {
-        query_words.push_str(&file.symbols[i].signature);
-        if let Some(doc) = &file.symbols[i].doc {
-            query_words.push(' ');
-            query_words.push_str(doc);
+        let shown = match kind {
+            Some(kind) => snippet_lines(kind, budget),
+            None => snippet_lines(SymbolKind::Struct, budget),
+        };
+        let mut end_line = (start_line + shown - 1).min(last_line);
+        if snippets.iter().any(|s| s.file == candidate.file && s.start_line <= end_line && start_line <= s.end_line) {
+            continue;
         }
-    }
-    if let Some(query) = request.query {
-        query_words.push(' ');
-        query_words.push_str(query);
-    }
-    for word in identifiers(&query_words) {
-        *weights.entry(word.to_string()).or_default() += 2.0;
-    }
-    for import in &file.imports {
-        for name in &import.names {
-            *weights.entry(name.local_name().to_string()).or_default() += 0.5;
+        let Some(text) = texts.entry(candidate.file).or_insert_with(|| source_of(candidate.file)).as_deref() else { continue };
+        let from = lines.line_start(start_line) as usize;
+        let to = (lines.line_end(end_line) as usize).min(text.len());
+        let Some(mut body) = text.get(from..to) else { continue };
+        if matches!(kind, Some(SymbolKind::Function | SymbolKind::Method)) {
+            // A function's signature is what the model needs of it; bodies cost budget.
+            let header = header_lines(body);
+            end_line = end_line.min(start_line + header - 1);
+            let cut = (lines.line_end(end_line) as usize).min(text.len());
+            body = text.get(from..cut.max(from)).unwrap_or(body);
         }
+        let snippet_text = body.trim_end_matches('\n').to_string();
+        let tokens = count_tokens(&snippet_text);
+        if used + tokens > budget {
+            continue;
+        }
+        used += tokens;
+        snippets.push(Snippet {
+            file: candidate.file,
+            start_line,
+            end_line,
+            text: snippet_text,
+            score: candidate.score,
+            sources: candidate.sources,
+            why: candidate.why.join("; "),
+            tokens,
+        });
     }
-    weights
+    snippets
 }
 
 fn identifiers(text: &str) -> impl Iterator<Item = &str> {
@@ -342,98 +399,6 @@ fn innermost(file: &FileIndex, offset: u32, want: impl Fn(SymbolKind) -> bool) -
         .map(|(i, _)| i)
 }
 
-fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
-    let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
-    for pair in file.references.windows(2) {
-        let (q, n) = (&pair[0], &pair[1]);
-        if q.role == RefRole::Path && n.range.start <= q.range.end + 2 {
-            out.entry(file.reference_name(n)).or_default().push(file.reference_name(q));
-        }
-    }
-    out
-}
-
-/// Definitions (outside members' noise) of the names we care about.
-fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String, f32>) -> HashMap<&'a str, Vec<(FileId, u32)>> {
-    let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::new();
-    for (file, entry) in snapshot.files() {
-        for (i, symbol) in entry.index.symbols.iter().enumerate() {
-            // Impl blocks and `mod x;` declarations say nothing a snippet would need.
-            let lines = &entry.index.line_index;
-            let declaration_only = symbol.kind == SymbolKind::Module
-                && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
-            if symbol.kind == SymbolKind::Impl || declaration_only || !weights.contains_key(&symbol.name) {
-                continue;
-            }
-            out.entry(symbol.name.as_str()).or_default().push((file, i as u32));
-        }
-    }
-    for defs in out.values_mut() {
-        defs.sort();
-    }
-    out
-}
-
-/// Files nearer the current one (same directory, same top-level package) score higher.
-fn proximity(from: &str, to: &str) -> f32 {
-    let a: Vec<&str> = from.split('/').collect();
-    let b: Vec<&str> = to.split('/').collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let depth = a.len().max(b.len()) - common;
-    1.0 / (1.0 + 0.15 * depth as f32)
-}
-
-fn pack(
-    snapshot: &IndexSnapshot,
-    candidates: Vec<Candidate>,
-    budget: usize,
-    count_tokens: &dyn Fn(&str) -> usize,
-    source_of: &dyn Fn(FileId) -> Option<String>,
-) -> Vec<Snippet> {
-    let mut snippets: Vec<Snippet> = Vec::new();
-    let mut used = 0usize;
-    let mut texts: HashMap<FileId, Option<String>> = HashMap::new();
-    for candidate in candidates {
-        let Some(entry) = snapshot.file(candidate.file) else { continue };
-        let symbol = &entry.index.symbols[candidate.symbol as usize];
-        let lines = &entry.index.line_index;
-        let def_line = lines.line_col(symbol.range.start).line;
-        let last_line = lines.line_col(symbol.range.end).line;
-        let start_line = def_line;
-        let mut end_line = (def_line + snippet_lines(symbol.kind, budget) - 1).min(last_line);
-        if snippets.iter().any(|s| s.file == candidate.file && s.start_line <= end_line && start_line <= s.end_line) {
-            continue;
-        }
-        let Some(text) = texts.entry(candidate.file).or_insert_with(|| source_of(candidate.file)).as_deref() else { continue };
-        let from = lines.line_start(start_line) as usize;
-        let to = (lines.line_end(end_line) as usize).min(text.len());
-        let Some(mut body) = text.get(from..to) else { continue };
-        if matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method) {
-            // A function's signature is what the model needs of it; bodies cost budget.
-            let header = header_lines(body);
-            end_line = end_line.min(start_line + header - 1);
-            let cut = (lines.line_end(end_line) as usize).min(text.len());
-            body = &text[from..cut.max(from)];
-        }
-        let snippet_text = body.trim_end_matches('\n').to_string();
-        let tokens = count_tokens(&snippet_text);
-        if used + tokens > budget {
-            continue;
-        }
-        used += tokens;
-        snippets.push(Snippet {
-            file: candidate.file,
-            start_line,
-            end_line,
-            text: snippet_text,
-            score: candidate.score,
-            sources: vec!["symbol"],
-            why: format!("definition of `{}` ({}), used near the cursor", candidate.names.join("`, `"), symbol.kind),
-            tokens,
-        });
-    }
-    snippets
-}
 
 #[cfg(test)]
 mod tests;

@@ -37,7 +37,7 @@ fn fixture(text: &str) -> Fixture {
 
 fn run(f: &Fixture, budget: usize) -> Vec<(String, String)> {
     let file = f.snapshot.file_id(&f.cursor.0).unwrap();
-    let request = ContextRequest { file, offset: f.cursor.1, query: None, budget_tokens: budget };
+    let request = ContextRequest::new(file, f.cursor.1, budget);
     let snippets = retrieve(&f.snapshot, &request, &|t| t.len() / 4 + 1, &|id| {
         f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned())
     });
@@ -116,7 +116,7 @@ export class Client {
     // A tiny budget keeps the best snippet only, and never exceeds the budget.
     let file = f.snapshot.file_id("src/client.ts").unwrap();
     for budget in [0, 5, 12, 40] {
-        let request = ContextRequest { file, offset: f.cursor.1, query: None, budget_tokens: budget };
+        let request = ContextRequest::new(file, f.cursor.1, budget);
         let snippets = retrieve(&f.snapshot, &request, &|t| t.len() / 4 + 1, &|id| f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned()));
         assert!(snippets.iter().map(|s| s.tokens).sum::<usize>() <= budget);
     }

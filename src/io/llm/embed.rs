@@ -142,3 +142,28 @@ pub fn resolve_embedding_key(settings: &EmbeddingSettings) -> Option<String> {
     })?;
     std::env::var(var).ok().filter(|k| !k.is_empty())
 }
+
+/// The built-in embedder (`retrieve::embed`): no model and no server.
+pub struct BuiltinEmbedder;
+
+impl Embedder for BuiltinEmbedder {
+    fn space(&self) -> String {
+        crate::retrieve::embed::SPACE.to_string()
+    }
+
+    fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a> {
+        Box::pin(std::future::ready(Ok(texts.iter().map(|t| crate::retrieve::embed::embed(t)).collect())))
+    }
+}
+
+/// The embedder the configuration asks for: a provider's when `[embedding]` names one,
+/// else the built-in one.
+pub fn configured_embedder(config: &crate::config::Config) -> Result<Box<dyn Embedder>, String> {
+    match config.embedding.provider_settings(&config.llm) {
+        None => Ok(Box::new(BuiltinEmbedder)),
+        Some(settings) => {
+            let key = resolve_embedding_key(&settings);
+            Ok(Box::new(ProviderEmbedder::new(settings, key)?))
+        }
+    }
+}

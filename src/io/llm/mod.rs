@@ -6,4 +6,4 @@ pub mod embed;
 pub mod providers;
 
 pub use client::{resolve_api_key, Completion, LlmClient, LlmError};
-pub use embed::{resolve_embedding_key, Embedder, ProviderEmbedder};
+pub use embed::{configured_embedder, resolve_embedding_key, BuiltinEmbedder, Embedder, ProviderEmbedder};

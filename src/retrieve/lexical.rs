@@ -1,0 +1,162 @@
+//! The lexical generator: BM25 over the chunks' identifier terms (`index::terms`: whole
+//! identifiers and their sub-words), queried with the names used in the enclosing
+//! function (or the lines around the cursor), its signature and doc, and the query text.
+//! Finds code that talks about the same things even when no name resolves.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::{chunk_target, identifiers, innermost, ContextRequest, Hit};
+use crate::index::terms::{subtokens, term_of};
+use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
+
+const K1: f32 = 1.2;
+const B: f32 = 0.75;
+/// Lines around the cursor whose names make the query when there is no enclosing function.
+const WINDOW_LINES: u32 = 25;
+const MAX_HITS: usize = 40;
+/// Query terms used, the most telling first.
+const MAX_QUERY_TERMS: usize = 32;
+/// Words of the query looked up at all.
+const MAX_QUERY_WORDS: usize = 64;
+
+pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
+    let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
+    let query = query_terms(&entry.index, request);
+    if query.is_empty() {
+        return Vec::new();
+    }
+    // One pass over the files: corpus statistics (chunk count, mean length in lines,
+    // document frequencies) and the postings of the query's terms outside this file, by a
+    // merge of the sorted query terms with each file's sorted postings.
+    let mut order: Vec<usize> = (0..query.len()).collect();
+    order.sort_by_key(|&q| query[q].term);
+    let mut chunks = 0usize;
+    let mut lines = 0u64;
+    let mut df = vec![0u32; query.len()];
+    let mut matches: Vec<(FileId, u32, usize, u32)> = Vec::new(); // file, chunk, query term, tf
+    for (file, entry) in snapshot.files() {
+        let index = &entry.index;
+        chunks += index.chunks.len();
+        lines += index.chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1)).sum::<u64>();
+        let postings = &index.terms;
+        let mut at = 0;
+        for &q in &order {
+            let term = query[q].term;
+            // Gallop to the term: postings are sorted by term.
+            let mut step = 1;
+            while at + step < postings.len() && postings[at + step].term < term {
+                at += step;
+                step *= 2;
+            }
+            let end = (at + step + 1).min(postings.len());
+            at += postings[at..end].partition_point(|p| p.term < term);
+            let start = at;
+            while at < postings.len() && postings[at].term == term {
+                at += 1;
+            }
+            df[q] += (at - start) as u32;
+            if file != request.file {
+                matches.extend(postings[start..at].iter().map(|p| (file, p.chunk, q, p.tf)));
+            }
+            if at >= postings.len() {
+                break;
+            }
+        }
+    }
+    if chunks == 0 {
+        return Vec::new();
+    }
+    let average = lines as f32 / chunks as f32;
+    let idf: Vec<f32> = df.iter().map(|&d| (1.0 + (chunks as f32 - d as f32 + 0.5) / (d as f32 + 0.5)).ln()).collect();
+    // The most telling terms only: words in a quarter of all chunks (`self`, `new`) add
+    // cost, not signal.
+    let mut useful: Vec<usize> = (0..query.len()).filter(|&q| df[q] > 0 && (df[q] as usize) < chunks / 4).collect();
+    useful.sort_by(|&a, &b| (query[b].weight * idf[b]).total_cmp(&(query[a].weight * idf[a])).then(a.cmp(&b)));
+    useful.truncate(MAX_QUERY_TERMS);
+    let mut is_useful = vec![false; query.len()];
+    for &q in &useful {
+        is_useful[q] = true;
+    }
+    matches.retain(|m| is_useful[m.2]);
+
+    let mut scores: HashMap<(FileId, u32), (f32, Vec<usize>)> = HashMap::default();
+    for (file, chunk, q, tf) in matches {
+        let index = &snapshot.file(file).expect("from the snapshot").index;
+        let c = &index.chunks[chunk as usize];
+        let length = (c.end_line - c.start_line + 1) as f32;
+        let tf = tf as f32;
+        let score = query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
+        let entry = scores.entry((file, chunk)).or_default();
+        entry.0 += score;
+        entry.1.push(q);
+    }
+    let mut ranked: Vec<((FileId, u32), (f32, Vec<usize>))> = scores.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    ranked.truncate(MAX_HITS);
+    ranked
+        .into_iter()
+        .map(|((file, chunk), (score, mut terms))| {
+            terms.sort_by(|a, b| idf[*b].total_cmp(&idf[*a]));
+            let words: Vec<&str> = terms.iter().take(4).map(|&q| query[q].word.as_str()).collect();
+            let index = &snapshot.file(file).expect("from the snapshot").index;
+            Hit {
+                file,
+                target: chunk_target(index, chunk),
+                why: format!("BM25 {score:.1}: shares `{}` with the code around the cursor", words.join("`, `")),
+            }
+        })
+        .collect()
+}
+
+struct QueryTerm {
+    term: u32,
+    word: String,
+    weight: f32,
+}
+
+/// The query's terms, weighted by sub-linear frequency, in a deterministic order.
+fn query_terms(file: &FileIndex, request: &ContextRequest) -> Vec<QueryTerm> {
+    let mut counts: HashMap<String, f32> = HashMap::default();
+    let mut add = |ident: &str, times: f32| {
+        let lower = ident.to_lowercase();
+        let words = subtokens(ident);
+        *counts.entry(lower).or_default() += times;
+        if words.len() > 1 {
+            for word in words.into_iter().filter(|w| w.len() > 1) {
+                *counts.entry(word).or_default() += times;
+            }
+        }
+    };
+    let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
+    let range = match enclosing {
+        Some(i) => file.symbols[i].range,
+        None => {
+            let line = file.line_index.line_col(request.offset).line;
+            let from = file.line_index.line_start(line.saturating_sub(WINDOW_LINES));
+            let to = file.line_index.line_end(line + WINDOW_LINES);
+            crate::base::TextRange::new(from, to)
+        }
+    };
+    for reference in file.references.iter().filter(|r| range.contains_range(r.range)) {
+        add(file.reference_name(reference), 1.0);
+    }
+    let mut words = String::new();
+    if let Some(i) = enclosing {
+        words.push_str(&file.symbols[i].signature);
+        words.push(' ');
+        words.push_str(file.symbols[i].doc.as_deref().unwrap_or(""));
+    }
+    words.push(' ');
+    words.push_str(request.query.unwrap_or(""));
+    for ident in identifiers(&words) {
+        add(ident, 2.0);
+    }
+    let mut terms: Vec<QueryTerm> = counts
+        .into_iter()
+        .map(|(word, count)| QueryTerm { term: term_of(&word), word, weight: 1.0 + count.ln() })
+        .collect();
+    // The most frequent first; a long function's rarest names add cost, not signal.
+    terms.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.word.cmp(&b.word)));
+    terms.truncate(MAX_QUERY_WORDS);
+    terms
+}

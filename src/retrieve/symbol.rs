@@ -1,0 +1,303 @@
+//! The symbol-graph generator: names used around the cursor (the enclosing function's
+//! signature, the enclosing impl or class, the rest of the file, weighted by distance and
+//! role), names the file imports, and names in the query, resolved to their definitions
+//! in other files (the current file is already in the prompt); imports and qualifiers
+//! (`Type::method`, `module::item`) are preferred over mere name equality. Items of
+//! modules imported whole are ranked by how much their names share with what the
+//! function is about; a type brings its constructor; workspace macros come last.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use super::{identifiers, innermost, ContextRequest, Hit, Target};
+use crate::index::terms::subtokens;
+use crate::index::{FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, SymbolKind};
+
+/// Weight of a name by where and how it is used.
+fn role_weight(role: RefRole) -> f32 {
+    match role {
+        RefRole::Call | RefRole::Macro | RefRole::Type => 1.2,
+        RefRole::Path => 1.1,
+        RefRole::Member => 0.9,
+        RefRole::Other => 0.5,
+    }
+}
+
+struct Candidate {
+    file: FileId,
+    symbol: u32,
+    score: f32,
+    names: Vec<String>,
+}
+
+pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
+    let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
+    let file = &entry.index;
+    let current_path = entry.path.as_str();
+    let weights = name_weights(file, request);
+
+    // Each import resolved once; the names it brings in, with the file it resolves to.
+    let resolved: Vec<(&Import, Option<ResolvedImport>)> =
+        file.imports.iter().map(|i| (i, snapshot.resolve_import(request.file, i))).collect();
+    let mut imported: HashMap<&str, Vec<FileId>> = HashMap::default();
+    for (import, resolution) in &resolved {
+        let target = resolution.as_ref().map(|r| r.file);
+        for name in &import.names {
+            let entry = imported.entry(name.local_name()).or_default();
+            if let Some(target) = target {
+                entry.push(target);
+            }
+        }
+    }
+    let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
+    // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
+    let qualifiers = path_qualifiers(file);
+
+    let definitions = definitions_by_name(snapshot, &weights);
+    let mut candidates: Vec<Candidate> = Vec::new();
+    let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+    names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    for (name, weight) in names {
+        let Some(defs) = definitions.get(name) else { continue };
+        let defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
+        if defs.is_empty() {
+            continue;
+        }
+        let targets = imported.get(name);
+        let mut scored: Vec<(f32, FileId, u32)> = defs
+            .iter()
+            .map(|&&(def_file, symbol)| {
+                let entry = snapshot.file(def_file).expect("ids come from the snapshot");
+                let sym = &entry.index.symbols[symbol as usize];
+                let mut score = weight / (defs.len() as f32).sqrt();
+                if targets.is_some_and(|t| t.contains(&def_file)) {
+                    score *= 4.0;
+                } else if import_targets.contains(&def_file) {
+                    score *= 2.0;
+                }
+                if let Some(quals) = qualifiers.get(name) {
+                    let container_matches = sym.container.as_deref().is_some_and(|container| {
+                        let last = container.rsplit(|c| c == ':' || c == '.').next().unwrap_or(container);
+                        quals.iter().any(|q| *q == last)
+                    });
+                    // `io::Error`: the qualifier names the module, that is a file or directory.
+                    let module_matches = quals.iter().any(|q| {
+                        entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(*q))
+                    });
+                    if container_matches || module_matches {
+                        score *= 3.0;
+                    }
+                }
+                if sym.kind.is_member() {
+                    score *= 0.5;
+                }
+                score *= proximity(current_path, &entry.path);
+                (score, def_file, symbol)
+            })
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+        for (score, def_file, symbol) in scored.into_iter().take(2) {
+            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
+        }
+    }
+    let query = query_subtokens(file, request);
+    module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
+    constructor_candidates(snapshot, &mut candidates);
+    workspace_macro_candidates(snapshot, request.file, &weights, &mut candidates);
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol)));
+    candidates
+        .into_iter()
+        .map(|c| {
+            let kind = snapshot.file(c.file).map(|e| e.index.symbols[c.symbol as usize].kind.as_str()).unwrap_or("item");
+            Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")) }
+        })
+        .collect()
+}
+
+/// Lower-cased sub-words (`parse_float`, `parseFloat` -> parse, float) of the names that
+/// say what is wanted: the enclosing function's name, signature and doc, its container,
+/// and the query.
+fn query_subtokens(file: &FileIndex, request: &ContextRequest) -> Vec<String> {
+    let mut text = String::new();
+    if let Some(i) = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
+        let symbol = &file.symbols[i];
+        text.push_str(&symbol.signature);
+        text.push(' ');
+        text.push_str(symbol.doc.as_deref().unwrap_or(""));
+        text.push(' ');
+        text.push_str(symbol.container.as_deref().unwrap_or(""));
+    }
+    text.push(' ');
+    text.push_str(request.query.unwrap_or(""));
+    let mut words: Vec<String> = identifiers(&text).flat_map(subtokens).filter(|w| w.len() > 2 && !STOP_WORDS.contains(&w.as_str())).collect();
+    words.sort();
+    words.dedup();
+    words
+}
+
+const STOP_WORDS: &[&str] = &["self", "mut", "pub", "the", "and", "for", "fn", "impl", "return", "function", "const", "let", "this", "with", "from", "into", "str", "string", "usize", "u32", "u64", "bool", "result", "option", "some", "none", "new"];
+
+fn similarity(name: &str, query: &[String]) -> f32 {
+    if query.is_empty() {
+        return 0.0;
+    }
+    let words = subtokens(name);
+    if words.is_empty() {
+        return 0.0;
+    }
+    let shared = words.iter().filter(|w| query.binary_search(w).is_ok()).count();
+    shared as f32 / words.len() as f32
+}
+
+/// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
+/// `import * as ns`): the body may use any of them, so they are ranked by how much their
+/// names share with what the function is about.
+fn module_import_candidates(
+    snapshot: &IndexSnapshot,
+    from: FileId,
+    imports: &[(&Import, Option<ResolvedImport>)],
+    query: &[String],
+    out: &mut Vec<Candidate>,
+) {
+    let mut seen: Vec<FileId> = Vec::new();
+    for (import, resolution) in imports {
+        let Some(resolved) = resolution else { continue };
+        // A glob, or a path that ends at a module (nothing left to look up in the file).
+        let whole_module = import.glob || (resolved.item_path.is_empty() && import.kind == crate::index::ImportKind::Use);
+        if !whole_module || resolved.file == from || seen.contains(&resolved.file) {
+            continue;
+        }
+        seen.push(resolved.file);
+        let Some(target) = snapshot.file(resolved.file) else { continue };
+        let base = if import.glob { 1.0 } else { 0.6 };
+        for (i, symbol) in target.index.symbols.iter().enumerate() {
+            if symbol.parent.is_some() || symbol.kind == SymbolKind::Impl || symbol.kind == SymbolKind::Module {
+                continue;
+            }
+            let score = base * (0.1 + 2.0 * similarity(&symbol.name, query));
+            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)] });
+        }
+    }
+}
+
+/// A type's constructor comes with it: `Type::new(...)` is how code uses most types.
+fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
+    let mut added = Vec::new();
+    for candidate in out.iter() {
+        let Some(entry) = snapshot.file(candidate.file) else { continue };
+        let symbol = &entry.index.symbols[candidate.symbol as usize];
+        if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
+            continue;
+        }
+        for (i, method) in entry.index.symbols.iter().enumerate() {
+            let is_constructor = matches!(method.name.as_str(), "new" | "constructor")
+                && method.container.as_deref().is_some_and(|c| c.rsplit(|ch| ch == ':' || ch == '.').next() == Some(symbol.name.as_str()));
+            if is_constructor {
+                added.push(Candidate { file: candidate.file, symbol: i as u32, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
+            }
+        }
+    }
+    out.extend(added);
+}
+
+/// Macros defined in the workspace are small and used everywhere in their crate.
+fn workspace_macro_candidates(snapshot: &IndexSnapshot, from: FileId, weights: &HashMap<String, f32>, out: &mut Vec<Candidate>) {
+    for (file, entry) in snapshot.files() {
+        if file == from {
+            continue;
+        }
+        for (i, symbol) in entry.index.symbols.iter().enumerate() {
+            if symbol.kind == SymbolKind::Macro && !weights.contains_key(&symbol.name) {
+                out.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
+            }
+        }
+    }
+}
+
+/// Names around the cursor with their weights.
+fn name_weights(file: &FileIndex, request: &ContextRequest) -> HashMap<String, f32> {
+    let cursor_line = file.line_index.line_col(request.offset).line as f32;
+    let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
+    let container = enclosing.and_then(|i| file.symbols[i].parent).map(|p| p as usize).or_else(|| {
+        innermost(file, request.offset, |k| matches!(k, SymbolKind::Impl | SymbolKind::Class | SymbolKind::Trait | SymbolKind::Interface))
+    });
+    let in_range = |i: Option<usize>, start: u32| i.is_some_and(|i| file.symbols[i].range.contains_inclusive(start));
+    let mut weights: HashMap<String, f32> = HashMap::default();
+    for reference in &file.references {
+        let line = file.line_index.line_col(reference.range.start).line as f32;
+        let distance = (line - cursor_line).abs();
+        let place = if in_range(enclosing, reference.range.start) {
+            3.0
+        } else if in_range(container, reference.range.start) {
+            1.5 / (1.0 + distance / 60.0)
+        } else {
+            1.0 / (1.0 + distance / 40.0)
+        };
+        *weights.entry(file.reference_name(reference).to_string()).or_default() += place * role_weight(reference.role);
+    }
+    // The enclosing function's own name and doc, and the query, name what is wanted.
+    let mut query_words = String::new();
+    if let Some(i) = enclosing {
+        query_words.push_str(&file.symbols[i].signature);
+        if let Some(doc) = &file.symbols[i].doc {
+            query_words.push(' ');
+            query_words.push_str(doc);
+        }
+    }
+    if let Some(query) = request.query {
+        query_words.push(' ');
+        query_words.push_str(query);
+    }
+    for word in identifiers(&query_words) {
+        *weights.entry(word.to_string()).or_default() += 2.0;
+    }
+    for import in &file.imports {
+        for name in &import.names {
+            *weights.entry(name.local_name().to_string()).or_default() += 0.5;
+        }
+    }
+    weights
+}
+
+
+
+fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
+    let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
+    for pair in file.references.windows(2) {
+        let (q, n) = (&pair[0], &pair[1]);
+        if q.role == RefRole::Path && n.range.start <= q.range.end + 2 {
+            out.entry(file.reference_name(n)).or_default().push(file.reference_name(q));
+        }
+    }
+    out
+}
+
+/// Definitions (outside members' noise) of the names we care about.
+fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String, f32>) -> HashMap<&'a str, Vec<(FileId, u32)>> {
+    let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+    for (file, entry) in snapshot.files() {
+        for (i, symbol) in entry.index.symbols.iter().enumerate() {
+            // Impl blocks and `mod x;` declarations say nothing a snippet would need.
+            let lines = &entry.index.line_index;
+            let declaration_only = symbol.kind == SymbolKind::Module
+                && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
+            if symbol.kind == SymbolKind::Impl || declaration_only || !weights.contains_key(&symbol.name) {
+                continue;
+            }
+            out.entry(symbol.name.as_str()).or_default().push((file, i as u32));
+        }
+    }
+    for defs in out.values_mut() {
+        defs.sort();
+    }
+    out
+}
+
+/// Files nearer the current one (same directory, same top-level package) score higher.
+fn proximity(from: &str, to: &str) -> f32 {
+    let a: Vec<&str> = from.split('/').collect();
+    let b: Vec<&str> = to.split('/').collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let depth = a.len().max(b.len()) - common;
+    1.0 / (1.0 + 0.15 * depth as f32)
+}
+

@@ -52,6 +52,9 @@ fn main() {
     println!("retrieval per request on {} ({} files, {} requests, budget 1024):", root.display(), index.len(), positions.len());
     let mut sets: Vec<(&str, Generators)> = Generator::ALL.iter().map(|g| (g.name(), Generators::only(*g))).collect();
     sets.push(("all", Generators::ALL));
+    if let Ok(only) = std::env::var("CTXLS_BENCH_ONLY") {
+        sets.retain(|(name, _)| *name == only);
+    }
     for (name, generators) in sets {
         let mut samples = Vec::new();
         for (i, (file, offset)) in positions.iter().enumerate() {

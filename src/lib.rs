@@ -2,7 +2,8 @@
 //!
 //! Layers, in reading order (each depends only on those above it):
 //! `base` (ranges, line indexes) -> `lang` (grammars, parsing) -> `index` (per-file facts
-//! and the workspace view) -> `config` (settings) -> `io` (the file system, the cache) ->
+//! and the workspace view) -> `config` (settings) -> `retrieve` (context for a position)
+//! -> `ide` (prompts) -> `io` (the file system, the cache, git, models) ->
 //! `lsp` (the server) and `cli` (the commands).
 
 pub mod base;
@@ -11,6 +12,7 @@ pub mod index;
 pub mod llm;
 pub mod config;
 pub mod retrieve;
+pub mod ide;
 pub mod io;
 pub mod cli;
 pub mod lsp;

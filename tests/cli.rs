@@ -223,3 +223,50 @@ fn context_json_contract() {
     assert!(status.success());
     assert!(stdout.contains("── src/parser.rs:1-1"), "{stdout}");
 }
+
+#[test]
+fn context_uses_the_working_tree_changes_and_keeps_vectors() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let repo = git2::Repository::init(ws.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100)); // a later mtime for the edit
+    // A change elsewhere, to a function the position never names.
+    ws.write(
+        "src/parser.rs",
+        "pub struct Token { pub text: String }\npub fn tokenize(input: &str) -> Vec<Token> { input.split(' ').map(|t| Token { text: t.into() }).collect() }\n\n\n\npub fn render_report(lines: &[String]) -> String { lines.join(\"\\n\") }\n",
+    );
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60", "--format", "json", "--explain"]);
+    assert!(status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let changed = out["snippets"].as_array().unwrap().iter().find(|s| s["text"].as_str().unwrap().contains("render_report")).unwrap_or_else(|| panic!("the changed function in {out:#}\n{stderr}"));
+    assert!(changed["sources"].as_array().unwrap().contains(&Value::from("recency")), "{changed}");
+    assert!(changed["why"].as_str().unwrap().contains("changed in the working tree"), "{changed}");
+
+    // Vectors are stored next to the cache and used again by the next call.
+    let stored: Vec<_> = walk(ws.cache.path()).into_iter().filter(|p| p.to_string_lossy().ends_with(".usearch")).collect();
+    assert_eq!(stored.len(), 1, "one vector store: {stored:?}");
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60", "--generators", "vector", "--format", "json"]);
+    assert!(status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert!(out["snippets"].as_array().unwrap().iter().all(|s| s["sources"] == serde_json::json!(["vector"])), "{out}");
+    let (status, _, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60", "--generators", "bogus"]);
+    assert!(!status.success() && stderr.contains("unknown generator `bogus`"), "{stderr}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

@@ -37,16 +37,25 @@ fn ctxls_with_key(ws: &TempWorkspace, args: &[&str]) -> (std::process::ExitStatu
 }
 
 #[test]
-fn complete_streams_a_fill_in_the_middle_answer() {
+fn complete_streams_a_fill_in_the_middle_answer_with_workspace_context() {
     let (_runtime, server) = with_server(vec![Reply::ollama(&["a ", "+ b"], false)]);
-    let ws = workspace(&format!("[llm]\nbase_url = \"{}\"\n", server.url()));
-    let (status, stdout, stderr) = ws.ctxls(&["complete", "src/lib.rs:2:5"]);
+    let ws = TempWorkspace::new(
+        "//- /src/lib.rs\nmod geometry;\nuse geometry::Point;\npub fn add(a: Point, b: Point) -> Point {\n    \n}\n\
+         //- /src/geometry.rs\npub struct Point { pub x: i32, pub y: i32 }\n//- /src/unrelated.rs\npub fn shout() {}\n",
+    );
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, stdout, stderr) = ws.ctxls(&["complete", "src/lib.rs:4:5"]);
     assert!(status.success(), "{stderr}");
     assert_eq!(stdout, "a + b\n");
     let request = &server.requests()[0];
     assert_eq!(request.path, "/api/generate");
     assert_eq!(request.json()["model"], "qwen2.5-coder:1.5b", "the default model");
-    assert_eq!(request.json()["prompt"], "pub fn add(a: i32, b: i32) -> i32 {\n    ");
+    assert_eq!(
+        request.json()["prompt"],
+        "// Path: src/geometry.rs (lines 1-1)\n// pub struct Point { pub x: i32, pub y: i32 }\n\n\
+         // Path: src/lib.rs\nmod geometry;\nuse geometry::Point;\npub fn add(a: Point, b: Point) -> Point {\n    ",
+        "the definition the code uses comes along, as a commented excerpt"
+    );
     assert_eq!(request.json()["suffix"], "\n}\n");
 }
 

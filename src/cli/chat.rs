@@ -1,4 +1,6 @@
-//! `ctxls chat "QUESTION" [--file FILE[:LINE]]`: a streamed answer about the code.
+//! `ctxls chat "QUESTION" [--file FILE[:LINE]]`: a streamed answer about the code. With
+//! a file, its lines around LINE (or its start) are sent, with the workspace context
+//! retrieved for that position and the question.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,13 +9,15 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
-use crate::llm::{Message, Prompt, Request};
+use crate::ide::prompt::{chat_prompt, Focus};
+use crate::llm::Request;
+use crate::retrieve::Generators;
 
 /// Lines of the file around `--file FILE:LINE` sent with the question.
 const WINDOW_LINES: usize = 80;
 
-const SYSTEM: &str = "You are a senior software engineer answering questions about a codebase. \
-Answer precisely and briefly; show code only when it helps.";
+/// Token budget for workspace context sent with a question about a file.
+const CONTEXT_BUDGET: usize = 2048;
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
@@ -29,16 +33,18 @@ pub struct ChatArgs {
     pub dry_run: bool,
 }
 
-pub fn run(args: ChatArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let mut user = String::new();
+    let mut focus_text = None;
+    let mut gathered = None;
     if let Some(file) = &args.file {
         let (name, line) = match file.rsplit_once(':') {
             Some((name, line)) if line.parse::<usize>().is_ok() => (name, line.parse::<usize>().ok()),
             _ => (file.as_str(), None),
         };
         let path = if Path::new(name).is_absolute() { PathBuf::from(name) } else { root.join(name) };
+        let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let lines: Vec<&str> = text.lines().collect();
         let (from, to) = match line {
@@ -48,13 +54,18 @@ pub fn run(args: ChatArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode
             }
             None => (0, lines.len().min(WINDOW_LINES * 4)),
         };
-        let shown = crate::io::vfs::relative_path(&root, &path);
-        user.push_str(&format!("File {shown}, lines {}-{}:\n```\n{}\n```\n\n", from + 1, to, lines[from..to].join("\n")));
+        let rel = crate::io::vfs::relative_path(&root, &path);
+        let offset = super::complete::offset_of(&text, line.unwrap_or(1).max(1), 1).unwrap_or(0);
+        gathered = super::context::gather(&root, cache_dir, &rel, &text, offset, Some(&args.question), CONTEXT_BUDGET, Generators::ALL)
+            .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
+            .ok();
+        focus_text = Some((rel, from, to, lines[from..to].join("\n")));
     }
-    user.push_str(&args.question);
+    let focus = focus_text.as_ref().map(|(path, from, to, text)| Focus { path, start_line: *from as u32 + 1, end_line: *to as u32, text });
+    let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
     let settings = config.llm.for_task(Task::Chat);
     let request = Request {
-        prompt: Prompt::Chat(vec![Message::system(SYSTEM), Message::user(user)]),
+        prompt: chat_prompt(&args.question, &excerpts, focus.as_ref()),
         max_tokens: settings.max_tokens.max(1024),
         temperature: settings.temperature,
         stop: Vec::new(),

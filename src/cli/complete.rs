@@ -1,5 +1,6 @@
-//! `ctxls complete FILE:LINE:COL`: a fill-in-the-middle completion at a position, streamed
-//! to stdout as it arrives (`--dry-run`: print the HTTP request and send nothing).
+//! `ctxls complete FILE:LINE:COL`: a fill-in-the-middle completion at a position, with the
+//! workspace context retrieved for it (`ide::prompt`), streamed to stdout as it arrives
+//! (`--dry-run`: print the HTTP request and send nothing).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -8,7 +9,10 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
-use crate::llm::{Prompt, Request};
+use crate::ide::prompt::{completion_prompt, CompletionInput};
+use crate::lang::Lang;
+use crate::llm::Request;
+use crate::retrieve::Generators;
 
 /// Prefix and suffix sent around the cursor, at most (cut at line starts).
 const MAX_PREFIX_BYTES: usize = 6_000;
@@ -21,21 +25,43 @@ pub struct CompleteArgs {
     /// Workspace root (default: the current directory).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+    /// Token budget for context from the rest of the workspace (0: none).
+    #[arg(long, default_value_t = 1024)]
+    pub budget: usize,
     /// Print the exact HTTP request (key redacted) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
 
-pub fn run(args: CompleteArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(args: CompleteArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
     let (file, line, col) = parse_position(&args.position)?;
     let path = if file.is_absolute() { file } else { root.join(file) };
+    let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let offset = offset_of(&text, line, col).with_context(|| format!("{}:{line}:{col} is past the end of the file", path.display()))?;
+    let rel = crate::io::vfs::relative_path(&root, &path);
+    let lang = Lang::from_path(&path).unwrap_or(Lang::Rust);
+    // Context from the rest of the workspace; a file outside the index gets none.
+    let gathered = if args.budget > 0 {
+        super::context::gather(&root, cache_dir, &rel, &text, offset, None, args.budget, Generators::ALL)
+            .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
+            .ok()
+    } else {
+        None
+    };
+    let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
+    let input = CompletionInput {
+        path: &rel,
+        lang,
+        prefix: prefix_window(&text[..offset]),
+        suffix: suffix_window(&text[offset..]),
+        excerpts: &excerpts,
+    };
     let settings = config.llm.for_task(Task::Completion);
     let request = Request {
-        prompt: Prompt::Fim { prefix: prefix_window(&text[..offset]).to_string(), suffix: suffix_window(&text[offset..]).to_string() },
+        prompt: completion_prompt(&input),
         max_tokens: settings.max_tokens,
         temperature: settings.temperature,
         stop: Vec::new(),

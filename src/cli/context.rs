@@ -10,7 +10,11 @@ use clap::{Args, ValueEnum};
 
 use crate::io::workspace::RefreshMode;
 use crate::llm::tokens::TokenCounter;
-use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Recency};
+use std::sync::Arc;
+
+use crate::ide::prompt::Excerpt;
+use crate::index::IndexSnapshot;
+use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Recency, Snippet};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -56,40 +60,8 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     let offset = super::complete::offset_of(&text, line, col)
         .with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
 
-    let phase = std::time::Instant::now();
-    // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
-    let config = super::load_config(&root);
-    let model = config.llm.for_task(crate::config::Task::Completion).model;
-    let counter = std::thread::spawn(move || TokenCounter::for_model(&model));
-    let (mut index, _report) = super::open_and_refresh(&root, cache_dir, RefreshMode::Load);
-    tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    let snapshot = index.snapshot();
-    let file_id = snapshot.file_id(&rel).with_context(|| format!("{rel} is not indexed (ignored, skipped or not a supported language)"))?;
-    let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
-
-    let recency = if args.generators.contains(Generator::Recency) { working_tree_recency(&root) } else { Recency::default() };
-    tracing::debug!("recency in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    let vector_hits = if args.generators.contains(Generator::Vector) {
-        let text_query = query_text(&snapshot, file_id, offset as u32, args.query.as_deref(), &text);
-        super::vector_search(&root, cache_dir, &config, &snapshot, &read, &text_query)
-    } else {
-        Vec::new()
-    };
-    tracing::debug!("vectors in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    let request = ContextRequest {
-        file: file_id,
-        offset: offset as u32,
-        query: args.query.as_deref(),
-        budget_tokens: args.budget,
-        generators: args.generators,
-        recency: &recency,
-        vector_hits: &vector_hits,
-    };
-    let counter = counter.join().expect("the tokenizer builds");
-    let started = std::time::Instant::now();
-    let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::debug!("retrieval in {elapsed_ms:.1} ms, total {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    let gathered = gather(&root, cache_dir, &rel, &text, offset, args.query.as_deref(), args.budget, args.generators)?;
+    let (snapshot, snippets, elapsed_ms) = (&gathered.snapshot, &gathered.snippets, gathered.retrieval_ms);
     let tokens: usize = snippets.iter().map(|s| s.tokens).sum();
     let prefix_lines = line;
     let suffix_lines = text.lines().count().saturating_sub(line);
@@ -121,7 +93,7 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
             println!("{out}");
         }
         Format::Text => {
-            for s in &snippets {
+            for s in snippets {
                 let file = snapshot.file(s.file).map(|e| e.path.as_str()).unwrap_or("?");
                 println!("── {file}:{}-{} (score {:.2}, {} tokens, {})", s.start_line + 1, s.end_line + 1, s.score, s.tokens, s.sources.join("+"));
                 if args.explain {
@@ -129,13 +101,86 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                 }
                 println!("{}\n", s.text);
             }
-            println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, counter.name());
+            println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, gathered.tokenizer);
         }
     }
     // The process ends here: freeing a large index costs more than the OS reclaiming it.
-    std::mem::forget(snapshot);
-    std::mem::forget(index);
+    std::mem::forget(gathered);
     Ok(ExitCode::SUCCESS)
+}
+
+/// Retrieved context at a position, with what it was retrieved from.
+pub(super) struct Gathered {
+    pub snapshot: Arc<IndexSnapshot>,
+    pub snippets: Vec<Snippet>,
+    pub tokenizer: &'static str,
+    pub retrieval_ms: f64,
+}
+
+impl Gathered {
+    /// The snippets as prompt excerpts (1-based lines).
+    pub fn excerpts(&self) -> Vec<Excerpt<'_>> {
+        self.snippets
+            .iter()
+            .map(|s| Excerpt {
+                path: self.snapshot.file(s.file).map_or("?", |e| e.path.as_str()),
+                start_line: s.start_line + 1,
+                end_line: s.end_line + 1,
+                text: &s.text,
+            })
+            .collect()
+    }
+}
+
+/// Loads and refreshes the persistent index, brings the vector store up to date, reads
+/// the working tree's changes, and retrieves the context at `offset` of `rel`.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn gather(
+    root: &Path,
+    cache_dir: Option<&Path>,
+    rel: &str,
+    text: &str,
+    offset: usize,
+    query: Option<&str>,
+    budget: usize,
+    generators: Generators,
+) -> anyhow::Result<Gathered> {
+    let phase = std::time::Instant::now();
+    // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
+    let config = super::load_config(root);
+    let model = config.llm.for_task(crate::config::Task::Completion).model;
+    let counter = std::thread::spawn(move || TokenCounter::for_model(&model));
+    let (mut index, _report) = super::open_and_refresh(root, cache_dir, RefreshMode::Load);
+    tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    let snapshot = index.snapshot();
+    std::mem::forget(index); // the snapshot holds it all; the process ends soon
+    let file_id = snapshot.file_id(rel).with_context(|| format!("{rel} is not indexed (ignored, skipped or not a supported language)"))?;
+    let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
+
+    let recency = if generators.contains(Generator::Recency) { working_tree_recency(root) } else { Recency::default() };
+    tracing::debug!("recency in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    let vector_hits = if generators.contains(Generator::Vector) {
+        let text_query = query_text(&snapshot, file_id, offset as u32, query, text);
+        super::vector_search(root, cache_dir, &config, &snapshot, &read, &text_query)
+    } else {
+        Vec::new()
+    };
+    tracing::debug!("vectors in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    let request = ContextRequest {
+        file: file_id,
+        offset: offset as u32,
+        query,
+        budget_tokens: budget,
+        generators,
+        recency: &recency,
+        vector_hits: &vector_hits,
+    };
+    let counter = counter.join().map_err(|_| anyhow::anyhow!("the tokenizer failed to build"))?;
+    let started = std::time::Instant::now();
+    let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);
+    let retrieval_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::debug!("retrieval in {retrieval_ms:.1} ms, total {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+    Ok(Gathered { snapshot, snippets, tokenizer: counter.name(), retrieval_ms })
 }
 
 /// The working tree's changes (nothing outside a git repository; a git error is logged).

@@ -12,8 +12,10 @@ use super::vectors::VectorStore;
 use crate::base::content_hash;
 use crate::index::{FileId, IndexSnapshot};
 
-/// Texts per embedding call.
-const BATCH: usize = 64;
+/// Texts per embedding call: the built-in embedder's, and a provider's (kept well under
+/// the providers' per-request input limits).
+const BATCH_BUILTIN: usize = 256;
+const BATCH_PROVIDER: usize = 32;
 /// A chunk's text is cut to this many bytes for the embedder (providers limit inputs).
 const MAX_TEXT_BYTES: usize = 6_000;
 /// The built-in embedder's new vectors are written once there are this many.
@@ -107,7 +109,8 @@ impl Vectors {
         let mut report = EmbedReport { total: todo.len(), ..EmbedReport::default() };
         let mut current: Option<(FileId, Option<String>)> = None;
         let mut done = 0;
-        for batch in todo.chunks(BATCH) {
+        let batch_size = if self.cheap { BATCH_BUILTIN } else { BATCH_PROVIDER };
+        for batch in todo.chunks(batch_size) {
             let mut keys = Vec::with_capacity(batch.len());
             let mut texts = Vec::with_capacity(batch.len());
             for &(file, chunk) in batch {

@@ -17,7 +17,7 @@ const MAX_HITS: usize = 40;
 /// Query terms used, the most telling first.
 const MAX_QUERY_TERMS: usize = 32;
 /// Words of the query looked up at all.
-const MAX_QUERY_WORDS: usize = 64;
+const MAX_QUERY_WORDS: usize = 40;
 
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
@@ -70,7 +70,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let idf: Vec<f32> = df.iter().map(|&d| (1.0 + (chunks as f32 - d as f32 + 0.5) / (d as f32 + 0.5)).ln()).collect();
     // The most telling terms only: words in a quarter of all chunks (`self`, `new`) add
     // cost, not signal.
-    let mut useful: Vec<usize> = (0..query.len()).filter(|&q| df[q] > 0 && (df[q] as usize) < chunks / 4).collect();
+    let common = |q: usize| chunks >= 40 && df[q] as usize > chunks / 4;
+    let mut useful: Vec<usize> = (0..query.len()).filter(|&q| df[q] > 0 && !common(q)).collect();
     useful.sort_by(|&a, &b| (query[b].weight * idf[b]).total_cmp(&(query[a].weight * idf[a])).then(a.cmp(&b)));
     useful.truncate(MAX_QUERY_TERMS);
     let mut is_useful = vec![false; query.len()];
@@ -118,6 +119,9 @@ struct QueryTerm {
 fn query_terms(file: &FileIndex, request: &ContextRequest) -> Vec<QueryTerm> {
     let mut counts: HashMap<String, f32> = HashMap::default();
     let mut add = |ident: &str, times: f32| {
+        if ident.chars().count() < 2 {
+            return; // `i`, `x`: everywhere, about nothing
+        }
         let lower = ident.to_lowercase();
         let words = subtokens(ident);
         *counts.entry(lower).or_default() += times;

@@ -48,8 +48,8 @@ impl Generator {
         }
     }
 
-    /// Weight in the fusion: the symbol graph is the most precise signal (measured in
-    /// docs/context-quality.md), the others add what it cannot see.
+    /// Weight in the fusion: the symbol graph is the most precise signal, the others add
+    /// what it cannot see (tuned on the yardstick, docs/context-quality.md).
     fn weight(self) -> f32 {
         match self {
             Generator::Symbol => 1.0,
@@ -151,11 +151,22 @@ struct Hit {
     why: String,
 }
 
-/// A chunk hit points at the chunk's symbol when it has one.
+/// A chunk hit points at the chunk's symbol when it defines exactly one (outermost)
+/// item, else at the chunk itself (small neighbours merged into one chunk, or a window of
+/// a long body).
 fn chunk_target(file: &FileIndex, chunk: u32) -> Target {
-    match file.chunks.get(chunk as usize).and_then(|c| c.symbol) {
-        Some(symbol) => Target::Symbol(symbol),
-        None => Target::Chunk(chunk),
+    let Some(c) = file.chunks.get(chunk as usize) else { return Target::Chunk(chunk) };
+    let Some(first) = c.symbol else { return Target::Chunk(chunk) };
+    let outermost = file
+        .symbols
+        .iter()
+        .filter(|s| c.range.contains_range(s.name_range))
+        .filter(|s| s.parent.is_none_or(|p| !c.range.contains_range(file.symbols[p as usize].name_range)))
+        .count();
+    if outermost == 1 {
+        Target::Symbol(first)
+    } else {
+        Target::Chunk(chunk)
     }
 }
 
@@ -168,19 +179,23 @@ pub fn retrieve(
     if snapshot.file(request.file).is_none() {
         return Vec::new();
     }
-    let mut lists: Vec<(Generator, Vec<Hit>)> = Vec::new();
-    for g in Generator::ALL {
-        if !request.generators.contains(g) {
-            continue;
-        }
-        let hits = match g {
-            Generator::Symbol => symbol::generate(snapshot, request),
-            Generator::Lexical => lexical::generate(snapshot, request),
-            Generator::Vector => vector_hits(snapshot, request),
-            Generator::Recency => recency::generate(snapshot, request),
-        };
-        lists.push((g, hits));
-    }
+    let wants = |g| request.generators.contains(g);
+    // The two costly generators run side by side.
+    let (symbol, lexical) = rayon::join(
+        || wants(Generator::Symbol).then(|| symbol::generate(snapshot, request)),
+        || wants(Generator::Lexical).then(|| lexical::generate(snapshot, request)),
+    );
+    let vector = wants(Generator::Vector).then(|| vector_hits(snapshot, request));
+    let recency = wants(Generator::Recency).then(|| recency::generate(snapshot, request));
+    let lists: Vec<(Generator, Vec<Hit>)> = [
+        (Generator::Symbol, symbol),
+        (Generator::Lexical, lexical),
+        (Generator::Vector, vector),
+        (Generator::Recency, recency),
+    ]
+    .into_iter()
+    .filter_map(|(g, hits)| Some((g, hits?)))
+    .collect();
     let fused = fuse(lists, snapshot, request.recency);
     pack(snapshot, fused, request.budget_tokens, count_tokens, source_of)
 }
@@ -194,8 +209,10 @@ struct Fused {
     why: Vec<String>,
 }
 
-/// Rank of reciprocal rank fusion: `weight / (RRF_K + rank)`.
-const RRF_K: f32 = 10.0;
+/// Reciprocal rank fusion: a candidate scores `weight / (RRF_K + rank)` per generator.
+/// 60 is the usual constant; on the yardstick it beat 5, 10, 20 and 30 at 512 tokens
+/// (docs/context-quality.md).
+const RRF_K: f32 = 60.0;
 
 /// Weighted reciprocal rank fusion of the generators' lists; candidates in files open
 /// in the editor or changed in the working tree get a small boost.
@@ -230,13 +247,22 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
     fused
 }
 
+/// Nearest neighbours less similar than this are noise (unrelated code sits near 0).
+const MIN_SIMILARITY: f32 = 0.2;
+
 /// Vector-store hits mapped to the chunks that have that content (outside the current
 /// file), nearest first.
 fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
     if request.vector_hits.is_empty() {
         return Vec::new();
     }
-    let wanted: HashMap<u64, usize> = request.vector_hits.iter().enumerate().map(|(i, (hash, _))| (*hash, i)).collect();
+    let wanted: HashMap<u64, usize> = request
+        .vector_hits
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, similarity))| *similarity >= MIN_SIMILARITY)
+        .map(|(i, (hash, _))| (*hash, i))
+        .collect();
     let mut found: Vec<(usize, FileId, u32)> = Vec::new();
     for (file, entry) in snapshot.files() {
         if file == request.file {

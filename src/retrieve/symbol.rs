@@ -29,6 +29,8 @@ struct Candidate {
     names: Vec<String>,
 }
 
+const MAX_HITS: usize = 200;
+
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
     let file = &entry.index;
@@ -53,6 +55,9 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let qualifiers = path_qualifiers(file);
 
     let definitions = definitions_by_name(snapshot, &weights);
+    // Proximity by file, computed once per file.
+    let slots = snapshot.files().map(|(id, _)| id.0 as usize + 1).max().unwrap_or(0);
+    let mut near: Vec<f32> = vec![f32::NAN; slots];
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (n.as_str(), *w)).collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
@@ -90,7 +95,11 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 if sym.kind.is_member() {
                     score *= 0.5;
                 }
-                score *= proximity(current_path, &entry.path);
+                let near = &mut near[def_file.0 as usize];
+                if near.is_nan() {
+                    *near = proximity(current_path, &entry.path);
+                }
+                score *= *near;
                 (score, def_file, symbol)
             })
             .collect();
@@ -101,9 +110,15 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     }
     let query = query_subtokens(file, request);
     module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
-    constructor_candidates(snapshot, &mut candidates);
     workspace_macro_candidates(snapshot, request.file, &weights, &mut candidates);
-    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol)));
+    let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol));
+    candidates.sort_by(order);
+    // More than any budget can hold: a big file names thousands of things. The types
+    // that made the cut bring their constructors.
+    candidates.truncate(MAX_HITS);
+    constructor_candidates(snapshot, &mut candidates);
+    candidates.sort_by(order);
+    candidates.truncate(MAX_HITS);
     candidates
         .into_iter()
         .map(|c| {
@@ -294,10 +309,9 @@ fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String
 
 /// Files nearer the current one (same directory, same top-level package) score higher.
 fn proximity(from: &str, to: &str) -> f32 {
-    let a: Vec<&str> = from.split('/').collect();
-    let b: Vec<&str> = to.split('/').collect();
-    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let depth = a.len().max(b.len()) - common;
+    let common = from.split('/').zip(to.split('/')).take_while(|(x, y)| x == y).count();
+    let segments = |p: &str| p.bytes().filter(|&b| b == b'/').count() + 1;
+    let depth = segments(from).max(segments(to)) - common;
     1.0 / (1.0 + 0.15 * depth as f32)
 }
 

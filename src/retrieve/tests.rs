@@ -130,3 +130,124 @@ fn retrieval_is_deterministic() {
         assert_eq!(run(&f, 2048), first);
     }
 }
+
+/// Snippets as (path, first line, sources) for `generators`, with `recency` and vector hits.
+fn run_with(f: &Fixture, budget: usize, generators: Generators, recency: &Recency, vector_hits: &[(u64, f32)], query: Option<&str>) -> Vec<(String, String, Vec<&'static str>)> {
+    let file = f.snapshot.file_id(&f.cursor.0).unwrap();
+    let request = ContextRequest { file, offset: f.cursor.1, query, budget_tokens: budget, generators, recency, vector_hits };
+    retrieve(&f.snapshot, &request, &|t| t.len() / 4 + 1, &|id| f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned()))
+        .into_iter()
+        .map(|s| (f.snapshot.file(s.file).unwrap().path.clone(), s.text, s.sources))
+        .collect()
+}
+
+#[test]
+fn a_typescript_re_export_chain_leads_to_the_definition() {
+    let f = fixture(
+        r#"
+//- /src/core/options.ts
+export function defaults(): Options { return { retries: 1 }; }
+//- /src/core/index.ts
+export { defaults } from "./options";
+//- /src/index.ts
+export * from "./core/index";
+//- /src/legacy/defaults.ts
+export function defaults(): string { return "legacy"; }
+//- /src/legacy/more.ts
+export function defaults(): number { return 0; }
+//- /src/app/client.ts
+import { defaults } from "../index";
+export function connect() {
+  const options = defaults();$0
+}
+"#,
+    );
+    let got = run(&f, 2048);
+    let first = got.iter().position(|(_, l)| l.starts_with("export function defaults"));
+    assert_eq!(first.map(|i| got[i].0.as_str()), Some("src/core/options.ts"), "{got:?}");
+}
+
+#[test]
+fn a_method_of_the_receivers_type_comes_before_namesakes() {
+    let f = fixture(
+        r#"
+//- /src/lib.rs
+mod parser;
+mod set;
+//- /src/set.rs
+pub struct Set;
+impl Set {
+    pub fn insert(&mut self, v: u32) -> bool { true }
+}
+//- /src/parser.rs
+pub struct Parser;
+impl Parser {
+    pub fn insert(&mut self, token: Token) -> usize { 0 }
+}
+//- /src/driver.rs
+use crate::parser::Parser;
+fn drive(parser: &mut Parser) {
+    parser.insert(next());$0
+}
+"#,
+    );
+    let got = run(&f, 2048);
+    let parser = got.iter().position(|(p, l)| p == "src/parser.rs" && l.starts_with("pub fn insert"));
+    let set = got.iter().position(|(p, l)| p == "src/set.rs" && l.starts_with("pub fn insert"));
+    assert!(parser.is_some(), "{got:?}");
+    assert!(set.is_none_or(|s| s > parser.unwrap()), "{got:?}");
+}
+
+const LEXICAL: &str = r#"
+//- /src/backoff.rs
+/// Delay before the next attempt.
+pub fn jittered_backoff_delay(attempt: u32) -> u64 { 100 << attempt }
+//- /src/parse.rs
+pub fn unrelated_parse(input: &str) -> u32 { 0 }
+pub fn other_parse(input: &str) -> u32 { 1 }
+//- /src/client.rs
+fn send(&self) {
+    let backoff_delay = self.retry_backoff_delay;
+    let attempt = 0;$0
+}
+"#;
+
+#[test]
+fn a_lexical_only_match_is_found_by_shared_words() {
+    let f = fixture(LEXICAL);
+    let symbol_only = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    assert!(!symbol_only.iter().any(|(_, l, _)| l.contains("jittered_backoff_delay")), "no name resolves: {symbol_only:?}");
+    let got = run_with(&f, 2048, Generators::ALL, &Recency::default(), &[], None);
+    let hit = got.iter().find(|(_, l, _)| l.contains("pub fn jittered_backoff_delay"));
+    assert_eq!(hit.map(|h| h.2.clone()), Some(vec!["lexical"]), "{got:?}");
+    assert!(!got.iter().any(|(_, l, _)| l.contains("unrelated_parse")), "{got:?}");
+}
+
+#[test]
+fn vector_hits_become_snippets() {
+    let f = fixture(LEXICAL);
+    let parse = f.snapshot.file(f.snapshot.file_id("src/parse.rs").unwrap()).unwrap();
+    let chunk = parse.index.chunks.first().map(|c| c.hash).expect("a chunk for unrelated_parse");
+    let got = run_with(&f, 2048, Generators::only(Generator::Vector), &Recency::default(), &[(chunk, 0.9)], None);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!((got[0].0.as_str(), got[0].2.clone()), ("src/parse.rs", vec!["vector"]));
+    assert!(got[0].1.contains("pub fn unrelated_parse(input: &str) -> u32 { 0 }"), "{got:?}");
+}
+
+#[test]
+fn recent_changes_bring_the_definitions_they_touch() {
+    let f = fixture(LEXICAL);
+    let recency = Recency { changed: vec![ChangedFile { path: "src/parse.rs".into(), lines: vec![(0, 0)] }], ..Recency::default() };
+    let got = run_with(&f, 2048, Generators::only(Generator::Recency), &recency, &[], None);
+    assert_eq!(got, vec![("src/parse.rs".to_string(), "pub fn unrelated_parse(input: &str) -> u32 { 0 }".to_string(), vec!["recency"])], "only what the change touched");
+    // An untracked file (no line ranges): its top-level definitions.
+    let recency = Recency { changed: vec![ChangedFile { path: "src/parse.rs".into(), lines: vec![] }], ..Recency::default() };
+    assert_eq!(run_with(&f, 2048, Generators::only(Generator::Recency), &recency, &[], None).len(), 2);
+}
+
+#[test]
+fn the_query_names_what_is_wanted() {
+    let f = fixture(LEXICAL);
+    let got = run_with(&f, 2048, Generators::ALL, &Recency::default(), &[], Some("parse the input"));
+    assert!(got.iter().any(|(_, l, _)| l.contains("unrelated_parse")), "{got:?}");
+}

@@ -152,7 +152,8 @@ impl Embedder for BuiltinEmbedder {
     }
 
     fn embed<'a>(&'a self, texts: &'a [String]) -> EmbedFuture<'a> {
-        Box::pin(std::future::ready(Ok(texts.iter().map(|t| crate::retrieve::embed::embed(t)).collect())))
+        use rayon::prelude::*;
+        Box::pin(std::future::ready(Ok(texts.par_iter().map(|t| crate::retrieve::embed::embed(t)).collect())))
     }
 }
 

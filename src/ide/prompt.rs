@@ -1,0 +1,142 @@
+//! Prompts from retrieved context. Completion: the snippets as commented excerpts of
+//! other files, each headed by its path and lines, the least relevant first so that the
+//! best sits nearest the code; then the current file's path and the code before the
+//! cursor; the code after it as the fill-in-the-middle suffix (the provider or a FIM
+//! template renders the final string). Chat: a system message, the snippets as fenced
+//! excerpts with their paths, the code in focus, then the question.
+
+use crate::lang::Lang;
+use crate::llm::{Message, Prompt};
+
+/// A retrieved excerpt of another file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Excerpt<'a> {
+    pub path: &'a str,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    pub text: &'a str,
+}
+
+pub struct CompletionInput<'a> {
+    pub path: &'a str,
+    pub lang: Lang,
+    /// The code before and after the cursor (already cut to their windows).
+    pub prefix: &'a str,
+    pub suffix: &'a str,
+    /// Best first, as retrieval returns them.
+    pub excerpts: &'a [Excerpt<'a>],
+}
+
+fn comment(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust | Lang::TypeScript | Lang::Tsx | Lang::JavaScript => "//",
+    }
+}
+
+pub fn completion_prompt(input: &CompletionInput) -> Prompt {
+    let c = comment(input.lang);
+    let mut prefix = String::new();
+    for excerpt in input.excerpts.iter().rev() {
+        prefix.push_str(&format!("{c} Path: {} (lines {}-{})\n", excerpt.path, excerpt.start_line, excerpt.end_line));
+        for line in excerpt.text.lines() {
+            if line.is_empty() {
+                prefix.push_str(c);
+            } else {
+                prefix.push_str(&format!("{c} {line}"));
+            }
+            prefix.push('\n');
+        }
+        prefix.push('\n');
+    }
+    prefix.push_str(&format!("{c} Path: {}\n", input.path));
+    prefix.push_str(input.prefix);
+    Prompt::Fim { prefix, suffix: input.suffix.to_string() }
+}
+
+pub const CHAT_SYSTEM: &str = "You are a senior engineer helping with a codebase. Answer precisely and briefly. \
+The excerpts given are from the user's workspace and may be partial; say so when the answer depends on code you cannot see.";
+
+/// The code the question is about.
+pub struct Focus<'a> {
+    pub path: &'a str,
+    pub start_line: u32,
+    pub end_line: u32,
+    pub text: &'a str,
+}
+
+pub fn chat_prompt(question: &str, excerpts: &[Excerpt], focus: Option<&Focus>) -> Prompt {
+    let mut user = String::new();
+    if !excerpts.is_empty() {
+        user.push_str("Related code from the workspace:\n\n");
+        for excerpt in excerpts {
+            user.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", excerpt.path, excerpt.start_line, excerpt.end_line, excerpt.text));
+        }
+    }
+    if let Some(focus) = focus {
+        user.push_str(&format!("File {}, lines {}-{}:\n```\n{}\n```\n\n", focus.path, focus.start_line, focus.end_line, focus.text));
+    }
+    user.push_str(question);
+    Prompt::Chat(vec![Message::system(CHAT_SYSTEM), Message::user(user)])
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+
+    const EXCERPTS: &[Excerpt] = &[
+        Excerpt { path: "src/map.rs", start_line: 2, end_line: 3, text: "pub struct Map {\n\n    inner: Vec<u32>," },
+        Excerpt { path: "src/error.rs", start_line: 1, end_line: 1, text: "pub enum Error { Eof }" },
+    ];
+
+    #[test]
+    fn completion_prompt_puts_the_best_excerpt_nearest_the_code() {
+        let input = CompletionInput { path: "src/de.rs", lang: Lang::Rust, prefix: "fn parse() -> Map {\n    ", suffix: "\n}\n", excerpts: EXCERPTS };
+        let Prompt::Fim { prefix, suffix } = completion_prompt(&input) else { panic!("a FIM prompt") };
+        expect![[r#"
+            // Path: src/error.rs (lines 1-1)
+            // pub enum Error { Eof }
+
+            // Path: src/map.rs (lines 2-3)
+            // pub struct Map {
+            //
+            //     inner: Vec<u32>,
+
+            // Path: src/de.rs
+            fn parse() -> Map {
+                "#]]
+        .assert_eq(&prefix);
+        assert_eq!(suffix, "\n}\n");
+    }
+
+    #[test]
+    fn chat_prompt_has_the_excerpts_the_focus_and_the_question() {
+        let focus = Focus { path: "src/de.rs", start_line: 4, end_line: 5, text: "fn parse() {}" };
+        let Prompt::Chat(messages) = chat_prompt("What does parse return?", EXCERPTS, Some(&focus)) else { panic!("chat") };
+        assert_eq!(messages.len(), 2);
+        expect![[r#"
+            Related code from the workspace:
+
+            src/map.rs (lines 2-3):
+            ```
+            pub struct Map {
+
+                inner: Vec<u32>,
+            ```
+
+            src/error.rs (lines 1-1):
+            ```
+            pub enum Error { Eof }
+            ```
+
+            File src/de.rs, lines 4-5:
+            ```
+            fn parse() {}
+            ```
+
+            What does parse return?"#]]
+        .assert_eq(&messages[1].content);
+    }
+}

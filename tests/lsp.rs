@@ -149,3 +149,27 @@ fn malformed_frames_do_not_stop_the_server() {
     assert!(found.get("result").is_some(), "{found}");
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn chunks_are_embedded_in_the_background_with_progress() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    let mut client = LspClient::start(ws.cache.path());
+    client.initialize(&root, json!({}));
+    let begin = client.wait_for(Duration::from_secs(60), |m| {
+        m["method"] == "$/progress" && m["params"]["value"]["kind"] == "begin" && m["params"]["value"]["title"].as_str().is_some_and(|t| t.starts_with("Embedding"))
+    });
+    let token = begin["params"]["token"].clone();
+    // Requests are answered while it runs.
+    let symbols = client.request("workspace/symbol", json!({"query": "Circle"}));
+    assert!(symbols.get("result").is_some(), "{symbols}");
+    let end = client.wait_for(Duration::from_secs(60), |m| m["method"] == "$/progress" && m["params"]["token"] == token && m["params"]["value"]["kind"] == "end");
+    assert!(end["params"]["value"]["message"].as_str().unwrap().contains("chunks embedded"), "{end}");
+    let stored = std::fs::read_dir(ws.cache.path())
+        .unwrap()
+        .flatten()
+        .flat_map(|d| std::fs::read_dir(d.path()).into_iter().flatten().flatten())
+        .any(|f| f.path().to_string_lossy().ends_with("vectors-builtin-hash-256-v1.usearch"));
+    assert!(stored, "the vectors are kept next to the cache");
+    assert!(client.shutdown().success());
+}

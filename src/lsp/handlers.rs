@@ -93,7 +93,19 @@ pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
     let (config, issues) = state.config_for(&path);
     let cache_dir = Store::default_dir(&path, state.cache_dir.as_deref());
     let indexer = Indexer::open(&path, config.clone(), Some(&cache_dir));
-    state.roots.push(Root { path, config, index: index::WorkspaceIndex::new(), indexer: Arc::new(Mutex::new(indexer)) });
+    let embedder = crate::io::llm::configured_embedder(&config).unwrap_or_else(|err| {
+        tracing::warn!("{err}; using the built-in embedder");
+        Box::new(crate::io::llm::BuiltinEmbedder)
+    });
+    let vectors = Arc::new(crate::io::embedding::Vectors::new(embedder, Some(&cache_dir)));
+    state.roots.push(Root {
+        path,
+        config,
+        index: index::WorkspaceIndex::new(),
+        indexer: Arc::new(Mutex::new(indexer)),
+        vectors,
+        embedding: Arc::default(),
+    });
     issues
 }
 

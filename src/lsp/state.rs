@@ -36,6 +36,10 @@ pub struct Root {
     pub index: WorkspaceIndex,
     /// Disk-side work (walks, cache) for this root; locked only by background jobs.
     pub indexer: Arc<Mutex<Indexer>>,
+    /// The root's chunk vectors, filled in the background after indexing.
+    pub vectors: Arc<crate::io::embedding::Vectors>,
+    /// True while a background embedding job runs for this root.
+    pub embedding: Arc<std::sync::atomic::AtomicBool>,
 }
 
 #[derive(Default)]

@@ -30,6 +30,8 @@ struct Candidate {
 }
 
 const MAX_HITS: usize = 200;
+/// Definitions of one name scored in full, at most.
+const MAX_DEFS_PER_NAME: usize = 24;
 
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
@@ -63,17 +65,43 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     for (name, weight) in names {
         let Some(defs) = definitions.get(name) else { continue };
-        let defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
+        let mut defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
         if defs.is_empty() {
             continue;
         }
         let targets = imported.get(name);
+        let spread = (defs.len() as f32).sqrt();
+        // A name defined in many places (`new`, `len`): only the likeliest are scored in
+        // full, chosen by what needs no symbol lookup (imports, proximity). Names with a
+        // qualifier (`Type::new`) are scored in full: the qualifier decides.
+        if defs.len() > MAX_DEFS_PER_NAME && !qualifiers.contains_key(name) {
+            let mut cheap: Vec<(f32, &(FileId, u32))> = defs
+                .iter()
+                .map(|&def| {
+                    let def_file = def.0;
+                    let boost = if targets.is_some_and(|t| t.contains(&def_file)) {
+                        4.0
+                    } else if import_targets.contains(&def_file) {
+                        2.0
+                    } else {
+                        1.0
+                    };
+                    let near = &mut near[def_file.0 as usize];
+                    if near.is_nan() {
+                        *near = proximity(current_path, &snapshot.file(def_file).expect("ids come from the snapshot").path);
+                    }
+                    (boost * *near, def)
+                })
+                .collect();
+            cheap.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+            defs = cheap.into_iter().take(MAX_DEFS_PER_NAME).map(|(_, d)| d).collect();
+        }
         let mut scored: Vec<(f32, FileId, u32)> = defs
             .iter()
             .map(|&&(def_file, symbol)| {
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
                 let sym = &entry.index.symbols[symbol as usize];
-                let mut score = weight / (defs.len() as f32).sqrt();
+                let mut score = weight / spread;
                 if targets.is_some_and(|t| t.contains(&def_file)) {
                     score *= 4.0;
                 } else if import_targets.contains(&def_file) {

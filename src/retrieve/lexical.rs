@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{chunk_target, identifiers, innermost, ContextRequest, Hit};
-use crate::index::terms::{subtokens, term_of};
+use crate::index::terms::{postings_of, subtokens, term_of};
 use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
 
 const K1: f32 = 1.2;
@@ -33,7 +33,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let mut chunks = 0usize;
     let mut lines = 0u64;
     let mut df = vec![0u32; query.len()];
-    let mut matches: Vec<(FileId, u32, usize, u32)> = Vec::new(); // file, chunk, query term, tf
+    let mut matches: Vec<(FileId, usize, u32, u32)> = Vec::new(); // file, query term, postings start..end
     for (file, entry) in snapshot.files() {
         let index = &entry.index;
         chunks += index.chunks.len();
@@ -55,8 +55,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 at += 1;
             }
             df[q] += (at - start) as u32;
-            if file != request.file {
-                matches.extend(postings[start..at].iter().map(|p| (file, p.chunk, q, p.tf)));
+            if file != request.file && at > start {
+                matches.push((file, q, start as u32, at as u32));
             }
             if at >= postings.len() {
                 break;
@@ -78,28 +78,33 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     for &q in &useful {
         is_useful[q] = true;
     }
-    matches.retain(|m| is_useful[m.2]);
 
-    let mut scores: HashMap<(FileId, u32), (f32, Vec<usize>)> = HashMap::default();
-    for (file, chunk, q, tf) in matches {
+    let mut scores: HashMap<(FileId, u32), f32> = HashMap::default();
+    for &(file, q, from, to) in matches.iter().filter(|m| is_useful[m.1]) {
         let index = &snapshot.file(file).expect("from the snapshot").index;
-        let c = &index.chunks[chunk as usize];
-        let length = (c.end_line - c.start_line + 1) as f32;
-        let tf = tf as f32;
-        let score = query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
-        let entry = scores.entry((file, chunk)).or_default();
-        entry.0 += score;
-        entry.1.push(q);
+        for posting in &index.terms[from as usize..to as usize] {
+            let c = &index.chunks[posting.chunk as usize];
+            let length = (c.end_line - c.start_line + 1) as f32;
+            let tf = posting.tf as f32;
+            *scores.entry((file, posting.chunk)).or_default() +=
+                query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
+        }
     }
-    let mut ranked: Vec<((FileId, u32), (f32, Vec<usize>))> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+    let mut ranked: Vec<((FileId, u32), f32)> = scores.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     ranked.truncate(MAX_HITS);
+    // The most telling shared words, for `--explain`.
+    useful.sort_by(|&a, &b| idf[b].total_cmp(&idf[a]).then(a.cmp(&b)));
     ranked
         .into_iter()
-        .map(|((file, chunk), (score, mut terms))| {
-            terms.sort_by(|a, b| idf[*b].total_cmp(&idf[*a]));
-            let words: Vec<&str> = terms.iter().take(4).map(|&q| query[q].word.as_str()).collect();
+        .map(|((file, chunk), score)| {
             let index = &snapshot.file(file).expect("from the snapshot").index;
+            let words: Vec<&str> = useful
+                .iter()
+                .filter(|&&q| postings_of(&index.terms, query[q].term).iter().any(|p| p.chunk == chunk))
+                .take(4)
+                .map(|&q| query[q].word.as_str())
+                .collect();
             Hit {
                 file,
                 target: chunk_target(index, chunk),

@@ -56,7 +56,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
     let qualifiers = path_qualifiers(file);
 
-    let definitions = definitions_by_name(snapshot, &weights);
+    let (definitions, macros) = definitions_by_name(snapshot, request.file, &weights);
     // Proximity by file, computed once per file.
     let slots = snapshot.files().map(|(id, _)| id.0 as usize + 1).max().unwrap_or(0);
     let mut near: Vec<f32> = vec![f32::NAN; slots];
@@ -74,7 +74,26 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         // A name defined in many places (`new`, `len`): only the likeliest are scored in
         // full, chosen by what needs no symbol lookup (imports, proximity). Names with a
         // qualifier (`Type::new`) are scored in full: the qualifier decides.
-        if defs.len() > MAX_DEFS_PER_NAME && !qualifiers.contains_key(name) {
+        if defs.len() > MAX_DEFS_PER_NAME {
+            if let Some(quals) = qualifiers.get(name) {
+                // `Type::new` among hundreds of `new`s: the ones the qualifier names.
+                let named: Vec<&(FileId, u32)> = defs
+                    .iter()
+                    .copied()
+                    .filter(|&&(def_file, symbol)| {
+                        let entry = snapshot.file(def_file).expect("ids come from the snapshot");
+                        let container = entry.index.symbols[symbol as usize].container.as_deref();
+                        let by_container = container.is_some_and(|c| quals.contains(&c.rsplit(|ch| ch == ':' || ch == '.').next().unwrap_or(c)));
+                        // `io::Error`: the qualifier names the module, a file or directory.
+                        by_container || quals.iter().any(|q| entry.path.split('/').any(|seg| seg == *q || seg.strip_suffix(".rs") == Some(*q)))
+                    })
+                    .collect();
+                if !named.is_empty() {
+                    defs = named;
+                }
+            }
+        }
+        if defs.len() > MAX_DEFS_PER_NAME {
             let mut cheap: Vec<(f32, &(FileId, u32))> = defs
                 .iter()
                 .map(|&def| {
@@ -138,7 +157,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     }
     let query = query_subtokens(file, request);
     module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
-    workspace_macro_candidates(snapshot, request.file, &weights, &mut candidates);
+    candidates.extend(macros);
     let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol));
     candidates.sort_by(order);
     // More than any budget can hold: a big file names thousands of things. The types
@@ -243,19 +262,6 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
 }
 
 /// Macros defined in the workspace are small and used everywhere in their crate.
-fn workspace_macro_candidates(snapshot: &IndexSnapshot, from: FileId, weights: &HashMap<String, f32>, out: &mut Vec<Candidate>) {
-    for (file, entry) in snapshot.files() {
-        if file == from {
-            continue;
-        }
-        for (i, symbol) in entry.index.symbols.iter().enumerate() {
-            if symbol.kind == SymbolKind::Macro && !weights.contains_key(&symbol.name) {
-                out.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
-            }
-        }
-    }
-}
-
 /// Names around the cursor with their weights.
 fn name_weights(file: &FileIndex, request: &ContextRequest) -> HashMap<String, f32> {
     let cursor_line = file.line_index.line_col(request.offset).line as f32;
@@ -315,10 +321,21 @@ fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
 }
 
 /// Definitions (outside members' noise) of the names we care about.
-fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String, f32>) -> HashMap<&'a str, Vec<(FileId, u32)>> {
+/// In the same scan, the macros defined in other files that the code does not name
+/// (small, and used everywhere in their crate).
+fn definitions_by_name<'a>(
+    snapshot: &'a IndexSnapshot,
+    from: FileId,
+    weights: &HashMap<String, f32>,
+) -> (HashMap<&'a str, Vec<(FileId, u32)>>, Vec<Candidate>) {
     let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+    let mut macros = Vec::new();
     for (file, entry) in snapshot.files() {
         for (i, symbol) in entry.index.symbols.iter().enumerate() {
+            if symbol.kind == SymbolKind::Macro && file != from && !weights.contains_key(&symbol.name) {
+                macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
+                continue;
+            }
             // Impl blocks and `mod x;` declarations say nothing a snippet would need.
             let lines = &entry.index.line_index;
             let declaration_only = symbol.kind == SymbolKind::Module
@@ -332,7 +349,7 @@ fn definitions_by_name<'a>(snapshot: &'a IndexSnapshot, weights: &HashMap<String
     for defs in out.values_mut() {
         defs.sort();
     }
-    out
+    (out, macros)
 }
 
 /// Files nearer the current one (same directory, same top-level package) score higher.

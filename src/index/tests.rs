@@ -513,3 +513,28 @@ fn top_level_segments_keep_docs_with_items() {
     assert_eq!(starts, ["use a;", "/// Doc.", "#[test]", "const X: u8 = 1;"]);
     assert_eq!(segments.last().unwrap().end as usize, text.len());
 }
+
+#[test]
+fn the_name_table_follows_inserts_replacements_and_removals() {
+    let mut index = WorkspaceIndex::new();
+    let file = |path: &str, text: &str| FileEntry { path: path.into(), hash: 0, index: extract_str(Lang::Rust, text) };
+    index.insert(file("a.rs", "fn parse() {}\nmacro_rules! m { () => {} }\n"));
+    index.insert(file("b.rs", "fn parse() {}\nstruct Token;\n"));
+    let before = index.snapshot();
+    let (a, b) = (before.file_id("a.rs").unwrap(), before.file_id("b.rs").unwrap());
+    assert_eq!(before.files_defining("parse"), [a, b]);
+    assert_eq!(before.files_with_macros(), [a]);
+    // Replacing a file with other names; the earlier snapshot keeps what it saw.
+    index.insert(file("a.rs", "fn render() {}\n"));
+    let after = index.snapshot();
+    assert_eq!(after.files_defining("parse"), [b]);
+    assert_eq!(after.files_defining("render"), [a]);
+    assert!(after.files_with_macros().is_empty());
+    assert_eq!(before.files_defining("parse"), [a, b], "snapshots are immutable");
+    index.remove("b.rs");
+    let last = index.snapshot();
+    assert!(last.files_defining("parse").is_empty() && last.files_defining("Token").is_empty());
+    // The same names again (a keystroke inside a body): nothing to change.
+    index.insert(file("a.rs", "fn render() { let x = 1; }\n"));
+    assert_eq!(index.snapshot().files_defining("render"), [a]);
+}

@@ -1,6 +1,9 @@
 //! `WorkspaceIndex`: the mutable host of every indexed file of one workspace root, and the
 //! immutable `IndexSnapshot`s that requests read. Replacing a file touches only that
 //! file's entry; taking a snapshot after a change costs a copy of the slot table.
+//! A workspace-wide table maps each defined name to the files defining it, in shards
+//! shared between snapshots: an edit that does not change a file's defined names (most
+//! keystrokes) leaves it alone, and one that does copies only the shards of those names.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -40,11 +43,71 @@ impl IndexStats {
     }
 }
 
+const NAME_SHARDS: usize = 64;
+/// The table key under which files defining macros are listed.
+const MACROS_KEY: &str = "\0macros";
+
+type NameShard = rustc_hash::FxHashMap<Box<str>, Vec<FileId>>;
+
+/// Defined name -> files defining it (sorted), in shards by name hash.
+#[derive(Clone)]
+struct NameTable {
+    shards: Vec<Arc<NameShard>>,
+}
+
+impl Default for NameTable {
+    fn default() -> NameTable {
+        NameTable { shards: (0..NAME_SHARDS).map(|_| Arc::default()).collect() }
+    }
+}
+
+impl NameTable {
+    fn shard(name: &str) -> usize {
+        (crate::base::content_hash(name.as_bytes()) % NAME_SHARDS as u64) as usize
+    }
+
+    fn files(&self, name: &str) -> &[FileId] {
+        self.shards[NameTable::shard(name)].get(name).map_or(&[], Vec::as_slice)
+    }
+
+    fn add(&mut self, name: &str, file: FileId) {
+        let shard = Arc::make_mut(&mut self.shards[NameTable::shard(name)]);
+        let files = shard.entry(name.into()).or_default();
+        if let Err(at) = files.binary_search(&file) {
+            files.insert(at, file);
+        }
+    }
+
+    fn remove(&mut self, name: &str, file: FileId) {
+        let shard = Arc::make_mut(&mut self.shards[NameTable::shard(name)]);
+        if let Some(files) = shard.get_mut(name) {
+            if let Ok(at) = files.binary_search(&file) {
+                files.remove(at);
+            }
+            if files.is_empty() {
+                shard.remove(name);
+            }
+        }
+    }
+}
+
+/// The distinct names a file defines (and the macros marker), sorted.
+fn defined_names(index: &FileIndex) -> Vec<&str> {
+    let mut names: Vec<&str> = index.symbols.iter().map(|s| s.name.as_str()).collect();
+    if index.symbols.iter().any(|s| s.kind == super::SymbolKind::Macro) {
+        names.push(MACROS_KEY);
+    }
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
 #[derive(Default)]
 pub struct WorkspaceIndex {
     slots: Arc<Vec<Option<Arc<FileEntry>>>>,
     ids: Arc<HashMap<String, FileId>>,
     ts_configs: Arc<Vec<TsConfig>>,
+    names: NameTable,
     revision: u64,
     snapshot: Option<Arc<IndexSnapshot>>,
 }
@@ -75,6 +138,17 @@ impl WorkspaceIndex {
                 id
             }
         };
+        let new_names = defined_names(&entry.index);
+        let old_entry = self.slots[id.0 as usize].clone();
+        let old_names = old_entry.as_ref().map(|e| defined_names(&e.index)).unwrap_or_default();
+        if old_names != new_names {
+            for name in old_names.iter().filter(|n| new_names.binary_search(n).is_err()) {
+                self.names.remove(name, id);
+            }
+            for name in new_names.iter().filter(|n| old_names.binary_search(n).is_err()) {
+                self.names.add(name, id);
+            }
+        }
         Arc::make_mut(&mut self.slots)[id.0 as usize] = Some(entry);
         self.changed();
         id
@@ -82,6 +156,11 @@ impl WorkspaceIndex {
 
     pub fn remove(&mut self, path: &str) -> bool {
         let Some(id) = Arc::make_mut(&mut self.ids).remove(path) else { return false };
+        if let Some(old) = self.slots[id.0 as usize].clone() {
+            for name in defined_names(&old.index) {
+                self.names.remove(name, id);
+            }
+        }
         Arc::make_mut(&mut self.slots)[id.0 as usize] = None;
         self.changed();
         true
@@ -120,6 +199,7 @@ impl WorkspaceIndex {
             slots: self.slots.clone(),
             ids: self.ids.clone(),
             ts_configs: self.ts_configs.clone(),
+            names: self.names.clone(),
             revision: self.revision,
         });
         self.snapshot = Some(snapshot.clone());
@@ -140,10 +220,21 @@ pub struct IndexSnapshot {
     slots: Arc<Vec<Option<Arc<FileEntry>>>>,
     ids: Arc<HashMap<String, FileId>>,
     ts_configs: Arc<Vec<TsConfig>>,
+    names: NameTable,
     revision: u64,
 }
 
 impl IndexSnapshot {
+    /// The files that define a symbol named `name`, in id order.
+    pub fn files_defining(&self, name: &str) -> &[FileId] {
+        self.names.files(name)
+    }
+
+    /// The files that define macros, in id order.
+    pub fn files_with_macros(&self) -> &[FileId] {
+        self.names.files(MACROS_KEY)
+    }
+
     pub fn revision(&self) -> u64 {
         self.revision
     }

@@ -329,21 +329,31 @@ fn definitions_by_name<'a>(
     weights: &HashMap<String, f32>,
 ) -> (HashMap<&'a str, Vec<(FileId, u32)>>, Vec<Candidate>) {
     let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+    // Impl blocks and `mod x;` declarations say nothing a snippet would need.
+    let wanted = |entry: &crate::index::FileEntry, symbol: &crate::index::Symbol| {
+        let lines = &entry.index.line_index;
+        let declaration_only =
+            symbol.kind == SymbolKind::Module && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
+        symbol.kind != SymbolKind::Impl && !declaration_only
+    };
+    // The workspace's name table says which files define each name.
+    for name in weights.keys() {
+        for &file in snapshot.files_defining(name) {
+            let Some(entry) = snapshot.file(file) else { continue };
+            for (i, symbol) in entry.index.symbols.iter().enumerate() {
+                if symbol.name == *name && wanted(entry, symbol) {
+                    out.entry(symbol.name.as_str()).or_default().push((file, i as u32));
+                }
+            }
+        }
+    }
     let mut macros = Vec::new();
-    for (file, entry) in snapshot.files() {
+    for &file in snapshot.files_with_macros() {
+        let Some(entry) = snapshot.file(file).filter(|_| file != from) else { continue };
         for (i, symbol) in entry.index.symbols.iter().enumerate() {
-            if symbol.kind == SymbolKind::Macro && file != from && !weights.contains_key(&symbol.name) {
+            if symbol.kind == SymbolKind::Macro && !weights.contains_key(&symbol.name) {
                 macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
-                continue;
             }
-            // Impl blocks and `mod x;` declarations say nothing a snippet would need.
-            let lines = &entry.index.line_index;
-            let declaration_only = symbol.kind == SymbolKind::Module
-                && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
-            if symbol.kind == SymbolKind::Impl || declaration_only || !weights.contains_key(&symbol.name) {
-                continue;
-            }
-            out.entry(symbol.name.as_str()).or_default().push((file, i as u32));
         }
     }
     for defs in out.values_mut() {

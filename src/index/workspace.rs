@@ -47,7 +47,9 @@ const NAME_SHARDS: usize = 64;
 /// The table key under which files defining macros are listed.
 const MACROS_KEY: &str = "\0macros";
 
-type NameShard = rustc_hash::FxHashMap<Box<str>, Vec<FileId>>;
+/// Keyed by the name's 64-bit hash: no string is stored, and a collision only means a
+/// caller looks at a file that turns out not to define the name.
+type NameShard = rustc_hash::FxHashMap<u64, Vec<FileId>>;
 
 /// Defined name -> files defining it (sorted), in shards by name hash.
 #[derive(Clone)]
@@ -62,40 +64,41 @@ impl Default for NameTable {
 }
 
 impl NameTable {
-    fn shard(name: &str) -> usize {
-        (crate::base::content_hash(name.as_bytes()) % NAME_SHARDS as u64) as usize
-    }
-
     fn files(&self, name: &str) -> &[FileId] {
-        self.shards[NameTable::shard(name)].get(name).map_or(&[], Vec::as_slice)
+        let key = name_key(name);
+        self.shards[(key % NAME_SHARDS as u64) as usize].get(&key).map_or(&[], Vec::as_slice)
     }
 
-    fn add(&mut self, name: &str, file: FileId) {
-        let shard = Arc::make_mut(&mut self.shards[NameTable::shard(name)]);
-        let files = shard.entry(name.into()).or_default();
+    fn add(&mut self, key: u64, file: FileId) {
+        let shard = Arc::make_mut(&mut self.shards[(key % NAME_SHARDS as u64) as usize]);
+        let files = shard.entry(key).or_default();
         if let Err(at) = files.binary_search(&file) {
             files.insert(at, file);
         }
     }
 
-    fn remove(&mut self, name: &str, file: FileId) {
-        let shard = Arc::make_mut(&mut self.shards[NameTable::shard(name)]);
-        if let Some(files) = shard.get_mut(name) {
+    fn remove(&mut self, key: u64, file: FileId) {
+        let shard = Arc::make_mut(&mut self.shards[(key % NAME_SHARDS as u64) as usize]);
+        if let Some(files) = shard.get_mut(&key) {
             if let Ok(at) = files.binary_search(&file) {
                 files.remove(at);
             }
             if files.is_empty() {
-                shard.remove(name);
+                shard.remove(&key);
             }
         }
     }
 }
 
-/// The distinct names a file defines (and the macros marker), sorted.
-fn defined_names(index: &FileIndex) -> Vec<&str> {
-    let mut names: Vec<&str> = index.symbols.iter().map(|s| s.name.as_str()).collect();
+fn name_key(name: &str) -> u64 {
+    crate::base::content_hash(name.as_bytes())
+}
+
+/// The keys of the distinct names a file defines (and the macros marker), sorted.
+fn defined_names(index: &FileIndex) -> Vec<u64> {
+    let mut names: Vec<u64> = index.symbols.iter().map(|s| name_key(&s.name)).collect();
     if index.symbols.iter().any(|s| s.kind == super::SymbolKind::Macro) {
-        names.push(MACROS_KEY);
+        names.push(name_key(MACROS_KEY));
     }
     names.sort_unstable();
     names.dedup();
@@ -142,11 +145,11 @@ impl WorkspaceIndex {
         let old_entry = self.slots[id.0 as usize].clone();
         let old_names = old_entry.as_ref().map(|e| defined_names(&e.index)).unwrap_or_default();
         if old_names != new_names {
-            for name in old_names.iter().filter(|n| new_names.binary_search(n).is_err()) {
-                self.names.remove(name, id);
+            for &key in old_names.iter().filter(|n| new_names.binary_search(n).is_err()) {
+                self.names.remove(key, id);
             }
-            for name in new_names.iter().filter(|n| old_names.binary_search(n).is_err()) {
-                self.names.add(name, id);
+            for &key in new_names.iter().filter(|n| old_names.binary_search(n).is_err()) {
+                self.names.add(key, id);
             }
         }
         Arc::make_mut(&mut self.slots)[id.0 as usize] = Some(entry);
@@ -157,8 +160,8 @@ impl WorkspaceIndex {
     pub fn remove(&mut self, path: &str) -> bool {
         let Some(id) = Arc::make_mut(&mut self.ids).remove(path) else { return false };
         if let Some(old) = self.slots[id.0 as usize].clone() {
-            for name in defined_names(&old.index) {
-                self.names.remove(name, id);
+            for key in defined_names(&old.index) {
+                self.names.remove(key, id);
             }
         }
         Arc::make_mut(&mut self.slots)[id.0 as usize] = None;
@@ -225,7 +228,8 @@ pub struct IndexSnapshot {
 }
 
 impl IndexSnapshot {
-    /// The files that define a symbol named `name`, in id order.
+    /// The files that define a symbol named `name`, in id order (rarely, through a hash
+    /// collision, one more that does not: callers compare names).
     pub fn files_defining(&self, name: &str) -> &[FileId] {
         self.names.files(name)
     }

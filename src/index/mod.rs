@@ -12,7 +12,7 @@ mod workspace;
 pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
-pub use workspace::{FileEntry, FileId, IndexSnapshot, IndexStats, WorkspaceIndex};
+pub use workspace::{ChunkStats, FileEntry, FileId, IndexSnapshot, IndexStats, WorkspaceIndex};
 
 use crate::base::{LineIndex, TextRange};
 use crate::lang::Lang;

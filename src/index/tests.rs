@@ -535,6 +535,12 @@ fn the_name_table_follows_inserts_replacements_and_removals() {
     let last = index.snapshot();
     assert!(last.files_defining("parse").is_empty() && last.files_defining("Token").is_empty());
     // The same names again (a keystroke inside a body): nothing to change.
-    index.insert(file("a.rs", "fn render() { let x = 1; }\n"));
-    assert_eq!(index.snapshot().files_defining("render"), [a]);
+    index.insert(file("a.rs", "fn render() {\n    let x = 1;\n}\n"));
+    let now = index.snapshot();
+    assert_eq!(now.files_defining("render"), [a]);
+    // The corpus statistics follow too.
+    let chunks: u64 = now.files().map(|(_, e)| e.index.chunks.len() as u64).sum();
+    let lines: u64 = now.files().flat_map(|(_, e)| e.index.chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1))).sum();
+    assert_eq!((now.chunk_stats().chunks, now.chunk_stats().lines), (chunks, lines));
+    assert_eq!(lines, 3);
 }

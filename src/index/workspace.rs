@@ -111,8 +111,36 @@ pub struct WorkspaceIndex {
     ids: Arc<HashMap<String, FileId>>,
     ts_configs: Arc<Vec<TsConfig>>,
     names: NameTable,
+    chunks: ChunkStats,
     revision: u64,
     snapshot: Option<Arc<IndexSnapshot>>,
+}
+
+/// How many chunks the workspace has and their total length in lines (BM25's corpus
+/// statistics), kept up to date as files change.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChunkStats {
+    pub chunks: u64,
+    pub lines: u64,
+}
+
+impl ChunkStats {
+    fn of(index: &FileIndex) -> ChunkStats {
+        ChunkStats {
+            chunks: index.chunks.len() as u64,
+            lines: index.chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1)).sum(),
+        }
+    }
+
+    fn add(&mut self, other: ChunkStats) {
+        self.chunks += other.chunks;
+        self.lines += other.lines;
+    }
+
+    fn sub(&mut self, other: ChunkStats) {
+        self.chunks -= other.chunks;
+        self.lines -= other.lines;
+    }
 }
 
 impl WorkspaceIndex {
@@ -143,6 +171,10 @@ impl WorkspaceIndex {
         };
         let new_names = defined_names(&entry.index);
         let old_entry = self.slots[id.0 as usize].clone();
+        if let Some(old) = &old_entry {
+            self.chunks.sub(ChunkStats::of(&old.index));
+        }
+        self.chunks.add(ChunkStats::of(&entry.index));
         let old_names = old_entry.as_ref().map(|e| defined_names(&e.index)).unwrap_or_default();
         if old_names != new_names {
             for &key in old_names.iter().filter(|n| new_names.binary_search(n).is_err()) {
@@ -160,6 +192,7 @@ impl WorkspaceIndex {
     pub fn remove(&mut self, path: &str) -> bool {
         let Some(id) = Arc::make_mut(&mut self.ids).remove(path) else { return false };
         if let Some(old) = self.slots[id.0 as usize].clone() {
+            self.chunks.sub(ChunkStats::of(&old.index));
             for key in defined_names(&old.index) {
                 self.names.remove(key, id);
             }
@@ -203,6 +236,7 @@ impl WorkspaceIndex {
             ids: self.ids.clone(),
             ts_configs: self.ts_configs.clone(),
             names: self.names.clone(),
+            chunks: self.chunks,
             revision: self.revision,
         });
         self.snapshot = Some(snapshot.clone());
@@ -224,10 +258,16 @@ pub struct IndexSnapshot {
     ids: Arc<HashMap<String, FileId>>,
     ts_configs: Arc<Vec<TsConfig>>,
     names: NameTable,
+    chunks: ChunkStats,
     revision: u64,
 }
 
 impl IndexSnapshot {
+    /// The workspace's chunk count and total chunk length in lines.
+    pub fn chunk_stats(&self) -> ChunkStats {
+        self.chunks
+    }
+
     /// The files that define a symbol named `name`, in id order (rarely, through a hash
     /// collision, one more that does not: callers compare names).
     pub fn files_defining(&self, name: &str) -> &[FileId] {

@@ -30,14 +30,12 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     // merge of the sorted query terms with each file's sorted postings.
     let mut order: Vec<usize> = (0..query.len()).collect();
     order.sort_by_key(|&q| query[q].term);
-    let mut chunks = 0usize;
-    let mut lines = 0u64;
+    let stats = snapshot.chunk_stats();
+    let (chunks, lines) = (stats.chunks as usize, stats.lines);
     let mut df = vec![0u32; query.len()];
     let mut matches: Vec<(FileId, usize, u32, u32)> = Vec::new(); // file, query term, postings start..end
     for (file, entry) in snapshot.files() {
         let index = &entry.index;
-        chunks += index.chunks.len();
-        lines += index.chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1)).sum::<u64>();
         let postings = &index.terms;
         let mut at = 0;
         for &q in &order {

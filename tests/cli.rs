@@ -92,6 +92,10 @@ fn invalid_configuration_is_reported_and_defaults_are_used() {
     assert!(stderr.contains("index.max_file_size"), "{stderr}");
     let summary: Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(summary["files"], 4);
+    // Read once per command, so reported once.
+    let (status, _, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stderr.matches("index.max_file_size").count(), 1, "{stderr}");
 }
 
 #[test]

@@ -56,7 +56,7 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
         };
         let rel = crate::io::vfs::relative_path(&root, &path);
         let offset = super::complete::offset_of(&text, line.unwrap_or(1).max(1), 1).unwrap_or(0);
-        gathered = super::context::gather(&root, cache_dir, &rel, &text, offset, Some(&args.question), CONTEXT_BUDGET, Generators::ALL)
+        gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, offset, Some(&args.question), CONTEXT_BUDGET, Generators::ALL)
             .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
             .ok();
         focus_text = Some((rel, from, to, lines[from..to].join("\n")));

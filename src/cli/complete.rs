@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
@@ -36,16 +35,11 @@ pub struct CompleteArgs {
 pub fn run(args: CompleteArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let (file, line, col) = parse_position(&args.position)?;
-    let path = if file.is_absolute() { file } else { root.join(file) };
-    let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let offset = offset_of(&text, line, col).with_context(|| format!("{}:{line}:{col} is past the end of the file", path.display()))?;
-    let rel = crate::io::vfs::relative_path(&root, &path);
+    let super::Position { rel, path, text, offset, .. } = super::read_position(&root, &args.position)?;
     let lang = Lang::from_path(&path).unwrap_or(Lang::Rust);
     // Context from the rest of the workspace; a file outside the index gets none.
     let gathered = if args.budget > 0 {
-        super::context::gather(&root, cache_dir, &rel, &text, offset, None, args.budget, Generators::ALL)
+        super::context::gather(&root, &config, cache_dir, &rel, &text, offset, None, args.budget, Generators::ALL)
             .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
             .ok()
     } else {

@@ -4,16 +4,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 
-use crate::io::workspace::RefreshMode;
-use crate::llm::tokens::TokenCounter;
-use std::sync::Arc;
-
+use crate::config::Config;
 use crate::ide::prompt::Excerpt;
 use crate::index::IndexSnapshot;
+use crate::io::workspace::RefreshMode;
+use crate::llm::tokens::TokenCounter;
 use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Recency, Snippet};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -52,15 +52,9 @@ fn parse_generators(text: &str) -> Result<Generators, String> {
 
 pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
-    let (file, line, col) = super::complete::parse_position(&args.position)?;
-    let path = if file.is_absolute() { file } else { root.join(file) };
-    let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
-    let rel = crate::io::vfs::relative_path(&root, &path);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let offset = super::complete::offset_of(&text, line, col)
-        .with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
-
-    let gathered = gather(&root, cache_dir, &rel, &text, offset, args.query.as_deref(), args.budget, args.generators)?;
+    let config = super::load_config(&root);
+    let super::Position { rel, text, offset, line, .. } = super::read_position(&root, &args.position)?;
+    let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, args.query.as_deref(), args.budget, args.generators)?;
     let (snapshot, snippets, elapsed_ms) = (&gathered.snapshot, &gathered.snippets, gathered.retrieval_ms);
     let tokens: usize = snippets.iter().map(|s| s.tokens).sum();
     let prefix_lines = line;
@@ -137,6 +131,7 @@ impl Gathered {
 #[allow(clippy::too_many_arguments)]
 pub(super) fn gather(
     root: &Path,
+    config: &Config,
     cache_dir: Option<&Path>,
     rel: &str,
     text: &str,
@@ -147,10 +142,9 @@ pub(super) fn gather(
 ) -> anyhow::Result<Gathered> {
     let phase = std::time::Instant::now();
     // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
-    let config = super::load_config(root);
     let model = config.llm.for_task(crate::config::Task::Completion).model;
     let counter = std::thread::spawn(move || TokenCounter::for_model(&model));
-    let (mut index, _report) = super::open_and_refresh(root, cache_dir, RefreshMode::Load);
+    let (mut index, _report) = super::open_and_refresh(root, config, cache_dir, RefreshMode::Load);
     tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
     let snapshot = index.snapshot();
     std::mem::forget(index); // the snapshot holds it all; the process ends soon
@@ -161,7 +155,7 @@ pub(super) fn gather(
     tracing::debug!("recency in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
     let vector_hits = if generators.contains(Generator::Vector) {
         let text_query = query_text(&snapshot, file_id, offset as u32, query, text);
-        super::vector_search(root, cache_dir, &config, &snapshot, &read, &text_query)
+        super::vector_search(root, cache_dir, config, &snapshot, &read, &text_query)
     } else {
         Vec::new()
     };

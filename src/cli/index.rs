@@ -19,7 +19,7 @@ pub struct IndexArgs {
 
 pub fn run(args: IndexArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
-    let (_index, report) = super::open_and_refresh(&root, cache_dir, RefreshMode::CacheOnly);
+    let (_index, report) = super::open_and_refresh(&root, &super::load_config(&root), cache_dir, RefreshMode::CacheOnly);
     if args.json {
         let summary = serde_json::json!({
             "files": report.stats.files,

@@ -87,6 +87,26 @@ fn load_config(root: &Path) -> Config {
     config
 }
 
+/// A position argument (`FILE:LINE:COL`, FILE relative to `root` or absolute) read from
+/// disk: the file's path relative to the root, its text, the byte offset, and LINE.
+struct Position {
+    rel: String,
+    path: PathBuf,
+    text: String,
+    offset: usize,
+    line: usize,
+}
+
+fn read_position(root: &Path, position: &str) -> anyhow::Result<Position> {
+    let (file, line, col) = complete::parse_position(position)?;
+    let path = if file.is_absolute() { file } else { root.join(file) };
+    let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
+    let rel = crate::io::vfs::relative_path(root, &path);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let offset = complete::offset_of(&text, line, col).with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
+    Ok(Position { rel, path, text, offset, line })
+}
+
 /// With `dry_run`, prints the HTTP request that would be sent (key redacted); otherwise
 /// sends it and streams the answer to stdout.
 fn send_or_show(settings: crate::config::ModelSettings, request: &crate::llm::Request, dry_run: bool) -> anyhow::Result<ExitCode> {
@@ -133,11 +153,10 @@ fn resolve_root(root: Option<&Path>) -> anyhow::Result<PathBuf> {
     Ok(root)
 }
 
-/// Opens the workspace at `root` with its `.ctxls.toml`, reporting configuration issues on
-/// stderr, and refreshes its index with a progress bar on a terminal.
-fn open_and_refresh(root: &Path, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
-    let config = load_config(root);
-    let mut indexer = Indexer::open(root, config, Some(&Store::default_dir(root, cache_dir)));
+/// Opens the workspace at `root` with its configuration (`load_config`) and refreshes its
+/// index with a progress bar on a terminal.
+fn open_and_refresh(root: &Path, config: &Config, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
+    let mut indexer = Indexer::open(root, config.clone(), Some(&Store::default_dir(root, cache_dir)));
     let mut index = WorkspaceIndex::new();
     let bar = progress_bar();
     let report = indexer.refresh(mode, &|done, total| {

@@ -25,7 +25,7 @@ pub struct SymbolsArgs {
 
 pub fn run(args: SymbolsArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
-    let (mut index, _report) = super::open_and_refresh(&root, cache_dir, RefreshMode::Load);
+    let (mut index, _report) = super::open_and_refresh(&root, &super::load_config(&root), cache_dir, RefreshMode::Load);
     let snapshot = index.snapshot();
     let matches = fuzzy_symbols(&snapshot, &args.query, args.limit);
     let mut json = Vec::new();

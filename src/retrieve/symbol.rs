@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{identifiers, innermost, ContextRequest, Hit, Target};
 use crate::index::terms::subtokens;
-use crate::index::{FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, SymbolKind};
+use crate::index::{FileEntry, FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, Symbol, SymbolKind};
 
 /// Weight of a name by where and how it is used.
 fn role_weight(role: RefRole) -> f32 {
@@ -30,6 +30,9 @@ struct Candidate {
 }
 
 const MAX_HITS: usize = 200;
+
+/// Name -> its definitions (file, symbol), sorted.
+type Definitions<'a> = HashMap<&'a str, Vec<(FileId, u32)>>;
 /// Definitions of one name scored in full, at most.
 const MAX_DEFS_PER_NAME: usize = 24;
 
@@ -70,22 +73,36 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             continue;
         }
         let targets = imported.get(name);
+        let quals = qualifiers.get(name);
         let spread = (defs.len() as f32).sqrt();
+        // Imported targets first, then files the file imports from.
+        let import_boost = |def_file: FileId| {
+            if targets.is_some_and(|t| t.contains(&def_file)) {
+                4.0
+            } else if import_targets.contains(&def_file) {
+                2.0
+            } else {
+                1.0
+            }
+        };
+        let mut near_of = |def_file: FileId, path: &str| {
+            let near = &mut near[def_file.0 as usize];
+            if near.is_nan() {
+                *near = proximity(current_path, path);
+            }
+            *near
+        };
         // A name defined in many places (`new`, `len`): only the likeliest are scored in
-        // full, chosen by what needs no symbol lookup (imports, proximity). Names with a
-        // qualifier (`Type::new`) are scored in full: the qualifier decides.
+        // full. A qualifier (`Type::new`, `io::Error`) keeps the ones it names; otherwise
+        // imports and proximity choose.
         if defs.len() > MAX_DEFS_PER_NAME {
-            if let Some(quals) = qualifiers.get(name) {
-                // `Type::new` among hundreds of `new`s: the ones the qualifier names.
+            if let Some(quals) = quals {
                 let named: Vec<&(FileId, u32)> = defs
                     .iter()
                     .copied()
                     .filter(|&&(def_file, symbol)| {
                         let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                        let container = entry.index.symbols[symbol as usize].container.as_deref();
-                        let by_container = container.is_some_and(|c| quals.contains(&c.rsplit(|ch| ch == ':' || ch == '.').next().unwrap_or(c)));
-                        // `io::Error`: the qualifier names the module, a file or directory.
-                        by_container || quals.iter().any(|q| entry.path.split('/').any(|seg| seg == *q || seg.strip_suffix(".rs") == Some(*q)))
+                        qualifier_matches(quals, entry, &entry.index.symbols[symbol as usize])
                     })
                     .collect();
                 if !named.is_empty() {
@@ -97,19 +114,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             let mut cheap: Vec<(f32, &(FileId, u32))> = defs
                 .iter()
                 .map(|&def| {
-                    let def_file = def.0;
-                    let boost = if targets.is_some_and(|t| t.contains(&def_file)) {
-                        4.0
-                    } else if import_targets.contains(&def_file) {
-                        2.0
-                    } else {
-                        1.0
-                    };
-                    let near = &mut near[def_file.0 as usize];
-                    if near.is_nan() {
-                        *near = proximity(current_path, &snapshot.file(def_file).expect("ids come from the snapshot").path);
-                    }
-                    (boost * *near, def)
+                    let path = &snapshot.file(def.0).expect("ids come from the snapshot").path;
+                    (import_boost(def.0) * near_of(def.0, path), def)
                 })
                 .collect();
             cheap.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
@@ -120,33 +126,14 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             .map(|&&(def_file, symbol)| {
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
                 let sym = &entry.index.symbols[symbol as usize];
-                let mut score = weight / spread;
-                if targets.is_some_and(|t| t.contains(&def_file)) {
-                    score *= 4.0;
-                } else if import_targets.contains(&def_file) {
-                    score *= 2.0;
-                }
-                if let Some(quals) = qualifiers.get(name) {
-                    let container_matches = sym.container.as_deref().is_some_and(|container| {
-                        let last = container.rsplit(|c| c == ':' || c == '.').next().unwrap_or(container);
-                        quals.iter().any(|q| *q == last)
-                    });
-                    // `io::Error`: the qualifier names the module, that is a file or directory.
-                    let module_matches = quals.iter().any(|q| {
-                        entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(*q))
-                    });
-                    if container_matches || module_matches {
-                        score *= 3.0;
-                    }
+                let mut score = weight / spread * import_boost(def_file);
+                if quals.is_some_and(|quals| qualifier_matches(quals, entry, sym)) {
+                    score *= 3.0;
                 }
                 if sym.kind.is_member() {
                     score *= 0.5;
                 }
-                let near = &mut near[def_file.0 as usize];
-                if near.is_nan() {
-                    *near = proximity(current_path, &entry.path);
-                }
-                score *= *near;
+                score *= near_of(def_file, &entry.path);
                 (score, def_file, symbol)
             })
             .collect();
@@ -252,7 +239,7 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
         }
         for (i, method) in entry.index.symbols.iter().enumerate() {
             let is_constructor = matches!(method.name.as_str(), "new" | "constructor")
-                && method.container.as_deref().is_some_and(|c| c.rsplit(|ch| ch == ':' || ch == '.').next() == Some(symbol.name.as_str()));
+                && method.container.as_deref().is_some_and(|c| last_segment(c) == symbol.name);
             if is_constructor {
                 added.push(Candidate { file: candidate.file, symbol: i as u32, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
             }
@@ -327,7 +314,7 @@ fn definitions_by_name<'a>(
     snapshot: &'a IndexSnapshot,
     from: FileId,
     weights: &HashMap<String, f32>,
-) -> (HashMap<&'a str, Vec<(FileId, u32)>>, Vec<Candidate>) {
+) -> (Definitions<'a>, Vec<Candidate>) {
     let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
     // Impl blocks and `mod x;` declarations say nothing a snippet would need.
     let wanted = |entry: &crate::index::FileEntry, symbol: &crate::index::Symbol| {
@@ -360,6 +347,18 @@ fn definitions_by_name<'a>(
         defs.sort();
     }
     (out, macros)
+}
+
+/// Whether one of a name's qualifiers (`Map` in `Map::new`, `io` in `io::Error`) names the
+/// definition's container type or its module (a file or directory of its path).
+fn qualifier_matches(quals: &[&str], entry: &FileEntry, symbol: &Symbol) -> bool {
+    let by_container = symbol.container.as_deref().is_some_and(|c| quals.contains(&last_segment(c)));
+    by_container || quals.iter().any(|q| entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(*q)))
+}
+
+/// `b` of `a::b` or `a.b`.
+fn last_segment(path: &str) -> &str {
+    path.rsplit([':', '.']).next().unwrap_or(path)
 }
 
 /// Files nearer the current one (same directory, same top-level package) score higher.

@@ -38,17 +38,21 @@ pub fn term_of(word: &str) -> u32 {
     content_hash(word.as_bytes()) as u32
 }
 
-/// Terms of one identifier: the whole identifier lower-cased, and its sub-words of two
-/// or more characters when there are several.
-pub fn identifier_terms(ident: &str, out: &mut Vec<u32>) {
+/// The words of one identifier that are terms: the whole identifier lower-cased, and its
+/// sub-words of two or more characters when there are several. Chunks are indexed and
+/// queries are split by this one function, so that both agree.
+pub fn identifier_words(ident: &str) -> Vec<String> {
     let words = subtokens(ident);
-    let whole = ident.to_lowercase();
-    out.push(term_of(&whole));
+    let mut out = vec![ident.to_lowercase()];
     if words.len() > 1 {
-        for word in words.iter().filter(|w| w.len() > 1) {
-            out.push(term_of(word));
-        }
+        out.extend(words.into_iter().filter(|w| w.len() > 1));
     }
+    out
+}
+
+/// `identifier_words` as terms.
+pub fn identifier_terms(ident: &str, out: &mut Vec<u32>) {
+    out.extend(identifier_words(ident).iter().map(|w| term_of(w)));
 }
 
 /// Postings of a file: for each chunk, the terms of the references inside it and of the

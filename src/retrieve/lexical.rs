@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{chunk_target, identifiers, innermost, ContextRequest, Hit};
-use crate::index::terms::{postings_of, subtokens, term_of};
+use crate::index::terms::{identifier_words, postings_of, term_of};
 use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
 
 const K1: f32 = 1.2;
@@ -25,9 +25,9 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     if query.is_empty() {
         return Vec::new();
     }
-    // One pass over the files: corpus statistics (chunk count, mean length in lines,
-    // document frequencies) and the postings of the query's terms outside this file, by a
-    // merge of the sorted query terms with each file's sorted postings.
+    // One pass over the files: the document frequency of each query term and where its
+    // postings are outside this file, by a merge of the sorted query terms with each
+    // file's sorted postings. Chunk count and length come with the snapshot.
     let mut order: Vec<usize> = (0..query.len()).collect();
     order.sort_by_key(|&q| query[q].term);
     let stats = snapshot.chunk_stats();
@@ -125,13 +125,8 @@ fn query_terms(file: &FileIndex, request: &ContextRequest) -> Vec<QueryTerm> {
         if ident.chars().count() < 2 {
             return; // `i`, `x`: everywhere, about nothing
         }
-        let lower = ident.to_lowercase();
-        let words = subtokens(ident);
-        *counts.entry(lower).or_default() += times;
-        if words.len() > 1 {
-            for word in words.into_iter().filter(|w| w.len() > 1) {
-                *counts.entry(word).or_default() += times;
-            }
+        for word in identifier_words(ident) {
+            *counts.entry(word).or_default() += times;
         }
     };
     let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));

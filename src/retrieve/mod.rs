@@ -12,6 +12,7 @@
 //!   caller searches the store with `query_text`; `embed.rs` is the built-in embedder);
 //! - `recency`: definitions in the working tree's diff and in ranges edited this session
 //!   (`recency.rs`).
+//!
 //! Their ranked lists are fused by weighted reciprocal rank (`fuse`), and the fused list
 //! is packed greedily into the budget as compact snippets (`pack`).
 
@@ -300,11 +301,11 @@ pub fn query_text(snapshot: &IndexSnapshot, file: FileId, offset: u32, query: Op
             }
         }
     }
-    let offset = (offset as usize).min(text.len());
-    let lines_before: Vec<&str> = text[..crate::lang::floor_char_boundary(text, offset)].lines().collect();
+    let (before, after) = text.split_at(crate::lang::floor_char_boundary(text, (offset as usize).min(text.len())));
+    let lines_before: Vec<&str> = before.lines().collect();
     let from = lines_before.len().saturating_sub(20);
     out.push_str(&lines_before[from..].join("\n"));
-    let after: String = text[crate::lang::floor_char_boundary(text, offset)..].lines().take(3).collect::<Vec<_>>().join("\n");
+    let after: String = after.lines().take(3).collect::<Vec<_>>().join("\n");
     out.push('\n');
     out.push_str(&after);
     if let Some(query) = query {
@@ -373,10 +374,8 @@ fn pack(
                 (chunk.start_line, chunk.end_line, None)
             }
         };
-        let shown = match kind {
-            Some(kind) => snippet_lines(kind, budget),
-            None => snippet_lines(SymbolKind::Struct, budget),
-        };
+        // A chunk without a symbol shows as many lines as a type would.
+        let shown = snippet_lines(kind.unwrap_or(SymbolKind::Struct), budget);
         let mut end_line = (start_line + shown - 1).min(last_line);
         if snippets.iter().any(|s| s.file == candidate.file && s.start_line <= end_line && start_line <= s.end_line) {
             continue;
@@ -424,7 +423,6 @@ fn innermost(file: &FileIndex, offset: u32, want: impl Fn(SymbolKind) -> bool) -
         .min_by_key(|(_, s)| s.range.len())
         .map(|(i, _)| i)
 }
-
 
 #[cfg(test)]
 mod tests;

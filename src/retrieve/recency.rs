@@ -32,10 +32,6 @@ impl Recency {
     pub fn is_changed(&self, path: &str) -> bool {
         self.edits.iter().chain(&self.changed).any(|c| c.path == path)
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.edits.is_empty() && self.changed.is_empty() && self.open.is_empty()
-    }
 }
 
 /// At most this many definitions per changed file (a new file may define hundreds).
@@ -52,28 +48,26 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         let Some(id) = snapshot.file_id(&changed.path) else { continue };
         let Some(entry) = snapshot.file(id) else { continue };
         let index = &entry.index;
+        let lines = |s: &crate::index::Symbol| (index.line_index.line_col(s.range.start).line, index.line_index.line_col(s.range.end).line);
+        let overlaps = |(first, last): (u32, u32)| changed.lines.iter().any(|&(a, b)| a <= last && first <= b);
         let mut taken = 0;
         for (i, symbol) in index.symbols.iter().enumerate() {
-            if matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module) || taken == PER_FILE {
+            if taken == PER_FILE {
+                break;
+            }
+            if matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module) {
                 continue;
             }
-            let first = index.line_index.line_col(symbol.range.start).line;
-            let last = index.line_index.line_col(symbol.range.end).line;
-            let touched = changed.lines.is_empty() || changed.lines.iter().any(|&(a, b)| a <= last && first <= b);
-            // The innermost definitions that were touched: a changed method, not its whole impl.
-            let has_touched_child = index.symbols.iter().any(|s| {
-                s.parent == Some(i as u32) && {
-                    let (f, l) = (index.line_index.line_col(s.range.start).line, index.line_index.line_col(s.range.end).line);
-                    changed.lines.iter().any(|&(a, b)| a <= l && f <= b)
-                }
-            });
-            if touched && !has_touched_child && (!changed.lines.is_empty() || symbol.parent.is_none()) {
+            // A whole new file: its top-level definitions. Otherwise the innermost
+            // definitions the change touched: a changed method, not its whole impl.
+            let wanted = if changed.lines.is_empty() {
+                symbol.parent.is_none()
+            } else {
+                overlaps(lines(symbol)) && !index.symbols.iter().any(|s| s.parent == Some(i as u32) && overlaps(lines(s)))
+            };
+            if wanted {
                 taken += 1;
-                hits.push(Hit {
-                    file: id,
-                    target: Target::Symbol(i as u32),
-                    why: format!("`{}` {how}", symbol.name),
-                });
+                hits.push(Hit { file: id, target: Target::Symbol(i as u32), why: format!("`{}` {how}", symbol.name) });
             }
         }
     }

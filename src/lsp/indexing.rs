@@ -2,12 +2,13 @@
 //! and updates of single files. They run on blocking threads, lock only the root's
 //! `Indexer`, and feed the shared state through `RootSink` in short locks.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken};
-use tower_lsp_server::Client;
+use tower_lsp_server::{Bounded, Client, NotCancellable, OngoingProgress};
 
 use super::state::{lock, RootSink, SharedState};
 use crate::io::workspace::RefreshMode;
@@ -19,40 +20,16 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
         let Some(i) = state.root_index_by_path(&root) else { return };
         (state.roots[i].indexer.clone(), state.caps.work_done_progress)
     };
-    let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+    let (percent, rx) = Percent::channel();
     let job_state = state.clone();
     let job_root = root.clone();
     let job = tokio::task::spawn_blocking(move || {
         let mut indexer = indexer.lock().unwrap_or_else(|p| p.into_inner());
         let mut sink = RootSink { state: job_state, root: job_root };
-        let last = std::sync::atomic::AtomicU32::new(u32::MAX);
-        indexer.refresh(
-            RefreshMode::Load,
-            &|done, total| {
-                let percent = (done * 100 / total.max(1)) as u32;
-                if last.swap(percent, std::sync::atomic::Ordering::Relaxed) != percent {
-                    let _ = tx.send(percent);
-                }
-            },
-            &mut sink,
-        )
+        indexer.refresh(RefreshMode::Load, &|done, total| percent.send(done, total), &mut sink)
     });
-
-    let name = root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let progress = if progress_supported {
-        let token = ProgressToken::String(format!("ctxls/index/{}", crate::base::content_hash(root.to_string_lossy().as_bytes())));
-        match client.create_work_done_progress(token.clone()).await {
-            Ok(()) => Some(client.progress(token, format!("Indexing {name}")).with_percentage(0).begin().await),
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
-    while let Some(percent) = rx.recv().await {
-        if let Some(progress) = &progress {
-            progress.report(percent).await;
-        }
-    }
+    let name = root_name(&root);
+    let progress = relay_progress(&client, progress_supported.then_some(Begin::Now), "index", format!("Indexing {name}"), &root, rx).await;
     let report = match job.await {
         Ok(report) => report,
         Err(err) => {
@@ -86,12 +63,10 @@ pub async fn embed_root(client: Client, state: SharedState, root: PathBuf, repor
         let root_state = &mut state.roots[i];
         (Arc::clone(&root_state.vectors), Arc::clone(&root_state.embedding), root_state.index.snapshot())
     };
-    if running.swap(true, std::sync::atomic::Ordering::AcqRel) {
+    if running.swap(true, Ordering::AcqRel) {
         return;
     }
-    let missing = vectors.missing(&snapshot).len();
-    let report = report && missing > 0;
-    let (tx, mut rx) = mpsc::unbounded_channel::<u32>();
+    let (percent, rx) = Percent::channel();
     let job_state = state.clone();
     let job_root = root.clone();
     let handle = tokio::runtime::Handle::current();
@@ -104,30 +79,11 @@ pub async fn embed_root(client: Client, state: SharedState, root: PathBuf, repor
             let open = lock(&job_state).documents.values().find(|d| d.path.as_deref() == Some(path.as_path())).map(|d| d.doc.text().to_string());
             open.or_else(|| std::fs::read_to_string(&path).ok())
         };
-        let last = std::sync::atomic::AtomicU32::new(u32::MAX);
-        let progress = |done: usize, total: usize| {
-            let percent = (done * 100 / total.max(1)) as u32;
-            if last.swap(percent, std::sync::atomic::Ordering::Relaxed) != percent {
-                let _ = tx.send(percent);
-            }
-        };
-        handle.block_on(job_vectors.update(&snapshot, &text_of, &progress))
+        handle.block_on(job_vectors.update(&snapshot, &text_of, &|done, total| percent.send(done as u64, total as u64)))
     });
-    let name = root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned());
-    let progress = if report {
-        let token = ProgressToken::String(format!("ctxls/embed/{}", crate::base::content_hash(root.to_string_lossy().as_bytes())));
-        match client.create_work_done_progress(token.clone()).await {
-            Ok(()) => Some(client.progress(token, format!("Embedding {name}")).with_percentage(0).begin().await),
-            Err(_) => None,
-        }
-    } else {
-        None
-    };
-    while let Some(percent) = rx.recv().await {
-        if let Some(progress) = &progress {
-            progress.report(percent).await;
-        }
-    }
+    // Begun at the first batch: nothing to embed shows nothing.
+    let title = format!("Embedding {}", root_name(&root));
+    let progress = relay_progress(&client, report.then_some(Begin::AtFirstReport), "embed", title, &root, rx).await;
     let summary = match job.await {
         Ok(Ok(done)) => format!("{} chunks embedded, {} vectors ({})", done.embedded, vectors.len(), vectors.space()),
         Ok(Err(err)) => {
@@ -140,11 +96,73 @@ pub async fn embed_root(client: Client, state: SharedState, root: PathBuf, repor
             format!("embedding failed: {err}")
         }
     };
-    running.store(false, std::sync::atomic::Ordering::Release);
+    running.store(false, Ordering::Release);
     tracing::info!("{}: {summary}", root.display());
     if let Some(progress) = progress {
         progress.finish_with_message(summary).await;
     }
+}
+
+/// A job's progress as percentages, sent to the relaying task only when they change.
+struct Percent {
+    tx: mpsc::UnboundedSender<u32>,
+    last: AtomicU32,
+}
+
+impl Percent {
+    fn channel() -> (Percent, mpsc::UnboundedReceiver<u32>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Percent { tx, last: AtomicU32::new(u32::MAX) }, rx)
+    }
+
+    fn send(&self, done: u64, total: u64) {
+        let percent = (done * 100 / total.max(1)) as u32;
+        if self.last.swap(percent, Ordering::Relaxed) != percent {
+            let _ = self.tx.send(percent);
+        }
+    }
+}
+
+/// When a relayed `$/progress` begins.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Begin {
+    Now,
+    AtFirstReport,
+}
+
+/// Relays a job's percentages to a `$/progress` (`begin`: `None` when the client takes
+/// none, or this job shows none) until the job drops its sender; returns the progress,
+/// if it began, for the caller to end with a summary.
+async fn relay_progress(
+    client: &Client,
+    begin: Option<Begin>,
+    kind: &str,
+    title: String,
+    root: &Path,
+    mut rx: mpsc::UnboundedReceiver<u32>,
+) -> Option<OngoingProgress<Bounded, NotCancellable>> {
+    let start = || async {
+        let token = ProgressToken::String(format!("ctxls/{kind}/{}", crate::base::content_hash(root.to_string_lossy().as_bytes())));
+        match client.create_work_done_progress(token.clone()).await {
+            Ok(()) => Some(client.progress(token, title.clone()).with_percentage(0).begin().await),
+            Err(_) => None,
+        }
+    };
+    let mut progress = if begin == Some(Begin::Now) { start().await } else { None };
+    while let Some(percent) = rx.recv().await {
+        if progress.is_none() && begin == Some(Begin::AtFirstReport) {
+            progress = start().await;
+        }
+        if let Some(progress) = &progress {
+            progress.report(percent).await;
+        }
+    }
+    progress
+}
+
+/// A root's name for messages: its last path component.
+fn root_name(root: &Path) -> String {
+    root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
 /// Re-reads single files of `root` (watcher events, closed or saved documents).

@@ -8,16 +8,11 @@
 #                                                        target median < 10 ms
 # Usage: scripts/bench-context.sh [CORPUS_DIR] [RUNS]   (default RUNS: 21)
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh"
 corpus=${1:-$here/target/bench-corpus}
 runs=${2:-21}
-shared=${CTXLS_SHARED:-$here/../shared}
-if [[ ! -d $corpus || -z $(ls -A "$corpus" 2>/dev/null) ]]; then
-  echo "laying out the performance corpus in $corpus ..." >&2
-  bash "$shared/eval/corpora.sh" "$shared/bench/corpus.txt" "$corpus" >&2
-fi
-(cd "$here" && cargo build --release --quiet)
-bin=$here/target/release/ctxls
+lay_out bench/corpus.txt "$corpus"
+build
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export CTXLS_CACHE_DIR=$work/cache

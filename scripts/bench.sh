@@ -9,20 +9,15 @@
 # Without CORPUS_DIR, the performance corpus of ../shared/bench/corpus.txt is laid out
 # under target/bench-corpus (needs the package registries once).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
+source "$(dirname "$0")/common.sh"
 corpus=${1:-$here/target/bench-corpus}
 runs=${2:-5}
-shared=${CTXLS_SHARED:-$here/../shared}
 
-if [[ ! -d $corpus || -z $(ls -A "$corpus" 2>/dev/null) ]]; then
-  echo "laying out the performance corpus in $corpus ..." >&2
-  bash "$shared/eval/corpora.sh" "$shared/bench/corpus.txt" "$corpus" >&2
-fi
+lay_out bench/corpus.txt "$corpus"
 command -v ctags >/dev/null || { echo "ctags missing: apt-get install universal-ctags" >&2; exit 1; }
 command -v /usr/bin/time >/dev/null || { echo "/usr/bin/time missing: apt-get install time" >&2; exit 1; }
 
-(cd "$here" && cargo build --release --quiet)
-bin=$here/target/release/ctxls
+build
 cache=$(mktemp -d)
 trap 'rm -rf "$cache"' EXIT
 

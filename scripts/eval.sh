@@ -4,16 +4,12 @@
 # Usage: scripts/eval.sh [CORPORA_DIR] [BUDGETS...]   (default budgets: 512 1024 2048)
 # Without CORPORA_DIR the corpora are laid out under target/eval-corpora (registries once).
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-shared=${CTXLS_SHARED:-$here/../shared}
+source "$(dirname "$0")/common.sh"
 corpora=${1:-$here/target/eval-corpora}
 shift || true
 budgets=("$@"); [[ ${#budgets[@]} -gt 0 ]] || budgets=(512 1024 2048)
-if [[ ! -d $corpora || -z $(ls -A "$corpora" 2>/dev/null) ]]; then
-  bash "$shared/eval/corpora.sh" "$shared/eval/corpora.txt" "$corpora" >&2
-fi
-(cd "$here" && cargo build --release --quiet)
-bin=$here/target/release/ctxls
+lay_out eval/corpora.txt "$corpora"
+build
 printf '%-28s %6s' corpus tasks; for b in "${budgets[@]}"; do printf ' %8s' "r@$b"; done; printf ' %8s\n' "p50 s"
 declare -A sum; total=0
 for tasks in "$shared"/eval/tasks/*.jsonl; do

@@ -99,7 +99,8 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
         error_segments += usize::from(errors > 0);
     }
     let terms = super::terms::postings(&names, &references, &symbols, &chunks);
-    (FileIndex { lang, symbols, names, references, imports, chunks, terms, line_index, error_count }, error_segments)
+    let by_name = super::symbols_by_name(&symbols);
+    (FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count }, error_segments)
 }
 
 /// Segments of a file parsed in pieces are merged up to this many bytes.
@@ -292,7 +293,8 @@ fn finish(
     let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols);
     let error_count = count_errors(root);
     let terms = super::terms::postings(&names, &references, &symbols, &chunks);
-    FileIndex { lang, symbols, names, references, imports, chunks, terms, line_index, error_count }
+    let by_name = super::symbols_by_name(&symbols);
+    FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count }
 }
 
 fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {

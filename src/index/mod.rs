@@ -222,12 +222,26 @@ pub struct FileIndex {
     pub chunks: Vec<Chunk>,
     /// Lexical terms of the chunks, sorted by (term, chunk) (see `terms`).
     pub terms: Vec<Posting>,
+    /// `symbols` by the 32-bit hash of their name (then index): a name's definitions in
+    /// a file are one binary search over contiguous keys away.
+    pub by_name: Vec<NameKey>,
     pub line_index: LineIndex,
     /// Syntax errors and missing nodes in the file (parsing never fails).
     pub error_count: u32,
 }
 
 impl FileIndex {
+    /// Indices of the symbols named `name`, in index order.
+    pub fn symbols_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = u32> + 'a {
+        let hash = name_hash(name);
+        let start = self.by_name.partition_point(|k| k.hash < hash);
+        self.by_name[start..]
+            .iter()
+            .take_while(move |k| k.hash == hash)
+            .map(|k| k.symbol)
+            .filter(move |&i| self.symbols[i as usize].name == name)
+    }
+
     pub fn reference_name(&self, reference: &Reference) -> &str {
         &self.names[reference.name as usize]
     }
@@ -249,6 +263,24 @@ impl FileIndex {
             None => symbol.name.clone(),
         }
     }
+}
+
+/// A symbol under the hash of its name (see `FileIndex::by_name`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, bitcode::Encode, bitcode::Decode)]
+pub struct NameKey {
+    pub hash: u32,
+    pub symbol: u32,
+}
+
+fn name_hash(name: &str) -> u32 {
+    crate::base::content_hash(name.as_bytes()) as u32
+}
+
+/// `FileIndex::by_name` of `symbols`.
+pub(crate) fn symbols_by_name(symbols: &[Symbol]) -> Vec<NameKey> {
+    let mut keys: Vec<NameKey> = symbols.iter().enumerate().map(|(i, s)| NameKey { hash: name_hash(&s.name), symbol: i as u32 }).collect();
+    keys.sort_unstable();
+    keys
 }
 
 pub(crate) fn separator(lang: Lang) -> &'static str {

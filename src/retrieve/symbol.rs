@@ -64,7 +64,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let slots = snapshot.files().map(|(id, _)| id.0 as usize + 1).max().unwrap_or(0);
     let mut near: Vec<f32> = vec![f32::NAN; slots];
     let mut candidates: Vec<Candidate> = Vec::new();
-    let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (n.as_str(), *w)).collect();
+    let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (*n, *w)).collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     for (name, weight) in names {
         let Some(defs) = definitions.get(name) else { continue };
@@ -237,11 +237,10 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
         if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
             continue;
         }
-        for (i, method) in entry.index.symbols.iter().enumerate() {
-            let is_constructor = matches!(method.name.as_str(), "new" | "constructor")
-                && method.container.as_deref().is_some_and(|c| last_segment(c) == symbol.name);
-            if is_constructor {
-                added.push(Candidate { file: candidate.file, symbol: i as u32, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
+        for i in entry.index.symbols_named("new").chain(entry.index.symbols_named("constructor")) {
+            let method = &entry.index.symbols[i as usize];
+            if method.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name)) {
+                added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
             }
         }
     }
@@ -250,14 +249,14 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
 
 /// Macros defined in the workspace are small and used everywhere in their crate.
 /// Names around the cursor with their weights.
-fn name_weights(file: &FileIndex, request: &ContextRequest) -> HashMap<String, f32> {
+fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMap<&'a str, f32> {
     let cursor_line = file.line_index.line_col(request.offset).line as f32;
     let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
     let container = enclosing.and_then(|i| file.symbols[i].parent).map(|p| p as usize).or_else(|| {
         innermost(file, request.offset, |k| matches!(k, SymbolKind::Impl | SymbolKind::Class | SymbolKind::Trait | SymbolKind::Interface))
     });
     let in_range = |i: Option<usize>, start: u32| i.is_some_and(|i| file.symbols[i].range.contains_inclusive(start));
-    let mut weights: HashMap<String, f32> = HashMap::default();
+    let mut weights: HashMap<&str, f32> = HashMap::default();
     for reference in &file.references {
         let line = file.line_index.line_col(reference.range.start).line as f32;
         let distance = (line - cursor_line).abs();
@@ -268,33 +267,22 @@ fn name_weights(file: &FileIndex, request: &ContextRequest) -> HashMap<String, f
         } else {
             1.0 / (1.0 + distance / 40.0)
         };
-        *weights.entry(file.reference_name(reference).to_string()).or_default() += place * role_weight(reference.role);
+        *weights.entry(file.reference_name(reference)).or_default() += place * role_weight(reference.role);
     }
     // The enclosing function's own name and doc, and the query, name what is wanted.
-    let mut query_words = String::new();
-    if let Some(i) = enclosing {
-        query_words.push_str(&file.symbols[i].signature);
-        if let Some(doc) = &file.symbols[i].doc {
-            query_words.push(' ');
-            query_words.push_str(doc);
+    let signature = enclosing.map(|i| &file.symbols[i]).into_iter().flat_map(|s| [Some(s.signature.as_str()), s.doc.as_deref()]);
+    for text in signature.chain([request.query]).flatten() {
+        for word in identifiers(text) {
+            *weights.entry(word).or_default() += 2.0;
         }
-    }
-    if let Some(query) = request.query {
-        query_words.push(' ');
-        query_words.push_str(query);
-    }
-    for word in identifiers(&query_words) {
-        *weights.entry(word.to_string()).or_default() += 2.0;
     }
     for import in &file.imports {
         for name in &import.names {
-            *weights.entry(name.local_name().to_string()).or_default() += 0.5;
+            *weights.entry(name.local_name()).or_default() += 0.5;
         }
     }
     weights
 }
-
-
 
 fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
@@ -313,7 +301,7 @@ fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
 fn definitions_by_name<'a>(
     snapshot: &'a IndexSnapshot,
     from: FileId,
-    weights: &HashMap<String, f32>,
+    weights: &HashMap<&str, f32>,
 ) -> (Definitions<'a>, Vec<Candidate>) {
     let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
     // Impl blocks and `mod x;` declarations say nothing a snippet would need.
@@ -327,9 +315,10 @@ fn definitions_by_name<'a>(
     for name in weights.keys() {
         for &file in snapshot.files_defining(name) {
             let Some(entry) = snapshot.file(file) else { continue };
-            for (i, symbol) in entry.index.symbols.iter().enumerate() {
-                if symbol.name == *name && wanted(entry, symbol) {
-                    out.entry(symbol.name.as_str()).or_default().push((file, i as u32));
+            for i in entry.index.symbols_named(name) {
+                let symbol = &entry.index.symbols[i as usize];
+                if wanted(entry, symbol) {
+                    out.entry(symbol.name.as_str()).or_default().push((file, i));
                 }
             }
         }
@@ -338,7 +327,7 @@ fn definitions_by_name<'a>(
     for &file in snapshot.files_with_macros() {
         let Some(entry) = snapshot.file(file).filter(|_| file != from) else { continue };
         for (i, symbol) in entry.index.symbols.iter().enumerate() {
-            if symbol.kind == SymbolKind::Macro && !weights.contains_key(&symbol.name) {
+            if symbol.kind == SymbolKind::Macro && !weights.contains_key(symbol.name.as_str()) {
                 macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
             }
         }
@@ -352,13 +341,18 @@ fn definitions_by_name<'a>(
 /// Whether one of a name's qualifiers (`Map` in `Map::new`, `io` in `io::Error`) names the
 /// definition's container type or its module (a file or directory of its path).
 fn qualifier_matches(quals: &[&str], entry: &FileEntry, symbol: &Symbol) -> bool {
-    let by_container = symbol.container.as_deref().is_some_and(|c| quals.contains(&last_segment(c)));
-    by_container || quals.iter().any(|q| entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(*q)))
+    // Called for every definition of a popular name: cheap tests first.
+    let names_container = |q: &str| symbol.container.as_deref().is_some_and(|c| ends_with_segment(c, q));
+    let names_module = |q: &str| {
+        entry.path.contains(q) && entry.path.split('/').any(|segment| segment == q || segment.strip_suffix(".rs") == Some(q))
+    };
+    quals.iter().any(|q| names_container(q) || names_module(q))
 }
 
-/// `b` of `a::b` or `a.b`.
-fn last_segment(path: &str) -> &str {
-    path.rsplit([':', '.']).next().unwrap_or(path)
+/// Whether `name` is the last segment of `path` (`b` of `a::b` or `a.b`), for a `name`
+/// without separators.
+fn ends_with_segment(path: &str, name: &str) -> bool {
+    path.ends_with(name) && matches!(path.as_bytes().get(path.len().wrapping_sub(name.len() + 1)), None | Some(b':' | b'.'))
 }
 
 /// Files nearer the current one (same directory, same top-level package) score higher.

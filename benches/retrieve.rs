@@ -3,12 +3,14 @@
 //! fused. Positions: the first line of the body of every 40th function of the workspace
 //! (deterministic).
 //! Usage: `cargo bench --bench retrieve [-- ROOT [REQUESTS]]`; ROOT defaults to
-//! `$CTXLS_BENCH_CORPUS`, REQUESTS to 200.
+//! `$CTXLS_BENCH_CORPUS`, REQUESTS to 200. `CTXLS_BENCH_ONLY=NAME` runs one generator set;
+//! `CTXLS_BENCH_NO_TERM_TABLE=1` leaves the term table out (lexical scans every file).
 
 use std::path::PathBuf;
 use std::time::Instant;
 
 use ctxls::config::Config;
+use ctxls::index::terms::TermTable;
 use ctxls::index::{FileId, SymbolKind, WorkspaceIndex};
 use ctxls::io::embedding::Vectors;
 use ctxls::io::llm::BuiltinEmbedder;
@@ -30,8 +32,15 @@ fn main() {
     let mut index = WorkspaceIndex::new();
     let started = Instant::now();
     indexer.refresh(RefreshMode::Load, &|_, _| {}, &mut index);
-    let snapshot = index.snapshot();
     eprintln!("index of {} files loaded in {:.2} s", index.len(), started.elapsed().as_secs_f64());
+    // The server builds the term table after indexing, off the request path.
+    let started = Instant::now();
+    let table = TermTable::build(&index.snapshot());
+    eprintln!("term table built in {:.0} ms", started.elapsed().as_secs_f64() * 1000.0);
+    if std::env::var_os("CTXLS_BENCH_NO_TERM_TABLE").is_none() {
+        index.set_term_table(std::sync::Arc::new(table));
+    }
+    let snapshot = index.snapshot();
 
     let read = |id: FileId| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
     let vectors = Vectors::new(Box::new(BuiltinEmbedder), Some(&cache));

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::resolve::{ModuleResolver, ResolvedImport, TsConfig};
+use super::terms::TermTable;
 use super::{FileIndex, Import};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -112,6 +113,7 @@ pub struct WorkspaceIndex {
     ts_configs: Arc<Vec<TsConfig>>,
     names: NameTable,
     chunks: ChunkStats,
+    terms: Option<Arc<TermTable>>,
     revision: u64,
     snapshot: Option<Arc<IndexSnapshot>>,
 }
@@ -237,10 +239,18 @@ impl WorkspaceIndex {
             ts_configs: self.ts_configs.clone(),
             names: self.names.clone(),
             chunks: self.chunks,
+            terms: self.terms.clone(),
             revision: self.revision,
         });
         self.snapshot = Some(snapshot.clone());
         snapshot
+    }
+
+    /// Installs a term table (built from any snapshot of this index; see `TermTable`).
+    /// Snapshots taken from now on carry it.
+    pub fn set_term_table(&mut self, table: Arc<TermTable>) {
+        self.terms = Some(table);
+        self.snapshot = None;
     }
 
     pub fn stats(&self) -> IndexStats {
@@ -259,10 +269,36 @@ pub struct IndexSnapshot {
     ts_configs: Arc<Vec<TsConfig>>,
     names: NameTable,
     chunks: ChunkStats,
+    terms: Option<Arc<TermTable>>,
     revision: u64,
 }
 
 impl IndexSnapshot {
+    /// The workspace's term table, when one was installed (it may predate some files:
+    /// see `TermTable::is_current`).
+    pub fn term_table(&self) -> Option<&TermTable> {
+        self.terms.as_deref()
+    }
+
+    /// Every file with its shared entry, in id order.
+    pub fn entries(&self) -> impl Iterator<Item = (FileId, &Arc<FileEntry>)> {
+        self.slots.iter().enumerate().filter_map(|(i, slot)| slot.as_ref().map(|entry| (FileId(i as u32), entry)))
+    }
+
+    /// The shared entry of a file.
+    pub fn entry(&self, id: FileId) -> Option<&Arc<FileEntry>> {
+        self.slots.get(id.0 as usize)?.as_ref()
+    }
+
+    /// How many files the snapshot holds.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
     /// The workspace's chunk count and total chunk length in lines.
     pub fn chunk_stats(&self) -> ChunkStats {
         self.chunks

@@ -11,6 +11,7 @@ use tower_lsp_server::ls_types::{MessageType, ProgressToken};
 use tower_lsp_server::{Bounded, Client, NotCancellable, OngoingProgress};
 
 use super::state::{lock, RootSink, SharedState};
+use crate::index::terms::TermTable;
 use crate::io::workspace::RefreshMode;
 
 /// Refreshes the index of `root` from disk and the cache, reporting progress.
@@ -50,7 +51,24 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
     if let Some(progress) = progress {
         progress.finish_with_message(summary).await;
     }
+    build_term_table(&state, &root).await;
     embed_root(client, state, root, progress_supported).await;
+}
+
+/// Builds the root's term table (lexical retrieval's workspace-wide term -> files map) off
+/// the request path and installs it; requests meanwhile use the previous one (or none),
+/// which stays correct: files changed since a table was built are searched directly.
+pub async fn build_term_table(state: &SharedState, root: &Path) {
+    let snapshot = {
+        let mut state = lock(state);
+        let Some(i) = state.root_index_by_path(root) else { return };
+        state.roots[i].index.snapshot()
+    };
+    let Ok(table) = tokio::task::spawn_blocking(move || TermTable::build(&snapshot)).await else { return };
+    let mut state = lock(state);
+    if let Some(i) = state.root_index_by_path(root) {
+        state.roots[i].index.set_term_table(Arc::new(table));
+    }
 }
 
 /// Embeds the chunks of `root` that have no vector yet, on a blocking thread, reporting

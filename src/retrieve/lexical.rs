@@ -6,7 +6,7 @@
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{chunk_target, identifiers, innermost, ContextRequest, Hit};
-use crate::index::terms::{identifier_words, postings_of, term_of};
+use crate::index::terms::{identifier_words, postings_of, term_of, TermTable};
 use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
 
 const K1: f32 = 1.2;
@@ -25,51 +25,22 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     if query.is_empty() {
         return Vec::new();
     }
-    // One pass over the files: the document frequency of each query term and where its
-    // postings are outside this file, by a merge of the sorted query terms with each
-    // file's sorted postings. Chunk count and length come with the snapshot.
-    let mut order: Vec<usize> = (0..query.len()).collect();
-    order.sort_by_key(|&q| query[q].term);
     let stats = snapshot.chunk_stats();
     let (chunks, lines) = (stats.chunks as usize, stats.lines);
-    let mut df = vec![0u32; query.len()];
-    let mut matches: Vec<(FileId, usize, u32, u32)> = Vec::new(); // file, query term, postings start..end
-    for (file, entry) in snapshot.files() {
-        let index = &entry.index;
-        let postings = &index.terms;
-        let mut at = 0;
-        for &q in &order {
-            let term = query[q].term;
-            // Gallop to the term: postings are sorted by term.
-            let mut step = 1;
-            while at + step < postings.len() && postings[at + step].term < term {
-                at += step;
-                step *= 2;
-            }
-            let end = (at + step + 1).min(postings.len());
-            at += postings[at..end].partition_point(|p| p.term < term);
-            let start = at;
-            while at < postings.len() && postings[at].term == term {
-                at += 1;
-            }
-            df[q] += (at - start) as u32;
-            if file != request.file && at > start {
-                matches.push((file, q, start as u32, at as u32));
-            }
-            if at >= postings.len() {
-                break;
-            }
-        }
-    }
     if chunks == 0 {
         return Vec::new();
     }
-    let average = lines as f32 / chunks as f32;
-    let idf: Vec<f32> = df.iter().map(|&d| (1.0 + (chunks as f32 - d as f32 + 0.5) / (d as f32 + 0.5)).ln()).collect();
     // The most telling terms only: words in a quarter of all chunks (`self`, `new`) add
     // cost, not signal.
-    let common = |q: usize| chunks >= 40 && df[q] as usize > chunks / 4;
-    let mut useful: Vec<usize> = (0..query.len()).filter(|&q| df[q] > 0 && !common(q)).collect();
+    let max_df = if chunks >= 40 { (chunks / 4) as u32 } else { u32::MAX };
+    let common = |df: u32| df > max_df;
+    let (df, matches) = match snapshot.term_table() {
+        Some(table) => matches_by_table(snapshot, table, request.file, &query, max_df),
+        None => matches_by_scan(snapshot, snapshot.files().map(|(id, _)| id), request.file, &query),
+    };
+    let average = lines as f32 / chunks as f32;
+    let idf: Vec<f32> = df.iter().map(|&d| (1.0 + (chunks as f32 - d as f32 + 0.5) / (d as f32 + 0.5)).ln()).collect();
+    let mut useful: Vec<usize> = (0..query.len()).filter(|&q| df[q] > 0 && !common(df[q])).collect();
     useful.sort_by(|&a, &b| (query[b].weight * idf[b]).total_cmp(&(query[a].weight * idf[a])).then(a.cmp(&b)));
     useful.truncate(MAX_QUERY_TERMS);
     let mut is_useful = vec![false; query.len()];
@@ -77,7 +48,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         is_useful[q] = true;
     }
 
-    let mut scores: HashMap<(FileId, u32), f32> = HashMap::default();
+    let mut scores: HashMap<(FileId, u32), f32> = HashMap::with_capacity_and_hasher(matches.len(), Default::default());
     for &(file, q, from, to) in matches.iter().filter(|m| is_useful[m.1]) {
         let index = &snapshot.file(file).expect("from the snapshot").index;
         for posting in &index.terms[from as usize..to as usize] {
@@ -89,8 +60,12 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         }
     }
     let mut ranked: Vec<((FileId, u32), f32)> = scores.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    ranked.truncate(MAX_HITS);
+    let best_first = |a: &((FileId, u32), f32), b: &((FileId, u32), f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if ranked.len() > MAX_HITS {
+        ranked.select_nth_unstable_by(MAX_HITS, best_first);
+        ranked.truncate(MAX_HITS);
+    }
+    ranked.sort_unstable_by(best_first);
     // The most telling shared words, for `--explain`.
     useful.sort_by(|&a, &b| idf[b].total_cmp(&idf[a]).then(a.cmp(&b)));
     ranked
@@ -110,6 +85,78 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             }
         })
         .collect()
+}
+
+/// The document frequency (chunks) of each query term, and where its postings are
+/// outside `current`: (file, query term, postings start, end), by file then term.
+type Matches = (Vec<u32>, Vec<(FileId, usize, u32, u32)>);
+
+/// By a merge of the sorted query terms with each file's sorted postings.
+fn matches_by_scan(snapshot: &IndexSnapshot, files: impl Iterator<Item = FileId>, current: FileId, query: &[QueryTerm]) -> Matches {
+    let mut order: Vec<usize> = (0..query.len()).collect();
+    order.sort_by_key(|&q| query[q].term);
+    let mut df = vec![0u32; query.len()];
+    let mut matches = Vec::new();
+    for file in files {
+        let Some(entry) = snapshot.file(file) else { continue };
+        let postings = &entry.index.terms;
+        let mut at = 0;
+        for &q in &order {
+            let term = query[q].term;
+            // Gallop to the term: postings are sorted by term.
+            let mut step = 1;
+            while at + step < postings.len() && postings[at + step].term < term {
+                at += step;
+                step *= 2;
+            }
+            let end = (at + step + 1).min(postings.len());
+            at += postings[at..end].partition_point(|p| p.term < term);
+            let start = at;
+            while at < postings.len() && postings[at].term == term {
+                at += 1;
+            }
+            df[q] += (at - start) as u32;
+            if file != current && at > start {
+                matches.push((file, q, start as u32, at as u32));
+            }
+            if at >= postings.len() {
+                break;
+            }
+        }
+    }
+    (df, matches)
+}
+
+/// By the workspace's term table, for the files it holds as they are; the files changed
+/// since it was built are scanned. Gives what `matches_by_scan` gives, without the
+/// postings of terms used in more than `max_df` chunks (they are not looked at).
+fn matches_by_table(snapshot: &IndexSnapshot, table: &TermTable, current: FileId, query: &[QueryTerm], max_df: u32) -> Matches {
+    let changed: Vec<FileId> = snapshot.entries().filter(|(id, entry)| !table.is_current(*id, entry)).map(|(id, _)| id).collect();
+    let (mut df, mut matches) = matches_by_scan(snapshot, changed.iter().copied(), current, query);
+    let mut stale: Vec<FileId> = changed;
+    // Files the table holds that are gone or changed: their old counts come off.
+    stale.extend(table.held_files().filter(|&id| snapshot.entry(id).is_none()));
+    stale.sort_unstable();
+    for (q, term) in query.iter().enumerate() {
+        let (files, chunks) = table.lookup(term.term);
+        let mut count = chunks;
+        for file in &stale {
+            if let Ok(i) = files.binary_search_by_key(file, |f| f.file) {
+                count -= files[i].end - files[i].start;
+            }
+        }
+        df[q] += count;
+        if df[q] > max_df {
+            continue;
+        }
+        for found in files.iter().filter(|f| f.file != current && stale.binary_search(&f.file).is_err()) {
+            matches.push((found.file, q, found.start, found.end));
+        }
+    }
+    matches.retain(|m| df[m.1] <= max_df);
+    // The order of the scan: the same scores to the last bit.
+    matches.sort_unstable_by_key(|&(file, q, _, _)| (file, query[q].term, q));
+    (df, matches)
 }
 
 struct QueryTerm {

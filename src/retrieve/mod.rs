@@ -181,13 +181,17 @@ pub fn retrieve(
         return Vec::new();
     }
     let wants = |g| request.generators.contains(g);
-    // The two costly generators run side by side.
-    let (symbol, lexical) = rayon::join(
+    // The symbol graph costs about what the others cost together: they run side by side.
+    let (symbol, (lexical, vector, recency)) = rayon::join(
         || wants(Generator::Symbol).then(|| symbol::generate(snapshot, request)),
-        || wants(Generator::Lexical).then(|| lexical::generate(snapshot, request)),
+        || {
+            (
+                wants(Generator::Lexical).then(|| lexical::generate(snapshot, request)),
+                wants(Generator::Vector).then(|| vector_hits(snapshot, request)),
+                wants(Generator::Recency).then(|| recency::generate(snapshot, request)),
+            )
+        },
     );
-    let vector = wants(Generator::Vector).then(|| vector_hits(snapshot, request));
-    let recency = wants(Generator::Recency).then(|| recency::generate(snapshot, request));
     let lists: Vec<(Generator, Vec<Hit>)> = [
         (Generator::Symbol, symbol),
         (Generator::Lexical, lexical),

@@ -251,3 +251,69 @@ fn the_query_names_what_is_wanted() {
     let got = run_with(&f, 2048, Generators::ALL, &Recency::default(), &[], Some("parse the input"));
     assert!(got.iter().any(|(_, l, _)| l.contains("unrelated_parse")), "{got:?}");
 }
+
+/// A workspace of `files` small Rust files over a small vocabulary (so that some words
+/// are common and some rare), deterministic for a seed.
+fn vocabulary_file(seed: u64, functions: usize) -> String {
+    const WORDS: &[&str] = &["parse", "token", "span", "buffer", "read", "write", "error", "retry", "backoff", "cursor", "frame", "header", "stream", "limit", "window"];
+    let mut state = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut next = |n: usize| {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((state >> 33) % n as u64) as usize
+    };
+    let mut text = String::new();
+    for f in 0..functions {
+        let name = format!("{}_{}_{f}", WORDS[next(WORDS.len())], WORDS[next(WORDS.len())]);
+        let calls: Vec<String> = (0..1 + next(4)).map(|_| format!("{}{}()", WORDS[next(WORDS.len())], WORDS[next(3)].to_uppercase())).collect();
+        text.push_str(&format!("pub fn {name}() {{\n    {};\n}}\n", calls.join(";\n    ")));
+    }
+    text
+}
+
+fn lexical_hits(snapshot: &IndexSnapshot, path: &str) -> Vec<String> {
+    let file = snapshot.file_id(path).unwrap();
+    let offset = snapshot.file(file).unwrap().index.symbols[0].range.start + 12;
+    let request = ContextRequest::new(file, offset, 1024);
+    lexical::generate(snapshot, &request).iter().map(|h| format!("{:?} {:?} {}", h.file, h.target, h.why)).collect()
+}
+
+#[test]
+fn the_term_table_gives_what_the_scan_gives_as_files_change() {
+    let insert = |index: &mut WorkspaceIndex, path: &str, text: &str| {
+        let tree = parse(Lang::Rust, text, None);
+        index.insert(FileEntry { path: path.to_string(), hash: 0, index: extract(Lang::Rust, text, &tree) });
+    };
+    let (mut scanned, mut tabled) = (WorkspaceIndex::new(), WorkspaceIndex::new());
+    for i in 0..30 {
+        let text = vocabulary_file(i, 3);
+        insert(&mut scanned, &format!("src/f{i}.rs"), &text);
+        insert(&mut tabled, &format!("src/f{i}.rs"), &text);
+    }
+    let table = Arc::new(crate::index::terms::TermTable::build(&tabled.snapshot()));
+    tabled.set_term_table(Arc::clone(&table));
+    let compare = |scanned: &mut WorkspaceIndex, tabled: &mut WorkspaceIndex, step: &str| {
+        let (a, b) = (scanned.snapshot(), tabled.snapshot());
+        assert!(b.term_table().is_some());
+        for path in ["src/f0.rs", "src/f7.rs", "src/f29.rs"] {
+            let hits = lexical_hits(&a, path);
+            assert!(!hits.is_empty(), "{step}: the fixture has shared words");
+            assert_eq!(hits, lexical_hits(&b, path), "{step}: {path}");
+        }
+    };
+    compare(&mut scanned, &mut tabled, "as built");
+    assert_eq!(table.stale_files(&tabled.snapshot()), 0);
+    // Changed, added and removed files: the table's old counts of them must not count.
+    for i in [3, 7, 11] {
+        let text = vocabulary_file(100 + i, 4);
+        insert(&mut scanned, &format!("src/f{i}.rs"), &text);
+        insert(&mut tabled, &format!("src/f{i}.rs"), &text);
+    }
+    for i in 30..33 {
+        let text = vocabulary_file(i, 2);
+        insert(&mut scanned, &format!("src/f{i}.rs"), &text);
+        insert(&mut tabled, &format!("src/f{i}.rs"), &text);
+    }
+    assert!(scanned.remove("src/f5.rs") && tabled.remove("src/f5.rs"));
+    assert_eq!(table.stale_files(&tabled.snapshot()), 3 + 3 + 1);
+    compare(&mut scanned, &mut tabled, "after changes");
+}

@@ -12,7 +12,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use crate::index::{FileIndex, IndexStats};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -157,10 +157,17 @@ impl Store {
     }
 
     /// The encoded facts of every cached file: (path, hash, bytes).
-    pub fn load_all(&self) -> Result<Vec<(String, u64, Vec<u8>)>, StoreError> {
+    /// Every row (path, hash, encoded facts), handed to `each` as it is read; `each`
+    /// returns false to stop.
+    pub fn for_each_row(&self, mut each: impl FnMut(String, u64, Vec<u8>) -> bool) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare("SELECT path, hash, data FROM files")?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?)))?;
-        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            if !each(row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?) {
+                break;
+            }
+        }
+        Ok(())
     }
 
     /// Writes rows and removes paths in one transaction.

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::store::{self, CachedFile, FileRow, Store};
+use super::store::{self, CachedFile, FileRow, Store, StoreError};
 use super::vfs::{self, SkipReason, WalkedFile};
 use crate::config::{Config, ConfigIssue};
 use crate::index::{self, FileEntry, IndexStats, TsConfig, WorkspaceIndex};
@@ -125,7 +125,14 @@ impl Indexer {
     pub fn refresh(&mut self, mode: RefreshMode, progress: ProgressFn, sink: &mut dyn IndexSink) -> RefreshReport {
         let started = Instant::now();
         let mut report = RefreshReport::default();
-        let walk = vfs::walk(&self.root, &self.config.index);
+        // A first load (the sink holds nothing yet): the cache's rows are read and decoded
+        // while the walk runs; rows of files that turn out changed are dropped.
+        let prefetch = mode == RefreshMode::Load && sink.known_paths().is_empty();
+        let (walk, mut prefetched) = std::thread::scope(|scope| {
+            let walker = scope.spawn(|| vfs::walk(&self.root, &self.config.index));
+            let prefetched = prefetch.then(|| self.read_rows(&|_| true));
+            (walker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), prefetched)
+        });
         report.errors.extend(walk.errors.iter().cloned());
         for (_, reason) in &walk.skipped {
             *report.skipped.entry(*reason).or_default() += 1;
@@ -194,7 +201,7 @@ impl Indexer {
                 }
             }
             RefreshMode::Load => {
-                let missing = self.load_from_cache(&kept, &manifest, sink);
+                let missing = self.load_from_cache(&kept, &manifest, sink, prefetched.take());
                 if !missing.is_empty() {
                     // Rows that could not be decoded are parsed again.
                     let files: Vec<&WalkedFile> = walk.files.iter().filter(|f| missing.contains(&f.rel_path)).collect();
@@ -336,6 +343,7 @@ impl Indexer {
         paths: &[&str],
         manifest: &HashMap<String, CachedFile>,
         sink: &mut dyn IndexSink,
+        prefetched: Option<Result<Vec<DecodedRow>, StoreError>>,
     ) -> HashSet<String> {
         let wanted: HashSet<&str> = paths
             .iter()
@@ -348,23 +356,24 @@ impl Indexer {
         if wanted.is_empty() {
             return HashSet::new();
         }
-        let rows = match self.store.load_all() {
+        let rows = match prefetched {
+            Some(rows) => rows,
+            None => self.read_rows(&|path| wanted.contains(path)),
+        };
+        let decoded = match rows {
             Ok(rows) => rows,
             Err(err) => {
                 tracing::warn!("{err}; re-indexing");
                 return wanted.into_iter().map(str::to_string).collect();
             }
         };
-        let decoded: Vec<(String, u64, Option<index::FileIndex>)> = rows
-            .into_par_iter()
-            .filter(|(path, _, _)| wanted.contains(path.as_str()))
-            .map(|(path, hash, data)| {
-                let file_index = store::decode(&data);
-                (path, hash, file_index)
-            })
-            .collect();
         let mut missing: HashSet<String> = wanted.iter().map(|p| p.to_string()).collect();
-        for (path, hash, file_index) in decoded {
+        // Only rows of files unchanged since they were cached, and only if the cache
+        // still has the content the manifest named.
+        for (path, hash, file_index) in decoded.into_iter().filter(|(path, _, _)| wanted.contains(path.as_str())) {
+            if manifest.get(&path).is_some_and(|c| c.hash != hash) {
+                continue;
+            }
             if let Some(file_index) = file_index {
                 missing.remove(&path);
                 sink.apply(IndexUpdate::Insert(FileEntry { path, hash, index: file_index }));
@@ -374,7 +383,35 @@ impl Indexer {
         }
         missing
     }
+
+    /// The cache's rows whose path is `wanted`, decoded on the pool while this thread
+    /// reads the next ones; in path order.
+    fn read_rows(&self, wanted: &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<DecodedRow>, StoreError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, u64, Vec<u8>)>(64);
+        let (read, decoded) = std::thread::scope(|scope| {
+            let decoder = scope.spawn(|| {
+                rx.into_iter()
+                    .par_bridge()
+                    .filter(|(path, _, _)| wanted(path))
+                    .map(|(path, hash, data)| {
+                        let file_index = store::decode(&data);
+                        (path, hash, file_index)
+                    })
+                    .collect::<Vec<DecodedRow>>()
+            });
+            let read = self.store.for_each_row(|path, hash, data| tx.send((path, hash, data)).is_ok());
+            drop(tx);
+            (read, decoder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        });
+        read?;
+        let mut decoded = decoded;
+        decoded.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(decoded)
+    }
 }
+
+/// A cache row: path, content hash, and the facts when they decode.
+type DecodedRow = (String, u64, Option<index::FileIndex>);
 
 #[derive(Default)]
 struct ProcessOutcome {

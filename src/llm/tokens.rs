@@ -1,34 +1,40 @@
-//! Token counting for budgets, with a real BPE tokenizer (tiktoken's encodings, compiled
-//! into the binary: no download). The encoding follows the model: OpenAI models get their
-//! own (`o200k_base` for GPT-4o and later, `cl100k_base` for GPT-4 and 3.5). Other
-//! families (Qwen, DeepSeek, Llama, Mistral, Claude, StarCoder) ship tokenizers that are
-//! not bundled; for them `cl100k_base` is used as an approximation of a modern code BPE,
-//! and `TokenCounter::is_exact` says so.
+//! Token counting for budgets, with a real BPE tokenizer: tiktoken's encodings, serialized
+//! into the binary at build time by `bpe-openai` (no download; loading one costs tens of
+//! milliseconds where building tiktoken-rs's tables cost 100-200 ms of every CLI call).
+//! The encoding follows the model: OpenAI models get their own (`o200k_base` for GPT-4o
+//! and later, `cl100k_base` for GPT-4 and 3.5). Other families (Qwen, DeepSeek, Llama,
+//! Mistral, Claude, StarCoder) ship tokenizers that are not bundled; for them
+//! `cl100k_base` is used as an approximation of a modern code BPE, and
+//! `TokenCounter::is_exact` says so.
 
-use tiktoken_rs::tokenizer::{get_tokenizer, Tokenizer};
-use tiktoken_rs::CoreBPE;
+use bpe_openai::Tokenizer;
 
 pub struct TokenCounter {
-    bpe: &'static CoreBPE,
+    bpe: &'static Tokenizer,
     name: &'static str,
     exact: bool,
 }
+
+/// OpenAI model families by name prefix, newest encodings first.
+const O200K_PREFIXES: &[&str] = &["gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-4o", "gpt-oss", "codex-"];
+const CL100K_PREFIXES: &[&str] = &["gpt-4", "gpt-3.5", "gpt-35", "text-embedding-3", "text-embedding-ada-002"];
 
 impl TokenCounter {
     pub fn for_model(model: &str) -> TokenCounter {
         // Provider prefixes (`openai/gpt-4o` on OpenRouter) do not change the encoding.
         let bare = model.rsplit('/').next().unwrap_or(model);
-        match get_tokenizer(bare) {
-            Some(Tokenizer::O200kBase | Tokenizer::O200kHarmony) => {
-                TokenCounter { bpe: tiktoken_rs::o200k_base_singleton(), name: "o200k_base", exact: true }
-            }
-            Some(Tokenizer::Cl100kBase) => TokenCounter { bpe: tiktoken_rs::cl100k_base_singleton(), name: "cl100k_base", exact: true },
-            _ => TokenCounter { bpe: tiktoken_rs::cl100k_base_singleton(), name: "cl100k_base (approximation)", exact: false },
+        let starts = |prefixes: &[&str]| prefixes.iter().any(|p| bare.starts_with(p));
+        if starts(O200K_PREFIXES) {
+            TokenCounter { bpe: bpe_openai::o200k_base(), name: "o200k_base", exact: true }
+        } else if starts(CL100K_PREFIXES) {
+            TokenCounter { bpe: bpe_openai::cl100k_base(), name: "cl100k_base", exact: true }
+        } else {
+            TokenCounter { bpe: bpe_openai::cl100k_base(), name: "cl100k_base (approximation)", exact: false }
         }
     }
 
     pub fn count(&self, text: &str) -> usize {
-        self.bpe.encode_ordinary(text).len()
+        self.bpe.count(text)
     }
 
     pub fn name(&self) -> &'static str {
@@ -52,6 +58,10 @@ mod tests {
         assert!(gpt4o.is_exact());
         assert_eq!(TokenCounter::for_model("gpt-4").name(), "cl100k_base");
         assert_eq!(TokenCounter::for_model("openai/gpt-4o").name(), "o200k_base");
+        assert_eq!(TokenCounter::for_model("gpt-4-turbo").name(), "cl100k_base");
+        assert_eq!(TokenCounter::for_model("o3-mini").name(), "o200k_base");
+        // The counts tiktoken gives for the same text.
+        assert_eq!(gpt4o.count("fn main() {\n    println!(\"{}\", 1 + 2);\n}\n"), 14);
         let qwen = TokenCounter::for_model("qwen2.5-coder:1.5b");
         assert!(!qwen.is_exact());
         // Real BPE counts, not characters / 4.

@@ -12,6 +12,43 @@ pub struct Config {
     pub index: IndexConfig,
     pub llm: LlmConfig,
     pub embedding: EmbeddingConfig,
+    pub completion: CompletionConfig,
+    pub hover: HoverConfig,
+}
+
+/// `[completion]`: inline and list completions in the editor.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CompletionConfig {
+    /// Typing must pause this long before the model is asked.
+    pub debounce_ms: u64,
+    /// Tokens of workspace context sent with the code around the cursor.
+    pub context_tokens: usize,
+    /// Offer completions inside comments and strings when they were not asked for.
+    pub in_comments: bool,
+}
+
+impl Default for CompletionConfig {
+    fn default() -> Self {
+        CompletionConfig { debounce_ms: 150, context_tokens: 1024, in_comments: false }
+    }
+}
+
+/// `[hover]`: the index's facts at once, then the model's explanation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HoverConfig {
+    /// Add the model's short explanation of the symbol.
+    pub explain: bool,
+    /// Past this, the hover shows the index's facts alone; the explanation keeps coming
+    /// and is shown on the next hover.
+    pub timeout_ms: u64,
+}
+
+impl Default for HoverConfig {
+    fn default() -> Self {
+        HoverConfig { explain: true, timeout_ms: 4000 }
+    }
 }
 
 /// Which wire format a provider speaks.

@@ -8,14 +8,10 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::config::Task;
-use crate::ide::prompt::{completion_prompt, CompletionInput};
+use crate::ide::prompt::{completion_prompt, prefix_window, suffix_window, CompletionInput};
 use crate::lang::Lang;
 use crate::llm::Request;
 use crate::retrieve::Generators;
-
-/// Prefix and suffix sent around the cursor, at most (cut at line starts).
-const MAX_PREFIX_BYTES: usize = 6_000;
-const MAX_SUFFIX_BYTES: usize = 2_000;
 
 #[derive(Args, Debug)]
 pub struct CompleteArgs {
@@ -85,24 +81,6 @@ pub fn offset_of(text: &str, line: usize, col: usize) -> Option<usize> {
     let line_text = &text[start..text[start..].find('\n').map_or(text.len(), |e| start + e)];
     let within = line_text.char_indices().nth(col - 1).map_or(line_text.len(), |(i, _)| i);
     Some(start + within)
-}
-
-fn prefix_window(prefix: &str) -> &str {
-    if prefix.len() <= MAX_PREFIX_BYTES {
-        return prefix;
-    }
-    let cut = crate::lang::ceil_char_boundary(prefix, prefix.len() - MAX_PREFIX_BYTES);
-    let from = prefix[cut..].find('\n').map_or(cut, |i| cut + i + 1);
-    &prefix[from..]
-}
-
-fn suffix_window(suffix: &str) -> &str {
-    if suffix.len() <= MAX_SUFFIX_BYTES {
-        return suffix;
-    }
-    let cut = crate::lang::floor_char_boundary(suffix, MAX_SUFFIX_BYTES);
-    let to = suffix[..cut].rfind('\n').map_or(cut, |i| i + 1);
-    &suffix[..to]
 }
 
 #[cfg(test)]

@@ -54,6 +54,30 @@ pub fn completion_prompt(input: &CompletionInput) -> Prompt {
     Prompt::Fim { prefix, suffix: input.suffix.to_string() }
 }
 
+/// Prefix and suffix sent around the cursor, at most (cut at line starts).
+const MAX_PREFIX_BYTES: usize = 6_000;
+const MAX_SUFFIX_BYTES: usize = 2_000;
+
+/// The end of the code before the cursor that a completion prompt holds: whole lines.
+pub fn prefix_window(prefix: &str) -> &str {
+    if prefix.len() <= MAX_PREFIX_BYTES {
+        return prefix;
+    }
+    let cut = crate::lang::ceil_char_boundary(prefix, prefix.len() - MAX_PREFIX_BYTES);
+    let from = prefix[cut..].find('\n').map_or(cut, |i| cut + i + 1);
+    &prefix[from..]
+}
+
+/// The start of the code after the cursor that a completion prompt holds: whole lines.
+pub fn suffix_window(suffix: &str) -> &str {
+    if suffix.len() <= MAX_SUFFIX_BYTES {
+        return suffix;
+    }
+    let cut = crate::lang::floor_char_boundary(suffix, MAX_SUFFIX_BYTES);
+    let to = suffix[..cut].rfind('\n').map_or(cut, |i| i + 1);
+    &suffix[..to]
+}
+
 pub const CHAT_SYSTEM: &str = "You are a senior engineer helping with a codebase. Answer precisely and briefly. \
 The excerpts given are from the user's workspace and may be partial; say so when the answer depends on code you cannot see.";
 

@@ -1,4 +1,8 @@
 //! Editor-facing features in plain structs: prompts from retrieved context (completion
-//! with fill-in-the-middle, chat). Pure: no IO, no LSP types.
+//! with fill-in-the-middle, chat) and post-processing of a model's completion before it is
+//! shown at the cursor. Pure: no IO, no LSP types.
 
+pub mod actions;
+pub mod hover;
 pub mod prompt;
+pub mod postprocess;

@@ -37,6 +37,7 @@ pub fn negotiate(params: &InitializeParams) -> (PositionEncoding, ClientCaps) {
             .and_then(|t| t.document_symbol.as_ref())
             .and_then(|d| d.hierarchical_document_symbol_support)
             .unwrap_or(false),
+        show_document: caps.window.as_ref().and_then(|w| w.show_document.as_ref()).is_some_and(|s| s.support),
     };
     (encoding, client_caps)
 }
@@ -56,6 +57,17 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         })),
         document_symbol_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
+        hover_provider: Some(HoverProviderCapability::Simple(true)),
+        inline_completion_provider: Some(OneOf::Left(true)),
+        completion_provider: Some(CompletionOptions { trigger_characters: None, ..CompletionOptions::default() }),
+        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+            code_action_kinds: Some(super::actions::KINDS.iter().map(|k| CodeActionKind::new(k)).collect()),
+            ..CodeActionOptions::default()
+        })),
+        execute_command_provider: Some(ExecuteCommandOptions {
+            commands: super::actions::COMMANDS.iter().map(|c| c.to_string()).collect(),
+            ..ExecuteCommandOptions::default()
+        }),
         workspace: Some(WorkspaceServerCapabilities {
             workspace_folders: Some(WorkspaceFoldersServerCapabilities {
                 supported: Some(true),
@@ -105,6 +117,7 @@ pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
         indexer: Arc::new(Mutex::new(indexer)),
         vectors,
         embedding: Arc::default(),
+        git_changes: Arc::default(),
     });
     issues
 }

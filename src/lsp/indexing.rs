@@ -52,7 +52,26 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
         progress.finish_with_message(summary).await;
     }
     build_term_table(&state, &root).await;
+    refresh_git(&state, &root).await;
     embed_root(client, state, root, progress_supported).await;
+}
+
+/// Reads the root's working-tree changes against HEAD (for retrieval's recency) on the
+/// blocking pool; outside a repository there are none, and a git error is logged.
+pub async fn refresh_git(state: &SharedState, root: &Path) {
+    let job_root = root.to_path_buf();
+    let changes = match tokio::task::spawn_blocking(move || crate::io::git::working_tree_changes(&job_root)).await {
+        Ok(Ok(changes)) => changes.unwrap_or_default(),
+        Ok(Err(err)) => {
+            tracing::warn!("{err}; recent changes are not used");
+            Vec::new()
+        }
+        Err(_) => return,
+    };
+    let mut state = lock(state);
+    if let Some(i) = state.root_index_by_path(root) {
+        state.roots[i].git_changes = Arc::new(changes);
+    }
 }
 
 /// Builds the root's term table (lexical retrieval's workspace-wide term -> files map) off
@@ -184,19 +203,25 @@ fn root_name(root: &Path) -> String {
 }
 
 /// Re-reads single files of `root` (watcher events, closed or saved documents).
-pub async fn update_files(state: SharedState, root: PathBuf, paths: Vec<PathBuf>) {
+pub async fn update_files(client: Client, state: SharedState, root: PathBuf, paths: Vec<PathBuf>) {
     let indexer = {
         let state = lock(&state);
         let Some(i) = state.root_index_by_path(&root) else { return };
         Arc::clone(&state.roots[i].indexer)
     };
+    let job_state = state.clone();
+    let job_root = root.clone();
     let result = tokio::task::spawn_blocking(move || {
         let mut indexer = indexer.lock().unwrap_or_else(|p| p.into_inner());
-        let mut sink = RootSink { state, root };
+        let mut sink = RootSink { state: job_state, root: job_root };
         indexer.update_paths(&paths, &mut sink);
     })
     .await;
     if let Err(err) = result {
         tracing::error!("updating files failed: {err}");
+        return;
     }
+    // What changed on disk changes the diff against HEAD and may bring new chunks.
+    refresh_git(&state, &root).await;
+    embed_root(client, state, root, false).await;
 }

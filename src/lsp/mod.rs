@@ -3,8 +3,12 @@
 //! behind a lock that is never held across an `.await`; `to_proto`/`from_proto` convert
 //! positions and types at the edge.
 
+mod actions;
+mod assist;
+mod context;
 mod from_proto;
 mod handlers;
+mod hover;
 mod indexing;
 mod server;
 mod state;
@@ -18,6 +22,9 @@ use tower_lsp_server::{LspService, Server};
 
 pub use server::Backend;
 
+/// Messages handled at once (waiting requests included).
+const MAX_CONCURRENT_MESSAGES: usize = 256;
+
 /// Serves LSP on stdin/stdout until the client sends `exit` or closes stdin.
 pub fn run_stdio(cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -26,8 +33,12 @@ pub fn run_stdio(cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         let (filtered_reader, filtered_writer) = tokio::io::duplex(1 << 20);
         tokio::spawn(transport::filter_frames(tokio::io::stdin(), filtered_writer));
         let stdout = tokio::io::stdout();
-        let (service, socket) = LspService::new(|client| Backend::new(client, cache_dir));
-        Server::new(filtered_reader, stdout, socket).serve(service).await;
+        let (service, socket) = LspService::build(|client| Backend::new(client, cache_dir))
+            .custom_method("textDocument/inlineCompletion", Backend::inline_completion)
+            .finish();
+        // Requests that wait on a model hold a slot each; edits must never queue behind
+        // them (tower-lsp-server's default is 4).
+        Server::new(filtered_reader, stdout, socket).concurrency_level(MAX_CONCURRENT_MESSAGES).serve(service).await;
     });
     // Background indexing threads must not keep the process alive after `exit`.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

@@ -7,8 +7,10 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
+use super::assist::{self, Assist};
 use super::handlers;
 use super::indexing;
+use super::{actions, hover};
 use super::state::{lock, SharedState, State};
 use crate::config::ConfigIssue;
 use crate::lang::Lang;
@@ -19,12 +21,18 @@ const SETTLE_DELAY: std::time::Duration = std::time::Duration::from_millis(300);
 pub struct Backend {
     client: Client,
     state: SharedState,
+    assist: Arc<Assist>,
 }
 
 impl Backend {
     pub fn new(client: Client, cache_dir: Option<PathBuf>) -> Backend {
         let state = State { cache_dir, ..State::default() };
-        Backend { client, state: Arc::new(Mutex::new(state)) }
+        Backend { client, state: Arc::new(Mutex::new(state)), assist: Arc::default() }
+    }
+
+    /// `textDocument/inlineCompletion` (LSP 3.18; routed as a custom method, see `lsp::run_stdio`).
+    pub async fn inline_completion(&self, params: InlineCompletionParams) -> Result<Option<InlineCompletionResponse>> {
+        assist::inline_completion(&self.client, &self.state, &self.assist, params).await
     }
 
     async fn report_config_issues(&self, issues: Vec<ConfigIssue>) {
@@ -42,7 +50,7 @@ impl Backend {
 
     fn spawn_update(&self, paths: Vec<PathBuf>) {
         for (root, paths) in handlers::group_by_root(&self.state, paths) {
-            tokio::spawn(indexing::update_files(self.state.clone(), root, paths));
+            tokio::spawn(indexing::update_files(self.client.clone(), self.state.clone(), root, paths));
         }
     }
 
@@ -131,19 +139,17 @@ impl LanguageServer for Backend {
                 state.root_of(&path).map(|i| state.roots[i].path.clone())
             };
             if let Some(root) = root {
-                let state = self.state.clone();
-                tokio::spawn(async move {
-                    // Open documents are skipped by the sink; the row in the cache is
-                    // what this refreshes.
-                    indexing::update_files(state, root, vec![path]).await;
-                });
+                // Open documents are skipped by the sink; the row in the cache is what
+                // this refreshes (and the diff against HEAD).
+                tokio::spawn(indexing::update_files(self.client.clone(), self.state.clone(), root, vec![path]));
             }
         }
     }
 
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        self.assist.forget_document(params.text_document.uri.as_str());
         if let Some((root, path)) = handlers::did_close(&self.state, params) {
-            tokio::spawn(indexing::update_files(self.state.clone(), root, vec![path]));
+            tokio::spawn(indexing::update_files(self.client.clone(), self.state.clone(), root, vec![path]));
         }
     }
 
@@ -205,6 +211,29 @@ impl LanguageServer for Backend {
             self.report_config_issues(issues).await;
             self.spawn_refresh(path);
         }
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        hover::hover(&self.client, &self.state, &self.assist, params).await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        assist::completion(&self.client, &self.state, &self.assist, params).await
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
+        Ok(Some(actions::code_actions(params)))
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        if params.command == actions::REINDEX {
+            let roots: Vec<PathBuf> = lock(&self.state).roots.iter().map(|r| r.path.clone()).collect();
+            for root in &roots {
+                self.spawn_refresh(root.clone());
+            }
+            return Ok(Some(serde_json::json!({ "roots": roots.len() })));
+        }
+        actions::execute(&self.client, &self.state, &self.assist, params).await
     }
 
     async fn document_symbol(&self, params: DocumentSymbolParams) -> Result<Option<DocumentSymbolResponse>> {

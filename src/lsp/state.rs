@@ -12,12 +12,15 @@ use crate::index::{self, FileEntry, IndexSnapshot, WorkspaceIndex};
 use crate::io::vfs;
 use crate::io::workspace::{IndexSink, IndexUpdate, Indexer};
 use crate::lang::{Document, Lang, TextEdit};
+use crate::retrieve::ChangedFile;
 
 #[derive(Clone, Debug, Default)]
 pub struct ClientCaps {
     pub work_done_progress: bool,
     pub watched_files_dynamic: bool,
     pub hierarchical_symbols: bool,
+    /// `window/showDocument` (explanations open as a markdown document).
+    pub show_document: bool,
 }
 
 pub struct OpenDocument {
@@ -40,7 +43,13 @@ pub struct Root {
     pub vectors: Arc<crate::io::embedding::Vectors>,
     /// True while a background embedding job runs for this root.
     pub embedding: Arc<std::sync::atomic::AtomicBool>,
+    /// The working tree's changes against HEAD, read in the background after indexing
+    /// and after saves and file events.
+    pub git_changes: Arc<Vec<ChangedFile>>,
 }
+
+/// Edited line ranges of this session kept for retrieval's recency, at most.
+const SESSION_EDITS: usize = 32;
 
 #[derive(Default)]
 pub struct State {
@@ -54,6 +63,9 @@ pub struct State {
     pub cache_dir: Option<PathBuf>,
     /// Configuration issues found during `initialize`, shown after `initialized`.
     pub pending_issues: Vec<ConfigIssue>,
+    /// Lines edited in this session (absolute path, zero-based inclusive line range),
+    /// most recent first.
+    pub edits: Vec<(PathBuf, (u32, u32))>,
 }
 
 pub type SharedState = Arc<Mutex<State>>;
@@ -72,6 +84,40 @@ impl State {
         issues.extend(config.apply_json("initializationOptions", &self.init_options));
         issues.extend(config.apply_json("workspace/didChangeConfiguration", &self.settings));
         (config, issues)
+    }
+
+    /// The configuration of documents outside every root: defaults, then the client's.
+    pub fn config_without_root(&self) -> Config {
+        let mut config = Config::default();
+        config.apply_json("initializationOptions", &self.init_options);
+        config.apply_json("workspace/didChangeConfiguration", &self.settings);
+        config
+    }
+
+    /// This session's edits under `root`, most recent first, one entry per file with its
+    /// ranges.
+    pub fn session_edits(&self, root: &Path) -> Vec<ChangedFile> {
+        let mut out: Vec<ChangedFile> = Vec::new();
+        for (path, lines) in self.edits.iter().filter(|(p, _)| p.starts_with(root)) {
+            let rel = vfs::relative_path(root, path);
+            match out.iter_mut().find(|c| c.path == rel) {
+                Some(file) => file.lines.push(*lines),
+                None => out.push(ChangedFile { path: rel, lines: vec![*lines] }),
+            }
+        }
+        out
+    }
+
+    fn record_edit(&mut self, path: PathBuf, lines: (u32, u32)) {
+        // An edit next to the last one in the same place extends it.
+        if let Some((last_path, last)) = self.edits.first_mut() {
+            if *last_path == path && lines.0 <= last.1 + 1 && last.0 <= lines.1 + 1 {
+                *last = (last.0.min(lines.0), last.1.max(lines.1));
+                return;
+            }
+        }
+        self.edits.insert(0, (path, lines));
+        self.edits.truncate(SESSION_EDITS);
     }
 
     /// The root holding `path` (the deepest one when roots nest).
@@ -106,6 +152,13 @@ impl State {
         match edits {
             ChangeSet::Full(text) => open.doc.replace_text(text),
             ChangeSet::Edits(edits) => open.doc.apply_edits(&edits),
+        }
+        let edited = open.doc.last_change().map(|change| {
+            let lines = open.doc.line_index();
+            (lines.line_col(change.start).line, lines.line_col(change.new_end).line)
+        });
+        if let (Some(lines), Some(path)) = (edited, open.path.clone()) {
+            self.record_edit(path, lines);
         }
         self.reindex_document(uri);
         Ok(())

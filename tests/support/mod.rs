@@ -69,6 +69,8 @@ pub struct LspClient {
     next_id: i64,
     /// Notifications and server requests seen while waiting for responses.
     pub notifications: Vec<Value>,
+    /// Responses that arrived while another was awaited, by id.
+    responses: std::collections::HashMap<i64, Value>,
 }
 
 impl LspClient {
@@ -108,7 +110,7 @@ impl LspClient {
                 }
             }
         });
-        LspClient { child, stdin, incoming, next_id: 1, notifications: Vec::new() }
+        LspClient { child, stdin, incoming, next_id: 1, notifications: Vec::new(), responses: Default::default() }
     }
 
     pub fn send(&mut self, message: &Value) {
@@ -128,22 +130,44 @@ impl LspClient {
 
     /// Sends a request and waits for its response, answering server requests meanwhile.
     pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response(id, Duration::from_secs(30)).unwrap_or_else(|| panic!("no response to {method}"))
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.next_id;
         self.next_id += 1;
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        id
+    }
+
+    /// Waits for the response to request `id` (other responses are kept for later).
+    pub fn response(&mut self, id: i64, timeout: Duration) -> Option<Value> {
+        if let Some(found) = self.responses.remove(&id) {
+            return Some(found);
+        }
+        let deadline = std::time::Instant::now() + timeout;
         loop {
-            let message = self.recv(Duration::from_secs(30)).unwrap_or_else(|| panic!("no response to {method}"));
-            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
-                return message;
+            let message = self.recv(deadline.saturating_duration_since(std::time::Instant::now()))?;
+            if message.get("method").is_none() {
+                if let Some(got) = message.get("id").and_then(Value::as_i64) {
+                    if got == id {
+                        return Some(message);
+                    }
+                    self.responses.insert(got, message);
+                    continue;
+                }
             }
             self.handle_incoming(message);
         }
     }
 
     fn handle_incoming(&mut self, message: Value) {
-        // Server-to-client requests get an empty success.
-        if let (Some(id), Some(_)) = (message.get("id"), message.get("method")) {
-            let reply = json!({"jsonrpc": "2.0", "id": id, "result": null});
+        // Server-to-client requests get an empty success (edits are applied).
+        if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+            let result = if method == "workspace/applyEdit" { json!({"applied": true}) } else { Value::Null };
+            let reply = json!({"jsonrpc": "2.0", "id": id, "result": result});
             self.send(&reply);
         }
         self.notifications.push(message);
@@ -163,7 +187,11 @@ impl LspClient {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             let message = self.recv(left).expect("the awaited message never came");
             let matched = predicate(&message);
-            self.handle_incoming(message.clone());
+            if let (None, Some(id)) = (message.get("method"), message.get("id").and_then(Value::as_i64)) {
+                self.responses.insert(id, message.clone());
+            } else {
+                self.handle_incoming(message.clone());
+            }
             if matched {
                 return message;
             }

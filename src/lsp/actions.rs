@@ -1,0 +1,272 @@
+//! Code actions and commands. `textDocument/codeAction` offers the model's actions on a
+//! selection or the definition at the cursor (cheap: nothing is asked until one is
+//! chosen); `workspace/executeCommand` runs them: the chat model is asked with the
+//! workspace context (`$/progress` while it works), edits are applied with
+//! `workspace/applyEdit` as one undoable edit, explanations are returned and shown
+//! (`window/showDocument` of a markdown file when the client can, else
+//! `window/showMessage`). Arguments and results: docs/lsp-extensions.md.
+
+use std::sync::Arc;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+use super::assist::Assist;
+use super::context::{self, OwnedExcerpt, Site};
+use super::state::{lock, SharedState};
+use super::to_proto;
+use crate::base::{LineIndex, TextRange};
+use crate::config::Task;
+use crate::ide::actions::{self, Action, Target};
+use crate::io::llm::{resolve_api_key, LlmClient};
+use crate::llm::Request;
+
+pub const EXPLAIN: &str = "ctxls.explain";
+pub const DOCUMENT: &str = "ctxls.document";
+pub const TESTS: &str = "ctxls.tests";
+pub const FIX: &str = "ctxls.fix";
+pub const REFACTOR: &str = "ctxls.refactor";
+pub const GENERATE: &str = "ctxls.generate";
+pub const SHOW_CONTEXT: &str = "ctxls.showContext";
+pub const REINDEX: &str = "ctxls.reindex";
+pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, SHOW_CONTEXT, REINDEX];
+/// Code action kinds offered.
+pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "source.ctxls"];
+
+/// Tokens of workspace context sent with an action.
+const ACTION_CONTEXT_TOKENS: usize = 2048;
+
+/// Arguments of the action commands (one JSON object).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActionArgs {
+    uri: Uri,
+    #[serde(default)]
+    range: Option<Range>,
+    #[serde(default)]
+    position: Option<Position>,
+    #[serde(default)]
+    diagnostics: Vec<String>,
+    #[serde(default)]
+    instruction: Option<String>,
+    #[serde(default)]
+    query: Option<String>,
+    #[serde(default)]
+    budget: Option<usize>,
+}
+
+/// `textDocument/codeAction`: the model's actions on the range.
+pub fn code_actions(params: CodeActionParams) -> Vec<CodeActionOrCommand> {
+    let uri = params.text_document.uri;
+    let range = params.range;
+    let diagnostics: Vec<String> = params.context.diagnostics.iter().map(|d| d.message.clone()).collect();
+    let action = |title: &str, command: &str, kind: CodeActionKind, extra: Value| {
+        let mut args = json!({ "uri": uri.as_str(), "range": range });
+        if let (Value::Object(args), Value::Object(extra)) = (&mut args, extra) {
+            args.extend(extra);
+        }
+        CodeActionOrCommand::CodeAction(CodeAction {
+            title: format!("ctxls: {title}"),
+            kind: Some(kind),
+            command: Some(Command { title: title.to_string(), command: command.to_string(), arguments: Some(vec![args]) }),
+            ..CodeAction::default()
+        })
+    };
+    let mut out = Vec::new();
+    if !diagnostics.is_empty() {
+        out.push(action("Fix this", FIX, CodeActionKind::QUICKFIX, json!({ "diagnostics": diagnostics })));
+    }
+    let source = CodeActionKind::new("source.ctxls");
+    out.push(action("Explain", EXPLAIN, source.clone(), json!({})));
+    out.push(action("Add documentation comment", DOCUMENT, CodeActionKind::REFACTOR_REWRITE, json!({})));
+    out.push(action("Write tests", TESTS, source, json!({})));
+    if diagnostics.is_empty() {
+        out.push(action("Fix this", FIX, CodeActionKind::QUICKFIX, json!({})));
+    }
+    // The instruction is asked by the editor plugins; other clients get an error naming it.
+    out.push(action("Refactor with an instruction…", REFACTOR, CodeActionKind::REFACTOR_REWRITE, json!({})));
+    out
+}
+
+/// `workspace/executeCommand` for the action and context commands (`ctxls.reindex` is
+/// the server's own).
+pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
+    let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
+    let args: ActionArgs = serde_json::from_value(arg)
+        .map_err(|err| jsonrpc::Error::invalid_params(format!("{}: expected {{uri, range or position, ...}}: {err}", params.command)))?;
+    let start = args.range.map(|r| r.start).or(args.position).unwrap_or_default();
+    let site = context::site(state, &args.uri, start)?;
+    let encoding = site.encoding;
+    let lines = LineIndex::new(&site.text);
+    let end = args.range.map_or(site.offset, |r| crate::lsp::from_proto::offset(&lines, encoding, r.end) as usize).max(site.offset);
+    let selection = TextRange::new(site.offset as u32, end as u32);
+    let action = match params.command.as_str() {
+        SHOW_CONTEXT => return show_context(site, args.query, args.budget).await,
+        EXPLAIN => Action::Explain,
+        DOCUMENT => Action::Document,
+        TESTS => Action::Tests,
+        FIX => Action::Fix { diagnostics: args.diagnostics },
+        REFACTOR => match args.instruction.filter(|i| !i.trim().is_empty()) {
+            Some(instruction) => Action::Refactor { instruction },
+            None => return Err(jsonrpc::Error::invalid_params("ctxls.refactor needs an `instruction` argument (the editor plugins ask for it)")),
+        },
+        GENERATE => match comment_at(&site) {
+            Some((range, instruction)) => return run(client, state, assist, site, Action::Generate { instruction }, Some(range), &lines).await,
+            None => return Err(jsonrpc::Error::invalid_params("ctxls.generate: no comment at the position to generate from")),
+        },
+        other => return Err(jsonrpc::Error::invalid_params(format!("unknown command {other}"))),
+    };
+    run(client, state, assist, site, action, Some(selection), &lines).await
+}
+
+/// Asks the chat model for `action` on the target and applies or shows the answer.
+async fn run(
+    client: &Client,
+    state: &SharedState,
+    assist: &Arc<Assist>,
+    site: Site,
+    action: Action,
+    selection: Option<TextRange>,
+    lines: &LineIndex,
+) -> jsonrpc::Result<Option<Value>> {
+    let file = crate::index::extract(site.lang, &site.text, &site.tree);
+    let range = match &action {
+        // The comment itself, whole lines.
+        Action::Generate { .. } => actions::whole_lines(&site.text, selection.unwrap_or_default()),
+        _ => actions::target_range(&file, &site.text, selection.unwrap_or_default()),
+    };
+    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
+    let line = lines.line_col(range.start).line;
+    let query = match &action {
+        Action::Refactor { instruction } | Action::Generate { instruction } => Some(instruction.clone()),
+        _ => None,
+    };
+    let (uri, version, encoding) = (site.uri.clone(), site.version, site.encoding);
+    let site = Arc::new(site);
+    let progress = begin_progress(client, state, &action).await;
+    let excerpts = context::gather(&site, query, ACTION_CONTEXT_TOKENS).await;
+    let target = Target { path: &rel, lang: site.lang, text: &site.text, range, line };
+    let borrowed = OwnedExcerpt::borrowed(&excerpts);
+    let settings = site.config.llm.for_task(Task::Chat);
+    let request = Request { prompt: actions::prompt(&action, &target, &borrowed), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let key = resolve_api_key(&settings);
+    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+    let answer = match answer {
+        Ok(answer) => answer.text,
+        Err(err) => {
+            assist.report_failure(client, &format!("{} failed", action.title()), &err).await;
+            return Err(jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: format!("{}: {err}", action.title()).into(), data: None });
+        }
+    };
+    if action.is_explanation() {
+        show_explanation(client, state, &rel, &answer).await;
+        return Ok(Some(json!({ "markdown": answer })));
+    }
+    let Some(edit) = actions::edit(&action, &target, &answer) else {
+        client.show_message(MessageType::INFO, format!("ctxls: {}: the model proposed no change", action.title())).await;
+        return Ok(Some(json!({ "applied": false })));
+    };
+    // Edits go to the text they were computed on, or nowhere.
+    let current = lock(state).documents.get(&uri).map(|d| d.version);
+    if current != Some(version) {
+        return Err(jsonrpc::Error::content_modified());
+    }
+    let range = to_proto::range(lines, encoding, edit.range);
+    let uri_value: Uri = uri.parse().map_err(|_| jsonrpc::Error::invalid_params("bad uri"))?;
+    let change = WorkspaceEdit {
+        document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+            text_document: OptionalVersionedTextDocumentIdentifier { uri: uri_value, version: Some(version) },
+            edits: vec![OneOf::Left(TextEdit { range, new_text: edit.new_text.clone() })],
+        }])),
+        ..WorkspaceEdit::default()
+    };
+    let applied = match client.apply_edit(change).await {
+        Ok(response) => response.applied,
+        Err(err) => {
+            tracing::warn!("workspace/applyEdit failed: {err}");
+            false
+        }
+    };
+    Ok(Some(json!({ "applied": applied, "edit": { "range": range, "newText": edit.new_text } })))
+}
+
+/// The comment at (or ending on the line of) the site: its range and its text without
+/// comment markers.
+fn comment_at(site: &Site) -> Option<(TextRange, String)> {
+    let root = site.tree.root_node();
+    let line_start = site.text[..site.offset].rfind('\n').map_or(0, |i| i + 1);
+    let indent = site.text[line_start..].len() - site.text[line_start..].trim_start_matches([' ', '\t']).len();
+    // Under the cursor, just before it (the end of a line comment), or on its line.
+    let node = [site.offset, site.offset.saturating_sub(1), line_start + indent].into_iter().find_map(|at| {
+        let mut node = root.descendant_for_byte_range(at, at)?;
+        loop {
+            if node.kind().contains("comment") {
+                return Some(node);
+            }
+            node = node.parent()?;
+        }
+    })?;
+    // Consecutive line comments form one instruction.
+    let (mut first, mut last) = (node, node);
+    while let Some(prev) = first.prev_sibling().filter(|p| p.kind().contains("comment") && first.start_position().row == p.end_position().row + 1) {
+        first = prev;
+    }
+    while let Some(next) = last.next_sibling().filter(|n| n.kind().contains("comment") && n.start_position().row == last.end_position().row + 1) {
+        last = next;
+    }
+    let range = TextRange::new(first.start_byte() as u32, last.end_byte() as u32);
+    let text = &site.text[range.start as usize..range.end as usize];
+    let instruction: Vec<&str> = text
+        .lines()
+        .map(|l| l.trim().trim_start_matches("///").trim_start_matches("//").trim_start_matches("/**").trim_start_matches("/*").trim_end_matches("*/").trim_start_matches('*').trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    (!instruction.is_empty()).then(|| (range, instruction.join(" ")))
+}
+
+/// `ctxls.showContext`: the context that would be sent at the position.
+async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) -> jsonrpc::Result<Option<Value>> {
+    let budget = budget.unwrap_or(site.config.completion.context_tokens);
+    let site = Arc::new(site);
+    let excerpts = context::gather(&site, query, budget).await;
+    let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();
+    Ok(Some(json!({ "snippets": excerpts, "tokens": tokens, "budget": budget })))
+}
+
+async fn begin_progress(client: &Client, state: &SharedState, action: &Action) -> Option<tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, tower_lsp_server::NotCancellable>> {
+    if !lock(state).caps.work_done_progress {
+        return None;
+    }
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    let token = ProgressToken::String(format!("ctxls/action/{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
+    client.create_work_done_progress(token.clone()).await.ok()?;
+    Some(client.progress(token, format!("ctxls: {}", action.title())).with_message("asking the model").begin().await)
+}
+
+/// Shows an explanation: a markdown document when the client opens documents for the
+/// server, else a message.
+async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markdown: &str) {
+    let (show_document, dir) = {
+        let state = lock(state);
+        (state.caps.show_document, state.cache_dir.clone().unwrap_or_else(std::env::temp_dir))
+    };
+    if show_document {
+        let dir = dir.join("explanations");
+        let name = format!("{}-{:x}.md", rel.replace(['/', '\\'], "_"), crate::base::content_hash(markdown.as_bytes()));
+        let path = dir.join(name);
+        let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, format!("# {rel}\n\n{markdown}\n")));
+        if let (Ok(()), Some(uri)) = (written, Uri::from_file_path(&path)) {
+            let params = ShowDocumentParams { uri, external: Some(false), take_focus: Some(true), selection: None };
+            if client.show_document(params).await.is_ok_and(|shown| shown) {
+                return;
+            }
+        }
+    }
+    client.show_message(MessageType::INFO, markdown.to_string()).await;
+}

@@ -1,0 +1,305 @@
+//! Model-backed completions in the server: `textDocument/inlineCompletion` and the same
+//! engine as `textDocument/completion` items.
+//!
+//! A request copies its site out of the state (`context::site`) and never holds the lock
+//! while it waits: edits go on. Typing must pause (`completion.debounce_ms`) before the
+//! model is asked; a newer request for the same document supersedes an older one, which
+//! is answered `RequestCancelled` and drops its HTTP request (so does `$/cancelRequest`:
+//! tower-lsp-server drops the handler's future). Answers are cleaned for the position
+//! (`ide::postprocess`) and remembered per document by prefix, so that typing into a
+//! shown completion is answered from memory. A failing model shows one message per burst.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::Client;
+
+use super::context::{self, Site};
+use super::state::SharedState;
+use crate::base::{content_hash, PositionEncoding};
+use crate::config::Task;
+use crate::ide::postprocess::{self, Shape};
+use crate::ide::prompt::{completion_prompt, prefix_window, suffix_window, CompletionInput};
+use crate::io::llm::{resolve_api_key, LlmClient, LlmError};
+use crate::llm::Request;
+
+/// Completions remembered per document (a few, so that backspacing finds them too).
+const CACHED_PER_DOCUMENT: usize = 8;
+/// A failure message is shown at most once in this long.
+const FAILURE_QUIET: Duration = Duration::from_secs(60);
+/// How long hovers skip the explanation after the model could not be reached.
+const UNREACHABLE_PAUSE: Duration = Duration::from_secs(30);
+/// Tokens asked for when one line is wanted.
+const LINE_MAX_TOKENS: u32 = 96;
+
+#[derive(Default)]
+pub struct Assist {
+    /// Per document, the generation of its newest completion request.
+    generations: Mutex<HashMap<String, watch::Sender<u64>>>,
+    next_generation: AtomicU64,
+    cache: Mutex<HashMap<String, VecDeque<Remembered>>>,
+    last_failure_shown: Mutex<Option<Instant>>,
+    /// Until when the model is taken as unreachable (hovers then skip the explanation
+    /// rather than wait for a connection that fails).
+    unreachable_until: Mutex<Option<Instant>>,
+    /// Hover explanations, done and under way.
+    pub explanations: super::hover::Explanations,
+}
+
+/// A completion as it was shown after a prefix, before a suffix.
+struct Remembered {
+    prefix_len: usize,
+    prefix_hash: u64,
+    suffix_hash: u64,
+    text: String,
+}
+
+/// Why no completion is shown.
+pub enum Outcome {
+    Text(String),
+    Nothing,
+    Superseded,
+    Failed(LlmError),
+}
+
+impl Assist {
+    /// Registers a new request for `uri`; the receiver sees later ones.
+    fn begin(&self, uri: &str) -> (u64, watch::Receiver<u64>) {
+        let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) + 1;
+        let mut generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = generations.entry(uri.to_string()).or_insert_with(|| watch::channel(0).0);
+        sender.send_replace(generation);
+        (generation, sender.subscribe())
+    }
+
+    /// The remembered completion that the text typed since continues, if any.
+    pub fn remembered(&self, site: &Site) -> Option<String> {
+        let (before, after) = site.text.split_at(site.offset);
+        let suffix_hash = content_hash(after.as_bytes());
+        let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        for entry in cache.get(&site.uri)?.iter() {
+            if entry.suffix_hash != suffix_hash || entry.prefix_len > before.len() || !before.is_char_boundary(entry.prefix_len) {
+                continue;
+            }
+            let typed = &before[entry.prefix_len..];
+            if entry.text.len() > typed.len()
+                && entry.text.starts_with(typed)
+                && content_hash(&before.as_bytes()[..entry.prefix_len]) == entry.prefix_hash
+            {
+                return Some(entry.text[typed.len()..].to_string());
+            }
+        }
+        None
+    }
+
+    fn remember(&self, site: &Site, text: &str) {
+        let (before, after) = site.text.split_at(site.offset);
+        let entry = Remembered {
+            prefix_len: before.len(),
+            prefix_hash: content_hash(before.as_bytes()),
+            suffix_hash: content_hash(after.as_bytes()),
+            text: text.to_string(),
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        let entries = cache.entry(site.uri.clone()).or_default();
+        entries.push_front(entry);
+        entries.truncate(CACHED_PER_DOCUMENT);
+    }
+
+    pub fn forget_document(&self, uri: &str) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(uri);
+        self.generations.lock().unwrap_or_else(|p| p.into_inner()).remove(uri);
+    }
+
+    /// Whether the model failed to connect in the last half minute.
+    pub fn model_unreachable(&self) -> bool {
+        self.unreachable_until.lock().unwrap_or_else(|p| p.into_inner()).is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Shows a failure unless one was shown less than a minute ago.
+    pub async fn report_failure(&self, client: &Client, what: &str, err: &LlmError) {
+        tracing::warn!("{what}: {err}");
+        if matches!(err, LlmError::Unreachable { .. }) {
+            *self.unreachable_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + UNREACHABLE_PAUSE);
+        }
+        let show = {
+            let mut last = self.last_failure_shown.lock().unwrap_or_else(|p| p.into_inner());
+            let quiet = last.is_some_and(|at| at.elapsed() < FAILURE_QUIET);
+            if !quiet {
+                *last = Some(Instant::now());
+            }
+            !quiet
+        };
+        if show {
+            client.show_message(MessageType::WARNING, format!("ctxls: {what}: {err}")).await;
+        }
+    }
+
+    /// A completion at the site: from memory, or from the model after the debounce
+    /// unless a newer request for the document comes first. `debounce: false` when the
+    /// user asked explicitly.
+    pub async fn complete(&self, site: Site, debounce: bool) -> Outcome {
+        let (generation, mut newer) = self.begin(&site.uri);
+        if let Some(text) = self.remembered(&site) {
+            return Outcome::Text(text);
+        }
+        let superseded = async move {
+            while newer.changed().await.is_ok() {
+                if *newer.borrow() != generation {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await
+        };
+        let site = Arc::new(site);
+        let work = async {
+            if debounce {
+                tokio::time::sleep(Duration::from_millis(site.config.completion.debounce_ms)).await;
+            }
+            generate(&site).await
+        };
+        tokio::select! {
+            outcome = work => {
+                if let Outcome::Text(text) = &outcome {
+                    self.remember(&site, text);
+                }
+                outcome
+            }
+            () = superseded => Outcome::Superseded,
+        }
+    }
+}
+
+/// Asks the completion model at the site and cleans its answer.
+async fn generate(site: &Arc<Site>) -> Outcome {
+    let excerpts = context::gather(site, None, site.config.completion.context_tokens).await;
+    let excerpts = context::OwnedExcerpt::borrowed(&excerpts);
+    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
+    let (before, after) = site.text.split_at(site.offset);
+    let input = CompletionInput { path: &rel, lang: site.lang, prefix: prefix_window(before), suffix: suffix_window(after), excerpts: &excerpts };
+    let at = postprocess::Site { lang: site.lang, text: &site.text, offset: site.offset };
+    let shape = postprocess::shape(&at);
+    let settings = site.config.llm.for_task(Task::Completion);
+    let max_tokens = if shape == Shape::Line { settings.max_tokens.min(LINE_MAX_TOKENS) } else { settings.max_tokens };
+    let request = Request { prompt: completion_prompt(&input), max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let key = resolve_api_key(&settings);
+    let client = LlmClient::new(settings, key);
+    match client.complete(&request, &mut |_| {}).await {
+        Ok(completion) => match postprocess::clean(&at, &site.tree, &completion.text) {
+            Some(text) => Outcome::Text(text),
+            None => Outcome::Nothing,
+        },
+        Err(err) => Outcome::Failed(err),
+    }
+}
+
+/// Whether a completion is wanted at the site at all: not inside a comment or a string
+/// unless asked (or configured).
+pub fn wanted_at(site: &Site, invoked: bool) -> bool {
+    invoked || site.config.completion.in_comments || {
+        let at = postprocess::Site { lang: site.lang, text: &site.text, offset: site.offset };
+        !postprocess::in_comment_or_string(&at, &site.tree)
+    }
+}
+
+/// `textDocument/inlineCompletion`.
+pub async fn inline_completion(
+    client: &Client,
+    state: &SharedState,
+    assist: &Assist,
+    params: InlineCompletionParams,
+) -> jsonrpc::Result<Option<InlineCompletionResponse>> {
+    let position = params.text_document_position.position;
+    let site = context::site(state, &params.text_document_position.text_document.uri, position)?;
+    let invoked = params.context.trigger_kind == InlineCompletionTriggerKind::INVOKED;
+    if !wanted_at(&site, invoked) {
+        return Ok(None);
+    }
+    match assist.complete(site, !invoked).await {
+        Outcome::Text(text) => {
+            let item = InlineCompletionItem {
+                insert_text: text,
+                filter_text: None,
+                range: Some(Range { start: position, end: position }),
+                command: None,
+                insert_text_format: Some(InsertTextFormat::PLAIN_TEXT),
+            };
+            Ok(Some(InlineCompletionResponse::List(InlineCompletionList { items: vec![item] })))
+        }
+        Outcome::Nothing => Ok(None),
+        Outcome::Superseded => Err(jsonrpc::Error::request_cancelled()),
+        Outcome::Failed(err) => {
+            assist.report_failure(client, "completion failed", &err).await;
+            Ok(None)
+        }
+    }
+}
+
+/// `textDocument/completion`: the model's completion as one item. Never holds up the
+/// editor's other sources: past the debounce the list is returned incomplete (and
+/// empty) while the model goes on in the background; the client asks again as the user
+/// types, and the answer is then served from memory.
+pub async fn completion(
+    client: &Client,
+    state: &SharedState,
+    assist: &Arc<Assist>,
+    params: CompletionParams,
+) -> jsonrpc::Result<Option<CompletionResponse>> {
+    let position = params.text_document_position.position;
+    let site = context::site(state, &params.text_document_position.text_document.uri, position)?;
+    let invoked = params.context.as_ref().is_some_and(|c| c.trigger_kind == CompletionTriggerKind::INVOKED);
+    if !wanted_at(&site, invoked) {
+        return Ok(None);
+    }
+    let word_start = word_start(&site.text, site.offset);
+    let word = site.text[word_start..site.offset].to_string();
+    let encoding = site.encoding;
+    let wait = Duration::from_millis(site.config.completion.debounce_ms.max(1));
+    let job = {
+        let assist = Arc::clone(assist);
+        let client = client.clone();
+        tokio::spawn(async move {
+            let outcome = assist.complete(site, false).await;
+            if let Outcome::Failed(err) = &outcome {
+                assist.report_failure(&client, "completion failed", err).await;
+            }
+            outcome
+        })
+    };
+    let outcome = match tokio::time::timeout(wait, job).await {
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_)) | Err(_) => return Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: Vec::new() }))),
+    };
+    let Outcome::Text(text) = outcome else {
+        return Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: Vec::new() })));
+    };
+    let (line, character) = (position.line, position.character);
+    let word_units = match encoding {
+        PositionEncoding::Utf8 => word.len(),
+        PositionEncoding::Utf16 => word.encode_utf16().count(),
+    };
+    let start = Position { line, character: character.saturating_sub(word_units as u32) };
+    let first_line = text.lines().next().unwrap_or("").trim();
+    let label = format!("{word}{}{}", first_line, if text.contains('\n') { " …" } else { "" });
+    let item = CompletionItem {
+        label,
+        kind: Some(CompletionItemKind::SNIPPET),
+        detail: Some("ctxls (model)".to_string()),
+        filter_text: Some(format!("{word}{first_line}")),
+        sort_text: Some("0".to_string()),
+        text_edit: Some(CompletionTextEdit::Edit(TextEdit { range: Range { start, end: position }, new_text: format!("{word}{text}") })),
+        insert_text_format: Some(InsertTextFormat::PLAIN_TEXT),
+        ..CompletionItem::default()
+    };
+    Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: vec![item] })))
+}
+
+/// Start of the identifier that ends at `offset`.
+fn word_start(text: &str, offset: usize) -> usize {
+    text[..offset].char_indices().rev().take_while(|(_, c)| c.is_alphanumeric() || *c == '_' || *c == '$').last().map_or(offset, |(i, _)| i)
+}

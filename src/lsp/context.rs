@@ -1,0 +1,177 @@
+//! Retrieval inside the server: what a request at a position needs is copied out of the
+//! state in one short lock (`Site`: the document's text and tree, the root's snapshot,
+//! vectors, configuration and recency), then the context is gathered with no lock held:
+//! the query embedded, `retrieve` run on the blocking pool (it takes milliseconds and
+//! must not hold up the edits that the async workers apply).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tower_lsp_server::jsonrpc;
+use tower_lsp_server::ls_types::{Position, Uri};
+use tree_sitter::Tree;
+
+use super::from_proto;
+use crate::base::PositionEncoding;
+use super::state::{lock, SharedState};
+use crate::config::{Config, Task};
+use crate::ide::prompt::Excerpt;
+use crate::index::{FileId, IndexSnapshot};
+use crate::io::embedding::Vectors;
+use crate::io::vfs;
+use crate::lang::Lang;
+use crate::llm::tokens::TokenCounter;
+use crate::retrieve::{query_text, retrieve, ContextRequest, Generators, Recency, Snippet};
+
+/// A request's view of one open document and of the workspace around it.
+pub struct Site {
+    pub uri: String,
+    pub version: i32,
+    pub lang: Lang,
+    pub text: String,
+    pub tree: Tree,
+    /// Byte offset of the position in `text`.
+    pub offset: usize,
+    pub encoding: PositionEncoding,
+    pub config: Config,
+    /// `None` for a document outside every workspace folder.
+    pub root: Option<RootView>,
+}
+
+pub struct RootView {
+    pub path: PathBuf,
+    /// The document's path relative to the root.
+    pub rel: String,
+    pub snapshot: Arc<IndexSnapshot>,
+    pub vectors: Arc<Vectors>,
+    pub recency: Recency,
+    /// The editor's text of the root's open documents, by relative path.
+    pub open_texts: HashMap<String, String>,
+}
+
+/// A retrieved excerpt, owned (for prompts built after the snapshot is gone).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct OwnedExcerpt {
+    pub path: String,
+    /// 1-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    pub text: String,
+    pub score: f32,
+    pub sources: Vec<&'static str>,
+    pub why: String,
+    pub tokens: usize,
+}
+
+impl OwnedExcerpt {
+    pub fn borrowed(excerpts: &[OwnedExcerpt]) -> Vec<Excerpt<'_>> {
+        excerpts.iter().map(|e| Excerpt { path: &e.path, start_line: e.start_line, end_line: e.end_line, text: &e.text }).collect()
+    }
+}
+
+/// The site of `position` in the open document `uri`.
+pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Result<Site> {
+    let mut state = lock(state);
+    let key = uri.as_str().to_string();
+    let encoding = state.encoding;
+    let Some(open) = state.documents.get(&key) else {
+        return Err(jsonrpc::Error::invalid_params(format!("{} is not open", uri.as_str())));
+    };
+    let offset = from_proto::offset(open.doc.line_index(), encoding, position) as usize;
+    let (version, lang, text, tree, path) = (open.version, open.doc.lang, open.doc.text().to_string(), open.doc.tree().clone(), open.path.clone());
+    let root = path.as_deref().and_then(|p| state.root_of(p));
+    let config = match root {
+        Some(i) => state.roots[i].config.clone(),
+        None => state.config_without_root(),
+    };
+    let root = root.map(|i| {
+        let open_texts: HashMap<String, String> = state
+            .documents
+            .values()
+            .filter_map(|d| {
+                let p = d.path.as_deref()?;
+                p.starts_with(&state.roots[i].path).then(|| (vfs::relative_path(&state.roots[i].path, p), d.doc.text().to_string()))
+            })
+            .collect();
+        let root_path = state.roots[i].path.clone();
+        let recency = Recency {
+            edits: state.session_edits(&root_path),
+            changed: state.roots[i].git_changes.as_ref().clone(),
+            open: open_texts.keys().cloned().collect(),
+        };
+        let root = &mut state.roots[i];
+        RootView {
+            rel: vfs::relative_path(&root.path, path.as_deref().expect("a root was found for the path")),
+            path: root_path,
+            snapshot: root.index.snapshot(),
+            vectors: Arc::clone(&root.vectors),
+            recency,
+            open_texts,
+        }
+    });
+    let offset = crate::lang::floor_char_boundary(&text, offset.min(text.len()));
+    Ok(Site { uri: key, version, lang, text, tree, offset, encoding, config, root })
+}
+
+/// The workspace context for a request at the site: snippets best first, within
+/// `budget` tokens of the completion model's tokenizer.
+pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize) -> Vec<OwnedExcerpt> {
+    let Some(root) = &site.root else { return Vec::new() };
+    let Some(file) = root.snapshot.file_id(&root.rel) else { return Vec::new() };
+    if budget == 0 {
+        return Vec::new();
+    }
+    let text_query = query_text(&root.snapshot, file, site.offset as u32, query.as_deref(), &site.text);
+    let vector_hits = match root.vectors.query(&text_query, 40).await {
+        Ok(hits) => hits,
+        Err(err) => {
+            tracing::debug!("no vector hits: {err}");
+            Vec::new()
+        }
+    };
+    let site = Arc::clone(site);
+    let job = tokio::task::spawn_blocking(move || {
+        let root = site.root.as_ref().expect("checked above");
+        let model = site.config.llm.for_task(Task::Completion).model;
+        let counter = TokenCounter::for_model(&model);
+        let request = ContextRequest {
+            file,
+            offset: site.offset as u32,
+            query: query.as_deref(),
+            budget_tokens: budget,
+            generators: Generators::ALL,
+            recency: &root.recency,
+            vector_hits: &vector_hits,
+        };
+        let source_of = |id: FileId| {
+            let entry = root.snapshot.file(id)?;
+            match root.open_texts.get(&entry.path) {
+                Some(text) => Some(text.clone()),
+                None => std::fs::read_to_string(root.path.join(&entry.path)).ok(),
+            }
+        };
+        let snippets = retrieve(&root.snapshot, &request, &|t| counter.count(t), &source_of);
+        excerpts(&root.snapshot, snippets)
+    });
+    job.await.unwrap_or_else(|err| {
+        tracing::error!("retrieval failed: {err}");
+        Vec::new()
+    })
+}
+
+fn excerpts(snapshot: &IndexSnapshot, snippets: Vec<Snippet>) -> Vec<OwnedExcerpt> {
+    snippets
+        .into_iter()
+        .map(|s| OwnedExcerpt {
+            path: snapshot.file(s.file).map_or_else(|| "?".to_string(), |e| e.path.clone()),
+            start_line: s.start_line + 1,
+            end_line: s.end_line + 1,
+            text: s.text,
+            score: s.score,
+            sources: s.sources,
+            why: s.why,
+            tokens: s.tokens,
+        })
+        .collect()
+}

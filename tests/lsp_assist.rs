@@ -1,0 +1,304 @@
+//! Model-backed features over stdio: the built binary, real frames, and the scripted LLM
+//! server on 127.0.0.1 speaking Ollama's wire format.
+
+mod support;
+#[path = "support/llm_server.rs"]
+mod llm_server;
+
+use std::time::{Duration, Instant};
+
+use llm_server::{Reply, ScriptedServer};
+use serde_json::{json, Value};
+use support::{uri, LspClient, TempWorkspace};
+
+const FIXTURE: &str = "//- /src/lib.rs
+mod geometry;
+use geometry::Point;
+/// Adds two points.
+pub fn add(a: Point, b: Point) -> Point {
+    
+}
+// Return the point at the origin.
+pub fn origin() -> Point {
+}
+//- /src/geometry.rs
+/// A point on the plane.
+pub struct Point { pub x: i32, pub y: i32 }
+";
+
+struct Setup {
+    _runtime: tokio::runtime::Runtime,
+    server: ScriptedServer,
+    _ws: TempWorkspace,
+    client: LspClient,
+    lib: String,
+}
+
+fn setup() -> Setup {
+    setup_with(None, 50)
+}
+
+/// A workspace whose model is the scripted server (or `base_url`), with this debounce.
+fn setup_with(base_url: Option<String>, debounce_ms: u64) -> Setup {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = runtime.block_on(ScriptedServer::start());
+    let ws = TempWorkspace::new(FIXTURE);
+    let url = base_url.unwrap_or_else(|| server.url());
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{url}\"\nretries = 0\n[completion]\ndebounce_ms = {debounce_ms}\n[hover]\nexplain = false\n"));
+    let root = ws.root();
+    let mut client = LspClient::start(ws.cache.path());
+    client.initialize(&root, Value::Null);
+    client.wait_indexed();
+    let lib = uri(&root.join("src/lib.rs"));
+    let text = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 1, "text": text}}));
+    Setup { _runtime: runtime, server, _ws: ws, client, lib }
+}
+
+fn inline_params(uri: &str, line: u32, character: u32, invoked: bool) -> Value {
+    json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}, "context": {"triggerKind": if invoked { 1 } else { 2 }}})
+}
+
+fn items(response: &Value) -> Vec<String> {
+    response["result"]["items"].as_array().map(|items| items.iter().map(|i| i["insertText"].as_str().unwrap().to_string()).collect()).unwrap_or_default()
+}
+
+/// Waits until the scripted server has seen `n` requests.
+fn wait_requests(server: &ScriptedServer, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.requests().len() < n {
+        assert!(Instant::now() < deadline, "the model never got request {n}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn inline_completion_sends_the_context_cleans_the_answer_and_remembers_it() {
+    let mut s = setup();
+    s.server.push(Reply::ollama(&["Point { x: a.x + b.x, ", "y: a.y + b.y }\n}\n\npub fn extra() {}\n"], false));
+    let response = s.client.request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, true));
+    assert_eq!(items(&response), ["Point { x: a.x + b.x, y: a.y + b.y }"], "cut where the function's block ends: {response}");
+    let sent = s.server.requests()[0].json();
+    let prompt = sent["prompt"].as_str().unwrap();
+    assert!(prompt.contains("// Path: src/geometry.rs (lines 2-2)\n// pub struct Point { pub x: i32, pub y: i32 }\n"), "{prompt}");
+    assert!(prompt.ends_with("// Path: src/lib.rs\nmod geometry;\nuse geometry::Point;\n/// Adds two points.\npub fn add(a: Point, b: Point) -> Point {\n    "), "{prompt}");
+    assert_eq!(sent["suffix"], "\n}\n// Return the point at the origin.\npub fn origin() -> Point {\n}\n");
+
+    // Typing into the shown completion is answered from memory.
+    s.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": s.lib, "version": 2}, "contentChanges": [{"range": {"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}}, "text": "Point { x"}]}),
+    );
+    let response = s.client.request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 13, false));
+    assert_eq!(items(&response), [": a.x + b.x, y: a.y + b.y }"]);
+    assert_eq!(s.server.requests().len(), 1, "no second model call");
+    s.client.shutdown();
+}
+
+#[test]
+fn newer_requests_and_cancel_requests_drop_the_model_call() {
+    let mut s = setup();
+    s.server.push(Reply::ollama(&["slow"], false).delay_first(Duration::from_secs(3)));
+    s.server.push(Reply::ollama(&["b.x"], false));
+    // An automatic request waits for the debounce, then asks the model...
+    let first = s.client.send_request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, false));
+    wait_requests(&s.server, 1);
+    // ...and a newer one for the same document supersedes it.
+    let second = s.client.send_request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, false));
+    let superseded = s.client.response(first, Duration::from_secs(10)).unwrap();
+    assert_eq!(superseded["error"]["code"], -32800, "{superseded}");
+    let answered = s.client.response(second, Duration::from_secs(10)).unwrap();
+    assert_eq!(items(&answered), ["b.x"], "{answered}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.server.hangups() < 1 {
+        assert!(Instant::now() < deadline, "the superseded HTTP request was not dropped");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    // `$/cancelRequest` drops it too (a new position, so nothing is remembered).
+    s.server.push(Reply::ollama(&["never"], false).delay_first(Duration::from_secs(3)));
+    let third = s.client.send_request("textDocument/inlineCompletion", inline_params(&s.lib, 8, 0, true));
+    wait_requests(&s.server, 3);
+    s.client.notify("$/cancelRequest", json!({"id": third}));
+    let cancelled = s.client.response(third, Duration::from_secs(10)).unwrap();
+    assert_eq!(cancelled["error"]["code"], -32800, "{cancelled}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.server.hangups() < 2 {
+        assert!(Instant::now() < deadline, "the cancelled HTTP request was not dropped");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    s.client.shutdown();
+}
+
+#[test]
+fn typing_within_the_debounce_asks_the_model_once() {
+    let mut s = setup_with(None, 400);
+    s.server.fallback(Reply::ollama(&["b.y"], false));
+    let ids: Vec<i64> = (0..5)
+        .map(|i| {
+            std::thread::sleep(Duration::from_millis(30));
+            s.client.send_request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4 + (i % 2), false))
+        })
+        .collect();
+    let responses: Vec<Value> = ids.iter().map(|id| s.client.response(*id, Duration::from_secs(10)).unwrap()).collect();
+    assert!(responses[..4].iter().all(|r| r["error"]["code"] == -32800), "{responses:?}");
+    assert_eq!(items(&responses[4]), ["b.y"]);
+    assert_eq!(s.server.requests().len(), 1, "one model call for a burst of typing");
+    s.client.shutdown();
+}
+
+#[test]
+fn completion_items_never_wait_past_the_debounce() {
+    let mut s = setup();
+    s.server.push(Reply::ollama(&["a.x"], false).delay_first(Duration::from_millis(800)));
+    let params = json!({"textDocument": {"uri": s.lib}, "position": {"line": 4, "character": 4}, "context": {"triggerKind": 1}});
+    let started = Instant::now();
+    let first = s.client.request("textDocument/completion", params.clone());
+    assert!(started.elapsed() < Duration::from_millis(700), "answered within the debounce, not after the model");
+    assert_eq!(first["result"]["isIncomplete"], true);
+    assert_eq!(first["result"]["items"], json!([]));
+    // The model's answer arrives in the background; the client's next request gets it.
+    wait_requests(&s.server, 1);
+    std::thread::sleep(Duration::from_millis(1000));
+    let second = s.client.request("textDocument/completion", params);
+    let item = &second["result"]["items"][0];
+    assert_eq!(item["textEdit"]["newText"], "a.x", "{second}");
+    assert_eq!(s.server.requests().len(), 1);
+    s.client.shutdown();
+}
+
+#[test]
+fn hover_shows_the_index_at_once_and_the_explanation_when_asked() {
+    let mut s = setup();
+    let at_point = json!({"textDocument": {"uri": s.lib}, "position": {"line": 3, "character": 15}});
+    let hover = s.client.request("textDocument/hover", at_point.clone());
+    let value = hover["result"]["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}"));
+    assert!(value.starts_with("```rust\npub struct Point\n```\n\nA point on the plane.\n"), "{value}");
+    assert!(value.contains("*struct* in `src/geometry.rs:2`"), "{value}");
+    assert!(s.server.requests().is_empty(), "explain is off: no model call");
+
+    s.client.notify("workspace/didChangeConfiguration", json!({"settings": {"ctxls": {"hover": {"explain": true}}}}));
+    std::thread::sleep(Duration::from_millis(300));
+    s.server.push(Reply::ollama(&["A 2D point; ", "`add` sums two of them."], true));
+    let hover = s.client.request("textDocument/hover", at_point.clone());
+    let value = hover["result"]["contents"]["value"].as_str().unwrap().to_string();
+    assert!(value.ends_with("---\n\nA 2D point; `add` sums two of them.\n"), "{value}");
+    let request = &s.server.requests()[0];
+    assert_eq!(request.path, "/api/chat");
+    let asked = request.json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("File src/geometry.rs, lines 2-2:\n```\npub struct Point"), "the definition: {asked}");
+    assert!(asked.contains("src/lib.rs (lines"), "a use: {asked}");
+    // Cached by content: no second call.
+    let again = s.client.request("textDocument/hover", at_point);
+    assert_eq!(again["result"]["contents"]["value"].as_str().unwrap(), value);
+    assert_eq!(s.server.requests().len(), 1);
+    s.client.shutdown();
+}
+
+#[test]
+fn code_actions_and_commands() {
+    let mut s = setup();
+    let range = json!({"start": {"line": 4, "character": 4}, "end": {"line": 4, "character": 4}});
+    let actions = s.client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": s.lib}, "range": range, "context": {"diagnostics": [{"range": range, "message": "mismatched types"}]}}),
+    );
+    let titles: Vec<&str> = actions["result"].as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["ctxls: Fix this", "ctxls: Explain", "ctxls: Add documentation comment", "ctxls: Write tests", "ctxls: Refactor with an instruction…"]);
+    let fix = &actions["result"][0]["command"];
+    assert_eq!(fix["arguments"][0]["diagnostics"], json!(["mismatched types"]));
+
+    // Fix this: the diagnostics go to the model, the answer replaces the function.
+    s.server.push(Reply::ollama(&["```rust\npub fn add(a: Point, b: Point) -> Point {\n    Point { x: a.x + b.x, y: a.y + b.y }\n}\n```"], true));
+    let result = s.client.request("workspace/executeCommand", json!({"command": fix["command"], "arguments": fix["arguments"]}));
+    assert_eq!(result["result"]["applied"], true, "{result}");
+    let asked = s.server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("- mismatched types"), "{asked}");
+    let edit = s.client.notifications.iter().find(|m| m["method"] == "workspace/applyEdit").expect("an applyEdit request").clone();
+    let change = &edit["params"]["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], 1);
+    assert_eq!(change["edits"][0]["range"], json!({"start": {"line": 3, "character": 0}, "end": {"line": 6, "character": 0}}));
+    assert_eq!(change["edits"][0]["newText"], "pub fn add(a: Point, b: Point) -> Point {\n    Point { x: a.x + b.x, y: a.y + b.y }\n}\n");
+
+    // Explain: returned, and shown as a message (this client opens no documents).
+    s.server.push(Reply::ollama(&["It adds two points."], true));
+    let args = json!([{"uri": s.lib, "range": range}]);
+    let explained = s.client.request("workspace/executeCommand", json!({"command": "ctxls.explain", "arguments": args}));
+    assert_eq!(explained["result"]["markdown"], "It adds two points.");
+    s.client.wait_for(Duration::from_secs(5), |m| m["method"] == "window/showMessage" && m["params"]["message"] == "It adds two points.");
+
+    // Refactor needs an instruction; with one, it is sent.
+    let missing = s.client.request("workspace/executeCommand", json!({"command": "ctxls.refactor", "arguments": args}));
+    assert!(missing["error"]["message"].as_str().unwrap().contains("instruction"), "{missing}");
+    s.server.push(Reply::ollama(&["```rust\npub fn add(a: Point, b: Point) -> Point { todo!() }\n```"], true));
+    let refactor = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "ctxls.refactor", "arguments": [{"uri": s.lib, "range": range, "instruction": "use todo"}]}),
+    );
+    assert_eq!(refactor["result"]["applied"], true, "{refactor}");
+    assert!(s.server.requests()[2].json()["messages"][1]["content"].as_str().unwrap().contains("Rewrite this code: use todo"));
+
+    // Generate from the comment at the position: the code goes below the comment.
+    s.server.push(Reply::ollama(&["```rust\npub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n}\n```"], true));
+    let generated = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "ctxls.generate", "arguments": [{"uri": s.lib, "position": {"line": 6, "character": 10}}]}),
+    );
+    assert_eq!(generated["result"]["edit"]["range"]["start"], json!({"line": 7, "character": 0}), "{generated}");
+    assert!(s.server.requests()[3].json()["messages"][1]["content"].as_str().unwrap().contains("The comment in this code asks: Return the point at the origin."));
+
+    // Documentation and tests.
+    s.server.push(Reply::ollama(&["/// Sums the coordinates."], true));
+    let documented = s.client.request("workspace/executeCommand", json!({"command": "ctxls.document", "arguments": args}));
+    assert_eq!(documented["result"]["edit"]["newText"], "/// Sums the coordinates.\n", "{documented}");
+    s.server.push(Reply::ollama(&["```rust\n#[cfg(test)]\nmod tests {}\n```"], true));
+    let tests = s.client.request("workspace/executeCommand", json!({"command": "ctxls.tests", "arguments": args}));
+    assert_eq!(tests["result"]["edit"]["newText"], "\n#[cfg(test)]\nmod tests {}\n", "{tests}");
+
+    // The context that would be sent, for inspection; a reindex.
+    let context = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "ctxls.showContext", "arguments": [{"uri": s.lib, "position": {"line": 4, "character": 4}, "budget": 256}]}),
+    );
+    let snippets = context["result"]["snippets"].as_array().unwrap_or_else(|| panic!("{context}"));
+    assert_eq!(snippets[0]["path"], "src/geometry.rs", "{context}");
+    assert!(context["result"]["tokens"].as_u64().unwrap() <= 256);
+    let reindex = s.client.request("workspace/executeCommand", json!({"command": "ctxls.reindex", "arguments": []}));
+    assert_eq!(reindex["result"]["roots"], 1);
+    s.client.shutdown();
+}
+
+#[test]
+fn a_provider_outage_shows_one_message_and_every_request_is_answered() {
+    // Nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let mut s = setup_with(Some(format!("http://{closed}")), 20);
+    // A burst of 50 requests (completions, hovers, symbols) while the model is down.
+    let mut ids = Vec::new();
+    for i in 0..50u32 {
+        let id = match i % 3 {
+            0 => s.client.send_request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, true)),
+            1 => s.client.send_request("textDocument/hover", json!({"textDocument": {"uri": s.lib}, "position": {"line": 3, "character": 15}})),
+            _ => s.client.send_request("textDocument/documentSymbol", json!({"textDocument": {"uri": s.lib}})),
+        };
+        ids.push(id);
+    }
+    for id in ids {
+        let response = s.client.response(id, Duration::from_secs(20)).unwrap_or_else(|| panic!("request {id} unanswered"));
+        assert!(response.get("result").is_some() || response["error"]["code"] == -32800, "{response}");
+    }
+    // Notifications and responses travel separately: wait for the message, then make
+    // sure no second one follows.
+    s.client.wait_for(Duration::from_secs(10), |m| m["method"] == "window/showMessage");
+    s.client.request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, true));
+    std::thread::sleep(Duration::from_millis(200));
+    s.client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": s.lib}}));
+    let messages: Vec<&Value> = s.client.notifications.iter().filter(|m| m["method"] == "window/showMessage").collect();
+    assert_eq!(messages.len(), 1, "one message per burst: {messages:?}");
+    let text = messages[0]["params"]["message"].as_str().unwrap();
+    assert!(text.contains("not reachable"), "{text}");
+    // Still alive and serving.
+    let symbols = s.client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": s.lib}}));
+    assert!(symbols["result"].as_array().is_some_and(|a| !a.is_empty()));
+    s.client.shutdown();
+}

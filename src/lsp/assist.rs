@@ -158,10 +158,16 @@ impl Assist {
         };
         let site = Arc::new(site);
         let work = async {
-            if debounce {
-                tokio::time::sleep(Duration::from_millis(site.config.completion.debounce_ms)).await;
-            }
-            generate(&site).await
+            // The context is gathered while the debounce runs: when typing pauses, only
+            // the model's time is left.
+            let gathering = context::gather(&site, None, site.config.completion.context_tokens);
+            let excerpts = if debounce {
+                let pause = tokio::time::sleep(Duration::from_millis(site.config.completion.debounce_ms));
+                tokio::join!(gathering, pause).0
+            } else {
+                gathering.await
+            };
+            generate(&site, &excerpts).await
         };
         tokio::select! {
             outcome = work => {
@@ -175,10 +181,9 @@ impl Assist {
     }
 }
 
-/// Asks the completion model at the site and cleans its answer.
-async fn generate(site: &Arc<Site>) -> Outcome {
-    let excerpts = context::gather(site, None, site.config.completion.context_tokens).await;
-    let excerpts = context::OwnedExcerpt::borrowed(&excerpts);
+/// Asks the completion model at the site, with the gathered context, and cleans its answer.
+async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt]) -> Outcome {
+    let excerpts = context::OwnedExcerpt::borrowed(excerpts);
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let (before, after) = site.text.split_at(site.offset);
     let input = CompletionInput { path: &rel, lang: site.lang, prefix: prefix_window(before), suffix: suffix_window(after), excerpts: &excerpts };

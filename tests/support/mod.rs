@@ -113,6 +113,11 @@ impl LspClient {
         LspClient { child, stdin, incoming, next_id: 1, notifications: Vec::new(), responses: Default::default() }
     }
 
+    /// The server process's id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn send(&mut self, message: &Value) {
         let body = serde_json::to_string(message).unwrap();
         write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
@@ -194,6 +199,26 @@ impl LspClient {
             }
             if matched {
                 return message;
+            }
+        }
+    }
+
+    /// Like `wait_for`, but `None` when nothing matching arrives in time.
+    pub fn wait_for_optional(&mut self, timeout: Duration, predicate: impl Fn(&Value) -> bool) -> Option<Value> {
+        if let Some(found) = self.notifications.iter().find(|m| predicate(m)) {
+            return Some(found.clone());
+        }
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let message = self.recv(deadline.saturating_duration_since(std::time::Instant::now()))?;
+            let matched = predicate(&message);
+            if let (None, Some(id)) = (message.get("method"), message.get("id").and_then(Value::as_i64)) {
+                self.responses.insert(id, message.clone());
+            } else {
+                self.handle_incoming(message.clone());
+            }
+            if matched {
+                return Some(message);
             }
         }
     }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The server benchmark (issue "In the editor"): the built binary over stdio on the
+# performance corpus, the model a scripted server answering at once. Per run: inline
+# completion overhead (invoked, and automatic beyond the debounce) against the bare model
+# call, hover, an edit while a completion waits on the model, resident memory.
+#                                       targets: overhead < 5 ms, hover < 5 ms,
+#                                       edit < 5 ms, memory < 500 MiB
+# Usage: scripts/bench-lsp.sh [CORPUS_DIR] [RUNS]   (default RUNS: 3)
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+corpus=${1:-$here/target/bench-corpus}
+runs=${2:-3}
+lay_out bench/corpus.txt "$corpus"
+for run in $(seq "$runs"); do
+  echo "run $run:"
+  (cd "$here" && cargo bench --quiet --bench lsp -- "$corpus" 40 2>/dev/null | sed 's/^/  /')
+done

@@ -29,7 +29,7 @@ pub fn run(args: DoctorArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
         let settings = config.llm.for_task(task);
         describe(label, &settings);
         let key = (settings.provider.name().to_string(), settings.base_url.clone());
-        let already = checked.iter().any(|k| *k == key);
+        let already = checked.contains(&key);
         let client = LlmClient::new(settings.clone(), resolve_api_key(&settings));
         match runtime.block_on(client.list_models()) {
             Ok(models) => {

@@ -30,6 +30,8 @@ const DEFINITION_LINES: usize = 80;
 /// Uses of the symbol shown to the model, and lines around each.
 const USES: usize = 3;
 const USE_CONTEXT_LINES: u32 = 3;
+/// Explanations kept in memory, at most.
+const MAX_EXPLANATIONS: usize = 1024;
 
 type Pending = watch::Receiver<Option<Result<String, String>>>;
 
@@ -105,7 +107,12 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
                     let result = LlmClient::new(settings, key_value).complete(&request, &mut |_| {}).await;
                     let result = match result {
                         Ok(completion) => {
-                            assist.explanations.done.lock().unwrap_or_else(|p| p.into_inner()).insert(key, completion.text.clone());
+                            let mut done = assist.explanations.done.lock().unwrap_or_else(|p| p.into_inner());
+                            if done.len() >= MAX_EXPLANATIONS {
+                                done.clear(); // a long session: start over rather than grow
+                            }
+                            done.insert(key, completion.text.clone());
+                            drop(done);
                             Ok(completion.text)
                         }
                         Err(err) => {

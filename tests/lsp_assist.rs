@@ -168,6 +168,18 @@ fn completion_items_never_wait_past_the_debounce() {
 }
 
 #[test]
+fn inline_and_list_completions_do_not_cancel_each_other() {
+    let mut s = setup();
+    s.server.fallback(Reply::ollama(&["b.x"], false).delay_first(Duration::from_millis(300)));
+    let inline = s.client.send_request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, false));
+    let list = s.client.request("textDocument/completion", json!({"textDocument": {"uri": s.lib}, "position": {"line": 4, "character": 4}}));
+    assert_eq!(list["result"]["isIncomplete"], true);
+    let inline = s.client.response(inline, Duration::from_secs(10)).unwrap();
+    assert_eq!(items(&inline), ["b.x"], "{inline}");
+    s.client.shutdown();
+}
+
+#[test]
 fn hover_shows_the_index_at_once_and_the_explanation_when_asked() {
     let mut s = setup();
     let at_point = json!({"textDocument": {"uri": s.lib}, "position": {"line": 3, "character": 15}});

@@ -59,6 +59,13 @@ struct Remembered {
     text: String,
 }
 
+/// Which request a completion answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Inline,
+    List,
+}
+
 /// Why no completion is shown.
 pub enum Outcome {
     Text(String),
@@ -113,7 +120,7 @@ impl Assist {
 
     pub fn forget_document(&self, uri: &str) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).remove(uri);
-        self.generations.lock().unwrap_or_else(|p| p.into_inner()).remove(uri);
+        self.generations.lock().unwrap_or_else(|p| p.into_inner()).retain(|key, _| key.split_once('\0').is_none_or(|(_, of)| of != uri));
     }
 
     /// Whether the model failed to connect in the last half minute.
@@ -141,10 +148,11 @@ impl Assist {
     }
 
     /// A completion at the site: from memory, or from the model after the debounce
-    /// unless a newer request for the document comes first. `debounce: false` when the
-    /// user asked explicitly.
-    pub async fn complete(&self, site: Site, debounce: bool) -> Outcome {
-        let (generation, mut newer) = self.begin(&site.uri);
+    /// unless a newer request of the same `kind` for the document comes first (inline
+    /// and list completions, which editors request side by side, do not cancel each
+    /// other). `debounce: false` when the user asked explicitly.
+    pub async fn complete(&self, kind: Kind, site: Site, debounce: bool) -> Outcome {
+        let (generation, mut newer) = self.begin(&format!("{}\0{}", kind as u8, site.uri));
         if let Some(text) = self.remembered(&site) {
             return Outcome::Text(text);
         }
@@ -225,7 +233,7 @@ pub async fn inline_completion(
     if !wanted_at(&site, invoked) {
         return Ok(None);
     }
-    match assist.complete(site, !invoked).await {
+    match assist.complete(Kind::Inline, site, !invoked).await {
         Outcome::Text(text) => {
             let item = InlineCompletionItem {
                 insert_text: text,
@@ -269,7 +277,7 @@ pub async fn completion(
         let assist = Arc::clone(assist);
         let client = client.clone();
         tokio::spawn(async move {
-            let outcome = assist.complete(site, false).await;
+            let outcome = assist.complete(Kind::List, site, false).await;
             if let Outcome::Failed(err) = &outcome {
                 assist.report_failure(&client, "completion failed", err).await;
             }

@@ -14,6 +14,25 @@ pub struct Config {
     pub embedding: EmbeddingConfig,
     pub completion: CompletionConfig,
     pub hover: HoverConfig,
+    pub requirements: RequirementsConfig,
+}
+
+/// `[requirements]`: which comments state intent for the model (see `reqs`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RequirementsConfig {
+    /// A comment starting with one of these asks for code.
+    pub act_prefixes: Vec<String>,
+    /// A comment ending with one of these asks for code.
+    pub act_suffixes: Vec<String>,
+    /// A comment ending with one of these asks a question.
+    pub ask_suffixes: Vec<String>,
+}
+
+impl Default for RequirementsConfig {
+    fn default() -> Self {
+        RequirementsConfig { act_prefixes: vec!["AI:".into(), "@ai".into()], act_suffixes: vec!["AI!".into()], ask_suffixes: vec!["AI?".into()] }
+    }
 }
 
 /// `[completion]`: inline and list completions in the editor.

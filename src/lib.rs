@@ -2,7 +2,8 @@
 //!
 //! Layers, in reading order (each depends only on those above it):
 //! `base` (ranges, line indexes) -> `lang` (grammars, parsing) -> `index` (per-file facts
-//! and the workspace view) -> `config` (settings) -> `retrieve` (context for a position)
+//! and the workspace view) -> `config` (settings) -> `reqs` (requirement comments) ->
+//! `retrieve` (context for a position)
 //! -> `ide` (prompts) -> `io` (the file system, the cache, git, models) ->
 //! `lsp` (the server) and `cli` (the commands).
 
@@ -11,6 +12,7 @@ pub mod lang;
 pub mod index;
 pub mod llm;
 pub mod config;
+pub mod reqs;
 pub mod retrieve;
 pub mod ide;
 pub mod io;

@@ -274,3 +274,39 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn requirements_are_listed_and_those_in_the_diff_picked_out() {
+    let ws = TempWorkspace::new(
+        "//- /src/auth.rs\npub fn login(token: &str) -> u16 {\n    // AI: validate the token\n    // and return 401 on failure\n    200\n}\n\
+         //- /src/text.rs\npub const NOTE: &str = \"// AI: not a comment\";\n// Why is this a const AI?\n\
+         //- /web/app.ts\nexport function f() {\n  /* @ai memoize this */\n  return 1;\n}\n",
+    );
+    let (status, stdout, stderr) = ws.ctxls(&["requirements"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(
+        stdout,
+        "src/auth.rs:2 act validate the token and return 401 on failure\nsrc/text.rs:2 ask Why is this a const\nweb/app.ts:2 act memoize this\n"
+    );
+    let (_, stdout, _) = ws.ctxls(&["requirements", "--json"]);
+    let items: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(items[0], serde_json::json!({"file": "src/auth.rs", "line": 2, "end_line": 3, "kind": "act", "text": "validate the token and return 401 on failure"}));
+
+    // Outside a repository, --diff says what it needs.
+    let (status, _, stderr) = ws.ctxls(&["requirements", "--diff"]);
+    assert!(!status.success() && stderr.contains("not inside a git repository"), "{stderr}");
+    // Committed requirements are not in the diff; one added since (unstaged) and one in
+    // an untracked file are.
+    let repo = git2::Repository::init(ws.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    ws.write("src/auth.rs", "pub fn login(token: &str) -> u16 {\n    // AI: validate the token\n    // and return 401 on failure\n    200\n}\n// log failed logins AI!\npub fn logout() {}\n");
+    ws.write("src/new.rs", "// @ai write a rate limiter\n");
+    let (status, stdout, stderr) = ws.ctxls(&["requirements", "--diff"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "src/auth.rs:6 act log failed logins\nsrc/new.rs:1 act write a rate limiter\n");
+}

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-const CORE: &[&str] = &["src/base", "src/lang", "src/index", "src/retrieve", "src/ide", "src/llm", "src/config.rs"];
+const CORE: &[&str] = &["src/base", "src/lang", "src/index", "src/reqs", "src/retrieve", "src/ide", "src/llm", "src/config.rs"];
 const FORBIDDEN: &[&str] = &["tower_lsp_server", "ls_types", "reqwest", "git2", "tokio", "std::fs", "rusqlite", "std::net"];
 
 fn rust_files(path: &Path, out: &mut Vec<std::path::PathBuf>) {

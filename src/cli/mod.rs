@@ -6,6 +6,7 @@ mod complete;
 mod context;
 mod doctor;
 mod index;
+mod requirements;
 mod symbols;
 
 use std::path::{Path, PathBuf};
@@ -52,6 +53,8 @@ pub enum Command {
     Chat(chat::ChatArgs),
     /// The context (ranked snippets within a token budget) for a position.
     Context(context::ContextArgs),
+    /// List the requirement comments (`// AI: ...`, `... AI!`, `... AI?`).
+    Requirements(requirements::RequirementsArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -75,6 +78,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Complete(args) => complete::run(args, cache_dir.as_deref()),
         Command::Chat(args) => chat::run(args, cache_dir.as_deref()),
         Command::Context(args) => context::run(args, cache_dir.as_deref()),
+        Command::Requirements(args) => requirements::run(args, cache_dir.as_deref()),
     }
 }
 

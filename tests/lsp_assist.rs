@@ -314,3 +314,45 @@ fn a_provider_outage_shows_one_message_and_every_request_is_answered() {
     assert!(symbols["result"].as_array().is_some_and(|a| !a.is_empty()));
     s.client.shutdown();
 }
+
+#[test]
+fn requirement_comments_become_diagnostics_lenses_and_actions() {
+    let mut s = setup();
+    let published = |m: &Value, count: usize| m["method"] == "textDocument/publishDiagnostics" && m["params"]["diagnostics"].as_array().is_some_and(|d| d.len() == count);
+    // The fixture's comment has no marker: nothing is published for it. Mark it.
+    s.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": s.lib, "version": 2}, "contentChanges": [{"range": {"start": {"line": 6, "character": 3}, "end": {"line": 6, "character": 3}}, "text": "AI: "}]}),
+    );
+    let diagnostics = s.client.wait_for(Duration::from_secs(10), |m| published(m, 1));
+    let diagnostic = &diagnostics["params"]["diagnostics"][0];
+    assert_eq!(diagnostic["message"], "AI requirement: Return the point at the origin.");
+    assert_eq!((diagnostic["severity"].as_u64(), diagnostic["source"].as_str()), (Some(3), Some("ctxls")));
+    assert_eq!(diagnostic["range"]["start"], json!({"line": 6, "character": 0}));
+    // A question below the function.
+    s.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": s.lib, "version": 3}, "contentChanges": [{"range": {"start": {"line": 9, "character": 0}, "end": {"line": 9, "character": 0}}, "text": "// Should this be a const AI?\n"}]}),
+    );
+    s.client.wait_for(Duration::from_secs(10), |m| published(m, 2));
+    let lenses = s.client.request("textDocument/codeLens", json!({"textDocument": {"uri": s.lib}}));
+    let titles: Vec<&str> = lenses["result"].as_array().unwrap().iter().map(|l| l["command"]["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["ctxls: Generate", "ctxls: Answer"]);
+    let range = json!({"start": {"line": 9, "character": 5}, "end": {"line": 9, "character": 5}});
+    let actions = s.client.request("textDocument/codeAction", json!({"textDocument": {"uri": s.lib}, "range": range, "context": {"diagnostics": []}}));
+    let first = &actions["result"][0];
+    assert_eq!(first["title"], "ctxls: Answer", "{actions}");
+    s.server.push(Reply::ollama(&["No: it is computed."], true));
+    let answer = s.client.request("workspace/executeCommand", json!({"command": first["command"]["command"], "arguments": first["command"]["arguments"]}));
+    assert_eq!(answer["result"]["markdown"], "No: it is computed.", "{answer}");
+    let asked = s.server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("A comment in this code asks: Should this be a const"), "{asked}");
+    // Generate from the marked comment: the requirement's words are the instruction.
+    s.server.push(Reply::ollama(&["```rust\n    Point { x: 0, y: 0 }\n```"], true));
+    let lens = &lenses["result"][0]["command"];
+    let generated = s.client.request("workspace/executeCommand", json!({"command": lens["command"], "arguments": lens["arguments"]}));
+    assert_eq!(generated["result"]["applied"], true, "{generated}");
+    let asked = s.server.requests()[1].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("The comment in this code asks: Return the point at the origin."), "{asked}");
+    s.client.shutdown();
+}

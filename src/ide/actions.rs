@@ -19,6 +19,8 @@ pub enum Action {
     Refactor { instruction: String },
     /// Write the code a comment asks for, below the comment.
     Generate { instruction: String },
+    /// Answer a question asked in a comment (`... AI?`).
+    Answer { question: String },
 }
 
 impl Action {
@@ -30,12 +32,13 @@ impl Action {
             Action::Fix { .. } => "Fix this",
             Action::Refactor { .. } => "Refactor with an instruction",
             Action::Generate { .. } => "Generate from comment",
+            Action::Answer { .. } => "Answer",
         }
     }
 
     /// Whether the answer is shown (explanations) rather than applied as an edit.
     pub fn is_explanation(&self) -> bool {
-        matches!(self, Action::Explain)
+        matches!(self, Action::Explain | Action::Answer { .. })
     }
 }
 
@@ -128,6 +131,7 @@ pub fn prompt(action: &Action, target: &Target, excerpts: &[Excerpt]) -> Prompt 
         Action::Generate { instruction } => format!(
             "The comment in this code asks: {instruction}\nWrite the code it asks for, to go right below the comment. Answer with that code only."
         ),
+        Action::Answer { question } => format!("A comment in this code asks: {question}\nAnswer it briefly, in markdown, from the code shown."),
     };
     user.push_str(&ask);
     Prompt::Chat(vec![Message::system(SYSTEM), Message::user(user)])
@@ -162,7 +166,7 @@ pub fn edit(action: &Action, target: &Target, answer: &str) -> Option<Edit> {
     }
     let indent: String = target.code().chars().take_while(|c| *c == ' ' || *c == '\t').collect();
     match action {
-        Action::Explain => None,
+        Action::Explain | Action::Answer { .. } => None,
         Action::Document => {
             let marker = if target.lang == Lang::Rust { "///" } else { "*" };
             let mut lines: Vec<String> = Vec::new();

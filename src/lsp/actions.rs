@@ -30,9 +30,10 @@ pub const TESTS: &str = "ctxls.tests";
 pub const FIX: &str = "ctxls.fix";
 pub const REFACTOR: &str = "ctxls.refactor";
 pub const GENERATE: &str = "ctxls.generate";
+pub const ANSWER: &str = "ctxls.answer";
 pub const SHOW_CONTEXT: &str = "ctxls.showContext";
 pub const REINDEX: &str = "ctxls.reindex";
-pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, SHOW_CONTEXT, REINDEX];
+pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, SHOW_CONTEXT, REINDEX];
 /// Code action kinds offered.
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "source.ctxls"];
 
@@ -58,10 +59,24 @@ struct ActionArgs {
     budget: Option<usize>,
 }
 
-/// `textDocument/codeAction`: the model's actions on the range.
-pub fn code_actions(params: CodeActionParams) -> Vec<CodeActionOrCommand> {
+/// `textDocument/codeAction`: the model's actions on the range; on a requirement comment,
+/// "Generate from comment" (or "Answer") first.
+pub fn code_actions(state: &SharedState, params: CodeActionParams) -> Vec<CodeActionOrCommand> {
     let uri = params.text_document.uri;
     let range = params.range;
+    let mut out: Vec<CodeActionOrCommand> = requirement_commands(state, &uri, Some(range))
+        .into_iter()
+        .map(|command| {
+            let kind = if command.command == GENERATE { CodeActionKind::REFACTOR_REWRITE } else { CodeActionKind::new("source.ctxls") };
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("ctxls: {}", command.title),
+                kind: Some(kind),
+                command: Some(command),
+                is_preferred: Some(true),
+                ..CodeAction::default()
+            })
+        })
+        .collect();
     let diagnostics: Vec<String> = params.context.diagnostics.iter().map(|d| d.message.clone()).collect();
     let action = |title: &str, command: &str, kind: CodeActionKind, extra: Value| {
         let mut args = json!({ "uri": uri.as_str(), "range": range });
@@ -75,7 +90,6 @@ pub fn code_actions(params: CodeActionParams) -> Vec<CodeActionOrCommand> {
             ..CodeAction::default()
         })
     };
-    let mut out = Vec::new();
     if !diagnostics.is_empty() {
         out.push(action("Fix this", FIX, CodeActionKind::QUICKFIX, json!({ "diagnostics": diagnostics })));
     }
@@ -89,6 +103,39 @@ pub fn code_actions(params: CodeActionParams) -> Vec<CodeActionOrCommand> {
     // The instruction is asked by the editor plugins; other clients get an error naming it.
     out.push(action("Refactor with an instruction…", REFACTOR, CodeActionKind::REFACTOR_REWRITE, json!({})));
     out
+}
+
+/// The commands of the open document's requirement comments (those on `range`'s lines,
+/// or all): "Generate from comment" for `act`, "Answer" for `ask`.
+pub fn requirement_commands(state: &SharedState, uri: &Uri, range: Option<Range>) -> Vec<Command> {
+    let state = lock(state);
+    let encoding = state.encoding;
+    let Some(open) = state.documents.get(uri.as_str()) else { return Vec::new() };
+    open.requirements
+        .iter()
+        .filter(|r| range.is_none_or(|range| r.start_line <= range.end.line && range.start.line <= r.end_line))
+        .map(|r| {
+            let position = to_proto::position(open.doc.line_index(), encoding, r.range.start);
+            let (title, command) = match r.kind {
+                crate::reqs::Kind::Act => ("Generate from comment", GENERATE),
+                crate::reqs::Kind::Ask => ("Answer", ANSWER),
+            };
+            Command { title: title.to_string(), command: command.to_string(), arguments: Some(vec![json!({ "uri": uri.as_str(), "position": position })]) }
+        })
+        .collect()
+}
+
+/// `textDocument/codeLens`: "Generate" / "Answer" above each requirement comment.
+pub fn code_lenses(state: &SharedState, uri: &Uri) -> Vec<CodeLens> {
+    let commands = requirement_commands(state, uri, None);
+    commands
+        .into_iter()
+        .map(|mut command| {
+            let position: Position = serde_json::from_value(command.arguments.as_ref().expect("set above")[0]["position"].clone()).unwrap_or_default();
+            command.title = if command.command == GENERATE { "ctxls: Generate".to_string() } else { "ctxls: Answer".to_string() };
+            CodeLens { range: Range { start: position, end: position }, command: Some(command), data: None }
+        })
+        .collect()
 }
 
 /// `workspace/executeCommand` for the action and context commands (`ctxls.reindex` is
@@ -113,10 +160,29 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
             Some(instruction) => Action::Refactor { instruction },
             None => return Err(jsonrpc::Error::invalid_params("ctxls.refactor needs an `instruction` argument (the editor plugins ask for it)")),
         },
-        GENERATE => match comment_at(&site) {
-            Some((range, instruction)) => return run(client, state, assist, site, Action::Generate { instruction }, Some(range), &lines).await,
-            None => return Err(jsonrpc::Error::invalid_params("ctxls.generate: no comment at the position to generate from")),
-        },
+        GENERATE | ANSWER => {
+            let markers = crate::reqs::Markers::from(&site.config.requirements);
+            let requirement = crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32));
+            // A requirement comment, else any comment at the position.
+            let found = match requirement {
+                Some(r) => Some((r.range, r.text)),
+                None => comment_at(&site),
+            };
+            let Some((range, text)) = found else {
+                return Err(jsonrpc::Error::invalid_params(format!("{}: no comment at the position", params.command)));
+            };
+            if params.command == ANSWER {
+                // The question is about the code around it: the definition it sits in or above.
+                let file = crate::index::extract(site.lang, &site.text, &site.tree);
+                let requirement = crate::reqs::Requirement { kind: crate::reqs::Kind::Ask, text: text.clone(), range, start_line: lines.line_col(range.start).line, end_line: lines.line_col(range.end).line };
+                let around = crate::reqs::enclosing_symbol(&file, &requirement).map_or(range, |i| {
+                    let symbol = file.symbols[i].range;
+                    TextRange::new(symbol.start.min(range.start), symbol.end.max(range.end))
+                });
+                return run(client, state, assist, site, Action::Answer { question: text }, Some(around), &lines).await;
+            }
+            return run(client, state, assist, site, Action::Generate { instruction: text }, Some(range), &lines).await;
+        }
         other => return Err(jsonrpc::Error::invalid_params(format!("unknown command {other}"))),
     };
     run(client, state, assist, site, action, Some(selection), &lines).await

@@ -58,6 +58,7 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         document_symbol_provider: Some(OneOf::Left(true)),
         workspace_symbol_provider: Some(OneOf::Left(true)),
         hover_provider: Some(HoverProviderCapability::Simple(true)),
+        code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
         inline_completion_provider: Some(OneOf::Left(true)),
         completion_provider: Some(CompletionOptions { trigger_characters: None, ..CompletionOptions::default() }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {

@@ -10,7 +10,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::assist::{self, Assist};
 use super::handlers;
 use super::indexing;
-use super::{actions, hover};
+use super::{actions, hover, to_proto};
 use super::state::{lock, SharedState, State};
 use crate::config::ConfigIssue;
 use crate::lang::Lang;
@@ -41,6 +41,22 @@ impl Backend {
             self.client
                 .show_message(MessageType::WARNING, format!("ctxls: {issue}; using the previous value or the default"))
                 .await;
+        }
+    }
+
+    /// Publishes the document's requirement comments as diagnostics when they changed.
+    async fn publish_requirements(&self, uri: Uri) {
+        let published = {
+            let mut state = lock(&self.state);
+            let encoding = state.encoding;
+            state.changed_requirements(uri.as_str()).and_then(|(version, found)| {
+                let open = state.documents.get(uri.as_str())?;
+                let diagnostics = found.iter().map(|r| to_proto::requirement_diagnostic(open.doc.line_index(), encoding, r)).collect();
+                Some((version, diagnostics))
+            })
+        };
+        if let Some((version, diagnostics)) = published {
+            self.client.publish_diagnostics(uri, diagnostics, Some(version)).await;
         }
     }
 
@@ -118,11 +134,16 @@ impl LanguageServer for Backend {
     }
 
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let uri = params.text_document.uri.clone();
         handlers::did_open(&self.state, params);
+        self.publish_requirements(uri).await;
     }
 
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
-        if let Some((uri, version)) = handlers::did_change(&self.state, params) {
+        let changed = params.text_document.uri.clone();
+        let unsettled = handlers::did_change(&self.state, params);
+        self.publish_requirements(changed).await;
+        if let Some((uri, version)) = unsettled {
             let state = self.state.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(SETTLE_DELAY).await;
@@ -222,7 +243,11 @@ impl LanguageServer for Backend {
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
-        Ok(Some(actions::code_actions(params)))
+        Ok(Some(actions::code_actions(&self.state, params)))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        Ok(Some(actions::code_lenses(&self.state, &params.text_document.uri)))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {

@@ -12,6 +12,7 @@ use crate::index::{self, FileEntry, IndexSnapshot, WorkspaceIndex};
 use crate::io::vfs;
 use crate::io::workspace::{IndexSink, IndexUpdate, Indexer};
 use crate::lang::{Document, Lang, TextEdit};
+use crate::reqs::{Markers, Requirement};
 use crate::retrieve::ChangedFile;
 
 #[derive(Clone, Debug, Default)]
@@ -31,6 +32,8 @@ pub struct OpenDocument {
     /// True once the index entry of this document was extracted from its previous text,
     /// so that the next edit can be extracted incrementally from it.
     pub incremental_base: bool,
+    /// The requirement comments last published as diagnostics.
+    pub requirements: Vec<Requirement>,
 }
 
 pub struct Root {
@@ -94,6 +97,27 @@ impl State {
         config
     }
 
+    /// The document's requirement comments now, when they differ from those last
+    /// published (`None`: nothing to publish).
+    pub fn changed_requirements(&mut self, uri: &str) -> Option<(i32, Vec<Requirement>)> {
+        let markers = {
+            let open = self.documents.get(uri)?;
+            let root = open.path.as_deref().and_then(|p| self.root_of(p));
+            let config = match root {
+                Some(i) => self.roots[i].config.requirements.clone(),
+                None => self.config_without_root().requirements,
+            };
+            Markers::from(&config)
+        };
+        let open = self.documents.get_mut(uri)?;
+        let found = crate::reqs::find(open.doc.text(), open.doc.tree(), &markers);
+        if found == open.requirements {
+            return None;
+        }
+        open.requirements = found.clone();
+        Some((open.version, found))
+    }
+
     /// This session's edits under `root`, most recent first, one entry per file with its
     /// ranges.
     pub fn session_edits(&self, root: &Path) -> Vec<ChangedFile> {
@@ -136,7 +160,7 @@ impl State {
 
     pub fn open(&mut self, uri: String, path: Option<PathBuf>, lang: Lang, version: i32, text: String) {
         let doc = Document::new(lang, text);
-        self.documents.insert(uri.clone(), OpenDocument { version, doc, path, incremental_base: false });
+        self.documents.insert(uri.clone(), OpenDocument { version, doc, path, incremental_base: false, requirements: Vec::new() });
         self.reindex_document(&uri);
     }
 

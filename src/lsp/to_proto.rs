@@ -1,7 +1,8 @@
 //! Conversions from ctxls values to LSP types.
 
 use tower_lsp_server::ls_types::{
-    DocumentSymbol, Location, Position, Range, SymbolInformation, SymbolKind as LspSymbolKind, Uri,
+    Diagnostic, DiagnosticSeverity, DocumentSymbol, Location, NumberOrString, Position, Range, SymbolInformation,
+    SymbolKind as LspSymbolKind, Uri,
 };
 
 use crate::base::{LineIndex, PositionEncoding, TextRange};
@@ -86,4 +87,20 @@ pub fn symbol_information(file: &FileIndex, symbol: usize, uri: Uri, encoding: P
 /// Flattens document symbols for clients without hierarchical support.
 pub fn flat_symbols(file: &FileIndex, uri: &Uri, encoding: PositionEncoding) -> Vec<SymbolInformation> {
     (0..file.symbols.len()).map(|i| symbol_information(file, i, uri.clone(), encoding)).collect()
+}
+
+/// A requirement comment as a diagnostic (information for `act`, hint for `ask`).
+pub fn requirement_diagnostic(index: &LineIndex, encoding: PositionEncoding, requirement: &crate::reqs::Requirement) -> Diagnostic {
+    let (severity, code, what) = match requirement.kind {
+        crate::reqs::Kind::Act => (DiagnosticSeverity::INFORMATION, "requirement", "AI requirement"),
+        crate::reqs::Kind::Ask => (DiagnosticSeverity::HINT, "question", "AI question"),
+    };
+    Diagnostic {
+        range: range(index, encoding, requirement.range),
+        severity: Some(severity),
+        code: Some(NumberOrString::String(code.to_string())),
+        source: Some("ctxls".to_string()),
+        message: format!("{what}: {}", requirement.text),
+        ..Diagnostic::default()
+    }
 }

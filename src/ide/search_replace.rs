@@ -1,0 +1,611 @@
+//! A model's SEARCH/REPLACE answer (the format aider popularised) turned into file changes: `parse` finds the blocks and
+//! their paths, `plan` matches each block against its file (exactly, else ignoring indentation) and returns every change
+//! or every problem (all or nothing), with byte-range edits against the ORIGINAL texts, and `unified_diff` prints a plan.
+//! SEARCH and REPLACE sections are whole lines; a file keeps its line endings and its (missing) final newline. Pure.
+//!
+//! Several blocks of one file apply in order: each block is matched in the text the earlier blocks produced, and its
+//! change is composed into the file's edit list in original coordinates (an edit that touches or overlaps earlier ones
+//! absorbs them). The final edits are trimmed of the whole lines they leave unchanged, so they stay small, sorted and
+//! strictly apart; applied to the original text in any safe order they give `new_text`.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Block {
+    pub path: String,
+    /// Whole lines, each ending in `\n`; empty: create the file, or append to an existing one.
+    pub search: String,
+    pub replace: String,
+    /// 1-based index in the answer.
+    pub number: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub block: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block {}: {}", self.block, self.message)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Plan {
+    /// In the order of the blocks that first touch them; files left as they were are not listed.
+    pub files: Vec<FileChange>,
+    /// Numbers of the blocks dropped as duplicates of an earlier block or as no-ops (SEARCH equal to REPLACE).
+    pub dropped: Vec<usize>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileChange {
+    pub path: String,
+    /// None: a new file.
+    pub old_text: Option<String>,
+    pub new_text: String,
+    /// Byte-range edits against `old_text` (an empty text for a new file), sorted, non-overlapping: (start, end,
+    /// replacement). A new file has the single edit (0, 0, new_text).
+    pub edits: Vec<(usize, usize, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BlockError {
+    pub block: usize,
+    pub path: String,
+    pub message: String,
+}
+
+impl fmt::Display for BlockError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "block {} ({}): {}", self.block, self.path, self.message)
+    }
+}
+
+/// Lines of context around a change in `unified_diff`.
+const CONTEXT: usize = 3;
+/// Largest table (old lines x new lines of one changed region) the diff aligns line by line; larger regions print as
+/// all removed, then all added.
+const MAX_ALIGN_CELLS: usize = 1 << 20;
+
+/// Parses every block; a malformed block (missing `=======` or `>>>>>>> REPLACE`, no path) is an error naming its
+/// number. The path is the last non-empty line before `<<<<<<< SEARCH` that is not a code fence (and comes after the
+/// previous block), stripped of backticks, `*`, a leading `#` or `File:`, and a trailing `:`; a line with inner spaces
+/// is prose, not a path. Text outside the blocks is ignored.
+pub fn parse(answer: &str) -> Result<Vec<Block>, ParseError> {
+    let lines: Vec<&str> = answer.lines().collect();
+    let mut blocks = Vec::new();
+    // The first line after the previous block: the path is looked for from there.
+    let mut after_previous = 0;
+    let mut i = 0;
+    while i < lines.len() {
+        let number = blocks.len() + 1;
+        let error = |message: &str| ParseError { block: number, message: message.to_string() };
+        if is_marker(lines[i], '>', "REPLACE") {
+            return Err(error("`>>>>>>> REPLACE` without a `<<<<<<< SEARCH` before it"));
+        }
+        if !is_marker(lines[i], '<', "SEARCH") {
+            i += 1;
+            continue;
+        }
+        let path = path_before(&lines[after_previous..i])
+            .ok_or_else(|| error("no file path on the line before `<<<<<<< SEARCH`"))?;
+        let search_start = i + 1;
+        let mut j = search_start;
+        loop {
+            match lines.get(j) {
+                Some(line) if is_divider(line) => break,
+                Some(line) if !is_marker(line, '<', "SEARCH") && !is_marker(line, '>', "REPLACE") => j += 1,
+                _ => return Err(error("missing `=======` after the SEARCH lines")),
+            }
+        }
+        let search = join_answer_lines(&lines[search_start..j]);
+        let replace_start = j + 1;
+        j = replace_start;
+        loop {
+            match lines.get(j) {
+                Some(line) if is_marker(line, '>', "REPLACE") => break,
+                Some(line) if !is_marker(line, '<', "SEARCH") => j += 1,
+                _ => return Err(error("missing `>>>>>>> REPLACE` after the REPLACE lines")),
+            }
+        }
+        let replace = join_answer_lines(&lines[replace_start..j]);
+        blocks.push(Block { path, search, replace, number });
+        i = j + 1;
+        after_previous = i;
+    }
+    Ok(blocks)
+}
+
+/// Validates a relative path: no absolute paths, no `..` components, no empty path, no NUL; normalises `./` and
+/// backslashes. Returns the clean relative path or an error message.
+pub fn safe_relative_path(path: &str) -> Result<String, String> {
+    let path = path.trim();
+    if path.contains('\0') {
+        return Err("the path contains a NUL character".to_string());
+    }
+    let path = path.replace('\\', "/");
+    let bytes = path.as_bytes();
+    if path.starts_with('/') || (bytes.len() >= 2 && bytes[0].is_ascii_alphabetic() && bytes[1] == b':') {
+        return Err(format!("`{path}` is an absolute path"));
+    }
+    let mut parts = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(format!("`{path}` leaves the workspace (`..`)")),
+            "~" if parts.is_empty() => return Err(format!("`{path}` starts at the home directory")),
+            _ => parts.push(part),
+        }
+    }
+    if parts.is_empty() {
+        return Err("the path is empty".to_string());
+    }
+    Ok(parts.join("/"))
+}
+
+/// Plans the edits of all blocks against the file texts `files` gives (None: the file does not exist), called once
+/// per path. Every block's SEARCH must match its file's text exactly once (after earlier blocks of the same file are
+/// applied, in order), comparing whole lines without their line endings; if there is no exact match, a
+/// whitespace-tolerant match is tried: lines compared with leading and trailing whitespace trimmed, and blank lines at
+/// the SEARCH's edges ignored (as many are dropped from the REPLACE's edges), and the replacement re-indented by the
+/// difference in indentation of the first matched line. Zero or several matches are errors. An empty SEARCH creates a
+/// missing file or appends to an existing one. Duplicate blocks (same path, SEARCH and REPLACE as an earlier one) and
+/// no-op blocks are dropped. All or nothing: any error gives every problem found.
+pub fn plan(blocks: &[Block], files: &dyn Fn(&str) -> Option<String>) -> Result<Plan, Vec<BlockError>> {
+    let mut states: Vec<FileState> = Vec::new();
+    let mut state_of: HashMap<String, usize> = HashMap::new();
+    let mut seen: HashSet<(String, &str, &str)> = HashSet::new();
+    let mut dropped = Vec::new();
+    let mut errors = Vec::new();
+    for block in blocks {
+        let path = match safe_relative_path(&block.path) {
+            Ok(path) => path,
+            Err(message) => {
+                errors.push(BlockError { block: block.number, path: block.path.clone(), message });
+                continue;
+            }
+        };
+        let no_op = section_lines(&block.search) == section_lines(&block.replace);
+        if no_op || !seen.insert((path.clone(), block.search.as_str(), block.replace.as_str())) {
+            dropped.push(block.number);
+            continue;
+        }
+        let index = *state_of.entry(path.clone()).or_insert_with(|| {
+            let original = files(&path);
+            states.push(FileState { path: path.clone(), current: original.clone(), original, edits: Vec::new() });
+            states.len() - 1
+        });
+        if let Err(message) = apply_block(&mut states[index], block) {
+            errors.push(BlockError { block: block.number, path, message });
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let files = states.into_iter().filter_map(FileState::finish).collect();
+    Ok(Plan { files, dropped })
+}
+
+/// A unified diff of a plan (for `--dry-run`-style printing): `--- a/path` / `+++ b/path` headers (`/dev/null` for
+/// new files) and hunks with 3 lines of context, lines printed with their own line endings.
+pub fn unified_diff(plan: &Plan) -> String {
+    let mut out = String::new();
+    for change in &plan.files {
+        match change.old_text {
+            Some(_) => out.push_str(&format!("--- a/{}\n", change.path)),
+            None => out.push_str("--- /dev/null\n"),
+        }
+        out.push_str(&format!("+++ b/{}\n", change.path));
+        let old = change.old_text.as_deref().unwrap_or("");
+        let regions = line_regions(old, &change.edits);
+        write_hunks(&mut out, &line_ops(old, &regions));
+    }
+    out
+}
+
+// Parsing.
+
+/// Whether `line` is 5 to 9 `mark` characters followed by `word` (empty for the divider), spaces around allowed.
+fn is_marker(line: &str, mark: char, word: &str) -> bool {
+    let line = line.trim();
+    let count = line.chars().take_while(|&c| c == mark).count();
+    (5..=9).contains(&count) && line[count..].trim().eq_ignore_ascii_case(word)
+}
+
+fn is_divider(line: &str) -> bool {
+    is_marker(line, '=', "")
+}
+
+fn is_fence(line: &str) -> bool {
+    let line = line.trim_start();
+    line.starts_with("```") || line.starts_with("~~~")
+}
+
+/// The path on the last non-empty line of `lines` that is not a code fence.
+fn path_before(lines: &[&str]) -> Option<String> {
+    let line = lines.iter().rev().find(|line| !line.trim().is_empty() && !is_fence(line))?;
+    let mut path = line.trim().trim_start_matches('#').trim();
+    for label in ["file:", "path:"] {
+        if path.len() >= label.len() && path.is_char_boundary(label.len()) && path[..label.len()].eq_ignore_ascii_case(label) {
+            path = path[label.len()..].trim();
+        }
+    }
+    let path = path.trim_matches(['`', '*']).trim().trim_end_matches(':').trim_matches(['`', '*']).trim();
+    (!path.is_empty() && !path.contains(char::is_whitespace)).then(|| path.to_string())
+}
+
+fn join_answer_lines(lines: &[&str]) -> String {
+    lines.iter().map(|line| format!("{line}\n")).collect()
+}
+
+// Planning.
+
+struct FileState {
+    path: String,
+    original: Option<String>,
+    /// The text after the blocks applied so far (None: still missing).
+    current: Option<String>,
+    /// Edits against `original` (an empty text when missing) that give `current`: sorted, strictly apart.
+    edits: Vec<(usize, usize, String)>,
+}
+
+impl FileState {
+    fn finish(self) -> Option<FileChange> {
+        let new_text = self.current?;
+        let edits = match &self.original {
+            None => vec![(0, 0, new_text.clone())],
+            Some(old) if *old == new_text => return None,
+            Some(old) => self.edits.into_iter().filter_map(|edit| trim_edit(old, edit)).collect(),
+        };
+        Some(FileChange { path: self.path, old_text: self.original, new_text, edits })
+    }
+}
+
+/// One line of a text: its start, the end of its content and its end after the line ending.
+#[derive(Clone, Copy)]
+struct Line {
+    start: usize,
+    content_end: usize,
+    end: usize,
+}
+
+fn text_lines(text: &str) -> Vec<Line> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for piece in text.split_inclusive('\n') {
+        let end = start + piece.len();
+        let ending = if piece.ends_with("\r\n") { 2 } else { usize::from(piece.ends_with('\n')) };
+        lines.push(Line { start, content_end: end - ending, end });
+        start = end;
+    }
+    lines
+}
+
+/// The lines of a SEARCH or REPLACE section, without line endings.
+fn section_lines(text: &str) -> Vec<&str> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let text = text.strip_suffix('\n').unwrap_or(text);
+    text.split('\n').map(|line| line.strip_suffix('\r').unwrap_or(line)).collect()
+}
+
+/// The line ending of a text: that of its first line.
+fn line_ending(text: &str) -> &'static str {
+    match text.find('\n') {
+        Some(i) if text[..i].ends_with('\r') => "\r\n",
+        _ => "\n",
+    }
+}
+
+fn join_lines(lines: &[String], eol: &str) -> String {
+    lines.iter().map(|line| format!("{line}{eol}")).collect()
+}
+
+fn is_blank(line: &str) -> bool {
+    line.trim().is_empty()
+}
+
+fn indentation(line: &str) -> &str {
+    &line[..line.len() - line.trim_start_matches([' ', '\t']).len()]
+}
+
+/// Applies one block to its file's current text and composes the change into the file's edits.
+fn apply_block(state: &mut FileState, block: &Block) -> Result<(), String> {
+    let search = section_lines(&block.search);
+    let replace: Vec<String> = section_lines(&block.replace).into_iter().map(str::to_string).collect();
+    let Some(text) = state.current.as_mut() else {
+        if search.is_empty() {
+            state.current = Some(join_lines(&replace, "\n"));
+            return Ok(());
+        }
+        return Err("the file does not exist (a block creating a file has an empty SEARCH section)".to_string());
+    };
+    let eol = line_ending(text);
+    let (start, end, replacement) = if search.is_empty() {
+        let separator = if text.is_empty() || text.ends_with('\n') { "" } else { eol };
+        (text.len(), text.len(), format!("{separator}{}", join_lines(&replace, eol)))
+    } else {
+        find_match(text, &search, &replace, eol)?
+    };
+    compose(&mut state.edits, text, start, end, &replacement);
+    text.replace_range(start..end, &replacement);
+    Ok(())
+}
+
+/// The byte range of `text` that `search` matches and its replacement (in the text's line endings), or why there is
+/// not exactly one match.
+fn find_match(text: &str, search: &[&str], replace: &[String], eol: &str) -> Result<(usize, usize, String), String> {
+    let lines = text_lines(text);
+    let content = |i: usize| &text[lines[i].start..lines[i].content_end];
+    let matches_at = |core: &[&str], same: &dyn Fn(&str, &str) -> bool| -> Vec<usize> {
+        (0..(lines.len() + 1).saturating_sub(core.len()))
+            .filter(|&i| core.iter().enumerate().all(|(j, line)| same(content(i + j), line)))
+            .collect()
+    };
+    // The matched lines [first, first + count) and the replacement lines.
+    let (first, count, replacement) = match matches_at(search, &|a, b| a == b)[..] {
+        [first] => (first, search.len(), replace.to_vec()),
+        [] => {
+            let lead = search.iter().take_while(|line| is_blank(line)).count();
+            let trail = search[lead..].iter().rev().take_while(|line| is_blank(line)).count();
+            let core = &search[lead..search.len() - trail];
+            let found = if core.is_empty() { Vec::new() } else { matches_at(core, &|a, b| a.trim() == b.trim()) };
+            match found[..] {
+                [first] => {
+                    let lead = lead.min(replace.iter().take_while(|line| is_blank(line)).count());
+                    let rest = &replace[lead..];
+                    let trail = trail.min(rest.iter().rev().take_while(|line| is_blank(line)).count());
+                    let rest = &rest[..rest.len() - trail];
+                    (first, core.len(), reindent(rest, indentation(core[0]), indentation(content(first))))
+                }
+                [] => return Err(not_found(text, &lines, search)),
+                _ => return Err(ambiguous(&found)),
+            }
+        }
+        ref several => return Err(ambiguous(several)),
+    };
+    let last = lines[first + count - 1];
+    let mut replacement = join_lines(&replacement, eol);
+    if last.content_end == last.end {
+        // The match ends the file without a final newline: so does the replacement.
+        replacement.truncate(replacement.len() - eol.len().min(replacement.len()));
+    }
+    Ok((lines[first].start, last.end, replacement))
+}
+
+/// Shifts non-blank `lines` by the difference between `from` (the SEARCH's indentation) and `to` (the file's).
+fn reindent(lines: &[String], from: &str, to: &str) -> Vec<String> {
+    let shift = |line: &String| -> String {
+        if is_blank(line) {
+            line.clone()
+        } else if let Some(extra) = to.strip_prefix(from) {
+            format!("{extra}{line}")
+        } else if from.starts_with(to) {
+            let remove = (from.len() - to.len()).min(indentation(line).len());
+            line[remove..].to_string()
+        } else if let Some(rest) = line.strip_prefix(from) {
+            format!("{to}{rest}")
+        } else {
+            line.clone()
+        }
+    };
+    lines.iter().map(shift).collect()
+}
+
+fn ambiguous(matches: &[usize]) -> String {
+    let lines: Vec<String> = matches.iter().take(5).map(|i| (i + 1).to_string()).collect();
+    format!("the SEARCH lines match {} places (lines {}); add lines around them to pick one", matches.len(), lines.join(", "))
+}
+
+/// Says where the SEARCH lines come closest: the most leading lines that match (ignoring whitespace) and the first
+/// line that differs.
+fn not_found(text: &str, lines: &[Line], search: &[&str]) -> String {
+    let content = |i: usize| &text[lines[i].start..lines[i].content_end];
+    let best = (0..lines.len())
+        .map(|i| (i, search.iter().zip(i..lines.len()).take_while(|(line, k)| line.trim() == content(*k).trim()).count()))
+        .filter(|&(_, matched)| matched > 0 && !is_blank(search[0]))
+        .max_by_key(|&(i, matched)| (matched, std::cmp::Reverse(i)));
+    match best {
+        Some((i, matched)) if i + matched < lines.len() => format!(
+            "the SEARCH lines are not in the file; the closest place is line {}, where line {} of SEARCH `{}` differs from `{}`",
+            i + 1,
+            matched + 1,
+            search[matched].trim(),
+            content(i + matched).trim()
+        ),
+        _ => "the SEARCH lines are not in the file".to_string(),
+    }
+}
+
+/// Composes a change of the current text (`start..end` becomes `replacement`) into `edits`, which are against the
+/// original text and give `current`. The edits the change touches or overlaps merge with it into one edit.
+fn compose(edits: &mut Vec<(usize, usize, String)>, current: &str, start: usize, end: usize, replacement: &str) {
+    // Where each edit's replacement lies in the current text, and how much the edits before it grew the text.
+    let mut spans = Vec::with_capacity(edits.len());
+    let mut shift = 0isize;
+    for (old_start, old_end, text) in edits.iter() {
+        let at = (*old_start as isize + shift) as usize;
+        spans.push((at, at + text.len(), shift));
+        shift += text.len() as isize - (old_end - old_start) as isize;
+    }
+    let original = |position: usize, shift: isize| (position as isize - shift) as usize;
+    let touching: Vec<usize> = (0..spans.len()).filter(|&k| spans[k].0 <= end && spans[k].1 >= start).collect();
+    match (touching.first(), touching.last()) {
+        (Some(&first), Some(&last)) => {
+            let (first_at, _, shift_before) = spans[first];
+            let (_, last_end, shift_at_last) = spans[last];
+            let shift_after = shift_at_last + edits[last].2.len() as isize - (edits[last].1 - edits[last].0) as isize;
+            let merged_start = if start < first_at { original(start, shift_before) } else { edits[first].0 };
+            let merged_end = if end > last_end { original(end, shift_after) } else { edits[last].1 };
+            let (from, to) = (start.min(first_at), end.max(last_end));
+            let text = format!("{}{replacement}{}", &current[from..start], &current[end..to]);
+            edits.splice(first..=last, [(merged_start, merged_end, text)]);
+        }
+        _ => {
+            let position = spans.iter().take_while(|span| span.1 < start).count();
+            let shift_before = spans.get(position).map_or(shift, |span| span.2);
+            edits.insert(position, (original(start, shift_before), original(end, shift_before), replacement.to_string()));
+        }
+    }
+}
+
+/// An edit without the whole lines at its start and end that it leaves as they are; None when nothing is left.
+fn trim_edit(old: &str, (start, end, text): (usize, usize, String)) -> Option<(usize, usize, String)> {
+    let before = &old[start..end];
+    let common = before.bytes().zip(text.bytes()).take_while(|(a, b)| a == b).count();
+    let prefix = before[..common].rfind('\n').map_or(0, |i| i + 1);
+    let (before, after) = (&before[prefix..], &text[prefix..]);
+    let at_line_start = |s: &str, i: usize| i == 0 || s.as_bytes()[i - 1] == b'\n';
+    let mut suffix = before.bytes().rev().zip(after.bytes().rev()).take_while(|(a, b)| a == b).count();
+    while suffix > 0 && !(at_line_start(before, before.len() - suffix) && at_line_start(after, after.len() - suffix)) {
+        suffix -= 1;
+    }
+    let (start, end) = (start + prefix, end - suffix);
+    let text = &after[..after.len() - suffix];
+    (start < end || !text.is_empty()).then(|| (start, end, text.to_string()))
+}
+
+// The unified diff.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op<'a> {
+    Same(&'a str),
+    Removed(&'a str),
+    Added(&'a str),
+}
+
+/// The edits widened to whole old lines, merged where they share a line: (start, end, new text), where the new text
+/// also ends a line (or the file).
+fn line_regions(old: &str, edits: &[(usize, usize, String)]) -> Vec<(usize, usize, String)> {
+    let line_start = |at: usize| old[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = |at: usize| {
+        if at == 0 || old.as_bytes()[at - 1] == b'\n' {
+            at
+        } else {
+            old[at..].find('\n').map_or(old.len(), |i| at + i + 1)
+        }
+    };
+    let mut regions: Vec<(usize, usize, String)> = Vec::new();
+    let mut k = 0;
+    while k < edits.len() {
+        let region_start = line_start(edits[k].0).max(regions.last().map_or(0, |region| region.1));
+        let mut region_end = line_end(edits[k].1);
+        let mut next = k + 1;
+        let new_text = loop {
+            while next < edits.len() && edits[next].0 < region_end {
+                region_end = region_end.max(line_end(edits[next].1));
+                next += 1;
+            }
+            let mut new_text = String::new();
+            let mut at = region_start;
+            for (start, end, text) in &edits[k..next] {
+                new_text.push_str(&old[at..*start]);
+                new_text.push_str(text);
+                at = *end;
+            }
+            new_text.push_str(&old[at..region_end]);
+            if new_text.is_empty() || new_text.ends_with('\n') || region_end == old.len() {
+                break new_text;
+            }
+            region_end = line_end(region_end + 1);
+        };
+        regions.push((region_start, region_end, new_text));
+        k = next;
+    }
+    regions
+}
+
+/// The whole old text as lines (with their endings) kept, removed and added by the regions' changes.
+fn line_ops<'a>(old: &'a str, regions: &'a [(usize, usize, String)]) -> Vec<Op<'a>> {
+    let mut ops = Vec::new();
+    let mut done = 0;
+    for (start, end, new_text) in regions {
+        ops.extend(old[done..*start].split_inclusive('\n').map(Op::Same));
+        let old_lines: Vec<&str> = old[*start..*end].split_inclusive('\n').collect();
+        let new_lines: Vec<&str> = new_text.split_inclusive('\n').collect();
+        ops.extend(align(&old_lines, &new_lines));
+        done = *end;
+    }
+    ops.extend(old[done..].split_inclusive('\n').map(Op::Same));
+    ops
+}
+
+/// Aligns the old lines of a region with its new lines: common lines kept, the others removed, then added.
+fn align<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Op<'a>> {
+    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
+    let suffix = old[prefix..].iter().rev().zip(new[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
+    let (a, b) = (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix]);
+    let mut ops: Vec<Op<'a>> = old[..prefix].iter().map(|line| Op::Same(line)).collect();
+    if a.len().saturating_mul(b.len()) > MAX_ALIGN_CELLS {
+        ops.extend(a.iter().map(|line| Op::Removed(line)));
+        ops.extend(b.iter().map(|line| Op::Added(line)));
+    } else {
+        // common[i * width + j]: the longest common subsequence of a[i..] and b[j..].
+        let width = b.len() + 1;
+        let mut common = vec![0u32; (a.len() + 1) * width];
+        for i in (0..a.len()).rev() {
+            for j in (0..b.len()).rev() {
+                common[i * width + j] =
+                    if a[i] == b[j] { common[(i + 1) * width + j + 1] + 1 } else { common[(i + 1) * width + j].max(common[i * width + j + 1]) };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() || j < b.len() {
+            if i < a.len() && j < b.len() && a[i] == b[j] {
+                ops.push(Op::Same(a[i]));
+                (i, j) = (i + 1, j + 1);
+            } else if i < a.len() && (j == b.len() || common[(i + 1) * width + j] >= common[i * width + j + 1]) {
+                ops.push(Op::Removed(a[i]));
+                i += 1;
+            } else {
+                ops.push(Op::Added(b[j]));
+                j += 1;
+            }
+        }
+    }
+    ops.extend(old[old.len() - suffix..].iter().map(|line| Op::Same(line)));
+    ops
+}
+
+fn write_hunks(out: &mut String, ops: &[Op<'_>]) {
+    let changes: Vec<usize> = (0..ops.len()).filter(|&i| !matches!(ops[i], Op::Same(_))).collect();
+    let mut c = 0;
+    while c < changes.len() {
+        let mut last = c;
+        while last + 1 < changes.len() && changes[last + 1] - changes[last] - 1 <= 2 * CONTEXT {
+            last += 1;
+        }
+        let (from, to) = (changes[c].saturating_sub(CONTEXT), (changes[last] + 1 + CONTEXT).min(ops.len()));
+        let old_before = ops[..from].iter().filter(|op| !matches!(op, Op::Added(_))).count();
+        let new_before = ops[..from].iter().filter(|op| !matches!(op, Op::Removed(_))).count();
+        let old_count = ops[from..to].iter().filter(|op| !matches!(op, Op::Added(_))).count();
+        let new_count = ops[from..to].iter().filter(|op| !matches!(op, Op::Removed(_))).count();
+        out.push_str(&format!("@@ -{} +{} @@\n", hunk_range(old_before, old_count), hunk_range(new_before, new_count)));
+        for op in &ops[from..to] {
+            let (sign, line) = match op {
+                Op::Same(line) => (' ', line),
+                Op::Removed(line) => ('-', line),
+                Op::Added(line) => ('+', line),
+            };
+            out.push(sign);
+            out.push_str(line);
+            if !line.ends_with('\n') {
+                out.push_str("\n\\ No newline at end of file\n");
+            }
+        }
+        c = last + 1;
+    }
+}
+
+fn hunk_range(before: usize, count: usize) -> String {
+    match count {
+        0 => format!("{before},0"),
+        1 => format!("{}", before + 1),
+        _ => format!("{},{count}", before + 1),
+    }
+}

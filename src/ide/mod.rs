@@ -1,8 +1,10 @@
 //! Editor-facing features in plain structs: prompts from retrieved context (completion
 //! with fill-in-the-middle, chat) and post-processing of a model's completion before it is
-//! shown at the cursor. Pure: no IO, no LSP types.
+//! shown at the cursor; SEARCH/REPLACE answers parsed, matched and planned as edits
+//! (`search_replace`). Pure: no IO, no LSP types.
 
 pub mod actions;
 pub mod hover;
 pub mod prompt;
 pub mod postprocess;
+pub mod search_replace;

@@ -512,7 +512,7 @@ fn line_regions(old: &str, edits: &[(usize, usize, String)]) -> Vec<(usize, usiz
             if new_text.is_empty() || new_text.ends_with('\n') || region_end == old.len() {
                 break new_text;
             }
-            region_end = line_end(region_end + 1);
+            region_end = old[region_end..].find('\n').map_or(old.len(), |i| region_end + i + 1);
         };
         regions.push((region_start, region_end, new_text));
         k = next;
@@ -550,8 +550,8 @@ fn align<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Op<'a>> {
         let mut common = vec![0u32; (a.len() + 1) * width];
         for i in (0..a.len()).rev() {
             for j in (0..b.len()).rev() {
-                common[i * width + j] =
-                    if a[i] == b[j] { common[(i + 1) * width + j + 1] + 1 } else { common[(i + 1) * width + j].max(common[i * width + j + 1]) };
+                let (skip_old, skip_new) = (common[(i + 1) * width + j], common[i * width + j + 1]);
+                common[i * width + j] = if a[i] == b[j] { common[(i + 1) * width + j + 1] + 1 } else { skip_old.max(skip_new) };
             }
         }
         let (mut i, mut j) = (0, 0);
@@ -607,5 +607,273 @@ fn hunk_range(before: usize, count: usize) -> String {
         0 => format!("{before},0"),
         1 => format!("{}", before + 1),
         _ => format!("{},{count}", before + 1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Parses `answer` and plans it against `files` (path, text); checks that every planned file's edits are sorted,
+    /// apart, and give its new text from its old one.
+    #[track_caller]
+    fn run(files: &[(&str, &str)], answer: &str) -> Result<Plan, Vec<BlockError>> {
+        let blocks = parse(answer).expect("the answer parses");
+        let lookup = |path: &str| files.iter().find(|(p, _)| *p == path).map(|(_, text)| text.to_string());
+        let result = plan(&blocks, &lookup);
+        if let Ok(plan) = &result {
+            for change in &plan.files {
+                assert!(change.edits.windows(2).all(|w| w[0].1 < w[1].0), "edits not sorted and apart: {:?}", change.edits);
+                let mut text = change.old_text.clone().unwrap_or_default();
+                for (start, end, replacement) in change.edits.iter().rev() {
+                    text.replace_range(*start..*end, replacement);
+                }
+                assert_eq!(text, change.new_text, "the edits of {} do not give its new text", change.path);
+            }
+        }
+        result
+    }
+
+    fn edit(start: usize, end: usize, text: &str) -> (usize, usize, String) {
+        (start, end, text.to_string())
+    }
+
+    fn change(path: &str, old_text: Option<&str>, new_text: &str, edits: Vec<(usize, usize, String)>) -> FileChange {
+        FileChange { path: path.to_string(), old_text: old_text.map(str::to_string), new_text: new_text.to_string(), edits }
+    }
+
+    fn block_error(block: usize, path: &str, message: &str) -> BlockError {
+        BlockError { block, path: path.to_string(), message: message.to_string() }
+    }
+
+    #[test]
+    fn exact_match() {
+        let old = "fn a() {\n    1\n}\n\nfn b() {\n    2\n}\n";
+        let answer = "Change b to return 3:\n\nsrc/lib.rs\n<<<<<<< SEARCH\nfn b() {\n    2\n}\n=======\nfn b() {\n    3\n}\n>>>>>>> REPLACE\n\nDone.\n";
+        let expected = change("src/lib.rs", Some(old), "fn a() {\n    1\n}\n\nfn b() {\n    3\n}\n", vec![edit(27, 33, "    3\n")]);
+        assert_eq!(run(&[("src/lib.rs", old)], answer), Ok(Plan { files: vec![expected], dropped: vec![] }));
+    }
+
+    #[test]
+    fn whitespace_tolerant_match_reindents_the_replacement() {
+        let old = "impl S {\n    fn f(&self) -> u32 {\n        let x = 1;\n        x + 1\n    }\n}\n";
+        // The model lost the indentation, added a trailing space and a blank line at the start.
+        let answer = "src/s.rs\n<<<<<<< SEARCH\n\nfn f(&self) -> u32 {\n    let x = 1;\n    x + 1   \n}\n=======\n\nfn f(&self) -> u32 {\n    let x = 2;\n    x * 2\n}\n>>>>>>> REPLACE\n";
+        let new = "impl S {\n    fn f(&self) -> u32 {\n        let x = 2;\n        x * 2\n    }\n}\n";
+        let expected = change("src/s.rs", Some(old), new, vec![edit(34, 67, "        let x = 2;\n        x * 2\n")]);
+        assert_eq!(run(&[("src/s.rs", old)], answer), Ok(Plan { files: vec![expected], dropped: vec![] }));
+    }
+
+    #[test]
+    fn reindent_shifts_by_the_first_lines_difference() {
+        let lines = |list: &[&str]| list.iter().map(|line| line.to_string()).collect::<Vec<_>>();
+        assert_eq!(reindent(&lines(&["a", "    b", ""]), "", "  "), lines(&["  a", "      b", ""]));
+        assert_eq!(reindent(&lines(&["    a", "      b", "c"]), "    ", ""), lines(&["a", "  b", "c"]));
+        assert_eq!(reindent(&lines(&["\ta", "\t\tb", "c"]), "\t", "    "), lines(&["    a", "    \tb", "c"]));
+    }
+
+    #[test]
+    fn ambiguous_match_is_an_error_naming_block_and_path() {
+        let answer = "x.rs\n<<<<<<< SEARCH\na();\n=======\nc();\n>>>>>>> REPLACE\n";
+        let expected = block_error(1, "x.rs", "the SEARCH lines match 2 places (lines 1, 3); add lines around them to pick one");
+        assert_eq!(run(&[("x.rs", "a();\nb();\na();\n")], answer), Err(vec![expected]));
+    }
+
+    #[test]
+    fn missing_match_is_an_error_and_every_problem_is_listed() {
+        let answer = "src/main.rs\n<<<<<<< SEARCH\nfn main() {\n    start();\n}\n=======\nfn main() {}\n>>>>>>> REPLACE\n\
+                      src/gone.rs\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n";
+        let expected = vec![
+            block_error(
+                1,
+                "src/main.rs",
+                "the SEARCH lines are not in the file; the closest place is line 1, where line 2 of SEARCH `start();` differs from `run();`",
+            ),
+            block_error(2, "src/gone.rs", "the file does not exist (a block creating a file has an empty SEARCH section)"),
+        ];
+        assert_eq!(run(&[("src/main.rs", "fn main() {\n    run();\n}\n")], answer), Err(expected));
+    }
+
+    #[test]
+    fn several_blocks_in_one_file_apply_in_order_with_edits_against_the_original() {
+        let old = "use a;\n\nfn one() {}\n\nfn two() {}\n\nfn three() {}\n";
+        // Block 3 edits what block 1 wrote; block 2 edits above block 1; block 4 deletes lines.
+        let answer = "m.rs\n<<<<<<< SEARCH\nfn three() {}\n=======\nfn three() -> u8 { 3 }\n>>>>>>> REPLACE\n\
+                      m.rs\n<<<<<<< SEARCH\nuse a;\n=======\nuse a;\nuse b;\n>>>>>>> REPLACE\n\
+                      m.rs\n<<<<<<< SEARCH\nfn three() -> u8 { 3 }\n=======\nfn three() -> u8 {\n    3\n}\n>>>>>>> REPLACE\n\
+                      m.rs\n<<<<<<< SEARCH\nfn one() {}\n\n=======\n>>>>>>> REPLACE\n";
+        let new = "use a;\nuse b;\n\nfn two() {}\n\nfn three() -> u8 {\n    3\n}\n";
+        let edits = vec![edit(7, 7, "use b;\n"), edit(8, 21, ""), edit(34, 48, "fn three() -> u8 {\n    3\n}\n")];
+        assert_eq!(run(&[("m.rs", old)], answer), Ok(Plan { files: vec![change("m.rs", Some(old), new, edits)], dropped: vec![] }));
+    }
+
+    #[test]
+    fn several_files() {
+        let files = [("a.rs", "const A: u8 = 1;\n"), ("b.rs", "const B: u8 = 1;\n")];
+        let answer = "a.rs\n<<<<<<< SEARCH\nconst A: u8 = 1;\n=======\nconst A: u8 = 2;\n>>>>>>> REPLACE\n\
+                      b.rs\n<<<<<<< SEARCH\nconst B: u8 = 1;\n=======\nconst B: u8 = 2;\n>>>>>>> REPLACE\n\
+                      ./a.rs\n<<<<<<< SEARCH\nconst A: u8 = 2;\n=======\nconst A: u8 = 3;\n>>>>>>> REPLACE\n";
+        let expected = vec![
+            change("a.rs", Some(files[0].1), "const A: u8 = 3;\n", vec![edit(0, 17, "const A: u8 = 3;\n")]),
+            change("b.rs", Some(files[1].1), "const B: u8 = 2;\n", vec![edit(0, 17, "const B: u8 = 2;\n")]),
+        ];
+        assert_eq!(run(&files, answer), Ok(Plan { files: expected, dropped: vec![] }));
+    }
+
+    #[test]
+    fn empty_search_on_a_missing_file_creates_it() {
+        let answer = "src/new.rs\n<<<<<<< SEARCH\n=======\npub fn new() {}\n>>>>>>> REPLACE\n";
+        let expected = change("src/new.rs", None, "pub fn new() {}\n", vec![edit(0, 0, "pub fn new() {}\n")]);
+        assert_eq!(run(&[], answer), Ok(Plan { files: vec![expected], dropped: vec![] }));
+    }
+
+    #[test]
+    fn empty_search_on_an_existing_file_appends() {
+        let files = [("a.txt", "a\nb"), ("b.txt", "a\n")];
+        let answer = "a.txt\n<<<<<<< SEARCH\n=======\nc\n>>>>>>> REPLACE\nb.txt\n<<<<<<< SEARCH\n=======\nc\n>>>>>>> REPLACE\n";
+        let expected = vec![
+            change("a.txt", Some("a\nb"), "a\nb\nc\n", vec![edit(3, 3, "\nc\n")]),
+            change("b.txt", Some("a\n"), "a\nc\n", vec![edit(2, 2, "c\n")]),
+        ];
+        assert_eq!(run(&files, answer), Ok(Plan { files: expected, dropped: vec![] }));
+    }
+
+    #[test]
+    fn a_match_at_the_end_keeps_the_missing_final_newline() {
+        let answer = "x.txt\n<<<<<<< SEARCH\nb\n=======\nc\nd\n>>>>>>> REPLACE\n";
+        let expected = change("x.txt", Some("a\nb"), "a\nc\nd", vec![edit(2, 3, "c\nd")]);
+        assert_eq!(run(&[("x.txt", "a\nb")], answer), Ok(Plan { files: vec![expected], dropped: vec![] }));
+    }
+
+    #[test]
+    fn paths_that_escape_are_refused() {
+        assert_eq!(safe_relative_path("../x.rs"), Err("`../x.rs` leaves the workspace (`..`)".to_string()));
+        assert_eq!(safe_relative_path("/etc/passwd"), Err("`/etc/passwd` is an absolute path".to_string()));
+        assert_eq!(safe_relative_path("a/../../b"), Err("`a/../../b` leaves the workspace (`..`)".to_string()));
+        assert_eq!(safe_relative_path("C:\\x.rs"), Err("`C:/x.rs` is an absolute path".to_string()));
+        assert_eq!(safe_relative_path("~/x.rs"), Err("`~/x.rs` starts at the home directory".to_string()));
+        assert_eq!(safe_relative_path("a\0b"), Err("the path contains a NUL character".to_string()));
+        assert_eq!(safe_relative_path("./"), Err("the path is empty".to_string()));
+        assert_eq!(safe_relative_path("./src\\ide//mod.rs"), Ok("src/ide/mod.rs".to_string()));
+        let answer = "../x.rs\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n/etc/passwd\n<<<<<<< SEARCH\nroot\n=======\nme\n>>>>>>> REPLACE\n";
+        let expected = vec![
+            block_error(1, "../x.rs", "`../x.rs` leaves the workspace (`..`)"),
+            block_error(2, "/etc/passwd", "`/etc/passwd` is an absolute path"),
+        ];
+        assert_eq!(run(&[("../x.rs", ""), ("/etc/passwd", "root\n")], answer), Err(expected));
+    }
+
+    #[test]
+    fn blocks_in_fences_with_the_path_before_the_fence() {
+        let answer = "I'll rename the function.\n\nsrc/lib.rs\n```rust\n<<<<<<< SEARCH\nfn old() {}\n=======\nfn new() {}\n>>>>>>> REPLACE\n```\n\n\
+                      And the test:\n\n`src/test.rs`:\n```rust\n<<<<<<< SEARCH\n=======\n#[test]\nfn t() {}\n>>>>>>> REPLACE\n```\n\n\
+                      ### File: **docs/a.md**\n```\r\n<<<<<<<<< SEARCH  \r\n=====\r\nTitle\r\n=======\r\n>>>>>>>   REPLACE \r\n```\n";
+        let block = |number: usize, path: &str, search: &str, replace: &str| Block {
+            path: path.to_string(),
+            search: search.to_string(),
+            replace: replace.to_string(),
+            number,
+        };
+        let expected = vec![
+            block(1, "src/lib.rs", "fn old() {}\n", "fn new() {}\n"),
+            block(2, "src/test.rs", "", "#[test]\nfn t() {}\n"),
+            block(3, "docs/a.md", "", "Title\n=======\n"),
+        ];
+        assert_eq!(parse(answer), Ok(expected));
+    }
+
+    #[test]
+    fn malformed_blocks_are_errors_with_their_number() {
+        let error = |block: usize, message: &str| Err(ParseError { block, message: message.to_string() });
+        let ok = "a.rs\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n\n";
+        assert_eq!(parse(&format!("{ok}b.rs\n<<<<<<< SEARCH\nx\n>>>>>>> REPLACE\n")), error(2, "missing `=======` after the SEARCH lines"));
+        assert_eq!(parse(&format!("{ok}b.rs\n<<<<<<< SEARCH\nx\n=======\ny\n")), error(2, "missing `>>>>>>> REPLACE` after the REPLACE lines"));
+        assert_eq!(parse(&format!("{ok}x\n=======\ny\n>>>>>>> REPLACE\n")), error(2, "`>>>>>>> REPLACE` without a `<<<<<<< SEARCH` before it"));
+        assert_eq!(
+            parse("Here is the change:\n```rust\n<<<<<<< SEARCH\nx\n=======\ny\n>>>>>>> REPLACE\n```\n"),
+            error(1, "no file path on the line before `<<<<<<< SEARCH`")
+        );
+        assert_eq!(parse("Title\n=======\n\nNo blocks here.\n"), Ok(vec![]));
+    }
+
+    #[test]
+    fn duplicate_and_no_op_blocks_are_dropped() {
+        let answer = "x.rs\n<<<<<<< SEARCH\na\n=======\nA\n>>>>>>> REPLACE\n\
+                      x.rs\n<<<<<<< SEARCH\na\n=======\nA\n>>>>>>> REPLACE\n\
+                      x.rs\n<<<<<<< SEARCH\nb\n=======\nb\n>>>>>>> REPLACE\n";
+        let expected = change("x.rs", Some("a\nb\n"), "A\nb\n", vec![edit(0, 2, "A\n")]);
+        assert_eq!(run(&[("x.rs", "a\nb\n")], answer), Ok(Plan { files: vec![expected], dropped: vec![2, 3] }));
+    }
+
+    #[test]
+    fn crlf_files_keep_their_line_endings() {
+        let old = "fn a() {\r\n    1\r\n}\r\n";
+        let answer = "a.rs\n<<<<<<< SEARCH\n    1\n=======\n    2\n    3\n>>>>>>> REPLACE\n";
+        let expected = change("a.rs", Some(old), "fn a() {\r\n    2\r\n    3\r\n}\r\n", vec![edit(10, 17, "    2\r\n    3\r\n")]);
+        assert_eq!(run(&[("a.rs", old)], answer), Ok(Plan { files: vec![expected], dropped: vec![] }));
+    }
+
+    /// Random runs of blocks over lines that are all distinct (so every SEARCH matches once), blocks often editing
+    /// what earlier ones wrote: the plan's text is the lines edited in order, its edits give it from the original, and
+    /// the diff's line counts add up.
+    #[test]
+    fn random_block_sequences_compose_into_correct_edits() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut random = move |below: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below as u64) as usize
+        };
+        let mut fresh = 0;
+        for _ in 0..300 {
+            let mut lines: Vec<String> = (0..random(8) + 1).map(|i| format!("line {i}")).collect();
+            let old: String = lines.iter().map(|line| format!("{line}\n")).collect();
+            let mut answer = String::new();
+            for _ in 0..random(5) + 1 {
+                let start = random(lines.len() + 1);
+                let count = if start == lines.len() { 0 } else { random((lines.len() - start).min(3)) + 1 };
+                let search: Vec<String> = lines[start..start + count].to_vec();
+                let replace: Vec<String> = (0..random(4)).map(|_| {
+                    fresh += 1;
+                    format!("new {fresh}")
+                }).collect();
+                if search.is_empty() && replace.is_empty() {
+                    continue;
+                }
+                // An empty SEARCH appends.
+                let at = if search.is_empty() { lines.len() } else { start };
+                lines.splice(at..at + count, replace.iter().cloned());
+                let section = |lines: &[String]| lines.iter().map(|line| format!("{line}\n")).collect::<String>();
+                answer.push_str(&format!("f.txt\n<<<<<<< SEARCH\n{}=======\n{}>>>>>>> REPLACE\n", section(&search), section(&replace)));
+            }
+            let new: String = lines.iter().map(|line| format!("{line}\n")).collect();
+            let plan = run(&[("f.txt", &old)], &answer).expect("distinct lines always match");
+            assert_eq!(plan.files.first().map_or(&old, |change| &change.new_text), &new, "{answer}");
+            let diff = unified_diff(&plan);
+            let count = |sign: char| diff.lines().filter(|line| line.starts_with(sign) && !line.starts_with("---") && !line.starts_with("+++")).count();
+            assert_eq!(count('+') as isize - count('-') as isize, new.lines().count() as isize - old.lines().count() as isize, "{diff}");
+        }
+    }
+
+    #[test]
+    fn unified_diff_of_a_small_change_and_a_new_file() {
+        let old = "use std::fmt;\n\nfn one() -> u8 {\n    1\n}\n\nfn two() -> u8 {\n    2\n}\n";
+        let answer = "src/lib.rs\n<<<<<<< SEARCH\nfn two() -> u8 {\n    2\n}\n=======\nfn two() -> u8 {\n    22\n}\n>>>>>>> REPLACE\n\
+                      notes.md\n<<<<<<< SEARCH\n=======\nhello\n>>>>>>> REPLACE\n";
+        let plan = run(&[("src/lib.rs", old)], answer).expect("the plan succeeds");
+        let expected = "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -5,5 +5,5 @@\n }\n \n fn two() -> u8 {\n-    2\n+    22\n }\n\
+                        --- /dev/null\n+++ b/notes.md\n@@ -0,0 +1 @@\n+hello\n";
+        assert_eq!(unified_diff(&plan), expected);
+    }
+
+    #[test]
+    fn unified_diff_marks_a_missing_final_newline_and_splits_distant_hunks() {
+        let old = "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\nk";
+        let answer = "x.txt\n<<<<<<< SEARCH\nb\n=======\nB\n>>>>>>> REPLACE\nx.txt\n<<<<<<< SEARCH\n=======\nl\n>>>>>>> REPLACE\n";
+        let plan = run(&[("x.txt", old)], answer).expect("the plan succeeds");
+        let expected = "--- a/x.txt\n+++ b/x.txt\n@@ -1,5 +1,5 @@\n a\n-b\n+B\n c\n d\n e\n\
+                        @@ -8,4 +8,5 @@\n h\n i\n j\n-k\n\\ No newline at end of file\n+k\n+l\n";
+        assert_eq!(unified_diff(&plan), expected);
     }
 }

@@ -250,14 +250,35 @@ fn code_actions_and_commands() {
     assert_eq!(refactor["result"]["applied"], true, "{refactor}");
     assert!(s.server.requests()[2].json()["messages"][1]["content"].as_str().unwrap().contains("Rewrite this code: use todo"));
 
-    // Generate from the comment at the position: the code goes below the comment.
-    s.server.push(Reply::ollama(&["```rust\npub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n}\n```"], true));
+    // Generate from the comment at the position: SEARCH/REPLACE blocks, validated, applied
+    // as one edit across files (a new file included); a block that matches nothing
+    // changes nothing.
+    s.server.push(Reply::ollama(
+        &["src/lib.rs\n<<<<<<< SEARCH\n// Return the point at the origin.\npub fn origin() -> Point {\n}\n=======\npub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n}\n>>>>>>> REPLACE\n\n\
+           src/zero.rs\n<<<<<<< SEARCH\n=======\npub const ZERO: i32 = 0;\n>>>>>>> REPLACE\n"],
+        true,
+    ));
     let generated = s.client.request(
         "workspace/executeCommand",
         json!({"command": "ctxls.generate", "arguments": [{"uri": s.lib, "position": {"line": 6, "character": 10}}]}),
     );
-    assert_eq!(generated["result"]["edit"]["range"]["start"], json!({"line": 7, "character": 0}), "{generated}");
-    assert!(s.server.requests()[3].json()["messages"][1]["content"].as_str().unwrap().contains("The comment in this code asks: Return the point at the origin."));
+    assert_eq!(generated["result"]["applied"], true, "{generated}");
+    assert_eq!(generated["result"]["files"], json!(["src/lib.rs", "src/zero.rs"]));
+    let asked = s.server.requests()[3].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.ends_with("The requirement, in a comment in src/lib.rs: Return the point at the origin.\n\nImplement it."), "{asked}");
+    let edit = s.client.notifications.iter().filter(|m| m["method"] == "workspace/applyEdit").last().unwrap().clone();
+    let operations = edit["params"]["edit"]["documentChanges"].as_array().unwrap().clone();
+    assert_eq!(operations[0]["edits"][0]["range"], json!({"start": {"line": 6, "character": 0}, "end": {"line": 8, "character": 0}}), "{operations:?}");
+    assert_eq!(operations[0]["edits"][0]["newText"], "pub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n");
+    assert_eq!(operations[1]["kind"], "create");
+    assert!(operations[2]["textDocument"]["uri"].as_str().unwrap().ends_with("/src/zero.rs"));
+    s.server.push(Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\nfn not_there() {}\n=======\nfn x() {}\n>>>>>>> REPLACE\n"], true));
+    let refused = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "ctxls.generate", "arguments": [{"uri": s.lib, "position": {"line": 6, "character": 10}}]}),
+    );
+    let message = refused["error"]["message"].as_str().unwrap_or_else(|| panic!("{refused}"));
+    assert!(message.contains("block 1 (src/lib.rs)") && message.contains("nothing was changed"), "{message}");
 
     // Documentation and tests.
     s.server.push(Reply::ollama(&["/// Sums the coordinates."], true));
@@ -348,11 +369,11 @@ fn requirement_comments_become_diagnostics_lenses_and_actions() {
     let asked = s.server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
     assert!(asked.contains("A comment in this code asks: Should this be a const"), "{asked}");
     // Generate from the marked comment: the requirement's words are the instruction.
-    s.server.push(Reply::ollama(&["```rust\n    Point { x: 0, y: 0 }\n```"], true));
+    s.server.push(Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\npub fn origin() -> Point {\n}\n=======\npub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n}\n>>>>>>> REPLACE\n"], true));
     let lens = &lenses["result"][0]["command"];
     let generated = s.client.request("workspace/executeCommand", json!({"command": lens["command"], "arguments": lens["arguments"]}));
     assert_eq!(generated["result"]["applied"], true, "{generated}");
     let asked = s.server.requests()[1].json()["messages"][1]["content"].as_str().unwrap().to_string();
-    assert!(asked.contains("The comment in this code asks: Return the point at the origin."), "{asked}");
+    assert!(asked.contains("The requirement, in a comment in src/lib.rs: Return the point at the origin."), "{asked}");
     s.client.shutdown();
 }

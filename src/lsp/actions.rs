@@ -21,6 +21,7 @@ use super::to_proto;
 use crate::base::{LineIndex, TextRange};
 use crate::config::Task;
 use crate::ide::actions::{self, Action, Target};
+use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::Request;
 
@@ -181,7 +182,7 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
                 });
                 return run(client, state, assist, site, Action::Answer { question: text }, Some(around), &lines).await;
             }
-            return run(client, state, assist, site, Action::Generate { instruction: text }, Some(range), &lines).await;
+            return generate(client, state, assist, site, range, text).await;
         }
         other => return Err(jsonrpc::Error::invalid_params(format!("unknown command {other}"))),
     };
@@ -260,6 +261,133 @@ async fn run(
         }
     };
     Ok(Some(json!({ "applied": applied, "edit": { "range": range, "newText": edit.new_text } })))
+}
+
+/// "Generate from comment": the chat model implements the comment's requirement in
+/// SEARCH/REPLACE blocks, which are validated against the current texts (every block
+/// must match once) and applied together as one `workspace/applyEdit`, or not at all.
+async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site, comment: TextRange, requirement: String) -> jsonrpc::Result<Option<Value>> {
+    let file = crate::index::extract(site.lang, &site.text, &site.tree);
+    let lines = LineIndex::new(&site.text);
+    let as_requirement = crate::reqs::Requirement {
+        kind: crate::reqs::Kind::Act,
+        text: requirement.clone(),
+        range: comment,
+        start_line: lines.line_col(comment.start).line,
+        end_line: lines.line_col(comment.end).line,
+    };
+    let scope = crate::reqs::enclosing_symbol(&file, &as_requirement).map_or(comment, |i| {
+        let symbol = file.symbols[i].range;
+        TextRange::new(symbol.start.min(comment.start), symbol.end.max(comment.end))
+    });
+    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
+    let (uri, version) = (site.uri.clone(), site.version);
+    let site = Arc::new(site);
+    let action = Action::Generate { instruction: requirement.clone() };
+    let progress = begin_progress(client, state, &action).await;
+    let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
+    let borrowed = OwnedExcerpt::borrowed(&excerpts);
+    let input = crate::ide::generate::GenerateInput {
+        requirement: &requirement,
+        path: &rel,
+        lang: site.lang,
+        text: &site.text,
+        scope,
+        excerpts: &borrowed,
+        diff: None,
+    };
+    let settings = site.config.llm.for_task(Task::Chat);
+    let request = Request { prompt: crate::ide::generate::prompt(&input), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let key = resolve_api_key(&settings);
+    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+    let answer = match answer {
+        Ok(answer) => answer.text,
+        Err(err) => {
+            assist.report_failure(client, "Generate from comment failed", &err).await;
+            return Err(internal_error(format!("Generate from comment: {err}")));
+        }
+    };
+    let refuse = |message: String| async move {
+        client.show_message(MessageType::WARNING, format!("ctxls: Generate from comment: {message}")).await;
+        Err(internal_error(format!("Generate from comment: {message}")))
+    };
+    let blocks = match search_replace::parse(&answer) {
+        Ok(blocks) if blocks.is_empty() => return refuse("the model's answer holds no SEARCH/REPLACE block; nothing was changed".to_string()).await,
+        Ok(blocks) => blocks,
+        Err(err) => return refuse(format!("{err}; nothing was changed")).await,
+    };
+    let Some(root) = site.root.as_ref() else {
+        return refuse("the document is outside every workspace folder".to_string()).await;
+    };
+    let texts = |path: &str| -> Option<String> {
+        if path == rel {
+            return Some(site.text.clone());
+        }
+        if let Some(text) = root.open_texts.get(path) {
+            return Some(text.clone());
+        }
+        let full = root.path.join(path);
+        // A symlink leaving the workspace is as good as `..`.
+        let real = full.canonicalize().ok()?;
+        if !real.starts_with(&root.path) {
+            return None;
+        }
+        std::fs::read_to_string(real).ok()
+    };
+    let plan = match search_replace::plan(&blocks, &texts) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return refuse(format!("{}; nothing was changed", listed.join("; "))).await;
+        }
+    };
+    // Files the answer edits must not gain syntax errors.
+    for change in &plan.files {
+        let Some(lang) = crate::lang::Lang::from_path(std::path::Path::new(&change.path)) else { continue };
+        let errors = |text: &str| crate::index::extract(lang, text, &crate::lang::parse(lang, text, None)).error_count;
+        let before = change.old_text.as_deref().map_or(0, errors);
+        if errors(&change.new_text) > before {
+            return refuse(format!("the change to {} would add syntax errors; nothing was changed", change.path)).await;
+        }
+    }
+    // Edits go to the text they were computed on, or nowhere.
+    if lock(state).documents.get(&uri).map(|d| d.version) != Some(version) {
+        return Err(jsonrpc::Error::content_modified());
+    }
+    let encoding = site.encoding;
+    let mut operations = Vec::new();
+    for change in &plan.files {
+        let Some(file_uri) = Uri::from_file_path(root.path.join(&change.path)) else { continue };
+        let document_version = if change.path == rel { Some(version) } else { None };
+        if change.old_text.is_none() {
+            operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: file_uri.clone(), options: None, annotation_id: None })));
+        }
+        let old = change.old_text.as_deref().unwrap_or("");
+        let old_lines = LineIndex::new(old);
+        let edits = change
+            .edits
+            .iter()
+            .map(|(start, end, text)| OneOf::Left(TextEdit { range: to_proto::range(&old_lines, encoding, TextRange::new(*start as u32, *end as u32)), new_text: text.clone() }))
+            .collect();
+        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit { text_document: OptionalVersionedTextDocumentIdentifier { uri: file_uri, version: document_version }, edits }));
+    }
+    let edit = WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() };
+    let applied = match client.apply_edit(edit).await {
+        Ok(response) => response.applied,
+        Err(err) => {
+            tracing::warn!("workspace/applyEdit failed: {err}");
+            false
+        }
+    };
+    let files: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
+    Ok(Some(json!({ "applied": applied, "files": files, "dropped": plan.dropped, "diff": search_replace::unified_diff(&plan) })))
+}
+
+fn internal_error(message: String) -> jsonrpc::Error {
+    jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into(), data: None }
 }
 
 /// The comment at (or ending on the line of) the site: its range and its text without

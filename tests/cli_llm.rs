@@ -136,3 +136,36 @@ fn an_unreachable_provider_is_one_clear_sentence() {
     assert_eq!(stderr.lines().filter(|l| l.starts_with("ctxls:")).count(), 1, "{stderr}");
     assert!(stderr.contains("not reachable") && stderr.contains("ollama"), "{stderr}");
 }
+
+#[test]
+fn generate_prints_the_change_and_writes_it_on_request() {
+    let answer = "src/lib.rs\n<<<<<<< SEARCH\npub fn add(a: i32, b: i32) -> i32 {\n    // AI: add them\n}\n=======\npub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n>>>>>>> REPLACE\n";
+    let (_runtime, server) = with_server(vec![Reply::ollama(&[answer], true), Reply::ollama(&[answer], true)]);
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    // AI: add them\n}\n");
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, stdout, stderr) = ws.ctxls(&["generate", "src/lib.rs:2"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n pub fn add(a: i32, b: i32) -> i32 {\n-    // AI: add them\n+    a + b\n }\n");
+    let asked = server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.ends_with("The requirement, in a comment in src/lib.rs: add them\n\nImplement it."), "{asked}");
+    assert!(std::fs::read_to_string(ws.root().join("src/lib.rs")).unwrap().contains("// AI: add them"), "printed, not written");
+    let (status, _, stderr) = ws.ctxls(&["generate", "src/lib.rs:2", "--write"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(std::fs::read_to_string(ws.root().join("src/lib.rs")).unwrap(), "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n");
+    // No requirement there: a clear error, nothing asked.
+    let (status, _, stderr) = ws.ctxls(&["generate", "src/lib.rs:1"]);
+    assert!(!status.success() && stderr.contains("no requirement comment there"), "{stderr}");
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[test]
+fn generate_changes_nothing_when_a_block_does_not_match() {
+    let answer = "src/lib.rs\n<<<<<<< SEARCH\nfn elsewhere() {}\n=======\nfn x() {}\n>>>>>>> REPLACE\n\nsrc/new.rs\n<<<<<<< SEARCH\n=======\npub fn created() {}\n>>>>>>> REPLACE\n";
+    let (_runtime, server) = with_server(vec![Reply::ollama(&[answer], true)]);
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    // add them AI!\n}\n");
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, stdout, stderr) = ws.ctxls(&["generate", "src/lib.rs:2", "--write"]);
+    assert!(!status.success(), "{stdout}");
+    assert!(stderr.contains("block 1 (src/lib.rs)") && stderr.contains("nothing was changed"), "{stderr}");
+    assert!(!ws.root().join("src/new.rs").exists(), "all or nothing");
+}

@@ -5,6 +5,7 @@ mod chat;
 mod complete;
 mod context;
 mod doctor;
+mod generate;
 mod index;
 mod requirements;
 mod symbols;
@@ -55,6 +56,8 @@ pub enum Command {
     Context(context::ContextArgs),
     /// List the requirement comments (`// AI: ...`, `... AI!`, `... AI?`).
     Requirements(requirements::RequirementsArgs),
+    /// Implement the requirement comment at FILE:LINE: print the change as a diff, or write it.
+    Generate(generate::GenerateArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -79,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Chat(args) => chat::run(args, cache_dir.as_deref()),
         Command::Context(args) => context::run(args, cache_dir.as_deref()),
         Command::Requirements(args) => requirements::run(args, cache_dir.as_deref()),
+        Command::Generate(args) => generate::run(args, cache_dir.as_deref()),
     }
 }
 

@@ -72,6 +72,20 @@ pub fn prompt(input: &GenerateInput) -> Prompt {
     Prompt::Chat(vec![Message::system(SYSTEM), Message::user(user)])
 }
 
+/// The files of a plan whose new text has more syntax errors than their old text (new
+/// files: more than none), by path.
+pub fn syntax_regressions(plan: &super::search_replace::Plan) -> Vec<String> {
+    plan.files
+        .iter()
+        .filter(|change| {
+            let Some(lang) = Lang::from_path(std::path::Path::new(&change.path)) else { return false };
+            let errors = |text: &str| crate::index::extract(lang, text, &crate::lang::parse(lang, text, None)).error_count;
+            errors(&change.new_text) > change.old_text.as_deref().map_or(0, errors)
+        })
+        .map(|change| change.path.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

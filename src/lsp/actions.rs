@@ -345,13 +345,8 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
         }
     };
     // Files the answer edits must not gain syntax errors.
-    for change in &plan.files {
-        let Some(lang) = crate::lang::Lang::from_path(std::path::Path::new(&change.path)) else { continue };
-        let errors = |text: &str| crate::index::extract(lang, text, &crate::lang::parse(lang, text, None)).error_count;
-        let before = change.old_text.as_deref().map_or(0, errors);
-        if errors(&change.new_text) > before {
-            return refuse(format!("the change to {} would add syntax errors; nothing was changed", change.path)).await;
-        }
+    if let Some(path) = crate::ide::generate::syntax_regressions(&plan).first() {
+        return refuse(format!("the change to {path} would add syntax errors; nothing was changed")).await;
     }
     // Edits go to the text they were computed on, or nowhere.
     if lock(state).documents.get(&uri).map(|d| d.version) != Some(version) {

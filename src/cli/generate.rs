@@ -1,0 +1,121 @@
+//! `ctxls generate FILE:LINE`: implements the requirement comment at that line (or any
+//! comment there) with the chat model, in SEARCH/REPLACE blocks validated against the
+//! files on disk; prints the change as a unified diff, or writes it with `--write` (all
+//! files or none). `--dry-run` prints the request instead.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::config::Task;
+use crate::ide::generate::{prompt, syntax_regressions, GenerateInput};
+use crate::ide::search_replace;
+use crate::lang::{parse, Lang};
+use crate::llm::Request;
+use crate::reqs::{self, Markers};
+use crate::retrieve::Generators;
+
+/// Tokens of workspace context sent with the requirement.
+const CONTEXT_TOKENS: usize = 2048;
+
+#[derive(Args, Debug)]
+pub struct GenerateArgs {
+    /// The requirement's position: FILE:LINE (1-based; any line of the comment).
+    pub position: String,
+    /// Workspace root (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Write the change to the files (default: print it as a unified diff).
+    #[arg(long)]
+    pub write: bool,
+    /// Print the exact HTTP request (key redacted) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let root = super::resolve_root(args.root.as_deref())?;
+    let config = super::load_config(&root);
+    let super::Position { rel, path, text, line, .. } = super::read_position(&root, &format!("{}:1", args.position))?;
+    let lang = Lang::from_path(&path).with_context(|| format!("{rel}: not a supported language"))?;
+    let tree = parse(lang, &text, None);
+    let line0 = line as u32 - 1;
+    let requirement = reqs::find(&text, &tree, &Markers::from(&config.requirements))
+        .into_iter()
+        .find(|r| r.start_line <= line0 && line0 <= r.end_line)
+        .with_context(|| format!("{rel}:{line}: no requirement comment there (`// AI: ...`, `... AI!`)"))?;
+    let file = crate::index::extract(lang, &text, &tree);
+    let scope = reqs::enclosing_symbol(&file, &requirement).map_or(requirement.range, |i| {
+        let symbol = file.symbols[i].range;
+        crate::base::TextRange::new(symbol.start.min(requirement.range.start), symbol.end.max(requirement.range.end))
+    });
+    let offset = requirement.range.start as usize;
+    let gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, offset, Some(&requirement.text), CONTEXT_TOKENS, Generators::ALL)
+        .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
+        .ok();
+    let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
+    let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: None };
+    let settings = config.llm.for_task(Task::Chat);
+    let request = Request { prompt: prompt(&input), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
+    if args.dry_run {
+        print!("{}", client.dry_run(&request));
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("ctxls: asking {} to implement: {}", settings.model, requirement.text);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let answer = match runtime.block_on(client.complete(&request, &mut |_| {})) {
+        Ok(answer) => answer.text,
+        Err(err) => {
+            eprintln!("ctxls: {err}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let blocks = search_replace::parse(&answer).map_err(|err| anyhow::anyhow!("the model's answer: {err}; nothing was changed"))?;
+    anyhow::ensure!(!blocks.is_empty(), "the model's answer holds no SEARCH/REPLACE block; nothing was changed");
+    let texts = |p: &str| -> Option<String> {
+        if p == rel {
+            return Some(text.clone());
+        }
+        let real = root.join(p).canonicalize().ok()?;
+        real.starts_with(&root).then(|| std::fs::read_to_string(real).ok()).flatten()
+    };
+    let plan = match search_replace::plan(&blocks, &texts) {
+        Ok(plan) => plan,
+        Err(errors) => {
+            for error in errors {
+                eprintln!("ctxls: {error}");
+            }
+            eprintln!("ctxls: nothing was changed");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(broken) = syntax_regressions(&plan).first() {
+        eprintln!("ctxls: the change to {broken} would add syntax errors; nothing was changed. The change was:");
+        print!("{}", search_replace::unified_diff(&plan));
+        return Ok(ExitCode::FAILURE);
+    }
+    if !args.write {
+        print!("{}", search_replace::unified_diff(&plan));
+        return Ok(ExitCode::SUCCESS);
+    }
+    // Everything is written to temporary files first, then renamed: all files or none.
+    let mut staged = Vec::new();
+    for change in &plan.files {
+        let target = root.join(&change.path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temporary = target.with_file_name(format!(".{name}.ctxls-tmp"));
+        std::fs::write(&temporary, &change.new_text).with_context(|| format!("writing {}", temporary.display()))?;
+        staged.push((temporary, target));
+    }
+    for (temporary, target) in staged {
+        std::fs::rename(&temporary, &target).with_context(|| format!("writing {}", target.display()))?;
+        eprintln!("ctxls: wrote {}", crate::io::vfs::relative_path(&root, &target));
+    }
+    Ok(ExitCode::SUCCESS)
+}

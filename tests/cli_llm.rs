@@ -169,3 +169,31 @@ fn generate_changes_nothing_when_a_block_does_not_match() {
     assert!(stderr.contains("block 1 (src/lib.rs)") && stderr.contains("nothing was changed"), "{stderr}");
     assert!(!ws.root().join("src/new.rs").exists(), "all or nothing");
 }
+
+#[test]
+fn implement_does_every_requirement_of_the_diff_in_one_request() {
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub mod auth;\npub fn version() -> u32 { 1 }\n//- /src/auth.rs\npub fn login() {}\n");
+    let repo = git2::Repository::init(ws.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    // Requirements added since: one in a tracked file, one in a new file; a question is not acted on.
+    ws.write("src/auth.rs", "pub fn login() {}\n// AI: add a logout that clears the session\n");
+    ws.write("src/rate.rs", "// write a rate limiter AI!\n// is this needed AI?\n");
+    let answer = "src/auth.rs\n<<<<<<< SEARCH\n// AI: add a logout that clears the session\n=======\npub fn logout() {}\n>>>>>>> REPLACE\n\n\
+                  src/rate.rs\n<<<<<<< SEARCH\n// write a rate limiter AI!\n=======\npub struct RateLimiter;\n>>>>>>> REPLACE\n";
+    let (_runtime, server) = with_server(vec![Reply::ollama(&[answer], true)]);
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, _, stderr) = ws.ctxls(&["implement", "--write"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(server.requests().len(), 1, "one request for all of them");
+    let asked = server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("The working tree's changes so far:\n```diff\n"), "{asked}");
+    assert!(asked.contains("+// AI: add a logout that clears the session"), "{asked}");
+    assert!(asked.ends_with("1. src/auth.rs (near line 2): add a logout that clears the session\n2. src/rate.rs (near line 1): write a rate limiter\n\nImplement them all."), "{asked}");
+    assert_eq!(std::fs::read_to_string(ws.root().join("src/auth.rs")).unwrap(), "pub fn login() {}\npub fn logout() {}\n");
+    assert_eq!(std::fs::read_to_string(ws.root().join("src/rate.rs")).unwrap(), "pub struct RateLimiter;\n// is this needed AI?\n");
+}

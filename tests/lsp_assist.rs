@@ -377,3 +377,32 @@ fn requirement_comments_become_diagnostics_lenses_and_actions() {
     assert!(asked.contains("The requirement, in a comment in src/lib.rs: Return the point at the origin."), "{asked}");
     s.client.shutdown();
 }
+
+#[test]
+fn implement_requirements_applies_one_edit_for_the_whole_diff() {
+    let mut s = setup();
+    let root = s._ws.root();
+    let repo = git2::Repository::init(&root).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    s._ws.write("src/geometry.rs", "/// A point on the plane.\npub struct Point { pub x: i32, pub y: i32 }\n// AI: add a Point::new constructor\n");
+    s.server.push(Reply::ollama(
+        &["src/geometry.rs\n<<<<<<< SEARCH\n// AI: add a Point::new constructor\n=======\nimpl Point {\n    pub fn new(x: i32, y: i32) -> Point { Point { x, y } }\n}\n>>>>>>> REPLACE\n"],
+        true,
+    ));
+    let result = s.client.request("workspace/executeCommand", json!({"command": "ctxls.implementRequirements", "arguments": []}));
+    assert_eq!(result["result"]["applied"], true, "{result}");
+    assert_eq!(result["result"]["files"], json!(["src/geometry.rs"]));
+    let asked = s.server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("+// AI: add a Point::new constructor"), "the diff: {asked}");
+    assert!(asked.ends_with("1. src/geometry.rs (near line 3): add a Point::new constructor\n\nImplement them all."), "{asked}");
+    let edit = s.client.notifications.iter().find(|m| m["method"] == "workspace/applyEdit").unwrap().clone();
+    let change = &edit["params"]["edit"]["documentChanges"][0];
+    assert_eq!(change["textDocument"]["version"], Value::Null, "not open: unversioned");
+    assert_eq!(change["edits"][0]["newText"], "impl Point {\n    pub fn new(x: i32, y: i32) -> Point { Point { x, y } }\n}\n");
+    s.client.shutdown();
+}

@@ -18,7 +18,9 @@ use crate::reqs::{self, Markers};
 use crate::retrieve::Generators;
 
 /// Tokens of workspace context sent with the requirement.
-const CONTEXT_TOKENS: usize = 2048;
+pub(super) const CONTEXT_TOKENS: usize = 2048;
+/// The working tree's diff sent, at most.
+pub(super) const DIFF_BYTES: usize = 16 * 1024;
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -56,31 +58,48 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
         .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
         .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
-    let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: None };
+    let diff = crate::io::git::working_tree_diff(&root, DIFF_BYTES).ok().flatten();
+    let file_diff = diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel));
+    let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: file_diff };
     let settings = config.llm.for_task(Task::Chat);
     let request = Request { prompt: prompt(&input), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
-    let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
     if args.dry_run {
+        let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("ctxls: asking {} to implement: {}", settings.model, requirement.text);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let answer = match runtime.block_on(client.complete(&request, &mut |_| {})) {
-        Ok(answer) => answer.text,
+    let Some(answer) = ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
+    finish(&root, &answer, Some((&rel, &text)), args.write)
+}
+
+/// Asks the chat model and returns its answer, or prints the failure.
+pub(super) fn ask(settings: &crate::config::ModelSettings, request: &Request) -> Option<String> {
+    let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(settings));
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+    match runtime.block_on(client.complete(request, &mut |_| {})) {
+        Ok(answer) => Some(answer.text),
         Err(err) => {
             eprintln!("ctxls: {err}");
-            return Ok(ExitCode::FAILURE);
+            None
         }
-    };
-    let blocks = search_replace::parse(&answer).map_err(|err| anyhow::anyhow!("the model's answer: {err}; nothing was changed"))?;
+    }
+}
+
+/// Turns the model's SEARCH/REPLACE answer into a checked plan (`current`: a file's text
+/// as it is to be matched, instead of the disk's) and prints it as a diff, or writes it:
+/// all files or none.
+pub(super) fn finish(root: &Path, answer: &str, current: Option<(&str, &str)>, write: bool) -> anyhow::Result<ExitCode> {
+    let blocks = search_replace::parse(answer).map_err(|err| anyhow::anyhow!("the model's answer: {err}; nothing was changed"))?;
     anyhow::ensure!(!blocks.is_empty(), "the model's answer holds no SEARCH/REPLACE block; nothing was changed");
     let texts = |p: &str| -> Option<String> {
-        if p == rel {
-            return Some(text.clone());
+        if let Some((rel, text)) = current.filter(|(rel, _)| *rel == p) {
+            let _ = rel;
+            return Some(text.to_string());
         }
+        // Inside the workspace only: a symlink that leaves it is as good as `..`.
         let real = root.join(p).canonicalize().ok()?;
-        real.starts_with(&root).then(|| std::fs::read_to_string(real).ok()).flatten()
+        real.starts_with(root).then(|| std::fs::read_to_string(real).ok()).flatten()
     };
     let plan = match search_replace::plan(&blocks, &texts) {
         Ok(plan) => plan,
@@ -97,7 +116,7 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
         print!("{}", search_replace::unified_diff(&plan));
         return Ok(ExitCode::FAILURE);
     }
-    if !args.write {
+    if !write {
         print!("{}", search_replace::unified_diff(&plan));
         return Ok(ExitCode::SUCCESS);
     }
@@ -115,7 +134,7 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     }
     for (temporary, target) in staged {
         std::fs::rename(&temporary, &target).with_context(|| format!("writing {}", target.display()))?;
-        eprintln!("ctxls: wrote {}", crate::io::vfs::relative_path(&root, &target));
+        eprintln!("ctxls: wrote {}", crate::io::vfs::relative_path(root, &target));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ mod complete;
 mod context;
 mod doctor;
 mod generate;
+mod implement;
 mod index;
 mod requirements;
 mod symbols;
@@ -58,6 +59,8 @@ pub enum Command {
     Requirements(requirements::RequirementsArgs),
     /// Implement the requirement comment at FILE:LINE: print the change as a diff, or write it.
     Generate(generate::GenerateArgs),
+    /// Implement every requirement comment added in the working tree's changes, in one go.
+    Implement(implement::ImplementArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Context(args) => context::run(args, cache_dir.as_deref()),
         Command::Requirements(args) => requirements::run(args, cache_dir.as_deref()),
         Command::Generate(args) => generate::run(args, cache_dir.as_deref()),
+        Command::Implement(args) => implement::run(args, cache_dir.as_deref()),
     }
 }
 

@@ -58,17 +58,78 @@ pub fn prompt(input: &GenerateInput) -> Prompt {
     if let Some(diff) = input.diff.filter(|d| !d.trim().is_empty()) {
         user.push_str(&format!("The working tree's changes so far:\n```diff\n{}\n```\n\n", diff.trim_end()));
     }
-    let lines: Vec<&str> = input.text.lines().collect();
+    user.push_str(&render_file(input.path, input.lang, input.text, &[input.scope]));
+    user.push_str(&format!("The requirement, in a comment in {}: {}\n\nImplement it.", input.path, input.requirement));
+    Prompt::Chat(vec![Message::system(SYSTEM), Message::user(user)])
+}
+
+/// The part of a unified diff (`diff --git a/... b/...` sections) about `path` (a path
+/// ending with it: diffs name files from the repository's root).
+pub fn diff_of_file<'a>(diff: &'a str, path: &str) -> Option<&'a str> {
+    let mut starts: Vec<usize> = diff.match_indices("diff --git ").map(|(i, _)| i).filter(|&i| i == 0 || diff.as_bytes()[i - 1] == b'\n').collect();
+    starts.push(diff.len());
+    starts.windows(2).map(|w| &diff[w[0]..w[1]]).find(|section| {
+        let header = section.lines().next().unwrap_or("");
+        header.ends_with(&format!("/{path}")) || header.ends_with(&format!(" b/{path}"))
+    })
+}
+
+/// A file for the prompt: whole when short, else the lines around each scope.
+fn render_file(path: &str, lang: Lang, text: &str, scopes: &[TextRange]) -> String {
+    let fence = fence(lang);
+    let lines: Vec<&str> = text.lines().collect();
     if lines.len() <= WHOLE_FILE_LINES {
-        user.push_str(&format!("{}:\n```{fence}\n{}\n```\n\n", input.path, input.text.trim_end_matches('\n')));
-    } else {
-        let first = input.text[..input.scope.start as usize].matches('\n').count();
-        let last = first + input.text[input.scope.start as usize..input.scope.end as usize].matches('\n').count();
+        return format!("{path}:\n```{fence}\n{}\n```\n\n", text.trim_end_matches('\n'));
+    }
+    let mut out = String::new();
+    for scope in scopes {
+        let first = text[..scope.start as usize].matches('\n').count();
+        let last = first + text[scope.start as usize..scope.end as usize].matches('\n').count();
         let from = first.saturating_sub(AROUND_LINES);
         let to = (last + AROUND_LINES).min(lines.len() - 1);
-        user.push_str(&format!("{} (lines {}-{} of {}):\n```{fence}\n{}\n```\n\n", input.path, from + 1, to + 1, lines.len(), lines[from..=to].join("\n")));
+        out.push_str(&format!("{path} (lines {}-{} of {}):\n```{fence}\n{}\n```\n\n", from + 1, to + 1, lines.len(), lines[from..=to].join("\n")));
     }
-    user.push_str(&format!("The requirement, in a comment in {}: {}\n\nImplement it.", input.path, input.requirement));
+    out
+}
+
+/// One requirement of "implement the diff", in its file.
+pub struct RequirementSite<'a> {
+    pub path: &'a str,
+    pub lang: Lang,
+    pub requirement: &'a str,
+    /// The whole file.
+    pub text: &'a str,
+    pub scope: TextRange,
+}
+
+/// The prompt for implementing every requirement of the working tree's changes at once:
+/// the diff, related code, each file with its requirements' surroundings, the list.
+pub fn implement_prompt(sites: &[RequirementSite], excerpts: &[Excerpt], diff: Option<&str>) -> Prompt {
+    let mut user = String::new();
+    if !excerpts.is_empty() {
+        user.push_str("Related code from the workspace (for reference; change it only if a requirement needs it):\n\n");
+        for excerpt in excerpts {
+            user.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", excerpt.path, excerpt.start_line, excerpt.end_line, excerpt.text));
+        }
+    }
+    if let Some(diff) = diff.filter(|d| !d.trim().is_empty()) {
+        user.push_str(&format!("The working tree's changes so far:\n```diff\n{}\n```\n\n", diff.trim_end()));
+    }
+    let mut shown: Vec<&str> = Vec::new();
+    for site in sites {
+        if shown.contains(&site.path) {
+            continue;
+        }
+        shown.push(site.path);
+        let scopes: Vec<TextRange> = sites.iter().filter(|s| s.path == site.path).map(|s| s.scope).collect();
+        user.push_str(&render_file(site.path, site.lang, site.text, &scopes));
+    }
+    user.push_str("The requirements, in comments:\n");
+    for (i, site) in sites.iter().enumerate() {
+        let line = site.text[..site.scope.start as usize].matches('\n').count() + 1;
+        user.push_str(&format!("{}. {} (near line {line}): {}\n", i + 1, site.path, site.requirement));
+    }
+    user.push_str("\nImplement them all.");
     Prompt::Chat(vec![Message::system(SYSTEM), Message::user(user)])
 }
 
@@ -89,6 +150,24 @@ pub fn syntax_regressions(plan: &super::search_replace::Plan) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_requirement_of_the_diff_in_one_prompt() {
+        let a = "fn a() {}\n// AI: add b\n";
+        let c = "// AI: add d\n";
+        let sites = [
+            RequirementSite { path: "src/a.rs", lang: Lang::Rust, requirement: "add b", text: a, scope: TextRange::new(10, 22) },
+            RequirementSite { path: "src/c.rs", lang: Lang::Rust, requirement: "add d", text: c, scope: TextRange::new(0, 13) },
+        ];
+        let Prompt::Chat(messages) = implement_prompt(&sites, &[], Some("+// AI: add b")) else { panic!() };
+        assert_eq!(
+            messages[1].content,
+            "The working tree's changes so far:\n```diff\n+// AI: add b\n```\n\n\
+             src/a.rs:\n```rust\nfn a() {}\n// AI: add b\n```\n\n\
+             src/c.rs:\n```rust\n// AI: add d\n```\n\n\
+             The requirements, in comments:\n1. src/a.rs (near line 2): add b\n2. src/c.rs (near line 1): add d\n\nImplement them all."
+        );
+    }
 
     #[test]
     fn short_files_go_whole_and_long_ones_around_the_requirement() {

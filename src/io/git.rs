@@ -84,6 +84,52 @@ pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, Git
     Ok(Some(with_time.into_iter().take(MAX_FILES).map(|(_, f)| f).collect()))
 }
 
+/// The working tree's changes against HEAD under `root` as a unified diff (3 lines of
+/// context; untracked files as additions), at most `max_bytes` of it (cut at a line,
+/// with a note); `Ok(None)` outside a repository.
+pub fn working_tree_diff(root: &Path, max_bytes: usize) -> Result<Option<String>, GitError> {
+    let repo = match Repository::discover(root) {
+        Ok(repo) => repo,
+        Err(err) if err.code() == git2::ErrorCode::NotFound => return Ok(None),
+        Err(err) => return Err(err.into()),
+    };
+    let workdir = repo.workdir().ok_or(GitError::Bare)?.canonicalize().map_err(|e| git2::Error::from_str(&e.to_string()))?;
+    let root = root.canonicalize().map_err(|e| git2::Error::from_str(&e.to_string()))?;
+    let Ok(prefix) = root.strip_prefix(&workdir) else { return Ok(None) };
+    let prefix = prefix.to_string_lossy().replace('\\', "/");
+    let head_tree = match repo.head() {
+        Ok(head) => Some(head.peel_to_tree()?),
+        Err(err) if matches!(err.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
+        Err(err) => return Err(err.into()),
+    };
+    let mut options = DiffOptions::new();
+    options.include_untracked(true).recurse_untracked_dirs(true).show_untracked_content(true).context_lines(3).ignore_submodules(true);
+    if !prefix.is_empty() {
+        options.pathspec(format!("{prefix}/"));
+    }
+    let diff = repo.diff_tree_to_workdir_with_index(head_tree.as_ref(), Some(&mut options))?;
+    let mut out = String::new();
+    let mut cut = false;
+    diff.print(git2::DiffFormat::Patch, |_, _, line| {
+        if cut {
+            return true;
+        }
+        let text = String::from_utf8_lossy(line.content());
+        let piece = match line.origin() {
+            origin @ ('+' | '-' | ' ') => format!("{origin}{text}"),
+            _ => text.into_owned(),
+        };
+        if out.len() + piece.len() > max_bytes {
+            out.push_str("[... the rest of the diff is left out]\n");
+            cut = true;
+        } else {
+            out.push_str(&piece);
+        }
+        true
+    })?;
+    Ok(Some(out))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

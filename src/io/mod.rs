@@ -5,6 +5,7 @@
 pub mod embedding;
 pub mod git;
 pub mod llm;
+pub mod requirements;
 pub mod store;
 pub mod vectors;
 pub mod vfs;

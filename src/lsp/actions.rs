@@ -32,9 +32,10 @@ pub const FIX: &str = "ctxls.fix";
 pub const REFACTOR: &str = "ctxls.refactor";
 pub const GENERATE: &str = "ctxls.generate";
 pub const ANSWER: &str = "ctxls.answer";
+pub const IMPLEMENT: &str = "ctxls.implementRequirements";
 pub const SHOW_CONTEXT: &str = "ctxls.showContext";
 pub const REINDEX: &str = "ctxls.reindex";
-pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, SHOW_CONTEXT, REINDEX];
+pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SHOW_CONTEXT, REINDEX];
 /// Code action kinds offered.
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "source.ctxls"];
 
@@ -143,6 +144,10 @@ pub fn code_lenses(state: &SharedState, uri: &Uri) -> Vec<CodeLens> {
 /// the server's own).
 pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
     let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
+    if params.command == IMPLEMENT {
+        let uri = arg.get("uri").and_then(Value::as_str).and_then(|u| u.parse::<Uri>().ok());
+        return implement(client, state, assist, uri).await;
+    }
     let args: ActionArgs = serde_json::from_value(arg)
         .map_err(|err| jsonrpc::Error::invalid_params(format!("{}: expected {{uri, range or position, ...}}: {err}", params.command)))?;
     let start = args.range.map(|r| r.start).or(args.position).unwrap_or_default();
@@ -281,7 +286,6 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
         TextRange::new(symbol.start.min(comment.start), symbol.end.max(comment.end))
     });
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
-    let (uri, version) = (site.uri.clone(), site.version);
     let site = Arc::new(site);
     let action = Action::Generate { instruction: requirement.clone() };
     let progress = begin_progress(client, state, &action).await;
@@ -310,28 +314,32 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
             return Err(internal_error(format!("Generate from comment: {err}")));
         }
     };
-    let refuse = |message: String| async move {
-        client.show_message(MessageType::WARNING, format!("ctxls: Generate from comment: {message}")).await;
-        Err(internal_error(format!("Generate from comment: {message}")))
+    let Some(root) = site.root.as_ref() else {
+        return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
     };
-    let blocks = match search_replace::parse(&answer) {
+    apply_answer(client, state, "Generate from comment", root, site.encoding, &answer).await
+}
+
+/// Applies a SEARCH/REPLACE answer under `root`: every block checked against the open
+/// documents' text (else the disk's, inside the workspace only), no syntax errors added,
+/// then one versioned `workspace/applyEdit` (new files created), or nothing and a warning
+/// naming the problem. Open documents changed since the request make it `ContentModified`.
+async fn apply_answer(client: &Client, state: &SharedState, what: &str, root: &context::RootView, encoding: crate::base::PositionEncoding, answer: &str) -> jsonrpc::Result<Option<Value>> {
+    let refuse = |message: String| async move {
+        client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
+        Err(internal_error(format!("{what}: {message}")))
+    };
+    let blocks = match search_replace::parse(answer) {
         Ok(blocks) if blocks.is_empty() => return refuse("the model's answer holds no SEARCH/REPLACE block; nothing was changed".to_string()).await,
         Ok(blocks) => blocks,
         Err(err) => return refuse(format!("{err}; nothing was changed")).await,
     };
-    let Some(root) = site.root.as_ref() else {
-        return refuse("the document is outside every workspace folder".to_string()).await;
-    };
     let texts = |path: &str| -> Option<String> {
-        if path == rel {
-            return Some(site.text.clone());
-        }
         if let Some(text) = root.open_texts.get(path) {
             return Some(text.clone());
         }
-        let full = root.path.join(path);
         // A symlink leaving the workspace is as good as `..`.
-        let real = full.canonicalize().ok()?;
+        let real = root.path.join(path).canonicalize().ok()?;
         if !real.starts_with(&root.path) {
             return None;
         }
@@ -344,24 +352,25 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
             return refuse(format!("{}; nothing was changed", listed.join("; "))).await;
         }
     };
-    // Files the answer edits must not gain syntax errors.
     if let Some(path) = crate::ide::generate::syntax_regressions(&plan).first() {
         return refuse(format!("the change to {path} would add syntax errors; nothing was changed")).await;
     }
     // Edits go to the text they were computed on, or nowhere.
-    if lock(state).documents.get(&uri).map(|d| d.version) != Some(version) {
-        return Err(jsonrpc::Error::content_modified());
+    {
+        let state = lock(state);
+        let stale = plan.files.iter().filter_map(|f| root.open_versions.get(&f.path)).any(|(uri, version)| state.documents.get(uri).map(|d| d.version) != Some(*version));
+        if stale {
+            return Err(jsonrpc::Error::content_modified());
+        }
     }
-    let encoding = site.encoding;
     let mut operations = Vec::new();
     for change in &plan.files {
         let Some(file_uri) = Uri::from_file_path(root.path.join(&change.path)) else { continue };
-        let document_version = if change.path == rel { Some(version) } else { None };
+        let document_version = root.open_versions.get(&change.path).map(|(_, version)| *version);
         if change.old_text.is_none() {
             operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: file_uri.clone(), options: None, annotation_id: None })));
         }
-        let old = change.old_text.as_deref().unwrap_or("");
-        let old_lines = LineIndex::new(old);
+        let old_lines = LineIndex::new(change.old_text.as_deref().unwrap_or(""));
         let edits = change
             .edits
             .iter()
@@ -380,6 +389,99 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let files: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
     Ok(Some(json!({ "applied": applied, "files": files, "dropped": plan.dropped, "diff": search_replace::unified_diff(&plan) })))
 }
+
+/// "Implement the diff": every `act` requirement added in the working tree's changes of
+/// the root (of `uri`, else the first), in one request with the diff, the files' relevant
+/// parts and retrieved context; the multi-file answer applied as one edit.
+async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<Uri>) -> jsonrpc::Result<Option<Value>> {
+    const WHAT: &str = "Implement requirements";
+    let (root, config, encoding) = {
+        let state = lock(state);
+        let index = uri.as_ref().and_then(crate::lsp::from_proto::file_path).and_then(|p| state.root_of(&p)).or(if state.roots.is_empty() { None } else { Some(0) });
+        let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
+        (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
+    };
+    let job_root = root.clone();
+    let job_config = config.clone();
+    let collected = tokio::task::spawn_blocking(move || -> Result<(Vec<crate::io::requirements::Found>, String), String> {
+        let changes = crate::io::git::working_tree_changes(&job_root).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
+        let found = crate::io::requirements::workspace_requirements(&job_root, &job_config, Some(&changes));
+        let diff = crate::io::git::working_tree_diff(&job_root, DIFF_BYTES).map_err(|e| e.to_string())?.unwrap_or_default();
+        Ok((found.into_iter().filter(|f| f.requirement.kind == crate::reqs::Kind::Act).collect(), diff))
+    })
+    .await
+    .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
+    let (found, diff) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
+    if found.is_empty() {
+        client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
+        return Ok(Some(json!({ "applied": false, "requirements": 0 })));
+    }
+    let scopes: Vec<(crate::lang::Lang, TextRange)> = found
+        .iter()
+        .map(|f| {
+            let lang = crate::lang::Lang::from_path(std::path::Path::new(&f.path)).unwrap_or(crate::lang::Lang::Rust);
+            let file = crate::index::extract(lang, &f.text, &crate::lang::parse(lang, &f.text, None));
+            let scope = crate::reqs::enclosing_symbol(&file, &f.requirement).map_or(f.requirement.range, |i| {
+                let symbol = file.symbols[i].range;
+                TextRange::new(symbol.start.min(f.requirement.range.start), symbol.end.max(f.requirement.range.end))
+            });
+            (lang, scope)
+        })
+        .collect();
+    let action = Action::Generate { instruction: String::new() };
+    let progress = begin_progress(client, state, &action).await;
+    // Context at the first requirement, queried with all of them.
+    let first = &found[0];
+    let query: String = found.iter().map(|f| f.requirement.text.as_str()).collect::<Vec<_>>().join(" ");
+    let view = context::root_view(state, &root);
+    let excerpts = match view {
+        Some(view) => {
+            let site = Arc::new(Site {
+                uri: Uri::from_file_path(root.join(&first.path)).map(|u| u.as_str().to_string()).unwrap_or_default(),
+                version: 0,
+                lang: scopes[0].0,
+                text: first.text.clone(),
+                tree: crate::lang::parse(scopes[0].0, &first.text, None),
+                offset: first.requirement.range.start as usize,
+                encoding,
+                config: config.clone(),
+                root: Some(context::RootView { rel: first.path.clone(), ..view }),
+            });
+            context::gather(&site, Some(query), ACTION_CONTEXT_TOKENS).await
+        }
+        None => Vec::new(),
+    };
+    let borrowed = OwnedExcerpt::borrowed(&excerpts);
+    let sites: Vec<crate::ide::generate::RequirementSite> = found
+        .iter()
+        .zip(&scopes)
+        .map(|(f, (lang, scope))| crate::ide::generate::RequirementSite { path: &f.path, lang: *lang, requirement: &f.requirement.text, text: &f.text, scope: *scope })
+        .collect();
+    let settings = config.llm.for_task(Task::Chat);
+    let request = Request {
+        prompt: crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)),
+        max_tokens: settings.max_tokens,
+        temperature: settings.temperature,
+        stop: Vec::new(),
+    };
+    let key = resolve_api_key(&settings);
+    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+    let answer = match answer {
+        Ok(answer) => answer.text,
+        Err(err) => {
+            assist.report_failure(client, &format!("{WHAT} failed"), &err).await;
+            return Err(internal_error(format!("{WHAT}: {err}")));
+        }
+    };
+    let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
+    apply_answer(client, state, WHAT, &view, encoding, &answer).await
+}
+
+/// The working tree's diff sent with requirements, at most.
+const DIFF_BYTES: usize = 16 * 1024;
 
 fn internal_error(message: String) -> jsonrpc::Error {
     jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into(), data: None }

@@ -48,6 +48,8 @@ pub struct RootView {
     pub recency: Recency,
     /// The editor's text of the root's open documents, by relative path.
     pub open_texts: HashMap<String, String>,
+    /// The root's open documents' URIs and versions, by relative path.
+    pub open_versions: HashMap<String, (String, i32)>,
 }
 
 /// A retrieved excerpt, owned (for prompts built after the snapshot is gone).
@@ -85,33 +87,53 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
         Some(i) => state.roots[i].config.clone(),
         None => state.config_without_root(),
     };
-    let root = root.map(|i| {
-        let open_texts: HashMap<String, String> = state
-            .documents
-            .values()
-            .filter_map(|d| {
-                let p = d.path.as_deref()?;
-                p.starts_with(&state.roots[i].path).then(|| (vfs::relative_path(&state.roots[i].path, p), d.doc.text().to_string()))
-            })
-            .collect();
+    let rel = path.as_deref().zip(root).map(|(p, i)| vfs::relative_path(&state.roots[i].path, p));
+    let root = root.and_then(|i| {
         let root_path = state.roots[i].path.clone();
-        let recency = Recency {
-            edits: state.session_edits(&root_path),
-            changed: state.roots[i].git_changes.as_ref().clone(),
-            open: open_texts.keys().cloned().collect(),
-        };
-        let root = &mut state.roots[i];
-        RootView {
-            rel: vfs::relative_path(&root.path, path.as_deref().expect("a root was found for the path")),
-            path: root_path,
-            snapshot: root.index.snapshot(),
-            vectors: Arc::clone(&root.vectors),
-            recency,
-            open_texts,
-        }
+        view_of(&mut state, &root_path).map(|view| RootView { rel: rel.clone().unwrap_or_default(), ..view })
     });
     let offset = crate::lang::floor_char_boundary(&text, offset.min(text.len()));
     Ok(Site { uri: key, version, lang, text, tree, offset, encoding, config, root })
+}
+
+/// The view of the root at `root` (its `rel` empty: no document).
+pub fn root_view(state: &SharedState, root: &std::path::Path) -> Option<RootView> {
+    view_of(&mut lock(state), root)
+}
+
+fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) -> Option<RootView> {
+    let i = state.root_index_by_path(root_path)?;
+    let open_texts: HashMap<String, String> = state
+        .documents
+        .values()
+        .filter_map(|d| {
+            let p = d.path.as_deref()?;
+            p.starts_with(root_path).then(|| (vfs::relative_path(root_path, p), d.doc.text().to_string()))
+        })
+        .collect();
+    let open_versions: HashMap<String, (String, i32)> = state
+        .documents
+        .iter()
+        .filter_map(|(uri, d)| {
+            let p = d.path.as_deref()?;
+            p.starts_with(root_path).then(|| (vfs::relative_path(root_path, p), (uri.clone(), d.version)))
+        })
+        .collect();
+    let recency = Recency {
+        edits: state.session_edits(root_path),
+        changed: state.roots[i].git_changes.as_ref().clone(),
+        open: open_texts.keys().cloned().collect(),
+    };
+    let root = &mut state.roots[i];
+    Some(RootView {
+        path: root_path.to_path_buf(),
+        rel: String::new(),
+        snapshot: root.index.snapshot(),
+        vectors: Arc::clone(&root.vectors),
+        recency,
+        open_texts,
+        open_versions,
+    })
 }
 
 /// The workspace context for a request at the site: snippets best first, within

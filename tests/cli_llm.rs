@@ -197,3 +197,55 @@ fn implement_does_every_requirement_of_the_diff_in_one_request() {
     assert_eq!(std::fs::read_to_string(ws.root().join("src/auth.rs")).unwrap(), "pub fn login() {}\npub fn logout() {}\n");
     assert_eq!(std::fs::read_to_string(ws.root().join("src/rate.rs")).unwrap(), "pub struct RateLimiter;\n// is this needed AI?\n");
 }
+
+#[test]
+fn summarize_describes_the_working_tree_changes() {
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn version() -> u32 { 1 }\n");
+    let repo = git2::Repository::init(ws.root()).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    let (_runtime, server) = with_server(vec![Reply::ollama(&["Bump the version\n\n- version() now returns 2"], true)]);
+    std::fs::write(ws.root().join(".git/info/exclude"), ".ctxls.toml\n").unwrap();
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, stdout, _) = ws.ctxls(&["summarize"]);
+    assert!(!status.success(), "no changes yet: {stdout}");
+    ws.write("src/lib.rs", "pub fn version() -> u32 { 2 }\n");
+    let (status, stdout, stderr) = ws.ctxls(&["summarize"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "Bump the version\n\n- version() now returns 2\n");
+    let asked = server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.contains("-pub fn version() -> u32 { 1 }\n+pub fn version() -> u32 { 2 }"), "{asked}");
+}
+
+#[test]
+fn a_change_with_syntax_errors_is_sent_back_once_then_only_offered() {
+    let broken = "src/lib.rs\n<<<<<<< SEARCH\n    // AI: add them\n=======\n    a + b +\n>>>>>>> REPLACE\n";
+    let fixed = "src/lib.rs\n<<<<<<< SEARCH\n    // AI: add them\n=======\n    a + b\n>>>>>>> REPLACE\n";
+    let (_runtime, server) = with_server(vec![
+        Reply::ollama(&[broken], true),
+        Reply::ollama(&[fixed], true),
+        Reply::ollama(&[broken], true),
+        Reply::ollama(&[broken], true),
+    ]);
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    // AI: add them\n}\n");
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, _, stderr) = ws.ctxls(&["generate", "src/lib.rs:2", "--write"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(std::fs::read_to_string(ws.root().join("src/lib.rs")).unwrap(), "pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n");
+    let repair = server.requests()[1].json();
+    let messages = repair["messages"].as_array().unwrap();
+    assert_eq!(messages[2]["role"], "assistant");
+    assert!(messages[3]["content"].as_str().unwrap().contains("src/lib.rs: syntax errors at line(s) "), "{repair}");
+
+    // Broken twice: offered with a warning, not written.
+    ws.write("src/lib.rs", "pub fn add(a: i32, b: i32) -> i32 {\n    // AI: add them\n}\n");
+    let (status, stdout, stderr) = ws.ctxls(&["generate", "src/lib.rs:2", "--write"]);
+    assert!(!status.success());
+    assert!(stderr.contains("warning: the change to src/lib.rs adds syntax errors"), "{stderr}");
+    assert!(stdout.contains("+    a + b +"), "the change is shown: {stdout}");
+    assert!(std::fs::read_to_string(ws.root().join("src/lib.rs")).unwrap().contains("// AI: add them"), "not written");
+}

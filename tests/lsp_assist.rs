@@ -404,5 +404,10 @@ fn implement_requirements_applies_one_edit_for_the_whole_diff() {
     let change = &edit["params"]["edit"]["documentChanges"][0];
     assert_eq!(change["textDocument"]["version"], Value::Null, "not open: unversioned");
     assert_eq!(change["edits"][0]["newText"], "impl Point {\n    pub fn new(x: i32, y: i32) -> Point { Point { x, y } }\n}\n");
+    // The diff summarized.
+    s.server.push(Reply::ollama(&["Add a Point constructor request"], true));
+    let summary = s.client.request("workspace/executeCommand", json!({"command": "ctxls.summarizeDiff", "arguments": []}));
+    assert_eq!(summary["result"]["markdown"], "Add a Point constructor request", "{summary}");
+    assert!(s.server.requests()[1].json()["messages"][1]["content"].as_str().unwrap().contains("+// AI: add a Point::new constructor"));
     s.client.shutdown();
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
-use crate::ide::generate::{prompt, syntax_regressions, GenerateInput};
+use crate::ide::generate::{prompt, regression_report, repair_prompt, GenerateInput};
 use crate::ide::search_replace;
 use crate::lang::{parse, Lang};
 use crate::llm::Request;
@@ -70,7 +70,7 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     }
     eprintln!("ctxls: asking {} to implement: {}", settings.model, requirement.text);
     let Some(answer) = ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
-    finish(&root, &answer, Some((&rel, &text)), args.write)
+    finish(&root, &answer, Some((&rel, &text)), args.write, Some((&settings, &request)))
 }
 
 /// Asks the chat model and returns its answer, or prints the failure.
@@ -89,19 +89,29 @@ pub(super) fn ask(settings: &crate::config::ModelSettings, request: &Request) ->
 /// Turns the model's SEARCH/REPLACE answer into a checked plan (`current`: a file's text
 /// as it is to be matched, instead of the disk's) and prints it as a diff, or writes it:
 /// all files or none.
-pub(super) fn finish(root: &Path, answer: &str, current: Option<(&str, &str)>, write: bool) -> anyhow::Result<ExitCode> {
-    let blocks = search_replace::parse(answer).map_err(|err| anyhow::anyhow!("the model's answer: {err}; nothing was changed"))?;
-    anyhow::ensure!(!blocks.is_empty(), "the model's answer holds no SEARCH/REPLACE block; nothing was changed");
+pub(super) fn finish(
+    root: &Path,
+    answer: &str,
+    current: Option<(&str, &str)>,
+    write: bool,
+    repair: Option<(&crate::config::ModelSettings, &Request)>,
+) -> anyhow::Result<ExitCode> {
     let texts = |p: &str| -> Option<String> {
-        if let Some((rel, text)) = current.filter(|(rel, _)| *rel == p) {
-            let _ = rel;
+        if let Some((_, text)) = current.filter(|(rel, _)| *rel == p) {
             return Some(text.to_string());
         }
         // Inside the workspace only: a symlink that leaves it is as good as `..`.
         let real = root.join(p).canonicalize().ok()?;
         real.starts_with(root).then(|| std::fs::read_to_string(real).ok()).flatten()
     };
-    let plan = match search_replace::plan(&blocks, &texts) {
+    let plan_of = |answer: &str| -> Result<search_replace::Plan, Vec<String>> {
+        let blocks = search_replace::parse(answer).map_err(|err| vec![format!("the model's answer: {err}")])?;
+        if blocks.is_empty() {
+            return Err(vec!["the model's answer holds no SEARCH/REPLACE block".to_string()]);
+        }
+        search_replace::plan(&blocks, &texts).map_err(|errors| errors.iter().map(ToString::to_string).collect())
+    };
+    let mut plan = match plan_of(answer) {
         Ok(plan) => plan,
         Err(errors) => {
             for error in errors {
@@ -111,8 +121,25 @@ pub(super) fn finish(root: &Path, answer: &str, current: Option<(&str, &str)>, w
             return Ok(ExitCode::FAILURE);
         }
     };
-    if let Some(broken) = syntax_regressions(&plan).first() {
-        eprintln!("ctxls: the change to {broken} would add syntax errors; nothing was changed. The change was:");
+    let mut report = regression_report(&plan);
+    if let (false, Some((settings, request))) = (report.is_empty(), repair) {
+        // One chance to repair, with the parser's error locations.
+        eprintln!("ctxls: the change adds syntax errors; asking the model to repair it");
+        let again = Request { prompt: repair_prompt(&request.prompt, answer, &report), ..request.clone() };
+        if let Some(repaired) = ask(settings, &again).and_then(|answer| plan_of(&answer).ok()) {
+            let repaired_report = regression_report(&repaired);
+            if repaired_report.is_empty() {
+                plan = repaired;
+                report = repaired_report;
+            }
+        }
+    }
+    if !report.is_empty() {
+        for (path, lines) in &report {
+            let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
+            eprintln!("ctxls: warning: the change to {path} adds syntax errors (line {})", lines.join(", "));
+        }
+        eprintln!("ctxls: nothing was written; the change is offered below");
         print!("{}", search_replace::unified_diff(&plan));
         return Ok(ExitCode::FAILURE);
     }

@@ -89,5 +89,5 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     }
     eprintln!("ctxls: asking {} to implement {} requirement(s)", settings.model, found.len());
     let Some(answer) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
-    super::generate::finish(&root, &answer, None, args.write)
+    super::generate::finish(&root, &answer, None, args.write, Some((&settings, &request)))
 }

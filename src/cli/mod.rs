@@ -9,6 +9,7 @@ mod generate;
 mod implement;
 mod index;
 mod requirements;
+mod summarize;
 mod symbols;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +62,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Implement every requirement comment added in the working tree's changes, in one go.
     Implement(implement::ImplementArgs),
+    /// Describe the working tree's changes (what and why), e.g. as a commit message.
+    Summarize(summarize::SummarizeArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -87,6 +90,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Requirements(args) => requirements::run(args, cache_dir.as_deref()),
         Command::Generate(args) => generate::run(args, cache_dir.as_deref()),
         Command::Implement(args) => implement::run(args, cache_dir.as_deref()),
+        Command::Summarize(args) => summarize::run(args, cache_dir.as_deref()),
     }
 }
 

@@ -133,6 +133,19 @@ pub fn implement_prompt(sites: &[RequirementSite], excerpts: &[Excerpt], diff: O
     Prompt::Chat(vec![Message::system(SYSTEM), Message::user(user)])
 }
 
+/// The prompt that summarizes the working tree's diff: what changed and why, usable as a
+/// commit message or as the prompt to continue the work.
+pub fn summary_prompt(diff: &str) -> Prompt {
+    let system = "You describe code changes precisely and briefly for the engineer who made them.";
+    let user = format!(
+        "The working tree's changes:\n```diff\n{}\n```\n\nDescribe this change: first a one-line summary of at most 72 characters in the \
+         imperative mood, then a blank line, then a few short bullet points on what changed and the intent behind it (including \
+         work that the change or its `AI:` comments leave to do). No preamble.",
+        diff.trim_end()
+    );
+    Prompt::Chat(vec![Message::system(system), Message::user(user)])
+}
+
 /// The files of a plan whose new text has more syntax errors than their old text (new
 /// files: more than none), by path.
 pub fn syntax_regressions(plan: &super::search_replace::Plan) -> Vec<String> {
@@ -147,9 +160,71 @@ pub fn syntax_regressions(plan: &super::search_replace::Plan) -> Vec<String> {
         .collect()
 }
 
+/// 1-based lines of the syntax errors (error and missing nodes) in a file's text, at most
+/// eight.
+pub fn error_lines(path: &str, text: &str) -> Vec<u32> {
+    let Some(lang) = Lang::from_path(std::path::Path::new(path)) else { return Vec::new() };
+    let tree = crate::lang::parse(lang, text, None);
+    let mut lines = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(node) = stack.pop() {
+        if node.is_error() || node.is_missing() {
+            lines.push(node.start_position().row as u32 + 1);
+            continue;
+        }
+        if node.has_error() {
+            let mut cursor = node.walk();
+            stack.extend(node.children(&mut cursor));
+        }
+    }
+    lines.sort_unstable();
+    lines.dedup();
+    lines.truncate(8);
+    lines
+}
+
+/// The request again, with the model's answer and the parser's complaints about it: one
+/// chance to repair a change that would add syntax errors.
+pub fn repair_prompt(original: &Prompt, answer: &str, problems: &[(String, Vec<u32>)]) -> Prompt {
+    let mut messages = match original {
+        Prompt::Chat(messages) => messages.clone(),
+        Prompt::Fim { prefix, .. } | Prompt::Raw(prefix) => vec![Message::user(prefix.clone())],
+    };
+    messages.push(Message { role: crate::llm::Role::Assistant, content: answer.to_string() });
+    let listed: Vec<String> = problems
+        .iter()
+        .map(|(path, lines)| {
+            let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
+            format!("{path}: syntax errors at line(s) {}", lines.join(", "))
+        })
+        .collect();
+    messages.push(Message::user(format!(
+        "Applied to the files, your change leaves syntax errors:\n{}\nAnswer again with corrected SEARCH/REPLACE blocks, written against the files as they were before your first answer.",
+        listed.join("\n")
+    )));
+    Prompt::Chat(messages)
+}
+
+/// The broken files of a plan with their error lines (see `syntax_regressions`).
+pub fn regression_report(plan: &super::search_replace::Plan) -> Vec<(String, Vec<u32>)> {
+    let broken = syntax_regressions(plan);
+    plan.files.iter().filter(|f| broken.contains(&f.path)).map(|f| (f.path.clone(), error_lines(&f.path, &f.new_text))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_change_is_sent_back_once_with_its_error_lines() {
+        assert_eq!(error_lines("a.rs", "fn ok() {}\nfn broken( {\n}\n"), vec![2]);
+        assert!(error_lines("a.rs", "fn ok() {}\n").is_empty());
+        let original = Prompt::Chat(vec![Message::system("s"), Message::user("u")]);
+        let Prompt::Chat(messages) = repair_prompt(&original, "blocks", &[("src/a.rs".into(), vec![2, 7])]) else { panic!() };
+        assert_eq!(messages.len(), 4);
+        assert_eq!(messages[2].content, "blocks");
+        assert!(messages[3].content.starts_with("Applied to the files, your change leaves syntax errors:\nsrc/a.rs: syntax errors at line(s) 2, 7\n"));
+    }
 
     #[test]
     fn every_requirement_of_the_diff_in_one_prompt() {

@@ -33,9 +33,10 @@ pub const REFACTOR: &str = "ctxls.refactor";
 pub const GENERATE: &str = "ctxls.generate";
 pub const ANSWER: &str = "ctxls.answer";
 pub const IMPLEMENT: &str = "ctxls.implementRequirements";
+pub const SUMMARIZE: &str = "ctxls.summarizeDiff";
 pub const SHOW_CONTEXT: &str = "ctxls.showContext";
 pub const REINDEX: &str = "ctxls.reindex";
-pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SHOW_CONTEXT, REINDEX];
+pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SUMMARIZE, SHOW_CONTEXT, REINDEX];
 /// Code action kinds offered.
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "source.ctxls"];
 
@@ -144,8 +145,11 @@ pub fn code_lenses(state: &SharedState, uri: &Uri) -> Vec<CodeLens> {
 /// the server's own).
 pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
     let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
-    if params.command == IMPLEMENT {
+    if params.command == IMPLEMENT || params.command == SUMMARIZE {
         let uri = arg.get("uri").and_then(Value::as_str).and_then(|u| u.parse::<Uri>().ok());
+        if params.command == SUMMARIZE {
+            return summarize(client, state, assist, uri).await;
+        }
         return implement(client, state, assist, uri).await;
     }
     let args: ActionArgs = serde_json::from_value(arg)
@@ -291,6 +295,14 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let progress = begin_progress(client, state, &action).await;
     let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
     let borrowed = OwnedExcerpt::borrowed(&excerpts);
+    // The file's part of the working tree's diff.
+    let diff = match site.root.as_ref() {
+        Some(root) => {
+            let path = root.path.clone();
+            tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, DIFF_BYTES).ok().flatten()).await.ok().flatten()
+        }
+        None => None,
+    };
     let input = crate::ide::generate::GenerateInput {
         requirement: &requirement,
         path: &rel,
@@ -298,9 +310,10 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
         text: &site.text,
         scope,
         excerpts: &borrowed,
-        diff: None,
+        diff: diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel)),
     };
     let settings = site.config.llm.for_task(Task::Chat);
+    let settings_for_repair = settings.clone();
     let request = Request { prompt: crate::ide::generate::prompt(&input), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     let key = resolve_api_key(&settings);
     let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
@@ -317,22 +330,25 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let Some(root) = site.root.as_ref() else {
         return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
     };
-    apply_answer(client, state, "Generate from comment", root, site.encoding, &answer).await
+    apply_answer(client, state, "Generate from comment", root, site.encoding, &answer, Some((&settings_for_repair, &request))).await
 }
 
 /// Applies a SEARCH/REPLACE answer under `root`: every block checked against the open
 /// documents' text (else the disk's, inside the workspace only), no syntax errors added,
 /// then one versioned `workspace/applyEdit` (new files created), or nothing and a warning
 /// naming the problem. Open documents changed since the request make it `ContentModified`.
-async fn apply_answer(client: &Client, state: &SharedState, what: &str, root: &context::RootView, encoding: crate::base::PositionEncoding, answer: &str) -> jsonrpc::Result<Option<Value>> {
+async fn apply_answer(
+    client: &Client,
+    state: &SharedState,
+    what: &str,
+    root: &context::RootView,
+    encoding: crate::base::PositionEncoding,
+    answer: &str,
+    repair: Option<(&crate::config::ModelSettings, &Request)>,
+) -> jsonrpc::Result<Option<Value>> {
     let refuse = |message: String| async move {
         client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
         Err(internal_error(format!("{what}: {message}")))
-    };
-    let blocks = match search_replace::parse(answer) {
-        Ok(blocks) if blocks.is_empty() => return refuse("the model's answer holds no SEARCH/REPLACE block; nothing was changed".to_string()).await,
-        Ok(blocks) => blocks,
-        Err(err) => return refuse(format!("{err}; nothing was changed")).await,
     };
     let texts = |path: &str| -> Option<String> {
         if let Some(text) = root.open_texts.get(path) {
@@ -345,15 +361,45 @@ async fn apply_answer(client: &Client, state: &SharedState, what: &str, root: &c
         }
         std::fs::read_to_string(real).ok()
     };
-    let plan = match search_replace::plan(&blocks, &texts) {
-        Ok(plan) => plan,
-        Err(errors) => {
-            let listed: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            return refuse(format!("{}; nothing was changed", listed.join("; "))).await;
+    let plan_of = |answer: &str| -> Result<search_replace::Plan, String> {
+        match search_replace::parse(answer) {
+            Ok(blocks) if blocks.is_empty() => Err("the model's answer holds no SEARCH/REPLACE block".to_string()),
+            Ok(blocks) => search_replace::plan(&blocks, &texts).map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
+            Err(err) => Err(err.to_string()),
         }
     };
-    if let Some(path) = crate::ide::generate::syntax_regressions(&plan).first() {
-        return refuse(format!("the change to {path} would add syntax errors; nothing was changed")).await;
+    let mut plan = match plan_of(answer) {
+        Ok(plan) => plan,
+        Err(message) => return refuse(format!("{message}; nothing was changed")).await,
+    };
+    let mut report = crate::ide::generate::regression_report(&plan);
+    if let (false, Some((settings, request))) = (report.is_empty(), repair) {
+        // One chance to repair, with the parser's error locations.
+        let again = Request { prompt: crate::ide::generate::repair_prompt(&request.prompt, answer, &report), ..request.clone() };
+        let key = resolve_api_key(settings);
+        if let Ok(repaired) = LlmClient::new(settings.clone(), key).complete(&again, &mut |_| {}).await {
+            if let Ok(repaired) = plan_of(&repaired.text) {
+                let repaired_report = crate::ide::generate::regression_report(&repaired);
+                if repaired_report.is_empty() {
+                    plan = repaired;
+                    report = repaired_report;
+                }
+            }
+        }
+    }
+    if !report.is_empty() {
+        // Offered with a clear warning, never applied silently.
+        let listed: Vec<String> = report
+            .iter()
+            .map(|(path, lines)| format!("{path} (line {})", lines.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")))
+            .collect();
+        let message = format!("ctxls: {what}: the change adds syntax errors in {}. Apply it anyway?", listed.join(", "));
+        let choice = client
+            .show_message_request(MessageType::WARNING, message, Some(vec![MessageActionItem { title: "Apply anyway".into(), properties: Default::default() }, MessageActionItem { title: "Discard".into(), properties: Default::default() }]))
+            .await;
+        if !matches!(choice, Ok(Some(item)) if item.title == "Apply anyway") {
+            return Ok(Some(json!({ "applied": false, "syntaxErrors": listed, "diff": search_replace::unified_diff(&plan) })));
+        }
     }
     // Edits go to the text they were computed on, or nowhere.
     {
@@ -458,6 +504,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         .map(|(f, (lang, scope))| crate::ide::generate::RequirementSite { path: &f.path, lang: *lang, requirement: &f.requirement.text, text: &f.text, scope: *scope })
         .collect();
     let settings = config.llm.for_task(Task::Chat);
+    let settings_for_repair = settings.clone();
     let request = Request {
         prompt: crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)),
         max_tokens: settings.max_tokens,
@@ -477,7 +524,46 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         }
     };
     let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
-    apply_answer(client, state, WHAT, &view, encoding, &answer).await
+    apply_answer(client, state, WHAT, &view, encoding, &answer, Some((&settings_for_repair, &request))).await
+}
+
+/// "Summarize the diff": the working tree's changes of the root (of `uri`, else the
+/// first) described by the chat model; returned and shown like an explanation.
+async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<Uri>) -> jsonrpc::Result<Option<Value>> {
+    const WHAT: &str = "Summarize the diff";
+    let (root, config) = {
+        let state = lock(state);
+        let index = uri.as_ref().and_then(crate::lsp::from_proto::file_path).and_then(|p| state.root_of(&p)).or(if state.roots.is_empty() { None } else { Some(0) });
+        let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
+        (state.roots[i].path.clone(), state.roots[i].config.clone())
+    };
+    let job_root = root.clone();
+    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, 2 * DIFF_BYTES))
+        .await
+        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
+    let Some(diff) = diff.filter(|d| !d.trim().is_empty()) else {
+        client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
+        return Ok(Some(json!({ "markdown": "" })));
+    };
+    let settings = config.llm.for_task(Task::Chat);
+    let request = Request { prompt: crate::ide::generate::summary_prompt(&diff), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let progress = begin_progress(client, state, &Action::Explain).await;
+    let key = resolve_api_key(&settings);
+    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+    match answer {
+        Ok(answer) => {
+            show_explanation(client, state, "diff summary", &answer.text).await;
+            Ok(Some(json!({ "markdown": answer.text })))
+        }
+        Err(err) => {
+            assist.report_failure(client, &format!("{WHAT} failed"), &err).await;
+            Err(internal_error(format!("{WHAT}: {err}")))
+        }
+    }
 }
 
 /// The working tree's diff sent with requirements, at most.

@@ -306,7 +306,12 @@ fn requirements_are_listed_and_those_in_the_diff_picked_out() {
     repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
     ws.write("src/auth.rs", "pub fn login(token: &str) -> u16 {\n    // AI: validate the token\n    // and return 401 on failure\n    200\n}\n// log failed logins AI!\npub fn logout() {}\n");
     ws.write("src/new.rs", "// @ai write a rate limiter\n");
+    // And one staged (the working tree then matches the index).
+    ws.write("web/app.ts", "export function f() {\n  /* @ai memoize this */\n  return 1;\n}\n// AI: export a g too\n");
+    let mut index = repo.index().unwrap();
+    index.add_path(std::path::Path::new("web/app.ts")).unwrap();
+    index.write().unwrap();
     let (status, stdout, stderr) = ws.ctxls(&["requirements", "--diff"]);
     assert!(status.success(), "{stderr}");
-    assert_eq!(stdout, "src/auth.rs:6 act log failed logins\nsrc/new.rs:1 act write a rate limiter\n");
+    assert_eq!(stdout, "src/auth.rs:6 act log failed logins\nsrc/new.rs:1 act write a rate limiter\nweb/app.ts:5 act export a g too\n");
 }

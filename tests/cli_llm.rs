@@ -170,6 +170,22 @@ fn generate_changes_nothing_when_a_block_does_not_match() {
     assert!(!ws.root().join("src/new.rs").exists(), "all or nothing");
 }
 
+#[cfg(unix)]
+#[test]
+fn generate_never_writes_through_a_symlink_that_leaves_the_workspace() {
+    let outside = tempfile::tempdir().unwrap();
+    let answer = "src/lib.rs\n<<<<<<< SEARCH\n    // AI: add them\n=======\n    a + b\n>>>>>>> REPLACE\n\nlinked/evil.rs\n<<<<<<< SEARCH\n=======\npub fn evil() {}\n>>>>>>> REPLACE\n";
+    let (_runtime, server) = with_server(vec![Reply::ollama(&[answer], true)]);
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    // AI: add them\n}\n");
+    std::os::unix::fs::symlink(outside.path(), ws.root().join("linked")).unwrap();
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, _, stderr) = ws.ctxls(&["generate", "src/lib.rs:2", "--write"]);
+    assert!(!status.success());
+    assert!(stderr.contains("outside the workspace"), "{stderr}");
+    assert!(!outside.path().join("evil.rs").exists());
+    assert!(std::fs::read_to_string(ws.root().join("src/lib.rs")).unwrap().contains("// AI: add them"), "nothing written");
+}
+
 #[test]
 fn implement_does_every_requirement_of_the_diff_in_one_request() {
     let ws = TempWorkspace::new("//- /src/lib.rs\npub mod auth;\npub fn version() -> u32 { 1 }\n//- /src/auth.rs\npub fn login() {}\n");

@@ -121,6 +121,10 @@ pub(super) fn finish(
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(outside) = plan.files.iter().find(|f| !crate::io::vfs::resolves_inside(root, &f.path)) {
+        eprintln!("ctxls: the change would write {} outside the workspace (through a symlink); nothing was changed", outside.path);
+        return Ok(ExitCode::FAILURE);
+    }
     let mut report = regression_report(&plan);
     if let (false, Some((settings, request))) = (report.is_empty(), repair) {
         // One chance to repair, with the parser's error locations.

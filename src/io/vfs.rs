@@ -145,6 +145,28 @@ pub fn mtime_nanos(meta: &std::fs::Metadata) -> i64 {
         .map_or(0, |d| d.as_nanos() as i64)
 }
 
+/// Whether the relative path `rel` (already free of `..` and absolute parts) stays inside
+/// `root` once symlinks are followed: the file, or for a file yet to be created its
+/// nearest existing ancestor, must resolve under `root`.
+pub fn resolves_inside(root: &Path, rel: &str) -> bool {
+    let Ok(root) = root.canonicalize() else { return false };
+    let mut probe = root.join(rel);
+    loop {
+        match probe.canonicalize() {
+            Ok(real) => return real.starts_with(&root),
+            Err(_) => {
+                // Not there yet: a dangling symlink still points somewhere.
+                if probe.symlink_metadata().is_ok() {
+                    return false;
+                }
+                if !probe.pop() {
+                    return false;
+                }
+            }
+        }
+    }
+}
+
 /// `path` relative to `root`, `/`-separated.
 pub fn relative_path(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);

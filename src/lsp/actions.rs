@@ -372,6 +372,9 @@ async fn apply_answer(
         Ok(plan) => plan,
         Err(message) => return refuse(format!("{message}; nothing was changed")).await,
     };
+    if let Some(outside) = plan.files.iter().find(|f| !crate::io::vfs::resolves_inside(&root.path, &f.path)) {
+        return refuse(format!("the change would write {} outside the workspace (through a symlink); nothing was changed", outside.path)).await;
+    }
     let mut report = crate::ide::generate::regression_report(&plan);
     if let (false, Some((settings, request))) = (report.is_empty(), repair) {
         // One chance to repair, with the parser's error locations.

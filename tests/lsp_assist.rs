@@ -266,7 +266,7 @@ fn code_actions_and_commands() {
     assert_eq!(generated["result"]["files"], json!(["src/lib.rs", "src/zero.rs"]));
     let asked = s.server.requests()[3].json()["messages"][1]["content"].as_str().unwrap().to_string();
     assert!(asked.ends_with("The requirement, in a comment in src/lib.rs: Return the point at the origin.\n\nImplement it."), "{asked}");
-    let edit = s.client.notifications.iter().filter(|m| m["method"] == "workspace/applyEdit").last().unwrap().clone();
+    let edit = s.client.notifications.iter().rev().find(|m| m["method"] == "workspace/applyEdit").unwrap().clone();
     let operations = edit["params"]["edit"]["documentChanges"].as_array().unwrap().clone();
     assert_eq!(operations[0]["edits"][0]["range"], json!({"start": {"line": 6, "character": 0}, "end": {"line": 8, "character": 0}}), "{operations:?}");
     assert_eq!(operations[0]["edits"][0]["newText"], "pub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n");

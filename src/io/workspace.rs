@@ -55,7 +55,7 @@ pub type ProgressFn<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
 /// A change for the in-memory index.
 pub enum IndexUpdate {
-    Insert(FileEntry),
+    Insert(Box<FileEntry>),
     Remove(String),
     TsConfigs(Vec<TsConfig>),
 }
@@ -81,7 +81,7 @@ impl IndexSink for WorkspaceIndex {
     fn apply(&mut self, update: IndexUpdate) {
         match update {
             IndexUpdate::Insert(entry) => {
-                self.insert(entry);
+                self.insert(*entry);
             }
             IndexUpdate::Remove(path) => {
                 self.remove(&path);
@@ -248,7 +248,7 @@ impl Indexer {
             let meta = meta.expect("checked above");
             let file_index = extract_text(lang, &text);
             rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &file_index));
-            sink.apply(IndexUpdate::Insert(FileEntry { path: rel_path, hash, index: file_index }));
+            sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path: rel_path, hash, index: file_index })));
         }
         if let Err(err) = self.store.write(&rows, &removed) {
             tracing::warn!("{err}");
@@ -308,7 +308,7 @@ impl Indexer {
                         report.reparsed += 1;
                         add_stats(&mut outcome.stats, &row.stats);
                         if let Some(file_index) = keep {
-                            sink.apply(IndexUpdate::Insert(FileEntry { path: row.path.clone(), hash: row.hash, index: file_index }));
+                            sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path: row.path.clone(), hash: row.hash, index: file_index })));
                         }
                         batch.push(row);
                         if batch.len() >= WRITE_BATCH {
@@ -376,7 +376,7 @@ impl Indexer {
             }
             if let Some(file_index) = file_index {
                 missing.remove(&path);
-                sink.apply(IndexUpdate::Insert(FileEntry { path, hash, index: file_index }));
+                sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path, hash, index: file_index })));
             } else {
                 tracing::warn!("cache entry for {path} is unreadable; parsing it again");
             }

@@ -135,8 +135,11 @@ mod tests {
         }
     }
 
+    /// Matches as (pattern, [(capture name, byte range)]).
+    type Matches = Vec<(usize, Vec<(String, (usize, usize))>)>;
+
     /// All matches as sorted (pattern, [(capture name, byte range)]) lists.
-    fn ours(grammar: Grammar, text: &str) -> Vec<(usize, Vec<(String, (usize, usize))>)> {
+    fn ours(grammar: Grammar, text: &str) -> Matches {
         let queries = for_grammar(grammar);
         let tree = crate::lang::parse(lang_of(grammar), text, None);
         let mut out = Vec::new();
@@ -153,7 +156,7 @@ mod tests {
         out
     }
 
-    fn tree_sitters(grammar: Grammar, text: &str) -> Vec<(usize, Vec<(String, (usize, usize))>)> {
+    fn tree_sitters(grammar: Grammar, text: &str) -> Matches {
         let query = Query::new(&grammar.language(), &sources(grammar)).unwrap();
         let tree = crate::lang::parse(lang_of(grammar), text, None);
         let mut cursor = QueryCursor::new();

@@ -15,6 +15,22 @@ pub struct Config {
     pub completion: CompletionConfig,
     pub hover: HoverConfig,
     pub requirements: RequirementsConfig,
+    pub instructions: InstructionsConfig,
+}
+
+/// `[instructions]`: project instructions (`.ctxls/instructions.md`, `AGENTS.md`,
+/// `.github/copilot-instructions.md`) in chat, explain, generate and implement prompts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstructionsConfig {
+    /// Tokens of the prompt they may take, at most (0: none are sent).
+    pub max_tokens: usize,
+}
+
+impl Default for InstructionsConfig {
+    fn default() -> Self {
+        InstructionsConfig { max_tokens: 1024 }
+    }
 }
 
 /// `[requirements]`: which comments state intent for the model (see `reqs`).

@@ -265,3 +265,31 @@ fn a_change_with_syntax_errors_is_sent_back_once_then_only_offered() {
     assert!(stdout.contains("+    a + b +"), "the change is shown: {stdout}");
     assert!(std::fs::read_to_string(ws.root().join("src/lib.rs")).unwrap().contains("// AI: add them"), "not written");
 }
+
+#[test]
+fn project_instructions_go_with_the_prompt_most_specific_first() {
+    let answer = "web/api.rs\n<<<<<<< SEARCH\n// AI: fetch the orders\n=======\npub fn orders() {}\n>>>>>>> REPLACE\n";
+    let (_runtime, server) = with_server(vec![Reply::ollama(&[answer], true), Reply::ollama(&["Yes."], true)]);
+    let ws = TempWorkspace::new(
+        "//- /AGENTS.md\nWrite tests for everything.\n//- /web/.ctxls/instructions.md\nUse the shared HTTP client.\n\
+         //- /web/api.rs\n// AI: fetch the orders\n//- /other/.ctxls/instructions.md\nNot for web.\n//- /.gitignore\nsecret/\n\
+         //- /secret/.ctxls/instructions.md\nIgnored: never sent.\n//- /secret/x.rs\npub fn x() {}\n",
+    );
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));
+    let (status, _, stderr) = ws.ctxls(&["generate", "web/api.rs:1"]);
+    assert!(status.success(), "{stderr}");
+    let system = server.requests()[0].json()["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(
+        system.ends_with("Project instructions (follow them):\n\nFrom web/.ctxls/instructions.md:\nUse the shared HTTP client.\n\nFrom AGENTS.md:\nWrite tests for everything."),
+        "{system}"
+    );
+    // An ignored file is never sent, not even when named.
+    let (status, _, stderr) = ws.ctxls(&["chat", "Is x used?", "--file", "secret/x.rs"]);
+    assert!(!status.success() && stderr.contains("secret/x.rs is ignored"), "{stderr}");
+    let (status, _, stderr) = ws.ctxls(&["complete", "secret/x.rs:1:1", "--dry-run"]);
+    assert!(!status.success() && stderr.contains("is ignored"), "{stderr}");
+    let (status, _, stderr) = ws.ctxls(&["chat", "Anything?"]);
+    assert!(status.success(), "{stderr}");
+    let system = server.requests()[1].json()["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(system.ends_with("Project instructions (follow them):\n\nFrom AGENTS.md:\nWrite tests for everything."), "the root's only: {system}");
+}

@@ -411,3 +411,26 @@ fn implement_requirements_applies_one_edit_for_the_whole_diff() {
     assert!(s.server.requests()[1].json()["messages"][1]["content"].as_str().unwrap().contains("+// AI: add a Point::new constructor"));
     s.client.shutdown();
 }
+
+#[test]
+fn an_ignored_document_is_never_sent_to_a_model() {
+    let mut s = setup();
+    s._ws.write(".ctxlsignore", "src/secret.rs\n");
+    s._ws.write("src/secret.rs", "pub fn key() -> &'static str {\n    \n}\n");
+    let secret = uri(&s._ws.root().join("src/secret.rs"));
+    let text = "pub fn key() -> &'static str {\n    \n}\n";
+    s.client.notify("textDocument/didOpen", json!({"textDocument": {"uri": secret, "languageId": "rust", "version": 1, "text": text}}));
+    s.server.fallback(Reply::ollama(&["\"hunter2\""], false));
+    let inline = s.client.request("textDocument/inlineCompletion", inline_params(&secret, 1, 4, true));
+    assert_eq!(inline["result"], Value::Null, "{inline}");
+    let action = s.client.request("workspace/executeCommand", json!({"command": "ctxls.explain", "arguments": [{"uri": secret, "position": {"line": 0, "character": 0}}]}));
+    assert!(action["error"]["message"].as_str().unwrap().contains("ignored"), "{action}");
+    // Its text is no one else's context either.
+    let context = s.client.request(
+        "workspace/executeCommand",
+        json!({"command": "ctxls.showContext", "arguments": [{"uri": s.lib, "position": {"line": 4, "character": 4}, "query": "key secret"}]}),
+    );
+    assert!(!context.to_string().contains("secret.rs"), "{context}");
+    assert!(s.server.requests().is_empty(), "nothing was sent");
+    s.client.shutdown();
+}

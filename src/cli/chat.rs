@@ -45,6 +45,8 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
         };
         let path = if Path::new(name).is_absolute() { PathBuf::from(name) } else { root.join(name) };
         let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
+        let rel = crate::io::vfs::relative_path(&root, &path);
+        super::refuse_ignored(&root, &path, &rel)?;
         let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         let lines: Vec<&str> = text.lines().collect();
         let (from, to) = match line {
@@ -54,7 +56,6 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             }
             None => (0, lines.len().min(WINDOW_LINES * 4)),
         };
-        let rel = crate::io::vfs::relative_path(&root, &path);
         let offset = super::complete::offset_of(&text, line.unwrap_or(1).max(1), 1).unwrap_or(0);
         gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, offset, Some(&args.question), CONTEXT_BUDGET, Generators::ALL)
             .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
@@ -64,8 +65,10 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     let focus = focus_text.as_ref().map(|(path, from, to, text)| Focus { path, start_line: *from as u32 + 1, end_line: *to as u32, text });
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
     let settings = config.llm.for_task(Task::Chat);
+    let about = focus_text.as_ref().map_or("", |(rel, ..)| rel.as_str());
+    let instructions = crate::io::instructions::section(&root, &[about], &config);
     let request = Request {
-        prompt: chat_prompt(&args.question, &excerpts, focus.as_ref()),
+        prompt: crate::ide::instructions::apply(chat_prompt(&args.question, &excerpts, focus.as_ref()), &instructions),
         max_tokens: settings.max_tokens.max(1024),
         temperature: settings.temperature,
         stop: Vec::new(),

@@ -62,7 +62,9 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let file_diff = diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel));
     let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: file_diff };
     let settings = config.llm.for_task(Task::Chat);
-    let request = Request { prompt: prompt(&input), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let instructions = crate::io::instructions::section(&root, &[&rel], &config);
+    let prompt = crate::ide::instructions::apply(prompt(&input), &instructions);
+    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));

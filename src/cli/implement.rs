@@ -81,7 +81,10 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
     let diff = crate::io::git::working_tree_diff(&root, super::generate::DIFF_BYTES)?.unwrap_or_default();
     let settings = config.llm.for_task(Task::Chat);
-    let request = Request { prompt: implement_prompt(&sites, &excerpts, Some(&diff)), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
+    let instructions = crate::io::instructions::section(&root, &paths, &config);
+    let prompt = crate::ide::instructions::apply(implement_prompt(&sites, &excerpts, Some(&diff)), &instructions);
+    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));

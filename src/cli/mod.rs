@@ -118,9 +118,26 @@ fn read_position(root: &Path, position: &str) -> anyhow::Result<Position> {
     let path = if file.is_absolute() { file } else { root.join(file) };
     let path = path.canonicalize().with_context(|| format!("{}", path.display()))?;
     let rel = crate::io::vfs::relative_path(root, &path);
+    refuse_ignored(root, &path, &rel)?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let offset = complete::offset_of(&text, line, col).with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
     Ok(Position { rel, path, text, offset, line })
+}
+
+/// Files the workspace ignores (`.gitignore`, `.ctxlsignore`, hidden, `index.exclude`) are
+/// never sent to a model.
+fn refuse_ignored(root: &Path, path: &Path, rel: &str) -> anyhow::Result<()> {
+    let config = load_config_quiet(root);
+    if path.starts_with(root) && crate::io::vfs::IgnoreRules::new(root, &config.index).is_ignored(path) {
+        anyhow::bail!("{rel} is ignored (.gitignore, .ctxlsignore, hidden or index.exclude): nothing from it is sent to a model");
+    }
+    Ok(())
+}
+
+fn load_config_quiet(root: &Path) -> Config {
+    let mut config = Config::default();
+    let _ = Indexer::read_config_file(root, &mut config);
+    config
 }
 
 /// With `dry_run`, prints the HTTP request that would be sent (key redacted); otherwise

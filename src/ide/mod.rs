@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod generate;
 pub mod hover;
+pub mod instructions;
 pub mod prompt;
 pub mod postprocess;
 pub mod search_replace;

@@ -4,6 +4,7 @@
 
 pub mod embedding;
 pub mod git;
+pub mod instructions;
 pub mod llm;
 pub mod requirements;
 pub mod store;

@@ -228,6 +228,16 @@ impl IgnoreRules {
         if rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')) {
             return true; // the walk skips hidden files and directories
         }
+        self.is_excluded(path)
+    }
+
+    /// True when `path` (absolute, under the root) is ignored by `.gitignore`, `.ignore`,
+    /// `.ctxlsignore` or `index.exclude` (hidden or not: for files read by name, such as
+    /// `.ctxls/instructions.md`).
+    pub fn is_excluded(&mut self, path: &Path) -> bool {
+        if !path.starts_with(&self.root) {
+            return true;
+        }
         if let Some(exclude) = &self.exclude {
             if exclude.matched(path, false).is_ignore() {
                 return true;

@@ -156,6 +156,9 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
         .map_err(|err| jsonrpc::Error::invalid_params(format!("{}: expected {{uri, range or position, ...}}: {err}", params.command)))?;
     let start = args.range.map(|r| r.start).or(args.position).unwrap_or_default();
     let site = context::site(state, &args.uri, start)?;
+    if site.ignored && params.command != SHOW_CONTEXT {
+        return Err(jsonrpc::Error::invalid_params(format!("{}: the file is ignored (.gitignore, .ctxlsignore or index.exclude): nothing from it is sent to a model", params.command)));
+    }
     let encoding = site.encoding;
     let lines = LineIndex::new(&site.text);
     let end = args.range.map_or(site.offset, |r| crate::lsp::from_proto::offset(&lines, encoding, r.end) as usize).max(site.offset);
@@ -227,7 +230,9 @@ async fn run(
     let target = Target { path: &rel, lang: site.lang, text: &site.text, range, line };
     let borrowed = OwnedExcerpt::borrowed(&excerpts);
     let settings = site.config.llm.for_task(Task::Chat);
-    let request = Request { prompt: actions::prompt(&action, &target, &borrowed), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, &[&rel], &site.config)).unwrap_or_default();
+    let prompt = crate::ide::instructions::apply(actions::prompt(&action, &target, &borrowed), &instructions);
+    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     let key = resolve_api_key(&settings);
     let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
     if let Some(progress) = progress {
@@ -314,7 +319,9 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     };
     let settings = site.config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
-    let request = Request { prompt: crate::ide::generate::prompt(&input), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, &[&rel], &site.config)).unwrap_or_default();
+    let prompt = crate::ide::instructions::apply(crate::ide::generate::prompt(&input), &instructions);
+    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     let key = resolve_api_key(&settings);
     let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
     if let Some(progress) = progress {
@@ -493,6 +500,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
                 tree: crate::lang::parse(scopes[0].0, &first.text, None),
                 offset: first.requirement.range.start as usize,
                 encoding,
+                ignored: false,
                 config: config.clone(),
                 root: Some(context::RootView { rel: first.path.clone(), ..view }),
             });
@@ -508,8 +516,10 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         .collect();
     let settings = config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
+    let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
+    let instructions = crate::io::instructions::section(&root, &paths, &config);
     let request = Request {
-        prompt: crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)),
+        prompt: crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions),
         max_tokens: settings.max_tokens,
         temperature: settings.temperature,
         stop: Vec::new(),

@@ -214,6 +214,9 @@ async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt]) -> Outco
 /// Whether a completion is wanted at the site at all: not inside a comment or a string
 /// unless asked (or configured).
 pub fn wanted_at(site: &Site, invoked: bool) -> bool {
+    if site.ignored {
+        return false; // nothing of an ignored file goes to a model
+    }
     invoked || site.config.completion.in_comments || {
         let at = postprocess::Site { lang: site.lang, text: &site.text, offset: site.offset };
         !postprocess::in_comment_or_string(&at, &site.tree)

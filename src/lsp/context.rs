@@ -34,6 +34,8 @@ pub struct Site {
     /// Byte offset of the position in `text`.
     pub offset: usize,
     pub encoding: PositionEncoding,
+    /// The document is ignored by the workspace's rules: nothing of it goes to a model.
+    pub ignored: bool,
     pub config: Config,
     /// `None` for a document outside every workspace folder.
     pub root: Option<RootView>,
@@ -81,7 +83,8 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
         return Err(jsonrpc::Error::invalid_params(format!("{} is not open", uri.as_str())));
     };
     let offset = from_proto::offset(open.doc.line_index(), encoding, position) as usize;
-    let (version, lang, text, tree, path) = (open.version, open.doc.lang, open.doc.text().to_string(), open.doc.tree().clone(), open.path.clone());
+    let (version, lang, text, tree, path, ignored) =
+        (open.version, open.doc.lang, open.doc.text().to_string(), open.doc.tree().clone(), open.path.clone(), open.ignored);
     let root = path.as_deref().and_then(|p| state.root_of(p));
     let config = match root {
         Some(i) => state.roots[i].config.clone(),
@@ -93,7 +96,7 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
         view_of(&mut state, &root_path).map(|view| RootView { rel: rel.clone().unwrap_or_default(), ..view })
     });
     let offset = crate::lang::floor_char_boundary(&text, offset.min(text.len()));
-    Ok(Site { uri: key, version, lang, text, tree, offset, encoding, config, root })
+    Ok(Site { uri: key, version, lang, text, tree, offset, encoding, ignored, config, root })
 }
 
 /// The view of the root at `root` (its `rel` empty: no document).
@@ -106,6 +109,7 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
     let open_texts: HashMap<String, String> = state
         .documents
         .values()
+        .filter(|d| !d.ignored)
         .filter_map(|d| {
             let p = d.path.as_deref()?;
             p.starts_with(root_path).then(|| (vfs::relative_path(root_path, p), d.doc.text().to_string()))

@@ -50,7 +50,7 @@ pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, p
     let mut markdown = hover::markdown(&info, site.lang.name());
     let lines = &root.snapshot.file(file).expect("the file was found").index.line_index;
     let range = to_proto::range(lines, site.encoding, info.hovered);
-    if site.config.hover.explain && !assist.model_unreachable() {
+    if site.config.hover.explain && !site.ignored && !assist.model_unreachable() {
         if let Some(explanation) = explain(client, assist, &site, &info).await {
             markdown.push_str("\n---\n\n");
             markdown.push_str(explanation.trim());

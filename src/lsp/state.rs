@@ -34,6 +34,9 @@ pub struct OpenDocument {
     pub incremental_base: bool,
     /// The requirement comments last published as diagnostics.
     pub requirements: Vec<Requirement>,
+    /// Ignored by the workspace's rules (`.gitignore`, `.ctxlsignore`, hidden, excluded):
+    /// kept out of the index, and nothing of it is ever sent to a model.
+    pub ignored: bool,
 }
 
 pub struct Root {
@@ -160,7 +163,11 @@ impl State {
 
     pub fn open(&mut self, uri: String, path: Option<PathBuf>, lang: Lang, version: i32, text: String) {
         let doc = Document::new(lang, text);
-        self.documents.insert(uri.clone(), OpenDocument { version, doc, path, incremental_base: false, requirements: Vec::new() });
+        let ignored = path.as_deref().is_some_and(|p| match self.root_of(p) {
+            Some(i) => vfs::IgnoreRules::new(&self.roots[i].path, &self.roots[i].config.index).is_ignored(p),
+            None => false,
+        });
+        self.documents.insert(uri.clone(), OpenDocument { version, doc, path, incremental_base: false, requirements: Vec::new(), ignored });
         self.reindex_document(&uri);
     }
 
@@ -202,7 +209,7 @@ impl State {
 
     /// Replaces the index entry of an open document with facts from its current text.
     fn reindex_document(&mut self, uri: &str) {
-        let Some(open) = self.documents.get(uri) else { return };
+        let Some(open) = self.documents.get(uri).filter(|d| !d.ignored) else { return };
         let Some(path) = open.path.clone() else { return };
         let Some(root) = self.root_of(&path) else { return };
         let rel_path = vfs::relative_path(&self.roots[root].path, &path);

@@ -21,9 +21,9 @@ pub enum GitError {
 /// little about what the user is working on).
 const MAX_FILES: usize = 200;
 
-/// Changes under `root` (paths relative to `root`, `/`-separated); `Ok(None)` when `root`
-/// is not inside a git repository.
-pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, GitError> {
+/// The repository holding `root` and `root`'s path inside its working tree
+/// (`/`-separated, empty at the top); `None` outside a repository.
+fn open(root: &Path) -> Result<Option<(Repository, String)>, GitError> {
     let repo = match Repository::discover(root) {
         Ok(repo) => repo,
         Err(err) if err.code() == git2::ErrorCode::NotFound => return Ok(None),
@@ -33,14 +33,25 @@ pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, Git
     let root = root.canonicalize().map_err(|e| git2::Error::from_str(&e.to_string()))?;
     let Ok(prefix) = root.strip_prefix(&workdir) else { return Ok(None) };
     let prefix = prefix.to_string_lossy().replace('\\', "/");
+    Ok(Some((repo, prefix)))
+}
 
-    let head_tree = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree()?),
-        Err(err) if matches!(err.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
-        Err(err) => return Err(err.into()),
-    };
+/// HEAD's tree; none before the first commit.
+fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>, GitError> {
+    match repo.head() {
+        Ok(head) => Ok(Some(head.peel_to_tree()?)),
+        Err(err) if matches!(err.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Changes under `root` (paths relative to `root`, `/`-separated); `Ok(None)` when `root`
+/// is not inside a git repository.
+pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, GitError> {
     let mut options = DiffOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).context_lines(0).ignore_submodules(true);
+    let Some((repo, prefix)) = open(root)? else { return Ok(None) };
+    let head_tree = head_tree(&repo)?;
     if !prefix.is_empty() {
         options.pathspec(format!("{prefix}/"));
     }
@@ -88,22 +99,10 @@ pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, Git
 /// context; untracked files as additions), at most `max_bytes` of it (cut at a line,
 /// with a note); `Ok(None)` outside a repository.
 pub fn working_tree_diff(root: &Path, max_bytes: usize) -> Result<Option<String>, GitError> {
-    let repo = match Repository::discover(root) {
-        Ok(repo) => repo,
-        Err(err) if err.code() == git2::ErrorCode::NotFound => return Ok(None),
-        Err(err) => return Err(err.into()),
-    };
-    let workdir = repo.workdir().ok_or(GitError::Bare)?.canonicalize().map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    let root = root.canonicalize().map_err(|e| git2::Error::from_str(&e.to_string()))?;
-    let Ok(prefix) = root.strip_prefix(&workdir) else { return Ok(None) };
-    let prefix = prefix.to_string_lossy().replace('\\', "/");
-    let head_tree = match repo.head() {
-        Ok(head) => Some(head.peel_to_tree()?),
-        Err(err) if matches!(err.code(), git2::ErrorCode::UnbornBranch | git2::ErrorCode::NotFound) => None,
-        Err(err) => return Err(err.into()),
-    };
     let mut options = DiffOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).show_untracked_content(true).context_lines(3).ignore_submodules(true);
+    let Some((repo, prefix)) = open(root)? else { return Ok(None) };
+    let head_tree = head_tree(&repo)?;
     if !prefix.is_empty() {
         options.pathspec(format!("{prefix}/"));
     }

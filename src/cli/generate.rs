@@ -49,10 +49,7 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
         .find(|r| r.start_line <= line0 && line0 <= r.end_line)
         .with_context(|| format!("{rel}:{line}: no requirement comment there (`// AI: ...`, `... AI!`)"))?;
     let file = crate::index::extract(lang, &text, &tree);
-    let scope = reqs::enclosing_symbol(&file, &requirement).map_or(requirement.range, |i| {
-        let symbol = file.symbols[i].range;
-        crate::base::TextRange::new(symbol.start.min(requirement.range.start), symbol.end.max(requirement.range.end))
-    });
+    let scope = reqs::scope(&file, &requirement);
     let offset = requirement.range.start as usize;
     let gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, offset, Some(&requirement.text), CONTEXT_TOKENS, Generators::ALL)
         .map_err(|err| tracing::warn!("no workspace context: {err:#}"))

@@ -45,10 +45,7 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
         .map(|f| {
             let lang = Lang::from_path(Path::new(&f.path)).unwrap_or(Lang::Rust);
             let file = crate::index::extract(lang, &f.text, &parse(lang, &f.text, None));
-            reqs::enclosing_symbol(&file, &f.requirement).map_or(f.requirement.range, |i| {
-                let symbol = file.symbols[i].range;
-                crate::base::TextRange::new(symbol.start.min(f.requirement.range.start), symbol.end.max(f.requirement.range.end))
-            })
+            reqs::scope(&file, &f.requirement)
         })
         .collect();
     let sites: Vec<RequirementSite> = found

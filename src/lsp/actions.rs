@@ -188,10 +188,7 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
                 // The question is about the code around it: the definition it sits in or above.
                 let file = crate::index::extract(site.lang, &site.text, &site.tree);
                 let requirement = crate::reqs::Requirement { kind: crate::reqs::Kind::Ask, text: text.clone(), range, start_line: lines.line_col(range.start).line, end_line: lines.line_col(range.end).line };
-                let around = crate::reqs::enclosing_symbol(&file, &requirement).map_or(range, |i| {
-                    let symbol = file.symbols[i].range;
-                    TextRange::new(symbol.start.min(range.start), symbol.end.max(range.end))
-                });
+                let around = crate::reqs::scope(&file, &requirement);
                 return run(client, state, assist, site, Action::Answer { question: text }, Some(around), &lines).await;
             }
             return generate(client, state, assist, site, range, text).await;
@@ -290,10 +287,7 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
         start_line: lines.line_col(comment.start).line,
         end_line: lines.line_col(comment.end).line,
     };
-    let scope = crate::reqs::enclosing_symbol(&file, &as_requirement).map_or(comment, |i| {
-        let symbol = file.symbols[i].range;
-        TextRange::new(symbol.start.min(comment.start), symbol.end.max(comment.end))
-    });
+    let scope = crate::reqs::scope(&file, &as_requirement);
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let site = Arc::new(site);
     let action = Action::Generate { instruction: requirement.clone() };
@@ -477,11 +471,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         .map(|f| {
             let lang = crate::lang::Lang::from_path(std::path::Path::new(&f.path)).unwrap_or(crate::lang::Lang::Rust);
             let file = crate::index::extract(lang, &f.text, &crate::lang::parse(lang, &f.text, None));
-            let scope = crate::reqs::enclosing_symbol(&file, &f.requirement).map_or(f.requirement.range, |i| {
-                let symbol = file.symbols[i].range;
-                TextRange::new(symbol.start.min(f.requirement.range.start), symbol.end.max(f.requirement.range.end))
-            });
-            (lang, scope)
+            (lang, crate::reqs::scope(&file, &f.requirement))
         })
         .collect();
     let action = Action::Generate { instruction: String::new() };

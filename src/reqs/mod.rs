@@ -218,6 +218,18 @@ pub fn enclosing_symbol(file: &FileIndex, requirement: &Requirement) -> Option<u
     })
 }
 
+/// What a model should see of a requirement: its enclosing (or following) definition
+/// together with the comment, else the comment alone.
+pub fn scope(file: &FileIndex, requirement: &Requirement) -> TextRange {
+    match enclosing_symbol(file, requirement) {
+        Some(i) => {
+            let symbol = file.symbols[i].range;
+            TextRange::new(symbol.start.min(requirement.range.start), symbol.end.max(requirement.range.end))
+        }
+        None => requirement.range,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

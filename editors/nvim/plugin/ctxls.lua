@@ -1,0 +1,31 @@
+-- ctxls: the :Ctxls* commands. The server starts only after require("ctxls").setup().
+if vim.g.loaded_ctxls then
+  return
+end
+vim.g.loaded_ctxls = true
+
+if vim.fn.has("nvim-0.10") ~= 1 then
+  vim.api.nvim_echo({ { "ctxls: Neovim 0.10 or newer is required", "ErrorMsg" } }, true, {})
+  return
+end
+
+local function command(name, method, opts, desc)
+  opts = vim.tbl_extend("force", { desc = desc }, opts or {})
+  vim.api.nvim_create_user_command(name, function(args)
+    require("ctxls.commands")[method](args)
+  end, opts)
+end
+
+command("CtxlsGenerate", "generate", {}, "ctxls: implement the requirement comment at the cursor")
+command("CtxlsImplement", "implement", {}, "ctxls: implement every requirement added in the working tree's changes")
+command("CtxlsExplain", "explain", { range = true }, "ctxls: explain the selected lines or the definition at the cursor")
+command("CtxlsAnswer", "answer", {}, "ctxls: answer the question comment (`... AI?`) at the cursor")
+command(
+  "CtxlsRefactor",
+  "refactor",
+  { range = true, nargs = "*" },
+  "ctxls: rewrite the selected lines or the definition at the cursor by an instruction"
+)
+command("CtxlsSummarize", "summarize", {}, "ctxls: describe the working tree's changes")
+command("CtxlsContext", "context", { nargs = "*" }, "ctxls: show the context a model would get at the cursor")
+command("CtxlsReindex", "reindex", {}, "ctxls: index the workspace again")

@@ -1,0 +1,627 @@
+--- End-to-end test of the Neovim plugin: this script (run with `nvim --headless -l`) drives
+--- a second, embedded Neovim over RPC, as a user would (keys typed with nvim_input), with
+--- the real ctxls binary against a scripted LLM server on 127.0.0.1.
+---
+--- Environment: CTXLS_BIN (the server binary, required), NVIM_BIN (the Neovim to test,
+--- default: this one). Exits non-zero with a message naming the failed check.
+local started = vim.uv.hrtime()
+local script_dir = vim.fs.dirname(vim.fs.normalize(debug.getinfo(1, "S").source:sub(2)))
+local plugin_dir = vim.fs.dirname(script_dir)
+package.path = script_dir .. "/?.lua;" .. package.path
+local LlmServer = require("llm_server")
+
+local CTXLS_BIN = os.getenv("CTXLS_BIN") or ""
+local NVIM_BIN = os.getenv("NVIM_BIN") or vim.v.progpath
+local OVERALL_TIMEOUT_MS = tonumber(os.getenv("CTXLS_NVIM_TEST_TIMEOUT_MS") or "") or 100000
+
+local children = {}
+local llm
+local current_test = "setup"
+local passed = {}
+
+local function log(message)
+  io.stdout:write(message .. "\n")
+  io.stdout:flush()
+end
+
+local function elapsed(since)
+  return ("%.2f s"):format((vim.uv.hrtime() - since) / 1e9)
+end
+
+--- The ctxls processes the children started, so that none outlives a failed run.
+local server_pids = {}
+
+local function kill_servers()
+  for _, pid in ipairs(server_pids) do
+    if vim.uv.kill(pid, 0) == 0 then
+      vim.uv.kill(pid, "sigterm")
+    end
+  end
+end
+
+local function cleanup()
+  for _, chan in ipairs(children) do
+    pcall(vim.fn.jobstop, chan)
+  end
+  if llm then
+    llm:stop()
+  end
+  -- Give the servers a moment to see their stdin close, then make sure.
+  vim.wait(1000, function()
+    for _, pid in ipairs(server_pids) do
+      if vim.uv.kill(pid, 0) == 0 then
+        return false
+      end
+    end
+    return true
+  end, 50)
+  kill_servers()
+end
+
+local function fail(message)
+  log(("FAIL [%s]: %s"):format(current_test, message))
+  if llm then
+    for i, request in ipairs(llm.requests) do
+      log(("  LLM request %d: %s %s %s"):format(i, request.method, request.path, request.body:sub(1, 400):gsub("\n", "\\n")))
+    end
+  end
+  for _, chan in ipairs(children) do
+    local ok, notes = pcall(vim.rpcrequest, chan, "nvim_exec_lua", "return _G.test_notifications or {}", {})
+    if ok then
+      for _, note in ipairs(notes) do
+        log(("  child notification [%s]: %s"):format(note.level, note.message))
+      end
+    end
+  end
+  cleanup()
+  os.exit(1)
+end
+
+-- The whole run must end in time even if something waits forever.
+local watchdog = assert(vim.uv.new_timer())
+watchdog:start(OVERALL_TIMEOUT_MS, 0, function()
+  io.stdout:write(("FAIL [%s]: the test did not finish within %d ms\n"):format(current_test, OVERALL_TIMEOUT_MS))
+  io.stdout:flush()
+  for _, pid in ipairs(server_pids) do
+    vim.uv.kill(pid, "sigterm")
+  end
+  os.exit(2)
+end)
+
+local function check(condition, message, ...)
+  if not condition then
+    fail(message:format(...))
+  end
+end
+
+local function expect_equal(actual, expected, what)
+  if not vim.deep_equal(actual, expected) then
+    fail(("%s:\n  expected %s\n  got      %s"):format(what, vim.inspect(expected), vim.inspect(actual)))
+  end
+end
+
+--- Polls `probe` until it returns a truthy value; fails with `what` and the last probe
+--- result after `timeout_ms`.
+local function wait_for(what, timeout_ms, probe)
+  local deadline = vim.uv.now() + timeout_ms
+  local last
+  while true do
+    local value, detail = probe()
+    if value and value ~= vim.NIL then
+      return value
+    end
+    last = detail
+    if vim.uv.now() > deadline then
+      fail(("timed out after %d ms waiting for %s%s"):format(timeout_ms, what, last ~= nil and ("; last seen: " .. vim.inspect(last)) or ""))
+    end
+    vim.wait(25)
+    vim.uv.update_time()
+  end
+end
+
+local function run(cmd, cwd)
+  local result = vim.system(cmd, { cwd = cwd, text = true, timeout = 20000 }):wait()
+  check(result.code == 0, "%s failed (%d): %s", table.concat(cmd, " "), result.code, result.stderr or "")
+  return result.stdout
+end
+
+--- Starts an embedded Neovim with the plugin on its runtimepath; returns helpers bound to it.
+local function spawn(cwd, env)
+  local chan = vim.fn.jobstart({
+    NVIM_BIN,
+    "--embed",
+    "--headless",
+    "--clean",
+    "-n",
+    "-i",
+    "NONE",
+    "--cmd",
+    "set rtp^=" .. vim.fn.fnameescape(plugin_dir),
+  }, { rpc = true, cwd = cwd, env = env })
+  check(chan > 0, "could not start %s", NVIM_BIN)
+  table.insert(children, chan)
+  local child = {}
+  function child.lua(code, ...)
+    local ok, result = pcall(vim.rpcrequest, chan, "nvim_exec_lua", code, { ... })
+    if not ok then
+      fail("in the child Neovim: " .. tostring(result))
+    end
+    return result
+  end
+  function child.input(keys)
+    vim.rpcrequest(chan, "nvim_input", keys)
+  end
+  --- Runs an Ex command after this RPC call returns, so the driver keeps serving HTTP.
+  function child.command_async(command)
+    child.lua("local command = ...; vim.schedule(function() vim.cmd(command) end)", command)
+  end
+  function child.lines()
+    return child.lua("return vim.api.nvim_buf_get_lines(0, 0, -1, false)")
+  end
+  --- Fails at once when the plugin showed a warning or an error.
+  function child.no_errors()
+    local notes = child.lua("return _G.test_notifications")
+    for _, note in ipairs(notes) do
+      if note.level == "ERROR" or note.level == "WARN" then
+        fail(("the plugin reported %s: %s"):format(note.level, note.message))
+      end
+    end
+  end
+  function child.mode()
+    return child.lua("return vim.api.nvim_get_mode().mode")
+  end
+  -- Record notifications for the assertions and the failure report.
+  child.lua([[
+    _G.test_notifications = {}
+    local names = { [0] = "TRACE", "DEBUG", "INFO", "WARN", "ERROR" }
+    vim.notify = function(message, level)
+      table.insert(_G.test_notifications, { message = tostring(message), level = names[level or 2] or tostring(level) })
+    end
+  ]])
+  return child
+end
+
+local function test(name, fn)
+  current_test = name
+  local t = vim.uv.hrtime()
+  fn()
+  local line = ("PASS %s (%s)"):format(name, elapsed(t))
+  passed[#passed + 1] = line
+  log(line)
+end
+
+-- ---------------------------------------------------------------------------------------
+
+check(CTXLS_BIN ~= "" and vim.fn.executable(CTXLS_BIN) == 1, "CTXLS_BIN=%q is not an executable ctxls binary", CTXLS_BIN)
+check(vim.fn.executable("git") == 1, "git is needed for the fixture workspace")
+
+llm = LlmServer.start()
+local tmp = vim.fn.tempname()
+local ws = tmp .. "/workspace"
+vim.fn.mkdir(ws, "p")
+run({ "cp", "-R", script_dir .. "/fixture/.", ws })
+ws = vim.uv.fs_realpath(ws)
+-- The project's file names a model the editor settings override (the check that
+-- initializationOptions reach the server); `ctxls doctor` reads this file.
+vim.fn.writefile({
+  "[llm]",
+  'provider = "openai"',
+  ('base_url = "%s"'):format(llm:url()),
+  'model = "toml-model"',
+}, ws .. "/.ctxls.toml")
+local git = { "git", "-c", "user.name=ctxls test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main" }
+run(vim.list_extend(vim.deepcopy(git), { "init", "-q" }), ws)
+run(vim.list_extend(vim.deepcopy(git), { "add", "-A" }), ws)
+run(vim.list_extend(vim.deepcopy(git), { "commit", "-q", "-m", "fixture" }), ws)
+
+llm:fallback("/v1/models", LlmServer.json(200, { object = "list", data = { { id = "qwen2.5-coder" }, { id = "toml-model" } } }))
+
+local env = {
+  CTXLS_CACHE_DIR = tmp .. "/cache",
+  XDG_STATE_HOME = tmp .. "/state",
+  XDG_DATA_HOME = tmp .. "/data",
+  XDG_CACHE_HOME = tmp .. "/xdg-cache",
+  CTXLS_LOG = "warn",
+}
+local nvim = spawn(ws, env)
+
+local MODEL = "qwen2.5-coder"
+
+test("the server starts for a Rust buffer with the settings as initializationOptions", function()
+  nvim.lua(
+    [[
+    local bin, url, model = ...
+    _G.test_progress_ends = 0
+    vim.api.nvim_create_autocmd("LspProgress", { callback = function(args)
+      local value = args.data and args.data.params and args.data.params.value
+      if type(value) == "table" and value.kind == "end" then _G.test_progress_ends = _G.test_progress_ends + 1 end
+    end })
+    require("ctxls").setup({
+      cmd = { bin },
+      settings = {
+        llm = { provider = "openai", base_url = url, model = model, retries = 0 },
+        completion = { debounce_ms = 50 },
+        hover = { explain = false },
+      },
+    })
+    vim.cmd.edit("src/lib.rs")
+  ]],
+    CTXLS_BIN,
+    llm:url(),
+    MODEL
+  )
+  local info = wait_for("the ctxls client to attach and initialize", 20000, function()
+    local state = nvim.lua([[
+      local c = vim.lsp.get_clients({ name = "ctxls", bufnr = 0 })[1]
+      if not c then return { attached = false, why = require("ctxls")._state.last_skip, notes = _G.test_notifications } end
+      return { attached = true, initialized = c.initialized == true, root = c.root_dir, encoding = c.offset_encoding,
+               init_options = c.config.init_options, ends = _G.test_progress_ends }
+    ]])
+    return state.initialized and state.ends > 0 and state, state
+  end)
+  server_pids = nvim.lua([[
+    local pids = {}
+    for _, pid in ipairs(vim.api.nvim_get_proc_children(vim.fn.getpid())) do
+      local proc = vim.api.nvim_get_proc(pid)
+      if proc and proc.name == "ctxls" then pids[#pids + 1] = pid end
+    end
+    return pids
+  ]])
+  check(#server_pids == 1, "one ctxls process under the child Neovim: %s", vim.inspect(server_pids))
+  expect_equal(info.root, ws, "the workspace root")
+  expect_equal(info.encoding, "utf-8", "the negotiated position encoding")
+  expect_equal(vim.tbl_get(info, "init_options", "llm", "model"), MODEL, "initializationOptions.llm.model")
+  local status = nvim.lua("return { require('ctxls').status(), require('ctxls').statusline() }")
+  check(status[1].running == true and status[1].root == ws, "status() of a running server: %s", vim.inspect(status[1]))
+  check(status[2]:match("^ctxls"), "statusline(): %q", status[2])
+end)
+
+test("automatic inline completion: ghost text after typing, accepted with <M-l>", function()
+  llm:push("/v1/completions", LlmServer.completion({ " * ", "h" }))
+  nvim.lua("vim.api.nvim_win_set_cursor(0, { 6, 0 })")
+  nvim.input("A")
+  wait_for("insert mode", 5000, function()
+    local mode = nvim.mode()
+    return mode == "i", mode
+  end)
+  nvim.input("w")
+  local ghost = wait_for("the ghost text", 15000, function()
+    nvim.no_errors()
+    local shown = nvim.lua([[
+      local ns = require("ctxls.inline").namespace
+      local marks = vim.api.nvim_buf_get_extmarks(0, ns, 0, -1, { details = true })
+      local mark = marks[1]
+      if not mark then return { line = vim.api.nvim_get_current_line(), mode = vim.api.nvim_get_mode().mode } end
+      return { row = mark[2], col = mark[3], text = mark[4].virt_text[1][1], hl = mark[4].virt_text[1][2],
+               pos = mark[4].virt_text_pos, lines = mark[4].virt_lines, count = #marks }
+    ]])
+    return shown.text and shown, shown
+  end)
+  expect_equal(ghost, { row = 5, col = 5, text = " * h", hl = "CtxlsGhostText", pos = "overlay", count = 1 }, "the ghost text extmark")
+  local requests = llm:requests_to("/v1/completions")
+  expect_equal(#requests, 1, "completion requests to the model")
+  local body = requests[1].json
+  expect_equal(body.model, MODEL, "the completion model (from initializationOptions, over .ctxls.toml)")
+  check(
+    body.prompt:find("pub fn area(w: u32, h: u32) -> u32 {\n    w<|fim_suffix|>", 1, true),
+    "the FIM prompt (Qwen template) ends the prefix at the cursor: %s",
+    body.prompt
+  )
+  expect_equal(nvim.lines()[6], "    w", "the line before accepting")
+  nvim.input("<M-l>")
+  local after = wait_for("the accepted text", 5000, function()
+    local state = nvim.lua([[
+      return { line = vim.api.nvim_buf_get_lines(0, 5, 6, false)[1], cursor = vim.api.nvim_win_get_cursor(0),
+               mode = vim.api.nvim_get_mode().mode,
+               marks = #vim.api.nvim_buf_get_extmarks(0, require("ctxls.inline").namespace, 0, -1, {}) }
+    ]])
+    return state.line ~= "    w" and state, state
+  end)
+  expect_equal(after, { line = "    w * h", cursor = { 6, 9 }, mode = "i", marks = 0 }, "after <M-l>")
+end)
+
+test("manual trigger (<M-\\>) and dismissal by <C-]>, cursor move and <Esc>", function()
+  llm:fallback("/v1/completions", LlmServer.completion({ "2 * (w + h)" }))
+  nvim.input("<Esc>")
+  nvim.lua("vim.api.nvim_win_set_cursor(0, { 11, 0 })")
+  nvim.input("A")
+  local function ghost()
+    return nvim.lua([[
+      local marks = vim.api.nvim_buf_get_extmarks(0, require("ctxls.inline").namespace, 0, -1, { details = true })
+      return { count = #marks, text = marks[1] and marks[1][4].virt_text[1][1] or nil, mode = vim.api.nvim_get_mode().mode,
+               line = vim.api.nvim_get_current_line() }
+    ]])
+  end
+  local function trigger()
+    local before = #llm:requests_to("/v1/completions")
+    nvim.input("<M-\\>")
+    local shown = wait_for("the ghost text after the trigger mapping", 15000, function()
+      nvim.no_errors()
+      local g = ghost()
+      return g.count == 1 and g, g
+    end)
+    expect_equal(shown, { count = 1, text = "2 * (w + h)", mode = "i", line = "    " }, "the invoked completion")
+    return before
+  end
+  -- No text changed, so only the mapping can have asked.
+  local before = trigger()
+  local sent = llm:requests_to("/v1/completions")
+  check(#sent == before + 1, "the trigger asked the model once (%d requests before, %d after)", before, #sent)
+  check(sent[#sent].json.prompt:find("-> u32 {\n    <|fim_suffix|>", 1, true), "prompt at the perimeter body: %s", sent[#sent].json.prompt)
+
+  nvim.input("<C-]>")
+  local g = wait_for("<C-]> to dismiss", 5000, function()
+    local now = ghost()
+    return now.count == 0 and now, now
+  end)
+  expect_equal(g, { count = 0, mode = "i", line = "    " }, "after <C-]>")
+
+  trigger()
+  nvim.input("<Left>")
+  g = wait_for("a cursor move to dismiss", 5000, function()
+    local now = ghost()
+    return now.count == 0 and now, now
+  end)
+  expect_equal(g, { count = 0, mode = "i", line = "    " }, "after <Left>")
+  nvim.input("<End>")
+
+  trigger()
+  nvim.input("<Esc>")
+  g = wait_for("<Esc> to dismiss", 5000, function()
+    local now = ghost()
+    return now.count == 0 and now, now
+  end)
+  expect_equal(g, { count = 0, mode = "n", line = "    " }, "after <Esc>")
+end)
+
+local EXPECTED_AFTER_GENERATE = {
+  "mod geometry;",
+  "pub use geometry::Point;",
+  "",
+  "/// The area of a w by h rectangle.",
+  "pub fn area(w: u32, h: u32) -> u32 {",
+  "    w * h",
+  "}",
+  "",
+  "/// The perimeter of a w by h rectangle.",
+  "pub fn perimeter(w: u32, h: u32) -> u32 {",
+  "    ",
+  "}",
+  "",
+  "/// The point at (0, 0).",
+  "pub fn origin() -> Point {",
+  "    Point { x: 0, y: 0 }",
+  "}",
+}
+
+test(":CtxlsGenerate implements the requirement comment through workspace/applyEdit", function()
+  llm:push(
+    "/v1/chat/completions",
+    LlmServer.chat({
+      "src/lib.rs\n<<<<<<< SEARCH\n// AI: add a function `origin` that returns the point at (0, 0)\n",
+      "=======\n/// The point at (0, 0).\npub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n}\n>>>>>>> REPLACE\n",
+    })
+  )
+  nvim.lua("vim.api.nvim_win_set_cursor(0, { 14, 10 })")
+  nvim.command_async("CtxlsGenerate")
+  wait_for("the generated code in the buffer", 20000, function()
+    nvim.no_errors()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, EXPECTED_AFTER_GENERATE), lines
+  end)
+  local chats = llm:requests_to("/v1/chat/completions")
+  expect_equal(#chats, 1, "chat requests")
+  expect_equal(chats[1].json.model, MODEL, "the chat model")
+  local asked = chats[1].json.messages[#chats[1].json.messages].content
+  check(asked:find("add a function `origin` that returns the point at (0, 0)", 1, true), "the requirement is in the prompt: %s", asked)
+  local note = wait_for("the 'applied' message", 5000, function()
+    local notes = nvim.lua("return _G.test_notifications")
+    for _, n in ipairs(notes) do
+      if n.message:find("Generate: applied", 1, true) then
+        return n
+      end
+    end
+    return nil, notes
+  end)
+  expect_equal(note, { message = "ctxls: Generate: applied to src/lib.rs", level = "INFO" }, "the message")
+end)
+
+test(":CtxlsExplain on a line range shows the markdown in a float", function()
+  llm:push("/v1/chat/completions", LlmServer.chat({ "It multiplies the ", "width by the height." }))
+  nvim.command_async("5,7CtxlsExplain")
+  local float = wait_for("the explanation float", 20000, function()
+    nvim.no_errors()
+    local state = nvim.lua([[
+      for _, win in ipairs(vim.api.nvim_list_wins()) do
+        local config = vim.api.nvim_win_get_config(win)
+        if config.relative ~= "" then
+          local buf = vim.api.nvim_win_get_buf(win)
+          return { lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false), ft = vim.bo[buf].filetype, current = win == vim.api.nvim_get_current_win() }
+        end
+      end
+      return nil
+    ]])
+    return state, nil
+  end)
+  check(vim.tbl_contains(float.lines, "It multiplies the width by the height."), "the float shows the answer: %s", vim.inspect(float.lines))
+  expect_equal({ float.ft, float.current }, { "markdown", true }, "the float's filetype and focus")
+  local asked = llm:requests_to("/v1/chat/completions")[2].json.messages
+  check(asked[#asked].content:find("pub fn area(w: u32, h: u32) -> u32 {", 1, true), "the selected lines are in the prompt: %s", asked[#asked].content)
+  nvim.input("q")
+  wait_for("q to close the float", 5000, function()
+    local floats = nvim.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, vim.api.nvim_list_wins())")
+    return floats == 0, floats
+  end)
+  local back = nvim.lua("return { vim.api.nvim_buf_get_name(0), #vim.api.nvim_list_wins() }")
+  expect_equal(back, { ws .. "/src/lib.rs", 1 }, "the window and buffer after closing the explanation")
+end)
+
+test(":CtxlsRefactor {instruction} rewrites the selected lines", function()
+  llm:push("/v1/chat/completions", LlmServer.chat({ "```rust\npub fn perimeter(w: u32, h: u32) -> u32 {\n    2 * (w + h)\n}\n```" }))
+  nvim.command_async("10,12CtxlsRefactor add the sides")
+  local expected = vim.deepcopy(EXPECTED_AFTER_GENERATE)
+  expected[11] = "    2 * (w + h)"
+  wait_for("the refactored function", 20000, function()
+    nvim.no_errors()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, expected), lines
+  end)
+  local asked = llm:requests_to("/v1/chat/completions")[3].json.messages
+  check(asked[#asked].content:find("add the sides", 1, true), "the instruction is in the prompt: %s", asked[#asked].content)
+end)
+
+test(":CtxlsSummarize describes the saved changes in a scratch buffer; :CtxlsReindex", function()
+  nvim.lua("vim.cmd.write()")
+  llm:push("/v1/chat/completions", LlmServer.chat({ "Implement area and perimeter, add origin" }))
+  nvim.command_async("CtxlsSummarize")
+  local summary = wait_for("the ctxls://summary buffer", 20000, function()
+    nvim.no_errors()
+    local state = nvim.lua([[
+      local buf = vim.fn.bufnr("ctxls://summary")
+      if buf == -1 then return nil end
+      return { lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false), shown = vim.fn.bufwinid(buf) ~= -1 }
+    ]])
+    return state, nil
+  end)
+  check(summary.shown and vim.tbl_contains(summary.lines, "Implement area and perimeter, add origin"), "the summary: %s", vim.inspect(summary))
+  local asked = llm:requests_to("/v1/chat/completions")[4].json.messages
+  check(asked[#asked].content:find("+pub fn origin() -> Point {", 1, true), "the diff is in the prompt: %s", asked[#asked].content)
+  nvim.lua("vim.cmd.close()")
+  nvim.command_async("CtxlsReindex")
+  wait_for("the reindex message", 10000, function()
+    nvim.no_errors()
+    local notes = nvim.lua("return _G.test_notifications")
+    return notes[#notes].message == "ctxls: reindexing 1 root(s)", notes[#notes]
+  end)
+end)
+
+test(":CtxlsContext shows the snippets in a scratch markdown buffer", function()
+  nvim.lua("vim.api.nvim_win_set_cursor(0, { 15, 20 })")
+  nvim.command_async("CtxlsContext")
+  local shown = wait_for("the ctxls://context buffer", 15000, function()
+    nvim.no_errors()
+    local state = nvim.lua([[
+      local buf = vim.fn.bufnr("ctxls://context")
+      if buf == -1 then return nil end
+      return { lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false), ft = vim.bo[buf].filetype, shown = vim.fn.bufwinid(buf) ~= -1 }
+    ]])
+    return state, nil
+  end)
+  expect_equal({ shown.ft, shown.shown }, { "markdown", true }, "the context buffer's filetype and window")
+  check(shown.lines[1] == "# Context at src/lib.rs:15:21", "the heading: %q", shown.lines[1])
+  local header, why, fence
+  for _, line in ipairs(shown.lines) do
+    header = header or line:match("^## %d+%. src/geometry%.rs:%d+%-%d+$")
+    why = why or line:match("^why: .+")
+    fence = fence or line == "```rust"
+  end
+  check(header and why and fence, "a snippet of src/geometry.rs with its lines, why and fenced text:\n%s", table.concat(shown.lines, "\n"))
+  nvim.lua("vim.cmd.close()")
+end)
+
+test("ctxls/status notifications feed status() and statusline()", function()
+  local result = nvim.lua([[
+    local client = vim.lsp.get_clients({ name = "ctxls" })[1]
+    local seen = {}
+    vim.api.nvim_create_autocmd("User", { pattern = "CtxlsStatus", once = true, callback = function(args) seen.model = args.data.status.model end })
+    -- Through the client's dispatch, as a notification from the server arrives.
+    client:_notification("ctxls/status", { model = "busy", message = "asking qwen2.5-coder" })
+    local busy = { require("ctxls").status().model, require("ctxls").status().message, require("ctxls").statusline(), seen.model }
+    client:_notification("ctxls/status", { model = "error", message = "not reachable" })
+    local errored = require("ctxls").statusline()
+    client:_notification("ctxls/status", { model = "ready" })
+    return { busy = busy, errored = errored, ready = require("ctxls").statusline() }
+  ]])
+  expect_equal(result, {
+    busy = { "busy", "asking qwen2.5-coder", "ctxls: busy", "busy" },
+    errored = "ctxls: model error",
+    ready = "ctxls",
+  }, "status after ctxls/status")
+end)
+
+test(":checkhealth ctxls reports the binary, the running server and ctxls doctor", function()
+  nvim.lua("_G.test_health_done = false")
+  nvim.lua("vim.schedule(function() vim.cmd('checkhealth ctxls') _G.test_health_done = true end)")
+  wait_for(":checkhealth to finish", 40000, function()
+    return nvim.lua("return _G.test_health_done"), nil
+  end)
+  local report = table.concat(nvim.lines(), "\n")
+  local function has(text)
+    check(report:find(text, 1, true), "the report has %q:\n%s", text, report)
+  end
+  has("- ✅ OK Neovim " .. tostring(vim.version()))
+  has("- ✅ OK " .. CTXLS_BIN .. " (ctxls ")
+  has("- ✅ OK running (client ")
+  has("- ✅ OK ctxls doctor: all checks passed")
+  has("model: toml-model is available")
+  has("- ⚠️ WARNING `settings.llm` from setup()")
+  check(not report:find("ERROR", 1, true), "no errors in the report:\n%s", report)
+  nvim.lua("vim.cmd('tabclose')")
+end)
+
+test("positions convert in the client's encoding (UTF-16 and UTF-8)", function()
+  local result = nvim.lua([[
+    local util = require("ctxls.util")
+    local buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_lines(buf, 0, -1, false, { "let s = \"é😀\"; x", "ab" })
+    local line = vim.api.nvim_buf_get_lines(buf, 0, 1, false)[1]
+    local out = {
+      utf16_byte = util.byte_col(line, 12, "utf-16"),     -- after the emoji (2 UTF-16 units)
+      utf8_byte = util.byte_col(line, 15, "utf-8"),
+      utf16_char = util.character(buf, 0, #line, "utf-16"),
+      range = util.line_range(buf, 1, 1, "utf-16"),
+    }
+    vim.api.nvim_buf_delete(buf, { force = true })
+    return out
+  ]])
+  expect_equal(result, {
+    utf16_byte = 15,
+    utf8_byte = 15,
+    utf16_char = 16,
+    range = { start = { line = 0, character = 0 }, ["end"] = { line = 0, character = 16 } },
+  }, "conversions")
+end)
+
+test("no error was shown to the user along the way", function()
+  local notes = nvim.lua("return _G.test_notifications")
+  local errors = vim.tbl_filter(function(n)
+    return n.level == "ERROR" or n.level == "WARN"
+  end, notes)
+  expect_equal(errors, {}, "warnings and errors")
+end)
+
+test("a missing binary is reported clearly", function()
+  local other = spawn(ws, env)
+  other.lua([[
+    require("ctxls").setup({ cmd = { "/nonexistent/ctxls" } })
+    vim.cmd.edit("src/lib.rs")
+  ]])
+  local notes = wait_for("the error", 5000, function()
+    local n = other.lua("return _G.test_notifications")
+    return #n > 0 and n, n
+  end)
+  check(
+    #notes == 1 and notes[1].level == "ERROR" and notes[1].message:find('"/nonexistent/ctxls" was not found', 1, true),
+    "one error naming the binary: %s",
+    vim.inspect(notes)
+  )
+  other.lua("vim.cmd('CtxlsGenerate')")
+  notes = other.lua("return _G.test_notifications")
+  check(#notes == 2 and notes[2].message:find("not attached to this buffer: the server binary", 1, true), "a command says why: %s", vim.inspect(notes))
+end)
+
+current_test = "shutdown"
+nvim.lua("vim.schedule(function() vim.cmd('qall!') end)")
+wait_for("the ctxls server to exit with Neovim", 10000, function()
+  for _, pid in ipairs(server_pids) do
+    if pid and vim.uv.kill(pid, 0) == 0 then
+      return false, "pid " .. pid .. " still running"
+    end
+  end
+  return true
+end)
+cleanup()
+watchdog:stop()
+vim.fn.delete(tmp, "rf")
+log(("All %d Neovim plugin tests passed in %s."):format(#passed, elapsed(started)))
+os.exit(0)

@@ -16,6 +16,43 @@ pub struct Config {
     pub hover: HoverConfig,
     pub requirements: RequirementsConfig,
     pub instructions: InstructionsConfig,
+    pub documents: DocumentsConfig,
+    pub mentions: MentionsConfig,
+}
+
+/// `[documents]`: the workspace's Markdown files and API specs (OpenAPI/Swagger JSON or
+/// YAML, GraphQL schemas, `.proto` files) as context for generate, implement, explain,
+/// answer and chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DocumentsConfig {
+    /// Index and retrieve documents at all.
+    pub enabled: bool,
+    /// Tokens of the prompt the retrieved sections may take, at most.
+    pub max_tokens: usize,
+    /// Retrieve sections for inline completions too (off: completions stay fast and code-only).
+    pub in_completion: bool,
+}
+
+impl Default for DocumentsConfig {
+    fn default() -> Self {
+        DocumentsConfig { enabled: true, max_tokens: 1024, in_completion: false }
+    }
+}
+
+/// `[mentions]`: `@path`, `@doc.md#heading`, `@Symbol` in requirements and questions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MentionsConfig {
+    /// Tokens of the prompt the mentioned items may take, at most (beyond it they are
+    /// summarized to their signatures, then left out).
+    pub max_tokens: usize,
+}
+
+impl Default for MentionsConfig {
+    fn default() -> Self {
+        MentionsConfig { max_tokens: 4096 }
+    }
 }
 
 /// `[instructions]`: project instructions (`.ctxls/instructions.md`, `AGENTS.md`,

@@ -7,6 +7,8 @@ pub mod actions;
 pub mod generate;
 pub mod hover;
 pub mod instructions;
+pub mod knowledge;
 pub mod prompt;
+pub mod prompt_files;
 pub mod postprocess;
 pub mod search_replace;

@@ -5,6 +5,7 @@
 pub mod embedding;
 pub mod git;
 pub mod instructions;
+pub mod knowledge;
 pub mod llm;
 pub mod requirements;
 pub mod store;

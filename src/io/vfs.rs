@@ -209,6 +209,56 @@ pub fn read_source(path: &Path, config: &IndexConfig) -> Result<(u64, String), S
     decode_source(bytes, config).map(|text| (hash, text))
 }
 
+/// A file of any kind found by `walk_files`.
+#[derive(Clone, Debug)]
+pub struct FoundFile {
+    pub abs_path: PathBuf,
+    /// Relative to the root, `/`-separated.
+    pub rel_path: String,
+    pub size: u64,
+}
+
+/// The workspace's files whose relative path `want` accepts, with the walk's rules
+/// (ignore files, `index.exclude`, hidden files, no symlinks), secrets and files over
+/// `index.max_file_size` left out; sorted by path.
+pub fn walk_files(root: &Path, config: &IndexConfig, want: &dyn Fn(&str) -> bool) -> Vec<FoundFile> {
+    let mut out = Vec::new();
+    for entry in walk_builder(root, config).build().flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel_path = relative_path(root, entry.path());
+        if !want(&rel_path) || is_secret(&rel_path) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if meta.len() > config.max_file_size {
+            continue;
+        }
+        out.push(FoundFile { abs_path: entry.path().to_path_buf(), rel_path, size: meta.len() });
+    }
+    out.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
+    out
+}
+
+/// Files that hold secrets by their name (`.env`, keys, certificates, credentials): never
+/// read for a model, whatever the ignore files say.
+pub fn is_secret(rel_path: &str) -> bool {
+    let name = rel_path.rsplit('/').next().unwrap_or(rel_path).to_ascii_lowercase();
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    name == ".env"
+        || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample") && !name.ends_with(".template"))
+        || matches!(ext, "pem" | "key" | "p12" | "pfx" | "jks" | "keystore" | "kdbx" | "gpg" | "asc" | "ppk")
+        || name.starts_with("id_rsa")
+        || name.starts_with("id_ed25519")
+        || name.starts_with("id_ecdsa")
+        || name.starts_with("id_dsa")
+        || matches!(name.as_str(), ".npmrc" | ".pypirc" | ".netrc" | ".pgpass" | ".htpasswd" | "credentials" | "credentials.json" | ".git-credentials" | ".dockercfg")
+        || name.starts_with("secrets.")
+        || name.starts_with("secret.")
+        || name.contains("service-account") && ext == "json"
+}
+
 /// Answers "would the walk have visited this file?" for single paths (watcher events),
 /// with the same ignore files as the walk, loaded per directory and cached.
 pub struct IgnoreRules {
@@ -286,6 +336,16 @@ fn load_dir_rules(dir: &Path) -> Option<Gitignore> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_files_by_name() {
+        for secret in [".env", "config/.env.production", "certs/server.pem", "id_rsa", "home/.npmrc", "secrets.yaml", "gcp-service-account.json", "a/credentials"] {
+            assert!(is_secret(secret), "{secret}");
+        }
+        for plain in [".env.example", "src/env.rs", "docs/keys.md", "src/secretary.ts", "package.json"] {
+            assert!(!is_secret(plain), "{plain}");
+        }
+    }
 
     #[test]
     fn binary_minified_and_invalid_utf8() {

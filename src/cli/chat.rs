@@ -67,8 +67,22 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     let settings = config.llm.for_task(Task::Chat);
     let about = focus_text.as_ref().map_or("", |(rel, ..)| rel.as_str());
     let instructions = crate::io::instructions::section(&root, &[about], &config);
+    // Mentions resolve through the index: loaded here when the question was not about a file.
+    let knowledge = match &gathered {
+        Some(g) => super::context::knowledge(&root, &config, &g.snapshot, &args.question, &args.question),
+        None => {
+            let mentioned = !crate::knowledge::mentions::parse(&args.question).is_empty();
+            let snapshot = if mentioned {
+                super::open_and_refresh(&root, &config, cache_dir, crate::io::workspace::RefreshMode::Load).0.snapshot()
+            } else {
+                crate::index::WorkspaceIndex::new().snapshot()
+            };
+            super::context::knowledge(&root, &config, &snapshot, &args.question, &args.question)
+        }
+    };
+    let prompt = crate::ide::instructions::apply(chat_prompt(&args.question, &excerpts, focus.as_ref()), &instructions);
     let request = Request {
-        prompt: crate::ide::instructions::apply(chat_prompt(&args.question, &excerpts, focus.as_ref()), &instructions),
+        prompt: crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)),
         max_tokens: settings.max_tokens.max(1024),
         temperature: settings.temperature,
         stop: Vec::new(),

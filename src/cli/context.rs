@@ -10,6 +10,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
+use crate::ide::knowledge::{Budgets, Knowledge, Sources};
 use crate::ide::prompt::Excerpt;
 use crate::index::IndexSnapshot;
 use crate::io::workspace::RefreshMode;
@@ -54,8 +55,20 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
     let super::Position { rel, text, offset, line, .. } = super::read_position(&root, &args.position)?;
-    let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, args.query.as_deref(), args.budget, args.generators)?;
+    // The requirement comment at the position is the query when none is given.
+    let query = args.query.clone().or_else(|| requirement_at(&rel, &text, offset, &config));
+    let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, query.as_deref(), args.budget, args.generators)?;
     let (snapshot, snippets, elapsed_ms) = (&gathered.snapshot, &gathered.snippets, gathered.retrieval_ms);
+    // What a chat request (generate, answer, chat) would add: instructions, mentions, documents.
+    let (knowledge, instructions) = match &query {
+        Some(query) => {
+            let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Chat).model);
+            let instructions: Vec<(String, usize)> =
+                crate::io::instructions::for_file(&root, &rel, &config).into_iter().map(|i| { let tokens = counter.count(&i.text); (i.path, tokens) }).collect();
+            (knowledge(&root, &config, snapshot, query, query), instructions)
+        }
+        None => (Knowledge::default(), Vec::new()),
+    };
     let tokens: usize = snippets.iter().map(|s| s.tokens).sum();
     let prefix_lines = line;
     let suffix_lines = text.lines().count().saturating_sub(line);
@@ -78,12 +91,19 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                     item
                 })
                 .collect();
-            let out = serde_json::json!({
+            let mut out = serde_json::json!({
                 "snippets": items,
                 "prefix_lines": prefix_lines,
                 "suffix_lines": suffix_lines,
                 "tokens": tokens,
             });
+            if query.is_some() {
+                out["query"] = serde_json::json!(query);
+                out["instructions"] = instructions.iter().map(|(path, tokens)| serde_json::json!({"path": path, "tokens": tokens})).collect();
+                out["mentions"] = serde_json::json!(knowledge.mentions);
+                out["unresolved"] = knowledge.unresolved.iter().map(|u| serde_json::json!({"mention": format!("@{}", u.mention.raw), "reason": u.reason})).collect();
+                out["documents"] = serde_json::json!(knowledge.documents);
+            }
             println!("{out}");
         }
         Format::Text => {
@@ -96,11 +116,53 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                 println!("{}\n", s.text);
             }
             println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, gathered.tokenizer);
+            if let Some(query) = &query {
+                print_knowledge(query, &instructions, &knowledge, args.explain);
+            }
         }
     }
     // The process ends here: freeing a large index costs more than the OS reclaiming it.
     std::mem::forget(gathered);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The requirement comment at `offset` of the file, if any.
+fn requirement_at(rel: &str, text: &str, offset: usize, config: &Config) -> Option<String> {
+    let lang = crate::lang::Lang::from_path(Path::new(rel))?;
+    let markers = crate::reqs::Markers::from(&config.requirements);
+    if !markers.may_occur_in(text) {
+        return None;
+    }
+    let tree = crate::lang::parse(lang, text, None);
+    crate::reqs::find(text, &tree, &markers).into_iter().find(|r| r.range.contains_inclusive(offset as u32)).map(|r| r.text)
+}
+
+/// What a chat request for `query` would add to the snippets, for people.
+fn print_knowledge(query: &str, instructions: &[(String, usize)], knowledge: &Knowledge, explain: bool) {
+    println!("\nFor a chat request about: {query}");
+    if instructions.is_empty() {
+        println!("instructions: none");
+    }
+    for (path, tokens) in instructions {
+        println!("instructions: {path} ({tokens} tokens; applies to this file)");
+    }
+    for m in &knowledge.mentions {
+        let summarized = if m.summarized { ", summarized to fit" } else { "" };
+        println!("mention {} -> {}:{}-{} ({}, {} tokens{summarized})", m.mention, m.path, m.start_line, m.end_line, m.what, m.tokens);
+    }
+    for u in &knowledge.unresolved {
+        println!("mention @{} -> nothing: {}", u.mention.raw, u.reason);
+    }
+    for d in &knowledge.documents {
+        let title = if d.title.is_empty() { "(preamble)" } else { &d.title };
+        println!("document {}:{}-{} {title} ({} tokens)", d.path, d.start_line, d.end_line, d.tokens);
+        if explain {
+            println!("   why: {}", d.why);
+        }
+    }
+    if knowledge.mentions.is_empty() && knowledge.unresolved.is_empty() && knowledge.documents.is_empty() {
+        println!("mentions and documents: none");
+    }
 }
 
 /// Retrieved context at a position, with what it was retrieved from.
@@ -175,6 +237,29 @@ pub(super) fn gather(
     let retrieval_ms = started.elapsed().as_secs_f64() * 1000.0;
     tracing::debug!("retrieval in {retrieval_ms:.1} ms, total {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
     Ok(Gathered { snapshot, snippets, tokenizer: counter.name(), retrieval_ms })
+}
+
+/// The project knowledge for a request: the mentions in `mention_text` resolved and
+/// included, the document sections for `query` (none when empty), within the
+/// configuration's budgets and the chat model's tokenizer. Unknown mentions are warned
+/// about on stderr.
+pub(super) fn knowledge(root: &Path, config: &Config, snapshot: &IndexSnapshot, mention_text: &str, query: &str) -> Knowledge {
+    let mentioned = !crate::knowledge::mentions::parse(mention_text).is_empty();
+    if !mentioned && (query.trim().is_empty() || !config.documents.enabled) {
+        return Knowledge::default();
+    }
+    let docs = crate::io::knowledge::load_documents(root, config);
+    let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Chat).model);
+    let text_of = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
+    let rules = std::sync::Mutex::new(crate::io::vfs::IgnoreRules::new(root, &config.index));
+    let read_other = |rel: &str| crate::io::knowledge::read_mentioned(root, &mut rules.lock().unwrap_or_else(|p| p.into_inner()), rel);
+    let sources = Sources { snapshot, docs: &docs, text_of: &text_of, read_other: &read_other };
+    let budgets = Budgets { mentions: config.mentions.max_tokens, documents: if config.documents.enabled { config.documents.max_tokens } else { 0 } };
+    let knowledge = crate::ide::knowledge::gather(mention_text, query, &sources, budgets, &|t| counter.count(t));
+    for unresolved in &knowledge.unresolved {
+        eprintln!("ctxls: warning: @{}: {}", unresolved.mention.raw, unresolved.reason);
+    }
+    knowledge
 }
 
 /// The working tree's changes (nothing outside a git repository; a git error is logged).

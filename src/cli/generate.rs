@@ -60,7 +60,12 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: file_diff };
     let settings = config.llm.for_task(Task::Chat);
     let instructions = crate::io::instructions::section(&root, &[&rel], &config);
+    let knowledge = match &gathered {
+        Some(g) => super::context::knowledge(&root, &config, &g.snapshot, &requirement.text, &requirement.text),
+        None => Default::default(),
+    };
     let prompt = crate::ide::instructions::apply(prompt(&input), &instructions);
+    let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
     let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));

@@ -80,7 +80,12 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     let settings = config.llm.for_task(Task::Chat);
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     let instructions = crate::io::instructions::section(&root, &paths, &config);
+    let knowledge = match &gathered {
+        Some(g) => super::context::knowledge(&root, &config, &g.snapshot, &query, &query),
+        None => Default::default(),
+    };
     let prompt = crate::ide::instructions::apply(implement_prompt(&sites, &excerpts, Some(&diff)), &instructions);
+    let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
     let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));

@@ -9,6 +9,7 @@ mod generate;
 mod implement;
 mod index;
 mod requirements;
+mod run_prompt;
 mod summarize;
 mod symbols;
 
@@ -64,6 +65,8 @@ pub enum Command {
     Implement(implement::ImplementArgs),
     /// Describe the working tree's changes (what and why), e.g. as a commit message.
     Summarize(summarize::SummarizeArgs),
+    /// Run a prompt file of `.ctxls/prompts/` on FILE[:LINE[-END]]: a diff (or written), or an answer.
+    RunPrompt(run_prompt::RunPromptArgs),
 }
 
 pub fn init_logging(cli: &Cli) {
@@ -91,6 +94,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Generate(args) => generate::run(args, cache_dir.as_deref()),
         Command::Implement(args) => implement::run(args, cache_dir.as_deref()),
         Command::Summarize(args) => summarize::run(args, cache_dir.as_deref()),
+        Command::RunPrompt(args) => run_prompt::run(args, cache_dir.as_deref()),
     }
 }
 

@@ -1,0 +1,197 @@
+//! `ctxls run-prompt NAME FILE[:LINE[-END]]`: runs a prompt file of `.ctxls/prompts/` on
+//! its target (the lines LINE-END for a selection prompt, the definition at LINE, the
+//! requirement comment at LINE, or the whole file); the answer is printed as a diff (or
+//! written with `--write`) or, for a `message` prompt, printed. `--list` shows the
+//! prompt files and the ones that do not load, with the reason.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+
+use crate::base::TextRange;
+use crate::config::Task;
+use crate::ide::prompt_files::{self, Values};
+use crate::ide::search_replace::{FileChange, Plan};
+use crate::knowledge::prompts::Output;
+use crate::lang::{parse, Lang};
+use crate::llm::Request;
+use crate::retrieve::Generators;
+
+#[derive(Args, Debug)]
+pub struct RunPromptArgs {
+    /// The prompt file's name (`.ctxls/prompts/NAME.md`).
+    #[arg(required_unless_present = "list")]
+    pub name: Option<String>,
+    /// Where: FILE, FILE:LINE or FILE:LINE-END (1-based lines; a range is the selection).
+    #[arg(required_unless_present = "list")]
+    pub target: Option<String>,
+    /// What the prompt asks the user for (`{{input}}`).
+    #[arg(long)]
+    pub input: Option<String>,
+    /// List the prompt files (and those that do not load, with the reason).
+    #[arg(long)]
+    pub list: bool,
+    /// Workspace root (default: the current directory).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Write the change to the files (default: print it as a unified diff).
+    #[arg(long)]
+    pub write: bool,
+    /// Print the exact HTTP request (key redacted) and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let root = super::resolve_root(args.root.as_deref())?;
+    let config = super::load_config(&root);
+    let (prompts, errors) = crate::io::knowledge::load_prompts(&root, &config);
+    for error in &errors {
+        eprintln!("ctxls: warning: prompt file {error}");
+    }
+    if args.list {
+        if prompts.is_empty() {
+            println!("no prompt files in {}", crate::io::knowledge::PROMPTS_DIR);
+        }
+        for p in &prompts {
+            let languages = if p.languages.is_empty() { "all languages".to_string() } else { p.languages.join(", ") };
+            let output = match p.output {
+                Output::Replace => "replace",
+                Output::Edit => "edit",
+                Output::Message => "message",
+            };
+            println!("{}\t{}\t(applies to {}; {languages}; output {output})", p.name, p.title, p.applies_to.name());
+        }
+        return Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
+    }
+    let (name, target) = (args.name.unwrap_or_default(), args.target.unwrap_or_default());
+    let Some(prompt) = prompts.iter().find(|p| p.name == name) else {
+        let known: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
+        anyhow::bail!("no prompt file named `{name}` in {} (known: {})", crate::io::knowledge::PROMPTS_DIR, if known.is_empty() { "none".to_string() } else { known.join(", ") });
+    };
+    let (file, lines) = split_target(&target);
+    let super::Position { rel, path, text, .. } = super::read_position(&root, &format!("{file}:1:1"))?;
+    let lang = Lang::from_path(&path).with_context(|| format!("{rel}: not a supported language"))?;
+    if !prompt.for_language(&lang.name().to_ascii_lowercase()) {
+        anyhow::bail!("the prompt `{name}` is for {} files, not {rel}", prompt.languages.join(", "));
+    }
+    let selection = match lines {
+        Some((start, end)) => {
+            let at = |line: usize, end: bool| super::complete::offset_of(&text, line + usize::from(end), 1).unwrap_or(text.len());
+            let from = at(start, false);
+            // The cursor for one line: its first non-blank character.
+            let indent = text[from..].len() - text[from..].trim_start_matches([' ', '\t']).len();
+            if end == start && prompt.applies_to != crate::knowledge::prompts::AppliesTo::Selection {
+                TextRange::new((from + indent) as u32, (from + indent) as u32)
+            } else {
+                TextRange::new(from as u32, at(end, true) as u32)
+            }
+        }
+        None => TextRange::new(0, 0),
+    };
+    let tree = parse(lang, &text, None);
+    let file_index = crate::index::extract(lang, &text, &tree);
+    let markers = crate::reqs::Markers::from(&config.requirements);
+    let requirement = crate::reqs::find(&text, &tree, &markers).into_iter().find(|r| r.range.contains_inclusive(selection.start) || (lines.is_some_and(|(l, _)| r.start_line as usize + 1 <= l && l <= r.end_line as usize + 1)));
+    let site = prompt_files::Site { path: &rel, lang, text: &text, file: &file_index, selection, requirement: requirement.as_ref() };
+    let target = prompt_files::target(prompt, &site).map_err(anyhow::Error::msg)?;
+    let requirement_text = requirement.as_ref().map(|r| r.text.clone());
+    let ask = requirement_text.clone().or(args.input.clone()).unwrap_or_default();
+    let context = if prompt.uses("context") {
+        let gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, target.range.start as usize, Some(&ask).filter(|a| !a.is_empty()).map(String::as_str), super::generate::CONTEXT_TOKENS, Generators::ALL)
+            .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
+            .ok();
+        match gathered {
+            Some(g) => {
+                let knowledge = super::context::knowledge(&root, &config, &g.snapshot, &ask, &format!("{} {ask}", prompt.title));
+                let mut text = crate::ide::knowledge::render(&knowledge);
+                for e in g.excerpts() {
+                    text.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
+                }
+                text
+            }
+            None => String::new(),
+        }
+    } else {
+        String::new()
+    };
+    let diff = if prompt.uses("diff") { crate::io::git::working_tree_diff(&root, super::generate::DIFF_BYTES).ok().flatten() } else { None };
+    let values = Values { context: &context, diff: diff.as_deref(), input: args.input.as_deref() };
+    let built = prompt_files::build(prompt, &target, requirement_text.as_deref(), &values).map_err(|err| {
+        if err.contains("needs `input`") {
+            anyhow::anyhow!("{err}: give it with --input TEXT")
+        } else {
+            anyhow::anyhow!(err)
+        }
+    })?;
+    let instructions = crate::io::instructions::section(&root, &[&rel], &config);
+    let mut settings = config.llm.for_task(Task::Chat);
+    if let Some(model) = &prompt.model {
+        settings.model = model.clone();
+    }
+    let request = Request { prompt: crate::ide::instructions::apply(built, &instructions), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    if args.dry_run {
+        let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
+        print!("{}", client.dry_run(&request));
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("ctxls: asking {} — {}", settings.model, prompt.title);
+    let Some(answer) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
+    match prompt.output {
+        Output::Message => {
+            println!("{}", answer.trim_end());
+            Ok(ExitCode::SUCCESS)
+        }
+        Output::Edit => super::generate::finish(&root, &answer, Some((&rel, &text)), args.write, Some((&settings, &request))),
+        Output::Replace => {
+            let Some(edit) = prompt_files::replacement(&target, &answer) else {
+                eprintln!("ctxls: the model proposed no change");
+                return Ok(ExitCode::FAILURE);
+            };
+            let (start, end) = (edit.range.start as usize, edit.range.end as usize);
+            let new_text = format!("{}{}{}", &text[..start], edit.new_text, &text[end..]);
+            let plan = Plan {
+                files: vec![FileChange { path: rel.clone(), old_text: Some(text.clone()), new_text: new_text.clone(), edits: vec![(start, end, edit.new_text)] }],
+                dropped: Vec::new(),
+            };
+            if args.write {
+                let temporary = path.with_file_name(format!(".{}.ctxls-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
+                std::fs::write(&temporary, &new_text).with_context(|| format!("writing {}", temporary.display()))?;
+                std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))?;
+                eprintln!("ctxls: wrote {rel}");
+            } else {
+                print!("{}", crate::ide::search_replace::unified_diff(&plan));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `FILE`, `FILE:LINE`, `FILE:LINE-END` -> the file and the 1-based lines.
+fn split_target(target: &str) -> (&str, Option<(usize, usize)>) {
+    if let Some((file, lines)) = target.rsplit_once(':') {
+        let parsed = match lines.split_once('-') {
+            Some((a, b)) => a.parse().ok().zip(b.parse().ok()),
+            None => lines.parse().ok().map(|l| (l, l)),
+        };
+        if let Some((start, end)) = parsed.filter(|(s, e): &(usize, usize)| *s >= 1 && e >= s) {
+            return (file, Some((start, end)));
+        }
+    }
+    (target, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_target;
+
+    #[test]
+    fn targets() {
+        assert_eq!(split_target("src/a.rs"), ("src/a.rs", None));
+        assert_eq!(split_target("src/a.rs:4"), ("src/a.rs", Some((4, 4))));
+        assert_eq!(split_target("src/a.rs:4-9"), ("src/a.rs", Some((4, 9))));
+        assert_eq!(split_target("src/a.rs:9-4"), ("src/a.rs:9-4", None));
+    }
+}

@@ -1,6 +1,6 @@
 //! Code actions with the chat model: what to ask for each (explain, document, write
-//! tests, fix with the editor's diagnostics, refactor with an instruction, generate from
-//! a comment), and how an answer becomes an edit. The target is whole lines: a selection
+//! tests, fix with the editor's diagnostics, refactor with an instruction, answer a
+//! question comment), and how an answer becomes an edit. The target is whole lines: a selection
 //! widened to its lines, or the innermost definition at the cursor.
 
 use crate::base::TextRange;
@@ -17,8 +17,6 @@ pub enum Action {
     Tests,
     Fix { diagnostics: Vec<String> },
     Refactor { instruction: String },
-    /// Write the code a comment asks for, below the comment.
-    Generate { instruction: String },
     /// Answer a question asked in a comment (`... AI?`).
     Answer { question: String },
 }
@@ -31,7 +29,6 @@ impl Action {
             Action::Tests => "Write tests",
             Action::Fix { .. } => "Fix this",
             Action::Refactor { .. } => "Refactor with an instruction",
-            Action::Generate { .. } => "Generate from comment",
             Action::Answer { .. } => "Answer",
         }
     }
@@ -128,9 +125,6 @@ pub fn prompt(action: &Action, target: &Target, excerpts: &[Excerpt]) -> Prompt 
             diagnostics.iter().map(|d| format!("- {d}")).collect::<Vec<_>>().join("\n")
         ),
         Action::Refactor { instruction } => format!("Rewrite this code: {instruction}\nAnswer with the new code for exactly these lines."),
-        Action::Generate { instruction } => format!(
-            "The comment in this code asks: {instruction}\nWrite the code it asks for, to go right below the comment. Answer with that code only."
-        ),
         Action::Answer { question } => format!("A comment in this code asks: {question}\nAnswer it briefly, in markdown, from the code shown."),
     };
     user.push_str(&ask);
@@ -200,11 +194,6 @@ pub fn edit(action: &Action, target: &Target, answer: &str) -> Option<Edit> {
             Some(Edit { range: TextRange::new(end, end), new_text: format!("{separator}{code}\n") })
         }
         Action::Fix { .. } | Action::Refactor { .. } => Some(Edit { range: target.range, new_text: format!("{}\n", reindent(code, &indent)) }),
-        Action::Generate { .. } => {
-            let at = target.range.end;
-            let newline = if target.text[..at as usize].ends_with('\n') || at == 0 { "" } else { "\n" };
-            Some(Edit { range: TextRange::new(at, at), new_text: format!("{newline}{}\n", reindent(code, &indent)) })
-        }
     }
 }
 

@@ -21,6 +21,8 @@ use super::to_proto;
 use crate::base::{LineIndex, TextRange};
 use crate::config::Task;
 use crate::ide::actions::{self, Action, Target};
+use crate::ide::knowledge::Knowledge;
+use crate::knowledge::prompts::{AppliesTo, Output};
 use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::Request;
@@ -36,7 +38,10 @@ pub const IMPLEMENT: &str = "ctxls.implementRequirements";
 pub const SUMMARIZE: &str = "ctxls.summarizeDiff";
 pub const SHOW_CONTEXT: &str = "ctxls.showContext";
 pub const REINDEX: &str = "ctxls.reindex";
-pub const COMMANDS: &[&str] = &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SUMMARIZE, SHOW_CONTEXT, REINDEX];
+pub const RUN_PROMPT: &str = "ctxls.runPrompt";
+pub const LIST_PROMPTS: &str = "ctxls.listPrompts";
+pub const COMMANDS: &[&str] =
+    &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SUMMARIZE, SHOW_CONTEXT, REINDEX, RUN_PROMPT, LIST_PROMPTS];
 /// Code action kinds offered.
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "source.ctxls"];
 
@@ -60,6 +65,11 @@ struct ActionArgs {
     query: Option<String>,
     #[serde(default)]
     budget: Option<usize>,
+    /// `ctxls.runPrompt`: the prompt file's name, and what the user typed for `{{input}}`.
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    input: Option<String>,
 }
 
 /// `textDocument/codeAction`: the model's actions on the range; on a requirement comment,
@@ -105,6 +115,7 @@ pub fn code_actions(state: &SharedState, params: CodeActionParams) -> Vec<CodeAc
     }
     // The instruction is asked by the editor plugins; other clients get an error naming it.
     out.push(action("Refactor with an instruction…", REFACTOR, CodeActionKind::REFACTOR_REWRITE, json!({})));
+    out.extend(prompt_actions(state, &uri, range));
     out
 }
 
@@ -145,6 +156,10 @@ pub fn code_lenses(state: &SharedState, uri: &Uri) -> Vec<CodeLens> {
 /// the server's own).
 pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
     let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
+    if params.command == LIST_PROMPTS {
+        let uri = arg.get("uri").and_then(Value::as_str).and_then(|u| u.parse::<Uri>().ok());
+        return Ok(Some(list_prompts(state, uri)));
+    }
     if params.command == IMPLEMENT || params.command == SUMMARIZE {
         let uri = arg.get("uri").and_then(Value::as_str).and_then(|u| u.parse::<Uri>().ok());
         if params.command == SUMMARIZE {
@@ -165,6 +180,12 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
     let selection = TextRange::new(site.offset as u32, end as u32);
     let action = match params.command.as_str() {
         SHOW_CONTEXT => return show_context(site, args.query, args.budget).await,
+        RUN_PROMPT => {
+            let Some(name) = args.name.filter(|n| !n.is_empty()) else {
+                return Err(jsonrpc::Error::invalid_params("ctxls.runPrompt needs a `name` argument (a prompt file of .ctxls/prompts/)"));
+            };
+            return run_prompt(client, state, assist, site, &name, selection, args.input).await;
+        }
         EXPLAIN => Action::Explain,
         DOCUMENT => Action::Document,
         TESTS => Action::Tests,
@@ -209,39 +230,34 @@ async fn run(
     lines: &LineIndex,
 ) -> jsonrpc::Result<Option<Value>> {
     let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let range = match &action {
-        // The comment itself, whole lines.
-        Action::Generate { .. } => actions::whole_lines(&site.text, selection.unwrap_or_default()),
-        _ => actions::target_range(&file, &site.text, selection.unwrap_or_default()),
-    };
+    let range = actions::target_range(&file, &site.text, selection.unwrap_or_default());
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let line = lines.line_col(range.start).line;
     let query = match &action {
-        Action::Refactor { instruction } | Action::Generate { instruction } => Some(instruction.clone()),
+        Action::Refactor { instruction } => Some(instruction.clone()),
         _ => None,
     };
     let (uri, version, encoding) = (site.uri.clone(), site.version, site.encoding);
     let site = Arc::new(site);
-    let progress = begin_progress(client, state, &action).await;
-    let excerpts = context::gather(&site, query, ACTION_CONTEXT_TOKENS).await;
     let target = Target { path: &rel, lang: site.lang, text: &site.text, range, line };
+    // Mentions count in what the user wrote; documents are looked up for explanations,
+    // questions and instructions.
+    let (mention_text, doc_query) = match &action {
+        Action::Answer { question } => (question.clone(), question.clone()),
+        Action::Refactor { instruction } => (instruction.clone(), instruction.clone()),
+        Action::Explain => (String::new(), target.code().chars().take(2000).collect()),
+        _ => (String::new(), String::new()),
+    };
+    let excerpts = context::gather(&site, query, ACTION_CONTEXT_TOKENS).await;
+    let knowledge = match &site.root {
+        Some(root) => context::knowledge(root, &site.config, mention_text, doc_query).await,
+        None => Default::default(),
+    };
     let borrowed = OwnedExcerpt::borrowed(&excerpts);
     let settings = site.config.llm.for_task(Task::Chat);
-    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, &[&rel], &site.config)).unwrap_or_default();
-    let prompt = crate::ide::instructions::apply(actions::prompt(&action, &target, &borrowed), &instructions);
+    let prompt = with_knowledge(&site, &[&rel], actions::prompt(&action, &target, &borrowed), &knowledge);
     let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
-    let key = resolve_api_key(&settings);
-    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-    let answer = match answer {
-        Ok(answer) => answer.text,
-        Err(err) => {
-            assist.report_failure(client, &format!("{} failed", action.title()), &err).await;
-            return Err(jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: format!("{}: {err}", action.title()).into(), data: None });
-        }
-    };
+    let answer = ask_chat(client, state, assist, action.title(), settings, &request).await?;
     if action.is_explanation() {
         show_explanation(client, state, &rel, &answer).await;
         return Ok(Some(json!({ "markdown": answer })));
@@ -251,7 +267,163 @@ async fn run(
         return Ok(Some(json!({ "applied": false })));
     };
     // Edits go to the text they were computed on, or nowhere.
-    let current = lock(state).documents.get(&uri).map(|d| d.version);
+    apply_document_edit(client, state, &uri, version, encoding, lines, edit).await
+}
+
+/// `ctxls.listPrompts`: the prompt files of the root of `uri` (else the first root).
+fn list_prompts(state: &SharedState, uri: Option<Uri>) -> Value {
+    let state = lock(state);
+    let index = uri.as_ref().and_then(crate::lsp::from_proto::file_path).and_then(|p| state.root_of(&p)).or(if state.roots.is_empty() { None } else { Some(0) });
+    let prompts: Vec<Value> = index
+        .map(|i| state.roots[i].prompts.as_ref().clone())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|p| {
+            json!({
+                "name": p.name,
+                "title": p.title,
+                "path": p.path,
+                "appliesTo": p.applies_to,
+                "languages": p.languages,
+                "output": p.output,
+                "needsInput": p.uses("input"),
+            })
+        })
+        .collect();
+    json!({ "prompts": prompts })
+}
+
+/// The code actions of the root's prompt files that apply at `range` of the document:
+/// selection prompts on a selection, symbol prompts in a definition, requirement prompts
+/// on a requirement comment, file prompts anywhere; for the document's language.
+fn prompt_actions(state: &SharedState, uri: &Uri, range: Range) -> Vec<CodeActionOrCommand> {
+    let state = lock(state);
+    let encoding = state.encoding;
+    let Some(open) = state.documents.get(uri.as_str()) else { return Vec::new() };
+    if open.ignored {
+        return Vec::new();
+    }
+    let Some(i) = open.path.as_deref().and_then(|p| state.root_of(p)) else { return Vec::new() };
+    let root = &state.roots[i];
+    if root.prompts.is_empty() {
+        return Vec::new();
+    }
+    let lines = open.doc.line_index();
+    let start = crate::lsp::from_proto::offset(lines, encoding, range.start);
+    let end = crate::lsp::from_proto::offset(lines, encoding, range.end);
+    let rel = open.path.as_deref().map(|p| crate::io::vfs::relative_path(&root.path, p)).unwrap_or_default();
+    let in_definition = root.index.get(&rel).is_some_and(|entry| entry.index.symbols.iter().any(|s| s.kind != crate::index::SymbolKind::Impl && s.range.contains_inclusive(start)));
+    let on_requirement = open.requirements.iter().any(|r| r.kind == crate::reqs::Kind::Act && r.start_line <= range.end.line && range.start.line <= r.end_line);
+    let language = open.doc.lang.name().to_ascii_lowercase();
+    root.prompts
+        .iter()
+        .filter(|p| p.for_language(&language))
+        .filter(|p| match p.applies_to {
+            AppliesTo::Selection => end > start,
+            AppliesTo::Symbol => in_definition,
+            AppliesTo::Requirement => on_requirement,
+            AppliesTo::File => true,
+        })
+        .map(|p| {
+            let title = if p.uses("input") { format!("{}…", p.title) } else { p.title.clone() };
+            CodeActionOrCommand::CodeAction(CodeAction {
+                title: format!("ctxls: {title}"),
+                kind: Some(CodeActionKind::new("refactor.ctxls.prompt")),
+                command: Some(Command { title, command: RUN_PROMPT.to_string(), arguments: Some(vec![json!({ "name": p.name, "uri": uri.as_str(), "range": range })]) }),
+                ..CodeAction::default()
+            })
+        })
+        .collect()
+}
+
+/// `ctxls.runPrompt`: a prompt file run on its target at the site; the answer replaces
+/// the target, is applied as SEARCH/REPLACE blocks, or is shown, as the file says.
+async fn run_prompt(
+    client: &Client,
+    state: &SharedState,
+    assist: &Arc<Assist>,
+    site: Site,
+    name: &str,
+    selection: TextRange,
+    input: Option<String>,
+) -> jsonrpc::Result<Option<Value>> {
+    let Some(root) = site.root.as_ref() else {
+        return Err(jsonrpc::Error::invalid_params("ctxls.runPrompt: the document is outside every workspace folder"));
+    };
+    let Some(prompt) = root.prompts.iter().find(|p| p.name == name).cloned() else {
+        let known: Vec<&str> = root.prompts.iter().map(|p| p.name.as_str()).collect();
+        return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: no prompt file named `{name}` in {} (known: {})", crate::io::knowledge::PROMPTS_DIR, known.join(", "))));
+    };
+    if prompt.uses("input") && input.as_deref().is_none_or(|i| i.trim().is_empty()) {
+        return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: the prompt `{name}` needs an `input` argument (the editor plugins ask for it)")));
+    }
+    let what = prompt.title.clone();
+    let file = crate::index::extract(site.lang, &site.text, &site.tree);
+    let markers = crate::reqs::Markers::from(&site.config.requirements);
+    let requirement = crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32));
+    let prompt_site = crate::ide::prompt_files::Site { path: &root.rel, lang: site.lang, text: &site.text, file: &file, selection, requirement: requirement.as_ref() };
+    let target = crate::ide::prompt_files::target(&prompt, &prompt_site).map_err(jsonrpc::Error::invalid_params)?;
+    let (range, line) = (target.range, target.line);
+    let requirement_text = requirement.as_ref().map(|r| r.text.clone());
+    let ask = requirement_text.clone().or(input.clone()).unwrap_or_default();
+    // Context: retrieved code, what the requirement or the input mentions, documents.
+    let context_text = if prompt.uses("context") {
+        let site = Arc::new(Site { offset: range.start as usize, ..site.clone() });
+        let excerpts = context::gather(&site, Some(ask.clone()).filter(|a| !a.is_empty()), ACTION_CONTEXT_TOKENS).await;
+        let knowledge = context::knowledge(root, &site.config, ask.clone(), format!("{} {}", prompt.title, ask)).await;
+        let mut text = crate::ide::knowledge::render(&knowledge);
+        for e in &excerpts {
+            text.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
+        }
+        text
+    } else {
+        String::new()
+    };
+    let diff = if prompt.uses("diff") {
+        let path = root.path.clone();
+        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, DIFF_BYTES).ok().flatten()).await.ok().flatten()
+    } else {
+        None
+    };
+    let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
+    let built = crate::ide::prompt_files::build(&prompt, &target, requirement_text.as_deref(), &values).map_err(jsonrpc::Error::invalid_params)?;
+    let instructions = crate::io::instructions::section(&root.path, &[&root.rel], &site.config);
+    let mut settings = site.config.llm.for_task(Task::Chat);
+    if let Some(model) = &prompt.model {
+        settings.model = model.clone();
+    }
+    let request = Request { prompt: crate::ide::instructions::apply(built, &instructions), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let settings_for_repair = settings.clone();
+    let answer = ask_chat(client, state, assist, &what, settings, &request).await?;
+    match prompt.output {
+        Output::Message => {
+            show_explanation(client, state, &root.rel, &answer).await;
+            Ok(Some(json!({ "markdown": answer })))
+        }
+        Output::Edit => apply_answer(client, state, &what, root, site.encoding, &answer, Some((&settings_for_repair, &request))).await,
+        Output::Replace => {
+            let target = Target { path: &root.rel, lang: site.lang, text: &site.text, range, line };
+            let Some(edit) = crate::ide::prompt_files::replacement(&target, &answer) else {
+                client.show_message(MessageType::INFO, format!("ctxls: {what}: the model proposed no change")).await;
+                return Ok(Some(json!({ "applied": false })));
+            };
+            apply_document_edit(client, state, &site.uri, site.version, site.encoding, &LineIndex::new(&site.text), edit).await
+        }
+    }
+}
+
+/// Applies one edit to the open document `uri` at `version` as a versioned
+/// `workspace/applyEdit`; `ContentModified` when the document changed meanwhile.
+async fn apply_document_edit(
+    client: &Client,
+    state: &SharedState,
+    uri: &str,
+    version: i32,
+    encoding: crate::base::PositionEncoding,
+    lines: &LineIndex,
+    edit: actions::Edit,
+) -> jsonrpc::Result<Option<Value>> {
+    let current = lock(state).documents.get(uri).map(|d| d.version);
     if current != Some(version) {
         return Err(jsonrpc::Error::content_modified());
     }
@@ -290,9 +462,11 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let scope = crate::reqs::scope(&file, &as_requirement);
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let site = Arc::new(site);
-    let action = Action::Generate { instruction: requirement.clone() };
-    let progress = begin_progress(client, state, &action).await;
     let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
+    let knowledge = match &site.root {
+        Some(root) => context::knowledge(root, &site.config, requirement.clone(), requirement.clone()).await,
+        None => Default::default(),
+    };
     let borrowed = OwnedExcerpt::borrowed(&excerpts);
     // The file's part of the working tree's diff.
     let diff = match site.root.as_ref() {
@@ -313,21 +487,9 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     };
     let settings = site.config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
-    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, &[&rel], &site.config)).unwrap_or_default();
-    let prompt = crate::ide::instructions::apply(crate::ide::generate::prompt(&input), &instructions);
+    let prompt = with_knowledge(&site, &[&rel], crate::ide::generate::prompt(&input), &knowledge);
     let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
-    let key = resolve_api_key(&settings);
-    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-    let answer = match answer {
-        Ok(answer) => answer.text,
-        Err(err) => {
-            assist.report_failure(client, "Generate from comment failed", &err).await;
-            return Err(internal_error(format!("Generate from comment: {err}")));
-        }
-    };
+    let answer = ask_chat(client, state, assist, "Generate from comment", settings, &request).await?;
     let Some(root) = site.root.as_ref() else {
         return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
     };
@@ -474,12 +636,14 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
             (lang, crate::reqs::scope(&file, &f.requirement))
         })
         .collect();
-    let action = Action::Generate { instruction: String::new() };
-    let progress = begin_progress(client, state, &action).await;
     // Context at the first requirement, queried with all of them.
     let first = &found[0];
     let query: String = found.iter().map(|f| f.requirement.text.as_str()).collect::<Vec<_>>().join(" ");
     let view = context::root_view(state, &root);
+    let knowledge = match &view {
+        Some(view) => context::knowledge(view, &config, query.clone(), query.clone()).await,
+        None => Default::default(),
+    };
     let excerpts = match view {
         Some(view) => {
             let site = Arc::new(Site {
@@ -508,24 +672,14 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     let settings_for_repair = settings.clone();
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     let instructions = crate::io::instructions::section(&root, &paths, &config);
+    let prompt = crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions);
     let request = Request {
-        prompt: crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions),
+        prompt: crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)),
         max_tokens: settings.max_tokens,
         temperature: settings.temperature,
         stop: Vec::new(),
     };
-    let key = resolve_api_key(&settings);
-    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-    let answer = match answer {
-        Ok(answer) => answer.text,
-        Err(err) => {
-            assist.report_failure(client, &format!("{WHAT} failed"), &err).await;
-            return Err(internal_error(format!("{WHAT}: {err}")));
-        }
-    };
+    let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
     let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
     apply_answer(client, state, WHAT, &view, encoding, &answer, Some((&settings_for_repair, &request))).await
 }
@@ -551,22 +705,9 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     };
     let settings = config.llm.for_task(Task::Chat);
     let request = Request { prompt: crate::ide::generate::summary_prompt(&diff), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
-    let progress = begin_progress(client, state, &Action::Explain).await;
-    let key = resolve_api_key(&settings);
-    let answer = LlmClient::new(settings, key).complete(&request, &mut |_| {}).await;
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-    match answer {
-        Ok(answer) => {
-            show_explanation(client, state, "diff summary", &answer.text).await;
-            Ok(Some(json!({ "markdown": answer.text })))
-        }
-        Err(err) => {
-            assist.report_failure(client, &format!("{WHAT} failed"), &err).await;
-            Err(internal_error(format!("{WHAT}: {err}")))
-        }
-    }
+    let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
+    show_explanation(client, state, "diff summary", &answer).await;
+    Ok(Some(json!({ "markdown": answer })))
 }
 
 /// The working tree's diff sent with requirements, at most.
@@ -610,23 +751,82 @@ fn comment_at(site: &Site) -> Option<(TextRange, String)> {
     (!instruction.is_empty()).then(|| (range, instruction.join(" ")))
 }
 
-/// `ctxls.showContext`: the context that would be sent at the position.
+/// `ctxls.showContext`: the context that would be sent at the position — the code
+/// snippets, and for a query (or the requirement comment at the position) the
+/// instructions, mentions and document sections a chat request would include, with why.
 async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) -> jsonrpc::Result<Option<Value>> {
     let budget = budget.unwrap_or(site.config.completion.context_tokens);
+    let markers = crate::reqs::Markers::from(&site.config.requirements);
+    let query = query.filter(|q| !q.trim().is_empty()).or_else(|| {
+        crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32)).map(|r| r.text)
+    });
     let site = Arc::new(site);
-    let excerpts = context::gather(&site, query, budget).await;
+    let excerpts = context::gather(&site, query.clone(), budget).await;
     let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();
-    Ok(Some(json!({ "snippets": excerpts, "tokens": tokens, "budget": budget })))
+    let (knowledge, instructions) = match (&site.root, &query) {
+        (Some(root), Some(query)) => {
+            let knowledge = context::knowledge(root, &site.config, query.clone(), query.clone()).await;
+            let counter = crate::llm::tokens::TokenCounter::for_model(&site.config.llm.for_task(Task::Chat).model);
+            let instructions: Vec<Value> = crate::io::instructions::for_file(&root.path, &root.rel, &site.config)
+                .into_iter()
+                .map(|i| json!({ "path": i.path, "tokens": counter.count(&i.text) }))
+                .collect();
+            (knowledge, instructions)
+        }
+        _ => (Knowledge::default(), Vec::new()),
+    };
+    Ok(Some(json!({
+        "snippets": excerpts,
+        "tokens": tokens,
+        "budget": budget,
+        "query": query,
+        "instructions": instructions,
+        "mentions": knowledge.mentions,
+        "unresolved": knowledge.unresolved.iter().map(|u| json!({ "mention": format!("@{}", u.mention.raw), "reason": u.reason })).collect::<Vec<_>>(),
+        "documents": knowledge.documents,
+    })))
 }
 
-async fn begin_progress(client: &Client, state: &SharedState, action: &Action) -> Option<tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, tower_lsp_server::NotCancellable>> {
+async fn begin_progress(client: &Client, state: &SharedState, title: &str) -> Option<tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, tower_lsp_server::NotCancellable>> {
     if !lock(state).caps.work_done_progress {
         return None;
     }
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     let token = ProgressToken::String(format!("ctxls/action/{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
     client.create_work_done_progress(token.clone()).await.ok()?;
-    Some(client.progress(token, format!("ctxls: {}", action.title())).with_message("asking the model").begin().await)
+    Some(client.progress(token, format!("ctxls: {title}")).with_message("asking the model").begin().await)
+}
+
+/// Asks the chat model with `$/progress` while it works; a failure is reported (once a
+/// minute) and returned as an internal error naming `what`.
+async fn ask_chat(
+    client: &Client,
+    state: &SharedState,
+    assist: &Arc<Assist>,
+    what: &str,
+    settings: crate::config::ModelSettings,
+    request: &Request,
+) -> jsonrpc::Result<String> {
+    let progress = begin_progress(client, state, what).await;
+    let key = resolve_api_key(&settings);
+    let answer = assist.status.track(LlmClient::new(settings, key).complete(request, &mut |_| {})).await;
+    if let Some(progress) = progress {
+        progress.finish().await;
+    }
+    match answer {
+        Ok(answer) => Ok(answer.text),
+        Err(err) => {
+            assist.report_failure(client, &format!("{what} failed"), &err).await;
+            Err(internal_error(format!("{what}: {err}")))
+        }
+    }
+}
+
+/// `prompt` with the project instructions for `rels` and the knowledge gathered for it.
+fn with_knowledge(site: &Site, rels: &[&str], prompt: crate::llm::Prompt, knowledge: &Knowledge) -> crate::llm::Prompt {
+    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, rels, &site.config)).unwrap_or_default();
+    let prompt = crate::ide::instructions::apply(prompt, &instructions);
+    crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(knowledge))
 }
 
 /// Shows an explanation: a markdown document when the client opens documents for the

@@ -49,6 +49,8 @@ pub struct Assist {
     unreachable_until: Mutex<Option<Instant>>,
     /// Hover explanations, done and under way.
     pub explanations: super::hover::Explanations,
+    /// The model's state for the editor (`ctxls/status`).
+    pub status: super::status::ModelStatus,
 }
 
 /// A completion as it was shown after a prefix, before a suffix.
@@ -169,13 +171,16 @@ impl Assist {
             // The context is gathered while the debounce runs: when typing pauses, only
             // the model's time is left.
             let gathering = context::gather(&site, None, site.config.completion.context_tokens);
-            let excerpts = if debounce {
+            let mut excerpts = if debounce {
                 let pause = tokio::time::sleep(Duration::from_millis(site.config.completion.debounce_ms));
                 tokio::join!(gathering, pause).0
             } else {
                 gathering.await
             };
-            generate(&site, &excerpts).await
+            if site.config.documents.in_completion {
+                excerpts.extend(document_excerpts(&site).await);
+            }
+            generate(&site, &excerpts, &self.status).await
         };
         tokio::select! {
             outcome = work => {
@@ -189,8 +194,36 @@ impl Assist {
     }
 }
 
+/// Document sections for a completion (`documents.in_completion`): queried with the
+/// lines before the cursor, within half the completion's context budget.
+async fn document_excerpts(site: &Site) -> Vec<context::OwnedExcerpt> {
+    let Some(root) = &site.root else { return Vec::new() };
+    if root.docs.is_empty() {
+        return Vec::new();
+    }
+    let before = &site.text[..site.offset];
+    let from = before.char_indices().rev().filter(|(_, c)| *c == '\n').nth(20).map_or(0, |(i, _)| i);
+    let mut config = site.config.clone();
+    config.documents.max_tokens = config.documents.max_tokens.min(config.completion.context_tokens / 2);
+    let knowledge = context::knowledge(root, &config, String::new(), before[from..].to_string()).await;
+    knowledge
+        .documents
+        .into_iter()
+        .map(|d| context::OwnedExcerpt {
+            path: d.path,
+            start_line: d.start_line,
+            end_line: d.end_line,
+            text: d.text,
+            score: 0.0,
+            sources: vec!["documents"],
+            why: d.why,
+            tokens: d.tokens,
+        })
+        .collect()
+}
+
 /// Asks the completion model at the site, with the gathered context, and cleans its answer.
-async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt]) -> Outcome {
+async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt], status: &super::status::ModelStatus) -> Outcome {
     let excerpts = context::OwnedExcerpt::borrowed(excerpts);
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let (before, after) = site.text.split_at(site.offset);
@@ -202,7 +235,7 @@ async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt]) -> Outco
     let request = Request { prompt: completion_prompt(&input), max_tokens, temperature: settings.temperature, stop: Vec::new() };
     let key = resolve_api_key(&settings);
     let client = LlmClient::new(settings, key);
-    match client.complete(&request, &mut |_| {}).await {
+    match status.track(client.complete(&request, &mut |_| {})).await {
         Ok(completion) => match postprocess::clean(&at, &site.tree, &completion.text) {
             Some(text) => Outcome::Text(text),
             None => Outcome::Nothing,
@@ -268,6 +301,13 @@ pub async fn completion(
 ) -> jsonrpc::Result<Option<CompletionResponse>> {
     let position = params.text_document_position.position;
     let site = context::site(state, &params.text_document_position.text_document.uri, position)?;
+    if let Some(list) = mention_completion(&site, position) {
+        return Ok(Some(CompletionResponse::List(list)));
+    }
+    // `@` and `#` trigger completion for mentions only.
+    if params.context.as_ref().is_some_and(|c| c.trigger_kind == CompletionTriggerKind::TRIGGER_CHARACTER) {
+        return Ok(None);
+    }
     let invoked = params.context.as_ref().is_some_and(|c| c.trigger_kind == CompletionTriggerKind::INVOKED);
     if !wanted_at(&site, invoked) {
         return Ok(None);
@@ -313,6 +353,46 @@ pub async fn completion(
         ..CompletionItem::default()
     };
     Ok(Some(CompletionResponse::List(CompletionList { is_incomplete: true, items: vec![item] })))
+}
+
+/// Mentions completed in comments: after `@`, files, documents, their sections and
+/// definitions (`ide::knowledge::complete_mentions`); `None` when the cursor is not in a
+/// mention inside a comment.
+fn mention_completion(site: &Site, position: Position) -> Option<CompletionList> {
+    let root = site.root.as_ref()?;
+    let (start, typed) = crate::ide::knowledge::mention_at(&site.text, site.offset)?;
+    let at = postprocess::Site { lang: site.lang, text: &site.text, offset: site.offset };
+    if !postprocess::in_comment_or_string(&at, &site.tree) {
+        return None;
+    }
+    let units = match site.encoding {
+        PositionEncoding::Utf8 => site.text[start..site.offset].len(),
+        PositionEncoding::Utf16 => site.text[start..site.offset].encode_utf16().count(),
+    };
+    let range = Range { start: Position { line: position.line, character: position.character.saturating_sub(units as u32) }, end: position };
+    let items = crate::ide::knowledge::complete_mentions(typed, &root.snapshot, &root.docs, 50)
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| {
+            use crate::ide::knowledge::MentionKind;
+            let kind = match item.kind {
+                MentionKind::File => CompletionItemKind::FILE,
+                MentionKind::Document => CompletionItemKind::FILE,
+                MentionKind::Section => CompletionItemKind::REFERENCE,
+                MentionKind::Symbol(kind) => super::to_proto::completion_kind(kind),
+            };
+            CompletionItem {
+                label: item.label.clone(),
+                kind: Some(kind),
+                detail: Some(item.detail),
+                sort_text: Some(format!("{i:04}")),
+                filter_text: Some(item.label.clone()),
+                text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: item.label })),
+                ..CompletionItem::default()
+            }
+        })
+        .collect();
+    Some(CompletionList { is_incomplete: true, items })
 }
 
 /// Start of the identifier that ends at `offset`.

@@ -16,6 +16,7 @@ use super::from_proto;
 use crate::base::PositionEncoding;
 use super::state::{lock, SharedState};
 use crate::config::{Config, Task};
+use crate::ide::knowledge::{Budgets, Knowledge, Sources};
 use crate::ide::prompt::Excerpt;
 use crate::index::{FileId, IndexSnapshot};
 use crate::io::embedding::Vectors;
@@ -25,6 +26,7 @@ use crate::llm::tokens::TokenCounter;
 use crate::retrieve::{query_text, retrieve, ContextRequest, Generators, Recency, Snippet};
 
 /// A request's view of one open document and of the workspace around it.
+#[derive(Clone)]
 pub struct Site {
     pub uri: String,
     pub version: i32,
@@ -41,6 +43,7 @@ pub struct Site {
     pub root: Option<RootView>,
 }
 
+#[derive(Clone)]
 pub struct RootView {
     pub path: PathBuf,
     /// The document's path relative to the root.
@@ -52,6 +55,8 @@ pub struct RootView {
     pub open_texts: HashMap<String, String>,
     /// The root's open documents' URIs and versions, by relative path.
     pub open_versions: HashMap<String, (String, i32)>,
+    pub docs: Arc<crate::knowledge::DocIndex>,
+    pub prompts: Arc<Vec<crate::knowledge::prompts::PromptFile>>,
 }
 
 /// A retrieved excerpt, owned (for prompts built after the snapshot is gone).
@@ -137,6 +142,33 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
         recency,
         open_texts,
         open_versions,
+        docs: Arc::clone(&root.docs),
+        prompts: Arc::clone(&root.prompts),
+    })
+}
+
+/// The project knowledge for a request of the root: the mentions in `mention_text`
+/// resolved and included, and the document sections for `query` (none when `query` is
+/// empty), within the configuration's budgets and the chat model's tokenizer; computed on
+/// the blocking pool.
+pub async fn knowledge(root: &RootView, config: &Config, mention_text: String, query: String) -> Knowledge {
+    let (snapshot, docs, open_texts, path) = (Arc::clone(&root.snapshot), Arc::clone(&root.docs), root.open_texts.clone(), root.path.clone());
+    let config = config.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        let counter = TokenCounter::for_model(&config.llm.for_task(Task::Chat).model);
+        let text_of = |rel: &str| match open_texts.get(rel) {
+            Some(text) => Some(text.clone()),
+            None => std::fs::read_to_string(path.join(rel)).ok(),
+        };
+        let rules = std::sync::Mutex::new(vfs::IgnoreRules::new(&path, &config.index));
+        let read_other = |rel: &str| crate::io::knowledge::read_mentioned(&path, &mut rules.lock().unwrap_or_else(|p| p.into_inner()), rel);
+        let sources = Sources { snapshot: &snapshot, docs: &docs, text_of: &text_of, read_other: &read_other };
+        let budgets = Budgets { mentions: config.mentions.max_tokens, documents: if config.documents.enabled { config.documents.max_tokens } else { 0 } };
+        crate::ide::knowledge::gather(&mention_text, &query, &sources, budgets, &|t| counter.count(t))
+    });
+    job.await.unwrap_or_else(|err| {
+        tracing::error!("gathering project knowledge failed: {err}");
+        Knowledge::default()
     })
 }
 

@@ -60,7 +60,7 @@ pub fn capabilities(encoding: PositionEncoding) -> ServerCapabilities {
         hover_provider: Some(HoverProviderCapability::Simple(true)),
         code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
         inline_completion_provider: Some(OneOf::Left(true)),
-        completion_provider: Some(CompletionOptions { trigger_characters: None, ..CompletionOptions::default() }),
+        completion_provider: Some(CompletionOptions { trigger_characters: Some(vec!["@".to_string(), "#".to_string()]), ..CompletionOptions::default() }),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
             code_action_kinds: Some(super::actions::KINDS.iter().map(|k| CodeActionKind::new(k)).collect()),
             ..CodeActionOptions::default()
@@ -119,6 +119,9 @@ pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
         vectors,
         embedding: Arc::default(),
         git_changes: Arc::default(),
+        docs: Arc::default(),
+        prompts: Arc::default(),
+        knowledge_loaded: false,
     });
     issues
 }

@@ -104,7 +104,7 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
                         stop: Vec::new(),
                     };
                     let key_value = resolve_api_key(&settings);
-                    let result = LlmClient::new(settings, key_value).complete(&request, &mut |_| {}).await;
+                    let result = assist.status.track(LlmClient::new(settings, key_value).complete(&request, &mut |_| {})).await;
                     let result = match result {
                         Ok(completion) => {
                             let mut done = assist.explanations.done.lock().unwrap_or_else(|p| p.into_inner());

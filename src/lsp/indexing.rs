@@ -53,7 +53,50 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
     }
     build_term_table(&state, &root).await;
     refresh_git(&state, &root).await;
+    load_knowledge(&client, &state, &root).await;
     embed_root(client, state, root, progress_supported).await;
+}
+
+/// Loads the root's documents and prompt files on the blocking pool; prompt files that
+/// do not load are reported with the reason, once per load.
+pub async fn load_knowledge(client: &Client, state: &SharedState, root: &Path) {
+    let config = {
+        let state = lock(state);
+        let Some(i) = state.root_index_by_path(root) else { return };
+        state.roots[i].config.clone()
+    };
+    let job_root = root.to_path_buf();
+    let loaded = tokio::task::spawn_blocking(move || {
+        let docs = crate::io::knowledge::load_documents(&job_root, &config);
+        let (prompts, errors) = crate::io::knowledge::load_prompts(&job_root, &config);
+        (docs, prompts, errors)
+    })
+    .await;
+    let (docs, prompts, errors) = match loaded {
+        Ok(loaded) => loaded,
+        Err(err) => {
+            tracing::error!("loading documents and prompt files failed: {err}");
+            return;
+        }
+    };
+    tracing::info!("{}: {} documents ({} sections), {} prompt files", root.display(), docs.docs().len(), docs.section_count(), prompts.len());
+    {
+        let mut state = lock(state);
+        let Some(i) = state.root_index_by_path(root) else { return };
+        state.roots[i].docs = Arc::new(docs);
+        state.roots[i].prompts = Arc::new(prompts);
+        state.roots[i].knowledge_loaded = true;
+    }
+    super::diagnostics::republish_root(client, state, root).await;
+    for error in errors {
+        client.show_message(MessageType::WARNING, format!("ctxls: prompt file {} is not used: {}", error.path, error.reason)).await;
+    }
+}
+
+/// Whether a changed file is project knowledge (a document or a prompt file).
+pub fn is_knowledge(root: &Path, path: &Path) -> bool {
+    let rel = crate::io::vfs::relative_path(root, path);
+    rel.starts_with(crate::io::knowledge::PROMPTS_DIR) || crate::knowledge::DocKind::from_path(&rel).is_some()
 }
 
 /// Reads the root's working-tree changes against HEAD (for retrieval's recency) on the
@@ -204,6 +247,7 @@ fn root_name(root: &Path) -> String {
 
 /// Re-reads single files of `root` (watcher events, closed or saved documents).
 pub async fn update_files(client: Client, state: SharedState, root: PathBuf, paths: Vec<PathBuf>) {
+    let knowledge_changed = paths.iter().any(|p| is_knowledge(&root, p));
     let indexer = {
         let state = lock(&state);
         let Some(i) = state.root_index_by_path(&root) else { return };
@@ -223,5 +267,8 @@ pub async fn update_files(client: Client, state: SharedState, root: PathBuf, pat
     }
     // What changed on disk changes the diff against HEAD and may bring new chunks.
     refresh_git(&state, &root).await;
+    if knowledge_changed {
+        load_knowledge(&client, &state, &root).await;
+    }
     embed_root(client, state, root, false).await;
 }

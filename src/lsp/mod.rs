@@ -6,12 +6,14 @@
 mod actions;
 mod assist;
 mod context;
+mod diagnostics;
 mod from_proto;
 mod handlers;
 mod hover;
 mod indexing;
 mod server;
 mod state;
+mod status;
 mod to_proto;
 mod transport;
 

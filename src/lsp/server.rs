@@ -10,7 +10,7 @@ use tower_lsp_server::{Client, LanguageServer};
 use super::assist::{self, Assist};
 use super::handlers;
 use super::indexing;
-use super::{actions, hover, to_proto};
+use super::{actions, hover};
 use super::state::{lock, SharedState, State};
 use crate::config::ConfigIssue;
 use crate::lang::Lang;
@@ -27,7 +27,9 @@ pub struct Backend {
 impl Backend {
     pub fn new(client: Client, cache_dir: Option<PathBuf>) -> Backend {
         let state = State { cache_dir, ..State::default() };
-        Backend { client, state: Arc::new(Mutex::new(state)), assist: Arc::default() }
+        let assist = Arc::new(Assist::default());
+        assist.status.set_client(client.clone());
+        Backend { client, state: Arc::new(Mutex::new(state)), assist }
     }
 
     /// `textDocument/inlineCompletion` (LSP 3.18; routed as a custom method, see `lsp::run_stdio`).
@@ -44,20 +46,9 @@ impl Backend {
         }
     }
 
-    /// Publishes the document's requirement comments as diagnostics when they changed.
+    /// Publishes the document's diagnostics when its requirement comments changed.
     async fn publish_requirements(&self, uri: Uri) {
-        let published = {
-            let mut state = lock(&self.state);
-            let encoding = state.encoding;
-            state.changed_requirements(uri.as_str()).and_then(|(version, found)| {
-                let open = state.documents.get(uri.as_str())?;
-                let diagnostics = found.iter().map(|r| to_proto::requirement_diagnostic(open.doc.line_index(), encoding, r)).collect();
-                Some((version, diagnostics))
-            })
-        };
-        if let Some((version, diagnostics)) = published {
-            self.client.publish_diagnostics(uri, diagnostics, Some(version)).await;
-        }
+        super::diagnostics::publish(&self.client, &self.state, &uri, false).await;
     }
 
     fn spawn_refresh(&self, root: PathBuf) {
@@ -76,6 +67,9 @@ impl Backend {
             .flat_map(|lang| lang.extensions().iter().map(|ext| format!("**/*.{ext}")))
             .collect();
         patterns.extend(["**/tsconfig.json", "**/jsconfig.json", "**/.ctxls.toml"].map(String::from));
+        // Documents and prompt files (project knowledge).
+        patterns.extend(crate::knowledge::DOC_EXTENSIONS.iter().map(|ext| format!("**/*.{ext}")));
+        patterns.push("**/.ctxls/prompts/*.md".to_string());
         let watchers = patterns
             .into_iter()
             .map(|pattern| FileSystemWatcher { glob_pattern: GlobPattern::String(pattern), kind: None })

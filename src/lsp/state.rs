@@ -52,6 +52,14 @@ pub struct Root {
     /// The working tree's changes against HEAD, read in the background after indexing
     /// and after saves and file events.
     pub git_changes: Arc<Vec<ChangedFile>>,
+    /// The root's documents (Markdown, API specs), split; loaded after indexing and again
+    /// when one changes.
+    pub docs: Arc<crate::knowledge::DocIndex>,
+    /// The root's prompt files (`.ctxls/prompts/*.md`) that loaded.
+    pub prompts: Arc<Vec<crate::knowledge::prompts::PromptFile>>,
+    /// True once the documents were loaded after the first indexing (mentions can be
+    /// checked).
+    pub knowledge_loaded: bool,
 }
 
 /// Edited line ranges of this session kept for retrieval's recency, at most.
@@ -102,7 +110,7 @@ impl State {
 
     /// The document's requirement comments now, when they differ from those last
     /// published (`None`: nothing to publish).
-    pub fn changed_requirements(&mut self, uri: &str) -> Option<(i32, Vec<Requirement>)> {
+    pub fn changed_requirements(&mut self, uri: &str, force: bool) -> Option<(i32, Vec<Requirement>)> {
         let markers = {
             let open = self.documents.get(uri)?;
             let root = open.path.as_deref().and_then(|p| self.root_of(p));
@@ -114,7 +122,7 @@ impl State {
         };
         let open = self.documents.get_mut(uri)?;
         let found = crate::reqs::find(open.doc.text(), open.doc.tree(), &markers);
-        if found == open.requirements {
+        if found == open.requirements && !force {
             return None;
         }
         open.requirements = found.clone();

@@ -1,7 +1,7 @@
 //! Conversions from ctxls values to LSP types.
 
 use tower_lsp_server::ls_types::{
-    Diagnostic, DiagnosticSeverity, DocumentSymbol, Location, NumberOrString, Position, Range, SymbolInformation,
+    CompletionItemKind, Diagnostic, DiagnosticSeverity, DocumentSymbol, Location, NumberOrString, Position, Range, SymbolInformation,
     SymbolKind as LspSymbolKind, Uri,
 };
 
@@ -35,6 +35,24 @@ pub fn symbol_kind(kind: SymbolKind) -> LspSymbolKind {
         SymbolKind::Class => LspSymbolKind::CLASS,
         SymbolKind::Namespace => LspSymbolKind::NAMESPACE,
         SymbolKind::Property => LspSymbolKind::PROPERTY,
+    }
+}
+
+pub fn completion_kind(kind: SymbolKind) -> CompletionItemKind {
+    match kind {
+        SymbolKind::Function | SymbolKind::Macro => CompletionItemKind::FUNCTION,
+        SymbolKind::Method => CompletionItemKind::METHOD,
+        SymbolKind::Struct => CompletionItemKind::STRUCT,
+        SymbolKind::Enum => CompletionItemKind::ENUM,
+        SymbolKind::Variant => CompletionItemKind::ENUM_MEMBER,
+        SymbolKind::Field => CompletionItemKind::FIELD,
+        SymbolKind::Trait | SymbolKind::Interface => CompletionItemKind::INTERFACE,
+        SymbolKind::Class | SymbolKind::Impl => CompletionItemKind::CLASS,
+        SymbolKind::TypeAlias => CompletionItemKind::TYPE_PARAMETER,
+        SymbolKind::Const => CompletionItemKind::CONSTANT,
+        SymbolKind::Static | SymbolKind::Variable => CompletionItemKind::VARIABLE,
+        SymbolKind::Module | SymbolKind::Namespace => CompletionItemKind::MODULE,
+        SymbolKind::Property => CompletionItemKind::PROPERTY,
     }
 }
 

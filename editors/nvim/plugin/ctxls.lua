@@ -26,6 +26,18 @@ command(
   { range = true, nargs = "*" },
   "ctxls: rewrite the selected lines or the definition at the cursor by an instruction"
 )
+command(
+  "CtxlsPrompt",
+  "prompt",
+  {
+    range = true,
+    nargs = "?",
+    complete = function(arglead)
+      return require("ctxls.commands").complete_prompt(arglead)
+    end,
+  },
+  "ctxls: run a prompt file of .ctxls/prompts/ on the selected lines or at the cursor"
+)
 command("CtxlsSummarize", "summarize", {}, "ctxls: describe the working tree's changes")
 command("CtxlsContext", "context", { nargs = "*" }, "ctxls: show the context a model would get at the cursor")
 command("CtxlsReindex", "reindex", {}, "ctxls: index the workspace again")

@@ -232,6 +232,15 @@ test("the server starts for a Rust buffer with the settings as initializationOpt
     [[
     local bin, url, model = ...
     _G.test_progress_ends = 0
+    -- Every model state the plugin reported, in order (User CtxlsStatus).
+    _G.test_models = {}
+    vim.api.nvim_create_autocmd("User", { pattern = "CtxlsStatus", callback = function(args)
+      local status = args.data.status
+      local last = _G.test_models[#_G.test_models]
+      if not last or last.model ~= status.model or last.message ~= status.message then
+        table.insert(_G.test_models, { model = status.model, message = status.message })
+      end
+    end })
     vim.api.nvim_create_autocmd("LspProgress", { callback = function(args)
       local value = args.data and args.data.params and args.data.params.value
       if type(value) == "table" and value.kind == "end" then _G.test_progress_ends = _G.test_progress_ends + 1 end
@@ -274,6 +283,34 @@ test("the server starts for a Rust buffer with the settings as initializationOpt
   local status = nvim.lua("return { require('ctxls').status(), require('ctxls').statusline() }")
   check(status[1].running == true and status[1].root == ws, "status() of a running server: %s", vim.inspect(status[1]))
   check(status[2]:match("^ctxls"), "statusline(): %q", status[2])
+end)
+
+test("an unknown @mention in a requirement comment is a warning (unknown-mention)", function()
+  -- Published again once the root's index and documents are loaded.
+  local found = wait_for("the unknown-mention diagnostic", 15000, function()
+    local diagnostics = nvim.lua([[
+      return vim.tbl_map(function(d)
+        return { lnum = d.lnum, col = d.col, end_col = d.end_col, severity = d.severity, code = d.code, source = d.source, message = d.message }
+      end, vim.diagnostic.get(0))
+    ]])
+    local mentions = vim.tbl_filter(function(d)
+      return d.code == "unknown-mention"
+    end, diagnostics)
+    return #mentions > 0 and mentions, diagnostics
+  end)
+  local line = nvim.lines()[16]
+  local col = line:find("@Nope", 1, true) - 1
+  expect_equal(found, {
+    {
+      lnum = 15,
+      col = col,
+      end_col = col + #"@Nope",
+      severity = vim.diagnostic.severity.WARN,
+      code = "unknown-mention",
+      source = "ctxls",
+      message = "@Nope: no file, document section or symbol named `Nope` in the workspace",
+    },
+  }, "the unknown mentions (@Point and @docs/geometry.md#points resolve)")
 end)
 
 test("automatic inline completion: ghost text after typing, accepted with <M-l>", function()
@@ -392,6 +429,8 @@ local EXPECTED_AFTER_GENERATE = {
   "pub fn origin() -> Point {",
   "    Point { x: 0, y: 0 }",
   "}",
+  "",
+  "// AI: derive Debug for @Point (see @docs/geometry.md#points) and @Nope, printing a rectangle's width and height",
 }
 
 test(":CtxlsGenerate implements the requirement comment through workspace/applyEdit", function()
@@ -403,12 +442,21 @@ test(":CtxlsGenerate implements the requirement comment through workspace/applyE
     })
   )
   nvim.lua("vim.api.nvim_win_set_cursor(0, { 14, 10 })")
+  -- Recorded from here on, starting with the current state (a progress report alone repeats it).
+  nvim.lua("_G.test_models = { { model = require('ctxls').status().model } }")
   nvim.command_async("CtxlsGenerate")
   wait_for("the generated code in the buffer", 20000, function()
     nvim.no_errors()
     local lines = nvim.lines()
     return vim.deep_equal(lines, EXPECTED_AFTER_GENERATE), lines
   end)
+  -- ctxls/status from the server: busy while the chat model worked, then ready.
+  local models = wait_for("ctxls/status ready after the request", 5000, function()
+    local seen = nvim.lua("return _G.test_models")
+    return #seen > 1 and seen[#seen].model == "ready" and seen, seen
+  end)
+  expect_equal(models, { { model = "ready" }, { model = "busy" }, { model = "ready" } }, "the model states reported during :CtxlsGenerate (User CtxlsStatus)")
+  expect_equal(nvim.lua("return { require('ctxls').status().model, require('ctxls').statusline() }"), { "ready", "ctxls" }, "status() and statusline() after it")
   local chats = llm:requests_to("/v1/chat/completions")
   expect_equal(#chats, 1, "chat requests")
   expect_equal(chats[1].json.model, MODEL, "the chat model")
@@ -511,7 +559,7 @@ test(":CtxlsContext shows the snippets in a scratch markdown buffer", function()
   check(shown.lines[1] == "# Context at src/lib.rs:15:21", "the heading: %q", shown.lines[1])
   local header, why, fence
   for _, line in ipairs(shown.lines) do
-    header = header or line:match("^## %d+%. src/geometry%.rs:%d+%-%d+$")
+    header = header or line:match("^### %d+%. src/geometry%.rs:%d+%-%d+$")
     why = why or line:match("^why: .+")
     fence = fence or line == "```rust"
   end
@@ -519,24 +567,286 @@ test(":CtxlsContext shows the snippets in a scratch markdown buffer", function()
   nvim.lua("vim.cmd.close()")
 end)
 
-test("ctxls/status notifications feed status() and statusline()", function()
-  local result = nvim.lua([[
-    local client = vim.lsp.get_clients({ name = "ctxls" })[1]
-    local seen = {}
-    vim.api.nvim_create_autocmd("User", { pattern = "CtxlsStatus", once = true, callback = function(args) seen.model = args.data.status.model end })
-    -- Through the client's dispatch, as a notification from the server arrives.
-    client:_notification("ctxls/status", { model = "busy", message = "asking qwen2.5-coder" })
-    local busy = { require("ctxls").status().model, require("ctxls").status().message, require("ctxls").statusline(), seen.model }
-    client:_notification("ctxls/status", { model = "error", message = "not reachable" })
-    local errored = require("ctxls").statusline()
-    client:_notification("ctxls/status", { model = "ready" })
-    return { busy = busy, errored = errored, ready = require("ctxls").statusline() }
+test(":CtxlsContext at a requirement comment lists the instructions, mentions and documents", function()
+  nvim.lua("vim.api.nvim_win_set_cursor(0, { 19, 4 })")
+  nvim.command_async("CtxlsContext")
+  local lines = wait_for("the context at the requirement", 15000, function()
+    nvim.no_errors()
+    local state = nvim.lua([[
+      local buf = vim.fn.bufnr("ctxls://context")
+      return buf ~= -1 and vim.fn.bufwinid(buf) ~= -1 and vim.api.nvim_buf_get_lines(buf, 0, -1, false) or nil
+    ]])
+    return type(state) == "table" and state[1] == "# Context at src/lib.rs:19:5" and state, state
+  end)
+  local text = table.concat(lines, "\n")
+  local function has(pattern, what)
+    check(text:find(pattern), "the context shows %s (%s):\n%s", what, pattern, text)
+  end
+  has("\nQuery: derive Debug for @Point %(see @docs/geometry%.md#points%) and @Nope, printing a rectangle's width and height\n", "the query")
+  has("\n## Instructions\n\n%- %.ctxls/instructions%.md %(%d+ tokens%)\n", "the instructions file")
+  has("\n### @Point → src/geometry%.rs:1%-5 %(struct Point%)\n\n%d+ tokens\n\n```rust\n/// A point on the plane%.\npub struct Point {\n", "what @Point resolved to, with its text")
+  has("\n### @docs/geometry%.md#points → docs/geometry%.md:3%-6 %(section Points%)\n\n%d+ tokens\n\n```markdown\n## Points\n", "what the section mention resolved to")
+  has("\n## Unresolved mentions\n\n%- @Nope: no file, document section or symbol named `Nope` in the workspace\n", "the unresolved mention with its reason")
+  has("\n## Documents\n\n### docs/geometry%.md#rectangles: Rectangles %(lines 8%-10%)\n\n%d+ tokens\nwhy: words [^\n]*rectangle[^\n]*\n\n```markdown\n## Rectangles\n", "the document section retrieved, and why")
+  has("\n## Snippets\n\n### 1%. ", "the snippets after them")
+  nvim.lua("vim.cmd.close()")
+end)
+
+-- The buffer from here on; the prompt files and the refactoring code action change it.
+local EXPECTED_BEFORE_PROMPTS = vim.deepcopy(EXPECTED_AFTER_GENERATE)
+EXPECTED_BEFORE_PROMPTS[11] = "    2 * (w + h)"
+
+--- Stubs vim.ui.input and vim.ui.select in the child: inputs answer `_G.test_answer` and
+--- record their prompt; select records its formatted items and picks `_G.test_pick`.
+local function stub_ui()
+  nvim.lua([[
+    _G.test_inputs = {}
+    vim.ui.input = function(opts, on_confirm)
+      table.insert(_G.test_inputs, opts.prompt)
+      on_confirm(_G.test_answer)
+    end
+    vim.ui.select = function(items, opts, on_choice)
+      _G.test_select = { prompt = opts.prompt, kind = opts.kind, items = vim.tbl_map(opts.format_item, items) }
+      for i, item in ipairs(items) do
+        if item.name == _G.test_pick then
+          return on_choice(item, i)
+        end
+      end
+      on_choice(nil, nil)
+    end
   ]])
-  expect_equal(result, {
-    busy = { "busy", "asking qwen2.5-coder", "ctxls: busy", "busy" },
-    errored = "ctxls: model error",
-    ready = "ctxls",
-  }, "status after ctxls/status")
+end
+
+--- The last chat request's user message.
+local function last_asked()
+  local chats = llm:requests_to("/v1/chat/completions")
+  local messages = chats[#chats].json.messages
+  return messages[#messages].content, #chats
+end
+
+test(":CtxlsPrompt completes the names of the buffer's prompt files", function()
+  stub_ui()
+  local completions = nvim.lua([[return { vim.fn.getcompletion("CtxlsPrompt ", "cmdline"), vim.fn.getcompletion("CtxlsPrompt re", "cmdline") }]])
+  expect_equal(completions, { { "overview", "rewrite" }, { "rewrite" } }, "the completions of :CtxlsPrompt")
+end)
+
+test(":'<,'>CtxlsPrompt rewrite asks for {{input}} and replaces the selection", function()
+  expect_equal(nvim.lines(), EXPECTED_BEFORE_PROMPTS, "the buffer before")
+  llm:push("/v1/chat/completions", LlmServer.chat({ "```rust\npub fn area(w: u32, h: u32) -> u32 {\n", "    w.saturating_mul(h)\n}\n```\n" }))
+  nvim.lua("_G.test_answer = 'saturate instead of overflowing'")
+  local chats_before = #llm:requests_to("/v1/chat/completions")
+  nvim.input("5GV7G:CtxlsPrompt rewrite<CR>")
+  local expected = vim.deepcopy(EXPECTED_BEFORE_PROMPTS)
+  expected[6] = "    w.saturating_mul(h)"
+  wait_for("the rewritten selection", 20000, function()
+    nvim.no_errors()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, expected), lines
+  end)
+  expect_equal(nvim.lua("return _G.test_inputs"), { "ctxls Rewrite as asked: " }, "what vim.ui.input was asked")
+  local asked, chats = last_asked()
+  expect_equal(chats, chats_before + 1, "chat requests")
+  check(asked:find("Rewrite this code as asked: saturate instead of overflowing", 1, true), "the input is in the prompt: %s", asked)
+  check(asked:find("pub fn area(w: u32, h: u32) -> u32 {\n    w * h\n}", 1, true), "the selected lines are in the prompt: %s", asked)
+  check(not asked:find("pub fn perimeter", 1, true), "only the selection is in the prompt: %s", asked)
+  local notes = nvim.lua("return _G.test_notifications")
+  expect_equal(notes[#notes], { message = "ctxls: Rewrite as asked: applied", level = "INFO" }, "the message")
+  expect_equal(nvim.mode(), "n", "the mode after the command")
+end)
+
+test("code actions: a prompt whose title ends in … and Refactor with an instruction… ask first", function()
+  llm:push("/v1/chat/completions", LlmServer.chat({ "```rust\npub fn perimeter(w: u32, h: u32) -> u32 {\n    (w + h) * 2\n}\n```" }))
+  nvim.lua("_G.test_inputs = {}; _G.test_answer = 'add before multiplying'")
+  nvim.lua([[
+    vim.schedule(function()
+      vim.lsp.buf.code_action({
+        apply = true,
+        range = { start = { 10, 0 }, ["end"] = { 12, 1 } },
+        filter = function(action)
+          return action.kind == "refactor.ctxls.prompt" and action.title == "ctxls: Rewrite as asked…"
+        end,
+      })
+    end)
+  ]])
+  local expected = vim.deepcopy(EXPECTED_BEFORE_PROMPTS)
+  expected[6] = "    w.saturating_mul(h)"
+  expected[11] = "    (w + h) * 2"
+  wait_for("the prompt's code action applied", 20000, function()
+    nvim.no_errors()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, expected), lines
+  end)
+  expect_equal(nvim.lua("return _G.test_inputs"), { "ctxls Rewrite as asked: " }, "the prompt's code action asked for the input")
+  local asked = last_asked()
+  check(asked:find("Rewrite this code as asked: add before multiplying", 1, true), "the input is in the prompt: %s", asked)
+
+  llm:push("/v1/chat/completions", LlmServer.chat({ "```rust\npub fn origin() -> Point {\n    Point { x: 0, y: 0 }\n}\n\nimpl Default for Point {\n    fn default() -> Self {\n        origin()\n    }\n}\n```" }))
+  nvim.lua("_G.test_inputs = {}; _G.test_answer = 'also implement Default'")
+  nvim.lua([[
+    vim.schedule(function()
+      vim.lsp.buf.code_action({
+        apply = true,
+        range = { start = { 15, 0 }, ["end"] = { 17, 1 } },
+        filter = function(action)
+          return action.command ~= nil and action.command.command == "ctxls.refactor"
+        end,
+      })
+    end)
+  ]])
+  local with_default = vim.list_slice(expected, 1, 17)
+  vim.list_extend(with_default, { "", "impl Default for Point {", "    fn default() -> Self {", "        origin()", "    }", "}" })
+  vim.list_extend(with_default, vim.list_slice(expected, 18))
+  wait_for("the refactoring code action applied", 20000, function()
+    nvim.no_errors()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, with_default), lines
+  end)
+  expect_equal(nvim.lua("return _G.test_inputs"), { "ctxls refactor (instruction): " }, "Refactor with an instruction… asked for it")
+  check(last_asked():find("also implement Default", 1, true), "the instruction is in the prompt: %s", last_asked())
+  local notes = nvim.lua("return _G.test_notifications")
+  expect_equal(notes[#notes], { message = "ctxls: Refactor: applied", level = "INFO" }, "the message")
+  nvim.lua("vim.cmd('silent undo')")
+  wait_for("the refactoring undone", 5000, function()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, expected), lines
+  end)
+
+  -- The other actions run through the plugin too: Explain shows its answer once.
+  llm:push("/v1/chat/completions", LlmServer.chat({ "It adds the sides twice." }))
+  nvim.lua([[
+    vim.schedule(function()
+      vim.lsp.buf.code_action({
+        apply = true,
+        range = { start = { 10, 0 }, ["end"] = { 12, 1 } },
+        filter = function(action)
+          return action.command ~= nil and action.command.command == "ctxls.explain"
+        end,
+      })
+    end)
+  ]])
+  local floats = wait_for("the explanation of the code action", 20000, function()
+    nvim.no_errors()
+    local shown = nvim.lua([[
+      local out = {}
+      for _, win in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(win).relative ~= "" then
+          out[#out + 1] = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+        end
+      end
+      return out
+    ]])
+    return #shown > 0 and shown, shown
+  end)
+  vim.wait(200)
+  check(#floats == 1 and vim.tbl_contains(floats[1], "It adds the sides twice."), "one float with the explanation: %s", vim.inspect(floats))
+  check(last_asked():find("pub fn perimeter(w: u32, h: u32) -> u32 {", 1, true), "the action's range is in the prompt: %s", last_asked())
+  nvim.input("q")
+  wait_for("q to close the float", 5000, function()
+    local count = nvim.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, vim.api.nvim_list_wins())")
+    return count == 0, count
+  end)
+end)
+
+test(":CtxlsPrompt without a name picks from ctxls.listPrompts; a message prompt shows in a float", function()
+  llm:push("/v1/chat/completions", LlmServer.chat({ "Rectangle sizes and ", "the origin point." }))
+  nvim.lua("_G.test_inputs = {}; _G.test_pick = 'overview'")
+  nvim.lua("vim.api.nvim_win_set_cursor(0, { 1, 0 })")
+  nvim.command_async("CtxlsPrompt")
+  local float = wait_for("the prompt's answer in a float", 20000, function()
+    nvim.no_errors()
+    return nvim.lua([[
+      for _, win in ipairs(vim.api.nvim_list_wins()) do
+        if vim.api.nvim_win_get_config(win).relative ~= "" then
+          return vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+        end
+      end
+    ]]), nil
+  end)
+  check(vim.tbl_contains(float, "Rectangle sizes and the origin point."), "the float shows the answer: %s", vim.inspect(float))
+  expect_equal(
+    nvim.lua("return _G.test_select"),
+    { prompt = "ctxls prompt", kind = "ctxls.prompt", items = { "Overview of the file (file)", "Rewrite as asked (selection)" } },
+    "what vim.ui.select offered"
+  )
+  expect_equal(nvim.lua("return _G.test_inputs"), {}, "a prompt without {{input}} asks nothing")
+  local asked = last_asked()
+  check(asked:find("Describe what this file offers, in two sentences.", 1, true) and asked:find("pub fn origin() -> Point {", 1, true), "the template and the file are in the prompt: %s", asked)
+  nvim.input("q")
+  wait_for("q to close the float", 5000, function()
+    local floats = nvim.lua("return #vim.tbl_filter(function(w) return vim.api.nvim_win_get_config(w).relative ~= '' end, vim.api.nvim_list_wins())")
+    return floats == 0, floats
+  end)
+end)
+
+test("@ completes mentions in comments (omnifunc <C-x><C-o>; vim.lsp.completion autotrigger)", function()
+  local before = nvim.lines()
+  check(nvim.lua("return vim.bo.omnifunc") == "v:lua.vim.lsp.omnifunc", "the buffer's omnifunc: %s", nvim.lua("return vim.bo.omnifunc"))
+  --- Types a comment on a new last line, asks for completion and accepts `word`.
+  local function complete(typed, word)
+    nvim.input("<Esc>G")
+    -- <C-u> removes the comment leader that 'formatoptions' may have continued.
+    nvim.input("o<C-u>" .. typed)
+    wait_for("the typed comment", 5000, function()
+      local line = nvim.lua("return vim.api.nvim_get_current_line()")
+      return line == typed, line
+    end)
+    nvim.input("<C-x><C-o>")
+    local items = wait_for("the completion menu after " .. typed, 10000, function()
+      local info = nvim.lua([[
+        local items = vim.fn.complete_info({ "items" }).items
+        return { visible = vim.fn.pumvisible(), words = vim.tbl_map(function(i) return i.word end, items), mode = vim.api.nvim_get_mode().mode }
+      ]])
+      return info.visible == 1 and #info.words > 0 and info.words, info
+    end)
+    check(vim.tbl_contains(items, word), "%s offers the server's %q: %s", typed, word, vim.inspect(items))
+    local index = 0
+    for i, item in ipairs(items) do
+      index = item == word and index == 0 and i or index
+    end
+    -- The first item is selected (not inserted): <C-n> moves down, <C-y> accepts.
+    nvim.input(("<C-n>"):rep(index - 1) .. "<C-y>")
+    local accepted = typed:gsub("@%w*$", "@" .. word)
+    wait_for("the accepted mention", 5000, function()
+      local line = nvim.lua("return vim.api.nvim_get_current_line()")
+      return line == accepted, line
+    end)
+    nvim.input("<Esc>")
+  end
+  -- 'noinsert' keeps the typed text until an item is chosen; 'menuone' shows a single item.
+  nvim.lua("vim.o.completeopt = 'menuone,noinsert'")
+  complete("// see @Poi", "Point")
+  -- Neovim keeps the items whose filterText starts with what was typed after `@`, unless
+  -- 'completeopt' has "fuzzy": a document whose path contains the text needs it.
+  nvim.lua("vim.o.completeopt = 'menuone,noinsert,fuzzy'")
+  complete("// see @Geo", "docs/geometry.md")
+  -- The README's recipe for a menu that opens by itself at `@` (Neovim 0.11+).
+  nvim.lua([[
+    local client = vim.lsp.get_clients({ name = "ctxls", bufnr = 0 })[1]
+    vim.lsp.completion.enable(true, client.id, 0, { autotrigger = true })
+  ]])
+  nvim.input("<Esc>Go<C-u>// and @")
+  local auto = wait_for("the menu opened by `@`", 10000, function()
+    local info = nvim.lua([[
+      return { visible = vim.fn.pumvisible(), line = vim.api.nvim_get_current_line(),
+               words = vim.tbl_map(function(i) return i.word end, vim.fn.complete_info({ "items" }).items) }
+    ]])
+    return info.visible == 1 and info, info
+  end)
+  check(vim.tbl_contains(auto.words, "docs/geometry.md"), "the documents are offered at `@`: %s", vim.inspect(auto))
+  nvim.input("Poi")
+  auto = wait_for("the menu narrowed as typed", 10000, function()
+    local info = nvim.lua([[
+      return { visible = vim.fn.pumvisible(), line = vim.api.nvim_get_current_line(),
+               words = vim.tbl_map(function(i) return i.word end, vim.fn.complete_info({ "items" }).items) }
+    ]])
+    return info.visible == 1 and info.line == "// and @Poi" and vim.tbl_contains(info.words, "Point") and info, info
+  end)
+  nvim.input("<C-y><Esc>")
+  nvim.lua("vim.lsp.completion.enable(false, vim.lsp.get_clients({ name = 'ctxls', bufnr = 0 })[1].id, 0)")
+  local lines = nvim.lines()
+  expect_equal(vim.list_slice(lines, #before + 1), { "// see @Point", "// see @docs/geometry.md", "// and @Point" }, "the completed comments")
+  nvim.lua("vim.api.nvim_buf_set_lines(0, ..., -1, false, {})", #before)
+  expect_equal(nvim.lines(), before, "the buffer without them")
 end)
 
 test(":checkhealth ctxls reports the binary, the running server and ctxls doctor", function()
@@ -588,6 +898,53 @@ test("no error was shown to the user along the way", function()
     return n.level == "ERROR" or n.level == "WARN"
   end, notes)
   expect_equal(errors, {}, "warnings and errors")
+end)
+
+test("a failed chat request: ctxls/status error with the reason, shown once; ready after a success", function()
+  llm:push("/v1/chat/completions", LlmServer.json(500, { error = { message = "the model is overloaded" } }))
+  nvim.lua("_G.test_notes_before = #_G.test_notifications; _G.test_since = vim.uv.now()")
+  nvim.lua("_G.test_models = { { model = require('ctxls').status().model } }")
+  nvim.command_async("5,7CtxlsExplain")
+  local status = wait_for("the model error", 20000, function()
+    local s = nvim.lua("return { status = require('ctxls').status(), line = require('ctxls').statusline() }")
+    return s.status.model == "error" and s, s
+  end)
+  check(type(status.status.message) == "string" and status.status.message:find("500", 1, true), "the reason names the answer: %s", vim.inspect(status.status))
+  expect_equal(status.line, "ctxls: model error", "statusline()")
+  local models = vim.tbl_map(function(m)
+    return m.model
+  end, nvim.lua("return _G.test_models"))
+  expect_equal(models, { "ready", "busy", "error" }, "the model states (User CtxlsStatus)")
+  -- What the user was shown: the server's messages (window/showMessage, which the plugin
+  -- records) and the plugin's own notifications.
+  local function shown()
+    return nvim.lua([[
+      local out = {}
+      local client = vim.lsp.get_clients({ name = "ctxls" })[1]
+      for _, m in ipairs(require("ctxls")._state.messages[client.id] or {}) do
+        if m.time >= _G.test_since then out[#out + 1] = "server: " .. m.text end
+      end
+      for i = _G.test_notes_before + 1, #_G.test_notifications do
+        out[#out + 1] = "plugin " .. _G.test_notifications[i].level .. ": " .. _G.test_notifications[i].message
+      end
+      return out
+    ]])
+  end
+  wait_for("the failure to be shown", 5000, function()
+    local now = shown()
+    return #now > 0, now
+  end)
+  vim.wait(300) -- Time for a second report, if there were one.
+  local messages = shown()
+  check(#messages == 1 and messages[1]:find("Explain", 1, true) and messages[1]:find("500", 1, true), "the failure is shown once: %s", vim.inspect(messages))
+
+  llm:push("/v1/chat/completions", LlmServer.chat({ "It multiplies the width by the height." }))
+  nvim.command_async("5,7CtxlsExplain")
+  wait_for("ready after a successful request", 20000, function()
+    local s = nvim.lua("return { model = require('ctxls').status().model, message = require('ctxls').status().message, line = require('ctxls').statusline() }")
+    return s.model == "ready" and s.message == nil and s.line == "ctxls", s
+  end)
+  nvim.input("q")
 end)
 
 test("a missing binary is reported clearly", function()

@@ -202,6 +202,9 @@ local function client_config(root)
     -- Non-empty settings are also sent as workspace/didChangeConfiguration {settings}.
     settings = settings or {},
     capabilities = capabilities(),
+    -- The commands of code actions and lenses that need the user (an instruction, a
+    -- prompt's input) or whose results the plugin shows.
+    commands = require("ctxls.commands").client_commands(),
     handlers = {
       ["ctxls/status"] = on_status,
       ["window/showDocument"] = on_show_document,

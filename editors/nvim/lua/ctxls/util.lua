@@ -36,6 +36,28 @@ function M.request(client, method, params, handler, bufnr)
   return id
 end
 
+--- Sends a request and waits for the answer (at most `timeout_ms`); nil on an error or
+--- a timeout. Only for cheap requests where a caller cannot wait for a callback
+--- (command-line completion).
+---@param client vim.lsp.Client
+---@param method string
+---@param params table|nil
+---@param timeout_ms integer
+---@param bufnr? integer
+---@return any|nil
+function M.request_sync(client, method, params, timeout_ms, bufnr)
+  local response
+  if has_011 then
+    response = client:request_sync(method, params, timeout_ms, bufnr)
+  else
+    response = client.request_sync(method, params, timeout_ms, bufnr)
+  end
+  if not response or response.err then
+    return nil
+  end
+  return response.result
+end
+
 ---@param client vim.lsp.Client
 ---@param id integer
 function M.cancel(client, id)

@@ -98,11 +98,14 @@ pub struct CompletionConfig {
     pub context_tokens: usize,
     /// Offer completions inside comments and strings when they were not asked for.
     pub in_comments: bool,
+    /// Offer the model's completion as a `textDocument/completion` item too (editors that
+    /// show inline completions can turn it off: one model call per pause, not two).
+    pub items: bool,
 }
 
 impl Default for CompletionConfig {
     fn default() -> Self {
-        CompletionConfig { debounce_ms: 150, context_tokens: 1024, in_comments: false }
+        CompletionConfig { debounce_ms: 150, context_tokens: 1024, in_comments: false, items: true }
     }
 }
 

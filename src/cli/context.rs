@@ -60,14 +60,9 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, query.as_deref(), args.budget, args.generators)?;
     let (snapshot, snippets, elapsed_ms) = (&gathered.snapshot, &gathered.snippets, gathered.retrieval_ms);
     // What a chat request (generate, answer, chat) would add: instructions, mentions, documents.
-    let (knowledge, instructions) = match &query {
-        Some(query) => {
-            let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Chat).model);
-            let instructions: Vec<(String, usize)> =
-                crate::io::instructions::for_file(&root, &rel, &config).into_iter().map(|i| { let tokens = counter.count(&i.text); (i.path, tokens) }).collect();
-            (knowledge(&root, &config, snapshot, query, query), instructions)
-        }
-        None => (Knowledge::default(), Vec::new()),
+    let knowledge = match &query {
+        Some(query) => knowledge(&root, &config, snapshot, query, query),
+        None => Knowledge::default(),
     };
     let tokens: usize = snippets.iter().map(|s| s.tokens).sum();
     let prefix_lines = line;
@@ -98,6 +93,7 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                 "tokens": tokens,
             });
             if query.is_some() {
+                let instructions = instruction_files(&root, &rel, &config);
                 out["query"] = serde_json::json!(query);
                 out["instructions"] = instructions.iter().map(|(path, tokens)| serde_json::json!({"path": path, "tokens": tokens})).collect();
                 out["mentions"] = serde_json::json!(knowledge.mentions);
@@ -117,13 +113,25 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
             }
             println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, gathered.tokenizer);
             if let Some(query) = &query {
-                print_knowledge(query, &instructions, &knowledge, args.explain);
+                print_knowledge(query, &instruction_files(&root, &rel, &config), &knowledge, args.explain);
             }
         }
     }
     // The process ends here: freeing a large index costs more than the OS reclaiming it.
     std::mem::forget(gathered);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The instruction files that apply to `rel`, with their size in the chat model's tokens.
+fn instruction_files(root: &Path, rel: &str, config: &Config) -> Vec<(String, usize)> {
+    let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Chat).model);
+    crate::io::instructions::for_file(root, rel, config)
+        .into_iter()
+        .map(|i| {
+            let tokens = counter.count(&i.text);
+            (i.path, tokens)
+        })
+        .collect()
 }
 
 /// The requirement comment at `offset` of the file, if any.

@@ -236,9 +236,10 @@ impl PromptFile {
         self.variables.iter().any(|v| v == variable)
     }
 
-    /// Whether the prompt is offered for a file of `language` (a `Lang` name).
+    /// Whether the prompt is offered for a file of `language` (a `Lang` name, lowercase);
+    /// `typescript` covers TSX too.
     pub fn for_language(&self, language: &str) -> bool {
-        self.languages.is_empty() || self.languages.iter().any(|l| l == language)
+        self.languages.is_empty() || self.languages.iter().any(|l| l == language || (l == "typescript" && language == "tsx"))
     }
 
     /// The body with each variable replaced by its value; a variable with no value is an
@@ -276,7 +277,7 @@ mod tests {
         assert_eq!(prompt.model.as_deref(), Some("gpt-4o"));
         assert_eq!(prompt.output, Output::Edit);
         assert_eq!(prompt.variables, ["requirement", "context", "file", "input"]);
-        assert!(prompt.for_language("typescript") && !prompt.for_language("rust"));
+        assert!(prompt.for_language("typescript") && prompt.for_language("tsx") && !prompt.for_language("rust"));
         let replace = parse("p/x.md", "---\ntitle: T\napplies_to: selection\n---\nImprove {{selection}}").unwrap();
         assert_eq!(replace.output, Output::Replace);
     }

@@ -43,7 +43,7 @@ pub const LIST_PROMPTS: &str = "ctxls.listPrompts";
 pub const COMMANDS: &[&str] =
     &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SUMMARIZE, SHOW_CONTEXT, REINDEX, RUN_PROMPT, LIST_PROMPTS];
 /// Code action kinds offered.
-pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "source.ctxls"];
+pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "refactor.ctxls.prompt", "source.ctxls"];
 
 /// Tokens of workspace context sent with an action.
 const ACTION_CONTEXT_TOKENS: usize = 2048;
@@ -114,7 +114,7 @@ pub fn code_actions(state: &SharedState, params: CodeActionParams) -> Vec<CodeAc
         out.push(action("Fix this", FIX, CodeActionKind::QUICKFIX, json!({})));
     }
     // The instruction is asked by the editor plugins; other clients get an error naming it.
-    out.push(action("Refactor with an instruction…", REFACTOR, CodeActionKind::REFACTOR_REWRITE, json!({})));
+    out.push(action("Refactor with an instruction…", REFACTOR, CodeActionKind::REFACTOR_REWRITE, json!({ "needsInput": true })));
     out.extend(prompt_actions(state, &uri, range));
     out
 }
@@ -329,7 +329,11 @@ fn prompt_actions(state: &SharedState, uri: &Uri, range: Range) -> Vec<CodeActio
             CodeActionOrCommand::CodeAction(CodeAction {
                 title: format!("ctxls: {title}"),
                 kind: Some(CodeActionKind::new("refactor.ctxls.prompt")),
-                command: Some(Command { title, command: RUN_PROMPT.to_string(), arguments: Some(vec![json!({ "name": p.name, "uri": uri.as_str(), "range": range })]) }),
+                command: Some(Command {
+                    title,
+                    command: RUN_PROMPT.to_string(),
+                    arguments: Some(vec![json!({ "name": p.name, "uri": uri.as_str(), "range": range, "needsInput": p.uses("input") })]),
+                }),
                 ..CodeAction::default()
             })
         })
@@ -763,17 +767,20 @@ async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) 
     let site = Arc::new(site);
     let excerpts = context::gather(&site, query.clone(), budget).await;
     let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();
-    let (knowledge, instructions) = match (&site.root, &query) {
-        (Some(root), Some(query)) => {
-            let knowledge = context::knowledge(root, &site.config, query.clone(), query.clone()).await;
+    let knowledge = match (&site.root, &query) {
+        (Some(root), Some(query)) => context::knowledge(root, &site.config, query.clone(), query.clone()).await,
+        _ => Knowledge::default(),
+    };
+    // The instructions apply to every chat request about the file, whatever it asks.
+    let instructions: Vec<Value> = match &site.root {
+        Some(root) => {
             let counter = crate::llm::tokens::TokenCounter::for_model(&site.config.llm.for_task(Task::Chat).model);
-            let instructions: Vec<Value> = crate::io::instructions::for_file(&root.path, &root.rel, &site.config)
+            crate::io::instructions::for_file(&root.path, &root.rel, &site.config)
                 .into_iter()
                 .map(|i| json!({ "path": i.path, "tokens": counter.count(&i.text) }))
-                .collect();
-            (knowledge, instructions)
+                .collect()
         }
-        _ => (Knowledge::default(), Vec::new()),
+        None => Vec::new(),
     };
     Ok(Some(json!({
         "snippets": excerpts,
@@ -816,8 +823,9 @@ async fn ask_chat(
     match answer {
         Ok(answer) => Ok(answer.text),
         Err(err) => {
-            assist.report_failure(client, &format!("{what} failed"), &err).await;
-            Err(internal_error(format!("{what}: {err}")))
+            // `data.shown`: the user already saw it (clients need not show it again).
+            let shown = assist.report_failure(client, &format!("{what} failed"), &err).await;
+            Err(jsonrpc::Error { data: Some(json!({ "shown": shown })), ..internal_error(format!("{what}: {err}")) })
         }
     }
 }

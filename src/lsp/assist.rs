@@ -131,7 +131,8 @@ impl Assist {
     }
 
     /// Shows a failure unless one was shown less than a minute ago.
-    pub async fn report_failure(&self, client: &Client, what: &str, err: &LlmError) {
+    /// Returns whether it was shown.
+    pub async fn report_failure(&self, client: &Client, what: &str, err: &LlmError) -> bool {
         tracing::warn!("{what}: {err}");
         if matches!(err, LlmError::Unreachable { .. }) {
             *self.unreachable_until.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now() + UNREACHABLE_PAUSE);
@@ -147,6 +148,7 @@ impl Assist {
         if show {
             client.show_message(MessageType::WARNING, format!("ctxls: {what}: {err}")).await;
         }
+        show
     }
 
     /// A completion at the site: from memory, or from the model after the debounce
@@ -309,7 +311,7 @@ pub async fn completion(
         return Ok(None);
     }
     let invoked = params.context.as_ref().is_some_and(|c| c.trigger_kind == CompletionTriggerKind::INVOKED);
-    if !wanted_at(&site, invoked) {
+    if !site.config.completion.items || !wanted_at(&site, invoked) {
         return Ok(None);
     }
     let word_start = word_start(&site.text, site.offset);
@@ -386,7 +388,8 @@ fn mention_completion(site: &Site, position: Position) -> Option<CompletionList>
                 kind: Some(kind),
                 detail: Some(item.detail),
                 sort_text: Some(format!("{i:04}")),
-                filter_text: Some(item.label.clone()),
+                // The server matched it (by substring or fuzzily); clients filter by prefix.
+                filter_text: Some(format!("{typed}{}", item.label)),
                 text_edit: Some(CompletionTextEdit::Edit(TextEdit { range, new_text: item.label })),
                 ..CompletionItem::default()
             }

@@ -3,24 +3,31 @@
 // the status item, and one runner for every server command, whether it comes from the
 // palette, a code action or a code lens.
 //
-// The runner asks for a refactoring's instruction when it is missing, shows a cancellable
-// progress notification while the model works (cancelling sends `$/cancelRequest`), and
-// reports failures once: when the server already showed a message about it, it says
-// nothing more.
+// The runner asks for a refactoring's instruction, or a prompt file's input, when it is
+// missing (whether a prompt needs input: its code action's title, else
+// `ctxls.listPrompts`), shows a cancellable progress notification while the model works
+// (cancelling sends `$/cancelRequest`), and reports failures once: when the server
+// already showed a message about it, it says nothing more.
 
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ExecuteCommandRequest, LanguageClient, ResponseError } from 'vscode-languageclient/node';
+import { ExecuteCommandRequest, LanguageClient, Range as LspRange, ResponseError } from 'vscode-languageclient/node';
 
+import { describePrompt, promptForLanguage } from './prompts';
 import {
   COMMAND_TITLES,
   CONTENT_MODIFIED,
   ContextResult,
+  lacksInput,
+  LIST_PROMPTS,
+  ListPromptsResult,
   MODEL_COMMANDS,
   needsInstruction,
   paletteCommand,
+  PromptInfo,
   renderContext,
   REQUEST_CANCELLED,
+  RunPromptArgs,
   SERVER_COMMANDS,
   ServerCommand,
 } from './protocol';
@@ -111,9 +118,81 @@ export class Commands {
         const instruction = await askInstruction();
         return instruction === undefined ? undefined : [{ uri, range, instruction }];
       }
+      case 'ctxls.runPrompt':
+        return this.pickPrompt(client, { uri, range }, editor.document.languageId);
       default:
         return [{ uri, range }];
     }
+  }
+
+  /**
+   * The palette's prompt: the prompt files of the document's folder for its language, in
+   * a quick pick; the input asked when the prompt needs it.
+   */
+  private async pickPrompt(client: LanguageClient, at: { uri: string; range: LspRange }, languageId: string): Promise<RunPromptArgs[] | undefined> {
+    const all = await this.listPrompts(client, at.uri);
+    if (all === undefined) {
+      return undefined;
+    }
+    const prompts = all.filter((p) => promptForLanguage(p, languageId));
+    if (prompts.length === 0) {
+      void vscode.window.showInformationMessage(
+        all.length === 0
+          ? 'ctxls: this folder has no prompt files. Write one in .ctxls/prompts/NAME.md: a front matter (title, applies_to, output) and a template.'
+          : `ctxls: none of the ${all.length} prompt file${all.length === 1 ? '' : 's'} in .ctxls/prompts/ is for ${languageId}.`,
+      );
+      return undefined;
+    }
+    const picked = await vscode.window.showQuickPick(
+      prompts.map((prompt) => ({ label: `${prompt.title}${prompt.needsInput ? '…' : ''}`, description: describePrompt(prompt), detail: prompt.path, prompt })),
+      { title: 'ctxls: Run Prompt', placeHolder: 'Which prompt file?', matchOnDescription: true, matchOnDetail: true },
+    );
+    if (!picked) {
+      return undefined;
+    }
+    const { start, end } = at.range;
+    if (picked.prompt.appliesTo === 'selection' && start.line === end.line && start.character === end.character) {
+      // The server would say so too, but only after the input was asked.
+      void vscode.window.showWarningMessage(`ctxls: ${picked.prompt.title} applies to a selection: select the code first.`);
+      return undefined;
+    }
+    const args: RunPromptArgs = { name: picked.prompt.name, ...at };
+    if (picked.prompt.needsInput) {
+      const input = await askPromptInput(picked.prompt.title);
+      if (input === undefined) {
+        return undefined;
+      }
+      args.input = input;
+    }
+    return [args];
+  }
+
+  /** `ctxls.listPrompts` for the folder of `uri`; `undefined` (and a message) when it fails. */
+  private async listPrompts(client: LanguageClient, uri: string): Promise<PromptInfo[] | undefined> {
+    try {
+      const result = (await client.sendRequest(ExecuteCommandRequest.type, { command: LIST_PROMPTS, arguments: [{ uri }] })) as ListPromptsResult | null;
+      const prompts = result?.prompts ?? [];
+      this.server.prompts.noteListed(prompts);
+      return prompts;
+    } catch (error) {
+      this.reportFailure('Listing the prompt files', error, false);
+      return undefined;
+    }
+  }
+
+  /**
+   * A prompt run without input asks for it when the prompt needs it: as its code action
+   * said, else as `ctxls.listPrompts` says now. The input, `null` when none is needed,
+   * `undefined` when the user cancelled.
+   */
+  private async promptInput(client: LanguageClient, args: RunPromptArgs): Promise<string | null | undefined> {
+    let known = this.server.prompts.get(args.name);
+    if (known === undefined) {
+      await this.listPrompts(client, args.uri);
+      known = this.server.prompts.get(args.name);
+    }
+    // Unknown to the server too: it answers with an error naming the prompt.
+    return known?.needsInput ? askPromptInput(known.title) : null;
   }
 
   /** The requirements are read from saved files: offer to save the others first. */
@@ -148,7 +227,16 @@ export class Commands {
       }
       args = [{ ...(args[0] as object), instruction }];
     }
-    const title = COMMAND_TITLES[command as ServerCommand] ?? command;
+    if (lacksInput(command, args)) {
+      const input = await this.promptInput(client, args[0]);
+      if (input === undefined) {
+        return undefined;
+      }
+      if (input !== null) {
+        args = [{ ...args[0], input }, ...args.slice(1)];
+      }
+    }
+    const title = this.commandTitle(command, args);
     const messagesBefore = this.server.serverMessages;
     const send = (token?: vscode.CancellationToken) => client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token);
     let result: unknown;
@@ -173,8 +261,19 @@ export class Commands {
     } finally {
       done();
     }
-    await this.present(command, args, result, client);
+    await this.present(command, title, args, result, client);
     return result;
+  }
+
+  /** What the notification and the messages call the command: a prompt by its title. */
+  private commandTitle(command: string, args: unknown[]): string {
+    if (command === 'ctxls.runPrompt') {
+      const name = (args[0] as { name?: unknown } | undefined)?.name;
+      if (typeof name === 'string') {
+        return this.server.prompts.get(name)?.title ?? `Run the prompt ${name}`;
+      }
+    }
+    return COMMAND_TITLES[command as ServerCommand] ?? command;
   }
 
   private reportFailure(title: string, error: unknown, serverSpoke: boolean): void {
@@ -201,7 +300,7 @@ export class Commands {
   }
 
   /** What a command's result becomes in the editor, beyond what the server shows itself. */
-  private async present(command: string, args: unknown[], result: unknown, client: LanguageClient): Promise<void> {
+  private async present(command: string, title: string, args: unknown[], result: unknown, client: LanguageClient): Promise<void> {
     if (command === 'ctxls.showContext' && result && typeof result === 'object' && 'snippets' in result) {
       const at = args[0] as { uri: string; position: { line: number } };
       const file = client.protocol2CodeConverter.asUri(at.uri);
@@ -230,7 +329,7 @@ export class Commands {
     const edit = result as EditResult | null | undefined;
     if (edit?.applied === true) {
       const files = edit.files?.length ? ` (${edit.files.join(', ')})` : '';
-      vscode.window.setStatusBarMessage(`ctxls: ${COMMAND_TITLES[command as ServerCommand] ?? command}: applied${files}; undo reverts it`, 6000);
+      vscode.window.setStatusBarMessage(`ctxls: ${title}: applied${files}; undo reverts it`, 6000);
     }
   }
 
@@ -248,7 +347,7 @@ export class Commands {
   private async showCommands(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     const inCode = !!editor && editor.document.uri.scheme === 'file' && LANGUAGES.includes(editor.document.languageId);
-    const needsEditor = new Set<ServerCommand>(['ctxls.generate', 'ctxls.answer', 'ctxls.explain', 'ctxls.document', 'ctxls.tests', 'ctxls.fix', 'ctxls.refactor', 'ctxls.showContext']);
+    const needsEditor = new Set<ServerCommand>(['ctxls.generate', 'ctxls.answer', 'ctxls.explain', 'ctxls.document', 'ctxls.tests', 'ctxls.fix', 'ctxls.refactor', 'ctxls.runPrompt', 'ctxls.showContext']);
     type Pick = vscode.QuickPickItem & { command?: string };
     const picks: Pick[] = [{ label: 'At the cursor', kind: vscode.QuickPickItemKind.Separator }];
     const describe: Partial<Record<ServerCommand, string>> = {
@@ -259,7 +358,8 @@ export class Commands {
       'ctxls.tests': 'tests for the target, appended to the file',
       'ctxls.fix': "with the editor's diagnostics on those lines",
       'ctxls.refactor': 'asks for the instruction',
-      'ctxls.showContext': 'the snippets a model would be sent here',
+      'ctxls.runPrompt': 'a prompt file of .ctxls/prompts/',
+      'ctxls.showContext': 'what a model would be sent here, and why',
       'ctxls.implementRequirements': 'every `// AI:` comment added since HEAD, at once',
       'ctxls.summarizeDiff': "the working tree's changes described",
       'ctxls.reindex': 'index the workspace folders again',
@@ -318,6 +418,16 @@ export class Commands {
       void vscode.window.showInformationMessage(`ctxls: ${picked.key} stored.`);
     }
   }
+}
+
+async function askPromptInput(title: string): Promise<string | undefined> {
+  const input = await vscode.window.showInputBox({
+    title: `ctxls: ${title}`,
+    prompt: 'The prompt asks for input ({{input}} in its template).',
+    ignoreFocusOut: true,
+    validateInput: (value) => (value.trim() === '' ? 'The prompt needs some input.' : undefined),
+  });
+  return input?.trim() || undefined;
 }
 
 async function askInstruction(): Promise<string | undefined> {

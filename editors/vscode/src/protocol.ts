@@ -17,6 +17,7 @@ export const SERVER_COMMANDS = [
   'ctxls.implementRequirements',
   'ctxls.summarizeDiff',
   'ctxls.showContext',
+  'ctxls.runPrompt',
   'ctxls.reindex',
 ] as const;
 export type ServerCommand = (typeof SERVER_COMMANDS)[number];
@@ -42,6 +43,7 @@ export const MODEL_COMMANDS: ReadonlySet<string> = new Set([
   'ctxls.answer',
   'ctxls.implementRequirements',
   'ctxls.summarizeDiff',
+  'ctxls.runPrompt',
 ]);
 
 /** The titles shown while a command runs and in the quick pick. */
@@ -56,6 +58,7 @@ export const COMMAND_TITLES: Record<ServerCommand, string> = {
   'ctxls.implementRequirements': "Implement the diff's requirements",
   'ctxls.summarizeDiff': 'Summarize the diff',
   'ctxls.showContext': 'Show context',
+  'ctxls.runPrompt': 'Run prompt',
   'ctxls.reindex': 'Reindex the workspace',
 };
 
@@ -81,6 +84,13 @@ export interface ShowContextArgs extends PositionArgs {
 export interface RootArgs {
   uri?: string;
 }
+export interface RunPromptArgs {
+  name: string;
+  uri: string;
+  range?: Range;
+  position?: Position;
+  input?: string;
+}
 
 /** `ctxls.refactor` as a code action sends it: everything but the instruction. */
 export function needsInstruction(command: string, args: unknown[]): boolean {
@@ -89,6 +99,34 @@ export function needsInstruction(command: string, args: unknown[]): boolean {
   }
   const first = args[0] as { instruction?: unknown } | undefined;
   return typeof first?.instruction !== 'string' || first.instruction.trim() === '';
+}
+
+// Prompt files (`.ctxls/prompts/NAME.md`): `ctxls.listPrompts` describes them (no
+// model), `ctxls.runPrompt` runs one. A prompt whose template uses `{{input}}` needs an
+// `input` argument; the server's code actions say so with a title ending in `…`.
+export const LIST_PROMPTS = 'ctxls.listPrompts';
+export type AppliesTo = 'selection' | 'symbol' | 'requirement' | 'file';
+export type PromptOutput = 'replace' | 'edit' | 'message';
+export interface PromptInfo {
+  name: string;
+  title: string;
+  path: string;
+  appliesTo: AppliesTo;
+  languages: string[];
+  output: PromptOutput;
+  needsInput: boolean;
+}
+export interface ListPromptsResult {
+  prompts: PromptInfo[];
+}
+
+/** `ctxls.runPrompt` without an `input` (or a blank one): it may have to be asked. */
+export function lacksInput(command: string, args: unknown[]): args is [RunPromptArgs, ...unknown[]] {
+  if (command !== 'ctxls.runPrompt') {
+    return false;
+  }
+  const first = args[0] as { name?: unknown; input?: unknown } | undefined;
+  return typeof first?.name === 'string' && (typeof first.input !== 'string' || first.input.trim() === '');
 }
 
 // `ctxls/status`: the model's state, sent by the server whenever it changes.
@@ -161,37 +199,153 @@ export interface Snippet {
   why: string;
   tokens: number;
 }
+/** A project instruction file a chat request for this file would include. */
+export interface InstructionFile {
+  path: string;
+  tokens: number;
+}
+/** What an `@mention` of the query names, as it would be sent. */
+export interface IncludedMention {
+  mention: string;
+  path: string;
+  what: string;
+  start_line: number;
+  end_line: number;
+  text: string;
+  summarized: boolean;
+  tokens: number;
+}
+export interface UnresolvedMention {
+  mention: string;
+  reason: string;
+}
+/** A document section (Markdown, OpenAPI, GraphQL, proto) retrieved for the query. */
+export interface DocumentSection {
+  path: string;
+  title: string;
+  anchor: string;
+  start_line: number;
+  end_line: number;
+  text: string;
+  why: string;
+  tokens: number;
+}
 export interface ContextResult {
   snippets: Snippet[];
   tokens: number;
   budget: number;
+  /** The query used: the one given, else the requirement comment at the position; `null`: none. */
+  query?: string | null;
+  instructions?: InstructionFile[];
+  mentions?: IncludedMention[];
+  unresolved?: UnresolvedMention[];
+  documents?: DocumentSection[];
 }
 
-const FENCE_LANGUAGES: Record<string, string> = { rs: 'rust', ts: 'typescript', mts: 'typescript', cts: 'typescript', tsx: 'tsx', js: 'javascript', jsx: 'jsx', mjs: 'javascript', cjs: 'javascript' };
+const FENCE_LANGUAGES: Record<string, string> = {
+  rs: 'rust',
+  ts: 'typescript',
+  mts: 'typescript',
+  cts: 'typescript',
+  tsx: 'tsx',
+  js: 'javascript',
+  jsx: 'jsx',
+  mjs: 'javascript',
+  cjs: 'javascript',
+  md: 'markdown',
+  markdown: 'markdown',
+  yaml: 'yaml',
+  yml: 'yaml',
+  json: 'json',
+  graphql: 'graphql',
+  gql: 'graphql',
+  proto: 'protobuf',
+};
 
-/** A markdown document: the snippets best first, each with why it was picked. */
+/** `text` in a fenced block that no backtick run inside it can close. */
+function fenced(text: string, file: string): string[] {
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  const extension = file.split('.').pop() ?? '';
+  return [`${fence}${FENCE_LANGUAGES[extension] ?? ''}`, text.replace(/\n$/, ''), fence];
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/**
+ * A markdown document: what a chat request about the position would include (the
+ * project's instructions, what the query's mentions name, the document sections
+ * retrieved), then the code snippets best first, each with why it was picked.
+ */
 export function renderContext(result: ContextResult, at: { path: string; line: number }): string {
-  const out = [
-    `# Context for ${at.path}:${at.line}`,
+  const out = [`# Context for ${at.path}:${at.line}`];
+  if (typeof result.query === 'string' && result.query.trim() !== '') {
+    const query = result.query.trim().replace(/\s+/g, ' ');
+    out.push('', `Query: ${query.length > 300 ? `${query.slice(0, 300)}…` : query}`);
+  }
+  const instructions = result.instructions ?? [];
+  const mentions = result.mentions ?? [];
+  const unresolved = result.unresolved ?? [];
+  const documents = result.documents ?? [];
+  if (instructions.length > 0) {
+    out.push('', '## Instructions', '', 'Project instructions sent with every chat request about this file:', '');
+    out.push(...instructions.map((i) => `- \`${i.path}\`: ${plural(i.tokens, 'token')}`));
+  }
+  if (mentions.length > 0 || unresolved.length > 0) {
+    out.push('', '## Mentions');
+    for (const mention of mentions) {
+      out.push(
+        '',
+        `### ${mention.mention}: ${mention.what}, ${mention.path}:${mention.start_line}-${mention.end_line}`,
+        '',
+        `${plural(mention.tokens, 'token')}${mention.summarized ? ' · summarized to its signatures to fit `mentions.max_tokens`' : ''}`,
+        '',
+        ...fenced(mention.text, mention.path),
+      );
+    }
+    if (unresolved.length > 0) {
+      out.push('', 'Named nothing, so not sent:', '');
+      out.push(...unresolved.map((u) => `- \`${u.mention}\`: ${u.reason}`));
+    }
+  }
+  if (documents.length > 0) {
+    const tokens = documents.reduce((sum, d) => sum + d.tokens, 0);
+    out.push('', '## Documents', '', `${plural(documents.length, 'section')}, ${plural(tokens, 'token')}, best first.`);
+    for (const [i, section] of documents.entries()) {
+      const where = `${section.path}${section.anchor ? `#${section.anchor}` : ''}`;
+      out.push(
+        '',
+        `### ${i + 1}. ${where}${section.title ? `: ${section.title}` : ''}`,
+        '',
+        `lines ${section.start_line}-${section.end_line} · ${plural(section.tokens, 'token')}${section.why ? ` · ${section.why}` : ''}`,
+        '',
+        ...fenced(section.text, section.path),
+      );
+    }
+  }
+  out.push(
     '',
-    `${result.snippets.length} snippet${result.snippets.length === 1 ? '' : 's'}, ${result.tokens} of ${result.budget} tokens, best first: what the model would be sent with the code around the cursor.`,
-  ];
+    '## Code',
+    '',
+    `${plural(result.snippets.length, 'snippet')}, ${result.tokens} of ${result.budget} tokens, best first: what the model would be sent with the code around the cursor.`,
+  );
   for (const [i, snippet] of result.snippets.entries()) {
-    const extension = snippet.path.split('.').pop() ?? '';
-    const fence = snippet.text.includes('```') ? '````' : '```';
     out.push(
       '',
-      `## ${i + 1}. ${snippet.path}:${snippet.start_line}-${snippet.end_line}`,
+      `### ${i + 1}. ${snippet.path}:${snippet.start_line}-${snippet.end_line}`,
       '',
-      `score ${snippet.score.toFixed(3)} · ${snippet.tokens} tokens · from ${snippet.sources.join(', ') || 'no generator'}${snippet.why ? ` · ${snippet.why}` : ''}`,
+      `score ${snippet.score.toFixed(3)} · ${plural(snippet.tokens, 'token')} · from ${snippet.sources.join(', ') || 'no generator'}${snippet.why ? ` · ${snippet.why}` : ''}`,
       '',
-      `${fence}${FENCE_LANGUAGES[extension] ?? ''}`,
-      snippet.text.replace(/\n$/, ''),
-      fence,
+      ...fenced(snippet.text, snippet.path),
     );
   }
   if (result.snippets.length === 0) {
     out.push('', 'Nothing in the workspace was picked for this position.');
+  }
+  if (result.query === null) {
+    out.push('', '_Instructions, mentions and documents are listed for a query: run this on a requirement comment, or select the text to ask about._');
   }
   return out.join('\n') + '\n';
 }

@@ -25,6 +25,7 @@ import {
 
 import { describeFailure, executableName, resolveBinary, systemProbe } from './binary';
 import { CrashTracker } from './backoff';
+import { PromptCatalog } from './prompts';
 import { parseStatus, progressKind, STATUS_NOTIFICATION } from './protocol';
 import { buildServerOptions, changeStrategy, Options, RESTART_KEYS, SECRET_KEYS, SecretKey, TOML_KEYS } from './settings';
 import { StatusBar } from './statusBar';
@@ -66,6 +67,8 @@ export class ServerController implements vscode.Disposable {
   commandNotifications = 0;
   /** Set by the commands module: code actions and lenses run through it. */
   executeCommandHook: ExecuteCommandHook | undefined;
+  /** The prompt files' titles and whether they need input, from code actions and `ctxls.listPrompts`. */
+  readonly prompts = new PromptCatalog();
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -118,6 +121,7 @@ export class ServerController implements vscode.Disposable {
       args.push('--cache-dir', cacheDir);
     }
     const serverOptions: ServerOptions = async () => this.spawn(binary, args, folder);
+    this.prompts.clear();
     this.sentAtInitialize = await this.currentOptions();
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
@@ -158,6 +162,18 @@ export class ServerController implements vscode.Disposable {
             }
             return next(params, token);
           },
+        },
+        // A prompt file's code action says in its title whether the prompt needs input
+        // (`…`); executing the command only passes its arguments, so remember it here.
+        provideCodeActions: async (document, range, context, token, next) => {
+          const actions = await next(document, range, context, token);
+          for (const action of actions ?? []) {
+            const command = typeof action.command === 'string' ? (action as vscode.Command) : action.command;
+            if (command) {
+              this.prompts.noteCommand(command);
+            }
+          }
+          return actions;
         },
         executeCommand: (command, args, next) => (this.executeCommandHook ? this.executeCommandHook(command, args) : next(command, args)),
       },

@@ -2,7 +2,8 @@
 // extension passes a function that inspects one setting, the tests pass a plain object.
 //
 // Invariants: a setting is sent only when the user set it (user, workspace or folder
-// value; never the default), so `.ctxls.toml` decides everything else; the object has
+// value; never the default), so `.ctxls.toml` decides everything else, with one
+// exception: `completion.items` is always sent (`false` unless set); the object has
 // the structure of `.ctxls.toml` (`{"llm": {"chat": {"model": ...}}}`); API keys come
 // from VS Code's secret storage, never from settings.
 
@@ -33,9 +34,14 @@ export const TOML_KEYS = [
   'completion.debounce_ms',
   'completion.context_tokens',
   'completion.in_comments',
+  'completion.items',
   'hover.explain',
   'hover.timeout_ms',
   'instructions.max_tokens',
+  'documents.enabled',
+  'documents.max_tokens',
+  'documents.in_completion',
+  'mentions.max_tokens',
   'requirements.act_prefixes',
   'requirements.act_suffixes',
   'requirements.ask_suffixes',
@@ -87,8 +93,9 @@ export function userValue(inspection: Inspection | undefined): unknown {
 
 /**
  * The server's configuration layer: every `ctxls.*` setting the user set, nested like
- * `.ctxls.toml`, plus the API keys from secret storage. Sent as `initializationOptions`
- * and as the `settings` of `workspace/didChangeConfiguration`.
+ * `.ctxls.toml`, `completion.items: false` when the user did not set it, plus the API
+ * keys from secret storage. Sent as `initializationOptions` and as the `settings` of
+ * `workspace/didChangeConfiguration`.
  */
 export function buildServerOptions(inspect: Inspect, secrets: Partial<Record<SecretKey, string>> = {}): Options {
   const options: Options = {};
@@ -97,6 +104,11 @@ export function buildServerOptions(inspect: Inspect, secrets: Partial<Record<Sec
     if (value !== undefined) {
       setPath(options, key, value);
     }
+  }
+  // VS Code shows the model's completion inline: the suggestion-list item would cost a
+  // second model call per pause, so it is off unless the user turns it on.
+  if (userValue(inspect('completion.items')) === undefined) {
+    setPath(options, 'completion.items', false);
   }
   for (const key of SECRET_KEYS) {
     const secret = secrets[key];

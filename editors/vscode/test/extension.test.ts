@@ -1,9 +1,12 @@
 // The bundled extension (dist/extension.js) activated in plain Node with a stand-in
 // `vscode` module (VS Code cannot run here), driving the real ctxls binary and the
 // scripted model server: vscode-languageclient starts the server, the extension's inline
-// completion provider and palette commands talk to it, the status item follows, a killed
-// server is restarted after the backoff, a missing binary is explained, and deactivation
-// ends the process.
+// completion provider and palette commands talk to it, prompt files run from a code
+// action, the palette's quick pick or a bare command (asking for input when the prompt
+// needs it), mentions complete through vscode-languageclient's provider, the status item
+// follows the server's `ctxls/status` (a failing model included), a killed server is
+// restarted after the backoff, a missing binary is explained, and deactivation ends the
+// process.
 
 import * as assert from 'node:assert/strict';
 import type * as cp from 'node:child_process';
@@ -14,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { chatReply, completionReply, ScriptedLlm } from './support/llmServer';
 import { binaryUnderTest } from './support/lspSession';
-import { createVscode, Position, Selection, TextDocument, Uri } from './support/vscodeMock';
+import { CodeAction, CompletionList, createVscode, Position, Range, Selection, TextDocument, Uri } from './support/vscodeMock';
 
 const LIB = `mod geometry;
 use geometry::Point;
@@ -26,6 +29,17 @@ pub fn add(a: Point, b: Point) -> Point {
 pub fn origin() -> Point {
 }
 `;
+
+/**
+ * Prompt files: one for a selection, one for the file (an answer shown), one for a
+ * requirement comment (not offered on other lines), one for TypeScript only.
+ */
+const PROMPTS: Record<string, string> = {
+  'w.md': '---\ntitle: Answer from the spec\napplies_to: requirement\noutput: message\n---\n{{requirement}}, in the style of {{input}}\n',
+  'x.md': '---\ntitle: Rename fields\napplies_to: selection\noutput: replace\n---\nRename in this code: {{input}}\n{{selection}}\n',
+  'y.md': '---\ntitle: Review\napplies_to: file\noutput: message\n---\nReview this file for {{input}}:\n{{file}}\n',
+  'z.md': '---\ntitle: TS only\napplies_to: file\nlanguages: [typescript]\noutput: message\n---\nLook at {{file}}\n',
+};
 
 const packageDir = path.resolve(__dirname, '..', '..');
 const bundle = path.join(packageDir, 'dist', 'extension.js');
@@ -50,6 +64,8 @@ describe('the bundled extension, activated with a stand-in vscode module', { tim
   /** The stand-in reads these live: changing one is changing the user's setting. */
   let settings: Record<string, unknown>;
   const spawned: cp.ChildProcess[] = [];
+  /** Everything the extension wrote to the servers' stdin (JSON-RPC frames). */
+  let toServer = '';
   // The module object itself (a namespace import has read-only bindings).
   const childProcess: typeof cp = require('node:child_process');
   const originalSpawn = childProcess.spawn;
@@ -73,6 +89,11 @@ describe('the bundled extension, activated with a stand-in vscode module', { tim
     fs.mkdirSync(path.join(root, 'src'), { recursive: true });
     fs.writeFileSync(path.join(root, 'src', 'lib.rs'), LIB);
     fs.writeFileSync(path.join(root, 'src', 'geometry.rs'), '/// A point on the plane.\npub struct Point { pub x: i32, pub y: i32 }\n');
+    fs.writeFileSync(path.join(root, 'src', 'http.rs'), 'pub struct HttpClient { pub base: String }\n');
+    fs.mkdirSync(path.join(root, '.ctxls', 'prompts'), { recursive: true });
+    for (const [name, text] of Object.entries(PROMPTS)) {
+      fs.writeFileSync(path.join(root, '.ctxls', 'prompts', name), text);
+    }
     root = fs.realpathSync(root);
     settings = {
       'ctxls.path': binaryUnderTest(),
@@ -96,6 +117,12 @@ describe('the bundled extension, activated with a stand-in vscode module', { tim
     childProcess.spawn = ((...args: Parameters<typeof cp.spawn>) => {
       const child = originalSpawn(...args);
       spawned.push(child);
+      const stdin = child.stdin!;
+      const write = stdin.write.bind(stdin) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      stdin.write = ((chunk: unknown, ...rest: unknown[]) => {
+        toServer += String(chunk);
+        return write(chunk, ...rest);
+      }) as typeof stdin.write;
       return child;
     }) as typeof cp.spawn;
     extension = require(bundle);
@@ -160,7 +187,8 @@ describe('the bundled extension, activated with a stand-in vscode module', { tim
       items.map((i: { insertText: string }) => i.insertText),
       ['Point { x: a.x + b.x, y: a.y + b.y }'],
     );
-    assert.equal(status().text, '$(sparkle) ctxls');
+    // The server's `ready` may come just after the answer.
+    await until('ready', () => status().text === '$(sparkle) ctxls');
     const request = llm.requests[llm.requests.length - 1];
     assert.equal(request.headers.authorization, 'Bearer sk-secret');
   });
@@ -189,12 +217,137 @@ describe('the bundled extension, activated with a stand-in vscode module', { tim
     assert.ok(asked.includes('use todo!()'), asked);
   });
 
+  /** The chat model's messages of the latest request, joined. */
+  const lastAsked = () => llm.requests[llm.requests.length - 1].json().messages.map((m: { content: string }) => m.content).join('\n');
+  const listPromptsSent = () => (toServer.match(/"command":"ctxls\.listPrompts"/g) ?? []).length;
+
+  test("a prompt's code action: its title says it needs input, which is asked before the command runs", async () => {
+    const listed = listPromptsSent();
+    const provider = mock.codeActionProviders[0];
+    assert.ok(provider, 'vscode-languageclient registered a code action provider');
+    const selection = new Range(new Position(3, 0), new Position(5, 1));
+    const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+    const actions = (await provider.provideCodeActions(document, selection, { diagnostics: [], only: undefined, triggerKind: 1 }, token)) as CodeAction[];
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('ctxls: Review…'), titles.join(', '));
+    assert.ok(!titles.includes('ctxls: TS only') && !titles.includes('ctxls: Answer from the spec…'), 'not for Rust, not on a requirement');
+    const rename = actions.find((a) => a.title === 'ctxls: Rename fields…');
+    assert.ok(rename?.command, titles.join(', '));
+    assert.equal(rename.command.command, 'ctxls.runPrompt');
+
+    mock.inputs.push('a becomes left');
+    llm.push(chatReply(['```rust\npub fn add(left: Point, b: Point) -> Point {\n    todo!()\n}\n```\n']));
+    const applied = mock.applied.length;
+    // What VS Code does when the action is chosen: vscode-languageclient's command, with the action's arguments.
+    const result = (await mock.raw.commands.executeCommand(rename.command.command, ...(rename.command.arguments ?? []))) as { applied?: boolean };
+    assert.equal(result?.applied, true, JSON.stringify(result) + mock.log.join('\n'));
+    assert.equal(listPromptsSent(), listed, 'the title said it: no ctxls.listPrompts');
+    assert.equal(mock.inputBoxes[mock.inputBoxes.length - 1].title, 'ctxls: Rename fields');
+    assert.ok(lastAsked().includes('Rename in this code: a becomes left'), lastAsked());
+    const [uri, edits] = mock.applied[applied].entries()[0];
+    assert.equal(uri.fsPath, document.uri.fsPath);
+    assert.deepEqual(
+      edits.map((e) => [e.range.start.line, e.range.end.line, e.newText]),
+      [[3, 6, 'pub fn add(left: Point, b: Point) -> Point {\n    todo!()\n}\n']],
+    );
+  });
+
+  test('a prompt run with no code action seen: ctxls.listPrompts says it needs input, which is asked', async () => {
+    const listed = listPromptsSent();
+    mock.inputs.push('error handling');
+    llm.push(chatReply(['Looks fine.']));
+    // The requirement comment: no code action there was asked for, so `w` is unknown.
+    const result = (await mock.raw.commands.executeCommand('ctxls.runPrompt', { name: 'w', uri: document.uri.toString(), position: { line: 6, character: 5 } })) as { markdown?: string };
+    assert.equal(result?.markdown, 'Looks fine.', JSON.stringify(result) + mock.log.join('\n'));
+    assert.equal(listPromptsSent(), listed + 1, 'asked the server which prompts need input');
+    assert.equal(mock.inputBoxes[mock.inputBoxes.length - 1].title, 'ctxls: Answer from the spec');
+    assert.ok(lastAsked().includes('return the point at the origin, in the style of error handling'), lastAsked());
+    assert.equal(mock.progressTitles[mock.progressTitles.length - 1], 'ctxls: Answer from the spec…');
+  });
+
+  test("a prompt's input box cancelled: nothing is sent", async () => {
+    const requests = llm.requests.length;
+    const [asked, shown] = [mock.inputBoxes.length, mock.shown.length];
+    mock.inputs.push(undefined);
+    const result = await mock.raw.commands.executeCommand('ctxls.runPrompt', { name: 'x', uri: document.uri.toString(), range: { start: { line: 3, character: 0 }, end: { line: 5, character: 1 } } });
+    assert.equal(result, undefined);
+    assert.equal(mock.inputBoxes.length, asked + 1, 'asked');
+    assert.equal(llm.requests.length, requests);
+    assert.deepEqual(mock.shown.slice(shown), [], 'no error: the user chose not to');
+  });
+
+  test("the palette's Run Prompt: the document's prompts in a quick pick, input asked, run on the selection", async () => {
+    mock.raw.window.activeTextEditor = { document, selection: new Selection(new Position(3, 0), new Position(5, 1)) };
+    mock.picks.push((items) => items.find((i: { label: string }) => i.label === 'Rename fields…'));
+    mock.inputs.push('b becomes right');
+    llm.push(chatReply(['```rust\npub fn add(a: Point, right: Point) -> Point {\n    todo!()\n}\n```\n']));
+    const applied = mock.applied.length;
+    const result = (await mock.raw.commands.executeCommand('ctxls.palette.runPrompt')) as { applied?: boolean };
+    assert.equal(result?.applied, true, JSON.stringify(result) + mock.log.join('\n'));
+    const shown = mock.quickPicks[mock.quickPicks.length - 1].items.map((i: { label: string; description: string; detail: string }) => [i.label, i.description, i.detail]);
+    assert.deepEqual(shown, [
+      ['Answer from the spec…', 'on the requirement comment at the cursor, shows the answer, asks for input', '.ctxls/prompts/w.md'],
+      ['Rename fields…', 'on the selection, replaces it, asks for input', '.ctxls/prompts/x.md'],
+      ['Review…', 'on the file, shows the answer, asks for input', '.ctxls/prompts/y.md'],
+    ], 'the TypeScript-only prompt is left out of a Rust file');
+    assert.ok(lastAsked().includes('Rename in this code: b becomes right'), lastAsked());
+    const [, edits] = mock.applied[applied].entries()[0];
+    assert.ok(edits[0].newText.includes('right: Point'), JSON.stringify(edits));
+  });
+
+  test("the palette's Run Prompt: a selection prompt with nothing selected says so before asking anything", async () => {
+    mock.raw.window.activeTextEditor = { document, selection: new Selection(new Position(4, 2), new Position(4, 2)) };
+    mock.picks.push((items) => items.find((i: { label: string }) => i.label === 'Rename fields…'));
+    const [asked, shown, requests] = [mock.inputBoxes.length, mock.shown.length, llm.requests.length];
+    assert.equal(await mock.raw.commands.executeCommand('ctxls.palette.runPrompt'), undefined);
+    assert.equal(mock.inputBoxes.length, asked, 'no input asked');
+    assert.deepEqual(mock.shown.slice(shown).map((m) => m.message), ['ctxls: Rename fields applies to a selection: select the code first.']);
+    assert.equal(llm.requests.length, requests);
+  });
+
+  test('the status quick pick offers Run Prompt in a code file', async () => {
+    mock.picks.push(() => undefined);
+    await mock.raw.commands.executeCommand('ctxls.showCommands');
+    const labels = mock.quickPicks[mock.quickPicks.length - 1].items.map((i: { label: string }) => i.label);
+    assert.ok(labels.includes('Run prompt'), labels.join(', '));
+  });
+
+  test('mentions: vscode-languageclient completes after @ (its provider is not filtered out)', async () => {
+    const registered = mock.completionProviders[0];
+    assert.ok(registered, 'a completion provider');
+    assert.deepEqual(registered.triggerCharacters.sort(), ['#', '@']);
+    const notes = new TextDocument(Uri.file(path.join(root, 'src', 'notes.rs')), 'rust', 1, '// see @Http\n');
+    mock.documents.push(notes);
+    mock.events.didOpenTextDocument.fire(notes);
+    await until('didOpen sent', () => toServer.includes('notes.rs'));
+    const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+    const list = (await registered.provider.provideCompletionItems(notes, new Position(0, 12), token, { triggerKind: 0 })) as CompletionList;
+    const item = list.items.find((i) => i.label === 'HttpClient');
+    assert.ok(item, JSON.stringify(list));
+    assert.equal(item.insertText, 'HttpClient');
+    assert.ok(item.range instanceof Range, 'replacing what was typed after @');
+    assert.deepEqual([item.range.start.character, item.range.end.character], [8, 12]);
+  });
+
+  test('a model failing: the status item shows the error and its reason until a request succeeds', async () => {
+    mock.raw.window.activeTextEditor = { document, selection: new Selection(new Position(3, 0), new Position(3, 0)) };
+    llm.push({ status: 500, contentType: 'application/json', chunks: ['{"error":{"message":"overloaded"}}'] });
+    const shownBefore = mock.shown.length;
+    await mock.raw.commands.executeCommand('ctxls.palette.explain');
+    await until('the error', () => status().text === '$(warning) ctxls');
+    assert.match((status().tooltip as { value: string }).value, /Model: error: .*HTTP 500: overloaded/);
+    assert.equal(mock.shown.length - shownBefore, 1, `one message: ${JSON.stringify(mock.shown.slice(shownBefore))}`);
+    llm.push(chatReply(['Adds two points.']));
+    await mock.raw.commands.executeCommand('ctxls.palette.explain');
+    await until('ready again', () => status().text === '$(sparkle) ctxls');
+  });
+
   test('show context opens a markdown document', async () => {
     mock.raw.window.activeTextEditor = { document, selection: new Selection(new Position(4, 4), new Position(4, 4)) };
     await mock.raw.commands.executeCommand('ctxls.palette.showContext');
     assert.equal(mock.opened.length, 1);
     assert.equal(mock.opened[0].language, 'markdown');
-    assert.match(mock.opened[0].content ?? '', /^# Context for src\/lib\.rs:5\n[\s\S]*## 1\. src\/geometry\.rs:/);
+    assert.match(mock.opened[0].content ?? '', /^# Context for src\/lib\.rs:5\n[\s\S]*### 1\. src\/geometry\.rs:/);
   });
 
   test('a failing command says why, once', async () => {

@@ -2,7 +2,10 @@
 // ../../target/debug/ctxls): initialized with the options the extension's own mapping
 // produces from settings, the model being a scripted OpenAI-compatible server on
 // 127.0.0.1. Covers indexing progress, inline completion (and its cancellation), a
-// requirement comment's code action run to a `workspace/applyEdit`, show context, and
+// requirement comment's code action run to a `workspace/applyEdit`, completion items
+// left to inline completion (`completion.items: false`), show context with
+// the project's knowledge, `ctxls/status` around model requests (and a failing one),
+// mention completion, a prompt file's code action run to a `workspace/applyEdit`, and
 // settings changes, including every setting key the extension exposes.
 
 import * as assert from 'node:assert/strict';
@@ -11,19 +14,25 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { CancellationTokenSource, ResponseError } from 'vscode-jsonrpc/node';
-import type { CodeAction, Diagnostic, InlineCompletionList, TextEdit } from 'vscode-languageserver-protocol';
+import type { CodeAction, CompletionList, Diagnostic, InlineCompletionList, TextEdit } from 'vscode-languageserver-protocol';
 
 import {
   ContextResult,
+  INVALID_PARAMS,
   inlineCompletionParams,
+  lacksInput,
+  LIST_PROMPTS,
+  ListPromptsResult,
   parseStatus,
   progressKind,
   REQUEST_CANCELLED,
   renderContext,
   STATUS_NOTIFICATION,
+  StatusParams,
   VSCODE_TRIGGER_INVOKE,
 } from '../src/protocol';
-import { buildServerOptions, Inspect, Options, TOML_KEYS } from '../src/settings';
+import { PromptCatalog } from '../src/prompts';
+import { buildServerOptions, Inspect, leafPaths, Options, TOML_KEYS } from '../src/settings';
 import { chatReply, completionReply, ScriptedLlm } from './support/llmServer';
 import { binaryUnderTest, CLIENT_CAPABILITIES, LspSession } from './support/lspSession';
 
@@ -39,6 +48,42 @@ pub fn origin() -> Point {
 `;
 const GEOMETRY = `/// A point on the plane.
 pub struct Point { pub x: i32, pub y: i32 }
+`;
+const HTTP = `/// Sends requests to the API.
+pub struct HttpClient { pub base: String }
+impl HttpClient {
+    pub fn send(&self, path: &str) -> u16 { 200 }
+}
+`;
+const API_DOC = `# Shop API
+
+## Orders
+
+An order has an id, a list of items and a total in cents. Orders are created with POST /orders.
+
+## Refunds
+
+A refund returns the total of an order to the customer's card.
+`;
+/** Opened, never saved: where the completion items are tried. */
+const SHAPES = `use crate::geometry::Point;
+/// The point mirrored across the x axis.
+pub fn mirror(p: Point) -> Point {
+    
+}
+/// The point moved right by one.
+pub fn shift(p: Point) -> Point {
+    
+}
+`;
+/** A prompt file: on a selection, replacing it, with the user's input. */
+const PROMPT = `---
+title: Rename fields
+applies_to: selection
+output: replace
+---
+Rename the fields of this code: {{input}}
+{{selection}}
 `;
 
 /** settings.json as a user writes it, read through `inspect` like VS Code does (defaults from package.json). */
@@ -77,6 +122,12 @@ function workspace(): { root: string; cache: string; remove(): void } {
   fs.writeFileSync(path.join(root, 'Cargo.toml'), '[package]\nname = "fixture"\nversion = "0.1.0"\nedition = "2021"\n');
   fs.writeFileSync(path.join(root, 'src', 'lib.rs'), LIB);
   fs.writeFileSync(path.join(root, 'src', 'geometry.rs'), GEOMETRY);
+  fs.writeFileSync(path.join(root, 'src', 'http.rs'), HTTP);
+  fs.mkdirSync(path.join(root, 'docs'));
+  fs.writeFileSync(path.join(root, 'docs', 'api.md'), API_DOC);
+  fs.writeFileSync(path.join(root, 'AGENTS.md'), 'Amounts are integers in cents.\n');
+  fs.mkdirSync(path.join(root, '.ctxls', 'prompts'), { recursive: true });
+  fs.writeFileSync(path.join(root, '.ctxls', 'prompts', 'x.md'), PROMPT);
   return { root: fs.realpathSync(root), cache, remove: () => fs.rmSync(base, { recursive: true, force: true }) };
 }
 
@@ -153,11 +204,14 @@ describe('the extension against the ctxls binary', { timeout: 90_000 }, () => {
 
   test('initialize: the options are the settings the user set, nested like .ctxls.toml', async () => {
     const options = buildServerOptions(inspectSettings(settings), { 'llm.api_key': apiKey });
+    // Initialized before anything is asserted: the tests that follow need the session.
+    const result = await initialize(session, ws.root, options);
     assert.deepEqual(options, {
       llm: { provider: 'openai', base_url: `${llm.url}/v1`, model: 'qwen2.5-coder-1.5b', retries: 0, chat: { model: 'chat-model-7b' }, api_key: apiKey },
       hover: { explain: false },
+      // Not set, sent all the same: VS Code shows the model's completion inline.
+      completion: { items: false },
     });
-    const result = await initialize(session, ws.root, options);
     assert.equal(result.serverInfo?.name, 'ctxls');
     assert.equal(result.capabilities.inlineCompletionProvider, true);
     assert.ok(result.capabilities.executeCommandProvider.commands.includes('ctxls.generate'));
@@ -290,12 +344,204 @@ describe('the extension against the ctxls binary', { timeout: 90_000 }, () => {
 
     const bad = buildServerOptions(inspectSettings({ ...settings, 'ctxls.completion.debounce_ms': 'soon' }), {});
     await session.connection.sendNotification('workspace/didChangeConfiguration', { settings: bad });
-    const warning = await session.waitFor('a warning naming the key', (m) => m.method === 'window/showMessage');
-    assert.match(warning.params.message, /completion\.debounce_ms/);
+    const warning = await session.waitFor('a warning naming the key', (m) => m.method === 'window/showMessage' && /completion\.debounce_ms/.test(m.params.message));
+    assert.equal(warning.params.type, 2, 'a warning');
+    // Back to the good settings for the tests that follow.
+    await session.connection.sendNotification('workspace/didChangeConfiguration', { settings: buildServerOptions(inspectSettings(settings), { 'llm.api_key': apiKey }) });
   });
 
-  test('ctxls/status, when the server sends it, is what the extension parses', () => {
+  test('completion items off (the extension\'s options): an invoked textDocument/completion asks no model, inline completion still does', async () => {
+    const shapes = fileUri(path.join(ws.root, 'src', 'shapes.rs'));
+    await session.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: shapes, languageId: 'rust', version: 1, text: SHAPES } });
+    const inMirror = { line: 3, character: 4 };
+    const completion = (position: { line: number; character: number }) =>
+      session.connection.sendRequest('textDocument/completion', { textDocument: { uri: shapes }, position, context: { triggerKind: 1 } }) as Promise<CompletionList | null>;
+
+    // Invoked (Ctrl+Space) in a function body, no mention: no item, and no model call,
+    // not even one left running in the background past the debounce.
+    const before = llm.requests.length;
+    const mark = session.mark();
+    assert.equal(await completion(inMirror), null);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(llm.requests.length, before, 'the model was not asked');
+    assert.deepEqual(statusesSince(mark), [], 'the model never became busy');
+
+    // Ghost text at the same place asks the model, as ever.
+    llm.push(completionReply(['Point { x: p.x, y: -p.y }\n}\n']));
+    const inline = (await session.connection.sendRequest('textDocument/inlineCompletion', inlineCompletionParams(shapes, inMirror, VSCODE_TRIGGER_INVOKE))) as InlineCompletionList;
+    assert.deepEqual(inline.items.map((i) => i.insertText), ['Point { x: p.x, y: -p.y }']);
+    assert.equal(llm.requests.length, before + 1, 'one model call');
+    assert.equal(llm.requests[before].path, '/v1/completions');
+
+    // The setting is what holds it back: the user turning it on sends true, and the same
+    // request elsewhere asks the model (answered past the debounce, then from memory).
+    const on = buildServerOptions(inspectSettings({ ...settings, 'ctxls.completion.items': true }), { 'llm.api_key': apiKey });
+    assert.deepEqual(on.completion, { items: true });
+    await session.connection.sendNotification('workspace/didChangeConfiguration', { settings: on });
+    const inShift = { line: 7, character: 4 };
+    const asked = session.mark();
+    llm.push(completionReply(['Point { x: p.x + 1, y: p.y }\n}\n']));
+    await completion(inShift);
+    await llm.waitForRequests(before + 2);
+    assert.equal(llm.requests[before + 1].path, '/v1/completions');
+    await session.waitFor('ready', (m) => m.method === STATUS_NOTIFICATION && m.params.model === 'ready', 10_000, asked);
+    const list = await completion(inShift);
+    assert.deepEqual(list?.items.map((i) => i.insertText ?? (i.textEdit as TextEdit | undefined)?.newText), ['Point { x: p.x + 1, y: p.y }'], JSON.stringify(list));
+    assert.equal(llm.requests.length, before + 2, 'served from memory');
+
+    // Back to the extension's options for the tests that follow.
+    await session.connection.sendNotification('workspace/didChangeConfiguration', { settings: buildServerOptions(inspectSettings(settings), { 'llm.api_key': apiKey }) });
+    assert.equal(await completion({ line: 8, character: 0 }), null);
+    assert.equal(llm.requests.length, before + 2);
+  });
+
+  /** The `ctxls/status` notifications since `mark`, as the extension parses them. */
+  function statusesSince(mark: number): (StatusParams | undefined)[] {
+    return session
+      .since(mark)
+      .filter((m) => m.method === STATUS_NOTIFICATION)
+      .map((m) => parseStatus(m.params));
+  }
+
+  /** `ctxls.explain` on `add` (the model's reply is pushed by the caller). */
+  function explainAdd(): Promise<unknown> {
+    return session.connection.sendRequest('workspace/executeCommand', {
+      command: 'ctxls.explain',
+      arguments: [{ uri: lib, range: { start: { line: 3, character: 0 }, end: { line: 3, character: 0 } } }],
+    });
+  }
+
+  test('ctxls/status: busy while a model request runs, then ready', async () => {
+    const mark = session.mark();
+    llm.push({ ...chatReply(['Adds the coordinates of two points.']), delayFirstMs: 200 });
+    const pending = explainAdd();
+    // Busy is sent while the model works, before the answer.
+    await session.waitFor('busy', (m) => m.method === STATUS_NOTIFICATION && m.params.model === 'busy', 10_000, mark);
+    const result = (await pending) as { markdown: string };
+    assert.equal(result.markdown, 'Adds the coordinates of two points.');
+    await session.waitFor('ready', (m) => m.method === STATUS_NOTIFICATION && m.params.model === 'ready', 10_000, mark);
+    assert.deepEqual(statusesSince(mark), [{ model: 'busy' }, { model: 'ready' }]);
+  });
+
+  test('ctxls/status: a model answering 500 is an error with the reason, until a request succeeds', async () => {
+    const mark = session.mark();
+    const before = llm.requests.length;
+    llm.push({ status: 500, contentType: 'application/json', chunks: ['{"error":{"message":"the GPU caught fire"}}'] });
+    await assert.rejects(explainAdd(), (error: unknown) => error instanceof ResponseError && /Explain/.test(error.message));
+    assert.equal(llm.requests.length, before + 1, 'retries = 0: asked once');
+    const error = await session.waitFor('error', (m) => m.method === STATUS_NOTIFICATION && m.params.model === 'error', 10_000, mark);
+    const status = parseStatus(error.params);
+    assert.equal(status?.model, 'error');
+    assert.match(status?.message ?? '', /500/, JSON.stringify(error.params));
+    assert.deepEqual(statusesSince(mark).map((s) => s?.model), ['busy', 'error']);
+
+    const again = session.mark();
+    llm.push(chatReply(['Adds two points.']));
+    await explainAdd();
+    await session.waitFor('ready', (m) => m.method === STATUS_NOTIFICATION && m.params.model === 'ready', 10_000, again);
+    assert.deepEqual(statusesSince(again), [{ model: 'busy' }, { model: 'ready' }]);
+  });
+
+  test('show context with a query: the instructions, mentions and documents a chat request would include', async () => {
+    const query = 'send the order with @HttpClient::send as @docs/api.md#orders says; not @NoSuchThing';
+    const result = (await session.connection.sendRequest('workspace/executeCommand', {
+      command: 'ctxls.showContext',
+      arguments: [{ uri: lib, position: { line: 4, character: 4 }, query }],
+    })) as ContextResult;
+    const json = JSON.stringify(result, null, 1);
+    assert.equal(result.query, query);
+    assert.deepEqual(result.instructions?.map((i) => i.path), ['AGENTS.md'], json);
+    const mentions = new Map(result.mentions?.map((m) => [m.mention, m]));
+    assert.equal(mentions.get('@HttpClient::send')?.path, 'src/http.rs', json);
+    assert.match(mentions.get('@HttpClient::send')?.text ?? '', /pub fn send/, json);
+    assert.equal(mentions.get('@docs/api.md#orders')?.path, 'docs/api.md', json);
+    assert.deepEqual(result.unresolved?.map((u) => u.mention), ['@NoSuchThing'], json);
+    assert.ok(result.documents?.some((d) => d.path === 'docs/api.md'), json);
+
+    const markdown = renderContext(result, { path: 'src/lib.rs', line: 5 });
+    for (const part of ['## Instructions', '- `AGENTS.md`: ', '## Mentions', '### @HttpClient::send: ', '- `@NoSuchThing`: ', '## Documents', '### 1. docs/api.md#', '## Code']) {
+      assert.ok(markdown.includes(part), `${part} in:\n${markdown}`);
+    }
+  });
+
+  test('mentions: after @ in a comment, the server completes definitions (no model asked)', async () => {
+    const notes = fileUri(path.join(ws.root, 'src', 'notes.rs'));
+    const requests = llm.requests.length;
+    await session.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: notes, languageId: 'rust', version: 1, text: '// see @\n' } });
+    const typedAt = (await session.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri: notes },
+      position: { line: 0, character: 8 },
+      context: { triggerKind: 2, triggerCharacter: '@' },
+    })) as CompletionList | null;
+    assert.ok(typedAt !== null && typedAt.items.length > 0, JSON.stringify(typedAt));
+    // Typing on: `// see @Http`, asked again because the list was incomplete.
+    await session.connection.sendNotification('textDocument/didChange', {
+      textDocument: { uri: notes, version: 2 },
+      contentChanges: [{ range: { start: { line: 0, character: 8 }, end: { line: 0, character: 8 } }, text: 'Http' }],
+    });
+    const list = (await session.connection.sendRequest('textDocument/completion', {
+      textDocument: { uri: notes },
+      position: { line: 0, character: 12 },
+      context: { triggerKind: 3 },
+    })) as CompletionList | null;
+    assert.equal(list?.isIncomplete, true);
+    const item = list?.items.find((i) => i.label === 'HttpClient');
+    assert.ok(item, JSON.stringify(list));
+    assert.equal(item.kind, 22, 'a struct');
+    assert.deepEqual(item.textEdit, { range: { start: { line: 0, character: 8 }, end: { line: 0, character: 12 } }, newText: 'HttpClient' });
+    assert.equal(list?.items[0].label, 'HttpClient', 'the best match first');
+    assert.equal(llm.requests.length, requests, 'mentions never ask the model');
+  });
+
+  test('a prompt file: listed, offered on a selection, refused without input, applied with it', async () => {
+    const geometry = fileUri(path.join(ws.root, 'src', 'geometry.rs'));
+    await session.connection.sendNotification('textDocument/didOpen', { textDocument: { uri: geometry, languageId: 'rust', version: 1, text: GEOMETRY } });
+    const listed = (await session.connection.sendRequest('workspace/executeCommand', { command: LIST_PROMPTS, arguments: [{ uri: geometry }] })) as ListPromptsResult;
+    assert.deepEqual(listed.prompts, [
+      { name: 'x', title: 'Rename fields', path: '.ctxls/prompts/x.md', appliesTo: 'selection', languages: [], output: 'replace', needsInput: true },
+    ]);
+
+    const codeActions = (range: { start: { line: number; character: number }; end: { line: number; character: number } }) =>
+      session.connection.sendRequest('textDocument/codeAction', { textDocument: { uri: geometry }, range, context: { diagnostics: [], triggerKind: 1 } }) as Promise<CodeAction[]>;
+    const atCursor = await codeActions({ start: { line: 1, character: 4 }, end: { line: 1, character: 4 } });
+    assert.ok(!atCursor.some((a) => a.command?.command === 'ctxls.runPrompt'), 'a selection prompt needs a selection');
+    const selection = { start: { line: 1, character: 0 }, end: { line: 1, character: 43 } };
+    const action = (await codeActions(selection)).find((a) => a.command?.command === 'ctxls.runPrompt');
+    assert.ok(action, 'the prompt is offered on the selection');
+    assert.equal(action.title, 'ctxls: Rename fields…', 'the title says it needs input');
+    assert.equal(action.kind, 'refactor.ctxls.prompt');
+    const args = action.command!.arguments!;
+    assert.deepEqual(args, [{ name: 'x', uri: geometry, range: selection, needsInput: true }], 'the argument says it needs input too');
+    // What the extension makes of it.
+    assert.equal(lacksInput('ctxls.runPrompt', args), true);
+    const catalog = new PromptCatalog();
+    catalog.noteCommand(action.command!);
+    assert.deepEqual(catalog.get('x'), { title: 'Rename fields', needsInput: true });
+
+    const before = llm.requests.length;
+    await assert.rejects(
+      session.connection.sendRequest('workspace/executeCommand', { command: 'ctxls.runPrompt', arguments: args }),
+      (error: unknown) => error instanceof ResponseError && error.code === INVALID_PARAMS && /`input`/.test(error.message),
+    );
+    assert.equal(llm.requests.length, before, 'no model asked without the input');
+
+    const mark = session.mark();
+    llm.push(chatReply(['```rust\npub struct Point { pub left: i32, ', 'pub top: i32 }\n```\n']));
+    const input = 'x becomes left, y becomes top';
+    const result = (await session.connection.sendRequest('workspace/executeCommand', { command: 'ctxls.runPrompt', arguments: [{ ...args[0], input }] })) as { applied: boolean };
+    assert.equal(result.applied, true, JSON.stringify(result));
+    const asked = llm.requests[before].json().messages.map((m: { content: string }) => m.content).join('\n');
+    assert.ok(asked.includes(`Rename the fields of this code: ${input}`), asked);
+    assert.ok(asked.includes('pub struct Point { pub x: i32, pub y: i32 }'), asked);
+    const applyEdit = await session.waitFor('workspace/applyEdit', (m) => m.method === 'workspace/applyEdit', 10_000, mark);
+    const changes = applyEdit.params.edit.documentChanges;
+    assert.deepEqual(changes.map((c: { textDocument: { uri: string; version: number } }) => c.textDocument), [{ uri: geometry, version: 1 }]);
+    assert.equal(applyEdits(GEOMETRY, changes[0].edits), GEOMETRY.replace('pub struct Point { pub x: i32, pub y: i32 }', 'pub struct Point { pub left: i32, pub top: i32 }'));
+  });
+
+  test('every ctxls/status the server sent is what the extension parses', () => {
     const statuses = session.incoming.filter((m) => m.method === STATUS_NOTIFICATION);
+    assert.ok(statuses.length >= 6, 'sent around each model request');
     for (const status of statuses) {
       assert.notEqual(parseStatus(status.params), undefined, JSON.stringify(status.params));
     }
@@ -334,9 +580,14 @@ describe('every setting the extension exposes is a key the server knows', { time
       'completion.debounce_ms': 75,
       'completion.context_tokens': 512,
       'completion.in_comments': true,
+      'completion.items': true,
       'hover.explain': false,
       'hover.timeout_ms': 1000,
       'instructions.max_tokens': 256,
+      'documents.enabled': false,
+      'documents.max_tokens': 512,
+      'documents.in_completion': true,
+      'mentions.max_tokens': 2048,
       'requirements.act_prefixes': ['AI:', 'TODO(ai):'],
       'requirements.act_suffixes': ['AI!'],
       'requirements.ask_suffixes': ['AI?'],
@@ -357,6 +608,8 @@ describe('every setting the extension exposes is a key the server knows', { time
       'llm.api_key': 'sk-1',
       'embedding.api_key': 'sk-2',
     });
+    assert.equal((options.completion as Options).items, true, 'the user\'s value, not the extension\'s false');
+    assert.deepEqual(leafPaths(options).sort(), [...TOML_KEYS, 'llm.api_key', 'embedding.api_key'].sort(), 'every key is sent');
     const session = LspSession.start(binary, ws.cache, serverEnv());
     try {
       await initialize(session, ws.root, options);

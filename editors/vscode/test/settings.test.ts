@@ -27,10 +27,29 @@ describe('settings -> initializationOptions', () => {
     );
     assert.deepEqual(options, {
       llm: { provider: 'openai', base_url: 'http://127.0.0.1:8080/v1', chat: { model: 'qwen2.5-coder:14b' } },
-      // Set explicitly, even to the default: it overrides .ctxls.toml.
-      completion: { in_comments: false },
+      // in_comments: set explicitly, even to the default: it overrides .ctxls.toml.
+      // items: not set, sent as false all the same (see below).
+      completion: { in_comments: false, items: false },
       requirements: { act_suffixes: [] },
     });
+  });
+
+  test('completion.items: unset sends false (VS Code shows completions inline); what the user set is sent as set', () => {
+    const items = (inspection: Inspection | undefined) => (buildServerOptions(inspectFrom(inspection ? { 'completion.items': inspection } : {})).completion as { items?: unknown } | undefined)?.items;
+    assert.equal(items(undefined), false, 'nothing set');
+    assert.equal(items({ defaultValue: false }), false, 'left at its default');
+    assert.equal(items({ defaultValue: false, globalValue: null }), false, 'cleared');
+    assert.equal(items({ defaultValue: false, globalValue: true }), true, 'the user turned it on');
+    assert.equal(items({ defaultValue: false, globalValue: false }), false, 'the user turned it off');
+    assert.equal(items({ defaultValue: false, globalValue: false, workspaceFolderValue: true }), true, 'the most specific scope wins');
+    assert.equal(items({ defaultValue: false, globalValue: true, workspaceValue: false }), false, 'the most specific scope wins');
+    // It sits beside the other completion keys, whichever the user set.
+    assert.deepEqual(buildServerOptions(inspectFrom({ 'completion.debounce_ms': { globalValue: 75 } })), { completion: { debounce_ms: 75, items: false } });
+    // Always sent, so turning it off again is a notification, never a restart.
+    const on = buildServerOptions(inspectFrom({ 'completion.items': { defaultValue: false, globalValue: true } }));
+    const unset = buildServerOptions(inspectFrom({ 'completion.items': { defaultValue: false } }));
+    assert.equal(changeStrategy(unset, on), 'notify');
+    assert.equal(changeStrategy(on, unset), 'notify');
   });
 
   test('the most specific scope wins; null and empty strings are "not set"', () => {
@@ -46,11 +65,12 @@ describe('settings -> initializationOptions', () => {
 
   test('API keys from secret storage join the layer; empty ones do not', () => {
     const options = buildServerOptions(inspectFrom({ 'llm.provider': { globalValue: 'anthropic' } }), { 'llm.api_key': 'sk-ant', 'embedding.api_key': '' });
-    assert.deepEqual(options, { llm: { provider: 'anthropic', api_key: 'sk-ant' } });
+    assert.deepEqual(options, { llm: { provider: 'anthropic', api_key: 'sk-ant' }, completion: { items: false } });
   });
 
-  test('nothing set: an empty object, so .ctxls.toml decides everything', () => {
-    assert.deepEqual(buildServerOptions(() => ({ defaultValue: 1 })), {});
+  test('nothing set: only completion.items (false), so .ctxls.toml decides everything else', () => {
+    assert.deepEqual(buildServerOptions(() => ({ defaultValue: 1 })), { completion: { items: false } });
+    assert.deepEqual(buildServerOptions(() => undefined), { completion: { items: false } });
   });
 
   test('leaf paths are dotted keys; arrays are leaves', () => {

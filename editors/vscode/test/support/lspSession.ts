@@ -66,11 +66,24 @@ export class LspSession {
     this.listeners.splice(0).forEach((wake) => wake());
   }
 
-  /** The first message matching `predicate` (already seen, or the next to come). */
-  async waitFor(what: string, predicate: (m: Incoming) => boolean, timeoutMs = 20_000): Promise<Incoming> {
+  /** Where the messages received from now on begin (for `waitFor`'s `since`). */
+  mark(): number {
+    return this.incoming.length;
+  }
+
+  /** The messages received since `mark`. */
+  since(mark: number): Incoming[] {
+    return this.incoming.slice(mark);
+  }
+
+  /**
+   * The first message matching `predicate` (already seen, or the next to come); with
+   * `since`, among those received since that `mark()`.
+   */
+  async waitFor(what: string, predicate: (m: Incoming) => boolean, timeoutMs = 20_000, since = 0): Promise<Incoming> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = this.incoming.find(predicate);
+      const found = this.incoming.slice(since).find(predicate);
       if (found) {
         return found;
       }
@@ -122,6 +135,12 @@ export const CLIENT_CAPABILITIES = {
     executeCommand: { dynamicRegistration: true },
   },
   textDocument: {
+    completion: {
+      dynamicRegistration: true,
+      contextSupport: true,
+      completionItem: { snippetSupport: true, insertReplaceSupport: true, labelDetailsSupport: true, resolveSupport: { properties: ['documentation', 'detail', 'additionalTextEdits'] } },
+      completionList: { itemDefaults: ['commitCharacters', 'editRange', 'insertTextFormat', 'insertTextMode', 'data'] },
+    },
     synchronization: { dynamicRegistration: true, willSave: true, willSaveWaitUntil: true, didSave: true },
     hover: { dynamicRegistration: true, contentFormat: ['markdown', 'plaintext'] },
     documentSymbol: { dynamicRegistration: true, hierarchicalDocumentSymbolSupport: true },

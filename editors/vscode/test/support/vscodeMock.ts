@@ -1,9 +1,10 @@
 // A stand-in for the `vscode` module, enough for the bundled extension and
 // vscode-languageclient to activate, sync documents, run commands and providers in plain
 // Node: VS Code itself cannot run here. Values the code reads are real (Uri, Position,
-// Range, events, configuration, documents); what the extension shows (messages, status
-// item, progress, edits, opened documents) is recorded for the tests. Anything else is a
-// harmless catch-all.
+// Range, events, configuration, documents, code actions, completion items); what the
+// extension shows (messages, status item, progress, input boxes, quick picks, edits,
+// opened documents) and the providers registered are recorded for the tests, and quick
+// picks and input boxes answer from queues. Anything else is a harmless catch-all.
 
 import * as path from 'node:path';
 
@@ -172,6 +173,42 @@ export class InlineCompletionItem {
   ) {}
 }
 
+export class CodeAction {
+  kind?: unknown;
+  command?: { title: string; command: string; arguments?: unknown[] };
+  isPreferred?: boolean;
+  diagnostics?: unknown[];
+  edit?: unknown;
+  constructor(
+    readonly title: string,
+    kind?: unknown,
+  ) {
+    this.kind = kind;
+  }
+}
+
+export class CompletionItem {
+  kind?: number;
+  detail?: string;
+  sortText?: string;
+  filterText?: string;
+  insertText?: string | SnippetString;
+  range?: Range | { inserting: Range; replacing: Range };
+  constructor(
+    readonly label: string | { label: string },
+    kind?: number,
+  ) {
+    this.kind = kind;
+  }
+}
+
+export class CompletionList {
+  constructor(
+    readonly items: CompletionItem[] = [],
+    readonly isIncomplete = false,
+  ) {}
+}
+
 export class TextEdit {
   constructor(
     readonly range: Range,
@@ -269,8 +306,8 @@ export interface Shown {
 }
 
 const GENERIC_NAMES = (
-  'CallHierarchyIncomingCall CallHierarchyItem CallHierarchyOutgoingCall CodeAction CodeActionKind CodeActionTriggerKind CodeLens Color ' +
-  'ColorInformation ColorPresentation CompletionItem CompletionItemKind CompletionItemTag CompletionList CompletionTriggerKind Diagnostic ' +
+  'CallHierarchyIncomingCall CallHierarchyItem CallHierarchyOutgoingCall CodeActionKind CodeActionTriggerKind CodeLens Color ' +
+  'ColorInformation ColorPresentation CompletionItemKind CompletionItemTag CompletionTriggerKind Diagnostic ' +
   'DiagnosticRelatedInformation DiagnosticTag DocumentHighlight DocumentHighlightKind DocumentLink DocumentSymbol FileType FoldingRange ' +
   'FoldingRangeKind Hover InlayHint InlayHintLabelPart InlineCompletionList InlineValueEvaluatableExpression InlineValueText ' +
   'InlineValueVariableLookup LinkedEditingRanges Location NotebookCellKind ParameterInformation RelativePattern SelectionRange ' +
@@ -288,11 +325,18 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
   const progressTitles: string[] = [];
   const commands = new Map<string, (...args: unknown[]) => unknown>();
   const inlineProviders: Array<{ provideInlineCompletionItems: (...args: any[]) => any }> = [];
+  const codeActionProviders: Array<{ provideCodeActions: (...args: any[]) => any }> = [];
+  const completionProviders: Array<{ provider: { provideCompletionItems: (...args: any[]) => any }; triggerCharacters: string[] }> = [];
   const statusItems: Array<{ text: string; tooltip: unknown; backgroundColor: unknown }> = [];
   const log: string[] = [];
   /** Answers for the next message with these buttons (by message substring). */
   const answers: Array<{ match: string; choose: string | undefined }> = [];
   const inputs: Array<string | undefined> = [];
+  /** The input boxes shown, with their options. */
+  const inputBoxes: Array<{ title?: string; prompt?: string }> = [];
+  /** Choosers for the next quick picks (none: dismissed), and the items each pick showed. */
+  const picks: Array<(items: any[]) => any> = [];
+  const quickPicks: Array<{ items: any[]; options: unknown }> = [];
   const events = {
     didChangeConfiguration: new EventEmitter<{ affectsConfiguration(section: string): boolean }>(),
     didOpenTextDocument: new EventEmitter<TextDocument>(),
@@ -367,6 +411,9 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
     SnippetString,
     ThemeColor,
     InlineCompletionItem,
+    CodeAction,
+    CompletionItem,
+    CompletionList,
     TextEdit,
     WorkspaceEdit,
     StatusBarAlignment: { Left: 1, Right: 2 },
@@ -395,8 +442,15 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
       showInformationMessage: message('info'),
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
-      showInputBox: () => Promise.resolve(inputs.shift()),
-      showQuickPick: () => Promise.resolve(undefined),
+      showInputBox: (inputOptions: { title?: string; prompt?: string } = {}) => {
+        inputBoxes.push(inputOptions);
+        return Promise.resolve(inputs.shift());
+      },
+      showQuickPick: async (items: any[] | Promise<any[]>, pickOptions?: unknown) => {
+        const shownItems = await items;
+        quickPicks.push({ items: shownItems, options: pickOptions });
+        return picks.shift()?.(shownItems);
+      },
       setStatusBarMessage: (text: string) => {
         log.push(`[status bar] ${text}`);
         return { dispose() {} };
@@ -449,6 +503,15 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
       registerInlineCompletionItemProvider: (_selector: unknown, provider: (typeof inlineProviders)[number]) => {
         inlineProviders.push(provider);
         return new Disposable(() => inlineProviders.splice(inlineProviders.indexOf(provider), 1));
+      },
+      registerCodeActionsProvider: (_selector: unknown, provider: (typeof codeActionProviders)[number]) => {
+        codeActionProviders.push(provider);
+        return new Disposable(() => codeActionProviders.splice(codeActionProviders.indexOf(provider), 1));
+      },
+      registerCompletionItemProvider: (_selector: unknown, provider: (typeof completionProviders)[number]['provider'], ...triggerCharacters: string[]) => {
+        const entry = { provider, triggerCharacters };
+        completionProviders.push(entry);
+        return new Disposable(() => completionProviders.splice(completionProviders.indexOf(entry), 1));
       },
       createDiagnosticCollection: () => ({ set() {}, delete() {}, clear() {}, dispose() {}, get: () => [], forEach() {}, has: () => false }),
       getDiagnostics: () => [],
@@ -505,10 +568,15 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
     progressTitles,
     commands,
     inlineProviders,
+    codeActionProviders,
+    completionProviders,
     statusItems,
     log,
     answers,
     inputs,
+    inputBoxes,
+    picks,
+    quickPicks,
     events,
     documents,
   };

@@ -214,7 +214,7 @@ pub(super) fn gather(
     // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
     let model = config.llm.for_task(crate::config::Task::Completion).model;
     let counter = std::thread::spawn(move || TokenCounter::for_model(&model));
-    let (mut index, _report) = super::open_and_refresh(root, config, cache_dir, RefreshMode::Load);
+    let (mut index, _report) = super::open_and_refresh_for(root, config, cache_dir, RefreshMode::Load, Some(rel));
     tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
     let snapshot = index.snapshot();
     std::mem::forget(index); // the snapshot holds it all; the process ends soon

@@ -193,7 +193,16 @@ fn resolve_root(root: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// Opens the workspace at `root` with its configuration (`load_config`) and refreshes its
 /// index with a progress bar on a terminal.
 fn open_and_refresh(root: &Path, config: &Config, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
+    open_and_refresh_for(root, config, cache_dir, mode, None)
+}
+
+/// `open_and_refresh`; with `focus`, the other files are loaded without their names and
+/// references (retrieval reads those of the file at hand only), and `focus` whole.
+fn open_and_refresh_for(root: &Path, config: &Config, cache_dir: Option<&Path>, mode: RefreshMode, focus: Option<&str>) -> (WorkspaceIndex, RefreshReport) {
     let mut indexer = Indexer::open(root, config.clone(), Some(&Store::default_dir(root, cache_dir)));
+    if focus.is_some() {
+        indexer.without_references();
+    }
     let mut index = WorkspaceIndex::new();
     let bar = progress_bar();
     let report = indexer.refresh(mode, &|done, total| {
@@ -207,6 +216,14 @@ fn open_and_refresh(root: &Path, config: &Config, cache_dir: Option<&Path>, mode
     }
     for error in report.errors.iter().take(20) {
         tracing::warn!("{error}");
+    }
+    if let Some(focus) = focus {
+        // Parsed in this run (whole already), or loaded without references: read it whole.
+        let loaded_bare = index.get(focus).is_some_and(|e| e.index.references.is_empty() && e.index.names.is_empty());
+        if let (true, Some(whole)) = (loaded_bare, indexer.read_whole(focus)) {
+            let hash = index.get(focus).map_or(0, |e| e.hash);
+            index.insert(crate::index::FileEntry { path: focus.to_string(), hash, index: whole });
+        }
     }
     (index, report)
 }

@@ -105,7 +105,9 @@ impl Vectors {
         text_of: &(dyn Fn(FileId) -> Option<String> + Sync),
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<EmbedReport, LlmError> {
+        let started = std::time::Instant::now();
         let todo = self.missing(snapshot);
+        tracing::debug!("missing vectors found in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         let mut report = EmbedReport { total: todo.len(), ..EmbedReport::default() };
         let mut current: Option<(FileId, Option<String>)> = None;
         let mut done = 0;
@@ -146,6 +148,7 @@ impl Vectors {
             progress(done, report.total);
         }
         let live: HashSet<u64> = snapshot.files().flat_map(|(_, e)| e.index.chunks.iter().map(|c| c.hash)).collect();
+        tracing::debug!("vectors updated in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         let mut guard = self.lock();
         if let Some(store) = guard.as_mut() {
             report.removed = store.retain(&live);

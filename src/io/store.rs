@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::index::{FileIndex, IndexStats};
+use crate::index::{FileIndex, IndexStats, Reference};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -45,11 +45,36 @@ pub struct FileRow {
 }
 
 impl FileRow {
-    pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &FileIndex) -> FileRow {
+    pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &mut FileIndex) -> FileRow {
         let mut stats = IndexStats::default();
         stats.add(index);
-        FileRow { path, hash, size, mtime, stats, data: bitcode::encode(index) }
+        FileRow { path, hash, size, mtime, stats, data: encode(index) }
     }
+}
+
+/// A file's identifier occurrences, encoded apart from the rest (see `encode`).
+#[derive(bitcode::Encode, bitcode::Decode)]
+struct References {
+    names: Vec<String>,
+    references: Vec<Reference>,
+}
+
+/// A row's facts: `[core length: u32 LE][core][references]`, the core being the
+/// `FileIndex` without its names and references. Retrieval needs the references of the
+/// file at hand only, so a load can skip decoding them for every other file
+/// (`decode_core`): they are half of what a large workspace allocates.
+/// (The two parts are moved out of `index` for the encoding and back: no copy.)
+fn encode(index: &mut FileIndex) -> Vec<u8> {
+    let part = References { names: std::mem::take(&mut index.names), references: std::mem::take(&mut index.references) };
+    let core = bitcode::encode(&*index);
+    let references = bitcode::encode(&part);
+    index.names = part.names;
+    index.references = part.references;
+    let mut out = Vec::with_capacity(4 + core.len() + references.len());
+    out.extend_from_slice(&(core.len() as u32).to_le_bytes());
+    out.extend_from_slice(&core);
+    out.extend_from_slice(&references);
+    out
 }
 
 pub struct Store {
@@ -170,6 +195,16 @@ impl Store {
         Ok(())
     }
 
+    /// One row: (hash, encoded facts).
+    pub fn row(&self, path: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let mut stmt = self.conn.prepare("SELECT hash, data FROM files WHERE path = ?1")?;
+        let mut rows = stmt.query(params![path])?;
+        match rows.next()? {
+            Some(row) => Ok(Some((row.get::<_, i64>(0)? as u64, row.get(1)?))),
+            None => Ok(None),
+        }
+    }
+
     /// Writes rows and removes paths in one transaction.
     pub fn write(&mut self, rows: &[FileRow], removed: &[String]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
@@ -215,8 +250,25 @@ impl Store {
     }
 }
 
+/// A row's facts, whole.
 pub fn decode(data: &[u8]) -> Option<FileIndex> {
-    bitcode::decode(data).ok()
+    let (core, references) = split_row(data)?;
+    let mut index: FileIndex = bitcode::decode(core).ok()?;
+    let References { names, references } = bitcode::decode(references).ok()?;
+    index.names = names;
+    index.references = references;
+    Some(index)
+}
+
+/// A row's facts without the identifier occurrences (`names` and `references` empty).
+pub fn decode_core(data: &[u8]) -> Option<FileIndex> {
+    bitcode::decode(split_row(data)?.0).ok()
+}
+
+fn split_row(data: &[u8]) -> Option<(&[u8], &[u8])> {
+    let length = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
+    let core = data.get(4..4 + length)?;
+    Some((core, &data[4 + length..]))
 }
 
 fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
@@ -254,5 +306,32 @@ fn set_aside(path: &Path) {
                 let _ = std::fs::remove_file(&file);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::Lang;
+
+    #[test]
+    fn a_row_decodes_whole_or_without_its_references() {
+        let text = "use std::fmt;\nfn area(w: f64, h: f64) -> f64 { w * h }\nfn main() { area(1.0, 2.0); }\n";
+        let mut index = crate::index::extract(Lang::Rust, text, &crate::lang::parse(Lang::Rust, text, None));
+        let original = index.clone();
+        let mut store = Store::in_memory();
+        store.write(&[FileRow::new("a.rs".into(), 7, text.len() as u64, 0, &mut index)], &[]).unwrap();
+        assert_eq!(index, original, "encoding leaves the index as it was");
+        let (hash, data) = store.row("a.rs").unwrap().unwrap();
+        assert_eq!(hash, 7);
+        assert_eq!(decode(&data).unwrap(), original);
+        let core = decode_core(&data).unwrap();
+        assert!(core.references.is_empty() && core.names.is_empty());
+        assert_eq!((core.symbols, core.chunks, core.terms), (original.symbols, original.chunks, original.terms));
+        assert!(!original.references.is_empty());
+        // A truncated or foreign row decodes to nothing (the file is parsed again).
+        assert_eq!(decode(&data[..data.len() / 2]), None);
+        assert_eq!(decode(&[1, 2]), None);
+        assert_eq!(store.row("missing.rs").unwrap(), None);
     }
 }

@@ -77,15 +77,18 @@ impl VectorStore {
     }
 
     fn view(&mut self, path: &Path) -> Result<(), VectorError> {
+        let started = std::time::Instant::now();
         let keys = read_keys(&keys_path(path))?;
         let index = new_index(self.dimensions);
         index.view(&path.to_string_lossy()).map_err(|e| VectorError::Index(e.to_string()))?;
+        tracing::debug!("vectors viewed in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         if index.dimensions() != self.dimensions {
             return Err(VectorError::Dimensions { expected: self.dimensions, got: index.dimensions() });
         }
         if index.size() != keys.len() || keys.iter().any(|k| !index.contains(*k)) {
             return Err(VectorError::Index(format!("{} vectors but {} keys listed", index.size(), keys.len())));
         }
+        tracing::debug!("vectors checked in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         self.index = index;
         self.viewed = true;
         self.keys = keys;

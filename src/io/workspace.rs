@@ -95,6 +95,10 @@ pub struct Indexer {
     pub root: PathBuf,
     pub config: Config,
     store: Store,
+    /// Files loaded from the cache come with their identifier occurrences (names and
+    /// references); without, loading a large workspace allocates half as much, for a
+    /// caller that needs them for one file only (`read_whole`).
+    with_references: bool,
 }
 
 impl Indexer {
@@ -105,7 +109,18 @@ impl Indexer {
             Some(dir) => Store::open(dir),
             None => Store::in_memory(),
         };
-        Indexer { root: root.to_path_buf(), config, store }
+        Indexer { root: root.to_path_buf(), config, store, with_references: true }
+    }
+
+    /// Files loaded from the cache from now on come without their names and references.
+    pub fn without_references(&mut self) {
+        self.with_references = false;
+    }
+
+    /// The cached facts of one file, whole (references included), if it is cached.
+    pub fn read_whole(&self, rel_path: &str) -> Option<index::FileIndex> {
+        let (_, data) = self.store.row(rel_path).ok().flatten()?;
+        store::decode(&data)
     }
 
     pub fn cache_path(&self) -> Option<&Path> {
@@ -246,8 +261,8 @@ impl Indexer {
                 continue;
             }
             let meta = meta.expect("checked above");
-            let file_index = extract_text(lang, &text);
-            rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &file_index));
+            let mut file_index = extract_text(lang, &text);
+            rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &mut file_index));
             sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path: rel_path, hash, index: file_index })));
         }
         if let Err(err) = self.store.write(&rows, &removed) {
@@ -288,8 +303,8 @@ impl Indexer {
                             Message::SameContent(file.rel_path.clone(), file.mtime)
                         }
                         Ok((hash, text)) => {
-                            let file_index = extract_text(file.lang, &text);
-                            let row = FileRow::new(file.rel_path.clone(), hash, file.size, file.mtime, &file_index);
+                            let mut file_index = extract_text(file.lang, &text);
+                            let row = FileRow::new(file.rel_path.clone(), hash, file.size, file.mtime, &mut file_index);
                             let keep = (mode == RefreshMode::Load).then_some(file_index);
                             Message::Parsed(Box::new((row, keep)))
                         }
@@ -388,13 +403,14 @@ impl Indexer {
     /// reads the next ones; in path order.
     fn read_rows(&self, wanted: &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<DecodedRow>, StoreError> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<(String, u64, Vec<u8>)>(64);
+        let with_references = self.with_references;
         let (read, decoded) = std::thread::scope(|scope| {
-            let decoder = scope.spawn(|| {
+            let decoder = scope.spawn(move || {
                 rx.into_iter()
                     .par_bridge()
                     .filter(|(path, _, _)| wanted(path))
                     .map(|(path, hash, data)| {
-                        let file_index = store::decode(&data);
+                        let file_index = if with_references { store::decode(&data) } else { store::decode_core(&data) };
                         (path, hash, file_index)
                     })
                     .collect::<Vec<DecodedRow>>()

@@ -197,6 +197,9 @@ pub struct LlmConfig {
     pub max_in_flight: u32,
     /// Retries on connection errors, 429 and 5xx (never after the first token).
     pub retries: u32,
+    /// Replace secrets (private keys, provider keys and tokens, quoted values of
+    /// secret-named settings) in everything sent to a model or an embedder.
+    pub redact_secrets: bool,
     pub completion: TaskOverride,
     pub chat: TaskOverride,
 }
@@ -218,6 +221,7 @@ impl Default for LlmConfig {
             temperature: 0.2,
             max_in_flight: 4,
             retries: 2,
+            redact_secrets: true,
             completion: TaskOverride::default(),
             chat: TaskOverride::default(),
         }
@@ -261,6 +265,7 @@ pub struct EmbeddingSettings {
     pub timeout_connect_ms: u64,
     pub timeout_total_ms: u64,
     pub retries: u32,
+    pub redact_secrets: bool,
 }
 
 impl EmbeddingConfig {
@@ -282,6 +287,7 @@ impl EmbeddingConfig {
             timeout_connect_ms: llm.timeout_connect_ms,
             timeout_total_ms: llm.timeout_total_ms,
             retries: llm.retries,
+            redact_secrets: llm.redact_secrets,
         })
     }
 }
@@ -310,6 +316,7 @@ pub struct ModelSettings {
     pub timeout_total_ms: u64,
     pub max_in_flight: u32,
     pub retries: u32,
+    pub redact_secrets: bool,
 }
 
 impl LlmConfig {
@@ -338,6 +345,7 @@ impl LlmConfig {
             timeout_total_ms: self.timeout_total_ms,
             max_in_flight: self.max_in_flight.max(1),
             retries: self.retries,
+            redact_secrets: self.redact_secrets,
         }
     }
 }

@@ -79,6 +79,40 @@ fn dry_run_sends_nothing_and_hides_the_key() {
 }
 
 #[test]
+fn secrets_in_the_code_are_redacted_before_anything_is_sent() {
+    let (_runtime, server) = with_server(vec![Reply::openai(&["ok"], true)]);
+    let ws = workspace(&format!("[llm]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"gpt-4o-mini\"\n", server.url()));
+    let aws = "AKIAIOSFODNN7EXAMPLE";
+    let openai = "sk-proj-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c";
+    ws.write("src/config.rs", &format!("pub const AWS_KEY: &str = \"{aws}\";\npub fn client() -> String {{ String::from(\"{openai}\") }}\n/// -----BEGIN PRIVATE KEY-----\n/// MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n/// -----END PRIVATE KEY-----\npub fn key() {{}}\n"));
+    let (status, stdout, stderr) = ws.ctxls(&["chat", "is the client configured?", "--file", "src/config.rs", "--dry-run"]);
+    assert!(status.success(), "{stderr}");
+    assert!(!stdout.contains(aws) && !stdout.contains(openai) && !stdout.contains("MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"), "{stdout}");
+    assert!(stdout.contains("[REDACTED:aws-access-key]") && stdout.contains("[REDACTED:api-key]") && stdout.contains("[REDACTED:private-key]"), "{stdout}");
+    let (status, _, stderr) = ws.ctxls(&["chat", "is the client configured?", "--file", "src/config.rs"]);
+    assert!(status.success(), "{stderr}");
+    let sent = server.requests()[0].body.clone();
+    assert!(!sent.contains(aws) && !sent.contains(openai) && sent.contains("[REDACTED:api-key]"), "{sent}");
+    // Turned off, the text goes as it is (the test above is what the setting changes).
+    ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"gpt-4o-mini\"\nredact_secrets = false\n", server.url()));
+    let (_, stdout, _) = ws.ctxls(&["chat", "is the client configured?", "--file", "src/config.rs", "--dry-run"]);
+    assert!(stdout.contains(aws), "{stdout}");
+}
+
+#[test]
+fn secret_files_are_never_indexed_nor_sent() {
+    let ws = workspace("");
+    ws.write("id_rsa.ts", "export const k = 1;\n");
+    ws.write("src/app.ts", "export const app = 1;\n");
+    let (status, stdout, stderr) = ws.ctxls(&["index", "--json"]);
+    assert!(status.success(), "{stderr}");
+    let out: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(out["skipped"], 1, "{out}");
+    let (status, _, stderr) = ws.ctxls(&["chat", "what is k?", "--file", "id_rsa.ts", "--dry-run"]);
+    assert!(!status.success() && stderr.contains("is ignored"), "{stderr}");
+}
+
+#[test]
 fn chat_streams_an_answer() {
     let (_runtime, server) = with_server(vec![Reply::anthropic(&["It adds", " two numbers."])]);
     let ws = workspace(&format!(

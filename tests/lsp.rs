@@ -151,6 +151,23 @@ fn malformed_frames_do_not_stop_the_server() {
 }
 
 #[test]
+fn a_panicking_handler_is_answered_with_an_internal_error_and_the_server_goes_on() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    let mut client = LspClient::start_with_env(ws.cache.path(), &[("CTXLS_DEBUG_COMMANDS", "1")]);
+    client.initialize(&root, json!(null));
+    client.wait_indexed();
+    for _ in 0..3 {
+        let answer = client.request("workspace/executeCommand", json!({"command": "ctxls.debug.panic", "arguments": []}));
+        assert_eq!(answer["error"]["code"], -32603, "{answer}");
+        assert_eq!(answer["error"]["message"], "ctxls: internal error in workspace/executeCommand: ctxls.debug.panic was run");
+    }
+    let found = client.request("workspace/symbol", json!({"query": "Circle"}));
+    assert_eq!(symbol_names(&found), ["Circle", "Circle"], "the server still serves (the struct and its impl): {found}");
+    assert!(client.shutdown().success());
+}
+
+#[test]
 fn chunks_are_embedded_in_the_background_with_progress() {
     let ws = TempWorkspace::new(FIXTURE);
     let root = ws.root();

@@ -133,7 +133,7 @@ fn read_position(root: &Path, position: &str) -> anyhow::Result<Position> {
 fn refuse_ignored(root: &Path, path: &Path, rel: &str) -> anyhow::Result<()> {
     let config = load_config_quiet(root);
     if path.starts_with(root) && crate::io::vfs::IgnoreRules::new(root, &config.index).is_ignored(path) {
-        anyhow::bail!("{rel} is ignored (.gitignore, .ctxlsignore, hidden or index.exclude): nothing from it is sent to a model");
+        anyhow::bail!("{rel} is ignored (.gitignore, .ctxlsignore, hidden, index.exclude or a secret by its name): nothing from it is sent to a model");
     }
     Ok(())
 }

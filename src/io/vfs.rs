@@ -25,6 +25,8 @@ pub enum SkipReason {
     Minified,
     Unreadable,
     Symlink,
+    /// A secret by its name (`.env`, keys, credential stores): never read.
+    Secret,
 }
 
 impl SkipReason {
@@ -35,6 +37,7 @@ impl SkipReason {
             SkipReason::Minified => "minified or generated (very long lines)",
             SkipReason::Unreadable => "unreadable",
             SkipReason::Symlink => "symbolic links",
+            SkipReason::Secret => "secrets by their name (.env, keys, credentials)",
         }
     }
 }
@@ -116,6 +119,10 @@ pub fn walk(root: &Path, config: &IndexConfig) -> Walk {
             continue;
         }
         let Some(lang) = Lang::from_path(path) else { continue };
+        if is_secret(&rel_path) {
+            result.skipped.push((rel_path, SkipReason::Secret));
+            continue;
+        }
         let (size, mtime) = match entry.metadata() {
             Ok(meta) => (meta.len(), mtime_nanos(&meta)),
             Err(err) => {
@@ -254,8 +261,6 @@ pub fn is_secret(rel_path: &str) -> bool {
         || name.starts_with("id_ecdsa")
         || name.starts_with("id_dsa")
         || matches!(name.as_str(), ".npmrc" | ".pypirc" | ".netrc" | ".pgpass" | ".htpasswd" | "credentials" | "credentials.json" | ".git-credentials" | ".dockercfg")
-        || name.starts_with("secrets.")
-        || name.starts_with("secret.")
         || name.contains("service-account") && ext == "json"
 }
 
@@ -272,11 +277,15 @@ impl IgnoreRules {
         IgnoreRules { root: root.to_path_buf(), exclude: overrides(root, config).ok(), per_dir: HashMap::new() }
     }
 
-    /// True when `path` (absolute, under the root) is ignored, hidden or excluded.
+    /// True when `path` (absolute, under the root) is ignored, hidden, excluded or a
+    /// secret by its name.
     pub fn is_ignored(&mut self, path: &Path) -> bool {
         let Ok(rel) = path.strip_prefix(&self.root) else { return true };
         if rel.components().any(|c| c.as_os_str().to_string_lossy().starts_with('.')) {
             return true; // the walk skips hidden files and directories
+        }
+        if is_secret(&rel.to_string_lossy()) {
+            return true;
         }
         self.is_excluded(path)
     }
@@ -339,10 +348,10 @@ mod tests {
 
     #[test]
     fn secret_files_by_name() {
-        for secret in [".env", "config/.env.production", "certs/server.pem", "id_rsa", "home/.npmrc", "secrets.yaml", "gcp-service-account.json", "a/credentials"] {
+        for secret in [".env", "config/.env.production", "config/.env.local.js", "certs/server.pem", "id_rsa", "home/.npmrc", "gcp-service-account.json", "a/credentials"] {
             assert!(is_secret(secret), "{secret}");
         }
-        for plain in [".env.example", "src/env.rs", "docs/keys.md", "src/secretary.ts", "package.json"] {
+        for plain in [".env.example", "src/env.rs", "docs/keys.md", "src/secrets.ts", "src/id_utils.ts", "package.json"] {
             assert!(!is_secret(plain), "{plain}");
         }
     }

@@ -4,6 +4,7 @@
 //! (server-sent events and newline-delimited JSON). Pure: the HTTP side is `io::llm`.
 
 pub mod fim;
+pub mod redact;
 pub mod stream;
 pub mod tokens;
 

@@ -11,6 +11,7 @@ mod from_proto;
 mod handlers;
 mod hover;
 mod indexing;
+mod panics;
 mod server;
 mod state;
 mod status;
@@ -40,7 +41,10 @@ pub fn run_stdio(cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
             .finish();
         // Requests that wait on a model hold a slot each; edits must never queue behind
         // them (tower-lsp-server's default is 4).
-        Server::new(filtered_reader, stdout, socket).concurrency_level(MAX_CONCURRENT_MESSAGES).serve(service).await;
+        Server::new(filtered_reader, stdout, socket)
+            .concurrency_level(MAX_CONCURRENT_MESSAGES)
+            .serve(panics::CatchPanics(service))
+            .await;
     });
     // Background indexing threads must not keep the process alive after `exit`.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));

@@ -245,6 +245,11 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<serde_json::Value>> {
+        // For the tests of `panics`: a handler that panics, only when asked for by the
+        // environment (never advertised).
+        if params.command == "ctxls.debug.panic" && std::env::var_os("CTXLS_DEBUG_COMMANDS").is_some() {
+            panic!("ctxls.debug.panic was run");
+        }
         if params.command == actions::REINDEX {
             let roots: Vec<PathBuf> = lock(&self.state).roots.iter().map(|r| r.path.clone()).collect();
             for root in &roots {

@@ -75,9 +75,15 @@ pub struct LspClient {
 
 impl LspClient {
     pub fn start(cache_dir: &Path) -> LspClient {
+        LspClient::start_with_env(cache_dir, &[])
+    }
+
+    /// A server with these extra environment variables.
+    pub fn start_with_env(cache_dir: &Path, env: &[(&str, &str)]) -> LspClient {
         let mut child = Command::new(bin())
             .arg("serve")
             .env("CTXLS_CACHE_DIR", cache_dir)
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

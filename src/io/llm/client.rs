@@ -16,7 +16,7 @@ use tokio::time::{sleep, timeout_at, Instant};
 use super::providers::{self, Decoded, HttpCall, LlmProvider, StreamFormat};
 use crate::config::ModelSettings;
 use crate::llm::stream::{NdjsonParser, SseParser};
-use crate::llm::{FinishReason, Request};
+use crate::llm::{FinishReason, Message, Prompt, Request};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LlmError {
@@ -119,8 +119,16 @@ impl LlmClient {
         self.settings.provider.name()
     }
 
+    /// The HTTP call for `request`, secrets in its text redacted (`llm.redact_secrets`).
     pub fn call(&self, request: &Request) -> HttpCall {
-        self.provider.build(request, &self.settings)
+        if !self.settings.redact_secrets {
+            return self.provider.build(request, &self.settings);
+        }
+        let (redacted, count) = redact_request(request);
+        if count > 0 {
+            tracing::info!("{count} secret(s) redacted from the request");
+        }
+        self.provider.build(&redacted, &self.settings)
     }
 
     /// The exact HTTP request `complete` would send, key redacted.
@@ -395,4 +403,21 @@ pub(super) fn error_chain(err: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     out
+}
+
+/// `request` with the secrets in its texts replaced, and how many were.
+fn redact_request(request: &Request) -> (Request, usize) {
+    use crate::llm::redact::redact;
+    let mut count = 0;
+    let mut clean = |text: &str| {
+        let (out, n) = redact(text);
+        count += n;
+        out
+    };
+    let prompt = match &request.prompt {
+        Prompt::Chat(messages) => Prompt::Chat(messages.iter().map(|m| Message { content: clean(&m.content), ..m.clone() }).collect()),
+        Prompt::Fim { prefix, suffix } => Prompt::Fim { prefix: clean(prefix), suffix: clean(suffix) },
+        Prompt::Raw(text) => Prompt::Raw(clean(text)),
+    };
+    (Request { prompt, ..request.clone() }, count)
 }

@@ -68,6 +68,13 @@ impl ProviderEmbedder {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let redacted: Vec<String>;
+        let texts = if self.settings.redact_secrets {
+            redacted = texts.iter().map(|t| crate::llm::redact::redact(t).0).collect();
+            &redacted[..]
+        } else {
+            texts
+        };
         let (url, body) = self.call(texts);
         let deadline = Instant::now() + Duration::from_millis(self.settings.timeout_total_ms);
         let mut attempt = 0;

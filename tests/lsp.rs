@@ -151,6 +151,44 @@ fn malformed_frames_do_not_stop_the_server() {
 }
 
 #[test]
+fn protocol_abuse_gets_errors_or_is_ignored_and_the_server_goes_on() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    let mut client = LspClient::start(ws.cache.path());
+    client.initialize(&root, json!(null));
+    client.wait_indexed();
+    // Broken frames: a length that is not a number, one far too large, invalid JSON.
+    client.send_raw(b"Content-Length: abc\r\n\r\n{}");
+    client.send_raw(b"Content-Length: 12\r\n\r\n{not json!!}");
+    // Unknown method, wrong parameter types.
+    let unknown = client.request("textDocument/teleport", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+    let wrong = client.request("textDocument/hover", json!({"textDocument": 42, "position": "here"}));
+    assert_eq!(wrong["error"]["code"], -32602, "{wrong}");
+    let wrong = client.request("workspace/executeCommand", json!({"command": "ctxls.explain", "arguments": ["not an object"]}));
+    assert_eq!(wrong["error"]["code"], -32602, "{wrong}");
+    // Documents: other schemes, outside the workspace, unopened, versions going back.
+    let lib = uri(&root.join("src/lib.rs"));
+    let text = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": "untitled:Untitled-1", "languageId": "rust", "version": 1, "text": "fn x() {}"}}));
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": "file:///etc/elsewhere.rs", "languageId": "rust", "version": 1, "text": "fn y() {}"}}));
+    client.notify("textDocument/didChange", json!({"textDocument": {"uri": "file:///never/opened.rs", "version": 2}, "contentChanges": [{"text": "x"}]}));
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 5, "text": text}}));
+    client.notify("textDocument/didChange", json!({"textDocument": {"uri": lib, "version": 4}, "contentChanges": [{"text": "pub fn stale() {}"}]}));
+    // Positions past the end of the document and of a line.
+    let hover = client.request("textDocument/hover", json!({"textDocument": {"uri": lib}, "position": {"line": 9999, "character": 9999}}));
+    assert!(hover.get("error").is_none() || hover["error"]["code"] == -32602, "{hover}");
+    let symbols = client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": lib}}));
+    let names: Vec<&str> = symbols["result"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(names.contains(&"area_sum") && !names.contains(&"stale"), "the change with an older version was refused: {names:?}");
+    let outside = client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": "untitled:Untitled-1"}}));
+    assert!(outside.get("error").is_none(), "a document of another scheme is served too: {outside}");
+    let found = client.request("workspace/symbol", json!({"query": "Greeter"}));
+    assert_eq!(symbol_names(&found), ["Greeter"], "the server still serves: {found}");
+    assert!(client.shutdown().success());
+}
+
+#[test]
 fn a_panicking_handler_is_answered_with_an_internal_error_and_the_server_goes_on() {
     let ws = TempWorkspace::new(FIXTURE);
     let root = ws.root();

@@ -315,3 +315,47 @@ fn requirements_are_listed_and_those_in_the_diff_picked_out() {
     assert!(status.success(), "{stderr}");
     assert_eq!(stdout, "src/auth.rs:6 act log failed logins\nsrc/new.rs:1 act write a rate limiter\nweb/app.ts:5 act export a g too\n");
 }
+
+#[test]
+fn workspace_faults_are_survived() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    // A symlink loop, a dangling symlink, a 20 MB minified bundle, binary and invalid UTF-8.
+    std::os::unix::fs::symlink(root.join("loop/b"), root.join("loop_a")).unwrap();
+    std::fs::create_dir_all(root.join("loop")).unwrap();
+    std::os::unix::fs::symlink(root.join("loop_a"), root.join("loop/b")).unwrap();
+    std::os::unix::fs::symlink(root.join("nowhere.rs"), root.join("src/dangling.rs")).unwrap();
+    let bundle = format!("var a={};", "x".repeat(20 * 1024 * 1024));
+    std::fs::write(root.join("web/bundle.min.js"), bundle).unwrap();
+    std::fs::write(root.join("web/blob.ts"), b"export const a = 1;\0\x01\x02").unwrap();
+    std::fs::write(root.join("src/latin1.rs"), b"pub fn caf\xe9() -> u8 { 1 }\n").unwrap();
+    let out = index_json(&ws);
+    assert_eq!(out["files"], 5, "the fixture's four code files and latin1.rs: {out}");
+    assert!(out["skipped"].as_u64().unwrap() >= 3, "bundle, binary, symlink: {out}");
+    let (status, stdout, stderr) = ws.ctxls(&["symbols", "caf"]);
+    assert!(status.success(), "invalid UTF-8 is read lossily: {stderr}");
+    assert!(stdout.contains("src/latin1.rs"), "{stdout}");
+
+    // A file deleted after the walk saw it (between two runs here) is dropped from the index.
+    std::fs::remove_file(root.join("src/latin1.rs")).unwrap();
+    let out = index_json(&ws);
+    assert_eq!(out["files"], 4, "{out}");
+
+    // A git repository with no commits: the changes are every file; nothing breaks.
+    let git = |args: &[&str]| assert!(std::process::Command::new("git").args(args).current_dir(&root).status().unwrap().success());
+    git(&["init", "-q"]);
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:3:5", "--budget", "256"]);
+    assert!(status.success(), "{stderr}");
+    assert!(serde_json::from_str::<Value>(&stdout).is_ok());
+    let (status, _, stderr) = ws.ctxls(&["requirements", "--diff"]);
+    assert!(status.success() || stderr.contains("no requirement"), "{stderr}");
+    // In the middle of a rebase: the same.
+    git(&["add", "-A"]);
+    git(&["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "start"]);
+    std::fs::create_dir_all(root.join(".git/rebase-merge")).unwrap();
+    std::fs::write(root.join(".git/rebase-merge/head-name"), "refs/heads/main\n").unwrap();
+    std::fs::write(root.join("src/parser.rs"), "pub struct Token { pub text: String, pub at: usize }\n").unwrap();
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:3:5", "--budget", "256", "--explain"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("recency"), "the working tree's change is still seen: {stdout}");
+}

@@ -55,7 +55,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             if taken == PER_FILE {
                 break;
             }
-            if matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module) {
+            // A changed field or variant stands for its type (a member alone is no snippet).
+            if matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module) || symbol.kind.is_member() {
                 continue;
             }
             // A whole new file: its top-level definitions. Otherwise the innermost
@@ -63,7 +64,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             let wanted = if changed.lines.is_empty() {
                 symbol.parent.is_none()
             } else {
-                overlaps(lines(symbol)) && !index.symbols.iter().any(|s| s.parent == Some(i as u32) && overlaps(lines(s)))
+                overlaps(lines(symbol)) && !index.symbols.iter().any(|s| s.parent == Some(i as u32) && !s.kind.is_member() && overlaps(lines(s)))
             };
             if wanted {
                 taken += 1;

@@ -225,6 +225,40 @@ async fn unreachable_endpoints_and_bad_keys_are_explained() {
 }
 
 #[tokio::test]
+async fn dns_tls_forbidden_and_429_storms_are_explained_and_bounded() {
+    // A host name that does not resolve (`.invalid` never does).
+    let config = LlmConfig { provider: ProviderKind::OpenAi, base_url: Some("http://ctxls-test.invalid/v1".into()), retries: 0, ..LlmConfig::default() };
+    let client = LlmClient::new(config.for_task(Task::Chat), None);
+    let message = run(&client, &chat()).await.0.unwrap_err().to_string();
+    assert!(message.contains("is not reachable"), "{message}");
+    assert!(message.contains("ctxls-test.invalid"), "the host is named: {message}");
+
+    // TLS spoken to a server that answers plain HTTP: a handshake failure, reported.
+    let server = ScriptedServer::start().await;
+    let tls_url = server.url().replace("http://", "https://");
+    let config = LlmConfig { provider: ProviderKind::OpenAi, base_url: Some(format!("{tls_url}/v1")), retries: 0, ..LlmConfig::default() };
+    let client = LlmClient::new(config.for_task(Task::Chat), None);
+    let message = run(&client, &chat()).await.0.unwrap_err().to_string();
+    assert!(message.contains("is not reachable"), "{message}");
+
+    // 403: about the key, never the key itself.
+    server.push(Reply::status(403, "{\"error\":{\"message\":\"forbidden for this project\"}}"));
+    let client = LlmClient::new(settings(&server, ProviderKind::OpenAi, "m"), Some(KEY.to_string()));
+    let message = run(&client, &chat()).await.0.unwrap_err().to_string();
+    assert!(message.contains("HTTP 403") && message.contains("check the API key"), "{message}");
+    assert!(!message.contains(KEY));
+
+    // A storm of 429s: retried as configured (2), then one clear error; no more requests.
+    let before = server.requests().len();
+    server.fallback(Reply::status(429, "{\"error\":{\"message\":\"rate limited\"}}").header("retry-after", "0"));
+    let started = std::time::Instant::now();
+    let message = run(&client, &chat()).await.0.unwrap_err().to_string();
+    assert!(message.contains("HTTP 429"), "{message}");
+    assert_eq!(server.requests().len() - before, 3, "one try and two retries");
+    assert!(started.elapsed() < Duration::from_secs(10), "bounded: {:?}", started.elapsed());
+}
+
+#[tokio::test]
 async fn model_lists() {
     let server = ScriptedServer::start().await;
     server.push(Reply::status(200, "{\"models\":[{\"name\":\"qwen2.5-coder:1.5b\"}]}"));

@@ -25,6 +25,7 @@ export const TOML_KEYS = [
   'llm.timeout_total_ms',
   'llm.max_in_flight',
   'llm.retries',
+  'llm.redact_secrets',
   ...taskOverrideKeys('completion'),
   ...taskOverrideKeys('chat'),
   'embedding.provider',

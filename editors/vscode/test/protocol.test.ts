@@ -573,6 +573,7 @@ describe('every setting the extension exposes is a key the server knows', { time
       'llm.timeout_total_ms': 30000,
       'llm.max_in_flight': 2,
       'llm.retries': 0,
+      'llm.redact_secrets': true,
       'embedding.provider': 'openai',
       'embedding.base_url': closed,
       'embedding.model': 'text-embedding-3-small',

@@ -86,18 +86,9 @@ pub fn whole_lines(text: &str, range: TextRange) -> TextRange {
 const SYSTEM: &str = "You are a senior engineer editing code in the user's workspace. Follow the language's conventions and the \
 surrounding code's style. When asked for code, answer with exactly one fenced code block and nothing else.";
 
-fn language(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Rust => "rust",
-        Lang::TypeScript => "typescript",
-        Lang::Tsx => "tsx",
-        Lang::JavaScript => "javascript",
-    }
-}
-
 /// The chat request for `action` on `target`, with related workspace code.
 pub fn prompt(action: &Action, target: &Target, excerpts: &[Excerpt]) -> Prompt {
-    let fence = language(target.lang);
+    let fence = super::prompt::fence(target.lang);
     let mut user = String::new();
     if !excerpts.is_empty() {
         user.push_str("Related code from the workspace:\n\n");

@@ -37,17 +37,8 @@ pub struct GenerateInput<'a> {
     pub diff: Option<&'a str>,
 }
 
-fn fence(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Rust => "rust",
-        Lang::TypeScript => "typescript",
-        Lang::Tsx => "tsx",
-        Lang::JavaScript => "javascript",
-    }
-}
-
 pub fn prompt(input: &GenerateInput) -> Prompt {
-    let fence = fence(input.lang);
+    let fence = super::prompt::fence(input.lang);
     let mut user = String::new();
     if !input.excerpts.is_empty() {
         user.push_str("Related code from the workspace (for reference; change it only if the requirement needs it):\n\n");
@@ -76,7 +67,7 @@ pub fn diff_of_file<'a>(diff: &'a str, path: &str) -> Option<&'a str> {
 
 /// A file for the prompt: whole when short, else the lines around each scope.
 fn render_file(path: &str, lang: Lang, text: &str, scopes: &[TextRange]) -> String {
-    let fence = fence(lang);
+    let fence = super::prompt::fence(lang);
     let lines: Vec<&str> = text.lines().collect();
     if lines.len() <= WHOLE_FILE_LINES {
         return format!("{path}:\n```{fence}\n{}\n```\n\n", text.trim_end_matches('\n'));

@@ -78,6 +78,16 @@ pub fn suffix_window(suffix: &str) -> &str {
     &suffix[..to]
 }
 
+/// The Markdown fence's language name for code of `lang`.
+pub fn fence(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Rust => "rust",
+        Lang::TypeScript => "typescript",
+        Lang::Tsx => "tsx",
+        Lang::JavaScript => "javascript",
+    }
+}
+
 pub const CHAT_SYSTEM: &str = "You are a senior engineer helping with a codebase. Answer precisely and briefly. \
 The excerpts given are from the user's workspace and may be partial; say so when the answer depends on code you cannot see.";
 

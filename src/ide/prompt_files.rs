@@ -70,7 +70,7 @@ pub struct Values<'a> {
 
 /// The chat request for `prompt` on `target`.
 pub fn build(prompt: &PromptFile, target: &Target, requirement: Option<&str>, values: &Values) -> Result<Prompt, String> {
-    let fence = fence(target.lang);
+    let fence = super::prompt::fence(target.lang);
     let code = format!("```{fence}\n{}\n```", target.code().trim_end());
     let file = format!("File {}:\n```{fence}\n{}\n```", target.path, target.text.trim_end());
     let symbol = format!("{} (lines {}-{}):\n{code}", target.path, target.line + 1, target.line + target.code().lines().count().max(1) as u32);
@@ -111,15 +111,6 @@ pub fn build(prompt: &PromptFile, target: &Target, requirement: Option<&str>, va
 /// The edit a `replace` answer makes: its code block, re-indented, instead of the target.
 pub fn replacement(target: &Target, answer: &str) -> Option<actions::Edit> {
     actions::edit(&actions::Action::Refactor { instruction: String::new() }, target, answer)
-}
-
-fn fence(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Rust => "rust",
-        Lang::TypeScript => "typescript",
-        Lang::Tsx => "tsx",
-        Lang::JavaScript => "javascript",
-    }
 }
 
 #[cfg(test)]

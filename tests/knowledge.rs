@@ -409,3 +409,38 @@ fn prompt_files_are_code_actions_and_commands_in_the_editor() {
     assert_eq!(result["unresolved"][0]["mention"], "@Nope");
     assert_eq!(result["documents"][0]["title"], "GET /orders/{orderId}", "{shown}");
 }
+
+#[test]
+fn inline_completions_take_documents_only_when_configured() {
+    let mut e = editor();
+    let orders = e.orders.clone();
+    // Typing a call to the endpoint the spec describes, on the last line.
+    let add = "\nexport async function fetchOrder(orderId: string) {\n  return client.send(\"GET\", `/orders/${orderId}`);\n";
+    e.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": orders, "version": 2}, "contentChanges": [{"range": {"start": {"line": 5, "character": 0}, "end": {"line": 5, "character": 0}}, "text": add}]}),
+    );
+    let complete = |client: &mut LspClient, character: u32| {
+        client.request("textDocument/inlineCompletion", json!({"textDocument": {"uri": orders}, "position": {"line": 7, "character": character}, "context": {"triggerKind": 1}}))
+    };
+    e.server.push(Reply::openai(&["}"], false));
+    let answer = complete(&mut e.client, 50);
+    assert!(answer.get("error").is_none(), "{answer}");
+    let prompt = e.server.requests().pop().expect("the model was asked").json()["prompt"].as_str().unwrap_or("").to_string();
+    assert!(!prompt.contains("operationId: getOrder"), "documents stay out of completions by default: {prompt}");
+
+    e.ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"gpt-4o-mini\"\nretries = 0\n[documents]\nin_completion = true\n", e.server.url()));
+    e.client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&e.ws.root().join(".ctxls.toml")), "type": 2}]}));
+    std::thread::sleep(Duration::from_millis(300));
+    // Another prefix (the last answer is remembered for the old one).
+    e.client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": orders, "version": 3}, "contentChanges": [{"range": {"start": {"line": 7, "character": 50}, "end": {"line": 7, "character": 50}}, "text": " "}]}),
+    );
+    e.server.push(Reply::openai(&["}"], false));
+    let answer = complete(&mut e.client, 51);
+    assert!(answer.get("error").is_none(), "{answer}");
+    assert_eq!(e.server.requests().len(), 2, "both completions asked the model");
+    let prompt = e.server.requests().pop().expect("the model was asked").json()["prompt"].as_str().unwrap_or("").to_string();
+    assert!(prompt.contains("docs/api.yaml") && prompt.contains("operationId: getOrder"), "with in_completion, the spec's operation: {prompt}");
+}

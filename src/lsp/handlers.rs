@@ -142,7 +142,8 @@ pub fn reload_config(state: &SharedState) -> (Vec<ConfigIssue>, Vec<PathBuf>) {
         let (config, root_issues) = state.config_for(&path);
         issues.extend(root_issues);
         if config != state.roots[i].config {
-            if config.index != state.roots[i].config.index {
+            // The index and the documents are read again (from the cache: cheap).
+            if config.index != state.roots[i].config.index || config.documents != state.roots[i].config.documents {
                 changed.push(path);
             }
             state.roots[i].indexer.lock().unwrap_or_else(|p| p.into_inner()).config = config.clone();

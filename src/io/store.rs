@@ -195,6 +195,12 @@ impl Store {
         Ok(())
     }
 
+    /// Caps the database at `pages` pages: writes beyond fail as on a full disk.
+    #[cfg(test)]
+    pub fn limit_pages_for_test(&mut self, pages: u32) {
+        self.conn.pragma_update(None, "max_page_count", pages).expect("pragma");
+    }
+
     /// One row: (hash, encoded facts).
     pub fn row(&self, path: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let mut stmt = self.conn.prepare("SELECT hash, data FROM files WHERE path = ?1")?;

@@ -294,6 +294,7 @@ impl Indexer {
         let config = &self.config.index;
         let (tx, rx) = mpsc::sync_channel::<Message>(64);
         let store = &mut self.store;
+        let mut write_failed: Option<String> = None;
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 files.par_iter().for_each_with(tx, |tx, file| {
@@ -329,6 +330,7 @@ impl Indexer {
                         if batch.len() >= WRITE_BATCH {
                             if let Err(err) = store.write(&batch, &[]) {
                                 tracing::warn!("{err}");
+                                write_failed.get_or_insert(err.to_string());
                             }
                             batch.clear();
                         }
@@ -346,8 +348,13 @@ impl Indexer {
             }
             if let Err(err) = store.write(&batch, &[]) {
                 tracing::warn!("{err}");
+                write_failed.get_or_insert(err.to_string());
             }
         });
+        // The index is complete in memory; the rows not written are parsed again next time.
+        if let Some(err) = write_failed {
+            report.errors.push(format!("the cache could not be written ({err}); the index is complete in memory and the files are parsed again next time"));
+        }
         outcome
     }
 
@@ -487,6 +494,33 @@ fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A full disk while the cache is written (SQLite's `SQLITE_FULL`, here from a page
+    /// limit): the index is still built in memory and complete; the next run, with room
+    /// again, writes what was missing.
+    #[test]
+    fn a_full_disk_loses_the_cache_rows_not_the_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        for i in 0..60 {
+            std::fs::write(dir.path().join(format!("m{i}.rs")), format!("pub fn f{i}(x: u32) -> u32 {{ x + {i} }}\n").repeat(40)).unwrap();
+        }
+        let mut indexer = Indexer::open(dir.path(), Config::default(), Some(cache.path()));
+        indexer.store.limit_pages_for_test(8);
+        let mut index = index::WorkspaceIndex::new();
+        let report = indexer.refresh(RefreshMode::Load, &|_, _| {}, &mut index);
+        assert_eq!(index.len(), 60, "every file indexed: {report:?}");
+        assert!(report.errors.iter().any(|e| e.contains("full")), "the failed write is reported: {:?}", report.errors);
+        drop(indexer);
+        let mut indexer = Indexer::open(dir.path(), Config::default(), Some(cache.path()));
+        let mut index = index::WorkspaceIndex::new();
+        let report = indexer.refresh(RefreshMode::Load, &|_, _| {}, &mut index);
+        assert_eq!(index.len(), 60);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        let mut index = index::WorkspaceIndex::new();
+        let warm = Indexer::open(dir.path(), Config::default(), Some(cache.path())).refresh(RefreshMode::Load, &|_, _| {}, &mut index);
+        assert_eq!((warm.reparsed, index.len()), (0, 60), "all rows were written the second time");
+    }
 
     #[test]
     fn big_valid_files_give_the_same_facts_as_one_parse() {

@@ -495,6 +495,25 @@ fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {
 mod tests {
     use super::*;
 
+    /// A file deleted after the walk listed it and before it was read (an editor saving
+    /// by rename, a branch switch): skipped as unreadable, the others indexed.
+    #[test]
+    fn a_file_gone_between_the_walk_and_its_read_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.rs"), "pub fn a() {}\n").unwrap();
+        std::fs::write(dir.path().join("b.rs"), "pub fn b() {}\n").unwrap();
+        let mut indexer = Indexer::open(dir.path(), Config::default(), None);
+        let walk = vfs::walk(dir.path(), &indexer.config.index);
+        std::fs::remove_file(dir.path().join("b.rs")).unwrap();
+        let files: Vec<&vfs::WalkedFile> = walk.files.iter().collect();
+        let mut report = RefreshReport::default();
+        let mut index = index::WorkspaceIndex::new();
+        let outcome = indexer.process(&files, &HashMap::new(), RefreshMode::Load, &|_, _| {}, &mut report, &mut index);
+        assert_eq!(index.paths().collect::<Vec<_>>(), ["a.rs"]);
+        assert_eq!(outcome.skipped, ["b.rs"]);
+        assert_eq!(report.skipped.get(&SkipReason::Unreadable), Some(&1));
+    }
+
     /// A full disk while the cache is written (SQLite's `SQLITE_FULL`, here from a page
     /// limit): the index is still built in memory and complete; the next run, with room
     /// again, writes what was missing.

@@ -381,3 +381,33 @@ fn fifty_thousand_files() {
     assert!(status.success() && stdout.starts_with("m499/f99.rs:1:8 function f499_99"), "{stdout}");
     println!("50,000 files: cold index {cold_seconds:.1} s (debug build), warm {} s", warm["seconds"]);
 }
+
+#[test]
+fn a_directory_that_cannot_be_read_is_reported_and_the_rest_indexed() {
+    use std::os::unix::fs::PermissionsExt;
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    std::fs::create_dir_all(root.join("locked")).unwrap();
+    std::fs::write(root.join("locked/hidden.rs"), "pub fn hidden() {}\n").unwrap();
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o000)).unwrap();
+    // Root reads everything: the server runs as `nobody` then, as a user's would.
+    let as_root = std::process::Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n").unwrap_or(false);
+    let mut command = if as_root {
+        for dir in [ws.dir.path(), ws.cache.path()] {
+            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"]).arg(support::bin());
+        c
+    } else {
+        std::process::Command::new(support::bin())
+    };
+    let output = command.args(["index", "--json"]).env("CTXLS_CACHE_DIR", ws.cache.path()).current_dir(&root).output().unwrap();
+    std::fs::set_permissions(root.join("locked"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout} {stderr}"));
+    assert_eq!(out["files"], 4, "the readable code files: {out}");
+    assert!(stderr.contains("locked") && stderr.to_lowercase().contains("permission denied"), "the unreadable directory is named: {stderr}");
+}

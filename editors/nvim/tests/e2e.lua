@@ -148,6 +148,10 @@ local function spawn(cwd, env)
     end
     return result
   end
+  --- Quits the child: a notification, since a request's answer may race its exit.
+  function child.quit()
+    vim.rpcnotify(chan, "nvim_command", "qall!")
+  end
   function child.input(keys)
     vim.rpcrequest(chan, "nvim_input", keys)
   end
@@ -968,7 +972,7 @@ test("a missing binary is reported clearly", function()
 end)
 
 current_test = "shutdown"
-nvim.lua("vim.schedule(function() vim.cmd('qall!') end)")
+nvim.quit()
 wait_for("the ctxls server to exit with Neovim", 10000, function()
   for _, pid in ipairs(server_pids) do
     if pid and vim.uv.kill(pid, 0) == 0 then

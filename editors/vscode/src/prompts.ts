@@ -30,9 +30,17 @@ export function serverLanguage(languageId: string): string {
   }
 }
 
-/** Whether the server offers `prompt` for a document of `languageId` (no list: every language). */
+/**
+ * Whether the server offers `prompt` for a document of `languageId` (no list: every
+ * language; `typescript` covers TSX too, as on the server).
+ */
 export function promptForLanguage(prompt: PromptInfo, languageId: string): boolean {
-  return prompt.languages.length === 0 || prompt.languages.includes(serverLanguage(languageId));
+  const language = serverLanguage(languageId);
+  return (
+    prompt.languages.length === 0 ||
+    prompt.languages.includes(language) ||
+    (language === 'tsx' && prompt.languages.includes('typescript'))
+  );
 }
 
 const APPLIES_TO: Record<AppliesTo, string> = {

@@ -297,7 +297,9 @@ local function for_buffer(prompt, bufnr)
   if type(languages) ~= "table" or #languages == 0 then
     return true
   end
-  return vim.tbl_contains(languages, PROMPT_LANGUAGES[vim.bo[bufnr].filetype])
+  local language = PROMPT_LANGUAGES[vim.bo[bufnr].filetype]
+  -- `typescript` covers TSX too, as on the server.
+  return vim.tbl_contains(languages, language) or (language == "tsx" and vim.tbl_contains(languages, "typescript"))
 end
 
 ---@param bufnr integer

@@ -76,6 +76,21 @@ fn dry_run_sends_nothing_and_hides_the_key() {
     assert!(stdout.contains("/v1/chat/completions") && stdout.contains("what does add do?") && stdout.contains("pub fn add"));
     assert!(!stdout.contains(KEY) && !stderr.contains(KEY), "the key never appears, even in debug logs");
     assert!(server.requests().is_empty(), "nothing left the machine");
+    // Nor in the cache (index, vectors) the runs wrote.
+    let mut dirs = vec![ws.cache.path().to_path_buf()];
+    let mut files = 0;
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                dirs.push(entry.path());
+            } else {
+                files += 1;
+                let bytes = std::fs::read(entry.path()).unwrap();
+                assert!(!bytes.windows(KEY.len()).any(|w| w == KEY.as_bytes()), "the key is in {}", entry.path().display());
+            }
+        }
+    }
+    assert!(files > 0, "the cache was written");
 }
 
 #[test]

@@ -231,13 +231,7 @@ fn context_json_contract() {
 #[test]
 fn context_uses_the_working_tree_changes_and_keeps_vectors() {
     let ws = TempWorkspace::new(FIXTURE);
-    let repo = git2::Repository::init(ws.root()).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    support::commit_all(&ws.root());
     std::thread::sleep(std::time::Duration::from_millis(1100)); // a later mtime for the edit
     // A change elsewhere, to a function the position never names.
     ws.write(
@@ -297,13 +291,7 @@ fn requirements_are_listed_and_those_in_the_diff_picked_out() {
     assert!(!status.success() && stderr.contains("not inside a git repository"), "{stderr}");
     // Committed requirements are not in the diff; one added since (unstaged) and one in
     // an untracked file are.
-    let repo = git2::Repository::init(ws.root()).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    let repo = support::commit_all(&ws.root());
     ws.write("src/auth.rs", "pub fn login(token: &str) -> u16 {\n    // AI: validate the token\n    // and return 401 on failure\n    200\n}\n// log failed logins AI!\npub fn logout() {}\n");
     ws.write("src/new.rs", "// @ai write a rate limiter\n");
     // And one staged (the working tree then matches the index).

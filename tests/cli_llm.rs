@@ -238,13 +238,7 @@ fn generate_never_writes_through_a_symlink_that_leaves_the_workspace() {
 #[test]
 fn implement_does_every_requirement_of_the_diff_in_one_request() {
     let ws = TempWorkspace::new("//- /src/lib.rs\npub mod auth;\npub fn version() -> u32 { 1 }\n//- /src/auth.rs\npub fn login() {}\n");
-    let repo = git2::Repository::init(ws.root()).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    support::commit_all(&ws.root());
     // Requirements added since: one in a tracked file, one in a new file; a question is not acted on.
     ws.write("src/auth.rs", "pub fn login() {}\n// AI: add a logout that clears the session\n");
     ws.write("src/rate.rs", "// write a rate limiter AI!\n// is this needed AI?\n");
@@ -266,13 +260,7 @@ fn implement_does_every_requirement_of_the_diff_in_one_request() {
 #[test]
 fn summarize_describes_the_working_tree_changes() {
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn version() -> u32 { 1 }\n");
-    let repo = git2::Repository::init(ws.root()).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    support::commit_all(&ws.root());
     let (_runtime, server) = with_server(vec![Reply::ollama(&["Bump the version\n\n- version() now returns 2"], true)]);
     std::fs::write(ws.root().join(".git/info/exclude"), ".ctxls.toml\n").unwrap();
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\n", server.url()));

@@ -135,15 +135,8 @@ fn workspace(server_url: Option<&str>) -> TempWorkspace {
     let ws = TempWorkspace::new(FIXTURE);
     let url = server_url.unwrap_or("http://127.0.0.1:9");
     ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"openai\"\nbase_url = \"{url}/v1\"\nmodel = \"gpt-4o-mini\"\nretries = 0\n[hover]\nexplain = false\n"));
-    git(&ws.root(), &["init", "-q"]);
-    git(&ws.root(), &["add", "-A"]);
-    git(&ws.root(), &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "start"]);
+    support::commit_all(&ws.root());
     ws
-}
-
-fn git(root: &std::path::Path, args: &[&str]) {
-    let status = std::process::Command::new("git").args(args).current_dir(root).status().expect("git runs");
-    assert!(status.success(), "git {args:?}");
 }
 
 /// The user message of a `--dry-run` request (OpenAI chat format).

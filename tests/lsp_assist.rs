@@ -382,13 +382,7 @@ fn requirement_comments_become_diagnostics_lenses_and_actions() {
 fn implement_requirements_applies_one_edit_for_the_whole_diff() {
     let mut s = setup();
     let root = s._ws.root();
-    let repo = git2::Repository::init(&root).unwrap();
-    let mut index = repo.index().unwrap();
-    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    support::commit_all(&root);
     s._ws.write("src/geometry.rs", "/// A point on the plane.\npub struct Point { pub x: i32, pub y: i32 }\n// AI: add a Point::new constructor\n");
     s.server.push(Reply::ollama(
         &["src/geometry.rs\n<<<<<<< SEARCH\n// AI: add a Point::new constructor\n=======\nimpl Point {\n    pub fn new(x: i32, y: i32) -> Point { Point { x, y } }\n}\n>>>>>>> REPLACE\n"],

@@ -190,23 +190,7 @@ impl LspClient {
 
     /// Waits until a notification matching `predicate` arrives (or was already seen).
     pub fn wait_for(&mut self, timeout: Duration, predicate: impl Fn(&Value) -> bool) -> Value {
-        if let Some(found) = self.notifications.iter().find(|m| predicate(m)) {
-            return found.clone();
-        }
-        let deadline = std::time::Instant::now() + timeout;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let message = self.recv(left).expect("the awaited message never came");
-            let matched = predicate(&message);
-            if let (None, Some(id)) = (message.get("method"), message.get("id").and_then(Value::as_i64)) {
-                self.responses.insert(id, message.clone());
-            } else {
-                self.handle_incoming(message.clone());
-            }
-            if matched {
-                return message;
-            }
-        }
+        self.wait_for_optional(timeout, predicate).expect("the awaited message never came")
     }
 
     /// Like `wait_for`, but `None` when nothing matching arrives in time.
@@ -275,6 +259,19 @@ impl Drop for LspClient {
     fn drop(&mut self) {
         let _ = self.child.kill();
     }
+}
+
+/// Makes `root` a git repository whose HEAD holds every file now in it.
+pub fn commit_all(root: &Path) -> git2::Repository {
+    let repo = git2::Repository::init(root).unwrap();
+    let mut index = repo.index().unwrap();
+    index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+    index.write().unwrap();
+    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git2::Signature::now("t", "t@example.com").unwrap();
+    repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    drop(tree);
+    repo
 }
 
 pub fn uri(path: &Path) -> String {

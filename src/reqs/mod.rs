@@ -178,6 +178,11 @@ fn collect_comments(node: Node, text: &str, out: &mut Vec<CommentLine>) {
         out.push(CommentLine { range, start_line: node.start_position().row as u32, end_line, text: stripped, block });
         return;
     }
+    // Error recovery can put a comment node inside an unterminated string literal
+    // (`"` then a line comment in TypeScript): text of a string is never a requirement.
+    if matches!(node.kind(), "string" | "string_literal" | "raw_string_literal") {
+        return;
+    }
     let mut cursor = node.walk();
     for child in node.children(&mut cursor) {
         collect_comments(child, text, out);
@@ -233,6 +238,17 @@ pub fn scope(file: &FileIndex, requirement: &Requirement) -> TextRange {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_comment_the_parser_puts_inside_a_broken_string_is_no_requirement() {
+        // Found by tests/fuzz.rs: an unterminated string swallows the next line's comment.
+        let code = "\"\n// AI: do it\n\"\n";
+        let tree = crate::lang::parse(crate::lang::Lang::TypeScript, code, None);
+        assert!(find(code, &tree, &Markers::default()).is_empty());
+        let code = "// AI: do it\nconst s = \"x\";\n";
+        let tree = crate::lang::parse(crate::lang::Lang::TypeScript, code, None);
+        assert_eq!(find(code, &tree, &Markers::default()).len(), 1);
+    }
     use crate::lang::{parse, Lang};
 
     fn check(lang: Lang, text: &str, expected: &[(Kind, &str, u32, u32)]) {

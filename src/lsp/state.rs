@@ -165,6 +165,11 @@ impl State {
             .map(|(i, _)| i)
     }
 
+    /// The root a workspace-wide command is about: that of `uri`, else the first.
+    pub fn root_for(&self, uri: Option<&tower_lsp_server::ls_types::Uri>) -> Option<usize> {
+        uri.and_then(super::from_proto::file_path).and_then(|p| self.root_of(&p)).or(if self.roots.is_empty() { None } else { Some(0) })
+    }
+
     pub fn root_index_by_path(&self, root: &Path) -> Option<usize> {
         self.roots.iter().position(|r| r.path == root)
     }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::ide::knowledge::{Budgets, Knowledge, Sources};
+use crate::ide::knowledge::Knowledge;
 use crate::ide::prompt::Excerpt;
 use crate::index::IndexSnapshot;
 use crate::io::workspace::RefreshMode;
@@ -93,7 +93,7 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                 "tokens": tokens,
             });
             if query.is_some() {
-                let instructions = instruction_files(&root, &rel, &config);
+                let instructions = crate::io::instructions::listed(&root, &rel, &config);
                 out["query"] = serde_json::json!(query);
                 out["instructions"] = instructions.iter().map(|(path, tokens)| serde_json::json!({"path": path, "tokens": tokens})).collect();
                 out["mentions"] = serde_json::json!(knowledge.mentions);
@@ -113,25 +113,13 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
             }
             println!("{} snippets, {tokens} of {} tokens ({}), retrieval {elapsed_ms:.1} ms", snippets.len(), args.budget, gathered.tokenizer);
             if let Some(query) = &query {
-                print_knowledge(query, &instruction_files(&root, &rel, &config), &knowledge, args.explain);
+                print_knowledge(query, &crate::io::instructions::listed(&root, &rel, &config), &knowledge, args.explain);
             }
         }
     }
     // The process ends here: freeing a large index costs more than the OS reclaiming it.
     std::mem::forget(gathered);
     Ok(ExitCode::SUCCESS)
-}
-
-/// The instruction files that apply to `rel`, with their size in the chat model's tokens.
-fn instruction_files(root: &Path, rel: &str, config: &Config) -> Vec<(String, usize)> {
-    let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Chat).model);
-    crate::io::instructions::for_file(root, rel, config)
-        .into_iter()
-        .map(|i| {
-            let tokens = counter.count(&i.text);
-            (i.path, tokens)
-        })
-        .collect()
 }
 
 /// The requirement comment at `offset` of the file, if any.
@@ -257,13 +245,7 @@ pub(super) fn knowledge(root: &Path, config: &Config, snapshot: &IndexSnapshot, 
         return Knowledge::default();
     }
     let docs = crate::io::knowledge::load_documents(root, config);
-    let counter = TokenCounter::for_model(&config.llm.for_task(crate::config::Task::Chat).model);
-    let text_of = |rel: &str| std::fs::read_to_string(root.join(rel)).ok();
-    let rules = std::sync::Mutex::new(crate::io::vfs::IgnoreRules::new(root, &config.index));
-    let read_other = |rel: &str| crate::io::knowledge::read_mentioned(root, &mut rules.lock().unwrap_or_else(|p| p.into_inner()), rel);
-    let sources = Sources { snapshot, docs: &docs, text_of: &text_of, read_other: &read_other };
-    let budgets = Budgets { mentions: config.mentions.max_tokens, documents: if config.documents.enabled { config.documents.max_tokens } else { 0 } };
-    let knowledge = crate::ide::knowledge::gather(mention_text, query, &sources, budgets, &|t| counter.count(t));
+    let knowledge = crate::io::knowledge::gather(root, config, snapshot, &docs, &|_| None, mention_text, query);
     for unresolved in &knowledge.unresolved {
         eprintln!("ctxls: warning: @{}: {}", unresolved.mention.raw, unresolved.reason);
     }

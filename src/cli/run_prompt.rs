@@ -106,11 +106,7 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
         match gathered {
             Some(g) => {
                 let knowledge = super::context::knowledge(&root, &config, &g.snapshot, &ask, &format!("{} {ask}", prompt.title));
-                let mut text = crate::ide::knowledge::render(&knowledge);
-                for e in g.excerpts() {
-                    text.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
-                }
-                text
+                prompt_files::context_text(&knowledge, &g.excerpts())
             }
             None => String::new(),
         }

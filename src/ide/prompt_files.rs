@@ -108,6 +108,15 @@ pub fn build(prompt: &PromptFile, target: &Target, requirement: Option<&str>, va
     Ok(Prompt::Chat(vec![Message::system(system), Message::user(user)]))
 }
 
+/// `{{context}}`: what the user mentioned, the document sections, then the retrieved code.
+pub fn context_text(knowledge: &super::knowledge::Knowledge, excerpts: &[super::prompt::Excerpt]) -> String {
+    let mut text = super::knowledge::render(knowledge);
+    for e in excerpts {
+        text.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
+    }
+    text
+}
+
 /// The edit a `replace` answer makes: its code block, re-indented, instead of the target.
 pub fn replacement(target: &Target, answer: &str) -> Option<actions::Edit> {
     actions::edit(&actions::Action::Refactor { instruction: String::new() }, target, answer)

@@ -47,6 +47,19 @@ pub fn for_file(root: &Path, rel: &str, config: &Config) -> Vec<Instructions> {
         .collect()
 }
 
+/// The instruction files that apply to `rel`, each with its size in the chat model's
+/// tokens (for `ctxls context` and `ctxls.showContext`).
+pub fn listed(root: &Path, rel: &str, config: &Config) -> Vec<(String, usize)> {
+    let counter = TokenCounter::for_model(&config.llm.for_task(Task::Chat).model);
+    for_file(root, rel, config)
+        .into_iter()
+        .map(|i| {
+            let tokens = counter.count(&i.text);
+            (i.path, tokens)
+        })
+        .collect()
+}
+
 /// The instructions section for a prompt about the files `rels` (their instructions
 /// merged, each file once, in order), within `[instructions] max_tokens` of the chat
 /// model's tokenizer; empty when there are none.

@@ -4,10 +4,14 @@
 //! hidden directories for documents), secrets are never read, and binary or oversized
 //! files are left out.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use super::vfs::{self, IgnoreRules};
-use crate::config::Config;
+use crate::config::{Config, IndexConfig, Task};
+use crate::ide::knowledge::{Budgets, Knowledge, Sources};
+use crate::index::IndexSnapshot;
+use crate::llm::tokens::TokenCounter;
 use crate::knowledge::prompts::{self, PromptError, PromptFile};
 use crate::knowledge::{split, DocIndex, DocKind, Document};
 
@@ -61,9 +65,47 @@ pub fn read_document(abs_path: &Path, rel_path: &str, config: &Config) -> Option
     }
 }
 
-/// The text of a workspace file a mention names, when it may be sent to a model: inside
-/// the root, not ignored, not a secret, text, at most 64 KB.
-pub fn read_mentioned(root: &Path, rules: &mut IgnoreRules, rel: &str) -> Option<String> {
+/// The workspace files a mention may name besides code and documents, read only when
+/// they may be sent to a model: inside the root, not ignored, not a secret, text, at most
+/// 64 KB.
+pub struct MentionedFiles {
+    root: PathBuf,
+    rules: Mutex<IgnoreRules>,
+}
+
+impl MentionedFiles {
+    pub fn new(root: &Path, config: &IndexConfig) -> MentionedFiles {
+        MentionedFiles { root: root.to_path_buf(), rules: Mutex::new(IgnoreRules::new(root, config)) }
+    }
+
+    pub fn read(&self, rel: &str) -> Option<String> {
+        read_mentioned(&self.root, &mut self.rules.lock().unwrap_or_else(|p| p.into_inner()), rel)
+    }
+}
+
+/// The project knowledge for a request (`ide::knowledge::gather`): the mentions in
+/// `mention_text` and the document sections for `query`, within the configuration's
+/// budgets and the chat model's tokenizer. A file's text is `open_text`'s (the editor's)
+/// or the disk's.
+pub fn gather(
+    root: &Path,
+    config: &Config,
+    snapshot: &IndexSnapshot,
+    docs: &DocIndex,
+    open_text: &dyn Fn(&str) -> Option<String>,
+    mention_text: &str,
+    query: &str,
+) -> Knowledge {
+    let counter = TokenCounter::for_model(&config.llm.for_task(Task::Chat).model);
+    let text_of = |rel: &str| open_text(rel).or_else(|| std::fs::read_to_string(root.join(rel)).ok());
+    let files = MentionedFiles::new(root, &config.index);
+    let read_other = |rel: &str| files.read(rel);
+    let sources = Sources { snapshot, docs, text_of: &text_of, read_other: &read_other };
+    let budgets = Budgets { mentions: config.mentions.max_tokens, documents: if config.documents.enabled { config.documents.max_tokens } else { 0 } };
+    crate::ide::knowledge::gather(mention_text, query, &sources, budgets, &|t| counter.count(t))
+}
+
+fn read_mentioned(root: &Path, rules: &mut IgnoreRules, rel: &str) -> Option<String> {
     if rel.is_empty() || vfs::is_secret(rel) || !vfs::resolves_inside(root, rel) {
         return None;
     }
@@ -147,10 +189,10 @@ mod tests {
         assert_eq!(prompts.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["good"]);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].path, ".ctxls/prompts/bad.md");
-        let mut rules = IgnoreRules::new(root, &config.index);
-        assert_eq!(read_mentioned(root, &mut rules, "config/app.toml").as_deref(), Some("port = 1\n"));
-        assert_eq!(read_mentioned(root, &mut rules, ".env"), None, "secrets are never read");
-        assert_eq!(read_mentioned(root, &mut rules, "private/notes.md"), None, "ignored files are never read");
-        assert_eq!(read_mentioned(root, &mut rules, "../outside"), None);
+        let files = MentionedFiles::new(root, &config.index);
+        assert_eq!(files.read("config/app.toml").as_deref(), Some("port = 1\n"));
+        assert_eq!(files.read(".env"), None, "secrets are never read");
+        assert_eq!(files.read("private/notes.md"), None, "ignored files are never read");
+        assert_eq!(files.read("../outside"), None);
     }
 }

@@ -273,7 +273,7 @@ async fn run(
 /// `ctxls.listPrompts`: the prompt files of the root of `uri` (else the first root).
 fn list_prompts(state: &SharedState, uri: Option<Uri>) -> Value {
     let state = lock(state);
-    let index = uri.as_ref().and_then(crate::lsp::from_proto::file_path).and_then(|p| state.root_of(&p)).or(if state.roots.is_empty() { None } else { Some(0) });
+    let index = state.root_for(uri.as_ref());
     let prompts: Vec<Value> = index
         .map(|i| state.roots[i].prompts.as_ref().clone())
         .unwrap_or_default()
@@ -375,11 +375,7 @@ async fn run_prompt(
         let site = Arc::new(Site { offset: range.start as usize, ..site.clone() });
         let excerpts = context::gather(&site, Some(ask.clone()).filter(|a| !a.is_empty()), ACTION_CONTEXT_TOKENS).await;
         let knowledge = context::knowledge(root, &site.config, ask.clone(), format!("{} {}", prompt.title, ask)).await;
-        let mut text = crate::ide::knowledge::render(&knowledge);
-        for e in &excerpts {
-            text.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
-        }
-        text
+        crate::ide::prompt_files::context_text(&knowledge, &OwnedExcerpt::borrowed(&excerpts))
     } else {
         String::new()
     };
@@ -613,7 +609,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     const WHAT: &str = "Implement requirements";
     let (root, config, encoding) = {
         let state = lock(state);
-        let index = uri.as_ref().and_then(crate::lsp::from_proto::file_path).and_then(|p| state.root_of(&p)).or(if state.roots.is_empty() { None } else { Some(0) });
+        let index = state.root_for(uri.as_ref());
         let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
         (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
     };
@@ -694,7 +690,7 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     const WHAT: &str = "Summarize the diff";
     let (root, config) = {
         let state = lock(state);
-        let index = uri.as_ref().and_then(crate::lsp::from_proto::file_path).and_then(|p| state.root_of(&p)).or(if state.roots.is_empty() { None } else { Some(0) });
+        let index = state.root_for(uri.as_ref());
         let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
         (state.roots[i].path.clone(), state.roots[i].config.clone())
     };
@@ -773,13 +769,7 @@ async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) 
     };
     // The instructions apply to every chat request about the file, whatever it asks.
     let instructions: Vec<Value> = match &site.root {
-        Some(root) => {
-            let counter = crate::llm::tokens::TokenCounter::for_model(&site.config.llm.for_task(Task::Chat).model);
-            crate::io::instructions::for_file(&root.path, &root.rel, &site.config)
-                .into_iter()
-                .map(|i| json!({ "path": i.path, "tokens": counter.count(&i.text) }))
-                .collect()
-        }
+        Some(root) => crate::io::instructions::listed(&root.path, &root.rel, &site.config).into_iter().map(|(path, tokens)| json!({ "path": path, "tokens": tokens })).collect(),
         None => Vec::new(),
     };
     Ok(Some(json!({

@@ -16,7 +16,7 @@ use super::from_proto;
 use crate::base::PositionEncoding;
 use super::state::{lock, SharedState};
 use crate::config::{Config, Task};
-use crate::ide::knowledge::{Budgets, Knowledge, Sources};
+use crate::ide::knowledge::Knowledge;
 use crate::ide::prompt::Excerpt;
 use crate::index::{FileId, IndexSnapshot};
 use crate::io::embedding::Vectors;
@@ -155,16 +155,8 @@ pub async fn knowledge(root: &RootView, config: &Config, mention_text: String, q
     let (snapshot, docs, open_texts, path) = (Arc::clone(&root.snapshot), Arc::clone(&root.docs), root.open_texts.clone(), root.path.clone());
     let config = config.clone();
     let job = tokio::task::spawn_blocking(move || {
-        let counter = TokenCounter::for_model(&config.llm.for_task(Task::Chat).model);
-        let text_of = |rel: &str| match open_texts.get(rel) {
-            Some(text) => Some(text.clone()),
-            None => std::fs::read_to_string(path.join(rel)).ok(),
-        };
-        let rules = std::sync::Mutex::new(vfs::IgnoreRules::new(&path, &config.index));
-        let read_other = |rel: &str| crate::io::knowledge::read_mentioned(&path, &mut rules.lock().unwrap_or_else(|p| p.into_inner()), rel);
-        let sources = Sources { snapshot: &snapshot, docs: &docs, text_of: &text_of, read_other: &read_other };
-        let budgets = Budgets { mentions: config.mentions.max_tokens, documents: if config.documents.enabled { config.documents.max_tokens } else { 0 } };
-        crate::ide::knowledge::gather(&mention_text, &query, &sources, budgets, &|t| counter.count(t))
+        let open_text = |rel: &str| open_texts.get(rel).cloned();
+        crate::io::knowledge::gather(&path, &config, &snapshot, &docs, &open_text, &mention_text, &query)
     });
     job.await.unwrap_or_else(|err| {
         tracing::error!("gathering project knowledge failed: {err}");

@@ -46,8 +46,8 @@ pub async fn publish(client: &Client, state: &SharedState, uri: &Uri, force: boo
     let (version, mut diagnostics, lines, encoding, written, checkable) = gathered;
     if let Some((path, index_config, snapshot, docs)) = checkable {
         let check = tokio::task::spawn_blocking(move || {
-            let rules = std::sync::Mutex::new(crate::io::vfs::IgnoreRules::new(&path, &index_config));
-            let read_other = |rel: &str| crate::io::knowledge::read_mentioned(&path, &mut rules.lock().unwrap_or_else(|p| p.into_inner()), rel);
+            let files = crate::io::knowledge::MentionedFiles::new(&path, &index_config);
+            let read_other = |rel: &str| files.read(rel);
             written.into_iter().filter_map(|m| mentions::resolve(&m, &snapshot, &docs, &read_other).err()).collect::<Vec<_>>()
         });
         for unresolved in check.await.unwrap_or_default() {

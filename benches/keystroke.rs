@@ -15,7 +15,7 @@ fn main() {
     let mut doc = Document::new(lang, text);
     let mut index = WorkspaceIndex::new();
     let path = "bench.rs".to_string();
-    index.insert(FileEntry { path: path.clone(), hash: 0, index: extract(lang, doc.text(), doc.tree()) });
+    index.insert(FileEntry::new(path.clone(), 0, extract(lang, doc.text(), doc.tree())));
 
     // Type into the middle of an identifier-rich line, one character at a time, then
     // delete what was typed: every edit keeps the code valid.
@@ -46,7 +46,7 @@ fn keystroke(doc: &mut Document, index: &mut WorkspaceIndex, path: &str, edit: T
         Some(change) => extract_incremental(doc.lang, doc.text(), doc.tree(), &previous.index, change),
         None => extract(doc.lang, doc.text(), doc.tree()),
     };
-    index.insert(FileEntry { path: path.to_string(), hash: content_hash(doc.text().as_bytes()), index: file_index });
+    index.insert(FileEntry::new(path.to_string(), content_hash(doc.text().as_bytes()), file_index));
     started.elapsed().as_secs_f64() * 1000.0
 }
 

@@ -73,7 +73,7 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
         None => {
             let mentioned = !crate::knowledge::mentions::parse(&args.question).is_empty();
             let snapshot = if mentioned {
-                super::open_and_refresh(&root, &config, cache_dir, crate::io::workspace::RefreshMode::Load).0.snapshot()
+                super::open_and_refresh(&root, &config, cache_dir, crate::io::workspace::RefreshMode::Lazy).0.snapshot()
             } else {
                 crate::index::WorkspaceIndex::new().snapshot()
             };

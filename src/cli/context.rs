@@ -202,37 +202,44 @@ pub(super) fn gather(
     // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
     let model = config.llm.for_task(crate::config::Task::Completion).model;
     let counter = std::thread::spawn(move || TokenCounter::for_model(&model));
-    let (mut index, _report) = super::open_and_refresh_for(root, config, cache_dir, RefreshMode::Load, Some(rel));
-    tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    let snapshot = index.snapshot();
-    std::mem::forget(index); // the snapshot holds it all; the process ends soon
-    let file_id = snapshot.file_id(rel).with_context(|| format!("{rel} is not indexed (ignored, skipped or not a supported language)"))?;
-    let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
+    std::thread::scope(|scope| -> anyhow::Result<Gathered> {
+        // So does the vector store, and the working tree's changes are listed.
+        let vectors = generators.contains(Generator::Vector).then(|| scope.spawn(|| super::open_vectors(root, cache_dir, config)));
+        let recency = generators.contains(Generator::Recency).then(|| scope.spawn(|| working_tree_recency(root)));
+        let (mut index, _report) = super::open_and_refresh(root, config, cache_dir, RefreshMode::Lazy);
+        tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+        let snapshot = index.snapshot();
+        std::mem::forget(index); // the snapshot holds it all; the process ends soon
+        let file_id = snapshot.file_id(rel).with_context(|| format!("{rel} is not indexed (ignored, skipped or not a supported language)"))?;
+        let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
 
-    let recency = if generators.contains(Generator::Recency) { working_tree_recency(root) } else { Recency::default() };
-    tracing::debug!("recency in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    let vector_hits = if generators.contains(Generator::Vector) {
-        let text_query = query_text(&snapshot, file_id, offset as u32, query, text);
-        super::vector_search(root, cache_dir, config, &snapshot, &read, &text_query)
-    } else {
-        Vec::new()
-    };
-    tracing::debug!("vectors in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    let request = ContextRequest {
-        file: file_id,
-        offset: offset as u32,
-        query,
-        budget_tokens: budget,
-        generators,
-        recency: &recency,
-        vector_hits: &vector_hits,
-    };
-    let counter = counter.join().map_err(|_| anyhow::anyhow!("the tokenizer failed to build"))?;
-    let started = std::time::Instant::now();
-    let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);
-    let retrieval_ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::debug!("retrieval in {retrieval_ms:.1} ms, total {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
-    Ok(Gathered { snapshot, snippets, tokenizer: counter.name(), retrieval_ms })
+        let recency = recency.map_or_else(Recency::default, |thread| thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        tracing::debug!("recency in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+        let vector_hits = match vectors {
+            Some(thread) => {
+                let vectors = thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                let text_query = query_text(&snapshot, file_id, offset as u32, query, text);
+                super::vector_search(vectors, &snapshot, &read, &text_query)
+            }
+            None => Vec::new(),
+        };
+        tracing::debug!("vectors in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+        let request = ContextRequest {
+            file: file_id,
+            offset: offset as u32,
+            query,
+            budget_tokens: budget,
+            generators,
+            recency: &recency,
+            vector_hits: &vector_hits,
+        };
+        let counter = counter.join().map_err(|_| anyhow::anyhow!("the tokenizer failed to build"))?;
+        let started = std::time::Instant::now();
+        let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);
+        let retrieval_ms = started.elapsed().as_secs_f64() * 1000.0;
+        tracing::debug!("retrieval in {retrieval_ms:.1} ms, total {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
+        Ok(Gathered { snapshot, snippets, tokenizer: counter.name(), retrieval_ms })
+    })
 }
 
 /// The project knowledge for a request: the mentions in `mention_text` resolved and

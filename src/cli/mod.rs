@@ -193,16 +193,7 @@ fn resolve_root(root: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// Opens the workspace at `root` with its configuration (`load_config`) and refreshes its
 /// index with a progress bar on a terminal.
 fn open_and_refresh(root: &Path, config: &Config, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
-    open_and_refresh_for(root, config, cache_dir, mode, None)
-}
-
-/// `open_and_refresh`; with `focus`, the other files are loaded without their names and
-/// references (retrieval reads those of the file at hand only), and `focus` whole.
-fn open_and_refresh_for(root: &Path, config: &Config, cache_dir: Option<&Path>, mode: RefreshMode, focus: Option<&str>) -> (WorkspaceIndex, RefreshReport) {
     let mut indexer = Indexer::open(root, config.clone(), Some(&Store::default_dir(root, cache_dir)));
-    if focus.is_some() {
-        indexer.without_references();
-    }
     let mut index = WorkspaceIndex::new();
     let bar = progress_bar();
     let report = indexer.refresh(mode, &|done, total| {
@@ -217,15 +208,23 @@ fn open_and_refresh_for(root: &Path, config: &Config, cache_dir: Option<&Path>, 
     for error in report.errors.iter().take(20) {
         tracing::warn!("{error}");
     }
-    if let Some(focus) = focus {
-        // Parsed in this run (whole already), or loaded without references: read it whole.
-        let loaded_bare = index.get(focus).is_some_and(|e| e.index.references.is_empty() && e.index.names.is_empty());
-        if let (true, Some(whole)) = (loaded_bare, indexer.read_whole(focus)) {
-            let hash = index.get(focus).map_or(0, |e| e.hash);
-            index.insert(crate::index::FileEntry { path: focus.to_string(), hash, index: whole });
-        }
-    }
     (index, report)
+}
+
+/// The vector store of the configured embedder, opened (memory-mapped, its keys
+/// indexed); `None` when the embedder is misconfigured (logged). Opening takes a few
+/// milliseconds, so callers start it while the index loads.
+fn open_vectors(root: &Path, cache_dir: Option<&Path>, config: &crate::config::Config) -> Option<crate::io::embedding::Vectors> {
+    let embedder = match crate::io::llm::configured_embedder(config) {
+        Ok(embedder) => embedder,
+        Err(err) => {
+            tracing::warn!("{err}");
+            return None;
+        }
+    };
+    let vectors = crate::io::embedding::Vectors::new(embedder, Some(&Store::default_dir(root, cache_dir)));
+    vectors.len();
+    Some(vectors)
 }
 
 /// Brings the vector store up to date with the index (embedding new chunks, with a
@@ -233,21 +232,12 @@ fn open_and_refresh_for(root: &Path, config: &Config, cache_dir: Option<&Path>, 
 /// (a provider embedder that is unreachable, say) is logged and gives no hits: the other
 /// generators still answer.
 fn vector_search(
-    root: &Path,
-    cache_dir: Option<&Path>,
-    config: &crate::config::Config,
+    vectors: Option<crate::io::embedding::Vectors>,
     snapshot: &crate::index::IndexSnapshot,
     read: &(dyn Fn(crate::index::FileId) -> Option<String> + Sync),
     text: &str,
 ) -> Vec<(u64, f32)> {
-    let embedder = match crate::io::llm::configured_embedder(config) {
-        Ok(embedder) => embedder,
-        Err(err) => {
-            tracing::warn!("{err}");
-            return Vec::new();
-        }
-    };
-    let vectors = crate::io::embedding::Vectors::new(embedder, Some(&Store::default_dir(root, cache_dir)));
+    let Some(vectors) = vectors else { return Vec::new() };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return Vec::new() };
     let bar = progress_bar_with("embedding {bar:40} {pos}/{len} chunks ({eta})");
     let result = runtime.block_on(async {

@@ -31,8 +31,8 @@ pub fn run(args: SymbolsArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     let mut json = Vec::new();
     for m in &matches {
         let Some(entry) = snapshot.file(m.file) else { continue };
-        let symbol = &entry.index.symbols[m.symbol as usize];
-        let pos = entry.index.line_index.line_col(symbol.name_range.start);
+        let symbol = &entry.index().symbols[m.symbol as usize];
+        let pos = entry.index().line_index.line_col(symbol.name_range.start);
         if args.json {
             json.push(serde_json::json!({
                 "file": entry.path,
@@ -43,7 +43,7 @@ pub fn run(args: SymbolsArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                 "container": symbol.container,
             }));
         } else {
-            println!("{}:{}:{} {} {}", entry.path, pos.line + 1, pos.col + 1, symbol.kind, entry.index.qualified_name(symbol));
+            println!("{}:{}:{} {} {}", entry.path, pos.line + 1, pos.col + 1, symbol.kind, entry.index().qualified_name(symbol));
         }
     }
     if args.json {

@@ -30,7 +30,7 @@ pub struct HoverInfo {
 /// The hover at `offset` of `file`, if a known symbol is there.
 pub fn hover(snapshot: &IndexSnapshot, file: FileId, offset: u32) -> Option<HoverInfo> {
     let entry = snapshot.file(file)?;
-    let index = &entry.index;
+    let index = entry.index();
     // A definition's own name, else a reference.
     let (name, hovered, target) = match index.symbols.iter().position(|s| s.name_range.contains_inclusive(offset)) {
         Some(i) => (index.symbols[i].name.clone(), index.symbols[i].name_range, Some((file, i as u32))),
@@ -44,7 +44,7 @@ pub fn hover(snapshot: &IndexSnapshot, file: FileId, offset: u32) -> Option<Hove
         None => resolve(snapshot, file, &name)?,
     };
     let def_entry = snapshot.file(def_file)?;
-    let symbol = &def_entry.index.symbols[symbol as usize];
+    let symbol = &def_entry.index().symbols[symbol as usize];
     Some(HoverInfo {
         name: name.clone(),
         kind: symbol.kind,
@@ -53,7 +53,7 @@ pub fn hover(snapshot: &IndexSnapshot, file: FileId, offset: u32) -> Option<Hove
         file: def_file,
         path: def_entry.path.clone(),
         range: symbol.range,
-        line: def_entry.index.line_index.line_col(symbol.range.start).line,
+        line: def_entry.index().line_index.line_col(symbol.range.start).line,
         references: reference_count(snapshot, &name),
         hovered,
     })
@@ -62,11 +62,11 @@ pub fn hover(snapshot: &IndexSnapshot, file: FileId, offset: u32) -> Option<Hove
 /// The definition `name` most likely means in `from`.
 fn resolve(snapshot: &IndexSnapshot, from: FileId, name: &str) -> Option<(FileId, u32)> {
     let here = snapshot.file(from)?;
-    if let Some(i) = here.index.symbols_named(name).next() {
+    if let Some(i) = here.index().symbols_named(name).next() {
         return Some((from, i));
     }
     let imported: Vec<FileId> = here
-        .index
+        .index()
         .imports
         .iter()
         .filter(|import| import.glob || import.names.iter().any(|n| n.local_name() == name))
@@ -75,7 +75,7 @@ fn resolve(snapshot: &IndexSnapshot, from: FileId, name: &str) -> Option<(FileId
     let mut best: Option<(u32, usize, FileId, u32)> = None; // (not imported, distance, file, symbol)
     for &file in snapshot.files_defining(name) {
         let Some(entry) = snapshot.file(file) else { continue };
-        let Some(symbol) = entry.index.symbols_named(name).find(|&i| entry.index.symbols[i as usize].kind != SymbolKind::Impl) else {
+        let Some(symbol) = entry.index().symbols_named(name).find(|&i| entry.index().symbols[i as usize].kind != SymbolKind::Impl) else {
             continue;
         };
         let key = (u32::from(!imported.contains(&file)), path_distance(&here.path, &entry.path), file, symbol);
@@ -96,7 +96,7 @@ fn path_distance(a: &str, b: &str) -> usize {
 pub fn reference_count(snapshot: &IndexSnapshot, name: &str) -> usize {
     let count_in = |file: FileId| -> usize {
         let Some(entry) = snapshot.file(file) else { return 0 };
-        let index = &entry.index;
+        let index = entry.index();
         let Some(id) = index.names.iter().position(|n| n == name) else { return 0 };
         index.references.iter().filter(|r| r.name as usize == id).count()
     };
@@ -145,7 +145,7 @@ mod tests {
         let mut index = WorkspaceIndex::new();
         for (path, text) in files {
             let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
-            index.insert(FileEntry { path: path.to_string(), hash: 0, index: extract(lang, text, &parse(lang, text, None)) });
+            index.insert(FileEntry::new(path.to_string(), 0, extract(lang, text, &parse(lang, text, None))));
         }
         index.snapshot()
     }
@@ -188,13 +188,13 @@ mod tests {
     fn reference_counts_agree_with_and_without_the_term_table() {
         let mut index = WorkspaceIndex::new();
         for (path, text) in FILES {
-            index.insert(FileEntry { path: path.to_string(), hash: 0, index: extract(Lang::Rust, text, &parse(Lang::Rust, text, None)) });
+            index.insert(FileEntry::new(path.to_string(), 0, extract(Lang::Rust, text, &parse(Lang::Rust, text, None))));
         }
         let without = reference_count(&index.snapshot(), "Map");
         let table = crate::index::terms::TermTable::build(&index.snapshot());
         index.set_term_table(std::sync::Arc::new(table));
         let text = "fn f() -> Map { Map::new() }\n";
-        index.insert(FileEntry { path: "src/f.rs".into(), hash: 1, index: extract(Lang::Rust, text, &parse(Lang::Rust, text, None)) });
+        index.insert(FileEntry::new("src/f.rs".into(), 1, extract(Lang::Rust, text, &parse(Lang::Rust, text, None))));
         assert_eq!(reference_count(&index.snapshot(), "Map"), without + 2, "a file added after the table counts");
     }
 }

@@ -143,7 +143,7 @@ fn include(mention: &Mention, resolved: &Resolved, sources: &Sources, budget: us
         Resolved::CodeFile(file) => {
             let entry = sources.snapshot.file(*file)?;
             let whole = (sources.text_of)(&entry.path)?;
-            let index = &entry.index;
+            let index = entry.index();
             let summary: String = index
                 .symbols
                 .iter()
@@ -157,11 +157,11 @@ fn include(mention: &Mention, resolved: &Resolved, sources: &Sources, budget: us
         Resolved::Symbol { file, symbol } => {
             let entry = sources.snapshot.file(*file)?;
             let text = (sources.text_of)(&entry.path)?;
-            let s = entry.index.symbols.get(*symbol as usize)?;
+            let s = entry.index().symbols.get(*symbol as usize)?;
             // The definition with the doc comment and attributes above it.
             let from = with_leading_comments(&text, s.range.start as usize);
             let definition = text.get(from..s.range.end as usize)?;
-            let lines = &entry.index.line_index;
+            let lines = &entry.index().line_index;
             let (start, end) = (lines.line_col(from as u32).line + 1, lines.line_col(s.range.end).line + 1);
             let mut summary = String::new();
             if let Some(doc) = &s.doc {
@@ -169,7 +169,7 @@ fn include(mention: &Mention, resolved: &Resolved, sources: &Sources, budget: us
                 summary.push('\n');
             }
             summary.push_str(s.signature.trim());
-            record(&entry.path, format!("{} {}", s.kind.as_str(), entry.index.qualified_name(s)), start, end, definition, Some(summary))
+            record(&entry.path, format!("{} {}", s.kind.as_str(), entry.index().qualified_name(s)), start, end, definition, Some(summary))
         }
         Resolved::OtherFile { path, text } => {
             let lines = text.lines().count().max(1) as u32;
@@ -284,7 +284,7 @@ pub fn complete_mentions(typed: &str, snapshot: &IndexSnapshot, docs: &DocIndex,
                 out.push(MentionItem { label: format!("{path}#{}", section.anchor), detail: section.title.clone(), kind: MentionKind::Section });
             }
         } else if let Some(entry) = snapshot.file_id(path).and_then(|f| snapshot.file(f)) {
-            for symbol in entry.index.symbols.iter().filter(|s| s.parent.is_none() && s.kind != SymbolKind::Impl && s.name.to_lowercase().contains(&anchor)) {
+            for symbol in entry.index().symbols.iter().filter(|s| s.parent.is_none() && s.kind != SymbolKind::Impl && s.name.to_lowercase().contains(&anchor)) {
                 if out.iter().any(|i| i.label.ends_with(&format!("#{}", symbol.name))) {
                     continue;
                 }
@@ -308,7 +308,7 @@ pub fn complete_mentions(typed: &str, snapshot: &IndexSnapshot, docs: &DocIndex,
     if !typed.is_empty() && !typed.contains('/') {
         for m in crate::index::fuzzy_symbols(snapshot, typed, limit) {
             let Some(entry) = snapshot.file(m.file) else { continue };
-            let symbol = &entry.index.symbols[m.symbol as usize];
+            let symbol = &entry.index().symbols[m.symbol as usize];
             if matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Field | SymbolKind::Variant) {
                 continue;
             }
@@ -352,7 +352,7 @@ mod tests {
     fn sources_and_check(mention_text: &str, query: &str, budgets: Budgets, check: impl FnOnce(Knowledge)) {
         let mut workspace = WorkspaceIndex::new();
         let index = crate::index::extract(Lang::Rust, LIB, &crate::lang::parse(Lang::Rust, LIB, None));
-        workspace.insert(FileEntry { path: "src/point.rs".into(), hash: 1, index });
+        workspace.insert(FileEntry::new("src/point.rs".into(), 1, index));
         let snapshot = workspace.snapshot();
         let docs = DocIndex::new(vec![Document { path: "docs/guide.md".into(), kind: DocKind::Markdown, sections: split::split(DocKind::Markdown, GUIDE).unwrap() }]);
         let text_of = |path: &str| match path {
@@ -423,7 +423,7 @@ mod tests {
     fn mention_completions() {
         let mut workspace = WorkspaceIndex::new();
         let index = crate::index::extract(Lang::Rust, LIB, &crate::lang::parse(Lang::Rust, LIB, None));
-        workspace.insert(FileEntry { path: "src/point.rs".into(), hash: 1, index });
+        workspace.insert(FileEntry::new("src/point.rs".into(), 1, index));
         let snapshot = workspace.snapshot();
         let docs = DocIndex::new(vec![Document { path: "docs/guide.md".into(), kind: DocKind::Markdown, sections: split::split(DocKind::Markdown, GUIDE).unwrap() }]);
         let labels = |typed: &str| complete_mentions(typed, &snapshot, &docs, 20).into_iter().map(|i| i.label).collect::<Vec<_>>();

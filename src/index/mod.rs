@@ -12,7 +12,7 @@ mod workspace;
 pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
-pub use workspace::{ChunkStats, FileEntry, FileId, IndexSnapshot, IndexStats, WorkspaceIndex};
+pub use workspace::{summary_names, ChunkStats, FactSource, FileEntry, FileId, FileSummary, IndexSnapshot, IndexStats, WorkspaceIndex};
 
 use crate::base::{LineIndex, TextRange};
 use crate::lang::Lang;
@@ -230,7 +230,59 @@ pub struct FileIndex {
     pub error_count: u32,
 }
 
+/// What `FileIndex::split_details` takes out of the facts: what retrieval reads of the
+/// few files it shows or starts from, and most of what the facts weigh.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct Details {
+    pub signatures: Vec<String>,
+    pub docs: Vec<Option<String>>,
+    pub names: Vec<String>,
+    pub references: Vec<Reference>,
+}
+
 impl FileIndex {
+    /// Moves the symbols' signatures and docs and the identifier occurrences out (they
+    /// are left empty); `join_details` puts them back.
+    pub fn split_details(&mut self) -> Details {
+        Details {
+            signatures: self.symbols.iter_mut().map(|s| std::mem::take(&mut s.signature)).collect(),
+            docs: self.symbols.iter_mut().map(|s| s.doc.take()).collect(),
+            names: std::mem::take(&mut self.names),
+            references: std::mem::take(&mut self.references),
+        }
+    }
+
+    /// The inverse of `split_details`; false (and nothing changed) when `details` are not
+    /// of these facts' symbols.
+    pub fn join_details(&mut self, details: Details) -> bool {
+        if details.signatures.len() != self.symbols.len() || details.docs.len() != self.symbols.len() {
+            return false;
+        }
+        for ((symbol, signature), doc) in self.symbols.iter_mut().zip(details.signatures).zip(details.docs) {
+            symbol.signature = signature;
+            symbol.doc = doc;
+        }
+        self.names = details.names;
+        self.references = details.references;
+        true
+    }
+
+    /// The facts of an empty file.
+    pub fn empty(lang: Lang) -> FileIndex {
+        FileIndex {
+            lang,
+            symbols: Vec::new(),
+            names: Vec::new(),
+            references: Vec::new(),
+            imports: Vec::new(),
+            chunks: Vec::new(),
+            terms: Vec::new(),
+            by_name: Vec::new(),
+            line_index: LineIndex::new(""),
+            error_count: 0,
+        }
+    }
+
     /// Indices of the symbols named `name`, in index order.
     pub fn symbols_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = u32> + 'a {
         let hash = name_hash(name);

@@ -148,7 +148,7 @@ impl<'a> ModuleResolver<'a> {
 
     pub fn resolve(&self, from: FileId, import: &Import) -> Option<ResolvedImport> {
         let entry = self.snapshot.file(from)?;
-        if entry.index.lang == Lang::Rust {
+        if entry.lang() == Lang::Rust {
             self.resolve_rust(&entry.path, import)
         } else {
             let file = self.resolve_ts_specifier(&entry.path, &import.source)?;

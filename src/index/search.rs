@@ -47,10 +47,10 @@ pub fn fuzzy_symbols(snapshot: &IndexSnapshot, query: &str, limit: usize) -> Vec
     }
     let mut candidates: Vec<Candidate> = Vec::new();
     for (file, entry) in snapshot.files() {
-        for (i, symbol) in entry.index.symbols.iter().enumerate() {
+        for (i, symbol) in entry.index().symbols.iter().enumerate() {
             let haystack_owned;
             let haystack: &str = if qualified {
-                haystack_owned = entry.index.qualified_name(symbol);
+                haystack_owned = entry.index().qualified_name(symbol);
                 &haystack_owned
             } else {
                 &symbol.name

@@ -148,7 +148,7 @@ impl TermTable {
                 versions.resize(slot + 1, None);
             }
             versions[slot] = Some(Arc::downgrade(entry));
-            let postings = &entry.index.terms;
+            let postings = entry.terms();
             let mut start = 0;
             while start < postings.len() {
                 let term = postings[start].term;

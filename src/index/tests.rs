@@ -288,7 +288,7 @@ fn snapshot(fixture: &str) -> std::sync::Arc<IndexSnapshot> {
             continue;
         }
         let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
-        index.insert(FileEntry { path: path.to_string(), hash: 0, index: extract_str(lang, text) });
+        index.insert(FileEntry::new(path.to_string(), 0, extract_str(lang, text)));
     }
     index.set_ts_configs(configs);
     index.snapshot()
@@ -299,7 +299,7 @@ fn check_resolution(fixture: &str, from: &str, expect: Expect) {
     let id = snapshot.file_id(from).unwrap();
     let entry = snapshot.file(id).unwrap();
     let mut out = String::new();
-    for import in &entry.index.imports {
+    for import in &entry.index().imports {
         let target = match snapshot.resolve_import(id, import) {
             Some(resolved) => {
                 let path = &snapshot.file(resolved.file).unwrap().path;
@@ -392,7 +392,7 @@ fn fuzzy_search_ranks_exact_names_first() {
     );
     let names: Vec<String> = fuzzy_symbols(&snapshot, "parser", 10)
         .iter()
-        .map(|m| snapshot.file(m.file).unwrap().index.symbols[m.symbol as usize].name.clone())
+        .map(|m| snapshot.file(m.file).unwrap().index().symbols[m.symbol as usize].name.clone())
         .collect();
     assert_eq!(names[0], "Parser");
     assert!(names.contains(&"ParserError".to_string()) && names.contains(&"parser_for".to_string()));
@@ -517,7 +517,7 @@ fn top_level_segments_keep_docs_with_items() {
 #[test]
 fn the_name_table_follows_inserts_replacements_and_removals() {
     let mut index = WorkspaceIndex::new();
-    let file = |path: &str, text: &str| FileEntry { path: path.into(), hash: 0, index: extract_str(Lang::Rust, text) };
+    let file = |path: &str, text: &str| FileEntry::new(path.into(), 0, extract_str(Lang::Rust, text));
     index.insert(file("a.rs", "fn parse() {}\nmacro_rules! m { () => {} }\n"));
     index.insert(file("b.rs", "fn parse() {}\nstruct Token;\n"));
     let before = index.snapshot();
@@ -539,8 +539,8 @@ fn the_name_table_follows_inserts_replacements_and_removals() {
     let now = index.snapshot();
     assert_eq!(now.files_defining("render"), [a]);
     // The corpus statistics follow too.
-    let chunks: u64 = now.files().map(|(_, e)| e.index.chunks.len() as u64).sum();
-    let lines: u64 = now.files().flat_map(|(_, e)| e.index.chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1))).sum();
+    let chunks: u64 = now.files().map(|(_, e)| e.index().chunks.len() as u64).sum();
+    let lines: u64 = now.files().flat_map(|(_, e)| e.index().chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1))).sum();
     assert_eq!((now.chunk_stats().chunks, now.chunk_stats().lines), (chunks, lines));
     assert_eq!(lines, 3);
 }

@@ -5,27 +5,155 @@
 //! shared between snapshots: an edit that does not change a file's defined names (most
 //! keystrokes) leaves it alone, and one that does copies only the shards of those names.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use super::resolve::{ModuleResolver, ResolvedImport, TsConfig};
 use super::terms::TermTable;
-use super::{FileIndex, Import};
+use super::{Chunk, FileIndex, Import, Posting};
+use crate::lang::Lang;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FileId(pub u32);
 
-/// One indexed file.
-#[derive(Debug, PartialEq, Eq)]
+/// One indexed file: its facts in memory, or (loaded lazily from the cache) its summary
+/// in memory and the rest decoded on first use.
 pub struct FileEntry {
     /// Relative to the workspace root, `/`-separated.
     pub path: String,
     /// `content_hash` of the file's bytes (of the editor's text for open documents).
     pub hash: u64,
-    pub index: FileIndex,
+    facts: OnceLock<FileIndex>,
+    lazy: Option<Box<Lazy>>,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+struct Lazy {
+    summary: FileSummary,
+    source: Arc<dyn FactSource>,
+}
+
+/// What retrieval reads of every file: its facts without the details (`Details`:
+/// symbols' signatures and docs, identifier occurrences) that it reads of a few files
+/// only, with the names the file defines and its counts.
+#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct FileSummary {
+    /// The facts without their details (`FileIndex::split_details`).
+    pub light: FileIndex,
+    /// `defined_names` of the facts.
+    pub names: Vec<u64>,
+    pub stats: IndexStats,
+}
+
+impl FileSummary {
+    /// Facts with this summary's and nothing else (no signatures, docs or references).
+    fn bare_index(&self) -> FileIndex {
+        self.light.clone()
+    }
+}
+
+/// The keys of the distinct names `index` defines, for `FileSummary::names`.
+pub fn summary_names(index: &FileIndex) -> Vec<u64> {
+    defined_names(index)
+}
+
+/// Where a lazily loaded entry's facts come from (the cache).
+pub trait FactSource: Send + Sync {
+    /// The facts of `path` at content `hash` (`summary` with its details); `None` when
+    /// the source no longer has that version.
+    fn load(&self, path: &str, hash: u64, summary: &FileSummary) -> Option<FileIndex>;
+}
+
+impl FileEntry {
+    pub fn new(path: String, hash: u64, index: FileIndex) -> FileEntry {
+        FileEntry { path, hash, facts: OnceLock::from(index), lazy: None }
+    }
+
+    /// An entry whose facts `source` decodes when first asked for.
+    pub fn lazy(path: String, hash: u64, summary: FileSummary, source: Arc<dyn FactSource>) -> FileEntry {
+        FileEntry { path, hash, facts: OnceLock::new(), lazy: Some(Box::new(Lazy { summary, source })) }
+    }
+
+    /// The file's facts (decoded now if the entry is lazy and this is the first use).
+    pub fn index(&self) -> &FileIndex {
+        self.facts.get_or_init(|| {
+            let lazy = self.lazy.as_ref().expect("an entry without facts is lazy");
+            lazy.source.load(&self.path, self.hash, &lazy.summary).unwrap_or_else(|| {
+                tracing::warn!("{}: cached details unavailable; using the facts without them", self.path);
+                lazy.summary.bare_index()
+            })
+        })
+    }
+
+    /// True when the facts are in memory (always, for an entry that is not lazy).
+    pub fn is_loaded(&self) -> bool {
+        self.facts.get().is_some()
+    }
+
+    /// The facts without their details (signatures, docs, references): all that
+    /// workspace-wide lookups read, without decoding a lazy entry's details.
+    pub fn light(&self) -> &FileIndex {
+        match &self.lazy {
+            Some(lazy) => &lazy.summary.light,
+            None => self.index(),
+        }
+    }
+
+    pub fn lang(&self) -> Lang {
+        self.light().lang
+    }
+
+    pub fn chunks(&self) -> &[Chunk] {
+        &self.light().chunks
+    }
+
+    pub fn terms(&self) -> &[Posting] {
+        &self.light().terms
+    }
+
+    fn defined_names(&self) -> Cow<'_, [u64]> {
+        match &self.lazy {
+            Some(lazy) => Cow::Borrowed(&lazy.summary.names),
+            None => Cow::Owned(defined_names(self.index())),
+        }
+    }
+
+    fn chunk_stats(&self) -> ChunkStats {
+        ChunkStats::of(self.chunks())
+    }
+
+    fn stats(&self) -> IndexStats {
+        match &self.lazy {
+            Some(lazy) => lazy.summary.stats,
+            None => {
+                let mut stats = IndexStats::default();
+                stats.add(self.index());
+                stats
+            }
+        }
+    }
+}
+
+impl PartialEq for FileEntry {
+    fn eq(&self, other: &FileEntry) -> bool {
+        self.path == other.path && self.hash == other.hash && self.index() == other.index()
+    }
+}
+
+impl Eq for FileEntry {}
+
+impl std::fmt::Debug for FileEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileEntry")
+            .field("path", &self.path)
+            .field("hash", &self.hash)
+            .field("lazy", &self.lazy.is_some())
+            .field("facts", &self.facts.get())
+            .finish()
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, bitcode::Encode, bitcode::Decode)]
 pub struct IndexStats {
     pub files: u64,
     pub symbols: u64,
@@ -50,7 +178,52 @@ const MACROS_KEY: &str = "\0macros";
 
 /// Keyed by the name's 64-bit hash: no string is stored, and a collision only means a
 /// caller looks at a file that turns out not to define the name.
-type NameShard = rustc_hash::FxHashMap<u64, Vec<FileId>>;
+type NameShard = rustc_hash::FxHashMap<u64, FileList>;
+
+/// Files in id order; most names are defined in one file, which needs no allocation.
+#[derive(Clone)]
+enum FileList {
+    One(FileId),
+    Many(Vec<FileId>),
+}
+
+impl FileList {
+    fn as_slice(&self) -> &[FileId] {
+        match self {
+            FileList::One(file) => std::slice::from_ref(file),
+            FileList::Many(files) => files,
+        }
+    }
+
+    fn add(&mut self, file: FileId) {
+        match self {
+            FileList::One(one) if *one == file => {}
+            FileList::One(one) => {
+                let mut files = vec![*one, file];
+                files.sort_unstable();
+                *self = FileList::Many(files);
+            }
+            FileList::Many(files) => {
+                if let Err(at) = files.binary_search(&file) {
+                    files.insert(at, file);
+                }
+            }
+        }
+    }
+
+    /// Removes `file`; false when the list is left empty.
+    fn remove(&mut self, file: FileId) -> bool {
+        match self {
+            FileList::One(one) => *one != file,
+            FileList::Many(files) => {
+                if let Ok(at) = files.binary_search(&file) {
+                    files.remove(at);
+                }
+                !files.is_empty()
+            }
+        }
+    }
+}
 
 /// Defined name -> files defining it (sorted), in shards by name hash.
 #[derive(Clone)]
@@ -67,24 +240,23 @@ impl Default for NameTable {
 impl NameTable {
     fn files(&self, name: &str) -> &[FileId] {
         let key = name_key(name);
-        self.shards[(key % NAME_SHARDS as u64) as usize].get(&key).map_or(&[], Vec::as_slice)
+        self.shards[(key % NAME_SHARDS as u64) as usize].get(&key).map_or(&[], FileList::as_slice)
     }
 
     fn add(&mut self, key: u64, file: FileId) {
         let shard = Arc::make_mut(&mut self.shards[(key % NAME_SHARDS as u64) as usize]);
-        let files = shard.entry(key).or_default();
-        if let Err(at) = files.binary_search(&file) {
-            files.insert(at, file);
+        match shard.get_mut(&key) {
+            Some(files) => files.add(file),
+            None => {
+                shard.insert(key, FileList::One(file));
+            }
         }
     }
 
     fn remove(&mut self, key: u64, file: FileId) {
         let shard = Arc::make_mut(&mut self.shards[(key % NAME_SHARDS as u64) as usize]);
         if let Some(files) = shard.get_mut(&key) {
-            if let Ok(at) = files.binary_search(&file) {
-                files.remove(at);
-            }
-            if files.is_empty() {
+            if !files.remove(file) {
                 shard.remove(&key);
             }
         }
@@ -127,10 +299,10 @@ pub struct ChunkStats {
 }
 
 impl ChunkStats {
-    fn of(index: &FileIndex) -> ChunkStats {
+    fn of(chunks: &[Chunk]) -> ChunkStats {
         ChunkStats {
-            chunks: index.chunks.len() as u64,
-            lines: index.chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1)).sum(),
+            chunks: chunks.len() as u64,
+            lines: chunks.iter().map(|c| u64::from(c.end_line - c.start_line + 1)).sum(),
         }
     }
 
@@ -171,13 +343,13 @@ impl WorkspaceIndex {
                 id
             }
         };
-        let new_names = defined_names(&entry.index);
+        let new_names = entry.defined_names();
         let old_entry = self.slots[id.0 as usize].clone();
         if let Some(old) = &old_entry {
-            self.chunks.sub(ChunkStats::of(&old.index));
+            self.chunks.sub(old.chunk_stats());
         }
-        self.chunks.add(ChunkStats::of(&entry.index));
-        let old_names = old_entry.as_ref().map(|e| defined_names(&e.index)).unwrap_or_default();
+        self.chunks.add(entry.chunk_stats());
+        let old_names = old_entry.as_ref().map(|e| e.defined_names()).unwrap_or_default();
         if old_names != new_names {
             for &key in old_names.iter().filter(|n| new_names.binary_search(n).is_err()) {
                 self.names.remove(key, id);
@@ -194,8 +366,8 @@ impl WorkspaceIndex {
     pub fn remove(&mut self, path: &str) -> bool {
         let Some(id) = Arc::make_mut(&mut self.ids).remove(path) else { return false };
         if let Some(old) = self.slots[id.0 as usize].clone() {
-            self.chunks.sub(ChunkStats::of(&old.index));
-            for key in defined_names(&old.index) {
+            self.chunks.sub(old.chunk_stats());
+            for &key in old.defined_names().iter() {
                 self.names.remove(key, id);
             }
         }
@@ -256,7 +428,12 @@ impl WorkspaceIndex {
     pub fn stats(&self) -> IndexStats {
         let mut stats = IndexStats::default();
         for entry in self.slots.iter().flatten() {
-            stats.add(&entry.index);
+            let file = entry.stats();
+            stats.files += file.files;
+            stats.symbols += file.symbols;
+            stats.references += file.references;
+            stats.chunks += file.chunks;
+            stats.bytes += file.bytes;
         }
         stats
     }

@@ -86,7 +86,7 @@ impl Vectors {
         let mut files: Vec<_> = snapshot.files().collect();
         files.sort_by(|a, b| a.1.path.cmp(&b.1.path));
         for (id, entry) in files {
-            for (i, chunk) in entry.index.chunks.iter().enumerate() {
+            for (i, chunk) in entry.chunks().iter().enumerate() {
                 let known = guard.as_ref().is_some_and(|s| s.contains(chunk.hash));
                 if !known && seen.insert(chunk.hash) {
                     out.push((id, i as u32));
@@ -120,7 +120,7 @@ impl Vectors {
                     current = Some((file, text_of(file)));
                 }
                 let Some(entry) = snapshot.file(file) else { continue };
-                let chunk = &entry.index.chunks[chunk as usize];
+                let chunk = &entry.chunks()[chunk as usize];
                 let text = current.as_ref().and_then(|(_, t)| t.as_deref());
                 let slice = text.and_then(|t| t.get(chunk.range.start as usize..chunk.range.end as usize));
                 match slice {
@@ -147,7 +147,7 @@ impl Vectors {
             done += batch.len();
             progress(done, report.total);
         }
-        let live: HashSet<u64> = snapshot.files().flat_map(|(_, e)| e.index.chunks.iter().map(|c| c.hash)).collect();
+        let live: HashSet<u64> = snapshot.files().flat_map(|(_, e)| e.chunks().iter().map(|c| c.hash)).collect();
         tracing::debug!("vectors updated in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         let mut guard = self.lock();
         if let Some(store) = guard.as_mut() {

@@ -1,18 +1,22 @@
 //! The persistent cache: one SQLite file per workspace holding each indexed file's
-//! extracted facts (`FileIndex`, bitcode-encoded) keyed by path and content hash.
+//! extracted facts (`FileIndex`, bitcode-encoded) keyed by path and content hash: its
+//! summary (`FileSummary`: what retrieval reads of every file) and the rest apart, so
+//! that a one-shot command reads the summaries and decodes the rest of the few files it
+//! uses (`CacheReader`).
 //! A cache that is corrupt, truncated, of another version or unreadable is set aside and
 //! rebuilt with one log line; one locked by another process is replaced by an in-memory
 //! cache for this run. Writes are transactional, so a killed process leaves a usable file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::index::{FileIndex, IndexStats, Reference};
+use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 4;
+const SCHEMA_VERSION: i64 = 5;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +45,9 @@ pub struct FileRow {
     pub size: u64,
     pub mtime: i64,
     pub stats: IndexStats,
+    /// The encoded `FileSummary`.
+    pub summary: Vec<u8>,
+    /// The encoded `Details`.
     pub data: Vec<u8>,
 }
 
@@ -48,33 +55,14 @@ impl FileRow {
     pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &mut FileIndex) -> FileRow {
         let mut stats = IndexStats::default();
         stats.add(index);
-        FileRow { path, hash, size, mtime, stats, data: encode(index) }
+        let names = crate::index::summary_names(index);
+        // The details are moved out of `index` for the encoding and back: no copy.
+        let details = index.split_details();
+        let summary = encode_summary(index, names, stats);
+        let data = bitcode::encode(&details);
+        index.join_details(details);
+        FileRow { path, hash, size, mtime, stats, summary, data }
     }
-}
-
-/// A file's identifier occurrences, encoded apart from the rest (see `encode`).
-#[derive(bitcode::Encode, bitcode::Decode)]
-struct References {
-    names: Vec<String>,
-    references: Vec<Reference>,
-}
-
-/// A row's facts: `[core length: u32 LE][core][references]`, the core being the
-/// `FileIndex` without its names and references. Retrieval needs the references of the
-/// file at hand only, so a load can skip decoding them for every other file
-/// (`decode_core`): they are half of what a large workspace allocates.
-/// (The two parts are moved out of `index` for the encoding and back: no copy.)
-fn encode(index: &mut FileIndex) -> Vec<u8> {
-    let part = References { names: std::mem::take(&mut index.names), references: std::mem::take(&mut index.references) };
-    let core = bitcode::encode(&*index);
-    let references = bitcode::encode(&part);
-    index.names = part.names;
-    index.references = part.references;
-    let mut out = Vec::with_capacity(4 + core.len() + references.len());
-    out.extend_from_slice(&(core.len() as u32).to_le_bytes());
-    out.extend_from_slice(&core);
-    out.extend_from_slice(&references);
-    out
 }
 
 pub struct Store {
@@ -181,14 +169,20 @@ impl Store {
         Ok(manifest)
     }
 
-    /// The encoded facts of every cached file: (path, hash, bytes).
-    /// Every row (path, hash, encoded facts), handed to `each` as it is read; `each`
-    /// returns false to stop.
-    pub fn for_each_row(&self, mut each: impl FnMut(String, u64, Vec<u8>) -> bool) -> Result<(), StoreError> {
-        let mut stmt = self.conn.prepare("SELECT path, hash, data FROM files")?;
+    /// Every row (path, hash, encoded summary, and with `with_data` the rest of the
+    /// facts), handed to `each` as it is read; `each` returns false to stop.
+    pub fn for_each_row(&self, with_data: bool, mut each: impl FnMut(RawRow) -> bool) -> Result<(), StoreError> {
+        let sql = if with_data { "SELECT path, hash, summary, data FROM files" } else { "SELECT path, hash, summary FROM files" };
+        let mut stmt = self.conn.prepare(sql)?;
         let mut rows = stmt.query([])?;
         while let Some(row) = rows.next()? {
-            if !each(row.get(0)?, row.get::<_, i64>(1)? as u64, row.get(2)?) {
+            let raw = RawRow {
+                path: row.get(0)?,
+                hash: row.get::<_, i64>(1)? as u64,
+                summary: row.get(2)?,
+                data: if with_data { Some(row.get(3)?) } else { None },
+            };
+            if !each(raw) {
                 break;
             }
         }
@@ -201,14 +195,24 @@ impl Store {
         self.conn.pragma_update(None, "max_page_count", pages).expect("pragma");
     }
 
-    /// One row: (hash, encoded facts).
-    pub fn row(&self, path: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let mut stmt = self.conn.prepare("SELECT hash, data FROM files WHERE path = ?1")?;
-        let mut rows = stmt.query(params![path])?;
-        match rows.next()? {
-            Some(row) => Ok(Some((row.get::<_, i64>(0)? as u64, row.get(1)?))),
-            None => Ok(None),
-        }
+    /// One row, whole.
+    pub fn row(&self, path: &str) -> Result<Option<RawRow>, StoreError> {
+        read_row(&self.conn, path)
+    }
+
+    /// A reader of this cache's rows for entries loaded lazily (`None` for an in-memory
+    /// cache). It has a connection of its own, so it outlives the store and sees what
+    /// the store has committed.
+    pub fn reader(&self) -> Option<CacheReader> {
+        let path = self.path.as_ref()?;
+        let open = || -> Option<Mutex<Connection>> {
+            let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX).ok()?;
+            conn.busy_timeout(std::time::Duration::from_millis(1500)).ok()?;
+            Some(Mutex::new(conn))
+        };
+        // Generators run in parallel: one connection per core reads without waiting.
+        let conns: Vec<Mutex<Connection>> = (0..READERS).filter_map(|_| open()).collect();
+        (!conns.is_empty()).then_some(CacheReader { conns })
     }
 
     /// Writes rows and removes paths in one transaction.
@@ -216,8 +220,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO files (path, hash, size, mtime, symbols, refs, chunks, bytes, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                "INSERT OR REPLACE INTO files (path, hash, size, mtime, symbols, refs, chunks, bytes, summary, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for row in rows {
                 insert.execute(params![
@@ -229,6 +233,7 @@ impl Store {
                     row.stats.references as i64,
                     row.stats.chunks as i64,
                     row.stats.bytes as i64,
+                    row.summary,
                     row.data,
                 ])?;
             }
@@ -256,25 +261,90 @@ impl Store {
     }
 }
 
+/// A row as stored: path, content hash, encoded summary and (when read) the rest.
+pub struct RawRow {
+    pub path: String,
+    pub hash: u64,
+    pub summary: Vec<u8>,
+    pub data: Option<Vec<u8>>,
+}
+
+fn read_row(conn: &Connection, path: &str) -> Result<Option<RawRow>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT hash, summary, data FROM files WHERE path = ?1")?;
+    let mut rows = stmt.query(params![path])?;
+    match rows.next()? {
+        Some(row) => Ok(Some(RawRow {
+            path: path.to_string(),
+            hash: row.get::<_, i64>(0)? as u64,
+            summary: row.get(1)?,
+            data: Some(row.get(2)?),
+        })),
+        None => Ok(None),
+    }
+}
+
+/// A summary as stored: `[light length: u32 LE][light facts][(names, stats)]`.
+fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats) -> Vec<u8> {
+    let facts = bitcode::encode(light);
+    let rest = bitcode::encode(&(names, stats));
+    let mut out = Vec::with_capacity(4 + facts.len() + rest.len());
+    out.extend_from_slice(&(facts.len() as u32).to_le_bytes());
+    out.extend_from_slice(&facts);
+    out.extend_from_slice(&rest);
+    out
+}
+
+/// A row's summary.
+pub fn decode_summary(summary: &[u8]) -> Option<FileSummary> {
+    let (facts, rest) = split_summary(summary)?;
+    let light: FileIndex = bitcode::decode(facts).ok()?;
+    let (names, stats): (Vec<u64>, IndexStats) = bitcode::decode(rest).ok()?;
+    Some(FileSummary { light, names, stats })
+}
+
+fn split_summary(summary: &[u8]) -> Option<(&[u8], &[u8])> {
+    let length = u32::from_le_bytes(summary.get(..4)?.try_into().ok()?) as usize;
+    Some((summary.get(4..4 + length)?, &summary[4 + length..]))
+}
+
 /// A row's facts, whole.
-pub fn decode(data: &[u8]) -> Option<FileIndex> {
-    let (core, references) = split_row(data)?;
-    let mut index: FileIndex = bitcode::decode(core).ok()?;
-    let References { names, references } = bitcode::decode(references).ok()?;
-    index.names = names;
-    index.references = references;
-    Some(index)
+pub fn decode(summary: &[u8], data: &[u8]) -> Option<FileIndex> {
+    let mut index: FileIndex = bitcode::decode(split_summary(summary)?.0).ok()?;
+    let details: Details = bitcode::decode(data).ok()?;
+    index.join_details(details).then_some(index)
 }
 
-/// A row's facts without the identifier occurrences (`names` and `references` empty).
-pub fn decode_core(data: &[u8]) -> Option<FileIndex> {
-    bitcode::decode(split_row(data)?.0).ok()
+/// Decodes the facts of lazily loaded entries (`FileEntry::lazy`) from the cache.
+pub struct CacheReader {
+    conns: Vec<Mutex<Connection>>,
 }
 
-fn split_row(data: &[u8]) -> Option<(&[u8], &[u8])> {
-    let length = u32::from_le_bytes(data.get(..4)?.try_into().ok()?) as usize;
-    let core = data.get(4..4 + length)?;
-    Some((core, &data[4 + length..]))
+/// Connections of a `CacheReader`.
+const READERS: usize = 2;
+
+impl FactSource for CacheReader {
+    fn load(&self, path: &str, hash: u64, summary: &FileSummary) -> Option<FileIndex> {
+        let conn = self
+            .conns
+            .iter()
+            .find_map(|conn| conn.try_lock().ok())
+            .unwrap_or_else(|| self.conns[0].lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        let row = match read_row(&conn, path) {
+            Ok(row) => row?,
+            Err(err) => {
+                tracing::warn!("{err}");
+                return None;
+            }
+        };
+        // Another process may have cached a newer version since.
+        if row.hash != hash {
+            return None;
+        }
+        drop(conn);
+        let details: Details = bitcode::decode(row.data.as_deref()?).ok()?;
+        let mut index = summary.light.clone();
+        index.join_details(details).then_some(index)
+    }
 }
 
 fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
@@ -289,6 +359,7 @@ fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
              refs INTEGER NOT NULL,
              chunks INTEGER NOT NULL,
              bytes INTEGER NOT NULL,
+             summary BLOB NOT NULL,
              data BLOB NOT NULL
          );
          PRAGMA user_version = {SCHEMA_VERSION};
@@ -321,23 +392,26 @@ mod tests {
     use crate::lang::Lang;
 
     #[test]
-    fn a_row_decodes_whole_or_without_its_references() {
+    fn a_row_decodes_whole_and_its_summary_alone() {
         let text = "use std::fmt;\nfn area(w: f64, h: f64) -> f64 { w * h }\nfn main() { area(1.0, 2.0); }\n";
         let mut index = crate::index::extract(Lang::Rust, text, &crate::lang::parse(Lang::Rust, text, None));
         let original = index.clone();
         let mut store = Store::in_memory();
         store.write(&[FileRow::new("a.rs".into(), 7, text.len() as u64, 0, &mut index)], &[]).unwrap();
         assert_eq!(index, original, "encoding leaves the index as it was");
-        let (hash, data) = store.row("a.rs").unwrap().unwrap();
-        assert_eq!(hash, 7);
-        assert_eq!(decode(&data).unwrap(), original);
-        let core = decode_core(&data).unwrap();
-        assert!(core.references.is_empty() && core.names.is_empty());
-        assert_eq!((core.symbols, core.chunks, core.terms), (original.symbols, original.chunks, original.terms));
+        let row = store.row("a.rs").unwrap().unwrap();
+        assert_eq!(row.hash, 7);
+        let data = row.data.unwrap();
+        assert_eq!(decode(&row.summary, &data).unwrap(), original);
+        let summary = decode_summary(&row.summary).unwrap();
+        assert_eq!((&summary.light.chunks, &summary.light.terms), (&original.chunks, &original.terms));
+        assert!(summary.light.references.is_empty() && summary.light.symbols.iter().all(|s| s.signature.is_empty() && s.doc.is_none()));
+        assert_eq!(summary.stats.symbols, original.symbols.len() as u64);
         assert!(!original.references.is_empty());
         // A truncated or foreign row decodes to nothing (the file is parsed again).
-        assert_eq!(decode(&data[..data.len() / 2]), None);
-        assert_eq!(decode(&[1, 2]), None);
-        assert_eq!(store.row("missing.rs").unwrap(), None);
+        assert_eq!(decode(&row.summary, &data[..data.len() / 2]), None);
+        assert_eq!(decode(&row.summary[..row.summary.len() / 2], &data), None);
+        assert_eq!(decode(&[1, 2], &[1, 2]), None);
+        assert!(store.row("missing.rs").unwrap().is_none());
     }
 }

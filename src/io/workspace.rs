@@ -7,15 +7,15 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::store::{self, CachedFile, FileRow, Store, StoreError};
+use super::store::{self, CachedFile, FileRow, RawRow, Store, StoreError};
 use super::vfs::{self, SkipReason, WalkedFile};
 use crate::config::{Config, ConfigIssue};
-use crate::index::{self, FileEntry, IndexStats, TsConfig, WorkspaceIndex};
+use crate::index::{self, FactSource, FileEntry, IndexStats, TsConfig, WorkspaceIndex};
 use crate::lang::{self, Lang};
 
 pub const CONFIG_FILE: &str = ".ctxls.toml";
@@ -25,8 +25,12 @@ const WRITE_BATCH: usize = 256;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefreshMode {
-    /// Keep every file's facts in memory (the server, `ctxls symbols`, `ctxls context`).
+    /// Keep every file's facts in memory (the server, `ctxls symbols`).
     Load,
+    /// Every file's facts available, the unchanged ones loaded lazily: their summaries
+    /// in memory, the rest decoded from the cache when first used (one-shot retrieval:
+    /// `ctxls context`, which reads a few files whole). `Load` without a cache file.
+    Lazy,
     /// Only bring the cache up to date and count (`ctxls index`): lean on memory.
     CacheOnly,
 }
@@ -95,10 +99,6 @@ pub struct Indexer {
     pub root: PathBuf,
     pub config: Config,
     store: Store,
-    /// Files loaded from the cache come with their identifier occurrences (names and
-    /// references); without, loading a large workspace allocates half as much, for a
-    /// caller that needs them for one file only (`read_whole`).
-    with_references: bool,
 }
 
 impl Indexer {
@@ -109,18 +109,7 @@ impl Indexer {
             Some(dir) => Store::open(dir),
             None => Store::in_memory(),
         };
-        Indexer { root: root.to_path_buf(), config, store, with_references: true }
-    }
-
-    /// Files loaded from the cache from now on come without their names and references.
-    pub fn without_references(&mut self) {
-        self.with_references = false;
-    }
-
-    /// The cached facts of one file, whole (references included), if it is cached.
-    pub fn read_whole(&self, rel_path: &str) -> Option<index::FileIndex> {
-        let (_, data) = self.store.row(rel_path).ok().flatten()?;
-        store::decode(&data)
+        Indexer { root: root.to_path_buf(), config, store }
     }
 
     pub fn cache_path(&self) -> Option<&Path> {
@@ -140,12 +129,22 @@ impl Indexer {
     pub fn refresh(&mut self, mode: RefreshMode, progress: ProgressFn, sink: &mut dyn IndexSink) -> RefreshReport {
         let started = Instant::now();
         let mut report = RefreshReport::default();
+        let lazy_source: Option<Arc<dyn FactSource>> = match mode {
+            RefreshMode::Lazy => self.store.reader().map(|reader| Arc::new(reader) as Arc<dyn FactSource>),
+            _ => None,
+        };
+        let mode = if mode == RefreshMode::Lazy && lazy_source.is_none() { RefreshMode::Load } else { mode };
         // A first load (the sink holds nothing yet): the cache's rows are read and decoded
         // while the walk runs; rows of files that turn out changed are dropped.
-        let prefetch = mode == RefreshMode::Load && sink.known_paths().is_empty();
+        let prefetch = mode != RefreshMode::CacheOnly && sink.known_paths().is_empty();
         let (walk, mut prefetched) = std::thread::scope(|scope| {
-            let walker = scope.spawn(|| vfs::walk(&self.root, &self.config.index));
-            let prefetched = prefetch.then(|| self.read_rows(&|_| true));
+            let walker = scope.spawn(|| {
+                let walk = vfs::walk(&self.root, &self.config.index);
+                tracing::debug!("walked in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
+                walk
+            });
+            let prefetched = prefetch.then(|| self.read_rows(&|_| true, lazy_source.is_some()));
+            tracing::debug!("rows read in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
             (walker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), prefetched)
         });
         report.errors.extend(walk.errors.iter().cloned());
@@ -173,7 +172,9 @@ impl Indexer {
         // Big files first, so that both cores finish together.
         to_read.sort_by_key(|f| std::cmp::Reverse(f.size));
 
+        tracing::debug!("manifest in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         let outcome = self.process(&to_read, &manifest, mode, progress, &mut report, sink);
+        tracing::debug!("processed in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
 
         // Everything the cache holds that the walk no longer finds goes away.
         let walked: HashSet<&str> = walk.files.iter().map(|f| f.rel_path.as_str()).collect();
@@ -215,8 +216,8 @@ impl Indexer {
                     }
                 }
             }
-            RefreshMode::Load => {
-                let missing = self.load_from_cache(&kept, &manifest, sink, prefetched.take());
+            RefreshMode::Load | RefreshMode::Lazy => {
+                let missing = self.load_from_cache(&kept, &manifest, sink, prefetched.take(), lazy_source.as_ref());
                 if !missing.is_empty() {
                     // Rows that could not be decoded are parsed again.
                     let files: Vec<&WalkedFile> = walk.files.iter().filter(|f| missing.contains(&f.rel_path)).collect();
@@ -263,7 +264,7 @@ impl Indexer {
             let meta = meta.expect("checked above");
             let mut file_index = extract_text(lang, &text);
             rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &mut file_index));
-            sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path: rel_path, hash, index: file_index })));
+            sink.apply(IndexUpdate::Insert(Box::new(FileEntry::new(rel_path, hash, file_index))));
         }
         if let Err(err) = self.store.write(&rows, &removed) {
             tracing::warn!("{err}");
@@ -306,7 +307,7 @@ impl Indexer {
                         Ok((hash, text)) => {
                             let mut file_index = extract_text(file.lang, &text);
                             let row = FileRow::new(file.rel_path.clone(), hash, file.size, file.mtime, &mut file_index);
-                            let keep = (mode == RefreshMode::Load).then_some(file_index);
+                            let keep = (mode != RefreshMode::CacheOnly).then_some(file_index);
                             Message::Parsed(Box::new((row, keep)))
                         }
                     };
@@ -324,7 +325,7 @@ impl Indexer {
                         report.reparsed += 1;
                         add_stats(&mut outcome.stats, &row.stats);
                         if let Some(file_index) = keep {
-                            sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path: row.path.clone(), hash: row.hash, index: file_index })));
+                            sink.apply(IndexUpdate::Insert(Box::new(FileEntry::new(row.path.clone(), row.hash, file_index))));
                         }
                         batch.push(row);
                         if batch.len() >= WRITE_BATCH {
@@ -366,6 +367,7 @@ impl Indexer {
         manifest: &HashMap<String, CachedFile>,
         sink: &mut dyn IndexSink,
         prefetched: Option<Result<Vec<DecodedRow>, StoreError>>,
+        lazy_source: Option<&Arc<dyn FactSource>>,
     ) -> HashSet<String> {
         let wanted: HashSet<&str> = paths
             .iter()
@@ -380,7 +382,7 @@ impl Indexer {
         }
         let rows = match prefetched {
             Some(rows) => rows,
-            None => self.read_rows(&|path| wanted.contains(path)),
+            None => self.read_rows(&|path| wanted.contains(path), lazy_source.is_some()),
         };
         let decoded = match rows {
             Ok(rows) => rows,
@@ -392,37 +394,44 @@ impl Indexer {
         let mut missing: HashSet<String> = wanted.iter().map(|p| p.to_string()).collect();
         // Only rows of files unchanged since they were cached, and only if the cache
         // still has the content the manifest named.
-        for (path, hash, file_index) in decoded.into_iter().filter(|(path, _, _)| wanted.contains(path.as_str())) {
+        for (path, hash, decoded) in decoded.into_iter().filter(|(path, _, _)| wanted.contains(path.as_str())) {
             if manifest.get(&path).is_some_and(|c| c.hash != hash) {
                 continue;
             }
-            if let Some(file_index) = file_index {
-                missing.remove(&path);
-                sink.apply(IndexUpdate::Insert(Box::new(FileEntry { path, hash, index: file_index })));
-            } else {
-                tracing::warn!("cache entry for {path} is unreadable; parsing it again");
-            }
+            let entry = match (decoded, lazy_source) {
+                (Some(Decoded::Whole(file_index)), _) => FileEntry::new(path.clone(), hash, file_index),
+                (Some(Decoded::Summary(summary)), Some(source)) => FileEntry::lazy(path.clone(), hash, summary, source.clone()),
+                _ => {
+                    tracing::warn!("cache entry for {path} is unreadable; parsing it again");
+                    continue;
+                }
+            };
+            missing.remove(&path);
+            sink.apply(IndexUpdate::Insert(Box::new(entry)));
         }
         missing
     }
 
     /// The cache's rows whose path is `wanted`, decoded on the pool while this thread
     /// reads the next ones; in path order.
-    fn read_rows(&self, wanted: &(dyn Fn(&str) -> bool + Sync)) -> Result<Vec<DecodedRow>, StoreError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(String, u64, Vec<u8>)>(64);
-        let with_references = self.with_references;
+    /// With `summaries_only`, only their summaries.
+    fn read_rows(&self, wanted: &(dyn Fn(&str) -> bool + Sync), summaries_only: bool) -> Result<Vec<DecodedRow>, StoreError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RawRow>(64);
         let (read, decoded) = std::thread::scope(|scope| {
             let decoder = scope.spawn(move || {
                 rx.into_iter()
                     .par_bridge()
-                    .filter(|(path, _, _)| wanted(path))
-                    .map(|(path, hash, data)| {
-                        let file_index = if with_references { store::decode(&data) } else { store::decode_core(&data) };
-                        (path, hash, file_index)
+                    .filter(|row| wanted(&row.path))
+                    .map(|row| {
+                        let decoded = match &row.data {
+                            Some(data) => store::decode(&row.summary, data).map(Decoded::Whole),
+                            None => store::decode_summary(&row.summary).map(Decoded::Summary),
+                        };
+                        (row.path, row.hash, decoded)
                     })
                     .collect::<Vec<DecodedRow>>()
             });
-            let read = self.store.for_each_row(|path, hash, data| tx.send((path, hash, data)).is_ok());
+            let read = self.store.for_each_row(!summaries_only, |row| tx.send(row).is_ok());
             drop(tx);
             (read, decoder.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
         });
@@ -433,8 +442,13 @@ impl Indexer {
     }
 }
 
-/// A cache row: path, content hash, and the facts when they decode.
-type DecodedRow = (String, u64, Option<index::FileIndex>);
+/// A cache row: path, content hash, and the facts (or the summary) when they decode.
+type DecodedRow = (String, u64, Option<Decoded>);
+
+enum Decoded {
+    Whole(index::FileIndex),
+    Summary(index::FileSummary),
+}
 
 #[derive(Default)]
 struct ProcessOutcome {
@@ -494,6 +508,100 @@ fn read_ts_configs(files: &[(String, PathBuf)]) -> Vec<TsConfig> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::index::IndexSnapshot;
+
+    fn lazy_workspace() -> (tempfile::TempDir, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(
+            dir.path().join("src/lib.rs"),
+            "mod shapes;\nuse shapes::Point;\n/// Twice the x.\npub fn double(p: &Point) -> f64 { p.x * 2.0 }\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("src/shapes.rs"),
+            "/// A point.\npub struct Point { pub x: f64 }\nimpl Point {\n    /// Makes one.\n    pub fn new(x: f64) -> Point { Point { x } }\n}\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("src/app.ts"), "/** Greets. */\nexport function greet(name: string): string { return `hi ${name}`; }\n").unwrap();
+        (dir, tempfile::tempdir().unwrap())
+    }
+
+    fn refreshed(root: &Path, cache: &Path, mode: RefreshMode) -> WorkspaceIndex {
+        let mut indexer = Indexer::open(root, Config::default(), Some(cache));
+        let mut index = WorkspaceIndex::new();
+        indexer.refresh(mode, &|_, _| {}, &mut index);
+        index
+    }
+
+    /// A lazy load holds every unchanged file's summary and decodes the rest of a file's
+    /// facts when first asked: the same facts, names table and counts as a whole load.
+    #[test]
+    fn a_lazy_load_gives_the_facts_of_a_whole_load() {
+        let (dir, cache) = lazy_workspace();
+        let mut whole = refreshed(dir.path(), cache.path(), RefreshMode::Load);
+        let mut lazy = refreshed(dir.path(), cache.path(), RefreshMode::Lazy);
+        let (whole, lazy) = (whole.snapshot(), lazy.snapshot());
+        assert_eq!(lazy.len(), 3);
+        for (id, entry) in lazy.files() {
+            assert!(!entry.is_loaded(), "{} decoded before use", entry.path);
+            let expected = whole.file(whole.file_id(&entry.path).unwrap()).unwrap();
+            assert_eq!(entry.lang(), expected.lang());
+            assert_eq!(entry.chunks(), expected.chunks());
+            assert_eq!(entry.terms(), expected.terms());
+            assert!(entry.light().symbols.iter().all(|s| s.signature.is_empty() && s.doc.is_none()));
+            assert!(entry.light().references.is_empty());
+            assert!(!entry.is_loaded(), "{}: the summary is enough for chunks and terms", entry.path);
+            assert_eq!(entry.index(), expected.index());
+            assert!(entry.is_loaded());
+            assert_eq!(lazy.file_id(&entry.path), Some(id));
+        }
+        assert_eq!(lazy.chunk_stats(), whole.chunk_stats());
+        for name in ["Point", "new", "double", "greet"] {
+            let paths = |s: &IndexSnapshot| s.files_defining(name).iter().map(|&f| s.file(f).unwrap().path.clone()).collect::<Vec<_>>();
+            assert_eq!(paths(&lazy), paths(&whole), "{name}");
+        }
+        let doc = |s: &IndexSnapshot| {
+            let file = s.file(s.file_id("src/shapes.rs").unwrap()).unwrap().index();
+            file.symbols.iter().find(|s| s.name == "new").and_then(|s| s.doc.clone())
+        };
+        assert_eq!(doc(&lazy), Some("Makes one.".to_string()));
+    }
+
+    /// A changed file is parsed (its entry whole), and a file whose cached row changed
+    /// under a lazy entry (another process re-indexed it) gives the facts it summarized,
+    /// without the details, rather than another version's.
+    #[test]
+    fn a_lazy_entry_whose_row_changed_keeps_its_summary() {
+        let (dir, cache) = lazy_workspace();
+        refreshed(dir.path(), cache.path(), RefreshMode::Load);
+        std::fs::write(dir.path().join("src/app.ts"), "export const greet = (n: string) => n;\n").unwrap();
+        let mut lazy = refreshed(dir.path(), cache.path(), RefreshMode::Lazy);
+        let lazy = lazy.snapshot();
+        let app = lazy.file(lazy.file_id("src/app.ts").unwrap()).unwrap();
+        assert!(app.is_loaded(), "parsed in this refresh");
+        assert_eq!(app.index().symbols[0].signature, "export const greet = (n: string) => n");
+
+        std::fs::write(dir.path().join("src/shapes.rs"), "pub struct Point { pub x: f64, pub y: f64 }\n").unwrap();
+        refreshed(dir.path(), cache.path(), RefreshMode::CacheOnly);
+        let shapes = lazy.file(lazy.file_id("src/shapes.rs").unwrap()).unwrap();
+        let facts = shapes.index();
+        assert!(facts.symbols.iter().any(|s| s.name == "new"), "the version the snapshot holds");
+        assert!(facts.symbols.iter().all(|s| s.signature.is_empty()));
+        assert_eq!(facts.chunks, shapes.chunks());
+    }
+
+    /// Without a cache file (an in-memory cache), a lazy load is a whole load.
+    #[test]
+    fn a_lazy_load_without_a_cache_file_loads_whole() {
+        let (dir, _cache) = lazy_workspace();
+        let mut indexer = Indexer::open(dir.path(), Config::default(), None);
+        let mut index = WorkspaceIndex::new();
+        indexer.refresh(RefreshMode::Lazy, &|_, _| {}, &mut index);
+        let snapshot = index.snapshot();
+        assert_eq!(snapshot.len(), 3);
+        assert!(snapshot.files().all(|(_, e)| e.is_loaded()));
+    }
 
     /// A file deleted after the walk listed it and before it was read (an editor saving
     /// by rename, a branch switch): skipped as unreadable, the others indexed.

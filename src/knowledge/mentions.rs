@@ -125,7 +125,7 @@ pub fn resolve(
     }
     if let Some(file) = snapshot.file_id(path) {
         let Some(anchor) = &mention.anchor else { return Ok(Resolved::CodeFile(file)) };
-        let index = &snapshot.file(file).expect("id from the snapshot").index;
+        let index = snapshot.file(file).expect("id from the snapshot").index();
         return match best_symbol(index.symbols_named(anchor).map(|s| (file, s)), snapshot) {
             Some((file, symbol)) => Ok(Resolved::Symbol { file, symbol }),
             None => Err(unresolved(format!("{path} defines no `{anchor}`"))),
@@ -191,7 +191,7 @@ pub fn find_symbol(snapshot: &IndexSnapshot, target: &str) -> Option<(FileId, u3
         return None;
     }
     let candidates = snapshot.files_defining(name).iter().flat_map(|&file| {
-        let index = &snapshot.file(file).expect("listed by the snapshot").index;
+        let index = snapshot.file(file).expect("listed by the snapshot").index();
         index.symbols_named(name).filter(move |&s| match qualifier {
             Some(q) => {
                 let symbol = &index.symbols[s as usize];
@@ -209,7 +209,7 @@ pub fn find_symbol(snapshot: &IndexSnapshot, target: &str) -> Option<(FileId, u3
 fn best_symbol(candidates: impl Iterator<Item = (FileId, u32)>, snapshot: &IndexSnapshot) -> Option<(FileId, u32)> {
     candidates.min_by_key(|&(file, s)| {
         let entry = snapshot.file(file).expect("listed by the snapshot");
-        let kind = entry.index.symbols[s as usize].kind;
+        let kind = entry.index().symbols[s as usize].kind;
         let rank = match kind {
             SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::Class | SymbolKind::Interface | SymbolKind::TypeAlias => 0,
             SymbolKind::Function | SymbolKind::Method | SymbolKind::Macro => 1,

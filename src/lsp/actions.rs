@@ -312,7 +312,7 @@ fn prompt_actions(state: &SharedState, uri: &Uri, range: Range) -> Vec<CodeActio
     let start = crate::lsp::from_proto::offset(lines, encoding, range.start);
     let end = crate::lsp::from_proto::offset(lines, encoding, range.end);
     let rel = open.path.as_deref().map(|p| crate::io::vfs::relative_path(&root.path, p)).unwrap_or_default();
-    let in_definition = root.index.get(&rel).is_some_and(|entry| entry.index.symbols.iter().any(|s| s.kind != crate::index::SymbolKind::Impl && s.range.contains_inclusive(start)));
+    let in_definition = root.index.get(&rel).is_some_and(|entry| entry.index().symbols.iter().any(|s| s.kind != crate::index::SymbolKind::Impl && s.range.contains_inclusive(start)));
     let on_requirement = open.requirements.iter().any(|r| r.kind == crate::reqs::Kind::Act && r.start_line <= range.end.line && range.start.line <= r.end_line);
     let language = open.doc.lang.name().to_ascii_lowercase();
     root.prompts

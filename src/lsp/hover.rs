@@ -48,7 +48,7 @@ pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, p
     let Some(file) = root.snapshot.file_id(&root.rel) else { return Ok(None) };
     let Some(info) = hover::hover(&root.snapshot, file, site.offset as u32) else { return Ok(None) };
     let mut markdown = hover::markdown(&info, site.lang.name());
-    let lines = &root.snapshot.file(file).expect("the file was found").index.line_index;
+    let lines = &root.snapshot.file(file).expect("the file was found").index().line_index;
     let range = to_proto::range(lines, site.encoding, info.hovered);
     if site.config.hover.explain && !site.ignored && !assist.model_unreachable() {
         if let Some(explanation) = explain(client, assist, &site, &info).await {
@@ -140,7 +140,7 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
 fn uses(snapshot: &IndexSnapshot, info: &HoverInfo, read: &dyn Fn(&str) -> Option<String>) -> Vec<(String, u32, u32, String)> {
     let mut found: Vec<(u8, String, u32)> = Vec::new();
     for (_, entry) in snapshot.files() {
-        let index = &entry.index;
+        let index = entry.index();
         let Some(id) = index.names.iter().position(|n| *n == info.name) else { continue };
         for reference in index.references.iter().filter(|r| r.name as usize == id) {
             if entry.path == info.path && info.range.contains_range(reference.range) {

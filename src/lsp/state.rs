@@ -228,14 +228,14 @@ impl State {
         let rel_path = vfs::relative_path(&self.roots[root].path, &path);
         let text = open.doc.text();
         // After one edit, only the top-level items it touched are extracted again.
-        let previous = self.roots[root].index.get(&rel_path).filter(|e| e.index.lang == open.doc.lang);
+        let previous = self.roots[root].index.get(&rel_path).filter(|e| e.index().lang == open.doc.lang);
         let file_index = match (previous, open.doc.last_change()) {
             (Some(previous), Some(change)) if open.incremental_base => {
-                index::extract_incremental(open.doc.lang, text, open.doc.tree(), &previous.index, change)
+                index::extract_incremental(open.doc.lang, text, open.doc.tree(), &previous.index(), change)
             }
             _ => index::extract(open.doc.lang, text, open.doc.tree()),
         };
-        let entry = FileEntry { path: rel_path, hash: crate::base::content_hash(text.as_bytes()), index: file_index };
+        let entry = FileEntry::new(rel_path, crate::base::content_hash(text.as_bytes()), file_index);
         self.roots[root].index.insert(entry);
         if let Some(open) = self.documents.get_mut(uri) {
             open.incremental_base = true;

@@ -21,7 +21,7 @@ const MAX_QUERY_WORDS: usize = 40;
 
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
-    let query = query_terms(&entry.index, request);
+    let query = query_terms(entry.index(), request);
     if query.is_empty() {
         return Vec::new();
     }
@@ -50,9 +50,10 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
 
     let mut scores: HashMap<(FileId, u32), f32> = HashMap::with_capacity_and_hasher(matches.len(), Default::default());
     for &(file, q, from, to) in matches.iter().filter(|m| is_useful[m.1]) {
-        let index = &snapshot.file(file).expect("from the snapshot").index;
-        for posting in &index.terms[from as usize..to as usize] {
-            let c = &index.chunks[posting.chunk as usize];
+        let entry = snapshot.file(file).expect("from the snapshot");
+        let chunks = entry.chunks();
+        for posting in &entry.terms()[from as usize..to as usize] {
+            let c = &chunks[posting.chunk as usize];
             let length = (c.end_line - c.start_line + 1) as f32;
             let tf = posting.tf as f32;
             *scores.entry((file, posting.chunk)).or_default() +=
@@ -71,16 +72,16 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     ranked
         .into_iter()
         .map(|((file, chunk), score)| {
-            let index = &snapshot.file(file).expect("from the snapshot").index;
+            let entry = snapshot.file(file).expect("from the snapshot");
             let words: Vec<&str> = useful
                 .iter()
-                .filter(|&&q| postings_of(&index.terms, query[q].term).iter().any(|p| p.chunk == chunk))
+                .filter(|&&q| postings_of(entry.terms(), query[q].term).iter().any(|p| p.chunk == chunk))
                 .take(4)
                 .map(|&q| query[q].word.as_str())
                 .collect();
             Hit {
                 file,
-                target: chunk_target(index, chunk),
+                target: chunk_target(entry.light(), chunk),
                 why: format!("BM25 {score:.1}: shares `{}` with the code around the cursor", words.join("`, `")),
             }
         })
@@ -99,7 +100,7 @@ fn matches_by_scan(snapshot: &IndexSnapshot, files: impl Iterator<Item = FileId>
     let mut matches = Vec::new();
     for file in files {
         let Some(entry) = snapshot.file(file) else { continue };
-        let postings = &entry.index.terms;
+        let postings = entry.terms();
         let mut at = 0;
         for &q in &order {
             let term = query[q].term;

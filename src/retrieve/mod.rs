@@ -273,7 +273,7 @@ fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
         if file == request.file {
             continue;
         }
-        for (i, chunk) in entry.index.chunks.iter().enumerate() {
+        for (i, chunk) in entry.chunks().iter().enumerate() {
             if let Some(&rank) = wanted.get(&chunk.hash) {
                 found.push((rank, file, i as u32));
             }
@@ -284,7 +284,7 @@ fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
         .into_iter()
         .map(|(rank, file, chunk)| {
             let similarity = request.vector_hits[rank].1;
-            let index = &snapshot.file(file).expect("from the snapshot").index;
+            let index = snapshot.file(file).expect("from the snapshot").light();
             Hit { file, target: chunk_target(index, chunk), why: format!("similar to the code around the cursor (cosine {similarity:.2})") }
         })
         .collect()
@@ -295,7 +295,7 @@ fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
 pub fn query_text(snapshot: &IndexSnapshot, file: FileId, offset: u32, query: Option<&str>, text: &str) -> String {
     let mut out = String::new();
     if let Some(entry) = snapshot.file(file) {
-        let index = &entry.index;
+        let index = entry.index();
         if let Some(i) = innermost(index, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
             out.push_str(&index.symbols[i].signature);
             out.push('\n');
@@ -366,7 +366,7 @@ fn pack(
             break;
         }
         let Some(entry) = snapshot.file(candidate.file) else { continue };
-        let index = &entry.index;
+        let index = entry.index();
         let lines = &index.line_index;
         let (start_line, last_line, kind) = match candidate.target {
             Target::Symbol(symbol) => {

@@ -47,7 +47,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         }
         let Some(id) = snapshot.file_id(&changed.path) else { continue };
         let Some(entry) = snapshot.file(id) else { continue };
-        let index = &entry.index;
+        let index = entry.index();
         let lines = |s: &crate::index::Symbol| (index.line_index.line_col(s.range.start).line, index.line_index.line_col(s.range.end).line);
         let overlaps = |(first, last): (u32, u32)| changed.lines.iter().any(|&(a, b)| a <= last && first <= b);
         let mut taken = 0;

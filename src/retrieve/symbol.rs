@@ -38,7 +38,7 @@ const MAX_DEFS_PER_NAME: usize = 24;
 
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
-    let file = &entry.index;
+    let file = entry.index();
     let current_path = entry.path.as_str();
     let weights = name_weights(file, request);
 
@@ -102,7 +102,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                     .copied()
                     .filter(|&&(def_file, symbol)| {
                         let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                        qualifier_matches(quals, entry, &entry.index.symbols[symbol as usize])
+                        qualifier_matches(quals, entry, &entry.light().symbols[symbol as usize])
                     })
                     .collect();
                 if !named.is_empty() {
@@ -125,7 +125,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             .iter()
             .map(|&&(def_file, symbol)| {
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                let sym = &entry.index.symbols[symbol as usize];
+                let sym = &entry.light().symbols[symbol as usize];
                 let mut score = weight / spread * import_boost(def_file);
                 if quals.is_some_and(|quals| qualifier_matches(quals, entry, sym)) {
                     score *= 3.0;
@@ -156,7 +156,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     candidates
         .into_iter()
         .map(|c| {
-            let kind = snapshot.file(c.file).map(|e| e.index.symbols[c.symbol as usize].kind.as_str()).unwrap_or("item");
+            let kind = snapshot.file(c.file).map(|e| e.light().symbols[c.symbol as usize].kind.as_str()).unwrap_or("item");
             Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")) }
         })
         .collect()
@@ -218,7 +218,7 @@ fn module_import_candidates(
         seen.push(resolved.file);
         let Some(target) = snapshot.file(resolved.file) else { continue };
         let base = if import.glob { 1.0 } else { 0.6 };
-        for (i, symbol) in target.index.symbols.iter().enumerate() {
+        for (i, symbol) in target.light().symbols.iter().enumerate() {
             if symbol.parent.is_some() || symbol.kind == SymbolKind::Impl || symbol.kind == SymbolKind::Module {
                 continue;
             }
@@ -233,12 +233,13 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
     let mut added = Vec::new();
     for candidate in out.iter() {
         let Some(entry) = snapshot.file(candidate.file) else { continue };
-        let symbol = &entry.index.symbols[candidate.symbol as usize];
+        let symbol = &entry.light().symbols[candidate.symbol as usize];
         if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
             continue;
         }
-        for i in entry.index.symbols_named("new").chain(entry.index.symbols_named("constructor")) {
-            let method = &entry.index.symbols[i as usize];
+        let light = entry.light();
+        for i in light.symbols_named("new").chain(light.symbols_named("constructor")) {
+            let method = &light.symbols[i as usize];
             if method.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name)) {
                 added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
             }
@@ -306,7 +307,7 @@ fn definitions_by_name<'a>(
     let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
     // Impl blocks and `mod x;` declarations say nothing a snippet would need.
     let wanted = |entry: &crate::index::FileEntry, symbol: &crate::index::Symbol| {
-        let lines = &entry.index.line_index;
+        let lines = &entry.light().line_index;
         let declaration_only =
             symbol.kind == SymbolKind::Module && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
         symbol.kind != SymbolKind::Impl && !declaration_only
@@ -315,8 +316,8 @@ fn definitions_by_name<'a>(
     for name in weights.keys() {
         for &file in snapshot.files_defining(name) {
             let Some(entry) = snapshot.file(file) else { continue };
-            for i in entry.index.symbols_named(name) {
-                let symbol = &entry.index.symbols[i as usize];
+            for i in entry.light().symbols_named(name) {
+                let symbol = &entry.light().symbols[i as usize];
                 if wanted(entry, symbol) {
                     out.entry(symbol.name.as_str()).or_default().push((file, i));
                 }
@@ -326,7 +327,7 @@ fn definitions_by_name<'a>(
     let mut macros = Vec::new();
     for &file in snapshot.files_with_macros() {
         let Some(entry) = snapshot.file(file).filter(|_| file != from) else { continue };
-        for (i, symbol) in entry.index.symbols.iter().enumerate() {
+        for (i, symbol) in entry.light().symbols.iter().enumerate() {
             if symbol.kind == SymbolKind::Macro && !weights.contains_key(symbol.name.as_str()) {
                 macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
             }

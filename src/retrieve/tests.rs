@@ -29,7 +29,7 @@ fn fixture(text: &str) -> Fixture {
         };
         let lang = Lang::from_path(std::path::Path::new(&path)).unwrap();
         let tree = parse(lang, &body, None);
-        index.insert(FileEntry { path: path.clone(), hash: 0, index: extract(lang, &body, &tree) });
+        index.insert(FileEntry::new(path.clone(), 0, extract(lang, &body, &tree)));
         texts.insert(path, body);
     }
     Fixture { snapshot: index.snapshot(), texts, cursor: cursor.expect("a $0 cursor") }
@@ -227,7 +227,7 @@ fn a_lexical_only_match_is_found_by_shared_words() {
 fn vector_hits_become_snippets() {
     let f = fixture(LEXICAL);
     let parse = f.snapshot.file(f.snapshot.file_id("src/parse.rs").unwrap()).unwrap();
-    let chunk = parse.index.chunks.first().map(|c| c.hash).expect("a chunk for unrelated_parse");
+    let chunk = parse.index().chunks.first().map(|c| c.hash).expect("a chunk for unrelated_parse");
     let got = run_with(&f, 2048, Generators::only(Generator::Vector), &Recency::default(), &[(chunk, 0.9)], None);
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!((got[0].0.as_str(), got[0].2.clone()), ("src/parse.rs", vec!["vector"]));
@@ -272,7 +272,7 @@ fn vocabulary_file(seed: u64, functions: usize) -> String {
 
 fn lexical_hits(snapshot: &IndexSnapshot, path: &str) -> Vec<String> {
     let file = snapshot.file_id(path).unwrap();
-    let offset = snapshot.file(file).unwrap().index.symbols[0].range.start + 12;
+    let offset = snapshot.file(file).unwrap().index().symbols[0].range.start + 12;
     let request = ContextRequest::new(file, offset, 1024);
     lexical::generate(snapshot, &request).iter().map(|h| format!("{:?} {:?} {}", h.file, h.target, h.why)).collect()
 }
@@ -281,7 +281,7 @@ fn lexical_hits(snapshot: &IndexSnapshot, path: &str) -> Vec<String> {
 fn the_term_table_gives_what_the_scan_gives_as_files_change() {
     let insert = |index: &mut WorkspaceIndex, path: &str, text: &str| {
         let tree = parse(Lang::Rust, text, None);
-        index.insert(FileEntry { path: path.to_string(), hash: 0, index: extract(Lang::Rust, text, &tree) });
+        index.insert(FileEntry::new(path.to_string(), 0, extract(Lang::Rust, text, &tree)));
     };
     let (mut scanned, mut tabled) = (WorkspaceIndex::new(), WorkspaceIndex::new());
     for i in 0..30 {

@@ -322,7 +322,7 @@ fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
         let kind = refine_kind(def, parent_kind);
         let name = symbol_name(lang, def, text);
         let container = parent.map(|p| qualified[p].clone());
-        let outer = outer_item(def.node);
+        let outer = outer_item(lang, def.node);
         let full_range = TextRange::from_usize(outer.byte_range());
         let symbol = Symbol {
             signature: signature(def.node, outer, kind, text),
@@ -385,8 +385,15 @@ fn impl_type_name<'a>(mut node: Node, text: &'a str) -> &'a str {
 }
 
 /// The node a definition's range and doc comment belong to: an exported declaration's
-/// `export` statement, a declarator's whole declaration.
-fn outer_item(node: Node) -> Node {
+/// `export` statement, a declarator's whole declaration (TS/JS; in Rust, the node).
+fn outer_item(lang: Lang, node: Node) -> Node {
+    // `parent` walks down from the root: not asked when the answer is known.
+    // Class and interface members are never exported or declared on their own.
+    let kind = node.kind();
+    let member = kind.ends_with("_definition") || (kind.ends_with("_signature") && kind != "function_signature");
+    if lang == Lang::Rust || member {
+        return node;
+    }
     let mut item = node;
     if item.kind() == "variable_declarator" {
         if let Some(declaration) = item.parent() {
@@ -445,9 +452,25 @@ fn fold_whitespace(text: &str, max: usize) -> String {
     out
 }
 
+/// False when the text before an item shows that no comment or attribute ends right
+/// above it (a blank line in between, or a line without `//`, `*/` or a closing `]`):
+/// `prev_sibling` walks all earlier siblings, so it is asked only when this is true.
+fn may_follow_doc(lang: Lang, before: &str) -> bool {
+    let code = before.trim_end();
+    let gap = &before[code.len()..];
+    if code.is_empty() || gap.bytes().filter(|&b| b == b'\n').count() > 1 {
+        return false;
+    }
+    let line = &code[code.rfind('\n').map_or(0, |i| i + 1)..];
+    line.contains("//") || line.contains("*/") || (lang == Lang::Rust && line.ends_with(']'))
+}
+
 /// The doc comment right above `item` (attributes in between are skipped):
 /// `///` and `/** */` in Rust; `/** */` or a run of `//` lines in TS/JS.
 fn doc_comment(lang: Lang, item: Node, text: &str) -> Option<String> {
+    if !may_follow_doc(lang, &text[..item.start_byte()]) {
+        return None;
+    }
     let mut lines: Vec<&str> = Vec::new();
     let mut next_start_row = item.start_position().row;
     let mut sibling = item.prev_sibling();
@@ -732,4 +755,28 @@ fn count_errors(root: Node) -> u32 {
 
 pub(crate) fn node_text<'a>(node: Node, text: &'a str) -> &'a str {
     text.get(node.byte_range()).unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn doc_lookups_are_skipped_only_where_no_comment_or_attribute_can_end_above() {
+        let rust = |before: &str| may_follow_doc(Lang::Rust, before);
+        assert!(rust("/// Doc.\n"));
+        assert!(rust("/** Doc. */ "));
+        assert!(rust("/// Doc.\n#[derive(Debug)]\n"));
+        assert!(rust("let x = 1; // note\n"), "a trailing comment is a sibling too");
+        assert!(!rust(""));
+        assert!(!rust("   \n"));
+        assert!(!rust("/// Doc.\n\n"), "a blank line in between");
+        assert!(!rust("/// Doc.\r\n\r\n"));
+        assert!(!rust("fn a() {}\n"));
+        assert!(!rust("{\n    "));
+        let ts = |before: &str| may_follow_doc(Lang::TypeScript, before);
+        assert!(ts("/** Doc. */\n"));
+        assert!(ts("// Doc.\n"));
+        assert!(!ts("const a = [1];\n"), "`]` ends an attribute in Rust only");
+    }
 }

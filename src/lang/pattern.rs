@@ -38,7 +38,7 @@ struct Pattern {
 /// One match: the pattern's index and its captures (capture index, node), in pattern order.
 pub struct PatternMatch<'t> {
     pub pattern: usize,
-    pub captures: Vec<(u32, Node<'t>)>,
+    pub captures: Captures<'t>,
 }
 
 pub struct PatternSet {
@@ -127,6 +127,8 @@ impl PatternSet {
             return;
         }
         let at_kind = self.by_root_kind.get(node.kind_id() as usize).map_or(&[][..], Vec::as_slice);
+        // The node's children, listed once for all the patterns rooted here.
+        let mut children: Option<Vec<Child<'t>>> = None;
         for &index in at_kind.iter().chain(&self.wildcard_roots) {
             let pattern = &self.patterns[index];
             // Most patterns are one node (`(identifier) @ref.other`): no search needed.
@@ -137,7 +139,8 @@ impl PatternSet {
                 }
                 continue;
             }
-            for captures in match_node(&pattern.root, node, scratch) {
+            let children = children.get_or_insert_with(|| children_of(node, scratch));
+            for captures in match_node(&pattern.root, node, Some(children), scratch) {
                 let predicates_hold = pattern.eq.iter().all(|(capture, expected)| {
                     captures.iter().any(|(c, n)| c == capture && text.get(n.byte_range()) == Some(expected.as_bytes()))
                 });
@@ -149,11 +152,33 @@ impl PatternSet {
     }
 }
 
-type Captures<'t> = Vec<(u32, Node<'t>)>;
+pub type Captures<'t> = Vec<(u32, Node<'t>)>;
+
+/// A child of a node as a pattern sees it.
+#[derive(Clone, Copy)]
+struct Child<'t> {
+    node: Node<'t>,
+    field: Option<u16>,
+}
+
+fn children_of<'t>(parent: Node<'t>, scratch: &mut TreeCursor<'t>) -> Vec<Child<'t>> {
+    let mut children = Vec::new();
+    scratch.reset(parent);
+    if scratch.goto_first_child() {
+        loop {
+            children.push(Child { node: scratch.node(), field: scratch.field_id().map(|f| f.get()) });
+            if !scratch.goto_next_sibling() {
+                break;
+            }
+        }
+    }
+    children
+}
 
 /// Every way `pattern` matches at `node` (a child pattern can match several children,
-/// each giving its own match, as in tree-sitter).
-fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, scratch: &mut TreeCursor<'t>) -> Vec<Captures<'t>> {
+/// each giving its own match, as in tree-sitter). `children` are the node's, when the
+/// caller listed them already.
+fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, children: Option<&[Child<'t>]>, scratch: &mut TreeCursor<'t>) -> Vec<Captures<'t>> {
     if !pattern.kinds.is_empty() && !pattern.kinds.contains(&node.kind_id()) {
         return Vec::new();
     }
@@ -161,10 +186,21 @@ fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, scratch: &mut TreeCurso
         return Vec::new();
     }
     let mut results: Vec<Captures<'t>> = vec![pattern.captures.iter().map(|&c| (c, node)).collect()];
+    if pattern.children.is_empty() {
+        return results;
+    }
+    let listed;
+    let children = match children {
+        Some(children) => children,
+        None => {
+            listed = children_of(node, scratch);
+            &listed
+        }
+    };
     for child in &pattern.children {
         let mut sub_matches: Vec<Captures<'t>> = Vec::new();
-        for candidate in candidates(child, node, scratch) {
-            sub_matches.extend(match_node(&child.node, candidate, scratch));
+        for candidate in candidates(child, children) {
+            sub_matches.extend(match_node(&child.node, candidate, None, scratch));
         }
         if sub_matches.is_empty() {
             return Vec::new();
@@ -183,28 +219,17 @@ fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, scratch: &mut TreeCurso
     results
 }
 
-fn candidates<'t>(child: &PatternChild, parent: Node<'t>, scratch: &mut TreeCursor<'t>) -> Vec<Node<'t>> {
-    if child.first {
-        return parent.named_child(0).into_iter().collect();
-    }
-    let mut found = Vec::new();
-    scratch.reset(parent);
-    if scratch.goto_first_child() {
-        loop {
-            let node = scratch.node();
-            let accepted = match child.field {
-                Some(field) => scratch.field_id().map(|f| f.get()) == Some(field),
-                None => node.is_named(),
-            };
-            if accepted {
-                found.push(node);
+fn candidates<'a, 't>(child: &'a PatternChild, children: &'a [Child<'t>]) -> impl Iterator<Item = Node<'t>> + 'a {
+    // An anchored child (`. (x)`) is the first named child, whatever its field.
+    let first = if child.first { children.iter().find(|c| c.node.is_named()).map(|c| c.node) } else { None };
+    let rest = children.iter().filter(move |c| {
+        !child.first
+            && match child.field {
+                Some(field) => c.field == Some(field),
+                None => c.node.is_named(),
             }
-            if !scratch.goto_next_sibling() {
-                break;
-            }
-        }
-    }
-    found
+    });
+    first.into_iter().chain(rest.map(|c| c.node))
 }
 
 // ---- parsing the .scm text ----

@@ -366,7 +366,8 @@ fn pack(
             break;
         }
         let Some(entry) = snapshot.file(candidate.file) else { continue };
-        let index = entry.index();
+        // Ranges and lines only: the text comes from the file.
+        let index = entry.light();
         let lines = &index.line_index;
         let (start_line, last_line, kind) = match candidate.target {
             Target::Symbol(symbol) => {

@@ -102,11 +102,11 @@ fn positions(snapshot: &ctxls::index::IndexSnapshot, wanted: usize) -> Vec<(File
     let mut out = Vec::new();
     let mut seen = 0;
     for (id, entry) in files {
-        for symbol in &entry.index.symbols {
+        for symbol in &entry.index().symbols {
             if matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method) && symbol.range.len() > 200 {
                 seen += 1;
                 if seen % 40 == 0 && out.len() < wanted {
-                    let lines = &entry.index.line_index;
+                    let lines = &entry.index().line_index;
                     let line = lines.line_col(symbol.range.start).line + 1;
                     out.push((id, lines.line_start(line)));
                 }

@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$here"
 cargo test --locked
+# The benchmarks are run by scripts/bench*.sh, not here; they must still compile.
+cargo check --locked --quiet --benches
 # `cargo test` built target/debug/ctxls; this makes sure it is current.
 cargo build --locked --quiet
 export CTXLS_BIN=$here/target/debug/ctxls

@@ -125,11 +125,7 @@ impl FileEntry {
     fn stats(&self) -> IndexStats {
         match &self.lazy {
             Some(lazy) => lazy.summary.stats,
-            None => {
-                let mut stats = IndexStats::default();
-                stats.add(self.index());
-                stats
-            }
+            None => IndexStats::of(self.index()),
         }
     }
 }
@@ -163,12 +159,23 @@ pub struct IndexStats {
 }
 
 impl IndexStats {
-    pub fn add(&mut self, index: &FileIndex) {
-        self.files += 1;
-        self.symbols += index.symbols.len() as u64;
-        self.references += index.references.len() as u64;
-        self.chunks += index.chunks.len() as u64;
-        self.bytes += u64::from(index.line_index.len());
+    /// The counts of one file.
+    pub fn of(index: &FileIndex) -> IndexStats {
+        IndexStats {
+            files: 1,
+            symbols: index.symbols.len() as u64,
+            references: index.references.len() as u64,
+            chunks: index.chunks.len() as u64,
+            bytes: u64::from(index.line_index.len()),
+        }
+    }
+
+    pub fn add(&mut self, other: &IndexStats) {
+        self.files += other.files;
+        self.symbols += other.symbols;
+        self.references += other.references;
+        self.chunks += other.chunks;
+        self.bytes += other.bytes;
     }
 }
 
@@ -428,12 +435,7 @@ impl WorkspaceIndex {
     pub fn stats(&self) -> IndexStats {
         let mut stats = IndexStats::default();
         for entry in self.slots.iter().flatten() {
-            let file = entry.stats();
-            stats.files += file.files;
-            stats.symbols += file.symbols;
-            stats.references += file.references;
-            stats.chunks += file.chunks;
-            stats.bytes += file.bytes;
+            stats.add(&entry.stats());
         }
         stats
     }

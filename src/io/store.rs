@@ -53,8 +53,7 @@ pub struct FileRow {
 
 impl FileRow {
     pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &mut FileIndex) -> FileRow {
-        let mut stats = IndexStats::default();
-        stats.add(index);
+        let stats = IndexStats::of(index);
         let names = crate::index::summary_names(index);
         // The details are moved out of `index` for the encoding and back: no copy.
         let details = index.split_details();

@@ -212,7 +212,7 @@ impl Indexer {
             RefreshMode::CacheOnly => {
                 for path in &kept {
                     if let Some(cached) = manifest.get(*path) {
-                        add_stats(&mut report.stats, &cached.stats);
+                        report.stats.add(&cached.stats);
                     }
                 }
             }
@@ -222,18 +222,18 @@ impl Indexer {
                     // Rows that could not be decoded are parsed again.
                     let files: Vec<&WalkedFile> = walk.files.iter().filter(|f| missing.contains(&f.rel_path)).collect();
                     let again = self.process(&files, &HashMap::new(), mode, progress, &mut report, sink);
-                    add_stats(&mut report.stats, &again.stats);
+                    report.stats.add(&again.stats);
                 }
-                add_stats(&mut report.stats, &outcome.stats);
+                report.stats.add(&outcome.stats);
                 for path in &kept {
                     if let Some(cached) = manifest.get(*path).filter(|_| !missing.contains(*path)) {
-                        add_stats(&mut report.stats, &cached.stats);
+                        report.stats.add(&cached.stats);
                     }
                 }
             }
         }
         if mode == RefreshMode::CacheOnly {
-            add_stats(&mut report.stats, &outcome.stats);
+            report.stats.add(&outcome.stats);
         }
         report.stats.files = walk.files.len() as u64 - outcome.skipped.len() as u64;
         report.seconds = started.elapsed().as_secs_f64();
@@ -323,7 +323,7 @@ impl Indexer {
                     Message::Parsed(parsed) => {
                         let (row, keep) = *parsed;
                         report.reparsed += 1;
-                        add_stats(&mut outcome.stats, &row.stats);
+                        outcome.stats.add(&row.stats);
                         if let Some(file_index) = keep {
                             sink.apply(IndexUpdate::Insert(Box::new(FileEntry::new(row.path.clone(), row.hash, file_index))));
                         }
@@ -457,14 +457,6 @@ struct ProcessOutcome {
     same_content: Vec<String>,
     touched: Vec<(String, i64)>,
     skipped: Vec<String>,
-}
-
-fn add_stats(total: &mut IndexStats, part: &IndexStats) {
-    total.files += part.files;
-    total.symbols += part.symbols;
-    total.references += part.references;
-    total.chunks += part.chunks;
-    total.bytes += part.bytes;
 }
 
 /// Parses and extracts a file's text. A file the grammar fails on as a whole (most of it

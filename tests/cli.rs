@@ -221,6 +221,11 @@ fn context_json_contract() {
     assert!(token["sources"].as_array().unwrap().contains(&Value::from("symbol")));
     assert!(token["why"].as_str().unwrap().contains("Token"));
     assert!(out["tokens"].as_u64().unwrap() <= 512);
+    // The second call loads the cache's summaries and decodes details on demand (the
+    // first parsed every file): the same answer.
+    let (status, again, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60", "--budget", "512", "--format", "json", "--explain"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(again, stdout);
     // An absolute path works too, and the text format is for people.
     let abs = format!("{}:3:60", ws.root().join("src/lib.rs").display());
     let (status, stdout, _) = ws.ctxls(&["context", &abs, "--format", "text"]);

@@ -12,7 +12,7 @@ mod workspace;
 pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
-pub use workspace::{summary_names, ChunkStats, FactSource, FileEntry, FileId, FileSummary, IndexSnapshot, IndexStats, WorkspaceIndex};
+pub use workspace::{defined_names, ChunkStats, FactSource, FileEntry, FileId, FileSummary, IndexSnapshot, IndexStats, WorkspaceIndex};
 
 use crate::base::{LineIndex, TextRange};
 use crate::lang::Lang;
@@ -265,22 +265,6 @@ impl FileIndex {
         self.names = details.names;
         self.references = details.references;
         true
-    }
-
-    /// The facts of an empty file.
-    pub fn empty(lang: Lang) -> FileIndex {
-        FileIndex {
-            lang,
-            symbols: Vec::new(),
-            names: Vec::new(),
-            references: Vec::new(),
-            imports: Vec::new(),
-            chunks: Vec::new(),
-            terms: Vec::new(),
-            by_name: Vec::new(),
-            line_index: LineIndex::new(""),
-            error_count: 0,
-        }
     }
 
     /// Indices of the symbols named `name`, in index order.

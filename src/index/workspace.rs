@@ -36,25 +36,13 @@ struct Lazy {
 /// What retrieval reads of every file: its facts without the details (`Details`:
 /// symbols' signatures and docs, identifier occurrences) that it reads of a few files
 /// only, with the names the file defines and its counts.
-#[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileSummary {
     /// The facts without their details (`FileIndex::split_details`).
     pub light: FileIndex,
     /// `defined_names` of the facts.
     pub names: Vec<u64>,
     pub stats: IndexStats,
-}
-
-impl FileSummary {
-    /// Facts with this summary's and nothing else (no signatures, docs or references).
-    fn bare_index(&self) -> FileIndex {
-        self.light.clone()
-    }
-}
-
-/// The keys of the distinct names `index` defines, for `FileSummary::names`.
-pub fn summary_names(index: &FileIndex) -> Vec<u64> {
-    defined_names(index)
 }
 
 /// Where a lazily loaded entry's facts come from (the cache).
@@ -80,7 +68,7 @@ impl FileEntry {
             let lazy = self.lazy.as_ref().expect("an entry without facts is lazy");
             lazy.source.load(&self.path, self.hash, &lazy.summary).unwrap_or_else(|| {
                 tracing::warn!("{}: cached details unavailable; using the facts without them", self.path);
-                lazy.summary.bare_index()
+                lazy.summary.light.clone()
             })
         })
     }
@@ -275,7 +263,7 @@ fn name_key(name: &str) -> u64 {
 }
 
 /// The keys of the distinct names a file defines (and the macros marker), sorted.
-fn defined_names(index: &FileIndex) -> Vec<u64> {
+pub fn defined_names(index: &FileIndex) -> Vec<u64> {
     let mut names: Vec<u64> = index.symbols.iter().map(|s| name_key(&s.name)).collect();
     if index.symbols.iter().any(|s| s.kind == super::SymbolKind::Macro) {
         names.push(name_key(MACROS_KEY));

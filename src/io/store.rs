@@ -54,7 +54,7 @@ pub struct FileRow {
 impl FileRow {
     pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &mut FileIndex) -> FileRow {
         let stats = IndexStats::of(index);
-        let names = crate::index::summary_names(index);
+        let names = crate::index::defined_names(index);
         // The details are moved out of `index` for the encoding and back: no copy.
         let details = index.split_details();
         let summary = encode_summary(index, names, stats);
@@ -308,9 +308,13 @@ fn split_summary(summary: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// A row's facts, whole.
 pub fn decode(summary: &[u8], data: &[u8]) -> Option<FileIndex> {
-    let mut index: FileIndex = bitcode::decode(split_summary(summary)?.0).ok()?;
+    with_details(bitcode::decode(split_summary(summary)?.0).ok()?, data)
+}
+
+/// `light` facts with the encoded `Details` of the same row joined in.
+fn with_details(mut light: FileIndex, data: &[u8]) -> Option<FileIndex> {
     let details: Details = bitcode::decode(data).ok()?;
-    index.join_details(details).then_some(index)
+    light.join_details(details).then_some(light)
 }
 
 /// Decodes the facts of lazily loaded entries (`FileEntry::lazy`) from the cache.
@@ -340,9 +344,7 @@ impl FactSource for CacheReader {
             return None;
         }
         drop(conn);
-        let details: Details = bitcode::decode(row.data.as_deref()?).ok()?;
-        let mut index = summary.light.clone();
-        index.join_details(details).then_some(index)
+        with_details(summary.light.clone(), row.data.as_deref()?)
     }
 }
 

@@ -257,9 +257,9 @@ fn document_symbol_from_disk(state: &State, uri: &Uri) -> jsonrpc::Result<Option
     let rel = crate::io::vfs::relative_path(&root.path, &path);
     let Some(entry) = root.index.get(&rel) else { return Ok(None) };
     let symbols = if state.caps.hierarchical_symbols {
-        DocumentSymbolResponse::Nested(to_proto::document_symbols(&entry.index(), state.encoding))
+        DocumentSymbolResponse::Nested(to_proto::document_symbols(entry.index(), state.encoding))
     } else {
-        DocumentSymbolResponse::Flat(to_proto::flat_symbols(&entry.index(), uri, state.encoding))
+        DocumentSymbolResponse::Flat(to_proto::flat_symbols(entry.index(), uri, state.encoding))
     };
     Ok(Some(symbols))
 }
@@ -274,7 +274,7 @@ pub fn workspace_symbol(state: &SharedState, params: WorkspaceSymbolParams) -> j
         for m in fuzzy_symbols(snapshot, &params.query, WORKSPACE_SYMBOL_LIMIT) {
             let Some(entry) = snapshot.file(m.file) else { continue };
             let Some(uri) = Uri::from_file_path(root.join(&entry.path)) else { continue };
-            results.push((m.score, to_proto::symbol_information(&entry.index(), m.symbol as usize, uri, encoding)));
+            results.push((m.score, to_proto::symbol_information(entry.index(), m.symbol as usize, uri, encoding)));
         }
     }
     // Several roots: merge by score, keeping each root's order for ties.

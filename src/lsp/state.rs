@@ -231,7 +231,7 @@ impl State {
         let previous = self.roots[root].index.get(&rel_path).filter(|e| e.index().lang == open.doc.lang);
         let file_index = match (previous, open.doc.last_change()) {
             (Some(previous), Some(change)) if open.incremental_base => {
-                index::extract_incremental(open.doc.lang, text, open.doc.tree(), &previous.index(), change)
+                index::extract_incremental(open.doc.lang, text, open.doc.tree(), previous.index(), change)
             }
             _ => index::extract(open.doc.lang, text, open.doc.tree()),
         };

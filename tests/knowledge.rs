@@ -297,12 +297,8 @@ fn editor() -> Editor {
     let server = runtime.block_on(ScriptedServer::start());
     let ws = workspace(Some(&server.url()));
     let root = ws.root();
-    let mut client = LspClient::start(ws.cache.path());
-    client.initialize(&root, Value::Null);
-    client.wait_indexed();
-    let orders = uri(&root.join("src/orders.ts"));
-    let text = std::fs::read_to_string(root.join("src/orders.ts")).unwrap();
-    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": orders, "languageId": "typescript", "version": 1, "text": text}}));
+    let mut client = LspClient::start_indexed(&ws);
+    let orders = client.open_file(&root, "src/orders.ts", "typescript");
     Editor { _runtime: runtime, server, ws, client, orders }
 }
 

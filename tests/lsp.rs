@@ -51,9 +51,7 @@ fn index_edit_and_query_over_stdio() {
 
     // Open a document, then edit it incrementally: rename `area` to `surface` and add a
     // method with a non-ASCII string before it on the same line.
-    let shapes = uri(&root.join("src/shapes.rs"));
-    let text = std::fs::read_to_string(root.join("src/shapes.rs")).unwrap();
-    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": shapes, "languageId": "rust", "version": 1, "text": text}}));
+    let shapes = client.open_file(&root, "src/shapes.rs", "rust");
     client.notify(
         "textDocument/didChange",
         json!({
@@ -154,9 +152,7 @@ fn malformed_frames_do_not_stop_the_server() {
 fn protocol_abuse_gets_errors_or_is_ignored_and_the_server_goes_on() {
     let ws = TempWorkspace::new(FIXTURE);
     let root = ws.root();
-    let mut client = LspClient::start(ws.cache.path());
-    client.initialize(&root, json!(null));
-    client.wait_indexed();
+    let mut client = LspClient::start_indexed(&ws);
     // Broken frames: a length that is not a number, one far too large, invalid JSON.
     client.send_raw(b"Content-Length: abc\r\n\r\n{}");
     client.send_raw(b"Content-Length: 12\r\n\r\n{not json!!}");

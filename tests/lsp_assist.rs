@@ -46,12 +46,8 @@ fn setup_with(base_url: Option<String>, debounce_ms: u64) -> Setup {
     let url = base_url.unwrap_or_else(|| server.url());
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{url}\"\nretries = 0\n[completion]\ndebounce_ms = {debounce_ms}\n[hover]\nexplain = false\n"));
     let root = ws.root();
-    let mut client = LspClient::start(ws.cache.path());
-    client.initialize(&root, Value::Null);
-    client.wait_indexed();
-    let lib = uri(&root.join("src/lib.rs"));
-    let text = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
-    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 1, "text": text}}));
+    let mut client = LspClient::start_indexed(&ws);
+    let lib = client.open_file(&root, "src/lib.rs", "rust");
     Setup { _runtime: runtime, server, _ws: ws, client, lib }
 }
 

@@ -12,8 +12,8 @@ mod llm_server;
 use std::time::{Duration, Instant};
 
 use llm_server::{Reply, ScriptedServer};
-use serde_json::{json, Value};
-use support::{uri, LspClient, TempWorkspace};
+use serde_json::json;
+use support::{LspClient, TempWorkspace};
 
 const KEYSTROKES: usize = 30_000;
 /// A completion request every this many keystrokes (3,000 in all).
@@ -32,12 +32,8 @@ fn a_long_session_answers_everything_and_keeps_its_memory() {
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn base() -> u32 {\n    1\n}\n\npub fn grow(x: u32) -> u32 {\n    \n}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[completion]\ndebounce_ms = 0\n[hover]\nexplain = false\n", server.url()));
     let root = ws.root();
-    let mut client = LspClient::start(ws.cache.path());
-    client.initialize(&root, Value::Null);
-    client.wait_indexed();
-    let lib = uri(&root.join("src/lib.rs"));
-    let text = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
-    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": lib, "languageId": "rust", "version": 1, "text": text}}));
+    let mut client = LspClient::start_indexed(&ws);
+    let lib = client.open_file(&root, "src/lib.rs", "rust");
 
     let started = Instant::now();
     let mut version = 1;

@@ -78,6 +78,22 @@ impl LspClient {
         LspClient::start_with_env(cache_dir, &[])
     }
 
+    /// A server on `ws`, initialized without options, its initial indexing done.
+    pub fn start_indexed(ws: &TempWorkspace) -> LspClient {
+        let mut client = LspClient::start(ws.cache.path());
+        client.initialize(&ws.root(), Value::Null);
+        client.wait_indexed();
+        client
+    }
+
+    /// Opens `rel` of `root` with the text on disk, as version 1; its URI.
+    pub fn open_file(&mut self, root: &Path, rel: &str, language: &str) -> String {
+        let file = uri(&root.join(rel));
+        let text = std::fs::read_to_string(root.join(rel)).unwrap();
+        self.notify("textDocument/didOpen", json!({"textDocument": {"uri": file, "languageId": language, "version": 1, "text": text}}));
+        file
+    }
+
     /// A server with these extra environment variables.
     pub fn start_with_env(cache_dir: &Path, env: &[(&str, &str)]) -> LspClient {
         let mut child = Command::new(bin())

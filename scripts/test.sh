@@ -8,10 +8,12 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$here"
 cargo test --locked
-# The benchmarks are run by scripts/bench*.sh, not here; they must still compile.
-cargo check --locked --quiet --benches
-# `cargo test` built target/debug/ctxls; this makes sure it is current.
-cargo build --locked --quiet
+# The benchmarks are run by scripts/bench*.sh, not here; they must still compile. Built in
+# the dev profile with the dev-dependencies, they reuse the library `cargo test` built
+# (a plain `cargo build` would resolve features without the dev-dependencies and compile
+# some thirty crates a second time).
+cargo build --locked --quiet --benches
+# `cargo test` built target/debug/ctxls (integration tests need it): the plugins use it.
 export CTXLS_BIN=$here/target/debug/ctxls
 scripts/test-nvim.sh
 scripts/test-vscode.sh

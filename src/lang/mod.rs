@@ -2,9 +2,11 @@
 //! whole files, and incremental reparses of open documents (`Document`).
 //! Parsers are cached one per grammar per thread; queries are compiled once per process.
 
+mod flat;
 mod pattern;
 mod queries;
 
+pub use flat::FlatTree;
 pub use pattern::{PatternMatch, PatternSet};
 pub use queries::{Capture, LangQueries};
 

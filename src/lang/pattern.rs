@@ -1,15 +1,18 @@
 //! A small matcher for the subset of tree-sitter's query language that ctxls's `.scm`
-//! files use, run during one `TreeCursor` walk. tree-sitter's own `QueryCursor` costs
-//! about as much as parsing on these trees (a trivial `(identifier) @x` query takes 9 ms
-//! where the parse takes 15 ms), more than the index's time budget allows; a walk that
-//! tries each pattern only at nodes of its root kind costs a fraction of that.
+//! files use, run over a tree's nodes listed once (`FlatTree`). tree-sitter's own
+//! `QueryCursor` costs about as much as parsing on these trees (a trivial
+//! `(identifier) @x` query takes 9 ms where the parse takes 15 ms), more than the index's
+//! time budget allows; a walk that tries each pattern only at nodes of its root kind
+//! costs a fraction of that.
 //!
 //! Supported: node kinds and `_`, fields (`name: (...)`), negated fields (`!body`), child
 //! patterns without a field (any named child), the anchor `.` before a first child,
 //! several captures on a node, and `#eq?` against a string. Anything else is refused when
 //! the queries load. Tests check the matches against tree-sitter's own query engine.
 
-use tree_sitter::{Language, Node, TreeCursor};
+use tree_sitter::{Language, Node};
+
+use super::FlatTree;
 
 #[derive(Debug)]
 struct PatternNode {
@@ -18,6 +21,13 @@ struct PatternNode {
     captures: Vec<u32>,
     negated_fields: Vec<u16>,
     children: Vec<PatternChild>,
+}
+
+impl PatternNode {
+    /// How many levels below its root the pattern looks.
+    fn depth(&self) -> u32 {
+        self.children.iter().map(|c| 1 + c.node.depth()).max().unwrap_or(0)
+    }
 }
 
 #[derive(Debug)]
@@ -48,6 +58,9 @@ pub struct PatternSet {
     by_root_kind: Vec<Vec<usize>>,
     /// Patterns whose root is `_`.
     wildcard_roots: Vec<usize>,
+    /// For each node kind id, how many levels below the node the patterns that can match
+    /// there look (0 when none can).
+    depth_at_kind: Vec<Option<u32>>,
 }
 
 #[derive(Debug)]
@@ -78,7 +91,10 @@ impl PatternSet {
                 by_root_kind[kind as usize].push(i);
             }
         }
-        Ok(PatternSet { patterns, capture_names: parser.capture_names, by_root_kind, wildcard_roots })
+        let depth_of = |indices: &[usize]| indices.iter().map(|&i| patterns[i].root.depth()).max();
+        let wildcard_depth = depth_of(&wildcard_roots);
+        let depth_at_kind = by_root_kind.iter().map(|at_kind| depth_of(at_kind).max(wildcard_depth)).collect();
+        Ok(PatternSet { patterns, capture_names: parser.capture_names, by_root_kind, wildcard_roots, depth_at_kind })
     }
 
     pub fn capture_names(&self) -> &[String] {
@@ -92,60 +108,48 @@ impl PatternSet {
     /// Every match in the subtree of `root`, nodes in document order; at one node, the
     /// patterns in file order.
     pub fn matches<'t>(&self, root: Node<'t>, text: &[u8], each: &mut dyn FnMut(PatternMatch<'t>)) {
-        let mut cursor = root.walk();
-        let mut scratch = root.walk();
-        loop {
-            self.matches_at(cursor.node(), text, &mut scratch, each);
-            if cursor.goto_first_child() {
-                continue;
-            }
-            loop {
-                if cursor.goto_next_sibling() {
-                    break;
-                }
-                if !cursor.goto_parent() {
-                    return;
-                }
-            }
+        let tree = FlatTree::new(root);
+        for index in 0..tree.len() {
+            self.matches_at(&tree, index, text, each);
         }
     }
 
     /// The matches whose pattern root is `node` itself (no descent).
     pub fn matches_at_node<'t>(&self, node: Node<'t>, text: &[u8], each: &mut dyn FnMut(PatternMatch<'t>)) {
-        let mut scratch = node.walk();
-        self.matches_at(node, text, &mut scratch, each);
+        // Only as deep as the patterns rooted at this kind look: the node may be a file.
+        if let Some(&Some(depth)) = self.depth_at_kind.get(node.kind_id() as usize) {
+            self.matches_at(&FlatTree::shallow(node, depth), 0, text, each);
+        }
     }
 
-    fn matches_at<'t>(
-        &self,
-        node: Node<'t>,
-        text: &[u8],
-        scratch: &mut TreeCursor<'t>,
-        each: &mut dyn FnMut(PatternMatch<'t>),
-    ) {
-        if !node.is_named() {
+    fn matches_at<'t>(&self, tree: &FlatTree<'t>, index: usize, text: &[u8], each: &mut dyn FnMut(PatternMatch<'t>)) {
+        if !tree.is_named(index) {
             return;
         }
-        let at_kind = self.by_root_kind.get(node.kind_id() as usize).map_or(&[][..], Vec::as_slice);
+        let at_kind = self.by_root_kind.get(tree.kind(index) as usize).map_or(&[][..], Vec::as_slice);
+        if at_kind.is_empty() && self.wildcard_roots.is_empty() {
+            return;
+        }
+        let node = tree.node(index);
         // The node's children, listed once for all the patterns rooted here.
-        let mut children: Option<Vec<Child<'t>>> = None;
-        for &index in at_kind.iter().chain(&self.wildcard_roots) {
-            let pattern = &self.patterns[index];
+        let mut children: Option<Vec<Child>> = None;
+        for &pattern_index in at_kind.iter().chain(&self.wildcard_roots) {
+            let pattern = &self.patterns[pattern_index];
             // Most patterns are one node (`(identifier) @ref.other`): no search needed.
             if pattern.root.children.is_empty() && pattern.eq.is_empty() {
                 if pattern.root.negated_fields.iter().all(|&field| node.child_by_field_id(field).is_none()) {
                     let captures = pattern.root.captures.iter().map(|&c| (c, node)).collect();
-                    each(PatternMatch { pattern: index, captures });
+                    each(PatternMatch { pattern: pattern_index, captures });
                 }
                 continue;
             }
-            let children = children.get_or_insert_with(|| children_of(node, scratch));
-            for captures in match_node(&pattern.root, node, Some(children), scratch) {
+            let children = children.get_or_insert_with(|| children_of(tree, index));
+            for captures in match_node(&pattern.root, tree, index, Some(children)) {
                 let predicates_hold = pattern.eq.iter().all(|(capture, expected)| {
                     captures.iter().any(|(c, n)| c == capture && text.get(n.byte_range()) == Some(expected.as_bytes()))
                 });
                 if predicates_hold {
-                    each(PatternMatch { pattern: index, captures });
+                    each(PatternMatch { pattern: pattern_index, captures });
                 }
             }
         }
@@ -154,34 +158,26 @@ impl PatternSet {
 
 pub type Captures<'t> = Vec<(u32, Node<'t>)>;
 
-/// A child of a node as a pattern sees it.
+/// A child of a node as a pattern sees it: its index in the `FlatTree`.
 #[derive(Clone, Copy)]
-struct Child<'t> {
-    node: Node<'t>,
+struct Child {
+    index: usize,
     field: Option<u16>,
+    named: bool,
 }
 
-fn children_of<'t>(parent: Node<'t>, scratch: &mut TreeCursor<'t>) -> Vec<Child<'t>> {
-    let mut children = Vec::new();
-    scratch.reset(parent);
-    if scratch.goto_first_child() {
-        loop {
-            children.push(Child { node: scratch.node(), field: scratch.field_id().map(|f| f.get()) });
-            if !scratch.goto_next_sibling() {
-                break;
-            }
-        }
-    }
-    children
+fn children_of(tree: &FlatTree, parent: usize) -> Vec<Child> {
+    tree.children(parent).map(|index| Child { index, field: tree.field(index), named: tree.is_named(index) }).collect()
 }
 
-/// Every way `pattern` matches at `node` (a child pattern can match several children,
-/// each giving its own match, as in tree-sitter). `children` are the node's, when the
-/// caller listed them already.
-fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, children: Option<&[Child<'t>]>, scratch: &mut TreeCursor<'t>) -> Vec<Captures<'t>> {
-    if !pattern.kinds.is_empty() && !pattern.kinds.contains(&node.kind_id()) {
+/// Every way `pattern` matches at node `index` (a child pattern can match several
+/// children, each giving its own match, as in tree-sitter). `children` are the node's,
+/// when the caller listed them already.
+fn match_node<'t>(pattern: &PatternNode, tree: &FlatTree<'t>, index: usize, children: Option<&[Child]>) -> Vec<Captures<'t>> {
+    if !pattern.kinds.is_empty() && !pattern.kinds.contains(&tree.kind(index)) {
         return Vec::new();
     }
+    let node = tree.node(index);
     if pattern.negated_fields.iter().any(|&field| node.child_by_field_id(field).is_some()) {
         return Vec::new();
     }
@@ -193,14 +189,14 @@ fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, children: Option<&[Chil
     let children = match children {
         Some(children) => children,
         None => {
-            listed = children_of(node, scratch);
+            listed = children_of(tree, index);
             &listed
         }
     };
     for child in &pattern.children {
         let mut sub_matches: Vec<Captures<'t>> = Vec::new();
         for candidate in candidates(child, children) {
-            sub_matches.extend(match_node(&child.node, candidate, None, scratch));
+            sub_matches.extend(match_node(&child.node, tree, candidate, None));
         }
         if sub_matches.is_empty() {
             return Vec::new();
@@ -219,17 +215,17 @@ fn match_node<'t>(pattern: &PatternNode, node: Node<'t>, children: Option<&[Chil
     results
 }
 
-fn candidates<'a, 't>(child: &'a PatternChild, children: &'a [Child<'t>]) -> impl Iterator<Item = Node<'t>> + 'a {
+fn candidates<'a>(child: &'a PatternChild, children: &'a [Child]) -> impl Iterator<Item = usize> + 'a {
     // An anchored child (`. (x)`) is the first named child, whatever its field.
-    let first = if child.first { children.iter().find(|c| c.node.is_named()).map(|c| c.node) } else { None };
+    let first = if child.first { children.iter().find(|c| c.named).map(|c| c.index) } else { None };
     let rest = children.iter().filter(move |c| {
         !child.first
             && match child.field {
                 Some(field) => c.field == Some(field),
-                None => c.node.is_named(),
+                None => c.named,
             }
     });
-    first.into_iter().chain(rest.map(|c| c.node))
+    first.into_iter().chain(rest.map(|c| c.index))
 }
 
 // ---- parsing the .scm text ----

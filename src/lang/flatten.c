@@ -1,0 +1,161 @@
+// Lists the visible nodes of a syntax tree in document order, in one pass over the
+// tree's subtrees, with what the pattern matcher asks of every node: its kind, field,
+// parent, next sibling and whether it is named.
+//
+// The same nodes, in the same order and with the same fields, as a TSTreeCursor walk
+// (goto_first_child / goto_next_sibling / current_field_id), which spends most of its
+// time re-deriving its place on every step. It reads tree-sitter's internal structures,
+// so it is built against the headers of the exact tree-sitter version in Cargo.lock
+// (Cargo.toml pins it; src/lang/flat.rs tests the equivalence on every language).
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "tree_sitter/api.h"
+#include "language.h"
+#include "length.h"
+#include "subtree.h"
+#include "tree.h"
+
+#define NONE UINT32_MAX
+
+typedef struct {
+  TSNode node;
+  uint32_t parent;        // index of the parent; NONE for the first node
+  uint32_t next_sibling;  // index of the next visible sibling; 0 when none
+  uint16_t kind;          // ts_node_symbol
+  uint16_t field;         // ts_tree_cursor_current_field_id
+  uint8_t named;          // ts_node_is_named
+  uint8_t padding[3];
+} CtxlsFlatNode;
+
+// The children of one subtree being visited. A hidden subtree's visible descendants are
+// children of its nearest visible ancestor (`parent`), as in a cursor walk.
+typedef struct {
+  Subtree subtree;
+  const TSSymbol *aliases;
+  const TSFieldMapEntry *fields;
+  const TSFieldMapEntry *fields_end;
+  Length position;  // start of the next child
+  uint32_t child_index;
+  uint32_t structural_index;
+  uint32_t parent;
+  uint32_t owner;       // the frame that keeps `parent`'s last child
+  uint32_t last_child;  // when this frame is its own owner
+  uint32_t depth;       // of `parent` below the root
+  uint16_t hidden_field;  // the field of this (hidden) subtree, inherited by its children
+} Frame;
+
+static uint16_t own_field(const Frame *frame, uint32_t structural_index) {
+  for (const TSFieldMapEntry *map = frame->fields; map < frame->fields_end; map++) {
+    if (!map->inherited && map->child_index == structural_index) return map->field_id;
+  }
+  return 0;
+}
+
+static Frame frame_for(const TSLanguage *language, Subtree subtree, Length position) {
+  Frame frame = {0};
+  frame.subtree = subtree;
+  frame.position = position;
+  frame.aliases = ts_language_alias_sequence(language, subtree.ptr->production_id);
+  ts_language_field_map(language, subtree.ptr->production_id, &frame.fields, &frame.fields_end);
+  return frame;
+}
+
+// Fills `out` (room for `capacity` nodes) with the visible nodes under `root`, `root`
+// first, down to `max_depth` levels below it (UINT32_MAX: all). Returns how many there are; when that is more than `capacity`, only the first
+// `capacity` were written (call again with more room), and 0 when memory ran out.
+uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint32_t max_depth) {
+  const TSTree *tree = root.tree;
+  const TSLanguage *language = tree->language;
+  uint32_t count = 0;
+  if (capacity > 0) {
+    out[0] = (CtxlsFlatNode){root, NONE, 0, ts_node_symbol(root), 0, ts_node_is_named(root), {0}};
+  }
+  count = 1;
+
+  Subtree root_subtree = *(const Subtree *)root.id;
+  if (ts_subtree_child_count(root_subtree) == 0 || max_depth == 0) return count;
+
+  uint32_t stack_capacity = 64, depth = 0;
+  Frame *stack = malloc(stack_capacity * sizeof(Frame));
+  if (!stack) return 0;
+  Length root_position = {root.context[0], {root.context[1], root.context[2]}};
+  stack[depth] = frame_for(language, root_subtree, root_position);
+  stack[depth].parent = 0;
+  stack[depth].owner = depth;
+  stack[depth].last_child = NONE;
+  depth++;
+
+  while (depth > 0) {
+    Frame *frame = &stack[depth - 1];
+    uint32_t child_count = frame->subtree.ptr->child_count;
+    if (frame->child_index == child_count) {
+      depth--;
+      continue;
+    }
+    const Subtree *children = ts_subtree_children(frame->subtree);
+    const Subtree *child = &children[frame->child_index];
+    Length position = frame->position;
+
+    bool extra = ts_subtree_extra(*child);
+    bool visible = ts_subtree_visible(*child);
+    TSSymbol alias = 0;
+    uint16_t field = 0;
+    if (!extra) {
+      if (frame->aliases && frame->aliases[frame->structural_index]) {
+        alias = frame->aliases[frame->structural_index];
+        visible = true;
+      }
+      field = own_field(frame, frame->structural_index);
+      if (!field) field = frame->hidden_field;
+      frame->structural_index++;
+    }
+
+    frame->child_index++;
+    frame->position = length_add(position, ts_subtree_size(*child));
+    if (frame->child_index < child_count) {
+      frame->position = length_add(frame->position, ts_subtree_padding(children[frame->child_index]));
+    }
+
+    Frame next;
+    if (visible) {
+      uint32_t index = count++;
+      if (index < capacity) {
+        TSNode node = ts_node_new(tree, child, position, alias);
+        out[index] = (CtxlsFlatNode){
+          node, frame->parent, 0, ts_node_symbol(node), field, ts_node_is_named(node), {0}};
+        uint32_t *last = &stack[frame->owner].last_child;
+        if (*last != NONE && *last < capacity) out[*last].next_sibling = index;
+        *last = index;
+      }
+      if (ts_subtree_child_count(*child) == 0 || frame->depth + 1 >= max_depth) continue;
+      next = frame_for(language, *child, position);
+      next.parent = index;
+      next.depth = frame->depth + 1;
+      next.owner = depth;
+      next.last_child = NONE;
+    } else if (ts_subtree_visible_child_count(*child) > 0) {
+      next = frame_for(language, *child, position);
+      next.parent = frame->parent;
+      next.depth = frame->depth;
+      next.owner = frame->owner;
+      next.hidden_field = field;
+    } else {
+      continue;
+    }
+
+    if (depth == stack_capacity) {
+      stack_capacity *= 2;
+      Frame *grown = realloc(stack, stack_capacity * sizeof(Frame));
+      if (!grown) {
+        free(stack);
+        return 0;
+      }
+      stack = grown;
+    }
+    stack[depth++] = next;
+  }
+  free(stack);
+  return count;
+}

@@ -19,6 +19,8 @@
 
 #define NONE UINT32_MAX
 
+_Static_assert(sizeof(TSNode) == 32, "TSNode as tree-sitter 0.27 lays it out");
+
 typedef struct {
   TSNode node;
   uint32_t parent;        // index of the parent; NONE for the first node
@@ -28,6 +30,8 @@ typedef struct {
   uint8_t named;          // ts_node_is_named
   uint8_t padding[3];
 } CtxlsFlatNode;
+
+_Static_assert(sizeof(CtxlsFlatNode) == 48, "RawNode in flat.rs has the same layout");
 
 // The children of one subtree being visited. A hidden subtree's visible descendants are
 // children of its nearest visible ancestor (`parent`), as in a cursor walk.
@@ -51,6 +55,21 @@ static uint16_t own_field(const Frame *frame, uint32_t structural_index) {
     if (!map->inherited && map->child_index == structural_index) return map->field_id;
   }
   return 0;
+}
+
+// ts_node_symbol and ts_node_is_named, for a node not built yet.
+static inline void describe(const TSLanguage *language, Subtree subtree, TSSymbol alias, uint16_t *kind, uint8_t *named) {
+  TSSymbol symbol = alias ? alias : ts_subtree_symbol(subtree);
+  *kind = symbol == ts_builtin_sym_error ? symbol : language->public_symbol_map[symbol];
+  if (!alias) {
+    *named = ts_subtree_named(subtree);
+  } else if (alias == ts_builtin_sym_error) {
+    *named = true;
+  } else if (alias == ts_builtin_sym_error_repeat) {
+    *named = false;
+  } else {
+    *named = language->symbol_metadata[alias].named;
+  }
 }
 
 static Frame frame_for(const TSLanguage *language, Subtree subtree, Length position) {
@@ -122,9 +141,13 @@ uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint3
     if (visible) {
       uint32_t index = count++;
       if (index < capacity) {
-        TSNode node = ts_node_new(tree, child, position, alias);
-        out[index] = (CtxlsFlatNode){
-          node, frame->parent, 0, ts_node_symbol(node), field, ts_node_is_named(node), {0}};
+        CtxlsFlatNode *flat = &out[index];
+        // ts_node_new
+        flat->node = (TSNode){{position.bytes, position.extent.row, position.extent.column, alias}, child, tree};
+        flat->parent = frame->parent;
+        flat->next_sibling = 0;
+        flat->field = field;
+        describe(language, *child, alias, &flat->kind, &flat->named);
         uint32_t *last = &stack[frame->owner].last_child;
         if (*last != NONE && *last < capacity) out[*last].next_sibling = index;
         *last = index;

@@ -2,7 +2,7 @@
 //! file's symbols, references and imports; chunks come from the top-level items.
 //! Broken code is not an error: whatever the parser recovered is extracted.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use tree_sitter::{Node, Tree};
 
@@ -64,7 +64,7 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
     let mut imports: Vec<Import> = Vec::new();
     let mut chunks = Vec::new();
     let mut error_count = 0;
-    let mut name_ids: HashMap<String, u32> = HashMap::new();
+    let mut name_ids: HashMap<String, u32> = HashMap::default();
     for segment in crate::lang::top_level_segments(text, SEGMENT_BYTES) {
         let tree = crate::lang::parse_range(lang, text, segment, &line_index);
         let root = tree.root_node();
@@ -143,7 +143,7 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     // References: re-interned in order, so that the names table is the one `extract` builds.
     let (region_names, region_refs) = build_references(raw_refs, &symbols[offset as usize..new_first_after as usize], text);
     let mut names: Vec<String> = Vec::new();
-    let mut ids: HashMap<&str, u32> = HashMap::new();
+    let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut references = Vec::with_capacity(old.references.len() + region_refs.len());
     for r in old.references.iter().take_while(|r| before(r.range)) {
         let id = intern(old.reference_name(r), &mut ids, &mut names);
@@ -552,7 +552,7 @@ fn build_references(
     let mut definition_names: Vec<u32> = symbols.iter().map(|s| s.name_range.start).collect();
     definition_names.sort_unstable();
     let mut names: Vec<String> = Vec::new();
-    let mut name_ids: HashMap<&str, u32> = HashMap::new();
+    let mut name_ids: HashMap<&str, u32> = HashMap::default();
     let mut references = Vec::with_capacity(raw.len());
     for (node, role) in raw {
         let start = node.start_byte() as u32;

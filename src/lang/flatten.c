@@ -72,17 +72,27 @@ static inline void describe(const TSLanguage *language, Subtree subtree, TSSymbo
   }
 }
 
-static Frame frame_for(const TSLanguage *language, Subtree subtree, Length position) {
-  Frame frame = {0};
-  frame.subtree = subtree;
-  frame.position = position;
-  frame.aliases = ts_language_alias_sequence(language, subtree.ptr->production_id);
-  ts_language_field_map(language, subtree.ptr->production_id, &frame.fields, &frame.fields_end);
-  return frame;
+// Sets up `frame` to visit the children of `subtree`, which starts at `position`.
+static inline void frame_init(
+  Frame *frame, const TSLanguage *language, Subtree subtree, Length position,
+  uint32_t parent, uint32_t depth, uint32_t owner, uint16_t hidden_field
+) {
+  frame->subtree = subtree;
+  frame->aliases = ts_language_alias_sequence(language, subtree.ptr->production_id);
+  ts_language_field_map(language, subtree.ptr->production_id, &frame->fields, &frame->fields_end);
+  frame->position = position;
+  frame->child_index = 0;
+  frame->structural_index = 0;
+  frame->parent = parent;
+  frame->owner = owner;
+  frame->last_child = NONE;
+  frame->depth = depth;
+  frame->hidden_field = hidden_field;
 }
 
 // Fills `out` (room for `capacity` nodes) with the visible nodes under `root`, `root`
-// first, down to `max_depth` levels below it (UINT32_MAX: all). Returns how many there are; when that is more than `capacity`, only the first
+// first, down to `max_depth` levels below it (UINT32_MAX: all). Returns how many there
+// are; when that is more than `capacity`, only the first
 // `capacity` were written (call again with more room), and 0 when memory ran out.
 uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint32_t max_depth) {
   const TSTree *tree = root.tree;
@@ -100,10 +110,7 @@ uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint3
   Frame *stack = malloc(stack_capacity * sizeof(Frame));
   if (!stack) return 0;
   Length root_position = {root.context[0], {root.context[1], root.context[2]}};
-  stack[depth] = frame_for(language, root_subtree, root_position);
-  stack[depth].parent = 0;
-  stack[depth].owner = depth;
-  stack[depth].last_child = NONE;
+  frame_init(&stack[depth], language, root_subtree, root_position, 0, 0, depth, 0);
   depth++;
 
   while (depth > 0) {
@@ -137,7 +144,10 @@ uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint3
       frame->position = length_add(frame->position, ts_subtree_padding(children[frame->child_index]));
     }
 
-    Frame next;
+    // The frame to push: the children of a visible node, or of a hidden one whose
+    // visible descendants belong to this frame's node.
+    uint32_t parent, next_depth, owner;
+    uint16_t hidden_field;
     if (visible) {
       uint32_t index = count++;
       if (index < capacity) {
@@ -153,17 +163,15 @@ uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint3
         *last = index;
       }
       if (ts_subtree_child_count(*child) == 0 || frame->depth + 1 >= max_depth) continue;
-      next = frame_for(language, *child, position);
-      next.parent = index;
-      next.depth = frame->depth + 1;
-      next.owner = depth;
-      next.last_child = NONE;
+      parent = index;
+      next_depth = frame->depth + 1;
+      owner = depth;
+      hidden_field = 0;
     } else if (ts_subtree_visible_child_count(*child) > 0) {
-      next = frame_for(language, *child, position);
-      next.parent = frame->parent;
-      next.depth = frame->depth;
-      next.owner = frame->owner;
-      next.hidden_field = field;
+      parent = frame->parent;
+      next_depth = frame->depth;
+      owner = frame->owner;
+      hidden_field = field;
     } else {
       continue;
     }
@@ -177,7 +185,8 @@ uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint3
       }
       stack = grown;
     }
-    stack[depth++] = next;
+    frame_init(&stack[depth], language, *child, position, parent, next_depth, owner, hidden_field);
+    depth++;
   }
   free(stack);
   return count;

@@ -299,7 +299,7 @@ fn finish(
 
 fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
     // Outer definitions first, so that a stack of open ranges gives each one its parent.
-    defs.sort_by_key(|d| (d.node.start_byte(), std::cmp::Reverse(d.node.end_byte())));
+    defs.sort_by_cached_key(|d| (d.node.start_byte(), std::cmp::Reverse(d.node.end_byte())));
     let mut symbols: Vec<Symbol> = Vec::with_capacity(defs.len());
     let mut qualified: Vec<String> = Vec::with_capacity(defs.len());
     let mut stack: Vec<usize> = Vec::new();
@@ -542,24 +542,25 @@ fn strip_comment_markers(raw: &str) -> Vec<&str> {
 }
 
 fn build_references(
-    mut raw: Vec<(Node, RefRole)>,
+    raw: Vec<(Node, RefRole)>,
     symbols: &[Symbol],
     text: &str,
 ) -> (Vec<String>, Vec<Reference>) {
+    // Each node's range asked once (a call into tree-sitter), not at every comparison.
+    let mut raw: Vec<(TextRange, RefRole)> = raw.into_iter().map(|(node, role)| (TextRange::from_usize(node.byte_range()), role)).collect();
     // The most specific role wins when patterns overlap: roles are ordered by specificity.
-    raw.sort_by_key(|(node, role)| (node.start_byte(), *role));
-    raw.dedup_by_key(|(node, _)| node.start_byte());
+    raw.sort_by_key(|(range, role)| (range.start, *role));
+    raw.dedup_by_key(|(range, _)| range.start);
     let mut definition_names: Vec<u32> = symbols.iter().map(|s| s.name_range.start).collect();
     definition_names.sort_unstable();
     let mut names: Vec<String> = Vec::new();
     let mut name_ids: HashMap<&str, u32> = HashMap::default();
     let mut references = Vec::with_capacity(raw.len());
-    for (node, role) in raw {
-        let start = node.start_byte() as u32;
-        if definition_names.binary_search(&start).is_ok() {
+    for (range, role) in raw {
+        if definition_names.binary_search(&range.start).is_ok() {
             continue;
         }
-        let name = node_text(node, text);
+        let name = text.get(range.start as usize..range.end as usize).unwrap_or("");
         if name.is_empty() {
             continue;
         }
@@ -567,7 +568,7 @@ fn build_references(
             names.push(name.to_string());
             names.len() as u32 - 1
         });
-        references.push(Reference { name: id, range: TextRange::from_usize(node.byte_range()), role });
+        references.push(Reference { name: id, range, role });
     }
     (names, references)
 }

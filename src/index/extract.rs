@@ -560,7 +560,7 @@ fn build_references(
         if definition_names.binary_search(&range.start).is_ok() {
             continue;
         }
-        let name = text.get(range.start as usize..range.end as usize).unwrap_or("");
+        let name = text.get(range.as_usize()).unwrap_or("");
         if name.is_empty() {
             continue;
         }

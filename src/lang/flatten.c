@@ -97,13 +97,13 @@ static inline void frame_init(
 uint32_t ctxls_flatten(TSNode root, CtxlsFlatNode *out, uint32_t capacity, uint32_t max_depth) {
   const TSTree *tree = root.tree;
   const TSLanguage *language = tree->language;
-  uint32_t count = 0;
-  if (capacity > 0) {
-    out[0] = (CtxlsFlatNode){root, NONE, 0, ts_node_symbol(root), 0, ts_node_is_named(root), {0}};
-  }
-  count = 1;
-
   Subtree root_subtree = *(const Subtree *)root.id;
+  if (capacity > 0) {
+    out[0] = (CtxlsFlatNode){root, NONE, 0, 0, 0, 0, {0}};
+    describe(language, root_subtree, (TSSymbol)root.context[3], &out[0].kind, &out[0].named);
+  }
+  uint32_t count = 1;
+
   if (ts_subtree_child_count(root_subtree) == 0 || max_depth == 0) return count;
 
   uint32_t stack_capacity = 64, depth = 0;

@@ -132,7 +132,7 @@ impl PatternSet {
         }
         let node = tree.node(index);
         // The node's children, listed once for all the patterns rooted here.
-        let mut children: Option<Vec<Child>> = None;
+        let mut children: Option<Vec<usize>> = None;
         for &pattern_index in at_kind.iter().chain(&self.wildcard_roots) {
             let pattern = &self.patterns[pattern_index];
             // Most patterns are one node (`(identifier) @ref.other`): no search needed.
@@ -143,7 +143,7 @@ impl PatternSet {
                 }
                 continue;
             }
-            let children = children.get_or_insert_with(|| children_of(tree, index));
+            let children = children.get_or_insert_with(|| tree.children(index).collect());
             for captures in match_node(&pattern.root, tree, index, Some(children)) {
                 let predicates_hold = pattern.eq.iter().all(|(capture, expected)| {
                     captures.iter().any(|(c, n)| c == capture && text.get(n.byte_range()) == Some(expected.as_bytes()))
@@ -158,22 +158,10 @@ impl PatternSet {
 
 pub type Captures<'t> = Vec<(u32, Node<'t>)>;
 
-/// A child of a node as a pattern sees it: its index in the `FlatTree`.
-#[derive(Clone, Copy)]
-struct Child {
-    index: usize,
-    field: Option<u16>,
-    named: bool,
-}
-
-fn children_of(tree: &FlatTree, parent: usize) -> Vec<Child> {
-    tree.children(parent).map(|index| Child { index, field: tree.field(index), named: tree.is_named(index) }).collect()
-}
-
 /// Every way `pattern` matches at node `index` (a child pattern can match several
-/// children, each giving its own match, as in tree-sitter). `children` are the node's,
-/// when the caller listed them already.
-fn match_node<'t>(pattern: &PatternNode, tree: &FlatTree<'t>, index: usize, children: Option<&[Child]>) -> Vec<Captures<'t>> {
+/// children, each giving its own match, as in tree-sitter). `children` are the node's
+/// (indices in `tree`), when the caller listed them already.
+fn match_node<'t>(pattern: &PatternNode, tree: &FlatTree<'t>, index: usize, children: Option<&[usize]>) -> Vec<Captures<'t>> {
     if !pattern.kinds.is_empty() && !pattern.kinds.contains(&tree.kind(index)) {
         return Vec::new();
     }
@@ -189,13 +177,13 @@ fn match_node<'t>(pattern: &PatternNode, tree: &FlatTree<'t>, index: usize, chil
     let children = match children {
         Some(children) => children,
         None => {
-            listed = children_of(tree, index);
+            listed = tree.children(index).collect::<Vec<_>>();
             &listed
         }
     };
     for child in &pattern.children {
         let mut sub_matches: Vec<Captures<'t>> = Vec::new();
-        for candidate in candidates(child, children) {
+        for candidate in candidates(child, tree, children) {
             sub_matches.extend(match_node(&child.node, tree, candidate, None));
         }
         if sub_matches.is_empty() {
@@ -215,17 +203,17 @@ fn match_node<'t>(pattern: &PatternNode, tree: &FlatTree<'t>, index: usize, chil
     results
 }
 
-fn candidates<'a>(child: &'a PatternChild, children: &'a [Child]) -> impl Iterator<Item = usize> + 'a {
+fn candidates<'a>(child: &'a PatternChild, tree: &'a FlatTree, children: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
     // An anchored child (`. (x)`) is the first named child, whatever its field.
-    let first = if child.first { children.iter().find(|c| c.named).map(|c| c.index) } else { None };
-    let rest = children.iter().filter(move |c| {
+    let first = if child.first { children.iter().copied().find(|&c| tree.is_named(c)) } else { None };
+    let rest = children.iter().copied().filter(move |&c| {
         !child.first
             && match child.field {
-                Some(field) => c.field == Some(field),
-                None => c.named,
+                Some(field) => tree.field(c) == Some(field),
+                None => tree.is_named(c),
             }
     });
-    first.into_iter().chain(rest.map(|c| c.index))
+    first.into_iter().chain(rest)
 }
 
 // ---- parsing the .scm text ----

@@ -68,7 +68,7 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
         None => std::fs::read_to_string(root.path.join(path)).ok(),
     };
     let definition_text = read(&info.path)?;
-    let definition = definition_text.get(info.range.start as usize..info.range.end as usize)?;
+    let definition = definition_text.get(info.range.as_usize())?;
     let definition: String = definition.lines().take(DEFINITION_LINES).collect::<Vec<_>>().join("\n");
     let uses = uses(&root.snapshot, info, &read);
     let key = content_hash(format!("{}\0{definition}\0{uses:?}", info.name).as_bytes());

@@ -161,6 +161,33 @@ namespace NS { export function inner() {} }
     );
 }
 
+/// Syntax the published grammar failed on (grammars/tree-sitter-typescript/PATCHES.md):
+/// the interface and the overloaded constant used to be lost in ERROR nodes.
+#[test]
+fn typescript_symbols_behind_variance_and_overloads() {
+    check_symbols(
+        Lang::TypeScript,
+        r#"
+export interface Effect<out A, in E = never> {
+  readonly value: A
+  map<B>(f: (a: A) => B): Effect<B, E>
+}
+export const map: {
+  <A, B>(f: (a: A) => B): (self: Effect<A>) => Effect<B>
+  <A, B>(self: Effect<A>, f: (a: A) => B): Effect<B>
+} = dual(2, impl)
+export function after() {}
+"#,
+        expect![[r#"
+            interface Effect | export interface Effect<out A, in E = never>
+              property value in Effect | readonly value: A
+              method map in Effect | map<B>(f: (a: A) => B): Effect<B, E>
+            variable map | export const map: { <A, B>(f: (a: A) => B): (self: Effect<A>) => Effect<B> <A, B>(self: Effect<A>, f: (a: A) => B): Effect<B> } = dual(2, impl)
+            function after | export function after()
+        "#]],
+    );
+}
+
 #[test]
 fn broken_code_still_yields_symbols() {
     check_symbols(

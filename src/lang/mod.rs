@@ -377,6 +377,49 @@ mod tests {
         assert_eq!(doc.tree().root_node().to_sexp(), fresh.root_node().to_sexp());
     }
 
+    /// The two fixes of grammars/tree-sitter-typescript/PATCHES.md, in both dialects.
+    #[test]
+    fn typescript_grammar_reads_variance_and_generic_call_signatures() {
+        let text = r#"
+export interface Effect<out A, in E = never, in out R = unknown> extends Pipeable {
+  readonly value: A
+}
+type F<const in T, out U extends string> = (t: T) => U
+class C<in T> { m(x: T) {} }
+function named<out>(x: out): out { return x }
+export const map: {
+  <A, B>(f: (a: A) => B): (self: Array<A>) => Array<B>
+  /** Data first. */
+  <A, B>(self: Array<A>, f: (a: A) => B): Array<B>
+} = dual(2, impl)
+const out = [a
+  < b]
+"#;
+        for lang in [Lang::TypeScript, Lang::Tsx] {
+            let tree = parse(lang, text, None);
+            let root = tree.root_node();
+            assert!(!root.has_error(), "{lang:?}: {}", root.to_sexp());
+            let mut names = Vec::new();
+            let (mut call_signatures, mut comparisons) = (0, 0);
+            let flat = FlatTree::new(root);
+            for i in 0..flat.len() {
+                let node = flat.node(i);
+                match node.kind() {
+                    "type_parameter" => {
+                        let name = node.child_by_field_name("name").unwrap();
+                        names.push(&text[name.byte_range()]);
+                    }
+                    "call_signature" => call_signatures += 1,
+                    "binary_expression" => comparisons += 1,
+                    _ => {}
+                }
+            }
+            assert_eq!(names, ["A", "E", "R", "T", "U", "T", "out", "A", "B", "A", "B"], "{lang:?}");
+            assert_eq!(call_signatures, 2, "{lang:?}: each overload is its own member");
+            assert_eq!(comparisons, 1, "{lang:?}: in an expression, `<` on a new line still continues it");
+        }
+    }
+
     #[test]
     fn edits_are_clamped_to_the_text() {
         let mut doc = Document::new(Lang::TypeScript, "let é = 1;".to_string());

@@ -11,7 +11,7 @@ use super::{
     SymbolKind,
 };
 use crate::base::{LineIndex, TextRange};
-use crate::lang::{Capture, ChangedSpan, Lang, PatternMatch};
+use crate::lang::{Capture, ChangedSpan, FlatTree, Lang, PatternMatch};
 
 /// Signatures are folded to one line and cut at this many bytes.
 const MAX_SIGNATURE: usize = 400;
@@ -24,10 +24,40 @@ struct RawDef<'t> {
     name: Node<'t>,
 }
 
+/// Parents and previous siblings of a tree's nodes. tree-sitter finds a parent by walking
+/// down from the root and a previous sibling by walking the parent's children: in a file
+/// of thousands of items, thousands of steps for each symbol. With the tree's flat listing
+/// at hand both are array reads, once the node is found in it.
+#[derive(Clone, Copy)]
+struct Nav<'a, 't> {
+    flat: Option<&'a FlatTree<'t>>,
+}
+
+impl<'t> Nav<'_, 't> {
+    /// tree-sitter's own steps: for extraction over part of a tree.
+    const TREE: Nav<'static, 'static> = Nav { flat: None };
+
+    fn parent(self, node: Node<'t>) -> Option<Node<'t>> {
+        match self.flat.and_then(|flat| Some((flat, flat.find(node)?))) {
+            Some((flat, index)) => flat.parent(index).map(|p| flat.node(p)),
+            None => node.parent(),
+        }
+    }
+
+    fn prev_sibling(self, node: Node<'t>) -> Option<Node<'t>> {
+        match self.flat.and_then(|flat| Some((flat, flat.find(node)?))) {
+            Some((flat, index)) => flat.prev_sibling(index).map(|p| flat.node(p)),
+            None => node.prev_sibling(),
+        }
+    }
+}
+
 pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let root = tree.root_node();
-    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, None);
-    let symbols = build_symbols(lang, &mut defs, text);
+    let flat = FlatTree::new(root);
+    let nav = Nav { flat: Some(&flat) };
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, Query::All(&flat));
+    let symbols = build_symbols(lang, &mut defs, text, nav);
     let (names, references) = build_references(raw_refs, &symbols, text);
     imports.sort_by_key(|import| import.range.start);
     finish(lang, root, text, symbols, names, references, imports)
@@ -68,8 +98,9 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
     for segment in crate::lang::top_level_segments(text, SEGMENT_BYTES) {
         let tree = crate::lang::parse_range(lang, text, segment, &line_index);
         let root = tree.root_node();
-        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, None);
-        let part_symbols = build_symbols(lang, &mut defs, text);
+        let flat = FlatTree::new(root);
+        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, Query::All(&flat));
+        let part_symbols = build_symbols(lang, &mut defs, text, Nav { flat: Some(&flat) });
         let (part_names, part_refs) = build_references(raw_refs, &part_symbols, text);
         let offset = symbols.len() as u32;
         chunks.extend(chunks::chunk_file(lang, root, text, &line_index, &part_symbols).into_iter().map(|mut c| {
@@ -118,8 +149,8 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     let before = |range: TextRange| range.end <= region.start && range.start < region.start;
     let after = |range: TextRange| range.start >= old_region_end;
 
-    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, Some(region));
-    let region_symbols = build_symbols(lang, &mut defs, text);
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, Query::Region(region));
+    let region_symbols = build_symbols(lang, &mut defs, text, Nav::TREE);
 
     // Symbols: before, the region (parents offset), after (shifted, parents remapped).
     let first_after = old.symbols.iter().position(|s| after(s.range)).unwrap_or(old.symbols.len());
@@ -208,22 +239,35 @@ fn is_trivia(lang: Lang, node: Node) -> bool {
 
 type QueryOutput<'t> = (Vec<RawDef<'t>>, Vec<(Node<'t>, RefRole)>, Vec<Import>);
 
-/// Runs the language's combined query over the tree, or over the nodes inside `region`.
-fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, region: Option<TextRange>) -> QueryOutput<'t> {
+/// Where `run_query` looks.
+#[derive(Clone, Copy)]
+enum Query<'a, 't> {
+    /// The whole tree, listed.
+    All(&'a FlatTree<'t>),
+    /// The nodes inside a region.
+    Region(TextRange),
+}
+
+/// Runs the language's combined query over the tree, or over the nodes inside a region.
+fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>) -> QueryOutput<'t> {
     let queries = lang.queries();
     let bytes = text.as_bytes();
     let mut defs: Vec<RawDef> = Vec::new();
     let mut raw_refs: Vec<(Node, RefRole)> = Vec::new();
     let mut imports: Vec<Import> = Vec::new();
-    let inside = |node: Node| match region {
-        Some(r) => node.start_byte() as u32 >= r.start && node.end_byte() as u32 <= r.end,
-        None => true,
+    let inside = |node: Node| match query {
+        Query::Region(r) => node.start_byte() as u32 >= r.start && node.end_byte() as u32 <= r.end,
+        Query::All(_) => true,
+    };
+    let nav = match query {
+        Query::All(flat) => Nav { flat: Some(flat) },
+        Query::Region(_) => Nav::TREE,
     };
 
     let mut all_matches: Vec<PatternMatch> = Vec::new();
-    match region {
-        None => queries.patterns.matches(root, bytes, &mut |m| all_matches.push(m)),
-        Some(region) => {
+    match query {
+        Query::All(flat) => queries.patterns.matches_in(flat, bytes, &mut |m| all_matches.push(m)),
+        Query::Region(region) => {
             // Patterns rooted at the file node itself, then the items in the region.
             queries.patterns.matches_at_node(root, bytes, &mut |m| all_matches.push(m));
             let mut cursor = root.walk();
@@ -248,7 +292,7 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, region: Option<TextRang
                 Capture::Def(kind) => def = Some((kind, node)),
                 Capture::Ref(role) => raw_refs.push((node, role)),
                 Capture::UseTree => {
-                    let range = node.parent().map_or(node, |p| p).byte_range();
+                    let range = nav.parent(node).map_or(node, |p| p).byte_range();
                     flatten_use_tree(node, String::new(), text, TextRange::from_usize(range), &mut imports);
                 }
                 Capture::ModDecl => imports.push(Import {
@@ -256,14 +300,14 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, region: Option<TextRang
                     source: String::new(),
                     names: vec![ImportedName { name: node_text(node, text).to_string(), alias: None }],
                     glob: false,
-                    range: TextRange::from_usize(node.parent().map_or(node, |p| p).byte_range()),
+                    range: TextRange::from_usize(nav.parent(node).map_or(node, |p| p).byte_range()),
                 }),
                 Capture::ExternCrate => imports.push(Import {
                     kind: ImportKind::ExternCrate,
                     source: String::new(),
                     names: vec![ImportedName { name: node_text(node, text).to_string(), alias: None }],
                     glob: false,
-                    range: TextRange::from_usize(node.parent().map_or(node, |p| p).byte_range()),
+                    range: TextRange::from_usize(nav.parent(node).map_or(node, |p| p).byte_range()),
                 }),
                 Capture::ImportStatement(kind) => statement = Some((kind, node)),
                 Capture::ImportSource => source = Some(node),
@@ -274,7 +318,7 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, region: Option<TextRang
             defs.push(RawDef { kind, node, name });
         }
         if let (Some((kind, node)), Some(source)) = (statement, source) {
-            imports.push(ts_import(kind, node, node_text(source, text), text));
+            imports.push(ts_import(kind, node, node_text(source, text), text, nav));
         }
     }
     (defs, raw_refs, imports)
@@ -297,7 +341,7 @@ fn finish(
     FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count }
 }
 
-fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
+fn build_symbols<'t>(lang: Lang, defs: &mut [RawDef<'t>], text: &str, nav: Nav<'_, 't>) -> Vec<Symbol> {
     // Outer definitions first, so that a stack of open ranges gives each one its parent.
     defs.sort_by_cached_key(|d| (d.node.start_byte(), std::cmp::Reverse(d.node.end_byte())));
     let mut symbols: Vec<Symbol> = Vec::with_capacity(defs.len());
@@ -322,11 +366,11 @@ fn build_symbols(lang: Lang, defs: &mut [RawDef], text: &str) -> Vec<Symbol> {
         let kind = refine_kind(def, parent_kind);
         let name = symbol_name(lang, def, text);
         let container = parent.map(|p| qualified[p].clone());
-        let outer = outer_item(lang, def.node);
+        let outer = outer_item(lang, def.node, nav);
         let full_range = TextRange::from_usize(outer.byte_range());
         let symbol = Symbol {
             signature: signature(def.node, outer, kind, text),
-            doc: doc_comment(lang, outer, text),
+            doc: doc_comment(lang, outer, text, nav),
             name,
             kind,
             range: full_range,
@@ -386,7 +430,7 @@ fn impl_type_name<'a>(mut node: Node, text: &'a str) -> &'a str {
 
 /// The node a definition's range and doc comment belong to: an exported declaration's
 /// `export` statement, a declarator's whole declaration (TS/JS; in Rust, the node).
-fn outer_item(lang: Lang, node: Node) -> Node {
+fn outer_item<'t>(lang: Lang, node: Node<'t>, nav: Nav<'_, 't>) -> Node<'t> {
     // `parent` walks down from the root: not asked when the answer is known.
     // Class and interface members are never exported or declared on their own.
     let kind = node.kind();
@@ -396,13 +440,13 @@ fn outer_item(lang: Lang, node: Node) -> Node {
     }
     let mut item = node;
     if item.kind() == "variable_declarator" {
-        if let Some(declaration) = item.parent() {
+        if let Some(declaration) = nav.parent(item) {
             if declaration.named_child_count() == 1 {
                 item = declaration;
             }
         }
     }
-    while let Some(parent) = item.parent() {
+    while let Some(parent) = nav.parent(item) {
         if matches!(parent.kind(), "export_statement" | "ambient_declaration") {
             item = parent;
         } else {
@@ -467,13 +511,13 @@ fn may_follow_doc(lang: Lang, before: &str) -> bool {
 
 /// The doc comment right above `item` (attributes in between are skipped):
 /// `///` and `/** */` in Rust; `/** */` or a run of `//` lines in TS/JS.
-fn doc_comment(lang: Lang, item: Node, text: &str) -> Option<String> {
+fn doc_comment<'t>(lang: Lang, item: Node<'t>, text: &str, nav: Nav<'_, 't>) -> Option<String> {
     if !may_follow_doc(lang, &text[..item.start_byte()]) {
         return None;
     }
     let mut lines: Vec<&str> = Vec::new();
     let mut next_start_row = item.start_position().row;
-    let mut sibling = item.prev_sibling();
+    let mut sibling = nav.prev_sibling(item);
     while let Some(node) = sibling {
         if node.end_position().row + 1 < next_start_row {
             break; // a blank line separates it from the item
@@ -482,7 +526,7 @@ fn doc_comment(lang: Lang, item: Node, text: &str) -> Option<String> {
         let is_doc = match (lang, node.kind()) {
             (Lang::Rust, "attribute_item") => {
                 next_start_row = node.start_position().row;
-                sibling = node.prev_sibling();
+                sibling = nav.prev_sibling(node);
                 continue;
             }
             (Lang::Rust, "line_comment") => raw.starts_with("///") && !raw.starts_with("////"),
@@ -498,7 +542,7 @@ fn doc_comment(lang: Lang, item: Node, text: &str) -> Option<String> {
             break; // one block comment is the whole doc
         }
         next_start_row = node.start_position().row;
-        sibling = node.prev_sibling();
+        sibling = nav.prev_sibling(node);
     }
     if lines.is_empty() {
         return None;
@@ -641,7 +685,7 @@ fn flatten_use_tree(node: Node, prefix: String, text: &str, range: TextRange, ou
 }
 
 /// Reads the imported names of a TS/JS import, re-export or `require`.
-fn ts_import(kind: ImportKind, statement: Node, source: &str, text: &str) -> Import {
+fn ts_import<'t>(kind: ImportKind, statement: Node<'t>, source: &str, text: &str, nav: Nav<'_, 't>) -> Import {
     let mut names = Vec::new();
     let mut glob = false;
     let mut cursor = statement.walk();
@@ -679,7 +723,7 @@ fn ts_import(kind: ImportKind, statement: Node, source: &str, text: &str) -> Imp
     }
     if kind == ImportKind::Require {
         // `const { a, b: c } = require("x")` or `const x = require("x")`.
-        if let Some(declarator) = statement.parent().filter(|p| p.kind() == "variable_declarator") {
+        if let Some(declarator) = nav.parent(statement).filter(|p| p.kind() == "variable_declarator") {
             match declarator.child_by_field_name("name") {
                 Some(n) if n.kind() == "identifier" => {
                     names.push(ImportedName { name: "*".into(), alias: Some(node_text(n, text).into()) });

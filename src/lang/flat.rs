@@ -5,6 +5,7 @@
 //! index, most of it the cursor re-deriving its place (hidden nodes, aliases, fields) on
 //! each step.
 
+use std::cell::OnceCell;
 use std::marker::PhantomData;
 
 use tree_sitter::{ffi, Node};
@@ -30,6 +31,8 @@ extern "C" {
 /// `TreeCursor` walk, each with the field a cursor reports for it.
 pub struct FlatTree<'t> {
     nodes: Vec<RawNode>,
+    /// Each node's previous sibling (`u32::MAX`: none), made on first use.
+    prev_siblings: OnceCell<Vec<u32>>,
     tree: PhantomData<Node<'t>>,
 }
 
@@ -57,7 +60,7 @@ impl<'t> FlatTree<'t> {
             if count <= capacity {
                 // SAFETY: the first `count` nodes were written (see above).
                 unsafe { nodes.set_len(count as usize) };
-                return FlatTree { nodes, tree: PhantomData };
+                return FlatTree { nodes, prev_siblings: OnceCell::new(), tree: PhantomData };
             }
             capacity = count;
         }
@@ -92,6 +95,33 @@ impl<'t> FlatTree<'t> {
 
     pub fn parent(&self, index: usize) -> Option<usize> {
         Some(self.nodes[index].parent).filter(|&p| p != u32::MAX).map(|p| p as usize)
+    }
+
+    /// The visible sibling before the node, named or not (`Node::prev_sibling`).
+    pub fn prev_sibling(&self, index: usize) -> Option<usize> {
+        let prev = self.prev_siblings.get_or_init(|| {
+            let mut prev = vec![u32::MAX; self.nodes.len()];
+            for (i, node) in self.nodes.iter().enumerate() {
+                if node.next_sibling != 0 {
+                    prev[node.next_sibling as usize] = i as u32;
+                }
+            }
+            prev
+        });
+        Some(prev[index]).filter(|&p| p != u32::MAX).map(|p| p as usize)
+    }
+
+    /// Where `node` is in the listing, if it is there: nodes in document order start in
+    /// order, so a binary search by start byte finds the few that start where it does.
+    pub fn find(&self, node: Node<'t>) -> Option<usize> {
+        let start = node.start_byte() as u32;
+        let first = self.nodes.partition_point(|n| n.node.context[0] < start);
+        let id = node.id();
+        self.nodes[first..]
+            .iter()
+            .take_while(|n| n.node.context[0] == start)
+            .position(|n| n.node.id as usize == id)
+            .map(|i| first + i)
     }
 
     /// The node's children (visible, named or not), in order.
@@ -147,6 +177,13 @@ mod tests {
             assert_eq!(flat.field(i), *field, "{}", at());
             assert_eq!(flat.parent(i), *parent, "{}", at());
             assert_eq!(flat.children(i).collect::<Vec<_>>(), *children, "{}", at());
+            assert_eq!(flat.find(*node), Some(i), "{}", at());
+            // What tree-sitter answers by walking down from the root (quadratic on the
+            // 20,000-level tree, so only on the others).
+            if i > 0 && walk.len() < 10_000 {
+                assert_eq!(flat.parent(i).map(|p| flat.node(p)), node.parent(), "{}", at());
+                assert_eq!(flat.prev_sibling(i).map(|p| flat.node(p)), node.prev_sibling(), "{}", at());
+            }
         }
     }
 

@@ -108,9 +108,13 @@ impl PatternSet {
     /// Every match in the subtree of `root`, nodes in document order; at one node, the
     /// patterns in file order.
     pub fn matches<'t>(&self, root: Node<'t>, text: &[u8], each: &mut dyn FnMut(PatternMatch<'t>)) {
-        let tree = FlatTree::new(root);
+        self.matches_in(&FlatTree::new(root), text, each);
+    }
+
+    /// `matches` over a listing the caller keeps (to look up parents and siblings after).
+    pub fn matches_in<'t>(&self, tree: &FlatTree<'t>, text: &[u8], each: &mut dyn FnMut(PatternMatch<'t>)) {
         for index in 0..tree.len() {
-            self.matches_at(&tree, index, text, each);
+            self.matches_at(tree, index, text, each);
         }
     }
 

@@ -37,7 +37,11 @@ pub fn subtokens(ident: &str) -> Vec<String> {
 
 /// The 32-bit term of a lower-case word.
 pub fn term_of(word: &str) -> u32 {
-    content_hash(word.as_bytes()) as u32
+    term_of_bytes(word.as_bytes())
+}
+
+fn term_of_bytes(word: &[u8]) -> u32 {
+    content_hash(word) as u32
 }
 
 /// The words of one identifier that are terms: the whole identifier lower-cased, and its
@@ -54,7 +58,65 @@ pub fn identifier_words(ident: &str) -> Vec<String> {
 
 /// `identifier_words` as terms.
 pub fn identifier_terms(ident: &str, out: &mut Vec<u32>) {
-    out.extend(identifier_words(ident).iter().map(|w| term_of(w)));
+    if !ascii_identifier_terms(ident, out) {
+        out.extend(identifier_words(ident).iter().map(|w| term_of(w)));
+    }
+}
+
+/// `identifier_terms` for the common case, an ASCII identifier of at most 64 bytes and 16
+/// words, without allocating: lower-casing keeps ASCII byte offsets, so each word is a
+/// slice of the lower-cased identifier (the same split as `subtokens`). False, and nothing
+/// added, for any other identifier. Indexing computes these for every reference.
+fn ascii_identifier_terms(ident: &str, out: &mut Vec<u32>) -> bool {
+    const MAX_LEN: usize = 64;
+    const MAX_WORDS: usize = 16;
+    if ident.len() > MAX_LEN || !ident.is_ascii() {
+        return false;
+    }
+    let mut lower = [0u8; MAX_LEN];
+    let lower = &mut lower[..ident.len()];
+    lower.copy_from_slice(ident.as_bytes());
+    lower.make_ascii_lowercase();
+    let mut words = [(0usize, 0usize); MAX_WORDS];
+    let mut count = 0;
+    let mut start: Option<usize> = None;
+    let mut previous_lower = false;
+    for (i, &b) in ident.as_bytes().iter().enumerate() {
+        if b == b'_' || b == b'$' || b.is_ascii_digit() {
+            if let Some(s) = start.take() {
+                if count == MAX_WORDS {
+                    return false;
+                }
+                words[count] = (s, i);
+                count += 1;
+            }
+            previous_lower = false;
+            continue;
+        }
+        if b.is_ascii_uppercase() && previous_lower {
+            if let Some(s) = start.take() {
+                if count == MAX_WORDS {
+                    return false;
+                }
+                words[count] = (s, i);
+                count += 1;
+            }
+        }
+        previous_lower = b.is_ascii_lowercase();
+        start.get_or_insert(i);
+    }
+    if let Some(s) = start {
+        if count == MAX_WORDS {
+            return false;
+        }
+        words[count] = (s, ident.len());
+        count += 1;
+    }
+    out.push(term_of_bytes(lower));
+    if count > 1 {
+        out.extend(words[..count].iter().filter(|(s, e)| e - s > 1).map(|&(s, e)| term_of_bytes(&lower[s..e])));
+    }
+    true
 }
 
 /// Postings of a file: for each chunk, the terms of the references inside it and of the
@@ -63,18 +125,20 @@ pub(super) fn postings(names: &[String], references: &[Reference], symbols: &[Sy
     if chunks.is_empty() {
         return Vec::new();
     }
-    let name_terms: Vec<Vec<u32>> = names
-        .iter()
-        .map(|name| {
-            let mut terms = Vec::new();
-            identifier_terms(name, &mut terms);
-            terms
-        })
-        .collect();
+    // The terms of name `i` are `name_terms[name_ends[i]..name_ends[i + 1]]`.
+    let mut name_terms: Vec<u32> = Vec::with_capacity(names.len() * 2);
+    let mut name_ends: Vec<u32> = Vec::with_capacity(names.len() + 1);
+    name_ends.push(0);
+    for name in names {
+        identifier_terms(name, &mut name_terms);
+        name_ends.push(name_terms.len() as u32);
+    }
     let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(references.len() * 2);
     for reference in references {
         if let Some(chunk) = chunk_of(chunks, reference.range) {
-            pairs.extend(name_terms[reference.name as usize].iter().map(|&t| (t, chunk)));
+            let name = reference.name as usize;
+            let terms = &name_terms[name_ends[name] as usize..name_ends[name + 1] as usize];
+            pairs.extend(terms.iter().map(|&t| (t, chunk)));
         }
     }
     let mut terms = Vec::new();
@@ -219,5 +283,16 @@ mod tests {
         terms.clear();
         identifier_terms("Parser", &mut terms);
         assert_eq!(terms, [term_of("parser")], "one word: the whole identifier only");
+    }
+
+    proptest::proptest! {
+        /// The allocation-free path gives the terms of the general one.
+        #[test]
+        fn ascii_terms_are_the_general_terms(ident in "[a-zA-Z0-9_$#]{0,80}|[a-z]{1,3}([A-Z][a-z]{0,3}|_[a-z]{1,2}){0,20}|x[\\PC]{0,6}") {
+            let mut fast = Vec::new();
+            identifier_terms(&ident, &mut fast);
+            let general: Vec<u32> = identifier_words(&ident).iter().map(|w| term_of(w)).collect();
+            proptest::prop_assert_eq!(fast, general);
+        }
     }
 }

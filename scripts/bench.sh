@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The index benchmark: ctxls against `ctags -R` on the same tree, in one run.
-# Prints medians of N runs and the ratios the foundation issue sets targets for:
+# Prints medians of RUNS interleaved rounds (default 15) and the ratios the foundation
+# issue sets targets for:
 #   cold index (empty cache) / ctags        target <= 1.5
 #   warm restart (nothing changed) / ctags  target <= 0.25
 #   peak memory of the cold run             target <= 400 MiB
@@ -11,7 +12,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 corpus=${1:-$here/target/bench-corpus}
-runs=${2:-5}
+runs=${2:-15}
 
 lay_out bench/corpus.txt "$corpus"
 command -v ctags >/dev/null || { echo "ctags missing: apt-get install universal-ctags" >&2; exit 1; }
@@ -49,15 +50,19 @@ warm_s=$(cut -d' ' -f1 "$cache/warm" | median)
 # machine load; the median of those paired ratios is steadier on a noisy machine than
 # the ratio of the two medians (both are printed).
 cold_paired=$(paste -d' ' "$cache/cold" "$cache/ctags" | awk '{print $1/$3}' | median)
+# The spread of those ratios: lowest, quartiles, highest (this machine's noise in view).
+cold_spread=$(paste -d' ' "$cache/cold" "$cache/ctags" | awk '{print $1/$3}' | sort -g \
+  | awk '{a[NR]=$1} END {printf "%.2f / %.2f / %.2f / %.2f", a[1], a[int((NR+3)/4)], a[int((3*NR+1)/4)], a[NR]}')
 load_s=$(cut -d' ' -f1 "$cache/load" | median)
 load_mb=$(cut -d' ' -f2 "$cache/load" | median)
 
 echo "index: $(cat "$cache/summary")"
-awk -v c="$ctags_s" -v cm="$ctags_mb" -v k="$cold_s" -v kr="$cold_paired" -v kp="$cold_peak_kb" -v w="$warm_s" -v p="$parse_s" -v l="$load_s" -v lm="$load_mb" 'BEGIN {
+awk -v c="$ctags_s" -v cm="$ctags_mb" -v k="$cold_s" -v kr="$cold_paired" -v ks="$cold_spread" -v kp="$cold_peak_kb" -v w="$warm_s" -v p="$parse_s" -v l="$load_s" -v lm="$load_mb" 'BEGIN {
   printf "ctags -R            median %6.2f s   peak %4.0f MiB\n", c, cm/1024
   printf "parse only (floor)  median %6.2f s   ratio %5.2f x ctags (tree-sitter alone, all cores)\n", p, p/c
   printf "ctxls cold index    median %6.2f s   ratio %5.2f x ctags (target <= 1.5)\n", k, k/c
   printf "  median of the rounds\x27 ratios (each round: ctags, then the cold index)  %5.2f x\n", kr
+  printf "  those ratios: lowest / lower quartile / upper quartile / highest  %s\n", ks
   printf "ctxls warm restart  median %6.2f s   ratio %5.2f x ctags (target <= 0.25)\n", w, w/c
   printf "  with all facts loaded (a server start) %5.2f s   ratio %5.2f x ctags, %4.0f MiB\n", l, l/c, lm/1024
   printf "ctxls cold peak memory   %6.0f MiB (target <= 400)\n", kp/1024

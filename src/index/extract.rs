@@ -33,22 +33,27 @@ struct Nav<'a, 't> {
     flat: Option<&'a FlatTree<'t>>,
 }
 
-impl<'t> Nav<'_, 't> {
+impl<'a, 't> Nav<'a, 't> {
     /// tree-sitter's own steps: for extraction over part of a tree.
     const TREE: Nav<'static, 'static> = Nav { flat: None };
 
     fn parent(self, node: Node<'t>) -> Option<Node<'t>> {
-        match self.flat.and_then(|flat| Some((flat, flat.find(node)?))) {
+        match self.locate(node) {
             Some((flat, index)) => flat.parent(index).map(|p| flat.node(p)),
             None => node.parent(),
         }
     }
 
     fn prev_sibling(self, node: Node<'t>) -> Option<Node<'t>> {
-        match self.flat.and_then(|flat| Some((flat, flat.find(node)?))) {
+        match self.locate(node) {
             Some((flat, index)) => flat.prev_sibling(index).map(|p| flat.node(p)),
             None => node.prev_sibling(),
         }
+    }
+
+    fn locate(self, node: Node<'t>) -> Option<(&'a FlatTree<'t>, usize)> {
+        let flat = self.flat?;
+        Some((flat, flat.find(node)?))
     }
 }
 

@@ -79,38 +79,30 @@ fn ascii_identifier_terms(ident: &str, out: &mut Vec<u32>) -> bool {
     lower.make_ascii_lowercase();
     let mut words = [(0usize, 0usize); MAX_WORDS];
     let mut count = 0;
+    // Ends the word begun at `start` (if any) at `end`; false when there are too many.
+    let mut end_word = |start: &mut Option<usize>, end: usize| match start.take() {
+        Some(_) if count == MAX_WORDS => false,
+        Some(s) => {
+            words[count] = (s, end);
+            count += 1;
+            true
+        }
+        None => true,
+    };
     let mut start: Option<usize> = None;
     let mut previous_lower = false;
     for (i, &b) in ident.as_bytes().iter().enumerate() {
-        if b == b'_' || b == b'$' || b.is_ascii_digit() {
-            if let Some(s) = start.take() {
-                if count == MAX_WORDS {
-                    return false;
-                }
-                words[count] = (s, i);
-                count += 1;
-            }
-            previous_lower = false;
-            continue;
-        }
-        if b.is_ascii_uppercase() && previous_lower {
-            if let Some(s) = start.take() {
-                if count == MAX_WORDS {
-                    return false;
-                }
-                words[count] = (s, i);
-                count += 1;
-            }
-        }
-        previous_lower = b.is_ascii_lowercase();
-        start.get_or_insert(i);
-    }
-    if let Some(s) = start {
-        if count == MAX_WORDS {
+        let separator = b == b'_' || b == b'$' || b.is_ascii_digit();
+        if (separator || (b.is_ascii_uppercase() && previous_lower)) && !end_word(&mut start, i) {
             return false;
         }
-        words[count] = (s, ident.len());
-        count += 1;
+        previous_lower = b.is_ascii_lowercase();
+        if !separator {
+            start.get_or_insert(i);
+        }
+    }
+    if !end_word(&mut start, ident.len()) {
+        return false;
     }
     out.push(term_of_bytes(lower));
     if count > 1 {

@@ -114,6 +114,7 @@ impl<'t> FlatTree<'t> {
     /// Where `node` is in the listing, if it is there: nodes in document order start in
     /// order, so a binary search by start byte finds the few that start where it does.
     pub fn find(&self, node: Node<'t>) -> Option<usize> {
+        // A TSNode's `context[0]` is its start byte (what `ts_node_start_byte` returns).
         let start = node.start_byte() as u32;
         let first = self.nodes.partition_point(|n| n.node.context[0] < start);
         let id = node.id();

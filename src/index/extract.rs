@@ -27,16 +27,14 @@ struct RawDef<'t> {
 /// Parents and previous siblings of a tree's nodes. tree-sitter finds a parent by walking
 /// down from the root and a previous sibling by walking the parent's children: in a file
 /// of thousands of items, thousands of steps for each symbol. With the tree's flat listing
-/// at hand both are array reads, once the node is found in it.
+/// at hand both are array reads, once the node is found in it; without one (extraction
+/// over part of a tree) tree-sitter answers.
 #[derive(Clone, Copy)]
 struct Nav<'a, 't> {
     flat: Option<&'a FlatTree<'t>>,
 }
 
 impl<'a, 't> Nav<'a, 't> {
-    /// tree-sitter's own steps: for extraction over part of a tree.
-    const TREE: Nav<'static, 'static> = Nav { flat: None };
-
     fn parent(self, node: Node<'t>) -> Option<Node<'t>> {
         match self.locate(node) {
             Some((flat, index)) => flat.parent(index).map(|p| flat.node(p)),
@@ -60,9 +58,9 @@ impl<'a, 't> Nav<'a, 't> {
 pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let root = tree.root_node();
     let flat = FlatTree::new(root);
-    let nav = Nav { flat: Some(&flat) };
-    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, Query::All(&flat));
-    let symbols = build_symbols(lang, &mut defs, text, nav);
+    let query = Query::All(&flat);
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query);
+    let symbols = build_symbols(lang, &mut defs, text, query.nav());
     let (names, references) = build_references(raw_refs, &symbols, text);
     imports.sort_by_key(|import| import.range.start);
     finish(lang, root, text, symbols, names, references, imports)
@@ -104,8 +102,9 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
         let tree = crate::lang::parse_range(lang, text, segment, &line_index);
         let root = tree.root_node();
         let flat = FlatTree::new(root);
-        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, Query::All(&flat));
-        let part_symbols = build_symbols(lang, &mut defs, text, Nav { flat: Some(&flat) });
+        let query = Query::All(&flat);
+        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, query);
+        let part_symbols = build_symbols(lang, &mut defs, text, query.nav());
         let (part_names, part_refs) = build_references(raw_refs, &part_symbols, text);
         let offset = symbols.len() as u32;
         chunks.extend(chunks::chunk_file(lang, root, text, &line_index, &part_symbols).into_iter().map(|mut c| {
@@ -154,8 +153,9 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     let before = |range: TextRange| range.end <= region.start && range.start < region.start;
     let after = |range: TextRange| range.start >= old_region_end;
 
-    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, Query::Region(region));
-    let region_symbols = build_symbols(lang, &mut defs, text, Nav::TREE);
+    let query = Query::Region(region);
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query);
+    let region_symbols = build_symbols(lang, &mut defs, text, query.nav());
 
     // Symbols: before, the region (parents offset), after (shifted, parents remapped).
     let first_after = old.symbols.iter().position(|s| after(s.range)).unwrap_or(old.symbols.len());
@@ -253,6 +253,16 @@ enum Query<'a, 't> {
     Region(TextRange),
 }
 
+impl<'a, 't> Query<'a, 't> {
+    /// Steps between the nodes found: through the listing when there is one.
+    fn nav(self) -> Nav<'a, 't> {
+        match self {
+            Query::All(flat) => Nav { flat: Some(flat) },
+            Query::Region(_) => Nav { flat: None },
+        }
+    }
+}
+
 /// Runs the language's combined query over the tree, or over the nodes inside a region.
 fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>) -> QueryOutput<'t> {
     let queries = lang.queries();
@@ -264,10 +274,7 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>) -
         Query::Region(r) => node.start_byte() as u32 >= r.start && node.end_byte() as u32 <= r.end,
         Query::All(_) => true,
     };
-    let nav = match query {
-        Query::All(flat) => Nav { flat: Some(flat) },
-        Query::Region(_) => Nav::TREE,
-    };
+    let nav = query.nav();
 
     let mut all_matches: Vec<PatternMatch> = Vec::new();
     match query {

@@ -12,27 +12,29 @@ use crate::base::{content_hash, TextRange};
 /// Splits an identifier into lower-case words at `_`, `$`, digits and case changes
 /// (`HTTPServer` -> `httpserver`; `parseHTTPResponse` -> `parse`, `httpresponse`).
 pub fn subtokens(ident: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut current = String::new();
+    word_ranges(ident).map(|(start, end)| ident[start..end].chars().flat_map(char::to_lowercase).collect()).collect()
+}
+
+/// The byte ranges of `subtokens`' words in the identifier: a word ends at `_`, `$` or a
+/// digit, and before an upper-case letter that follows a lower-case one.
+fn word_ranges(ident: &str) -> impl Iterator<Item = (usize, usize)> + Clone + '_ {
+    let mut chars = ident.char_indices();
+    let mut start: Option<usize> = None;
     let mut previous_lower = false;
-    for c in ident.chars() {
-        if c == '_' || c == '$' || c.is_ascii_digit() {
-            if !current.is_empty() {
-                words.push(std::mem::take(&mut current));
+    std::iter::from_fn(move || {
+        for (i, c) in chars.by_ref() {
+            let separator = c == '_' || c == '$' || c.is_ascii_digit();
+            let ended = if separator || (c.is_uppercase() && previous_lower) { start.take() } else { None };
+            previous_lower = c.is_lowercase();
+            if !separator {
+                start.get_or_insert(i);
             }
-            previous_lower = false;
-            continue;
+            if let Some(ended) = ended {
+                return Some((ended, i));
+            }
         }
-        if c.is_uppercase() && previous_lower && !current.is_empty() {
-            words.push(std::mem::take(&mut current));
-        }
-        previous_lower = c.is_lowercase();
-        current.extend(c.to_lowercase());
-    }
-    if !current.is_empty() {
-        words.push(current);
-    }
-    words
+        start.take().map(|s| (s, ident.len()))
+    })
 }
 
 /// The 32-bit term of a lower-case word.
@@ -63,50 +65,23 @@ pub fn identifier_terms(ident: &str, out: &mut Vec<u32>) {
     }
 }
 
-/// `identifier_terms` for the common case, an ASCII identifier of at most 64 bytes and 16
-/// words, without allocating: lower-casing keeps ASCII byte offsets, so each word is a
-/// slice of the lower-cased identifier (the same split as `subtokens`). False, and nothing
-/// added, for any other identifier. Indexing computes these for every reference.
+/// `identifier_terms` for the common case, an ASCII identifier of at most 64 bytes,
+/// without allocating: lower-casing keeps ASCII byte offsets, so each word is a slice of
+/// the identifier lower-cased in a stack buffer. False, and nothing added, for any other
+/// identifier. Indexing computes these for every reference.
 fn ascii_identifier_terms(ident: &str, out: &mut Vec<u32>) -> bool {
     const MAX_LEN: usize = 64;
-    const MAX_WORDS: usize = 16;
     if ident.len() > MAX_LEN || !ident.is_ascii() {
         return false;
     }
-    let mut lower = [0u8; MAX_LEN];
-    let lower = &mut lower[..ident.len()];
+    let mut buffer = [0u8; MAX_LEN];
+    let lower = &mut buffer[..ident.len()];
     lower.copy_from_slice(ident.as_bytes());
     lower.make_ascii_lowercase();
-    let mut words = [(0usize, 0usize); MAX_WORDS];
-    let mut count = 0;
-    // Ends the word begun at `start` (if any) at `end`; false when there are too many.
-    let mut end_word = |start: &mut Option<usize>, end: usize| match start.take() {
-        Some(_) if count == MAX_WORDS => false,
-        Some(s) => {
-            words[count] = (s, end);
-            count += 1;
-            true
-        }
-        None => true,
-    };
-    let mut start: Option<usize> = None;
-    let mut previous_lower = false;
-    for (i, &b) in ident.as_bytes().iter().enumerate() {
-        let separator = b == b'_' || b == b'$' || b.is_ascii_digit();
-        if (separator || (b.is_ascii_uppercase() && previous_lower)) && !end_word(&mut start, i) {
-            return false;
-        }
-        previous_lower = b.is_ascii_lowercase();
-        if !separator {
-            start.get_or_insert(i);
-        }
-    }
-    if !end_word(&mut start, ident.len()) {
-        return false;
-    }
     out.push(term_of_bytes(lower));
-    if count > 1 {
-        out.extend(words[..count].iter().filter(|(s, e)| e - s > 1).map(|&(s, e)| term_of_bytes(&lower[s..e])));
+    let words = word_ranges(ident);
+    if words.clone().nth(1).is_some() {
+        out.extend(words.filter(|(start, end)| end - start > 1).map(|(start, end)| term_of_bytes(&lower[start..end])));
     }
     true
 }

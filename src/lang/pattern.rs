@@ -59,7 +59,7 @@ pub struct PatternSet {
     /// Patterns whose root is `_`.
     wildcard_roots: Vec<usize>,
     /// For each node kind id, how many levels below the node the patterns that can match
-    /// there look (0 when none can).
+    /// there look (`None` when none can).
     depth_at_kind: Vec<Option<u32>>,
 }
 

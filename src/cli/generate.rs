@@ -12,6 +12,7 @@ use clap::Args;
 use crate::config::Task;
 use crate::ide::generate::{prompt, regression_report, repair_prompt, GenerateInput};
 use crate::ide::search_replace;
+use crate::io::writes::WriteScope;
 use crate::lang::{parse, Lang};
 use crate::llm::Request;
 use crate::reqs::{self, Markers};
@@ -66,23 +67,25 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     };
     let prompt = crate::ide::instructions::apply(prompt(&input), &instructions);
     let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
-    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let request = edit_request(&settings, prompt);
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("ctxls: asking {} to implement: {}", settings.model, requirement.text);
-    let Some(answer) = ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
-    finish(&root, &answer, Some((&rel, &text)), args.write, Some((&settings, &request)))
+    let Some(completion) = ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
+    let cache_dir = crate::io::store::Store::default_dir(&root, cache_dir);
+    let answer = EditAnswer { completion, cache_dir: &cache_dir, what: "generate" };
+    finish(&root, &config, &requirement.text, &answer, Some((&rel, &text)), args.write, Some((&settings, &request)))
 }
 
 /// Asks the chat model and returns its answer, or prints the failure.
-pub(super) fn ask(settings: &crate::config::ModelSettings, request: &Request) -> Option<String> {
+pub(super) fn ask(settings: &crate::config::ModelSettings, request: &Request) -> Option<crate::io::llm::Completion> {
     let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(settings));
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
     match runtime.block_on(client.complete(request, &mut |_| {})) {
-        Ok(answer) => Some(answer.text),
+        Ok(answer) => Some(answer),
         Err(err) => {
             eprintln!("ctxls: {err}");
             None
@@ -90,58 +93,76 @@ pub(super) fn ask(settings: &crate::config::ModelSettings, request: &Request) ->
     }
 }
 
+/// A request whose answer is an edit (SEARCH/REPLACE blocks repeat the code they change):
+/// at least [`crate::io::writes::EDIT_MAX_TOKENS`] tokens, more when configured.
+pub(super) fn edit_request(settings: &crate::config::ModelSettings, prompt: crate::llm::Prompt) -> Request {
+    Request { prompt, max_tokens: settings.max_tokens.max(crate::io::writes::EDIT_MAX_TOKENS), temperature: settings.temperature, stop: Vec::new() }
+}
+
+/// A model's answer for an edit, and where to keep it when it does not apply.
+pub(super) struct EditAnswer<'a> {
+    pub completion: crate::io::llm::Completion,
+    /// The workspace's cache directory (answers are kept in its `answers/`).
+    pub cache_dir: &'a Path,
+    /// The command, naming the kept file.
+    pub what: &'a str,
+}
+
+impl EditAnswer<'_> {
+    /// Says that the answer did not apply: whether it was cut at the token limit, and
+    /// where it is kept.
+    fn report_unused(&self, max_tokens: u32) {
+        if matches!(self.completion.finish, crate::llm::FinishReason::Length) {
+            eprintln!("ctxls: the model's answer was cut at its limit of {max_tokens} tokens (raise [llm.chat] max_tokens in .ctxls.toml)");
+        }
+        match crate::io::writes::keep_answer(self.cache_dir, self.what, &self.completion.text) {
+            Ok(path) => eprintln!("ctxls: the model's answer is kept in {}", path.display()),
+            Err(err) => eprintln!("ctxls: the model's answer could not be kept: {err}"),
+        }
+    }
+}
+
 /// Turns the model's SEARCH/REPLACE answer into a checked plan (`current`: a file's text
-/// as it is to be matched, instead of the disk's) and prints it as a diff, or writes it:
-/// all files or none.
+/// as it is to be matched, instead of the disk's; `request`: what the user asked, which
+/// may name files outside the index's languages) and prints it as a diff, or writes it:
+/// all files or none, never where `io::writes` forbids.
 pub(super) fn finish(
     root: &Path,
-    answer: &str,
+    config: &crate::config::Config,
+    request: &str,
+    answer: &EditAnswer,
     current: Option<(&str, &str)>,
     write: bool,
     repair: Option<(&crate::config::ModelSettings, &Request)>,
 ) -> anyhow::Result<ExitCode> {
-    let texts = |p: &str| -> Option<String> {
-        if let Some((_, text)) = current.filter(|(rel, _)| *rel == p) {
-            return Some(text.to_string());
-        }
-        // Inside the workspace only: a symlink that leaves it is as good as `..`.
-        let real = root.join(p).canonicalize().ok()?;
-        real.starts_with(root).then(|| std::fs::read_to_string(real).ok()).flatten()
-    };
-    let plan_of = |answer: &str| -> Result<search_replace::Plan, Vec<String>> {
-        let blocks = search_replace::parse(answer).map_err(|err| vec![format!("the model's answer: {err}")])?;
-        if blocks.is_empty() {
-            return Err(vec!["the model's answer holds no SEARCH/REPLACE block".to_string()]);
-        }
-        search_replace::plan(&blocks, &texts).map_err(|errors| errors.iter().map(ToString::to_string).collect())
-    };
-    let mut plan = match plan_of(answer) {
-        Ok(plan) => plan,
+    let scope = WriteScope { root, config: &config.index, request };
+    let open = |p: &str| current.filter(|(rel, _)| *rel == p).map(|(_, text)| text.to_string());
+    let max_tokens = repair.map_or(0, |(_, request)| request.max_tokens);
+    let mut proposal = match scope.propose(&answer.completion.text, &open) {
+        Ok(proposal) => proposal,
         Err(errors) => {
             for error in errors {
                 eprintln!("ctxls: {error}");
             }
             eprintln!("ctxls: nothing was changed");
+            answer.report_unused(max_tokens);
             return Ok(ExitCode::FAILURE);
         }
     };
-    if let Some(outside) = plan.files.iter().find(|f| !crate::io::vfs::resolves_inside(root, &f.path)) {
-        eprintln!("ctxls: the change would write {} outside the workspace (through a symlink); nothing was changed", outside.path);
-        return Ok(ExitCode::FAILURE);
-    }
-    let mut report = regression_report(&plan);
+    let mut report = regression_report(&proposal.0);
     if let (false, Some((settings, request))) = (report.is_empty(), repair) {
         // One chance to repair, with the parser's error locations.
         eprintln!("ctxls: the change adds syntax errors; asking the model to repair it");
-        let again = Request { prompt: repair_prompt(&request.prompt, answer, &report), ..request.clone() };
-        if let Some(repaired) = ask(settings, &again).and_then(|answer| plan_of(&answer).ok()) {
-            let repaired_report = regression_report(&repaired);
+        let again = Request { prompt: repair_prompt(&request.prompt, &answer.completion.text, &report), ..request.clone() };
+        if let Some(repaired) = ask(settings, &again).and_then(|answer| scope.propose(&answer.text, &open).ok()) {
+            let repaired_report = regression_report(&repaired.0);
             if repaired_report.is_empty() {
-                plan = repaired;
+                proposal = repaired;
                 report = repaired_report;
             }
         }
     }
+    let (plan, targets) = proposal;
     if !report.is_empty() {
         for (path, lines) in &report {
             let lines: Vec<String> = lines.iter().map(u32::to_string).collect();
@@ -149,27 +170,24 @@ pub(super) fn finish(
         }
         eprintln!("ctxls: nothing was written; the change is offered below");
         print!("{}", search_replace::unified_diff(&plan));
+        answer.report_unused(max_tokens);
         return Ok(ExitCode::FAILURE);
     }
     if !write {
         print!("{}", search_replace::unified_diff(&plan));
         return Ok(ExitCode::SUCCESS);
     }
-    // Everything is written to temporary files first, then renamed: all files or none.
-    let mut staged = Vec::new();
-    for change in &plan.files {
-        let target = root.join(&change.path);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    match crate::io::writes::write_plan(&plan, &targets) {
+        Ok(written) => {
+            for path in written {
+                eprintln!("ctxls: wrote {path}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
-        let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let temporary = target.with_file_name(format!(".{name}.ctxls-tmp"));
-        std::fs::write(&temporary, &change.new_text).with_context(|| format!("writing {}", temporary.display()))?;
-        staged.push((temporary, target));
+        Err(err) => {
+            eprintln!("ctxls: {err}");
+            eprintln!("ctxls: nothing was changed");
+            Ok(ExitCode::FAILURE)
+        }
     }
-    for (temporary, target) in staged {
-        std::fs::rename(&temporary, &target).with_context(|| format!("writing {}", target.display()))?;
-        eprintln!("ctxls: wrote {}", crate::io::vfs::relative_path(root, &target));
-    }
-    Ok(ExitCode::SUCCESS)
 }

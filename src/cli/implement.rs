@@ -12,7 +12,6 @@ use crate::config::Task;
 use crate::ide::generate::{implement_prompt, RequirementSite};
 use crate::io::requirements::workspace_requirements;
 use crate::lang::{parse, Lang};
-use crate::llm::Request;
 use crate::reqs::{self, Kind};
 use crate::retrieve::Generators;
 
@@ -86,13 +85,15 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     };
     let prompt = crate::ide::instructions::apply(implement_prompt(&sites, &excerpts, Some(&diff)), &instructions);
     let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
-    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let request = super::generate::edit_request(&settings, prompt);
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("ctxls: asking {} to implement {} requirement(s)", settings.model, found.len());
-    let Some(answer) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
-    super::generate::finish(&root, &answer, None, args.write, Some((&settings, &request)))
+    let Some(completion) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
+    let cache_dir = crate::io::store::Store::default_dir(&root, cache_dir);
+    let answer = super::generate::EditAnswer { completion, cache_dir: &cache_dir, what: "implement" };
+    super::generate::finish(&root, &config, &query, &answer, None, args.write, Some((&settings, &request)))
 }

@@ -127,20 +127,31 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     if let Some(model) = &prompt.model {
         settings.model = model.clone();
     }
-    let request = Request { prompt: crate::ide::instructions::apply(built, &instructions), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let built = crate::ide::instructions::apply(built, &instructions);
+    let request = match prompt.output {
+        Output::Edit => super::generate::edit_request(&settings, built),
+        _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
+    };
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
         return Ok(ExitCode::SUCCESS);
     }
     eprintln!("ctxls: asking {} — {}", settings.model, prompt.title);
-    let Some(answer) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
+    let Some(completion) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
+    let answer = completion.text.clone();
     match prompt.output {
         Output::Message => {
             println!("{}", answer.trim_end());
             Ok(ExitCode::SUCCESS)
         }
-        Output::Edit => super::generate::finish(&root, &answer, Some((&rel, &text)), args.write, Some((&settings, &request))),
+        Output::Edit => {
+            // What the user asked: the prompt file, the requirement and the input.
+            let asked = format!("{}\n{ask}\n{}", prompt.body, args.input.as_deref().unwrap_or(""));
+            let cache_dir = crate::io::store::Store::default_dir(&root, cache_dir);
+            let answer = super::generate::EditAnswer { completion, cache_dir: &cache_dir, what: &format!("prompt-{}", prompt.name) };
+            super::generate::finish(&root, &config, &asked, &answer, Some((&rel, &text)), args.write, Some((&settings, &request)))
+        }
         Output::Replace => {
             let Some(edit) = prompt_files::replacement(&target, &answer) else {
                 eprintln!("ctxls: the model proposed no change");
@@ -153,9 +164,12 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
                 dropped: Vec::new(),
             };
             if args.write {
-                let temporary = path.with_file_name(format!(".{}.ctxls-tmp", path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()));
-                std::fs::write(&temporary, &new_text).with_context(|| format!("writing {}", temporary.display()))?;
-                std::fs::rename(&temporary, &path).with_context(|| format!("writing {}", path.display()))?;
+                // The file the user pointed at, written as every model edit is: checked, then
+                // through an exclusive temporary file.
+                let scope = crate::io::writes::WriteScope { root: &root, config: &config.index, request: &rel };
+                let mut rules = crate::io::vfs::IgnoreRules::new(&root, &config.index);
+                let target = scope.check(&mut rules, &rel).map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
+                crate::io::writes::write_plan(&plan, &[target]).map_err(|err| anyhow::anyhow!("{err}; nothing was changed"))?;
                 eprintln!("ctxls: wrote {rel}");
             } else {
                 print!("{}", crate::ide::search_replace::unified_diff(&plan));

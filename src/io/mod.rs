@@ -12,3 +12,4 @@ pub mod store;
 pub mod vectors;
 pub mod vfs;
 pub mod workspace;
+pub mod writes;

@@ -392,15 +392,24 @@ async fn run_prompt(
     if let Some(model) = &prompt.model {
         settings.model = model.clone();
     }
-    let request = Request { prompt: crate::ide::instructions::apply(built, &instructions), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let built = crate::ide::instructions::apply(built, &instructions);
+    let request = match prompt.output {
+        Output::Edit => edit_request(&settings, built),
+        _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
+    };
     let settings_for_repair = settings.clone();
-    let answer = ask_chat(client, state, assist, &what, settings, &request).await?;
+    let completion = ask_chat_full(client, state, assist, &what, settings, &request).await?;
+    let answer = completion.text.clone();
     match prompt.output {
         Output::Message => {
             show_explanation(client, state, &root.rel, &answer).await;
             Ok(Some(json!({ "markdown": answer })))
         }
-        Output::Edit => apply_answer(client, state, &what, root, site.encoding, &answer, Some((&settings_for_repair, &request))).await,
+        Output::Edit => {
+            // What the user asked: the prompt file, the requirement and the input.
+            let asked = format!("{}\n{ask}\n{}", prompt.body, input.as_deref().unwrap_or(""));
+            apply_answer(client, state, &what, root, &site.config.index, &asked, site.encoding, &completion, Some((&settings_for_repair, &request))).await
+        }
         Output::Replace => {
             let target = Target { path: &root.rel, lang: site.lang, text: &site.text, range, line };
             let Some(edit) = crate::ide::prompt_files::replacement(&target, &answer) else {
@@ -488,64 +497,78 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let settings = site.config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
     let prompt = with_knowledge(&site, &[&rel], crate::ide::generate::prompt(&input), &knowledge);
-    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
-    let answer = ask_chat(client, state, assist, "Generate from comment", settings, &request).await?;
+    let request = edit_request(&settings, prompt);
+    let answer = ask_chat_full(client, state, assist, "Generate from comment", settings, &request).await?;
     let Some(root) = site.root.as_ref() else {
         return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
     };
-    apply_answer(client, state, "Generate from comment", root, site.encoding, &answer, Some((&settings_for_repair, &request))).await
+    apply_answer(client, state, "Generate from comment", root, &site.config.index, &requirement, site.encoding, &answer, Some((&settings_for_repair, &request))).await
 }
 
-/// Applies a SEARCH/REPLACE answer under `root`: every block checked against the open
-/// documents' text (else the disk's, inside the workspace only), no syntax errors added,
+/// Applies a SEARCH/REPLACE answer under `root`: every path checked against the write
+/// rules (`io::writes`: never `.git/`, ctxls's configuration, ignored or secret files,
+/// outside the workspace; other languages only when `request` names them), every block
+/// checked against the open documents' text (else the disk's), no syntax errors added,
 /// then one versioned `workspace/applyEdit` (new files created), or nothing and a warning
-/// naming the problem. Open documents changed since the request make it `ContentModified`.
+/// naming the problem. Matching and parsing run on the blocking pool. Open documents
+/// changed since the request make it `ContentModified`.
+#[allow(clippy::too_many_arguments)]
 async fn apply_answer(
     client: &Client,
     state: &SharedState,
     what: &str,
     root: &context::RootView,
+    config: &crate::config::IndexConfig,
+    request_text: &str,
     encoding: crate::base::PositionEncoding,
-    answer: &str,
+    completion: &crate::io::llm::Completion,
     repair: Option<(&crate::config::ModelSettings, &Request)>,
 ) -> jsonrpc::Result<Option<Value>> {
+    let answer = completion.text.as_str();
     let refuse = |message: String| async move {
+        // The answer is kept for the user to read, and a cut one says so.
+        let cut = matches!(completion.finish, crate::llm::FinishReason::Length);
+        let cache_dir = crate::io::store::Store::default_dir(&root.path, lock(state).cache_dir.as_deref());
+        let kept = {
+            let (cache_dir, what, text) = (cache_dir.clone(), what.to_string(), completion.text.clone());
+            tokio::task::spawn_blocking(move || crate::io::writes::keep_answer(&cache_dir, &what, &text)).await.ok().and_then(Result::ok)
+        };
+        let mut message = message;
+        if cut {
+            message.push_str(&format!("; the answer was cut at its limit of {} tokens (raise [llm.chat] max_tokens)", repair.map_or(0, |(_, r)| r.max_tokens)));
+        }
+        if let Some(path) = kept {
+            message.push_str(&format!("; the model's answer is kept in {}", path.display()));
+        }
         client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
         Err(internal_error(format!("{what}: {message}")))
     };
-    let texts = |path: &str| -> Option<String> {
-        if let Some(text) = root.open_texts.get(path) {
-            return Some(text.clone());
-        }
-        // A symlink leaving the workspace is as good as `..`.
-        let real = root.path.join(path).canonicalize().ok()?;
-        if !real.starts_with(&root.path) {
-            return None;
-        }
-        std::fs::read_to_string(real).ok()
-    };
-    let plan_of = |answer: &str| -> Result<search_replace::Plan, String> {
-        match search_replace::parse(answer) {
-            Ok(blocks) if blocks.is_empty() => Err("the model's answer holds no SEARCH/REPLACE block".to_string()),
-            Ok(blocks) => search_replace::plan(&blocks, &texts).map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")),
-            Err(err) => Err(err.to_string()),
+    let propose = {
+        let (root_path, config, request_text, open_texts) = (root.path.clone(), config.clone(), request_text.to_string(), Arc::new(root.open_texts.clone()));
+        move |answer: String| {
+            let (root_path, config, request_text, open_texts) = (root_path.clone(), config.clone(), request_text.clone(), open_texts.clone());
+            async move {
+                tokio::task::spawn_blocking(move || {
+                    let scope = crate::io::writes::WriteScope { root: &root_path, config: &config, request: &request_text };
+                    let proposal = scope.propose(&answer, &|path| open_texts.get(path).cloned()).map_err(|errors| errors.join("; "))?;
+                    let report = crate::ide::generate::regression_report(&proposal.0);
+                    Ok::<_, String>((proposal.0, report))
+                })
+                .await
+                .map_err(|err| format!("checking the answer failed: {err}"))?
+            }
         }
     };
-    let mut plan = match plan_of(answer) {
-        Ok(plan) => plan,
+    let (mut plan, mut report) = match propose(answer.to_string()).await {
+        Ok(checked) => checked,
         Err(message) => return refuse(format!("{message}; nothing was changed")).await,
     };
-    if let Some(outside) = plan.files.iter().find(|f| !crate::io::vfs::resolves_inside(&root.path, &f.path)) {
-        return refuse(format!("the change would write {} outside the workspace (through a symlink); nothing was changed", outside.path)).await;
-    }
-    let mut report = crate::ide::generate::regression_report(&plan);
     if let (false, Some((settings, request))) = (report.is_empty(), repair) {
         // One chance to repair, with the parser's error locations.
         let again = Request { prompt: crate::ide::generate::repair_prompt(&request.prompt, answer, &report), ..request.clone() };
         let key = resolve_api_key(settings);
         if let Ok(repaired) = LlmClient::new(settings.clone(), key).complete(&again, &mut |_| {}).await {
-            if let Ok(repaired) = plan_of(&repaired.text) {
-                let repaired_report = crate::ide::generate::regression_report(&repaired);
+            if let Ok((repaired, repaired_report)) = propose(repaired.text).await {
                 if repaired_report.is_empty() {
                     plan = repaired;
                     report = repaired_report;
@@ -639,6 +662,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     // Context at the first requirement, queried with all of them.
     let first = &found[0];
     let query: String = found.iter().map(|f| f.requirement.text.as_str()).collect::<Vec<_>>().join(" ");
+    let query_text = query.clone();
     let view = context::root_view(state, &root);
     let knowledge = match &view {
         Some(view) => context::knowledge(view, &config, query.clone(), query.clone()).await,
@@ -673,15 +697,10 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     let instructions = crate::io::instructions::section(&root, &paths, &config);
     let prompt = crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions);
-    let request = Request {
-        prompt: crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)),
-        max_tokens: settings.max_tokens,
-        temperature: settings.temperature,
-        stop: Vec::new(),
-    };
-    let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
+    let request = edit_request(&settings, crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)));
+    let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
     let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
-    apply_answer(client, state, WHAT, &view, encoding, &answer, Some((&settings_for_repair, &request))).await
+    apply_answer(client, state, WHAT, &view, &config.index, &query_text, encoding, &answer, Some((&settings_for_repair, &request))).await
 }
 
 /// "Summarize the diff": the working tree's changes of the root (of `uri`, else the
@@ -804,6 +823,23 @@ async fn ask_chat(
     settings: crate::config::ModelSettings,
     request: &Request,
 ) -> jsonrpc::Result<String> {
+    ask_chat_full(client, state, assist, what, settings, request).await.map(|answer| answer.text)
+}
+
+/// A request whose answer is an edit: at least `io::writes::EDIT_MAX_TOKENS` tokens.
+fn edit_request(settings: &crate::config::ModelSettings, prompt: crate::llm::Prompt) -> Request {
+    Request { prompt, max_tokens: settings.max_tokens.max(crate::io::writes::EDIT_MAX_TOKENS), temperature: settings.temperature, stop: Vec::new() }
+}
+
+/// Like `ask_chat`, with the finish reason (was the answer cut at the token limit?).
+async fn ask_chat_full(
+    client: &Client,
+    state: &SharedState,
+    assist: &Arc<Assist>,
+    what: &str,
+    settings: crate::config::ModelSettings,
+    request: &Request,
+) -> jsonrpc::Result<crate::io::llm::Completion> {
     let progress = begin_progress(client, state, what).await;
     let key = resolve_api_key(&settings);
     let answer = assist.status.track(LlmClient::new(settings, key).complete(request, &mut |_| {})).await;
@@ -811,7 +847,7 @@ async fn ask_chat(
         progress.finish().await;
     }
     match answer {
-        Ok(answer) => Ok(answer.text),
+        Ok(answer) => Ok(answer),
         Err(err) => {
             // `data.shown`: the user already saw it (clients need not show it again).
             let shown = assist.report_failure(client, &format!("{what} failed"), &err).await;

@@ -59,6 +59,14 @@ impl Reply {
         Reply::stream("application/x-ndjson", lines)
     }
 
+    /// Like `ollama`, the answer cut at the token limit (`done_reason: "length"`).
+    pub fn ollama_cut(pieces: &[&str], chat: bool) -> Reply {
+        let mut reply = Reply::ollama(pieces, chat);
+        let last = format!("{}\n", json!({"model": "m", "response": "", "done": true, "done_reason": "length"}));
+        reply.chunks.last_mut().expect("the done line").1 = last.into_bytes();
+        reply
+    }
+
     /// OpenAI-compatible SSE: chat deltas or completion texts, then `[DONE]`.
     pub fn openai(pieces: &[&str], chat: bool) -> Reply {
         let mut events: Vec<String> = pieces

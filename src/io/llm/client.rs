@@ -175,7 +175,8 @@ impl LlmClient {
         LlmError::Unreachable { provider: self.provider_name(), url: url.to_string(), reason, remedy }
     }
 
-    /// Streams a completion, calling `on_text` with each piece as it arrives.
+    /// Streams a completion, calling `on_text` with each piece as it arrives; the answer
+    /// ends at [`answer_cap`] bytes (finish reason `Length`).
     pub async fn complete(&self, request: &Request, on_text: &mut (dyn FnMut(&str) + Send)) -> Result<Completion, LlmError> {
         let call = self.call(request);
         let started = Instant::now();
@@ -184,7 +185,7 @@ impl LlmClient {
         let mut attempt = 0u32;
         loop {
             let mut text = String::new();
-            let result = self.attempt(&call, first_deadline, deadline, &mut text, on_text).await;
+            let result = self.attempt(&call, first_deadline, deadline, answer_cap(request.max_tokens), &mut text, on_text).await;
             match result {
                 Ok(finish) => return Ok(Completion { text, finish }),
                 // Never retry once the user has seen tokens.
@@ -210,6 +211,7 @@ impl LlmClient {
         call: &HttpCall,
         first_deadline: Instant,
         deadline: Instant,
+        cap: usize,
         text: &mut String,
         on_text: &mut (dyn FnMut(&str) + Send),
     ) -> Result<FinishReason, (LlmError, Option<Duration>)> {
@@ -303,8 +305,16 @@ impl LlmClient {
                 };
                 match self.provider.decode(&event, &value) {
                     Decoded::Text(piece) => {
-                        text.push_str(&piece);
-                        on_text(&piece);
+                        // A model that never stops, or one 10 MB "token", ends the answer at
+                        // the cap: what came so far is kept, as if it had said `length`.
+                        let room = cap.saturating_sub(text.len());
+                        let piece = if piece.len() > room { &piece[..floor_char_boundary(&piece, room)] } else { piece.as_str() };
+                        text.push_str(piece);
+                        on_text(piece);
+                        if room <= piece.len() {
+                            tracing::warn!("{provider}: the answer reached {} bytes, its cap; cut there", text.len());
+                            return Ok(FinishReason::Length);
+                        }
                     }
                     Decoded::Done(reason) => {
                         finish = Some(reason);
@@ -420,4 +430,20 @@ fn redact_request(request: &Request) -> (Request, usize) {
         Prompt::Raw(text) => Prompt::Raw(clean(text)),
     };
     (Request { prompt, ..request.clone() }, count)
+}
+
+/// The most bytes of answer taken for `max_tokens` tokens: 32 bytes a token (a token is
+/// 3-4 characters of code; this leaves room for long identifiers and wide Unicode), at
+/// least 16 KiB, at most a little over the 4 MiB an edit may be.
+pub fn answer_cap(max_tokens: u32) -> usize {
+    (max_tokens as usize).saturating_mul(32).clamp(16 * 1024, 4 * 1024 * 1024 + 64 * 1024)
+}
+
+/// The largest char boundary of `text` at or below `at`.
+fn floor_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }

@@ -338,7 +338,7 @@ pub fn complete_mentions(typed: &str, snapshot: &IndexSnapshot, docs: &DocIndex,
 mod tests {
     use super::*;
     use crate::index::{FileEntry, WorkspaceIndex};
-    use crate::knowledge::{split, DocKind, Document};
+    use crate::knowledge::{sections, DocKind, Document};
     use crate::lang::Lang;
     use crate::llm::Message;
 
@@ -354,7 +354,7 @@ mod tests {
         let index = crate::index::extract(Lang::Rust, LIB, &crate::lang::parse(Lang::Rust, LIB, None));
         workspace.insert(FileEntry::new("src/point.rs".into(), 1, index));
         let snapshot = workspace.snapshot();
-        let docs = DocIndex::new(vec![Document { path: "docs/guide.md".into(), kind: DocKind::Markdown, sections: split::split(DocKind::Markdown, GUIDE).unwrap() }]);
+        let docs = DocIndex::new(vec![Document { path: "docs/guide.md".into(), kind: DocKind::Markdown, sections: sections::split(DocKind::Markdown, GUIDE).unwrap() }]);
         let text_of = |path: &str| match path {
             "src/point.rs" => Some(LIB.to_string()),
             "docs/guide.md" => Some(GUIDE.to_string()),
@@ -425,7 +425,7 @@ mod tests {
         let index = crate::index::extract(Lang::Rust, LIB, &crate::lang::parse(Lang::Rust, LIB, None));
         workspace.insert(FileEntry::new("src/point.rs".into(), 1, index));
         let snapshot = workspace.snapshot();
-        let docs = DocIndex::new(vec![Document { path: "docs/guide.md".into(), kind: DocKind::Markdown, sections: split::split(DocKind::Markdown, GUIDE).unwrap() }]);
+        let docs = DocIndex::new(vec![Document { path: "docs/guide.md".into(), kind: DocKind::Markdown, sections: sections::split(DocKind::Markdown, GUIDE).unwrap() }]);
         let labels = |typed: &str| complete_mentions(typed, &snapshot, &docs, 20).into_iter().map(|i| i.label).collect::<Vec<_>>();
         assert_eq!(labels("docs/guide.md#err"), ["docs/guide.md#errors"]);
         assert_eq!(labels("gui"), ["docs/guide.md"]);

@@ -13,7 +13,7 @@ use crate::ide::knowledge::{Budgets, Knowledge, Sources};
 use crate::index::IndexSnapshot;
 use crate::llm::tokens::TokenCounter;
 use crate::knowledge::prompts::{self, PromptError, PromptFile};
-use crate::knowledge::{split, DocIndex, DocKind, Document};
+use crate::knowledge::{sections, DocIndex, DocKind, Document};
 
 /// A mentioned file (not code, not a document) is read up to this size.
 const MAX_OTHER_BYTES: u64 = 64 * 1024;
@@ -54,8 +54,8 @@ pub fn read_document(abs_path: &Path, rel_path: &str, config: &Config) -> Option
     // Long lines are normal in prose and specs: only binary content is refused.
     let relaxed = crate::config::IndexConfig { max_line_length: u64::MAX, ..config.index.clone() };
     let text = vfs::decode_source(bytes, &relaxed).ok()?;
-    let kind = split::detect(rel_path, &text)?;
-    match split::split(kind, &text) {
+    let kind = sections::detect(rel_path, &text)?;
+    match sections::split(kind, &text) {
         Ok(sections) if !sections.is_empty() => Some(Document { path: rel_path.to_string(), kind, sections }),
         Ok(_) => None,
         Err(reason) => {

@@ -8,13 +8,13 @@
 
 pub mod mentions;
 pub mod prompts;
-pub mod split;
+pub mod sections;
 
 use std::sync::OnceLock;
 
 use rustc_hash::FxHashMap as HashMap;
 
-pub use split::{DocKind, Section, SectionKind};
+pub use sections::{DocKind, Section, SectionKind};
 
 /// The extensions of the files that may be documents (`DocKind::from_path`); JSON and
 /// YAML files are documents only when they are OpenAPI or Swagger specs.
@@ -388,8 +388,8 @@ mod tests {
         let api = "openapi: 3.0.0\ninfo:\n  title: Shop\n  version: '1'\npaths:\n  /orders/{id}:\n    get:\n      operationId: getOrder\n      summary: Fetch one order by its id\n      responses:\n        '200':\n          content:\n            application/json:\n              schema:\n                $ref: '#/components/schemas/Order'\n  /customers:\n    post:\n      operationId: createCustomer\n      summary: Register a customer\n      responses:\n        '201':\n          description: created\ncomponents:\n  schemas:\n    Order:\n      type: object\n      properties:\n        id:\n          type: string\n        total_cents:\n          type: integer\n";
         let guide = "# Contributing\n\nRun the tests.\n\n## Error handling\n\nErrors are values: return a Result, never panic in library code.\n\n## Release process\n\nTag and publish.\n";
         DocIndex::new(vec![
-            Document { path: "docs/api.yaml".into(), kind: DocKind::OpenApi, sections: split::split(DocKind::OpenApi, api).unwrap() },
-            Document { path: "CONTRIBUTING.md".into(), kind: DocKind::Markdown, sections: split::split(DocKind::Markdown, guide).unwrap() },
+            Document { path: "docs/api.yaml".into(), kind: DocKind::OpenApi, sections: sections::split(DocKind::OpenApi, api).unwrap() },
+            Document { path: "CONTRIBUTING.md".into(), kind: DocKind::Markdown, sections: sections::split(DocKind::Markdown, guide).unwrap() },
         ])
     }
 

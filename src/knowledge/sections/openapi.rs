@@ -234,9 +234,10 @@ const MAX_JSON_DEPTH: usize = 200;
 const MAX_ALIAS_HOPS: usize = 8;
 
 /// YAML indented further than this is refused before parsing: tree-sitter-yaml's scanner
-/// keeps one entry per indentation level in a state of at most 1 KiB, and overflows it
-/// (an abort) past about 250 levels; a level takes at least one column.
-const MAX_YAML_INDENT: usize = 200;
+/// keeps 8 bytes per indentation level in a state of at most 1 KiB (125 levels; a level
+/// takes at least one column), and past that its state would be cut short
+/// (grammars/tree-sitter-yaml/PATCHES.md).
+const MAX_YAML_INDENT: usize = 120;
 
 fn parse(text: &str, json: bool) -> Result<Tree, String> {
     if !json {

@@ -1242,3 +1242,16 @@ fn invalid_or_too_deep_yaml_is_an_error_not_a_crash() {
     assert!(split(DocKind::OpenApi, &dashes).is_err());
     assert_eq!(detect("deep.yaml", &deep), None);
 }
+
+#[test]
+fn a_yaml_document_past_line_32767_is_split_whole() {
+    // The published scanner kept its row in 16 bits: past line 32,767 everything failed.
+    let mut text = String::from("openapi: 3.0.0\npaths:\n");
+    for i in 0..9_000 {
+        text.push_str(&format!("  /p{i}:\n    get:\n      operationId: op{i}\n      responses: {{'200': {{description: ok}}}}\n"));
+    }
+    let sections = split(DocKind::OpenApi, &text).unwrap();
+    assert_eq!(sections.len(), 9_000);
+    let last = sections.last().unwrap();
+    assert_eq!((last.anchor.as_str(), last.start_line, last.end_line), ("op8999", 35_999, 36_001));
+}

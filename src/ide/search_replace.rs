@@ -67,9 +67,6 @@ impl fmt::Display for BlockError {
 
 /// Lines of context around a change in `unified_diff`.
 const CONTEXT: usize = 3;
-/// Largest table (old lines x new lines of one changed region) the diff aligns line by line; larger regions print as
-/// all removed, then all added.
-const MAX_ALIGN_CELLS: usize = 1 << 20;
 
 /// Parses every block; a malformed block (missing `=======` or `>>>>>>> REPLACE`, no path) is an error naming its
 /// number. The path is the last non-empty line before `<<<<<<< SEARCH` that is not a code fence (and comes after the
@@ -201,8 +198,13 @@ pub fn unified_diff(plan: &Plan) -> String {
         }
         out.push_str(&format!("+++ b/{}\n", change.path));
         let old = change.old_text.as_deref().unwrap_or("");
-        let regions = line_regions(old, &change.edits);
-        write_hunks(&mut out, &line_ops(old, &regions));
+        // Myers' diff (the `similar` crate), given a second to align very large changes:
+        // past it, what is left prints as removed, then added.
+        let diff = similar::TextDiff::configure()
+            .algorithm(similar::Algorithm::Myers)
+            .timeout(std::time::Duration::from_secs(1))
+            .diff_lines(old, &change.new_text);
+        out.push_str(&diff.unified_diff().context_radius(CONTEXT).to_string());
     }
     out
 }
@@ -564,146 +566,6 @@ fn trim_edit(old: &str, (start, end, text): (usize, usize, String)) -> Option<(u
     let (start, end) = (start + prefix, end - suffix);
     let text = &after[..after.len() - suffix];
     (start < end || !text.is_empty()).then(|| (start, end, text.to_string()))
-}
-
-// The unified diff.
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Op<'a> {
-    Same(&'a str),
-    Removed(&'a str),
-    Added(&'a str),
-}
-
-/// The edits widened to whole old lines, merged where they share a line: (start, end, new text), where the new text
-/// also ends a line (or the file).
-fn line_regions(old: &str, edits: &[(usize, usize, String)]) -> Vec<(usize, usize, String)> {
-    let line_start = |at: usize| old[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = |at: usize| {
-        if at == 0 || old.as_bytes()[at - 1] == b'\n' {
-            at
-        } else {
-            old[at..].find('\n').map_or(old.len(), |i| at + i + 1)
-        }
-    };
-    let mut regions: Vec<(usize, usize, String)> = Vec::new();
-    let mut k = 0;
-    while k < edits.len() {
-        let region_start = line_start(edits[k].0).max(regions.last().map_or(0, |region| region.1));
-        let mut region_end = line_end(edits[k].1);
-        let mut next = k + 1;
-        let new_text = loop {
-            while next < edits.len() && edits[next].0 < region_end {
-                region_end = region_end.max(line_end(edits[next].1));
-                next += 1;
-            }
-            let mut new_text = String::new();
-            let mut at = region_start;
-            for (start, end, text) in &edits[k..next] {
-                new_text.push_str(&old[at..*start]);
-                new_text.push_str(text);
-                at = *end;
-            }
-            new_text.push_str(&old[at..region_end]);
-            if new_text.is_empty() || new_text.ends_with('\n') || region_end == old.len() {
-                break new_text;
-            }
-            region_end = old[region_end..].find('\n').map_or(old.len(), |i| region_end + i + 1);
-        };
-        regions.push((region_start, region_end, new_text));
-        k = next;
-    }
-    regions
-}
-
-/// The whole old text as lines (with their endings) kept, removed and added by the regions' changes.
-fn line_ops<'a>(old: &'a str, regions: &'a [(usize, usize, String)]) -> Vec<Op<'a>> {
-    let mut ops = Vec::new();
-    let mut done = 0;
-    for (start, end, new_text) in regions {
-        ops.extend(old[done..*start].split_inclusive('\n').map(Op::Same));
-        let old_lines: Vec<&str> = old[*start..*end].split_inclusive('\n').collect();
-        let new_lines: Vec<&str> = new_text.split_inclusive('\n').collect();
-        ops.extend(align(&old_lines, &new_lines));
-        done = *end;
-    }
-    ops.extend(old[done..].split_inclusive('\n').map(Op::Same));
-    ops
-}
-
-/// Aligns the old lines of a region with its new lines: common lines kept, the others removed, then added.
-fn align<'a>(old: &[&'a str], new: &[&'a str]) -> Vec<Op<'a>> {
-    let prefix = old.iter().zip(new).take_while(|(a, b)| a == b).count();
-    let suffix = old[prefix..].iter().rev().zip(new[prefix..].iter().rev()).take_while(|(a, b)| a == b).count();
-    let (a, b) = (&old[prefix..old.len() - suffix], &new[prefix..new.len() - suffix]);
-    let mut ops: Vec<Op<'a>> = old[..prefix].iter().map(|line| Op::Same(line)).collect();
-    if a.len().saturating_mul(b.len()) > MAX_ALIGN_CELLS {
-        ops.extend(a.iter().map(|line| Op::Removed(line)));
-        ops.extend(b.iter().map(|line| Op::Added(line)));
-    } else {
-        // common[i * width + j]: the longest common subsequence of a[i..] and b[j..].
-        let width = b.len() + 1;
-        let mut common = vec![0u32; (a.len() + 1) * width];
-        for i in (0..a.len()).rev() {
-            for j in (0..b.len()).rev() {
-                let (skip_old, skip_new) = (common[(i + 1) * width + j], common[i * width + j + 1]);
-                common[i * width + j] = if a[i] == b[j] { common[(i + 1) * width + j + 1] + 1 } else { skip_old.max(skip_new) };
-            }
-        }
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() || j < b.len() {
-            if i < a.len() && j < b.len() && a[i] == b[j] {
-                ops.push(Op::Same(a[i]));
-                (i, j) = (i + 1, j + 1);
-            } else if i < a.len() && (j == b.len() || common[(i + 1) * width + j] >= common[i * width + j + 1]) {
-                ops.push(Op::Removed(a[i]));
-                i += 1;
-            } else {
-                ops.push(Op::Added(b[j]));
-                j += 1;
-            }
-        }
-    }
-    ops.extend(old[old.len() - suffix..].iter().map(|line| Op::Same(line)));
-    ops
-}
-
-fn write_hunks(out: &mut String, ops: &[Op<'_>]) {
-    let changes: Vec<usize> = (0..ops.len()).filter(|&i| !matches!(ops[i], Op::Same(_))).collect();
-    let mut c = 0;
-    while c < changes.len() {
-        let mut last = c;
-        while last + 1 < changes.len() && changes[last + 1] - changes[last] - 1 <= 2 * CONTEXT {
-            last += 1;
-        }
-        let (from, to) = (changes[c].saturating_sub(CONTEXT), (changes[last] + 1 + CONTEXT).min(ops.len()));
-        let old_before = ops[..from].iter().filter(|op| !matches!(op, Op::Added(_))).count();
-        let new_before = ops[..from].iter().filter(|op| !matches!(op, Op::Removed(_))).count();
-        let old_count = ops[from..to].iter().filter(|op| !matches!(op, Op::Added(_))).count();
-        let new_count = ops[from..to].iter().filter(|op| !matches!(op, Op::Removed(_))).count();
-        out.push_str(&format!("@@ -{} +{} @@\n", hunk_range(old_before, old_count), hunk_range(new_before, new_count)));
-        for op in &ops[from..to] {
-            let (sign, line) = match op {
-                Op::Same(line) => (' ', line),
-                Op::Removed(line) => ('-', line),
-                Op::Added(line) => ('+', line),
-            };
-            out.push(sign);
-            out.push_str(line);
-            if !line.ends_with('\n') {
-                out.push_str("\n\\ No newline at end of file\n");
-            }
-        }
-        c = last + 1;
-    }
-}
-
-fn hunk_range(before: usize, count: usize) -> String {
-    match count {
-        0 => format!("{before},0"),
-        1 => format!("{}", before + 1),
-        _ => format!("{},{count}", before + 1),
-    }
 }
 
 #[cfg(test)]

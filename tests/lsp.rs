@@ -325,3 +325,98 @@ fn exit_and_end_of_input_end_the_server_while_a_request_to_the_client_is_unanswe
         assert!(started.elapsed() < Duration::from_millis(1500), "{name}: {:?}", started.elapsed());
     }
 }
+
+/// The server's resident memory in bytes, from /proc (the test fails where it cannot be
+/// read rather than pass unmeasured).
+fn resident_bytes(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status must be readable to measure memory");
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"));
+        let kb: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("unreadable {line}"));
+        kb * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A request that must be answered within `limit`; the answer.
+fn timed(client: &mut LspClient, method: &str, params: Value, limit: Duration) -> Value {
+    let started = std::time::Instant::now();
+    let id = client.send_request(method, params);
+    let answer = client.response(id, Duration::from_secs(30)).unwrap_or_else(|| panic!("{method}: no answer in 30 s"));
+    assert!(started.elapsed() < limit, "{method} took {:?}", started.elapsed());
+    answer
+}
+
+/// Documents over `[index] max_file_size` (1 MiB by default) open as text only: not
+/// parsed, not indexed; requests stay fast, edits keep the text, and once it is small
+/// again it is parsed and indexed. A 30 MB document leaves the server small.
+#[test]
+fn documents_over_the_size_limit_open_as_text_only_and_the_server_keeps_answering() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    let mut client = LspClient::start_indexed(&ws);
+    let limit = Duration::from_secs(2);
+    let big_text = |bytes: usize| {
+        let mut text = String::from("pub fn keep_me() {}\n");
+        let mut i = 0;
+        while text.len() < bytes {
+            text.push_str(&format!("pub fn filler_{i}(x: u32) -> u32 {{ let y = x * 2; y + {i} }}\n"));
+            i += 1;
+        }
+        text
+    };
+
+    // 3 MB.
+    let big = uri(&root.join("src/big.rs"));
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": big, "languageId": "rust", "version": 1, "text": big_text(3_000_000)}}));
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    assert_eq!(symbols["result"], json!([]), "not parsed: {symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "filler_1"}), limit);
+    assert!(found["result"].as_array().unwrap().is_empty(), "not indexed: {found}");
+    let hover = timed(&mut client, "textDocument/hover", json!({"textDocument": {"uri": big}, "position": {"line": 0, "character": 8}}), limit);
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    let inline = timed(
+        &mut client,
+        "textDocument/inlineCompletion",
+        json!({"textDocument": {"uri": big}, "position": {"line": 1, "character": 0}, "context": {"triggerKind": 1}}),
+        limit,
+    );
+    assert_eq!(inline["result"], Value::Null, "{inline}");
+    // Edits apply to the text (a line inserted at the top, then all but two lines
+    // deleted): small again, it is parsed and indexed, and holds exactly what it should.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": big, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "pub fn inserted() {}\n"}]}),
+    );
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    assert_eq!(symbols["result"], json!([]), "still text only: {symbols}");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": big, "version": 3}, "contentChanges": [{"range": {"start": {"line": 2, "character": 0}, "end": {"line": 999999, "character": 0}}, "text": ""}]}),
+    );
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    let names: Vec<&str> = symbols["result"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["inserted", "keep_me"], "{symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "inserted"}), limit);
+    assert_eq!(symbol_names(&found), ["inserted"], "{found}");
+
+    // 30 MB.
+    let huge = uri(&root.join("src/huge.rs"));
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": huge, "languageId": "rust", "version": 1, "text": big_text(30_000_000)}}));
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": huge}}), Duration::from_secs(10));
+    assert_eq!(symbols["result"], json!([]), "open, not parsed: {symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "Circle"}), limit);
+    assert_eq!(symbol_names(&found)[0], "Circle", "{found}");
+    let hover = timed(&mut client, "textDocument/hover", json!({"textDocument": {"uri": huge}, "position": {"line": 5, "character": 8}}), limit);
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    let (resident, peak) = resident_bytes(client.pid());
+    assert!(resident < 300 << 20, "{} MB resident after a 30 MB document (peak {} MB)", resident >> 20, peak >> 20);
+    eprintln!("after a 30 MB didOpen: {} MB resident, peak {} MB", resident >> 20, peak >> 20);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": huge, "version": 2}, "contentChanges": [{"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}, "text": "// typed\n"}]}),
+    );
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "Greeter"}), limit);
+    assert_eq!(symbol_names(&found), ["Greeter"], "{found}");
+    assert!(client.shutdown().success());
+}

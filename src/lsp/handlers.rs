@@ -187,7 +187,7 @@ pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) -> O
     let changes = if params.content_changes.len() == 1 && params.content_changes[0].range.is_none() {
         ChangeSet::Full(params.content_changes.into_iter().next().expect("one change").text)
     } else {
-        match from_proto::text_edits(open.doc.text(), encoding, params.content_changes) {
+        match from_proto::text_edits(open.doc.text(), open.doc.line_index(), encoding, params.content_changes) {
             Ok(edits) => ChangeSet::Edits(edits),
             Err(err) => {
                 tracing::warn!("didChange for {uri}: {err}");
@@ -239,6 +239,11 @@ pub fn document_symbol(state: &SharedState, params: DocumentSymbolParams) -> jso
         let Some(open) = state.documents.get(uri.as_str()) else {
             return document_symbol_from_disk(&state, &uri);
         };
+        if !open.doc.is_parsed() {
+            // A text-only document (over the size limit) has no symbols.
+            let empty = if state.caps.hierarchical_symbols { DocumentSymbolResponse::Nested(Vec::new()) } else { DocumentSymbolResponse::Flat(Vec::new()) };
+            return Ok(Some(empty));
+        }
         let file = index::extract(open.doc.lang, open.doc.text(), open.doc.tree());
         (file, state.encoding, state.caps.hierarchical_symbols)
     };

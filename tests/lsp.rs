@@ -382,6 +382,13 @@ fn documents_over_the_size_limit_open_as_text_only_and_the_server_keeps_answerin
         limit,
     );
     assert_eq!(inline["result"], Value::Null, "{inline}");
+    let completion = timed(
+        &mut client,
+        "textDocument/completion",
+        json!({"textDocument": {"uri": big}, "position": {"line": 1, "character": 0}, "context": {"triggerKind": 1}}),
+        limit,
+    );
+    assert_eq!(completion["result"], Value::Null, "{completion}");
     // Edits apply to the text (a line inserted at the top, then all but two lines
     // deleted): small again, it is parsed and indexed, and holds exactly what it should.
     client.notify(

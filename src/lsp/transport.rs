@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tower_lsp_server::jsonrpc::{Error, ErrorCode, Id, Request, Response};
@@ -76,7 +76,13 @@ pub async fn filter_frames(mut input: impl AsyncRead + Unpin, mut output: impl A
         // Frames already in the buffer.
         loop {
             match next_frame(&buffer) {
-                Frame::Incomplete => break,
+                Frame::Incomplete => {
+                    // A large body is read into room made for it once, not by doublings.
+                    if let Some(total) = announced_length(&buffer) {
+                        buffer.reserve_exact(total.saturating_sub(buffer.len()));
+                    }
+                    break;
+                }
                 Frame::Garbage { skip, why } => {
                     tracing::warn!("dropped {skip} bytes of input: {why}");
                     buffer.drain(..skip);
@@ -185,6 +191,18 @@ fn next_frame(buffer: &[u8]) -> Frame {
     }
 }
 
+/// The whole length (header and body) of the frame whose header is complete at the start
+/// of `buffer`.
+fn announced_length(buffer: &[u8]) -> Option<usize> {
+    let end = memchr::memmem::find(buffer, b"\r\n\r\n")?;
+    let header = std::str::from_utf8(&buffer[..end]).ok()?;
+    let length = header.split("\r\n").find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        name.trim().eq_ignore_ascii_case("content-length").then(|| value.trim().parse::<usize>().ok())?
+    })?;
+    Some(end + 4 + length.min(MAX_BODY))
+}
+
 /// The offset of the next `Content-Length` at or after `from`, or the buffer's length.
 fn skip_to_next_header(buffer: &[u8], from: usize) -> usize {
     memchr::memmem::find(&buffer[from.min(buffer.len())..], b"Content-Length").map_or(buffer.len(), |i| i + from)
@@ -201,8 +219,53 @@ enum Verdict {
     Drop(String),
 }
 
+/// Any JSON value, checked as parsing it into a `serde_json::Value` checks it (UTF-8,
+/// escapes and surrogates, number ranges, depth) but not kept: a 30 MB document's text is
+/// neither copied nor allocated.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Checked, D::Error> {
+        struct CheckedVisitor;
+        impl<'de> Visitor<'de> for CheckedVisitor {
+            type Value = Checked;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+                while map.next_entry::<Checked, Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+                while seq.next_element::<Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_unit<E>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+        }
+        deserializer.deserialize_any(CheckedVisitor)
+    }
+}
+
 /// The top level of a body: an object's members in order (values parsed, so that the
-/// checks see what tower-lsp-server's decoder would), or the kind of anything else.
+/// checks see what tower-lsp-server's decoder would; `params`, which may be a whole
+/// document, only checked and kept as `null`), or the kind of anything else.
 enum TopLevel {
     Object(Vec<(String, Value)>),
     Array(usize),
@@ -219,14 +282,20 @@ impl<'de> Deserialize<'de> for TopLevel {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<TopLevel, A::Error> {
                 let mut members = Vec::new();
-                while let Some(member) = map.next_entry::<String, Value>()? {
-                    members.push(member);
+                while let Some(key) = map.next_key::<String>()? {
+                    let value = if key == "params" {
+                        map.next_value::<Checked>()?;
+                        Value::Null
+                    } else {
+                        map.next_value::<Value>()?
+                    };
+                    members.push((key, value));
                 }
                 Ok(TopLevel::Object(members))
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<TopLevel, A::Error> {
                 let mut count = 0;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
+                while seq.next_element::<Checked>()?.is_some() {
                     count += 1;
                 }
                 Ok(TopLevel::Array(count))

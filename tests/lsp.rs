@@ -406,6 +406,12 @@ fn documents_over_the_size_limit_open_as_text_only_and_the_server_keeps_answerin
     assert_eq!(names, ["inserted", "keep_me"], "{symbols}");
     let found = timed(&mut client, "workspace/symbol", json!({"query": "inserted"}), limit);
     assert_eq!(symbol_names(&found), ["inserted"], "{found}");
+    // Large again in one full change: text only before it would be parsed, out of the index.
+    client.notify("textDocument/didChange", json!({"textDocument": {"uri": big, "version": 4}, "contentChanges": [{"text": big_text(3_000_000)}]}));
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    assert_eq!(symbols["result"], json!([]), "{symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "inserted"}), limit);
+    assert!(found["result"].as_array().unwrap().is_empty(), "{found}");
 
     // 30 MB.
     let huge = uri(&root.join("src/huge.rs"));

@@ -208,16 +208,29 @@ impl State {
             return Err(format!("didChange for {uri}: version {version} is older than {}", open.version));
         }
         open.version = version;
+        // A change that takes the document over the size limit drops its tree before it
+        // is applied, so that the large text is never parsed.
+        let expected = match &edits {
+            ChangeSet::Full(text) => text.len(),
+            ChangeSet::Edits(edits) => edits.iter().fold(open.doc.text().len(), |length, edit| {
+                (length + edit.text.len()).saturating_sub(edit.range.len() as usize)
+            }),
+        };
+        let path = open.path.clone();
+        let limit = self.max_file_size(path.as_deref());
+        let open = self.documents.get_mut(uri).expect("found above");
+        if expected as u64 > limit && open.doc.is_parsed() {
+            log_text_only(uri, expected, limit);
+            open.doc.set_parsed(false);
+            open.incremental_base = false;
+        }
         match edits {
             ChangeSet::Full(text) => open.doc.replace_text(text),
             ChangeSet::Edits(edits) => open.doc.apply_edits(&edits),
         }
-        // A document that grew over the size limit is kept as text only from now on; one
-        // that shrank under it is parsed again.
+        // A document that shrank under the size limit is parsed again (and one that grew
+        // past it more than expected is kept as text only).
         let length = open.doc.text().len();
-        let path = open.path.clone();
-        let limit = self.max_file_size(path.as_deref());
-        let open = self.documents.get_mut(uri).expect("found above");
         if (length as u64 > limit) == open.doc.is_parsed() {
             if open.doc.is_parsed() {
                 log_text_only(uri, length, limit);
@@ -287,7 +300,7 @@ impl State {
 }
 
 fn log_text_only(uri: &str, length: usize, limit: u64) {
-    tracing::info!("{uri}: {length} bytes, over [index] max_file_size ({limit}): kept as text only (not parsed, not indexed)");
+    tracing::warn!("{uri}: {length} bytes, over [index] max_file_size ({limit}): kept as text only (not parsed, not indexed)");
 }
 
 pub enum ChangeSet {

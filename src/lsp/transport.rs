@@ -31,6 +31,8 @@ use tower_service::Service;
 const MAX_BODY: usize = 256 * 1024 * 1024;
 /// A header never gets this long; without its end in sight it is garbage.
 const MAX_HEADER: usize = 8192;
+/// Room made at once for a frame's announced length, at most.
+const MAX_RESERVED: usize = 64 * 1024 * 1024;
 /// The read buffer's capacity kept between frames (a 30 MB frame does not pin 30 MB).
 const KEPT_CAPACITY: usize = 1024 * 1024;
 
@@ -77,8 +79,9 @@ pub async fn filter_frames(mut input: impl AsyncRead + Unpin, mut output: impl A
         loop {
             match next_frame(&buffer) {
                 Frame::Incomplete => {
-                    // A large body is read into room made for it once, not by doublings.
-                    if let Some(total) = announced_length(&buffer) {
+                    // A large body is read into room made for it once, not by doublings
+                    // (up to a bound: the length is only announced).
+                    if let Some(total) = announced_length(&buffer).filter(|&t| t <= MAX_RESERVED) {
                         buffer.reserve_exact(total.saturating_sub(buffer.len()));
                     }
                     break;
@@ -103,6 +106,8 @@ pub async fn filter_frames(mut input: impl AsyncRead + Unpin, mut output: impl A
                         }
                     };
                     if forwarded.is_err() {
+                        // The server stopped reading: the session is over.
+                        lifecycle.end("the server stopped reading its input");
                         return;
                     }
                     buffer.drain(..total);

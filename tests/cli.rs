@@ -127,6 +127,82 @@ fn corrupt_and_foreign_caches_are_rebuilt() {
     assert_eq!(foreign["reparsed"], 4, "a cache of another version is rebuilt: {foreign}");
 }
 
+/// `ctxls index --json` with its stderr.
+fn index_json_with_log(ws: &TempWorkspace) -> (Value, String) {
+    let (status, stdout, stderr) = ws.ctxls(&["index", "--json"]);
+    assert!(status.success(), "{stderr}");
+    (serde_json::from_str(stdout.trim()).unwrap_or_else(|err| panic!("{err}: {stdout}")), stderr)
+}
+
+/// A workspace of `files` small Rust files, indexed once: its cache.
+fn indexed_workspace(files: usize) -> (TempWorkspace, std::path::PathBuf) {
+    let ws = TempWorkspace::new("");
+    for i in 0..files {
+        ws.write(&format!("src/m{i}.rs"), &format!("/// Module {i}.\npub struct Item{i} {{ pub value: u64 }}\nimpl Item{i} {{\n    pub fn get_{i}(&self) -> u64 {{ self.value + {i} }}\n}}\n"));
+    }
+    assert_eq!(index_json(&ws)["reparsed"], files as u64);
+    let db = find_db(ws.cache.path());
+    assert!(!db.with_extension("sqlite-wal").exists() || std::fs::metadata(db.with_extension("sqlite-wal")).unwrap().len() == 0, "the WAL was folded in on close");
+    (ws, db)
+}
+
+/// Damaged pages in the middle of the cache (opening it works; a query reaches them):
+/// the cache is set aside once and rebuilt, and the next run is warm and says nothing.
+#[test]
+fn a_cache_with_corrupt_middle_pages_is_set_aside_once_and_rebuilt() {
+    let (ws, db) = indexed_workspace(400);
+    let mut bytes = std::fs::read(&db).unwrap();
+    let page_size = match u16::from_be_bytes([bytes[16], bytes[17]]) {
+        1 => 65536,
+        size => size as usize,
+    };
+    let pages = bytes.len() / page_size;
+    assert!(pages >= 20, "a cache of {pages} pages");
+    // Garbage (xorshift) over a few pages in the middle.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    for page in pages / 2 - 2..pages / 2 + 2 {
+        for byte in &mut bytes[page * page_size..(page + 1) * page_size] {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            *byte = state as u8;
+        }
+    }
+    std::fs::write(&db, &bytes).unwrap();
+
+    let (rebuilt, stderr) = index_json_with_log(&ws);
+    assert_eq!(stderr.matches("set aside and rebuilt").count(), 1, "{stderr}");
+    assert_eq!(rebuilt["reparsed"], 400, "{rebuilt}");
+    assert_eq!(std::fs::read(db.with_extension("sqlite.bad")).unwrap(), bytes, "the damaged file is kept aside, as it was");
+    let (warm, stderr) = index_json_with_log(&ws);
+    assert_eq!(warm["reparsed"], 0, "{warm}");
+    assert_eq!(warm["files"], 400, "{warm}");
+    assert!(stderr.trim().is_empty(), "a warm run says nothing: {stderr}");
+}
+
+/// Another program's SQLite database under the cache's file name is never written to:
+/// it is set aside (intact) once, and the cache is built beside it.
+#[test]
+fn a_foreign_database_with_the_cache_name_is_set_aside_once_and_left_intact() {
+    let (ws, db) = indexed_workspace(3);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('keep me');").unwrap();
+    }
+    let foreign = std::fs::read(&db).unwrap();
+    let (rebuilt, stderr) = index_json_with_log(&ws);
+    assert_eq!(stderr.matches("set aside and rebuilt").count(), 1, "{stderr}");
+    assert!(stderr.contains("another program's database"), "{stderr}");
+    assert_eq!(rebuilt["reparsed"], 3, "{rebuilt}");
+    assert_eq!(std::fs::read(db.with_extension("sqlite.bad")).unwrap(), foreign, "the foreign database is untouched");
+    let (warm, stderr) = index_json_with_log(&ws);
+    assert_eq!(warm["reparsed"], 0, "{warm}");
+    assert!(stderr.trim().is_empty(), "a warm run says nothing: {stderr}");
+}
+
 /// Sets the cache's `user_version` to a version ctxls never wrote, with the sqlite3 CLI
 /// when present, else by patching the header bytes (offset 60, big-endian).
 fn rusqlite_free_version_bump(db: &std::path::Path) -> bool {

@@ -180,6 +180,27 @@ async fn first_token_and_total_timeouts() {
     assert!(started.elapsed() < Duration::from_millis(1_800));
 }
 
+/// A total limit shorter than the first-token limit stops a silent model: the error names
+/// the total limit, not the first-token one that never fired.
+#[tokio::test]
+async fn a_silent_model_stopped_by_the_total_limit_is_reported_as_such() {
+    let server = ScriptedServer::start().await;
+    let mut settings = settings(&server, ProviderKind::Ollama, "m");
+    settings.timeout_first_token_ms = 10_000;
+    settings.timeout_total_ms = 400;
+    settings.retries = 0;
+    server.push(Reply::ollama(&["late"], false).delay_first(Duration::from_secs(3)));
+    let client = LlmClient::new(settings, None);
+    let started = Instant::now();
+    let (result, pieces) = run(&client, &fim()).await;
+    assert!(started.elapsed() < Duration::from_millis(1_500), "stopped by the 400 ms limit: {:?}", started.elapsed());
+    assert!(pieces.is_empty());
+    let err = result.expect_err("the model said nothing in time");
+    assert!(matches!(err, LlmError::TotalTimeout { ms: 400, partial: 0, .. }), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("400 ms (total timeout)") && !message.contains("first-token") && !message.contains("10000"), "{message}");
+}
+
 #[tokio::test]
 async fn dropping_the_request_closes_the_connection() {
     let server = ScriptedServer::start().await;

@@ -224,3 +224,213 @@ fn chunks_are_embedded_in_the_background_with_progress() {
     assert!(stored, "the vectors are kept next to the cache");
     assert!(client.shutdown().success());
 }
+
+/// A frame around `body` (any bytes).
+fn frame(body: &[u8]) -> Vec<u8> {
+    [format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes(), body].concat()
+}
+
+/// Valid JSON that is not JSON-RPC, and bytes that are not JSON (or not UTF-8), each get
+/// the JSON-RPC error they deserve on stdout, in a frame of their own; the next request
+/// is answered every time.
+#[test]
+fn frames_that_are_not_json_rpc_are_answered_with_errors_and_the_session_goes_on() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let mut client = LspClient::start_indexed(&ws);
+    let cases: &[(&[u8], i64, Value)] = &[
+        (b"{}", -32600, Value::Null),
+        (b"[]", -32600, Value::Null),
+        (br#""x""#, -32600, Value::Null),
+        (b"42", -32600, Value::Null),
+        (br#"[{"jsonrpc":"2.0","id":900,"method":"workspace/symbol","params":{"query":"x"}},{"jsonrpc":"2.0","method":"initialized","params":{}}]"#, -32600, Value::Null),
+        (br#"{"jsonrpc":"2.0","id":901,"method":42}"#, -32600, json!(901)),
+        (br#"{"jsonrpc":"2.0","id":1.5,"method":"workspace/symbol","params":{"query":"x"}}"#, -32600, Value::Null),
+        (br#"{"jsonrpc":"2.0","id":{"a":1},"method":"workspace/symbol","params":{"query":"x"}}"#, -32600, Value::Null),
+        (b"{\"jsonrpc\":\"2.0\",\"id\":902,\"method\":\"workspace/symbol\",\"params\":{\"query\":\"\xff\xfe\"}}", -32700, Value::Null),
+        (b"{not json!!}", -32700, Value::Null),
+    ];
+    for (body, code, id) in cases {
+        let shown = String::from_utf8_lossy(body);
+        client.notifications.clear();
+        client.send_raw(&frame(body));
+        let answer = match id.as_i64() {
+            Some(id) => client.response(id, Duration::from_secs(5)).unwrap_or_else(|| panic!("{shown}: no answer")),
+            None => client.wait_for(Duration::from_secs(5), |m| m.get("error").is_some() && m["id"].is_null()),
+        };
+        assert_eq!(answer["error"]["code"], *code, "{shown}: {answer}");
+        assert_eq!(answer["id"], *id, "{shown}: {answer}");
+        let id = client.send_request("workspace/symbol", json!({"query": "Greeter"}));
+        let found = client.response(id, Duration::from_secs(5)).unwrap_or_else(|| panic!("the server went deaf after {shown}"));
+        assert_eq!(symbol_names(&found), ["Greeter"], "after {shown}: {found}");
+    }
+    // Neither element of the batch was run: no answer to its request 900.
+    assert!(client.response(900, Duration::from_millis(200)).is_none());
+    assert!(client.shutdown().success());
+}
+
+/// Two `Content-Length` headers: the frame is dropped (neither length is trusted), and
+/// the frames after it are read as they were sent.
+#[test]
+fn a_duplicate_content_length_does_not_swallow_the_next_frames() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let mut client = LspClient::start_indexed(&ws);
+    let body = br#"{"jsonrpc":"2.0","id":950,"method":"workspace/symbol","params":{"query":"Circle"}}"#;
+    for header in [format!("Content-Length: {}\r\nContent-Length: 4000\r\n\r\n", body.len()), format!("Content-Length: {0}\r\nContent-Length: {0}\r\n\r\n", body.len())] {
+        client.send_raw(&[header.as_bytes(), body].concat());
+        let id = client.send_request("workspace/symbol", json!({"query": "Greeter"}));
+        let found = client.response(id, Duration::from_secs(5)).expect("the next request is read and answered");
+        assert_eq!(symbol_names(&found), ["Greeter"], "{found}");
+    }
+    assert!(client.response(950, Duration::from_millis(200)).is_none(), "the rejected frame was not run");
+    assert!(client.shutdown().success());
+}
+
+/// A server that sent `client/registerCapability` (after `initialized`) and never got an
+/// answer still ends at once on `exit` or at the end of its input, half a frame
+/// included, with status 0 after `shutdown` and 1 without.
+#[test]
+fn exit_and_end_of_input_end_the_server_while_a_request_to_the_client_is_unanswered() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    let start = || {
+        let mut client = LspClient::start(ws.cache.path());
+        client.answer_server_requests = false;
+        client.initialize(&root, Value::Null);
+        client.wait_for(Duration::from_secs(10), |m| m["method"] == "client/registerCapability");
+        client
+    };
+    type Ending = fn(&mut LspClient);
+    let endings: [(&str, Ending, i32); 4] = [
+        ("shutdown, exit", |c| {
+            let answer = c.request("shutdown", Value::Null);
+            assert!(answer.get("error").is_none(), "{answer}");
+            c.notify("exit", Value::Null);
+        }, 0),
+        ("exit without shutdown", |c| c.notify("exit", Value::Null), 1),
+        ("stdin closed in the middle of a frame", |c| {
+            c.send_raw(b"Content-Length: 100\r\n\r\n{\"jsonrpc\":\"2.0\",");
+            c.close_stdin();
+        }, 1),
+        ("shutdown, then stdin closed", |c| {
+            c.request("shutdown", Value::Null);
+            c.close_stdin();
+        }, 0),
+    ];
+    for (name, end, code) in endings {
+        let mut client = start();
+        end(&mut client);
+        let started = std::time::Instant::now();
+        let status = client.wait_exit(Duration::from_secs(2)).unwrap_or_else(|| panic!("{name}: the server is still running after 2 s"));
+        assert_eq!(status.code(), Some(code), "{name}");
+        assert!(started.elapsed() < Duration::from_millis(1500), "{name}: {:?}", started.elapsed());
+    }
+}
+
+/// The server's resident memory in bytes, from /proc (the test fails where it cannot be
+/// read rather than pass unmeasured).
+fn resident_bytes(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/PID/status must be readable to measure memory");
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("no {name} in /proc/{pid}/status"));
+        let kb: u64 = line.split_whitespace().nth(1).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("unreadable {line}"));
+        kb * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// A request that must be answered within `limit`; the answer.
+fn timed(client: &mut LspClient, method: &str, params: Value, limit: Duration) -> Value {
+    let started = std::time::Instant::now();
+    let id = client.send_request(method, params);
+    let answer = client.response(id, Duration::from_secs(30)).unwrap_or_else(|| panic!("{method}: no answer in 30 s"));
+    assert!(started.elapsed() < limit, "{method} took {:?}", started.elapsed());
+    answer
+}
+
+/// Documents over `[index] max_file_size` (1 MiB by default) open as text only: not
+/// parsed, not indexed; requests stay fast, edits keep the text, and once it is small
+/// again it is parsed and indexed. A 30 MB document leaves the server small.
+#[test]
+fn documents_over_the_size_limit_open_as_text_only_and_the_server_keeps_answering() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let root = ws.root();
+    let mut client = LspClient::start_indexed(&ws);
+    let limit = Duration::from_secs(2);
+    let big_text = |bytes: usize| {
+        let mut text = String::from("pub fn keep_me() {}\n");
+        let mut i = 0;
+        while text.len() < bytes {
+            text.push_str(&format!("pub fn filler_{i}(x: u32) -> u32 {{ let y = x * 2; y + {i} }}\n"));
+            i += 1;
+        }
+        text
+    };
+
+    // 3 MB.
+    let big = uri(&root.join("src/big.rs"));
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": big, "languageId": "rust", "version": 1, "text": big_text(3_000_000)}}));
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    assert_eq!(symbols["result"], json!([]), "not parsed: {symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "filler_1"}), limit);
+    assert!(found["result"].as_array().unwrap().is_empty(), "not indexed: {found}");
+    let hover = timed(&mut client, "textDocument/hover", json!({"textDocument": {"uri": big}, "position": {"line": 0, "character": 8}}), limit);
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    let inline = timed(
+        &mut client,
+        "textDocument/inlineCompletion",
+        json!({"textDocument": {"uri": big}, "position": {"line": 1, "character": 0}, "context": {"triggerKind": 1}}),
+        limit,
+    );
+    assert_eq!(inline["result"], Value::Null, "{inline}");
+    let completion = timed(
+        &mut client,
+        "textDocument/completion",
+        json!({"textDocument": {"uri": big}, "position": {"line": 1, "character": 0}, "context": {"triggerKind": 1}}),
+        limit,
+    );
+    assert_eq!(completion["result"], Value::Null, "{completion}");
+    // Edits apply to the text (a line inserted at the top, then all but two lines
+    // deleted): small again, it is parsed and indexed, and holds exactly what it should.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": big, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "pub fn inserted() {}\n"}]}),
+    );
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    assert_eq!(symbols["result"], json!([]), "still text only: {symbols}");
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": big, "version": 3}, "contentChanges": [{"range": {"start": {"line": 2, "character": 0}, "end": {"line": 999999, "character": 0}}, "text": ""}]}),
+    );
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    let names: Vec<&str> = symbols["result"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["inserted", "keep_me"], "{symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "inserted"}), limit);
+    assert_eq!(symbol_names(&found), ["inserted"], "{found}");
+    // Large again in one full change: text only before it would be parsed, out of the index.
+    client.notify("textDocument/didChange", json!({"textDocument": {"uri": big, "version": 4}, "contentChanges": [{"text": big_text(3_000_000)}]}));
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": big}}), limit);
+    assert_eq!(symbols["result"], json!([]), "{symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "inserted"}), limit);
+    assert!(found["result"].as_array().unwrap().is_empty(), "{found}");
+
+    // 30 MB.
+    let huge = uri(&root.join("src/huge.rs"));
+    client.notify("textDocument/didOpen", json!({"textDocument": {"uri": huge, "languageId": "rust", "version": 1, "text": big_text(30_000_000)}}));
+    let symbols = timed(&mut client, "textDocument/documentSymbol", json!({"textDocument": {"uri": huge}}), Duration::from_secs(10));
+    assert_eq!(symbols["result"], json!([]), "open, not parsed: {symbols}");
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "Circle"}), limit);
+    assert_eq!(symbol_names(&found)[0], "Circle", "{found}");
+    let hover = timed(&mut client, "textDocument/hover", json!({"textDocument": {"uri": huge}, "position": {"line": 5, "character": 8}}), limit);
+    assert_eq!(hover["result"], Value::Null, "{hover}");
+    let (resident, peak) = resident_bytes(client.pid());
+    eprintln!("after a 30 MB didOpen: {} MB resident, peak {} MB", resident >> 20, peak >> 20);
+    assert!(resident < 300 << 20, "{} MB resident after a 30 MB document (peak {} MB)", resident >> 20, peak >> 20);
+    assert!(peak < 400 << 20, "{} MB at the peak for a 30 MB document", peak >> 20);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": huge, "version": 2}, "contentChanges": [{"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}, "text": "// typed\n"}]}),
+    );
+    let found = timed(&mut client, "workspace/symbol", json!({"query": "Greeter"}), limit);
+    assert_eq!(symbol_names(&found), ["Greeter"], "{found}");
+    assert!(client.shutdown().success());
+}

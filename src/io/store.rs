@@ -3,9 +3,11 @@
 //! summary (`FileSummary`: what retrieval reads of every file) and the rest apart, so
 //! that a one-shot command reads the summaries and decodes the rest of the few files it
 //! uses (`CacheReader`).
-//! A cache that is corrupt, truncated, of another version or unreadable is set aside and
-//! rebuilt with one log line; one locked by another process is replaced by an in-memory
-//! cache for this run. Writes are transactional, so a killed process leaves a usable file.
+//! A cache that is corrupt, truncated, of another version, another program's database or
+//! unreadable is set aside and rebuilt with one log line, whether that shows when it is
+//! opened or only when a query reaches a damaged page (`Store::recover`); one locked by
+//! another process is replaced by an in-memory cache for this run. Writes are
+//! transactional, so a killed process leaves a usable file.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,8 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
     #[error("cache was written by another version of ctxls")]
     Version,
+    #[error("the file is another program's database, not a ctxls cache")]
+    Foreign,
 }
 
 /// What the cache knows of a file without decoding its facts.
@@ -107,6 +111,24 @@ impl Store {
         }
     }
 
+    /// After a failed query: when the database turned out corrupt (a damaged page that
+    /// opening it did not touch), it is set aside and an empty cache takes its place, so
+    /// that this run rebuilds it and the next one is warm. True when it did.
+    pub fn recover(&mut self, err: &StoreError) -> bool {
+        let Some(path) = self.path.clone().filter(|_| is_corrupt(err)) else { return false };
+        tracing::warn!("cache {} set aside and rebuilt: {err}", path.display());
+        // The old connection is closed before its files are moved.
+        drop(std::mem::replace(self, Store::in_memory()));
+        set_aside(&path);
+        if let Some(dir) = path.parent() {
+            match Store::try_open(dir) {
+                Ok(store) => *self = store,
+                Err(err) => tracing::warn!("cache {} cannot be created ({err}); indexing without it", dir.display()),
+            }
+        }
+        true
+    }
+
     pub fn in_memory() -> Store {
         let conn = Connection::open_in_memory().expect("in-memory SQLite opens");
         init_schema(&conn).expect("in-memory schema");
@@ -121,13 +143,22 @@ impl Store {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_millis(1500))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Checked before anything is written (the journal mode is written to the file).
         let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
         if version == 0 {
-            init_schema(&conn)?;
+            // A ctxls cache sets its version in the transaction that creates its table: a
+            // database with tables and no version is not one.
+            let tables: i64 = conn.query_row("SELECT count(*) FROM sqlite_master", [], |row| row.get(0))?;
+            if tables > 0 {
+                return Err(StoreError::Foreign);
+            }
         } else if version != SCHEMA_VERSION {
             return Err(StoreError::Version);
+        }
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        if version == 0 {
+            init_schema(&conn)?;
         }
         // Touch the table so that a truncated or corrupt file fails here, not later.
         conn.query_row("SELECT count(*) FROM files", [], |row| row.get::<_, i64>(0))?;
@@ -214,8 +245,16 @@ impl Store {
         (!conns.is_empty()).then_some(CacheReader { conns })
     }
 
-    /// Writes rows and removes paths in one transaction.
+    /// Writes rows and removes paths in one transaction (into a fresh cache when this one
+    /// turns out corrupt).
     pub fn write(&mut self, rows: &[FileRow], removed: &[String]) -> Result<(), StoreError> {
+        match self.try_write(rows, removed) {
+            Err(err) if self.recover(&err) => self.try_write(rows, removed),
+            result => result,
+        }
+    }
+
+    fn try_write(&mut self, rows: &[FileRow], removed: &[String]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
@@ -248,6 +287,17 @@ impl Store {
     /// Updates the modification time of unchanged files (a `touch` must not cost a
     /// reparse on every start).
     pub fn update_mtimes(&mut self, updates: &[(String, i64)]) -> Result<(), StoreError> {
+        let result = self.try_update_mtimes(updates);
+        if let Err(err) = &result {
+            // The rows are gone with the corrupt file; nothing to update in the new one.
+            if self.recover(err) {
+                return Ok(());
+            }
+        }
+        result
+    }
+
+    fn try_update_mtimes(&mut self, updates: &[(String, i64)]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached("UPDATE files SET mtime = ?2 WHERE path = ?1")?;
@@ -366,6 +416,11 @@ fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA user_version = {SCHEMA_VERSION};
          COMMIT;"
     ))
+}
+
+fn is_corrupt(err: &StoreError) -> bool {
+    matches!(err, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+        if matches!(e.code, ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
 }
 
 fn is_busy(err: &StoreError) -> bool {

@@ -154,7 +154,10 @@ impl Indexer {
         sink.apply(IndexUpdate::TsConfigs(read_ts_configs(&walk.ts_configs)));
 
         let manifest = self.store.manifest().unwrap_or_else(|err| {
-            tracing::warn!("{err}; re-indexing everything");
+            // A corrupt cache is replaced by an empty one; either way everything is read.
+            if !self.store.recover(&err) {
+                tracing::warn!("{err}; re-indexing everything");
+            }
             HashMap::new()
         });
 
@@ -387,7 +390,9 @@ impl Indexer {
         let decoded = match rows {
             Ok(rows) => rows,
             Err(err) => {
-                tracing::warn!("{err}; re-indexing");
+                if !self.store.recover(&err) {
+                    tracing::warn!("{err}; re-indexing");
+                }
                 return wanted.into_iter().map(str::to_string).collect();
             }
         };

@@ -107,6 +107,15 @@ pub fn use_mimalloc() {
     });
 }
 
+/// Returns memory freed since to the operating system (mimalloc keeps freed memory for
+/// reuse for a while, and purges it only when allocations go on). Worth its cost only
+/// after a burst of large allocations that will not come again soon.
+pub fn release_free_memory() {
+    // SAFETY: mimalloc's collection has no preconditions; with another global allocator
+    // it finds nothing to collect.
+    unsafe { libmimalloc_sys::mi_collect(true) };
+}
+
 thread_local! {
     static PARSERS: RefCell<[Option<Parser>; 3]> = const { RefCell::new([None, None, None]) };
 }
@@ -200,6 +209,10 @@ pub struct TextEdit {
 
 /// An open document: its text and its syntax tree, kept in step edit by edit.
 ///
+/// A document too large to parse (over `[index] max_file_size`) is kept as text only
+/// (`Document::text_only`): its text and line index follow the edits, its tree stays the
+/// empty tree of an empty text, and nothing is parsed until `set_parsed(true)`.
+///
 /// An incremental reparse of valid code gives the same tree as a fresh parse; on code
 /// with syntax errors, tree-sitter's error recovery may settle differently. Such a tree is
 /// marked unsettled, and `settle` (called by the server once typing pauses) replaces it
@@ -211,6 +224,8 @@ pub struct Document {
     line_index: LineIndex,
     unsettled: bool,
     last_change: Option<ChangedSpan>,
+    /// False for a text-only document.
+    parsed: bool,
 }
 
 /// What the last `apply_edits` changed, for incremental extraction: the edit (one edit
@@ -231,7 +246,31 @@ impl Document {
     pub fn new(lang: Lang, text: String) -> Document {
         let tree = parse(lang, &text, None);
         let line_index = LineIndex::new(&text);
-        Document { lang, text, tree, line_index, unsettled: false, last_change: None }
+        Document { lang, text, tree, line_index, unsettled: false, last_change: None, parsed: true }
+    }
+
+    /// A document kept as text only: no parse, now or on edits.
+    pub fn text_only(lang: Lang, text: String) -> Document {
+        let tree = parse(lang, "", None);
+        let line_index = LineIndex::new(&text);
+        Document { lang, text, tree, line_index, unsettled: false, last_change: None, parsed: false }
+    }
+
+    /// False for a text-only document (its tree is empty).
+    pub fn is_parsed(&self) -> bool {
+        self.parsed
+    }
+
+    /// Parses a text-only document afresh (`true`), or drops a parsed document's tree and
+    /// keeps its text only (`false`).
+    pub fn set_parsed(&mut self, parsed: bool) {
+        if parsed == self.parsed {
+            return;
+        }
+        self.tree = parse(self.lang, if parsed { &self.text } else { "" }, None);
+        self.parsed = parsed;
+        self.unsettled = false;
+        self.last_change = None;
     }
 
     /// True when the tree came from an incremental reparse of code with syntax errors.
@@ -241,7 +280,7 @@ impl Document {
 
     /// Replaces an unsettled tree with a fresh parse. Returns whether it did.
     pub fn settle(&mut self) -> bool {
-        if !self.unsettled {
+        if !self.unsettled || !self.parsed {
             return false;
         }
         self.tree = parse(self.lang, &self.text, None);
@@ -272,6 +311,10 @@ impl Document {
     /// range that would split a character is widened to the character's boundaries.
     pub fn apply_edits(&mut self, edits: &[TextEdit]) {
         if edits.is_empty() {
+            return;
+        }
+        if !self.parsed {
+            self.apply_edits_to_text(edits);
             return;
         }
         let mut single: Option<(u32, u32, u32)> = None;
@@ -309,9 +352,29 @@ impl Document {
         self.unsettled = self.tree.root_node().has_error();
     }
 
-    /// Replaces the whole text (full sync) and parses from scratch.
+    /// A text-only document's edits: the text and, once, its line index.
+    fn apply_edits_to_text(&mut self, edits: &[TextEdit]) {
+        let mut single = None;
+        for edit in edits {
+            let start = floor_char_boundary(&self.text, edit.range.start as usize);
+            let end = ceil_char_boundary(&self.text, (edit.range.end as usize).max(start));
+            self.text.replace_range(start..end, &edit.text);
+            single = Some((start as u32, end as u32, (start + edit.text.len()) as u32));
+        }
+        self.line_index = LineIndex::new(&self.text);
+        self.last_change = match (edits.len(), single) {
+            (1, Some((start, old_end, new_end))) => {
+                Some(ChangedSpan { start, old_end, new_end, changed: TextRange::new(start, new_end) })
+            }
+            _ => None,
+        };
+    }
+
+    /// Replaces the whole text (full sync) and parses from scratch (unless text only).
     pub fn replace_text(&mut self, text: String) {
-        self.tree = parse(self.lang, &text, None);
+        if self.parsed {
+            self.tree = parse(self.lang, &text, None);
+        }
         self.line_index = LineIndex::new(&text);
         self.text = text;
         self.unsettled = false;
@@ -375,6 +438,26 @@ mod tests {
         assert_eq!(doc.text(), "// héllo\nfn main() {\n    let x = 42;\n}\n");
         let fresh = parse(Lang::Rust, doc.text(), None);
         assert_eq!(doc.tree().root_node().to_sexp(), fresh.root_node().to_sexp());
+    }
+
+    #[test]
+    fn a_text_only_document_follows_edits_without_parsing_until_asked() {
+        let mut doc = Document::text_only(Lang::Rust, "fn a() {}\nfn b() {}\n".to_string());
+        assert!(!doc.is_parsed());
+        assert_eq!(doc.tree().root_node().end_byte(), 0, "the empty tree");
+        doc.apply_edits(&[
+            TextEdit { range: TextRange::new(3, 4), text: "é".into() },
+            TextEdit { range: TextRange::new(0, 0), text: "// x\n".into() },
+        ]);
+        assert_eq!(doc.text(), "// x\nfn é() {}\nfn b() {}\n");
+        assert_eq!(doc.line_index().line_col(doc.text().find('b').unwrap() as u32).line, 2);
+        assert_eq!(doc.tree().root_node().end_byte(), 0, "still not parsed");
+        doc.replace_text("fn c() {}\n".to_string());
+        assert!(!doc.settle() && doc.tree().root_node().end_byte() == 0);
+        doc.set_parsed(true);
+        assert_eq!(doc.tree().root_node().to_sexp(), parse(Lang::Rust, doc.text(), None).root_node().to_sexp());
+        doc.set_parsed(false);
+        assert_eq!(doc.tree().root_node().end_byte(), 0);
     }
 
     /// The two fixes of grammars/tree-sitter-typescript/PATCHES.md, in both dialects.

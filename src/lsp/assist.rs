@@ -266,6 +266,9 @@ pub async fn inline_completion(
     params: InlineCompletionParams,
 ) -> jsonrpc::Result<Option<InlineCompletionResponse>> {
     let position = params.text_document_position.position;
+    if context::is_text_only(state, &params.text_document_position.text_document.uri) {
+        return Ok(None);
+    }
     let site = context::site(state, &params.text_document_position.text_document.uri, position)?;
     let invoked = params.context.trigger_kind == InlineCompletionTriggerKind::INVOKED;
     if !wanted_at(&site, invoked) {
@@ -302,6 +305,9 @@ pub async fn completion(
     params: CompletionParams,
 ) -> jsonrpc::Result<Option<CompletionResponse>> {
     let position = params.text_document_position.position;
+    if context::is_text_only(state, &params.text_document_position.text_document.uri) {
+        return Ok(None);
+    }
     let site = context::site(state, &params.text_document_position.text_document.uri, position)?;
     if let Some(list) = mention_completion(&site, position) {
         return Ok(Some(CompletionResponse::List(list)));

@@ -51,7 +51,8 @@ pub struct RootView {
     pub snapshot: Arc<IndexSnapshot>,
     pub vectors: Arc<Vectors>,
     pub recency: Recency,
-    /// The editor's text of the root's open documents, by relative path.
+    /// The editor's text of the root's open documents, by relative path (text-only
+    /// documents, over the size limit, left out: they are not in the index).
     pub open_texts: HashMap<String, String>,
     /// The root's open documents' URIs and versions, by relative path.
     pub open_versions: HashMap<String, (String, i32)>,
@@ -87,6 +88,13 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
     let Some(open) = state.documents.get(&key) else {
         return Err(jsonrpc::Error::invalid_params(format!("{} is not open", uri.as_str())));
     };
+    if !open.doc.is_parsed() {
+        return Err(jsonrpc::Error::invalid_params(format!(
+            "ctxls: {} is kept as text only: {} bytes is over [index] max_file_size",
+            uri.as_str(),
+            open.doc.text().len()
+        )));
+    }
     let offset = from_proto::offset(open.doc.line_index(), encoding, position) as usize;
     let (version, lang, text, tree, path, ignored) =
         (open.version, open.doc.lang, open.doc.text().to_string(), open.doc.tree().clone(), open.path.clone(), open.ignored);
@@ -104,6 +112,12 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
     Ok(Site { uri: key, version, lang, text, tree, offset, encoding, ignored, config, root })
 }
 
+/// True when `uri` is open as text only (over the size limit): requests about it answer
+/// with nothing at once.
+pub fn is_text_only(state: &SharedState, uri: &Uri) -> bool {
+    lock(state).documents.get(uri.as_str()).is_some_and(|d| !d.doc.is_parsed())
+}
+
 /// The view of the root at `root` (its `rel` empty: no document).
 pub fn root_view(state: &SharedState, root: &std::path::Path) -> Option<RootView> {
     view_of(&mut lock(state), root)
@@ -114,7 +128,7 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
     let open_texts: HashMap<String, String> = state
         .documents
         .values()
-        .filter(|d| !d.ignored)
+        .filter(|d| !d.ignored && d.doc.is_parsed())
         .filter_map(|d| {
             let p = d.path.as_deref()?;
             p.starts_with(root_path).then(|| (vfs::relative_path(root_path, p), d.doc.text().to_string()))

@@ -21,27 +21,35 @@ pub fn text_range(index: &LineIndex, encoding: PositionEncoding, range: Range) -
 }
 
 /// Converts content changes to edits. Each change's range refers to the text after the
-/// previous change, so each is converted against a line index of that text.
+/// previous change, so each is converted against a line index of that text: `index`
+/// (that of `text`) for the first, and only from the second on is the text copied and
+/// indexed again (a keystroke in a large document costs no copy).
 pub fn text_edits(
     text: &str,
+    index: &LineIndex,
     encoding: PositionEncoding,
     changes: Vec<TextDocumentContentChangeEvent>,
 ) -> Result<Vec<TextEdit>, String> {
     let mut edits = Vec::with_capacity(changes.len());
-    let mut current = text.to_string();
+    // The text after the changes so far, once it differs from `text`.
+    let mut current: Option<String> = None;
     let last = changes.len().saturating_sub(1);
     for (i, change) in changes.into_iter().enumerate() {
         let Some(range) = change.range else {
             // A full replacement in the middle of incremental changes.
-            edits.push(TextEdit { range: TextRange::new(0, current.len() as u32), text: change.text.clone() });
-            current = change.text;
+            let length = current.as_deref().unwrap_or(text).len();
+            edits.push(TextEdit { range: TextRange::new(0, length as u32), text: change.text.clone() });
+            current = Some(change.text);
             continue;
         };
-        let index = LineIndex::new(&current);
-        let range = text_range(&index, encoding, range);
+        let range = match &current {
+            None => text_range(index, encoding, range),
+            Some(current) => text_range(&LineIndex::new(current), encoding, range),
+        };
         if i != last {
-            let start = crate::lang::floor_char_boundary(&current, range.start as usize);
-            let end = crate::lang::ceil_char_boundary(&current, range.end as usize);
+            let current = current.get_or_insert_with(|| text.to_string());
+            let start = crate::lang::floor_char_boundary(current, range.start as usize);
+            let end = crate::lang::ceil_char_boundary(current, range.end as usize);
             current.replace_range(start..end, &change.text);
         }
         edits.push(TextEdit { range, text: change.text });

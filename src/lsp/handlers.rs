@@ -161,7 +161,22 @@ pub fn did_open(state: &SharedState, params: DidOpenTextDocumentParams) {
         tracing::debug!("not a supported language: {}", doc.uri.as_str());
         return;
     };
+    let large = doc.text.len() >= LARGE_MESSAGE;
     lock(state).open(doc.uri.as_str().to_string(), path, lang, doc.version, doc.text);
+    if large {
+        release_message_memory();
+    }
+}
+
+/// A message carrying this much text leaves its decoding's buffers behind (the frame,
+/// JSON scratch space: several times the text).
+const LARGE_MESSAGE: usize = 1 << 20;
+
+/// Returns the memory a large message's decoding freed to the system at once: mimalloc
+/// would keep it until later allocations purge it (a 30 MB `didOpen` otherwise leaves the
+/// server 100 MB larger for as long as it is idle).
+fn release_message_memory() {
+    crate::lang::release_free_memory();
 }
 
 fn language_id(id: &str) -> Option<Lang> {
@@ -177,6 +192,15 @@ fn language_id(id: &str) -> Option<Lang> {
 /// Applies a `didChange`. Returns the document's URI and version when its tree needs
 /// settling once typing pauses.
 pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) -> Option<(String, i32)> {
+    let large = params.content_changes.iter().map(|c| c.text.len()).sum::<usize>() >= LARGE_MESSAGE;
+    let unsettled = apply_change(state, params);
+    if large {
+        release_message_memory();
+    }
+    unsettled
+}
+
+fn apply_change(state: &SharedState, params: DidChangeTextDocumentParams) -> Option<(String, i32)> {
     let uri = params.text_document.uri.as_str().to_string();
     let mut state = lock(state);
     let encoding = state.encoding;
@@ -187,7 +211,7 @@ pub fn did_change(state: &SharedState, params: DidChangeTextDocumentParams) -> O
     let changes = if params.content_changes.len() == 1 && params.content_changes[0].range.is_none() {
         ChangeSet::Full(params.content_changes.into_iter().next().expect("one change").text)
     } else {
-        match from_proto::text_edits(open.doc.text(), encoding, params.content_changes) {
+        match from_proto::text_edits(open.doc.text(), open.doc.line_index(), encoding, params.content_changes) {
             Ok(edits) => ChangeSet::Edits(edits),
             Err(err) => {
                 tracing::warn!("didChange for {uri}: {err}");
@@ -239,6 +263,11 @@ pub fn document_symbol(state: &SharedState, params: DocumentSymbolParams) -> jso
         let Some(open) = state.documents.get(uri.as_str()) else {
             return document_symbol_from_disk(&state, &uri);
         };
+        if !open.doc.is_parsed() {
+            // A text-only document (over the size limit) has no symbols.
+            let empty = if state.caps.hierarchical_symbols { DocumentSymbolResponse::Nested(Vec::new()) } else { DocumentSymbolResponse::Flat(Vec::new()) };
+            return Ok(Some(empty));
+        }
         let file = index::extract(open.doc.lang, open.doc.text(), open.doc.tree());
         (file, state.encoding, state.caps.hierarchical_symbols)
     };

@@ -43,6 +43,9 @@ pub struct Explanations {
 
 pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
     let position = params.text_document_position_params.position;
+    if context::is_text_only(state, &params.text_document_position_params.text_document.uri) {
+        return Ok(None);
+    }
     let site = context::site(state, &params.text_document_position_params.text_document.uri, position)?;
     let Some(root) = &site.root else { return Ok(None) };
     let Some(file) = root.snapshot.file_id(&root.rel) else { return Ok(None) };

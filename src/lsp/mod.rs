@@ -20,6 +20,7 @@ mod transport;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use tower_lsp_server::{LspService, Server};
 
@@ -28,25 +29,38 @@ pub use server::Backend;
 /// Messages handled at once (waiting requests included).
 const MAX_CONCURRENT_MESSAGES: usize = 256;
 
-/// Serves LSP on stdin/stdout until the client sends `exit` or closes stdin.
+/// After `exit` or the end of stdin, how long the serving loop may take to finish
+/// writing before it is dropped (it never finishes while a request to the client waits
+/// for an answer that will not come).
+const END_GRACE: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Serves LSP on stdin/stdout until the client sends `exit` or closes stdin. The exit
+/// status is 0 when `shutdown` came first, else 1 (as LSP asks).
 pub fn run_stdio(cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        // Frames pass through a filter that drops malformed ones (see `transport`).
+    let lifecycle = Arc::new(transport::Lifecycle::default());
+    runtime.block_on(async {
+        // Frames pass through a filter that answers or drops malformed ones (see
+        // `transport`); its answers reach stdout through the server's own writer.
         let (filtered_reader, filtered_writer) = tokio::io::duplex(1 << 20);
-        tokio::spawn(transport::filter_frames(tokio::io::stdin(), filtered_writer));
+        tokio::spawn(transport::filter_frames(tokio::io::stdin(), filtered_writer, lifecycle.clone()));
         let stdout = tokio::io::stdout();
         let (service, socket) = LspService::build(|client| Backend::new(client, cache_dir))
             .custom_method("textDocument/inlineCompletion", Backend::inline_completion)
             .finish();
+        let service = transport::Guard { inner: panics::CatchPanics(service), lifecycle: lifecycle.clone() };
         // Requests that wait on a model hold a slot each; edits must never queue behind
         // them (tower-lsp-server's default is 4).
-        Server::new(filtered_reader, stdout, socket)
-            .concurrency_level(MAX_CONCURRENT_MESSAGES)
-            .serve(panics::CatchPanics(service))
-            .await;
+        let serve = Server::new(filtered_reader, stdout, socket).concurrency_level(MAX_CONCURRENT_MESSAGES).serve(service);
+        tokio::pin!(serve);
+        tokio::select! {
+            () = &mut serve => {}
+            () = lifecycle.ended() => {
+                let _ = tokio::time::timeout(END_GRACE, &mut serve).await;
+            }
+        }
     });
     // Background indexing threads must not keep the process alive after `exit`.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    Ok(ExitCode::SUCCESS)
+    Ok(if lifecycle.shutdown_requested() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

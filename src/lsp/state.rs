@@ -121,7 +121,7 @@ impl State {
             Markers::from(&config)
         };
         let open = self.documents.get_mut(uri)?;
-        let found = crate::reqs::find(open.doc.text(), open.doc.tree(), &markers);
+        let found = if open.doc.is_parsed() { crate::reqs::find(open.doc.text(), open.doc.tree(), &markers) } else { Vec::new() };
         if found == open.requirements && !force {
             return None;
         }
@@ -174,8 +174,23 @@ impl State {
         self.roots.iter().position(|r| r.path == root)
     }
 
+    /// `[index] max_file_size` for a document at `path` (that of its root, else the
+    /// configuration outside every root).
+    fn max_file_size(&self, path: Option<&Path>) -> u64 {
+        match path.and_then(|p| self.root_of(p)) {
+            Some(i) => self.roots[i].config.index.max_file_size,
+            None => self.config_without_root().index.max_file_size,
+        }
+    }
+
     pub fn open(&mut self, uri: String, path: Option<PathBuf>, lang: Lang, version: i32, text: String) {
-        let doc = Document::new(lang, text);
+        let limit = self.max_file_size(path.as_deref());
+        let doc = if text.len() as u64 > limit {
+            log_text_only(&uri, text.len(), limit);
+            Document::text_only(lang, text)
+        } else {
+            Document::new(lang, text)
+        };
         let ignored = path.as_deref().is_some_and(|p| match self.root_of(p) {
             Some(i) => vfs::IgnoreRules::new(&self.roots[i].path, &self.roots[i].config.index).is_ignored(p),
             None => false,
@@ -193,9 +208,37 @@ impl State {
             return Err(format!("didChange for {uri}: version {version} is older than {}", open.version));
         }
         open.version = version;
+        // A change that takes the document over the size limit drops its tree before it
+        // is applied, so that the large text is never parsed.
+        let expected = match &edits {
+            ChangeSet::Full(text) => text.len(),
+            ChangeSet::Edits(edits) => edits.iter().fold(open.doc.text().len(), |length, edit| {
+                (length + edit.text.len()).saturating_sub(edit.range.len() as usize)
+            }),
+        };
+        let path = open.path.clone();
+        let limit = self.max_file_size(path.as_deref());
+        let open = self.documents.get_mut(uri).expect("found above");
+        if expected as u64 > limit && open.doc.is_parsed() {
+            log_text_only(uri, expected, limit);
+            open.doc.set_parsed(false);
+            open.incremental_base = false;
+        }
         match edits {
             ChangeSet::Full(text) => open.doc.replace_text(text),
             ChangeSet::Edits(edits) => open.doc.apply_edits(&edits),
+        }
+        // A document that shrank under the size limit is parsed again (and one that grew
+        // past it more than expected is kept as text only).
+        let length = open.doc.text().len();
+        if (length as u64 > limit) == open.doc.is_parsed() {
+            if open.doc.is_parsed() {
+                log_text_only(uri, length, limit);
+            } else {
+                tracing::info!("{uri}: {length} bytes, within [index] max_file_size again: parsed and indexed");
+            }
+            open.doc.set_parsed(length as u64 <= limit);
+            open.incremental_base = false;
         }
         let edited = open.doc.last_change().map(|change| {
             let lines = open.doc.line_index();
@@ -226,6 +269,11 @@ impl State {
         let Some(path) = open.path.clone() else { return };
         let Some(root) = self.root_of(&path) else { return };
         let rel_path = vfs::relative_path(&self.roots[root].path, &path);
+        if !open.doc.is_parsed() {
+            // Text only: the file has no entry while it is open this large.
+            self.roots[root].index.remove(&rel_path);
+            return;
+        }
         let text = open.doc.text();
         // After one edit, only the top-level items it touched are extracted again.
         let previous = self.roots[root].index.get(&rel_path).filter(|e| e.index().lang == open.doc.lang);
@@ -249,6 +297,10 @@ impl State {
     pub fn snapshots(&mut self) -> Vec<(PathBuf, Arc<IndexSnapshot>)> {
         self.roots.iter_mut().map(|r| (r.path.clone(), r.index.snapshot())).collect()
     }
+}
+
+fn log_text_only(uri: &str, length: usize, limit: u64) {
+    tracing::warn!("{uri}: {length} bytes, over [index] max_file_size ({limit}): kept as text only (not parsed, not indexed)");
 }
 
 pub enum ChangeSet {

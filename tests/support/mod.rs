@@ -64,13 +64,16 @@ impl TempWorkspace {
 /// An LSP client speaking to a child `ctxls` process.
 pub struct LspClient {
     child: Child,
-    stdin: ChildStdin,
+    /// `None` once closed (`close_stdin`).
+    stdin: Option<ChildStdin>,
     incoming: mpsc::Receiver<Value>,
     next_id: i64,
     /// Notifications and server requests seen while waiting for responses.
     pub notifications: Vec<Value>,
     /// Responses that arrived while another was awaited, by id.
     responses: std::collections::HashMap<i64, Value>,
+    /// Server-to-client requests get an answer (true unless a test wants them unanswered).
+    pub answer_server_requests: bool,
 }
 
 impl LspClient {
@@ -132,7 +135,15 @@ impl LspClient {
                 }
             }
         });
-        LspClient { child, stdin, incoming, next_id: 1, notifications: Vec::new(), responses: Default::default() }
+        LspClient {
+            child,
+            stdin: Some(stdin),
+            incoming,
+            next_id: 1,
+            notifications: Vec::new(),
+            responses: Default::default(),
+            answer_server_requests: true,
+        }
     }
 
     /// The server process's id.
@@ -142,13 +153,32 @@ impl LspClient {
 
     pub fn send(&mut self, message: &Value) {
         let body = serde_json::to_string(message).unwrap();
-        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
-        self.stdin.flush().unwrap();
+        self.send_raw(format!("Content-Length: {}\r\n\r\n{body}", body.len()).as_bytes());
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
-        self.stdin.write_all(bytes).unwrap();
-        self.stdin.flush().unwrap();
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Closes the server's stdin (end of input).
+    pub fn close_stdin(&mut self) {
+        self.stdin = None;
+    }
+
+    /// The server's exit status, if it exits within `timeout`.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {
@@ -192,7 +222,7 @@ impl LspClient {
 
     fn handle_incoming(&mut self, message: Value) {
         // Server-to-client requests get an empty success (edits are applied).
-        if let (Some(id), Some(method)) = (message.get("id"), message.get("method")) {
+        if let (Some(id), Some(method), true) = (message.get("id"), message.get("method"), self.answer_server_requests) {
             let result = if method == "workspace/applyEdit" { json!({"applied": true}) } else { Value::Null };
             let reply = json!({"jsonrpc": "2.0", "id": id, "result": result});
             self.send(&reply);

@@ -221,9 +221,17 @@ impl LlmClient {
         for (name, value) in self.provider.auth_headers(self.api_key.as_deref()) {
             builder = builder.header(name, value);
         }
-        let first_ms = self.settings.timeout_first_token_ms;
+        // The first-token deadline is capped by the total one: a silent model is reported
+        // with the limit that actually stopped it.
+        let silent = || {
+            if first_deadline < deadline {
+                LlmError::FirstTokenTimeout { provider, ms: self.settings.timeout_first_token_ms }
+            } else {
+                LlmError::TotalTimeout { provider, ms: self.settings.timeout_total_ms, partial: 0 }
+            }
+        };
         let response = match timeout_at(first_deadline, builder.send()).await {
-            Err(_) => return Err((LlmError::FirstTokenTimeout { provider, ms: first_ms }, None)),
+            Err(_) => return Err((silent(), None)),
             Ok(Err(err)) => return Err((self.unreachable(&call.url, &err), None)),
             Ok(Ok(response)) => response,
         };
@@ -256,7 +264,7 @@ impl LlmClient {
         loop {
             let limit = if text.is_empty() { first_deadline } else { deadline };
             let next = match timeout_at(limit, bytes.next()).await {
-                Err(_) if text.is_empty() => return Err((LlmError::FirstTokenTimeout { provider, ms: first_ms }, None)),
+                Err(_) if text.is_empty() => return Err((silent(), None)),
                 Err(_) => {
                     let ms = self.settings.timeout_total_ms;
                     return Err((LlmError::TotalTimeout { provider, ms, partial: text.len() }, None));

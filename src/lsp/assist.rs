@@ -47,8 +47,6 @@ pub struct Assist {
     /// Until when the model is taken as unreachable (hovers then skip the explanation
     /// rather than wait for a connection that fails).
     unreachable_until: Mutex<Option<Instant>>,
-    /// Hover explanations, done and under way.
-    pub explanations: super::hover::Explanations,
     /// The model's state for the editor (`ctxls/status`).
     pub status: super::status::ModelStatus,
 }

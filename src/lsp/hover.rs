@@ -41,7 +41,7 @@ pub struct Explanations {
     pending: Mutex<HashMap<u64, Pending>>,
 }
 
-pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
+pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, explanations: &Arc<Explanations>, params: HoverParams) -> jsonrpc::Result<Option<Hover>> {
     let position = params.text_document_position_params.position;
     if context::is_text_only(state, &params.text_document_position_params.text_document.uri) {
         return Ok(None);
@@ -54,7 +54,7 @@ pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, p
     let lines = &root.snapshot.file(file).expect("the file was found").index().line_index;
     let range = to_proto::range(lines, site.encoding, info.hovered);
     if site.config.hover.explain && !site.ignored && !assist.model_unreachable() {
-        if let Some(explanation) = explain(client, assist, &site, &info).await {
+        if let Some(explanation) = explain(client, assist, explanations, &site, &info).await {
             markdown.push_str("\n---\n\n");
             markdown.push_str(explanation.trim());
             markdown.push('\n');
@@ -64,7 +64,7 @@ pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, p
 }
 
 /// The explanation, if it is (or becomes, within the time limit) available.
-async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &HoverInfo) -> Option<String> {
+async fn explain(client: &Client, assist: &Arc<Assist>, explanations: &Arc<Explanations>, site: &Site, info: &HoverInfo) -> Option<String> {
     let root = site.root.as_ref()?;
     let read = |path: &str| match root.open_texts.get(path) {
         Some(text) => Some(text.clone()),
@@ -75,7 +75,6 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
     let definition: String = definition.lines().take(DEFINITION_LINES).collect::<Vec<_>>().join("\n");
     let uses = uses(&root.snapshot, info, &read);
     let key = content_hash(format!("{}\0{definition}\0{uses:?}", info.name).as_bytes());
-    let explanations = &assist.explanations;
     if let Some(done) = explanations.done.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Some(done.clone());
     }
@@ -94,6 +93,7 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
                 let focus_line = info.line + 1;
                 let settings = site.config.llm.for_task(Task::Chat);
                 let assist = Arc::clone(assist);
+                let explanations = Arc::clone(explanations);
                 let client = client.clone();
                 tokio::spawn(async move {
                     let excerpts: Vec<Excerpt> =
@@ -110,7 +110,7 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
                     let result = assist.status.track(LlmClient::new(settings, key_value).complete(&request, &mut |_| {})).await;
                     let result = match result {
                         Ok(completion) => {
-                            let mut done = assist.explanations.done.lock().unwrap_or_else(|p| p.into_inner());
+                            let mut done = explanations.done.lock().unwrap_or_else(|p| p.into_inner());
                             if done.len() >= MAX_EXPLANATIONS {
                                 done.clear(); // a long session: start over rather than grow
                             }
@@ -123,7 +123,7 @@ async fn explain(client: &Client, assist: &Arc<Assist>, site: &Site, info: &Hove
                             Err(err.to_string())
                         }
                     };
-                    assist.explanations.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
+                    explanations.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&key);
                     let _ = tx.send(Some(result));
                 });
                 rx

@@ -22,6 +22,8 @@ pub struct Backend {
     client: Client,
     state: SharedState,
     assist: Arc<Assist>,
+    /// Hover explanations, done and under way.
+    explanations: Arc<hover::Explanations>,
 }
 
 impl Backend {
@@ -29,7 +31,7 @@ impl Backend {
         let state = State { cache_dir, ..State::default() };
         let assist = Arc::new(Assist::default());
         assist.status.set_client(client.clone());
-        Backend { client, state: Arc::new(Mutex::new(state)), assist }
+        Backend { client, state: Arc::new(Mutex::new(state)), assist, explanations: Arc::default() }
     }
 
     /// `textDocument/inlineCompletion` (LSP 3.18; routed as a custom method, see `lsp::run_stdio`).
@@ -229,7 +231,7 @@ impl LanguageServer for Backend {
     }
 
     async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
-        hover::hover(&self.client, &self.state, &self.assist, params).await
+        hover::hover(&self.client, &self.state, &self.assist, &self.explanations, params).await
     }
 
     async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {

@@ -4,8 +4,9 @@
 //! top-level message, enum and service.
 //!
 //! The parsing is done by maintained parsers: pulldown-cmark (Markdown), tree-sitter-yaml
-//! and tree-sitter-json (OpenAPI); GraphQL and protobuf, small token languages, by the
-//! tokenizer of `tokens`. One file per format.
+//! and tree-sitter-json (OpenAPI), apollo-parser (GraphQL); protobuf, a small token
+//! language without a maintained parser that gives spans, by the tokenizer of `tokens`.
+//! One file per format.
 //!
 //! Invariants:
 //! - Pure: no IO.

@@ -1,7 +1,7 @@
 //! Protocol buffers split by top-level message, enum and service, after a preamble of
 //! `syntax`/`package`/`import`/`option` lines; nested types and rpcs are named.
 
-use super::tokens::{Syntax, TokenKind, TokenText};
+use super::tokens::{TokenKind, TokenText};
 use super::{dedupe, Section, SectionKind};
 
 const PROTO_SCALARS: [&str; 15] = [
@@ -11,7 +11,7 @@ const PROTO_SCALARS: [&str; 15] = [
 const PROTO_PREAMBLE: [&str; 5] = ["syntax", "edition", "package", "import", "option"];
 
 pub(super) fn split_proto(text: &str) -> Vec<Section> {
-    let source = TokenText::new(text, Syntax::Proto);
+    let source = TokenText::new(text);
     let significant: Vec<usize> = (0..source.tokens.len())
         .filter(|&t| source.kind(t) != Some(TokenKind::Comment))
         .collect();
@@ -30,7 +30,7 @@ pub(super) fn split_proto(text: &str) -> Vec<Section> {
                 .get(position + 1)
                 .is_some_and(|&t| source.kind(t) == Some(TokenKind::Name));
         if is_definition {
-            let first = source.leading_trivia(first_token, floor, false);
+            let first = source.leading_trivia(first_token, floor);
             let words: Vec<&str> = significant[position + 2..=end.max(position + 1)]
                 .iter()
                 .map(|&t| source.str(t))
@@ -42,7 +42,7 @@ pub(super) fn split_proto(text: &str) -> Vec<Section> {
             seen_definition = true;
         } else if PROTO_PREAMBLE.contains(&keyword) && !seen_definition {
             let first = preamble.map_or_else(
-                || source.leading_trivia(first_token, floor, false),
+                || source.leading_trivia(first_token, floor),
                 |(first, _)| first,
             );
             preamble = Some((first, last_token));

@@ -1,11 +1,8 @@
-//! The tokens of GraphQL and protobuf sources (names, punctuation, strings, comments with
-//! their byte ranges), and a definition's lines or exact span from them.
+//! The tokens of protobuf sources (names, punctuation, strings, comments with their byte
+//! ranges; no maintained Rust parser gives spans), and a definition's lines or exact span,
+//! which GraphQL's sections share.
 
 use super::{to_u32, Lines};
-
-// ---------------------------------------------------------------------------------------
-// GraphQL and proto: tokens
-// ---------------------------------------------------------------------------------------
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(super) enum TokenKind {
@@ -25,18 +22,12 @@ pub(super) struct Token {
     pub(super) end: usize,
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Syntax {
-    GraphQl,
-    Proto,
-}
-
-/// Splits a GraphQL or proto text into tokens. Every token starts and ends at an ASCII
+/// Splits a proto text into tokens. Every token starts and ends at an ASCII
 /// byte or the end of the text, so slicing the text with a token never fails.
-pub(super) fn tokenize(text: &str, syntax: Syntax) -> Vec<Token> {
+pub(super) fn tokenize(text: &str) -> Vec<Token> {
     let bytes = text.as_bytes();
     let is_name_byte =
-        |b: u8| b.is_ascii_alphanumeric() || b == b'_' || (syntax == Syntax::Proto && b == b'.');
+        |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'.';
     let mut tokens = Vec::new();
     let mut i = 0;
     while let Some(&byte) = bytes.get(i) {
@@ -47,40 +38,17 @@ pub(super) fn tokenize(text: &str, syntax: Syntax) -> Vec<Token> {
                 i += 1;
                 continue;
             }
-            b',' if syntax == Syntax::GraphQl => {
-                i += 1;
-                continue;
-            }
-            b'#' if syntax == Syntax::GraphQl => {
+            b'/' if next == Some(b'/') => {
                 i = line_end(bytes, i);
                 TokenKind::Comment
             }
-            b'/' if syntax == Syntax::Proto && next == Some(b'/') => {
-                i = line_end(bytes, i);
-                TokenKind::Comment
-            }
-            b'/' if syntax == Syntax::Proto && next == Some(b'*') => {
+            b'/' if next == Some(b'*') => {
                 i = text[i + 2..]
                     .find("*/")
                     .map_or(bytes.len(), |end| i + 2 + end + 2);
                 TokenKind::Comment
             }
-            b'"' if syntax == Syntax::GraphQl && bytes[i..].starts_with(b"\"\"\"") => {
-                i += 3;
-                loop {
-                    match bytes.get(i) {
-                        None => break,
-                        Some(b'\\') if bytes[i + 1..].starts_with(b"\"\"\"") => i += 4,
-                        Some(b'"') if bytes[i..].starts_with(b"\"\"\"") => {
-                            i += 3;
-                            break;
-                        }
-                        Some(_) => i += 1,
-                    }
-                }
-                TokenKind::Str
-            }
-            b'"' | b'\'' if byte == b'"' || syntax == Syntax::Proto => {
+            b'"' | b'\'' => {
                 i += 1;
                 loop {
                     match bytes.get(i) {
@@ -142,11 +110,11 @@ pub(super) struct TokenText<'a> {
 }
 
 impl<'a> TokenText<'a> {
-    pub(super) fn new(text: &'a str, syntax: Syntax) -> TokenText<'a> {
+    pub(super) fn new(text: &'a str) -> TokenText<'a> {
         TokenText {
             text,
             lines: Lines::new(text),
-            tokens: tokenize(text, syntax),
+            tokens: tokenize(text),
         }
     }
 
@@ -173,24 +141,15 @@ impl<'a> TokenText<'a> {
         })
     }
 
-    /// The first token of the comments (and, for GraphQL, one description string) that
-    /// belong to the definition at `keyword`: directly above it, no blank line between,
-    /// and not sharing a line with an earlier token. Never goes below `floor`.
-    pub(super) fn leading_trivia(&self, keyword: usize, floor: usize, allow_description: bool) -> usize {
+    /// The first token of the comments that belong to the definition at `keyword`:
+    /// directly above it, no blank line between, and not sharing a line with an earlier
+    /// token. Never goes below `floor`.
+    pub(super) fn leading_trivia(&self, keyword: usize, floor: usize) -> usize {
         let mut first = keyword;
-        let mut took_description = false;
         while first > floor {
             let previous = first - 1;
             match self.kind(previous) {
-                Some(TokenKind::Comment)
-                    if self.last_line(previous) + 1 >= self.first_line(first) =>
-                {
-                    first = previous
-                }
-                Some(TokenKind::Str) if allow_description && !took_description => {
-                    took_description = true;
-                    first = previous;
-                }
+                Some(TokenKind::Comment) if self.last_line(previous) + 1 >= self.first_line(first) => first = previous,
                 _ => break,
             }
         }
@@ -200,60 +159,40 @@ impl<'a> TokenText<'a> {
         first
     }
 
-    /// The lines and text of a section from token `first` to token `last`. When other
-    /// definitions share its first or last line (a one-line schema), the text is the exact
-    /// span instead, so that long shared lines are not copied into every section.
+    /// The lines and text of a section from token `first` to token `last` (see
+    /// [`span_section`]).
     pub(super) fn section(&self, first: usize, last: usize) -> (u32, u32, String) {
-        let (start, end) = (self.first_line(first), self.last_line(last));
-        let span = match (self.tokens.get(first), self.tokens.get(last)) {
-            (Some(first), Some(last)) if self.shares_lines(first.start, last.end) => {
-                self.text.get(first.start..last.end)
-            }
-            _ => None,
-        };
-        let text = match span {
-            Some(span) => span.trim_end().replace("\r\n", "\n"),
-            None => self.lines.slice(start, end),
-        };
-        (to_u32(start), to_u32(end), text)
-    }
-
-    /// Whether code other than whitespace or a trailing comment shares a line with the
-    /// span `start..end`. Scans only the whitespace next to the span.
-    pub(super) fn shares_lines(&self, start: usize, end: usize) -> bool {
-        let bytes = self.text.as_bytes();
-        let before = bytes.get(..start).unwrap_or_default();
-        let after = bytes.get(end..).unwrap_or_default();
-        let code_before = before
-            .iter()
-            .rev()
-            .take_while(|&&b| b != b'\n')
-            .any(|b| !b.is_ascii_whitespace());
-        let code_after = after
-            .iter()
-            .take_while(|&&b| b != b'\n')
-            .find(|b| !b.is_ascii_whitespace())
-            .is_some_and(|&b| !matches!(b, b'#' | b'/' | b';' | b','));
-        code_before || code_after
-    }
-}
-
-/// The index just after the bracket that closes the one at `open` (among `significant`
-/// token indices), or the end.
-pub(super) fn skip_balanced(source: &TokenText, significant: &[usize], open: usize) -> usize {
-    let mut depth = 0usize;
-    for (position, &token) in significant.iter().enumerate().skip(open) {
-        match source.str(token) {
-            "{" | "(" | "[" => depth += 1,
-            "}" | ")" | "]" => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    return position + 1;
-                }
-            }
-            _ => {}
+        match (self.tokens.get(first), self.tokens.get(last)) {
+            (Some(first), Some(last)) => span_section(self.text, &self.lines, first.start, last.end),
+            _ => (0, 0, String::new()),
         }
     }
-    significant.len()
 }
 
+/// The lines and text of a section spanning bytes `start..end`. When other definitions
+/// share its first or last line (a one-line schema), the text is the exact span instead,
+/// so that long shared lines are not copied into every section.
+pub(super) fn span_section(text: &str, lines: &Lines, start: usize, end: usize) -> (u32, u32, String) {
+    let (first_line, last_line) = (lines.line_of(start), lines.line_of(end.saturating_sub(1).max(start)));
+    let body = match shares_lines(text, start, end) {
+        true => text.get(start..end).map(|span| span.trim_end().replace("\r\n", "\n")),
+        false => None,
+    };
+    let body = body.unwrap_or_else(|| lines.slice(first_line, last_line));
+    (to_u32(first_line), to_u32(last_line), body)
+}
+
+/// Whether code other than whitespace or a trailing comment shares a line with the span
+/// `start..end`. Scans only the whitespace next to the span.
+fn shares_lines(text: &str, start: usize, end: usize) -> bool {
+    let bytes = text.as_bytes();
+    let before = bytes.get(..start).unwrap_or_default();
+    let after = bytes.get(end..).unwrap_or_default();
+    let code_before = before.iter().rev().take_while(|&&b| b != b'\n').any(|b| !b.is_ascii_whitespace());
+    let code_after = after
+        .iter()
+        .take_while(|&&b| b != b'\n')
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| !matches!(b, b'#' | b'/' | b';' | b','));
+    code_before || code_after
+}

@@ -3,6 +3,7 @@
 //! Parsers are cached one per grammar per thread; queries are compiled once per process.
 
 mod flat;
+pub mod kinds;
 mod pattern;
 mod queries;
 

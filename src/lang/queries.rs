@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use super::pattern::PatternSet;
 use super::Grammar;
-use crate::index::{ImportKind, RefRole, SymbolKind};
+use super::kinds::{ImportKind, RefRole, SymbolKind};
 
 /// What a capture means, resolved from its name once.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

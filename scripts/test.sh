@@ -8,6 +8,9 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 cd "$here"
 cargo test --locked
+# The TreeCursor listing that stands in for src/lang/flatten.c without the `flatten-c`
+# feature: the syntax and index tests (the random-edit equivalence among them) on it.
+cargo test --locked --lib --no-default-features -- lang:: index::
 # The benchmarks are run by scripts/bench*.sh, not here; they must still compile. Built in
 # the dev profile with the dev-dependencies, they reuse the library `cargo test` built
 # (a plain `cargo build` would resolve features without the dev-dependencies and compile

@@ -1,16 +1,19 @@
-//! A syntax tree's visible nodes as one array in document order, listed in a single pass
-//! by `flatten.c`: kind, field, parent, next sibling and namedness of every node, read
-//! without a call into tree-sitter. The pattern matcher visits every node of every file
-//! it indexes; walking tree-sitter's `TreeCursor` instead cost as much as a fifth of a cold
-//! index, most of it the cursor re-deriving its place (hidden nodes, aliases, fields) on
-//! each step.
+//! A syntax tree's visible nodes as one array in document order: kind, field, parent, next
+//! sibling and namedness of every node, read without a call into tree-sitter. The pattern
+//! matcher visits every node of every file it indexes.
+//!
+//! Two ways to list them, the same array either way (tested): with the `flatten-c` feature
+//! (on by default) `flatten.c` lists them in one pass over tree-sitter's subtrees, reading
+//! its private structures; without it, a `TreeCursor` walk does, through tree-sitter's
+//! public API only (about 5 % more instructions for a whole cold index: the cursor
+//! re-derives its place, hidden nodes, aliases and fields, on each step).
 
 use std::cell::OnceCell;
 use std::marker::PhantomData;
 
 use tree_sitter::{ffi, Node};
 
-/// `CtxlsFlatNode` in `flatten.c`.
+/// `CtxlsFlatNode` in `flatten.c`; the cursor walk fills the same struct.
 #[repr(C)]
 #[derive(Clone, Copy)]
 struct RawNode {
@@ -23,6 +26,7 @@ struct RawNode {
     padding: [u8; 3],
 }
 
+#[cfg(feature = "flatten-c")]
 extern "C" {
     fn ctxls_flatten(root: ffi::TSNode, out: *mut RawNode, capacity: u32, max_depth: u32) -> u32;
 }
@@ -49,6 +53,7 @@ impl<'t> FlatTree<'t> {
         FlatTree::listing(root, capacity, max_depth)
     }
 
+    #[cfg(feature = "flatten-c")]
     fn listing(root: Node<'t>, mut capacity: u32, max_depth: u32) -> FlatTree<'t> {
         loop {
             let mut nodes: Vec<RawNode> = Vec::with_capacity(capacity as usize);
@@ -64,6 +69,12 @@ impl<'t> FlatTree<'t> {
             }
             capacity = count;
         }
+    }
+
+    /// The listing by a `TreeCursor` walk (tree-sitter's public API only).
+    #[cfg(not(feature = "flatten-c"))]
+    fn listing(root: Node<'t>, capacity: u32, max_depth: u32) -> FlatTree<'t> {
+        FlatTree { nodes: cursor_listing(root, capacity, max_depth), prev_siblings: OnceCell::new(), tree: PhantomData }
     }
 
     pub fn len(&self) -> usize {
@@ -132,6 +143,52 @@ impl<'t> FlatTree<'t> {
     }
 }
 
+/// The visible nodes under `root`, at most `max_depth` levels down, as a `TreeCursor` walk
+/// meets them: what `flatten.c` lists, through the public API.
+#[cfg_attr(feature = "flatten-c", allow(dead_code))]
+fn cursor_listing(root: Node<'_>, capacity: u32, max_depth: u32) -> Vec<RawNode> {
+    let raw = |node: Node, parent: u32, field: u16| RawNode {
+        node: node.into_raw(),
+        parent,
+        next_sibling: 0,
+        kind: node.kind_id(),
+        field,
+        named: u8::from(node.is_named()),
+        padding: [0; 3],
+    };
+    let mut nodes = Vec::with_capacity(capacity as usize);
+    nodes.push(raw(root, u32::MAX, 0));
+    // Per level below the root: the parent's index and the last child listed so far.
+    let mut levels: Vec<(u32, u32)> = Vec::new();
+    let mut cursor = root.walk();
+    if max_depth == 0 || !cursor.goto_first_child() {
+        return nodes;
+    }
+    levels.push((0, u32::MAX));
+    loop {
+        let index = nodes.len() as u32;
+        let (parent, previous) = *levels.last().expect("inside the root");
+        nodes.push(raw(cursor.node(), parent, cursor.field_id().map_or(0, |f| f.get())));
+        if previous != u32::MAX {
+            nodes[previous as usize].next_sibling = index;
+        }
+        levels.last_mut().expect("inside the root").1 = index;
+        if levels.len() < max_depth as usize && cursor.goto_first_child() {
+            levels.push((index, u32::MAX));
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if levels.len() == 1 || !cursor.goto_parent() {
+                return nodes;
+            }
+            levels.pop();
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +241,23 @@ mod tests {
             if i > 0 && walk.len() < 10_000 {
                 assert_eq!(flat.parent(i).map(|p| flat.node(p)), node.parent(), "{}", at());
                 assert_eq!(flat.prev_sibling(i).map(|p| flat.node(p)), node.prev_sibling(), "{}", at());
+            }
+        }
+    }
+
+    /// With the C listing built in, the cursor listing (the fallback) must give the same
+    /// array, field for field.
+    #[cfg(feature = "flatten-c")]
+    #[test]
+    fn the_cursor_listing_is_the_c_listing() {
+        let text = "mod m { fn f(a: u8) -> u8 { let b = a + 1; b } struct S { x: u8 } }\nfn g() {}\nfn broken( { let = ; }\n";
+        let tree = parse(Lang::Rust, text, None);
+        for depth in [0, 1, 2, 3, u32::MAX] {
+            let c = FlatTree::listing(tree.root_node(), 1, depth);
+            let walked = cursor_listing(tree.root_node(), 1, depth);
+            assert_eq!(c.nodes.len(), walked.len(), "depth {depth}");
+            for (a, b) in c.nodes.iter().zip(&walked) {
+                assert_eq!((a.node.id, a.parent, a.next_sibling, a.kind, a.field, a.named), (b.node.id, b.parent, b.next_sibling, b.kind, b.field, b.named), "depth {depth}");
             }
         }
     }

@@ -17,5 +17,6 @@ pub mod retrieve;
 pub mod knowledge;
 pub mod ide;
 pub mod io;
+pub mod workflows;
 pub mod cli;
 pub mod lsp;

@@ -10,9 +10,9 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::config::Task;
-use crate::ide::generate::{prompt, regression_report, repair_prompt, GenerateInput};
+use crate::ide::generate::{prompt, GenerateInput};
 use crate::ide::search_replace;
-use crate::io::writes::WriteScope;
+use crate::workflows::edit::EditSite;
 use crate::lang::{parse, Lang};
 use crate::llm::Request;
 use crate::reqs::{self, Markers};
@@ -135,11 +135,30 @@ pub(super) fn finish(
     write: bool,
     repair: Option<(&crate::config::ModelSettings, &Request)>,
 ) -> anyhow::Result<ExitCode> {
-    let scope = WriteScope { root, config: &config.index, request };
-    let open = |p: &str| current.filter(|(rel, _)| *rel == p).map(|(_, text)| text.to_string());
+    let site = std::sync::Arc::new(EditSite {
+        root: root.to_path_buf(),
+        config: config.index.clone(),
+        request_text: request.to_string(),
+        open: current.map(|(rel, text)| (rel.to_string(), text.to_string())).into_iter().collect(),
+    });
     let max_tokens = repair.map_or(0, |(_, request)| request.max_tokens);
-    let mut proposal = match scope.propose(&answer.completion.text, &open) {
-        Ok(proposal) => proposal,
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let ask_again = |again: Request| async move {
+        let (settings, _) = repair?;
+        let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(settings));
+        match client.complete(&again, &mut |_| {}).await {
+            Ok(answer) => Some(answer.text),
+            Err(err) => {
+                eprintln!("ctxls: {err}");
+                None
+            }
+        }
+    };
+    let checked = runtime.block_on(site.check_with_repair(&answer.completion.text, repair.map(|(_, request)| request), ask_again, || {
+        eprintln!("ctxls: the change adds syntax errors; asking the model to repair it");
+    }));
+    let checked = match checked {
+        Ok(checked) => checked,
         Err(errors) => {
             for error in errors {
                 eprintln!("ctxls: {error}");
@@ -149,20 +168,8 @@ pub(super) fn finish(
             return Ok(ExitCode::FAILURE);
         }
     };
-    let mut report = regression_report(&proposal.0);
-    if let (false, Some((settings, request))) = (report.is_empty(), repair) {
-        // One chance to repair, with the parser's error locations.
-        eprintln!("ctxls: the change adds syntax errors; asking the model to repair it");
-        let again = Request { prompt: repair_prompt(&request.prompt, &answer.completion.text, &report), ..request.clone() };
-        if let Some(repaired) = ask(settings, &again).and_then(|answer| scope.propose(&answer.text, &open).ok()) {
-            let repaired_report = regression_report(&repaired.0);
-            if repaired_report.is_empty() {
-                proposal = repaired;
-                report = repaired_report;
-            }
-        }
-    }
-    let (plan, targets) = proposal;
+    let report = checked.syntax_errors;
+    let (plan, targets) = (checked.plan, checked.targets);
     if !report.is_empty() {
         for (path, lines) in &report {
             let lines: Vec<String> = lines.iter().map(u32::to_string).collect();

@@ -543,39 +543,21 @@ async fn apply_answer(
         client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
         Err(internal_error(format!("{what}: {message}")))
     };
-    let propose = {
-        let (root_path, config, request_text, open_texts) = (root.path.clone(), config.clone(), request_text.to_string(), Arc::new(root.open_texts.clone()));
-        move |answer: String| {
-            let (root_path, config, request_text, open_texts) = (root_path.clone(), config.clone(), request_text.clone(), open_texts.clone());
-            async move {
-                tokio::task::spawn_blocking(move || {
-                    let scope = crate::io::writes::WriteScope { root: &root_path, config: &config, request: &request_text };
-                    let proposal = scope.propose(&answer, &|path| open_texts.get(path).cloned()).map_err(|errors| errors.join("; "))?;
-                    let report = crate::ide::generate::regression_report(&proposal.0);
-                    Ok::<_, String>((proposal.0, report))
-                })
-                .await
-                .map_err(|err| format!("checking the answer failed: {err}"))?
-            }
-        }
+    let site = Arc::new(crate::workflows::edit::EditSite {
+        root: root.path.clone(),
+        config: config.clone(),
+        request_text: request_text.to_string(),
+        open: root.open_texts.clone(),
+    });
+    let ask_again = |again: Request| async move {
+        let (settings, _) = repair?;
+        LlmClient::new(settings.clone(), resolve_api_key(settings)).complete(&again, &mut |_| {}).await.ok().map(|answer| answer.text)
     };
-    let (mut plan, mut report) = match propose(answer.to_string()).await {
+    let checked = match site.check_with_repair(answer, repair.map(|(_, request)| request), ask_again, || {}).await {
         Ok(checked) => checked,
-        Err(message) => return refuse(format!("{message}; nothing was changed")).await,
+        Err(errors) => return refuse(format!("{}; nothing was changed", errors.join("; "))).await,
     };
-    if let (false, Some((settings, request))) = (report.is_empty(), repair) {
-        // One chance to repair, with the parser's error locations.
-        let again = Request { prompt: crate::ide::generate::repair_prompt(&request.prompt, answer, &report), ..request.clone() };
-        let key = resolve_api_key(settings);
-        if let Ok(repaired) = LlmClient::new(settings.clone(), key).complete(&again, &mut |_| {}).await {
-            if let Ok((repaired, repaired_report)) = propose(repaired.text).await {
-                if repaired_report.is_empty() {
-                    plan = repaired;
-                    report = repaired_report;
-                }
-            }
-        }
-    }
+    let (plan, report) = (checked.plan, checked.syntax_errors);
     if !report.is_empty() {
         // Offered with a clear warning, never applied silently.
         let listed: Vec<String> = report

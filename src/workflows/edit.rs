@@ -1,0 +1,130 @@
+//! A model's edit, checked: the answer against the write rules and the files
+//! (`io::writes`), the change against the parser (no new syntax errors), and one repair
+//! asked when it adds some. The CPU work runs on the blocking pool, so the server's
+//! serving task never waits on it. Used by `generate`, `implement` and prompt files with
+//! `output: edit`, in the CLI and the server alike.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::config::IndexConfig;
+use crate::ide::generate::{regression_report, repair_prompt};
+use crate::ide::search_replace::Plan;
+use crate::io::writes::{Target, WriteScope};
+use crate::llm::Request;
+
+/// Where an edit applies and what it is checked against.
+pub struct EditSite {
+    /// The workspace root, canonical.
+    pub root: PathBuf,
+    pub config: IndexConfig,
+    /// What the user asked: a file outside the index's languages may be changed only when
+    /// this names it.
+    pub request_text: String,
+    /// Texts matched instead of the disk's (open documents, the file at hand), by path.
+    pub open: HashMap<String, String>,
+}
+
+/// Lines with new syntax errors, per file.
+pub type SyntaxErrors = Vec<(String, Vec<u32>)>;
+
+/// A checked change.
+#[derive(Debug)]
+pub struct CheckedEdit {
+    pub plan: Plan,
+    /// Where each file of the plan is written.
+    pub targets: Vec<Target>,
+    /// Files the change leaves with new syntax errors; empty when it parses as before.
+    pub syntax_errors: SyntaxErrors,
+    /// Whether the plan is the repaired answer's.
+    pub repaired: bool,
+}
+
+impl EditSite {
+    /// Checks one answer: the plan, its targets and the syntax errors it adds, or every
+    /// problem found (nothing is planned then).
+    pub async fn check(self: &Arc<Self>, answer: String) -> Result<CheckedEdit, Vec<String>> {
+        let site = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let scope = WriteScope { root: &site.root, config: &site.config, request: &site.request_text };
+            let (plan, targets) = scope.propose(&answer, &|path| site.open.get(path).cloned())?;
+            let syntax_errors = regression_report(&plan);
+            Ok(CheckedEdit { plan, targets, syntax_errors, repaired: false })
+        })
+        .await
+        .map_err(|err| vec![format!("checking the answer failed: {err}")])?
+    }
+
+    /// Checks `answer`; when its change adds syntax errors and `request` is given, asks
+    /// `ask` once for a repair (the request again, with the parser's error locations) and
+    /// keeps the repaired change when it parses cleanly. `before_repair` runs before the
+    /// repair is asked (to tell the user).
+    pub async fn check_with_repair<Ask, Answer>(
+        self: &Arc<Self>,
+        answer: &str,
+        request: Option<&Request>,
+        ask: Ask,
+        before_repair: impl FnOnce(),
+    ) -> Result<CheckedEdit, Vec<String>>
+    where
+        Ask: FnOnce(Request) -> Answer,
+        Answer: Future<Output = Option<String>>,
+    {
+        let checked = self.check(answer.to_string()).await?;
+        let Some(request) = request.filter(|_| !checked.syntax_errors.is_empty()) else { return Ok(checked) };
+        before_repair();
+        let again = Request { prompt: repair_prompt(&request.prompt, answer, &checked.syntax_errors), ..request.clone() };
+        if let Some(repaired) = ask(again).await {
+            if let Ok(repaired) = self.check(repaired).await {
+                if repaired.syntax_errors.is_empty() {
+                    return Ok(CheckedEdit { repaired: true, ..repaired });
+                }
+            }
+        }
+        Ok(checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::llm::{Message, Prompt};
+
+    fn site(dir: &std::path::Path) -> Arc<EditSite> {
+        Arc::new(EditSite { root: dir.canonicalize().unwrap(), config: IndexConfig::default(), request_text: String::new(), open: HashMap::new() })
+    }
+
+    const BROKEN: &str = "src/lib.rs\n<<<<<<< SEARCH\nfn a() {}\n=======\nfn a() {\n>>>>>>> REPLACE\n";
+    const FIXED: &str = "src/lib.rs\n<<<<<<< SEARCH\nfn a() {}\n=======\nfn a() { 1; }\n>>>>>>> REPLACE\n";
+
+    #[tokio::test]
+    async fn a_change_with_syntax_errors_is_repaired_once() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "fn a() {}\n").unwrap();
+        let site = site(dir.path());
+        let request = Request { prompt: Prompt::Chat(vec![Message::user("add")]), max_tokens: 10, temperature: 0.0, stop: Vec::new() };
+        let asked = std::sync::Mutex::new(Vec::new());
+        let checked = site
+            .check_with_repair(BROKEN, Some(&request), |again| {
+                asked.lock().unwrap().push(again);
+                async { Some(FIXED.to_string()) }
+            }, || {})
+            .await
+            .unwrap();
+        assert!(checked.repaired && checked.syntax_errors.is_empty());
+        assert_eq!(checked.plan.files[0].new_text, "fn a() { 1; }\n");
+        let asked = asked.into_inner().unwrap();
+        assert_eq!(asked.len(), 1);
+        let Prompt::Chat(messages) = &asked[0].prompt else { panic!("a chat") };
+        assert!(messages.last().unwrap().content.contains("line"), "the error's location is given: {messages:?}");
+        // A repair that is no better: the first change, with its errors, is what comes back.
+        let checked = site.check_with_repair(BROKEN, Some(&request), |_| async { Some(BROKEN.to_string()) }, || {}).await.unwrap();
+        assert!(!checked.repaired && !checked.syntax_errors.is_empty());
+        // A refusal is every problem, nothing planned.
+        let refused = site.check_with_repair(".git/config\n<<<<<<< SEARCH\n=======\nx\n>>>>>>> REPLACE\n", Some(&request), |_| async { None }, || {}).await.unwrap_err();
+        assert!(refused[0].contains("inside `.git/`"), "{refused:?}");
+    }
+}

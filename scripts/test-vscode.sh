@@ -38,6 +38,16 @@ fi
 echo "ctxls binary: $CTXLS_BIN ($("$CTXLS_BIN" --version))" >&2
 
 cd "$here/editors/vscode"
-npm ci --no-audit --no-fund
+# A clean install is quiet: every dependency's install script is reviewed in package.json's
+# `allowScripts` (npm 11 skips the others and warns about them).
+if ! install_log=$(npm ci --no-audit --no-fund 2>&1); then
+  echo "$install_log" >&2
+  exit 1
+fi
+echo "$install_log"
+if grep -q 'not yet covered by allowScripts' <<<"$install_log"; then
+  echo "error: npm ci warns about install scripts: list them in editors/vscode/package.json's allowScripts (false unless the build needs them)" >&2
+  exit 1
+fi
 npm run build
 npm test

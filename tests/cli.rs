@@ -452,6 +452,17 @@ fn fifty_thousand_files() {
 }
 
 #[test]
+fn requirements_with_the_marker_first_as_aider_writes_them() {
+    let ws = TempWorkspace::new(
+        "//- /src/calls.rs\npub fn call() {\n    // AI! log the call\n}\n// AI? why is this slow\n// on big inputs\npub fn slow() {}\n\
+         //- /web/app.ts\n// ai! export a default too\nexport const x = 1;\n",
+    );
+    let (status, stdout, stderr) = ws.ctxls(&["requirements"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "src/calls.rs:2 act log the call\nsrc/calls.rs:4 ask why is this slow on big inputs\nweb/app.ts:1 act export a default too\n");
+}
+
+#[test]
 fn a_directory_that_cannot_be_read_is_reported_and_the_rest_indexed() {
     use std::os::unix::fs::PermissionsExt;
     let ws = TempWorkspace::new(FIXTURE);

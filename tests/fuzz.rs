@@ -127,7 +127,7 @@ proptest! {
     /// found lies inside the text and on comment lines.
     #[test]
     fn requirement_detection_never_panics(
-        code in "(// AI: [a-z ]{0,10}\n|/\\* @ai [a-z]{0,5} \\*/\n|let s = \"// AI: no\";\n|fn f\\(\\) \\{\n|\\}\n|// [a-z]{0,6} AI[!?]\n|[a-z(){};\"/*]{0,12}\n){0,10}",
+        code in "(// AI: [a-z ]{0,10}\n|/\\* @ai [a-z]{0,5} \\*/\n|let s = \"// AI: no\";\n|fn f\\(\\) \\{\n|\\}\n|// [a-z]{0,6} AI[!?]\n|// AI[!?] [a-z]{0,6}\n|[a-z(){};\"/*]{0,12}\n){0,10}",
         marker in "[A-Za-z@:!?]{0,4}",
         rust in any::<bool>(),
     ) {

@@ -434,3 +434,28 @@ fn documents_over_the_size_limit_open_as_text_only_and_the_server_keeps_answerin
     assert_eq!(symbol_names(&found), ["Greeter"], "{found}");
     assert!(client.shutdown().success());
 }
+
+#[test]
+fn aider_style_requirements_with_the_marker_first_are_diagnostics() {
+    let ws = TempWorkspace::new(FIXTURE);
+    ws.write("src/calls.rs", "pub fn call() {\n    // AI! log the call\n}\n// AI? why is this slow\npub fn slow() {}\n");
+    let root = ws.root();
+    let mut client = LspClient::start_indexed(&ws);
+    let calls = client.open_file(&root, "src/calls.rs", "rust");
+    let published = client.wait_for(Duration::from_secs(10), |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == calls.as_str());
+    let found: Vec<(Value, Value, Value)> = published["params"]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["message"].clone(), d["code"].clone(), d["range"]["start"]["line"].clone()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            (json!("AI requirement: log the call"), json!("requirement"), json!(1)),
+            (json!("AI question: why is this slow"), json!("question"), json!(3)),
+        ],
+        "{published}"
+    );
+    client.shutdown();
+}

@@ -1,10 +1,12 @@
 //! Requirement comments: intent written where it belongs (`// AI: validate the token and
 //! return 401 on failure`). A requirement is a line or block comment (a tree-sitter
 //! comment node, so never text inside a string) whose text starts with a prefix marker
-//! (`AI:`, `@ai`) or ends with a suffix marker (`AI!` do it, `AI?` answer it);
-//! consecutive comment lines form one requirement (from a prefix marker's line to the end
-//! of the run; the whole run for a suffix marker). Markers are matched without regard to
-//! case and must stand apart from the words around them. Pure.
+//! (`AI:`, `@ai`) or ends with a suffix marker (`AI!` do it, `AI?` answer it); as in
+//! Aider's convention, a suffix marker may also come first when words follow it
+//! (`// AI! log the call`, `// AI? why is this slow`). Consecutive comment lines form one
+//! requirement (from a leading marker's line to the end of the run; the whole run for a
+//! trailing one). Markers are matched without regard to case and must stand apart from
+//! the words around them. Pure.
 
 use tree_sitter::{Node, Tree};
 
@@ -37,9 +39,11 @@ pub struct Requirement {
 pub struct Markers {
     /// A comment starting with one of these asks for code.
     pub act_prefixes: Vec<String>,
-    /// A comment ending with one of these asks for code.
+    /// A comment ending with one of these (or starting with one, words following) asks
+    /// for code.
     pub act_suffixes: Vec<String>,
-    /// A comment ending with one of these asks a question.
+    /// A comment ending with one of these (or starting with one, words following) asks a
+    /// question.
     pub ask_suffixes: Vec<String>,
 }
 
@@ -98,29 +102,31 @@ pub fn find(text: &str, tree: &Tree, markers: &Markers) -> Vec<Requirement> {
 fn requirements_in_run(run: &[CommentLine], markers: &Markers, out: &mut Vec<Requirement>) {
     let mut i = 0;
     while i < run.len() {
-        // A prefix marker starts a requirement that runs to the next marker line or the
+        // A leading marker starts a requirement that runs to the next marker line or the
         // end of the run.
-        if let Some(rest) = strip_prefix_marker(&run[i].text, markers) {
+        if let Some((kind, rest)) = leading_marker(&run[i].text, markers) {
             let mut end = i + 1;
-            while end < run.len() && strip_prefix_marker(&run[end].text, markers).is_none() && suffix_marker(&run[end].text, markers).is_none() {
+            while end < run.len() && leading_marker(&run[end].text, markers).is_none() && suffix_marker(&run[end].text, markers).is_none() {
                 end += 1;
             }
+            // The same marker at both ends of one line (`AI? why is this slow AI?`) counts once.
+            let rest = suffix_marker(rest, markers).map_or(rest, |(_, before)| before);
             let mut words = vec![rest.to_string()];
             words.extend(run[i + 1..end].iter().map(|l| l.text.clone()));
             // A suffix marker on the requirement's own last line is part of it.
-            if end < run.len() && strip_prefix_marker(&run[end].text, markers).is_none() {
+            if end < run.len() && leading_marker(&run[end].text, markers).is_none() {
                 if let Some((_, rest)) = suffix_marker(&run[end].text, markers) {
                     words.push(rest.to_string());
                     end += 1;
                 }
             }
-            out.push(requirement(Kind::Act, &run[i..end], &words));
+            out.push(requirement(kind, &run[i..end], &words));
             i = end;
             continue;
         }
         // A suffix marker ends a requirement that starts with the run (or after the
         // previous requirement).
-        if let Some(found) = (i..run.len()).find(|&j| suffix_marker(&run[j].text, markers).is_some() || strip_prefix_marker(&run[j].text, markers).is_some()) {
+        if let Some(found) = (i..run.len()).find(|&j| suffix_marker(&run[j].text, markers).is_some() || leading_marker(&run[j].text, markers).is_some()) {
             if let Some((kind, rest)) = suffix_marker(&run[found].text, markers) {
                 let mut words: Vec<String> = run[i..found].iter().map(|l| l.text.clone()).collect();
                 words.push(rest.to_string());
@@ -128,7 +134,7 @@ fn requirements_in_run(run: &[CommentLine], markers: &Markers, out: &mut Vec<Req
                 i = found + 1;
                 continue;
             }
-            i = found; // a prefix marker starts the next requirement
+            i = found; // a leading marker starts the next requirement
             continue;
         }
         break;
@@ -142,14 +148,20 @@ fn requirement(kind: Kind, lines: &[CommentLine], words: &[String]) -> Requireme
     Requirement { kind, text, range: TextRange::new(first.range.start, last.range.end), start_line: first.start_line, end_line: last.end_line }
 }
 
-/// The text after a prefix marker at the start of `line`, if there is one.
-fn strip_prefix_marker<'a>(line: &'a str, markers: &Markers) -> Option<&'a str> {
-    markers.act_prefixes.iter().find_map(|marker| {
-        let head = line.get(..marker.len())?;
-        let rest = &line[marker.len()..];
+/// The kind and the text after a marker at the start of `line`, if there is one: a prefix
+/// marker, or a suffix marker put first (Aider's `AI! log the call`) when words follow it
+/// (a suffix marker alone on its line takes the lines above it instead).
+fn leading_marker<'a>(line: &'a str, markers: &Markers) -> Option<(Kind, &'a str)> {
+    let prefixes = markers.act_prefixes.iter().map(|m| (Kind::Act, m, false));
+    let suffixes = markers.act_suffixes.iter().map(|m| (Kind::Act, m, true)).chain(markers.ask_suffixes.iter().map(|m| (Kind::Ask, m, true)));
+    for (kind, marker, needs_words) in prefixes.chain(suffixes) {
+        let (Some(head), Some(rest)) = (line.get(..marker.len()), line.get(marker.len()..)) else { continue };
         let stands_apart = marker.ends_with(|c: char| !c.is_alphanumeric()) || rest.is_empty() || rest.starts_with(|c: char| !c.is_alphanumeric());
-        (head.eq_ignore_ascii_case(marker) && stands_apart).then_some(rest)
-    })
+        if head.eq_ignore_ascii_case(marker) && stands_apart && !(needs_words && rest.trim().is_empty()) {
+            return Some((kind, rest));
+        }
+    }
+    None
 }
 
 /// The kind and the text before a suffix marker at the end of `line`, if there is one.
@@ -301,6 +313,31 @@ mod tests {
             &[(Kind::Act, "render a list of users with their avatars", 1, 4)],
         );
         check(Lang::JavaScript, "const s = `AI: template`;\n// what does s hold AI?\n", &[(Kind::Ask, "what does s hold", 1, 1)]);
+    }
+
+    #[test]
+    fn aider_style_markers_first() {
+        check(
+            Lang::Rust,
+            "fn f() {\n    // AI! log the call\n    g();\n    // AI? why is this slow\n    // on big inputs\n}\n// ai!add a test\n",
+            &[(Kind::Act, "log the call", 1, 1), (Kind::Ask, "why is this slow on big inputs", 3, 4), (Kind::Act, "add a test", 6, 6)],
+        );
+        check(
+            Lang::TypeScript,
+            "/* AI? what does this return */\nfunction f() {}\n// AI? is this needed AI?\n",
+            &[(Kind::Ask, "what does this return", 0, 0), (Kind::Ask, "is this needed", 2, 2)],
+        );
+    }
+
+    #[test]
+    fn a_marker_first_stands_apart_and_needs_words() {
+        check(
+            Lang::Rust,
+            // In a word, or before one: no requirement. Alone on its line, a suffix marker
+            // ends the requirement the lines above it state.
+            "// AIR! no\n// SAI? no\nfn f() {}\n// cache the headers\n// AI!\nfn g() {}\n",
+            &[(Kind::Act, "cache the headers", 3, 4)],
+        );
     }
 
     #[test]

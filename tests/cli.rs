@@ -306,7 +306,112 @@ fn context_json_contract() {
     let abs = format!("{}:3:60", ws.root().join("src/lib.rs").display());
     let (status, stdout, _) = ws.ctxls(&["context", &abs, "--format", "text"]);
     assert!(status.success());
-    assert!(stdout.contains("── src/parser.rs:1-1"), "{stdout}");
+    assert!(stdout.contains(" src/parser.rs:1-1 · relevance "), "{stdout}");
+}
+
+#[test]
+fn context_text_names_the_position_and_ranks_the_snippets() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:3:60", "--format", "text", "--budget", "512"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout.lines().next(), Some("Context for src/lib.rs:3:60, in function parse_all (lines 3-3); budget 512 tokens, best first"), "{stdout}");
+    // Ranks in order, and each score as a share of the best one's: the first is 100 %.
+    let heads: Vec<&str> = stdout.lines().filter(|l| l.starts_with("── ")).collect();
+    assert!(heads.len() >= 2, "{stdout}");
+    for (i, head) in heads.iter().enumerate() {
+        assert!(head.starts_with(&format!("── {}. ", i + 1)), "{head}");
+    }
+    assert!(heads[0].contains(" · relevance 100% of the best · "), "{stdout}");
+    let shares: Vec<u32> = heads.iter().map(|h| h.split("relevance ").nth(1).unwrap().split('%').next().unwrap().parse().unwrap()).collect();
+    assert!(shares.iter().all(|&s| s <= 100), "{shares:?}");
+    // Outside every definition, the header says so.
+    let (_, stdout, _) = ws.ctxls(&["context", "src/lib.rs:1:1", "--format", "text"]);
+    assert!(stdout.starts_with("Context for src/lib.rs:1:1, outside any definition;"), "{stdout}");
+}
+
+#[test]
+fn a_column_past_the_end_of_its_line_is_reported_and_means_its_end() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, at_end, stderr) = ws.ctxls(&["context", "src/lib.rs:3:80", "--format", "json"]);
+    assert!(status.success() && stderr.is_empty(), "one past the last character is the line's end: {stderr}");
+    let (status, past, stderr) = ws.ctxls(&["context", "src/lib.rs:3:500", "--format", "json"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stderr.trim(), "ctxls: warning: src/lib.rs:3:500: line 3 has 79 characters; using its end (column 80)");
+    assert_eq!(past, at_end);
+    let (_, stdout, _) = ws.ctxls(&["context", "src/lib.rs:3:500", "--format", "text"]);
+    assert!(stdout.starts_with("Context for src/lib.rs:3:80, "), "{stdout}");
+    // A line past the end of the file is an error.
+    let (status, _, stderr) = ws.ctxls(&["context", "src/lib.rs:30:1"]);
+    assert!(!status.success() && stderr.contains("src/lib.rs:30:1 is past the end of the file"), "{stderr}");
+}
+
+#[test]
+fn symbols_says_when_nothing_matches() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, stdout, stderr) = ws.ctxls(&["symbols", "zzzqqq"]);
+    assert_eq!(status.code(), Some(1));
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.starts_with("no symbol matches `zzzqqq` in "), "{stderr}");
+}
+
+#[test]
+fn chat_help_describes_the_question() {
+    let ws = TempWorkspace::new(FIXTURE);
+    let (status, stdout, _) = ws.ctxls(&["chat", "-h"]);
+    assert!(status.success());
+    let question = stdout.lines().find(|l| l.trim_start().starts_with("<QUESTION>")).unwrap_or_else(|| panic!("{stdout}"));
+    assert!(question.contains("What to ask"), "{stdout}");
+}
+
+/// The README's first command, the main job, stays true: its position is on code (a
+/// non-blank line inside a function, not a comment), and the command, run as written on
+/// this repository, answers with a header naming that function.
+#[test]
+fn the_readme_main_job_points_at_code() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(repo.join("README.md")).unwrap();
+    let command = readme.lines().map(str::trim).find(|l| l.starts_with("cargo run --release -- context ")).expect("the main job in README.md");
+    let args: Vec<&str> = command.split_whitespace().skip(4).collect();
+    let position = *args.iter().find(|a| a.split(':').count() == 3).expect("FILE:LINE:COL");
+    let mut parts = position.split(':');
+    let (file, line, col) = (parts.next().unwrap(), parts.next().unwrap().parse::<usize>().unwrap(), parts.next().unwrap().parse::<usize>().unwrap());
+    let text = std::fs::read_to_string(repo.join(file)).unwrap();
+    let line_text = text.lines().nth(line - 1).unwrap_or_else(|| panic!("{position}: no line {line}"));
+    assert!(!line_text.trim().is_empty(), "{position} is a blank line");
+    assert!(col <= line_text.chars().count(), "{position}: column past the line `{line_text}`");
+    let code = line_text.trim_start();
+    assert!(!code.starts_with("//") && !code.starts_with("/*") && !code.starts_with('*'), "{position} is a comment: {line_text}");
+    let lang = ctxls::lang::Lang::from_path(std::path::Path::new(file)).unwrap();
+    let tree = ctxls::lang::parse(lang, &text, None);
+    let index = ctxls::index::extract(lang, &text, &tree);
+    let offset = text.split('\n').take(line - 1).map(|l| l.len() + 1).sum::<usize>() + line_text.char_indices().nth(col - 1).unwrap().0;
+    let function = index
+        .symbols
+        .iter()
+        .filter(|s| matches!(s.kind, ctxls::index::SymbolKind::Function | ctxls::index::SymbolKind::Method) && s.range.contains_inclusive(offset as u32))
+        .min_by_key(|s| s.range.len())
+        .unwrap_or_else(|| panic!("{position} is in no function"));
+
+    let cache = tempfile::tempdir().unwrap();
+    let output = std::process::Command::new(support::bin()).args(&args).env("CTXLS_CACHE_DIR", cache.path()).current_dir(repo).output().unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let header = format!("Context for {position}, in {} {}", function.kind, index.qualified_name(function));
+    assert!(stdout.starts_with(&header), "{header}\n{stdout}");
+    assert!(stdout.contains("── 1. ") && stdout.contains("   why: "), "{stdout}");
+}
+
+/// Every `cargo install` a reader copies installs what was tested: the locked versions.
+#[test]
+fn documented_installs_use_the_lock_file() {
+    let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for doc in ["README.md", "editors/vscode/README.md", "editors/nvim/README.md"] {
+        let text = std::fs::read_to_string(repo.join(doc)).unwrap();
+        for (i, line) in text.lines().enumerate().filter(|(_, l)| l.contains("cargo install")) {
+            assert!(line.contains("cargo install --locked"), "{doc}:{}: {line}", i + 1);
+        }
+    }
 }
 
 #[test]
@@ -386,6 +491,17 @@ fn requirements_are_listed_and_those_in_the_diff_picked_out() {
 }
 
 #[test]
+fn requirements_with_the_marker_first_as_aider_writes_them() {
+    let ws = TempWorkspace::new(
+        "//- /src/calls.rs\npub fn call() {\n    // AI! log the call\n}\n// AI? why is this slow\n// on big inputs\npub fn slow() {}\n\
+         //- /web/app.ts\n// ai! export a default too\nexport const x = 1;\n",
+    );
+    let (status, stdout, stderr) = ws.ctxls(&["requirements"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout, "src/calls.rs:2 act log the call\nsrc/calls.rs:4 ask why is this slow on big inputs\nweb/app.ts:1 act export a default too\n");
+}
+
+#[test]
 fn workspace_faults_are_survived() {
     let ws = TempWorkspace::new(FIXTURE);
     let root = ws.root();
@@ -449,17 +565,6 @@ fn fifty_thousand_files() {
     let (status, stdout, _) = ws.ctxls(&["symbols", "f499_99"]);
     assert!(status.success() && stdout.starts_with("m499/f99.rs:1:8 function f499_99"), "{stdout}");
     println!("50,000 files: cold index {cold_seconds:.1} s (debug build), warm {} s", warm["seconds"]);
-}
-
-#[test]
-fn requirements_with_the_marker_first_as_aider_writes_them() {
-    let ws = TempWorkspace::new(
-        "//- /src/calls.rs\npub fn call() {\n    // AI! log the call\n}\n// AI? why is this slow\n// on big inputs\npub fn slow() {}\n\
-         //- /web/app.ts\n// ai! export a default too\nexport const x = 1;\n",
-    );
-    let (status, stdout, stderr) = ws.ctxls(&["requirements"]);
-    assert!(status.success(), "{stderr}");
-    assert_eq!(stdout, "src/calls.rs:2 act log the call\nsrc/calls.rs:4 ask why is this slow on big inputs\nweb/app.ts:1 act export a default too\n");
 }
 
 #[test]

@@ -21,6 +21,8 @@ const CONTEXT_BUDGET: usize = 2048;
 
 #[derive(Args, Debug)]
 pub struct ChatArgs {
+    /// What to ask, in plain words; `@mentions` include what they name (`@src/http.ts`,
+    /// `@docs/api.md#orders`, `@HttpClient::send`).
     pub question: String,
     /// A file (optionally FILE:LINE) the question is about; its text is sent along.
     #[arg(long, value_name = "FILE[:LINE]")]

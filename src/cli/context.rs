@@ -12,7 +12,7 @@ use clap::{Args, ValueEnum};
 use crate::config::Config;
 use crate::ide::knowledge::Knowledge;
 use crate::ide::prompt::Excerpt;
-use crate::index::IndexSnapshot;
+use crate::index::{IndexSnapshot, SymbolKind};
 use crate::io::workspace::RefreshMode;
 use crate::llm::tokens::TokenCounter;
 use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Recency, Snippet};
@@ -54,7 +54,7 @@ fn parse_generators(text: &str) -> Result<Generators, String> {
 pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let super::Position { rel, text, offset, line, .. } = super::read_position(&root, &args.position)?;
+    let super::Position { rel, text, offset, line, col, .. } = super::read_position(&root, &args.position)?;
     // The requirement comment at the position is the query when none is given.
     let query = args.query.clone().or_else(|| requirement_at(&rel, &text, offset, &config));
     let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, query.as_deref(), args.budget, args.generators)?;
@@ -103,9 +103,21 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
             println!("{out}");
         }
         Format::Text => {
-            for s in snippets {
+            println!("{}", header(snapshot, &rel, line, col, offset, args.budget));
+            // Fused scores are small numbers that only compare within one answer: shown
+            // as a share of the best snippet's.
+            let best = snippets.iter().map(|s| s.score).fold(0.0, f32::max);
+            for (rank, s) in snippets.iter().enumerate() {
                 let file = snapshot.file(s.file).map(|e| e.path.as_str()).unwrap_or("?");
-                println!("── {file}:{}-{} (score {:.2}, {} tokens, {})", s.start_line + 1, s.end_line + 1, s.score, s.tokens, s.sources.join("+"));
+                let relevance = if best > 0.0 { 100.0 * s.score / best } else { 0.0 };
+                println!(
+                    "── {}. {file}:{}-{} · relevance {relevance:.0}% of the best · {} tokens · from {}",
+                    rank + 1,
+                    s.start_line + 1,
+                    s.end_line + 1,
+                    s.tokens,
+                    s.sources.join("+")
+                );
                 if args.explain {
                     println!("   why: {}", s.why);
                 }
@@ -120,6 +132,24 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     // The process ends here: freeing a large index costs more than the OS reclaiming it.
     std::mem::forget(gathered);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first line of the text format: the position and the definition around it, which
+/// the context is for.
+fn header(snapshot: &IndexSnapshot, rel: &str, line: usize, col: usize, offset: usize, budget: usize) -> String {
+    let around = snapshot.file_id(rel).and_then(|id| snapshot.file(id)).and_then(|entry| {
+        let file = entry.index();
+        let wanted = |kind: SymbolKind| kind != SymbolKind::Impl && kind != SymbolKind::Module;
+        let symbol = file
+            .symbols
+            .iter()
+            .filter(|s| wanted(s.kind) && s.range.contains_inclusive(offset as u32))
+            .min_by_key(|s| s.range.len())?;
+        let (start, end) = (file.line_index.line_col(symbol.range.start).line + 1, file.line_index.line_col(symbol.range.end).line + 1);
+        Some(format!("in {} {} (lines {start}-{end})", symbol.kind, file.qualified_name(symbol)))
+    });
+    let around = around.unwrap_or_else(|| "outside any definition".to_string());
+    format!("Context for {rel}:{line}:{col}, {around}; budget {budget} tokens, best first\n")
 }
 
 /// The requirement comment at `offset` of the file, if any.

@@ -108,13 +108,15 @@ fn load_config(root: &Path) -> Config {
 }
 
 /// A position argument (`FILE:LINE:COL`, FILE relative to `root` or absolute) read from
-/// disk: the file's path relative to the root, its text, the byte offset, and LINE.
+/// disk: the file's path relative to the root, its text, the byte offset, LINE, and the
+/// column used (COL, or the line's end when COL was past it).
 struct Position {
     rel: String,
     path: PathBuf,
     text: String,
     offset: usize,
     line: usize,
+    col: usize,
 }
 
 fn read_position(root: &Path, position: &str) -> anyhow::Result<Position> {
@@ -125,7 +127,16 @@ fn read_position(root: &Path, position: &str) -> anyhow::Result<Position> {
     refuse_ignored(root, &path, &rel)?;
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let offset = complete::offset_of(&text, line, col).with_context(|| format!("{rel}:{line}:{col} is past the end of the file"))?;
-    Ok(Position { rel, path, text, offset, line })
+    // A column past the line's end means its end, said out loud: a position that points at
+    // nothing is more often a mistake than an intent.
+    let length = text.split('\n').nth(line - 1).map_or(0, |l| l.trim_end_matches('\r').chars().count());
+    let col = if col > length + 1 {
+        eprintln!("ctxls: warning: {rel}:{line}:{col}: line {line} has {length} characters; using its end (column {})", length + 1);
+        length + 1
+    } else {
+        col
+    };
+    Ok(Position { rel, path, text, offset, line, col })
 }
 
 /// Files the workspace ignores (`.gitignore`, `.ctxlsignore`, hidden, `index.exclude`) are
@@ -239,7 +250,7 @@ fn vector_search(
 ) -> Vec<(u64, f32)> {
     let Some(vectors) = vectors else { return Vec::new() };
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return Vec::new() };
-    let bar = progress_bar_with("embedding {bar:40} {pos}/{len} chunks ({eta})");
+    let bar = progress_bar_with("embedding {bar:40} {pos}/{len} chunks (eta {eta})");
     let result = runtime.block_on(async {
         let report = vectors
             .update(snapshot, read, &|done, total| {
@@ -265,7 +276,7 @@ fn vector_search(
 const VECTOR_HITS: usize = 40;
 
 fn progress_bar() -> Option<indicatif::ProgressBar> {
-    progress_bar_with("{spinner} indexing {bar:40} {pos}/{len} files ({eta})")
+    progress_bar_with("{spinner} indexing {bar:40} {pos}/{len} files (eta {eta})")
 }
 
 fn progress_bar_with(template: &str) -> Option<indicatif::ProgressBar> {

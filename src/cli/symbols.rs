@@ -49,5 +49,9 @@ pub fn run(args: SymbolsArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     if args.json {
         println!("{}", serde_json::Value::Array(json));
     }
-    Ok(if matches.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    if matches.is_empty() {
+        eprintln!("no symbol matches `{}` in {}", args.query, root.display());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }

@@ -12,8 +12,11 @@ lay_out() {
   fi
 }
 
-# build: the release binary, as `bin`.
+# build [PROFILE]: the optimized binary, as `bin`. PROFILE `profiling` (the default) is the
+# release build with line tables, for the benchmarks and `perf`; `release` is what people
+# install (no debug info).
 build() {
-  (cd "$here" && cargo build --release --quiet)
-  bin=$here/target/release/ctxls
+  local profile=${1:-profiling}
+  (cd "$here" && cargo build --locked --profile "$profile" --quiet)
+  bin=${CARGO_TARGET_DIR:-$here/target}/$profile/ctxls
 }

@@ -11,12 +11,13 @@ cargo test --locked
 # The TreeCursor listing that stands in for src/lang/flatten.c without the `flatten-c`
 # feature: the syntax and index tests (the random-edit equivalence among them) on it.
 cargo test --locked --lib --no-default-features -- lang:: index::
+# `cargo test` built target/debug/ctxls (integration tests need it): the plugins use it.
+export CTXLS_BIN=$here/target/debug/ctxls
+awk -v bytes="$(wc -c < "$CTXLS_BIN")" 'BEGIN { printf "built target/debug/ctxls: %.1f MB\n", bytes / 1e6 }'
 # The benchmarks are run by scripts/bench*.sh, not here; they must still compile. Built in
 # the dev profile with the dev-dependencies, they reuse the library `cargo test` built
 # (a plain `cargo build` would resolve features without the dev-dependencies and compile
 # some thirty crates a second time).
 cargo build --locked --quiet --benches
-# `cargo test` built target/debug/ctxls (integration tests need it): the plugins use it.
-export CTXLS_BIN=$here/target/debug/ctxls
 scripts/test-nvim.sh
 scripts/test-vscode.sh

@@ -7,8 +7,9 @@
 #   peak memory of the cold run             target <= 400 MiB
 #   one keystroke in a 2,000-line file      target median < 2 ms
 # Usage: scripts/bench.sh [CORPUS_DIR] [RUNS]
-# Without CORPUS_DIR, the performance corpus of ../shared/bench/corpus.txt is laid out
-# under target/bench-corpus (needs the package registries once).
+# Without CORPUS_DIR, the performance corpus of bench/corpus.txt is laid out under
+# target/bench-corpus (needs the package registries once). The binary is the `profiling`
+# build (release with line tables: `perf record` on it names functions and lines).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 corpus=${1:-$here/target/bench-corpus}

@@ -1,15 +1,13 @@
-# Shared by the scripts in this directory (sourced, not run).
-# Sets `here` (the repository) and `shared` (../shared, or $CTXLS_SHARED).
+# Shared by the scripts in this directory (sourced, not run). Sets `here` (the repository).
+# Everything the scripts read is in the repository: corpus lists (eval/corpora.txt,
+# bench/corpus.txt, bench/corpus-large.txt), tasks (eval/tasks/) and the code that lays
+# the corpora out and scores them; only the package registries are reached, once.
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-shared=${CTXLS_SHARED:-$here/../shared}
 
-# lay_out LIST DIR: lays out the pinned corpora of LIST (a file in ../shared) in DIR
-# unless DIR already holds them (needs the package registries once).
+# lay_out LIST DIR: lays out in DIR the pinned corpora of LIST (a path in the repository)
+# that DIR lacks, so a list that grew completes a directory laid out before.
 lay_out() {
-  if [[ ! -d $2 || -z $(ls -A "$2" 2>/dev/null) ]]; then
-    echo "laying out $1 in $2 ..." >&2
-    bash "$shared/eval/corpora.sh" "$shared/$1" "$2" >&2
-  fi
+  bash "$here/scripts/layout-corpora.sh" "$here/$1" "$2" >&2
 }
 
 # build [PROFILE]: the optimized binary, as `bin`. PROFILE `profiling` (the default) is the

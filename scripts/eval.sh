@@ -1,28 +1,38 @@
 #!/usr/bin/env bash
-# The context-quality yardstick over every dev corpus and budget: recall per corpus and
-# the task-weighted total, as in ../shared/eval/README.md.
+# The context-quality yardstick over every dev corpus and budget: recall per corpus and the
+# task-weighted total (the rules: scripts/eval_score.py; the numbers: docs/context-quality.md).
+# Tasks are eval/tasks/*.jsonl, one per corpus of eval/corpora.txt.
 # Usage: scripts/eval.sh [CORPORA_DIR] [BUDGETS...]   (default budgets: 512 1024 2048)
-# Without CORPORA_DIR the corpora are laid out under target/eval-corpora (registries once).
+# Without CORPORA_DIR the corpora are laid out under target/eval-corpora; a directory given
+# gets the corpora it lacks (both need the package registries the first time).
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 corpora=${1:-$here/target/eval-corpora}
 shift || true
 budgets=("$@"); [[ ${#budgets[@]} -gt 0 ]] || budgets=(512 1024 2048)
 lay_out eval/corpora.txt "$corpora"
-build
-printf '%-28s %6s' corpus tasks; for b in "${budgets[@]}"; do printf ' %8s' "r@$b"; done; printf ' %8s\n' "p50 s"
-declare -A sum; total=0
-for tasks in "$shared"/eval/tasks/*.jsonl; do
-  name=$(basename "$tasks" .jsonl); n=$(grep -c . "$tasks")
-  printf '%-28s %6d' "$name" "$n"; total=$((total + n)); p50=""
-  for b in "${budgets[@]}"; do
-    out=$(python3 "$shared/eval/score.py" "$tasks" "$corpora/$name" --retriever ctxls --bin "$bin" --budget "$b" --json)
-    r=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["recall"])' "$out")
-    p50=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["p50_s"])' "$out")
-    sum[$b]=$(python3 -c "print(${sum[$b]:-0} + $r * $n)")
-    printf ' %8.3f' "$r"
-  done
-  printf ' %8s\n' "$p50"
+build release
+budget_args=()
+for b in "${budgets[@]}"; do budget_args+=(--budget "$b"); done
+printf '%-28s %6s' corpus tasks; for b in "${budgets[@]}"; do printf ' %8s' "r@$b"; done; printf ' %8s %6s\n' "p50 s" errors
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+for tasks in "$here"/eval/tasks/*.jsonl; do
+  name=$(basename "$tasks" .jsonl)
+  out=$(python3 "$here/scripts/eval_score.py" "$tasks" "$corpora/$name" --bin "$bin" "${budget_args[@]}")
+  echo "$out" >> "$results"
+  python3 - "$name" "$out" "${budgets[@]}" <<'PY'
+import json, sys
+name, out, budgets = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
+row = f"{name:<28} {out['tasks']:>6}" + "".join(f" {out['budgets'][b]['recall']:>8.3f}" for b in budgets)
+print(row + f" {out['budgets'][budgets[-1]]['p50_s']:>8.3f} {out['errors']:>6}")
+PY
 done
-printf '%-28s %6d' "all (task-weighted)" "$total"
-for b in "${budgets[@]}"; do printf ' %8.3f' "$(python3 -c "print(${sum[$b]} / $total)")"; done; printf '\n'
+python3 - "$results" "${budgets[@]}" <<'PY'
+import json, sys
+runs = [json.loads(line) for line in open(sys.argv[1])]
+budgets = sys.argv[2:]
+total = sum(r["tasks"] for r in runs)
+row = f"{'all (task-weighted)':<28} {total:>6}"
+print(row + "".join(f" {sum(r['budgets'][b]['recall'] * r['tasks'] for r in runs) / total:>8.3f}" for b in budgets))
+PY

@@ -14,6 +14,22 @@ cargo test --locked --lib --no-default-features -- lang:: index::
 # `cargo test` built target/debug/ctxls (integration tests need it): the plugins use it.
 export CTXLS_BIN=$here/target/debug/ctxls
 awk -v bytes="$(wc -c < "$CTXLS_BIN")" 'BEGIN { printf "built target/debug/ctxls: %.1f MB\n", bytes / 1e6 }'
+# The yardstick's scorer and corpus layout, offline (scripts/eval.sh runs the yardstick):
+# the scoring rules; one task file per corpus of the list; a directory holding some of the
+# corpora gets the others.
+python3 scripts/eval_score.py --self-test
+corpora=$(mktemp -d)
+trap 'rm -rf "$corpora"' EXIT
+listed=$(scripts/layout-corpora.sh --missing eval/corpora.txt "$corpora")
+if [[ $(sort <<<"$listed") != "$(ls eval/tasks | sed -n 's/\.jsonl$//p' | sort)" ]]; then
+  echo "error: eval/tasks/*.jsonl and the corpora of eval/corpora.txt differ" >&2
+  exit 1
+fi
+mkdir "$corpora/$(head -1 <<<"$listed")"
+if [[ $(scripts/layout-corpora.sh --missing eval/corpora.txt "$corpora") != "$(tail -n +2 <<<"$listed")" ]]; then
+  echo "error: scripts/layout-corpora.sh would not lay out exactly the corpora a directory lacks" >&2
+  exit 1
+fi
 # The benchmarks are run by scripts/bench*.sh, not here; they must still compile. Built in
 # the dev profile with the dev-dependencies, they reuse the library `cargo test` built
 # (a plain `cargo build` would resolve features without the dev-dependencies and compile

@@ -1,0 +1,224 @@
+#!/usr/bin/env python3
+"""The context-quality yardstick's scorer: how much of what a blanked function body used
+does `ctxls context` return at the cursor?
+
+    scripts/eval_score.py TASKS.jsonl CORPUS_DIR --bin target/release/ctxls [--budget N ...]
+    scripts/eval_score.py --self-test
+
+A task (one JSON object per line of TASKS.jsonl) names a file, the body of one function in
+it (`body_start`, `body_end`), the cursor, and the definitions in other files the body
+used (`expected`: name, file, 0-based first line); positions are 0-based lines and UTF-16
+columns, as in LSP. For each task the scorer, in a scratch copy of the corpus (without
+.git, node_modules, target and dist):
+  1. blanks the body (the braces stay, one indented empty line between them),
+  2. runs `ctxls context --root COPY FILE:LINE:COL --budget N --format json` at the cursor
+     (1-based line, column in characters), for each budget,
+  3. keeps the snippets in the order returned while their text fits in 4 x N characters
+     (the first that does not fit is cut to its whole lines that do, and ends the list),
+  4. counts a name as found when a kept snippet lies in the file of one of the name's
+     definitions and its lines include that definition's first line,
+then puts the file back. A task's recall is the share of its names found (a failed call
+finds none); a corpus's recall is the mean over its tasks, `full` the share of tasks with
+every name found. Prints one JSON object: {"tasks", "errors", "budgets": {"N": {"recall",
+"full", "p50_s", "p95_s"}}}.
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+LEFT_OUT = (".git", "node_modules", "target", "dist")
+
+
+def char_index(line, utf16_column):
+    """The index in `line` (a str, one item per code point) of a UTF-16 column; past the
+    end of the line, the line's length."""
+    units = 0
+    for index, ch in enumerate(line):
+        if units >= utf16_column:
+            return index
+        units += 2 if ord(ch) >= 0x10000 else 1
+    return len(line)
+
+
+def offset(lines, position):
+    """The index in the text (lines joined by newlines) of an LSP position."""
+    before = sum(len(line) + 1 for line in lines[: position["line"]])
+    return before + char_index(lines[position["line"]], position["character"])
+
+
+def blank_body(text, task):
+    """The text with the body between `body_start` and `body_end` replaced by one
+    indented empty line (the indentation of the body's first line)."""
+    lines = text.split("\n")
+    start, end = offset(lines, task["body_start"]), offset(lines, task["body_end"])
+    indent = re.match(r"[ \t]*", lines[task["body_start"]["line"]]).group(0)
+    return text[:start] + "\n" + indent + "    \n" + indent + text[end:]
+
+
+def keep_within(snippets, characters):
+    """The snippets, in order, whose text fits in `characters`; the first that does not
+    fit is cut to the whole lines that do and is the last kept."""
+    kept, used = [], 0
+    for snippet in snippets:
+        text = snippet.get("text") or ""
+        if used + len(text) <= characters:
+            kept.append(snippet)
+            used += len(text)
+            continue
+        room, lines = characters - used, 0
+        for line in text.split("\n"):
+            if len(line) + 1 > room:
+                break
+            room -= len(line) + 1
+            lines += 1
+        if lines:
+            kept.append(dict(snippet, end_line=snippet["start_line"] + lines - 1))
+        break
+    return kept
+
+
+def relative(path, root):
+    """A snippet's file as a path relative to the corpus root."""
+    path = path.replace("\\", "/")
+    if path.startswith("file://"):
+        path = path[len("file://"):]
+    if os.path.isabs(path):
+        path = os.path.relpath(path, root).replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
+def found_names(task, kept, root):
+    """(names found, names expected) of a task, given the kept snippets."""
+    definitions = {}
+    for expected in task["expected"]:
+        definitions.setdefault(expected["name"], []).append((expected["file"], expected["line"] + 1))
+    spans = [(relative(s["file"], root), s["start_line"], s["end_line"]) for s in kept]
+    found = sum(
+        any(file == d_file and start <= d_line <= end for d_file, d_line in places for file, start, end in spans)
+        for places in definitions.values()
+    )
+    return found, len(definitions)
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def score(tasks_path, corpus, binary, budgets, timeout):
+    tasks = [json.loads(line) for line in open(tasks_path, encoding="utf-8") if line.strip()]
+    scratch = tempfile.mkdtemp(prefix="ctxls-eval-")
+    root = os.path.join(scratch, "corpus")
+    env = dict(os.environ, CTXLS_CACHE_DIR=os.path.join(scratch, "cache"))
+    results = {budget: {"recall": 0.0, "full": 0, "times": []} for budget in budgets}
+    errors = 0
+    try:
+        shutil.copytree(corpus, root, ignore=shutil.ignore_patterns(*LEFT_OUT), symlinks=True)
+        for task in tasks:
+            path = os.path.join(root, task["file"])
+            with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+                original = f.read()
+            blanked = blank_body(original, task)
+            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+                f.write(blanked)
+            cursor = task["cursor"]
+            column = char_index(blanked.split("\n")[cursor["line"]], cursor["character"]) + 1
+            position = f"{task['file']}:{cursor['line'] + 1}:{column}"
+            try:
+                for budget in budgets:
+                    command = [binary, "context", "--root", root, position, "--budget", str(budget), "--format", "json"]
+                    started = time.monotonic()
+                    snippets = []
+                    try:
+                        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+                        if done.returncode != 0:
+                            raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+                        snippets = json.loads(done.stdout)["snippets"]
+                    except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as error:
+                        errors += 1
+                        if errors <= 3:
+                            print(f"error: {task.get('id', position)} at budget {budget}: {error}", file=sys.stderr)
+                    result = results[budget]
+                    result["times"].append(time.monotonic() - started)
+                    found, expected = found_names(task, keep_within(snippets, 4 * budget), root)
+                    result["recall"] += found / expected
+                    result["full"] += found == expected
+            finally:
+                with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+                    f.write(original)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    n = len(tasks)
+    return {
+        "tasks": n,
+        "errors": errors,
+        "budgets": {
+            str(budget): {
+                "recall": round(r["recall"] / n, 4),
+                "full": round(r["full"] / n, 4),
+                "p50_s": round(percentile(r["times"], 0.5), 4),
+                "p95_s": round(percentile(r["times"], 0.95), 4),
+            }
+            for budget, r in results.items()
+        },
+    }
+
+
+def self_test():
+    """The scoring rules on small cases (run by scripts/test.sh)."""
+    # UTF-16 columns: an astral character takes two units.
+    assert char_index("a😀b", 3) == 2 and char_index("ab", 9) == 2
+    task = {"body_start": {"line": 0, "character": 10}, "body_end": {"line": 2, "character": 0}}
+    assert blank_body("fn f() -> {\n    x\n}\n", task) == "fn f() -> \n    \n}\n"
+    task = {"body_start": {"line": 1, "character": 11}, "body_end": {"line": 3, "character": 2}}
+    assert blank_body("impl A {\n  fn f() { \n    1\n  }\n}", task) == "impl A {\n  fn f() { \n      \n  }\n}"
+    snippets = [
+        {"file": "a.rs", "start_line": 1, "end_line": 2, "text": "12345\n789"},
+        {"file": "./b.rs", "start_line": 10, "end_line": 13, "text": "ab\ncd\nef\ngh"},
+        {"file": "c.rs", "start_line": 1, "end_line": 1, "text": "x"},
+    ]
+    # 9 characters, then 6 of room: "ab\n" and "cd\n" fit, so b.rs keeps lines 10-11 and ends the list.
+    kept = keep_within(snippets, 15)
+    assert [(s["file"], s["start_line"], s["end_line"]) for s in kept] == [("a.rs", 1, 2), ("./b.rs", 10, 11)], kept
+    assert keep_within(snippets, 9) == snippets[:1] and keep_within(snippets, 10) == snippets[:1]
+    task = {"expected": [
+        {"name": "A", "file": "b.rs", "line": 10},   # first line 11: kept
+        {"name": "B", "file": "b.rs", "line": 12},   # first line 13: cut off
+        {"name": "B", "file": "a.rs", "line": 1},    # another definition of B, kept
+        {"name": "C", "file": "c.rs", "line": 0},    # past the budget
+        {"name": "D", "file": "a.rs", "line": 5},    # not returned at all
+    ]}
+    assert found_names(task, kept, "/root") == (2, 4)
+    assert relative("/root/src/x.rs", "/root") == "src/x.rs" and relative("./src/x.rs", "/r") == "src/x.rs"
+    print("eval_score.py: self-test passed")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("tasks", nargs="?")
+    parser.add_argument("corpus", nargs="?")
+    parser.add_argument("--bin", default="ctxls", help="the ctxls binary")
+    parser.add_argument("--budget", type=int, action="append", help="token budget (repeatable; default 2048)")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds per call")
+    parser.add_argument("--self-test", action="store_true", help="check the scoring rules and exit")
+    args = parser.parse_args()
+    if args.self_test:
+        self_test()
+        return
+    if not args.tasks or not args.corpus:
+        parser.error("TASKS and CORPUS are needed")
+    if not os.path.isdir(args.corpus):
+        parser.error(f"no corpus at {args.corpus} (scripts/layout-corpora.sh eval/corpora.txt DIR lays them out)")
+    print(json.dumps(score(args.tasks, args.corpus, args.bin, args.budget or [2048], args.timeout)))
+
+
+if __name__ == "__main__":
+    main()

@@ -8,11 +8,13 @@ does `ctxls context` return at the cursor?
 A task (one JSON object per line of TASKS.jsonl) names a file, the body of one function in
 it (`body_start`, `body_end`), the cursor, and the definitions in other files the body
 used (`expected`: name, file, 0-based first line); positions are 0-based lines and UTF-16
-columns, as in LSP. For each task the scorer, in a scratch copy of the corpus (without
-.git, node_modules, target and dist):
+columns, as in LSP. For each budget N, in a fresh scratch copy of the corpus (without
+.git, node_modules, target and dist), one untimed call first indexes and embeds the whole
+copy, so that no task pays for it (nor times out on a loaded machine); then, for each
+task, the scorer:
   1. blanks the body (the braces stay, one indented empty line between them),
   2. runs `ctxls context --root COPY FILE:LINE:COL --budget N --format json` at the cursor
-     (1-based line, column in characters), for each budget,
+     (1-based line, column in characters): the first call since the file changed,
   3. keeps the snippets in the order returned while their text fits in 4 x N characters
      (the first that does not fit is cut to its whole lines that do, and ends the list),
   4. counts a name as found when a kept snippet lies in the file of one of the name's
@@ -113,63 +115,71 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def score(tasks_path, corpus, binary, budgets, timeout):
-    tasks = [json.loads(line) for line in open(tasks_path, encoding="utf-8") if line.strip()]
+def one_pass(tasks, corpus, binary, budget, timeout):
+    """Every task at one budget, in a fresh scratch copy: each call is the first after its
+    file changed, as an editor's would be (a second call on an unchanged file ranks some
+    snippets differently). Returns (recall sum, full count, seconds per call, errors)."""
     scratch = tempfile.mkdtemp(prefix="ctxls-eval-")
     root = os.path.join(scratch, "corpus")
     env = dict(os.environ, CTXLS_CACHE_DIR=os.path.join(scratch, "cache"))
-    results = {budget: {"recall": 0.0, "full": 0, "times": []} for budget in budgets}
-    errors = 0
+    recall, full, times, errors = 0.0, 0, [], 0
     try:
         shutil.copytree(corpus, root, ignore=shutil.ignore_patterns(*LEFT_OUT), symlinks=True)
+        warm_up = [binary, "context", "--root", root, f"{tasks[0]['file']}:1:1", "--budget", str(budget), "--format", "json"]
+        try:
+            subprocess.run(warm_up, cwd=root, env=env, capture_output=True, timeout=max(timeout, 600))
+        except subprocess.TimeoutExpired:
+            print("warning: the warm-up call timed out; the first tasks pay for the index", file=sys.stderr)
         for task in tasks:
             path = os.path.join(root, task["file"])
             with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
                 original = f.read()
             blanked = blank_body(original, task)
-            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
-                f.write(blanked)
             cursor = task["cursor"]
             column = char_index(blanked.split("\n")[cursor["line"]], cursor["character"]) + 1
             position = f"{task['file']}:{cursor['line'] + 1}:{column}"
+            command = [binary, "context", "--root", root, position, "--budget", str(budget), "--format", "json"]
+            snippets = []
             try:
-                for budget in budgets:
-                    command = [binary, "context", "--root", root, position, "--budget", str(budget), "--format", "json"]
-                    started = time.monotonic()
-                    snippets = []
-                    try:
-                        done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
-                        if done.returncode != 0:
-                            raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
-                        snippets = json.loads(done.stdout)["snippets"]
-                    except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as error:
-                        errors += 1
-                        if errors <= 3:
-                            print(f"error: {task.get('id', position)} at budget {budget}: {error}", file=sys.stderr)
-                    result = results[budget]
-                    result["times"].append(time.monotonic() - started)
-                    found, expected = found_names(task, keep_within(snippets, 4 * budget), root)
-                    result["recall"] += found / expected
-                    result["full"] += found == expected
+                with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+                    f.write(blanked)
+                started = time.monotonic()
+                try:
+                    done = subprocess.run(command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+                    if done.returncode != 0:
+                        raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-300:]}")
+                    snippets = json.loads(done.stdout)["snippets"]
+                except (RuntimeError, subprocess.TimeoutExpired, ValueError, KeyError) as error:
+                    errors += 1
+                    if errors <= 3:
+                        print(f"error: {task.get('id', position)} at budget {budget}: {error}", file=sys.stderr)
+                times.append(time.monotonic() - started)
             finally:
                 with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
                     f.write(original)
+            found, expected = found_names(task, keep_within(snippets, 4 * budget), root)
+            recall += found / expected
+            full += found == expected
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    n = len(tasks)
-    return {
-        "tasks": n,
-        "errors": errors,
-        "budgets": {
-            str(budget): {
-                "recall": round(r["recall"] / n, 4),
-                "full": round(r["full"] / n, 4),
-                "p50_s": round(percentile(r["times"], 0.5), 4),
-                "p95_s": round(percentile(r["times"], 0.95), 4),
-            }
-            for budget, r in results.items()
-        },
-    }
+    return recall, full, times, errors
+
+
+def score(tasks_path, corpus, binary, budgets, timeout):
+    tasks = [json.loads(line) for line in open(tasks_path, encoding="utf-8") if line.strip()]
+    if not tasks:
+        raise SystemExit(f"{tasks_path} holds no task")
+    n, errors, per_budget = len(tasks), 0, {}
+    for budget in budgets:
+        recall, full, times, failed = one_pass(tasks, corpus, binary, budget, timeout)
+        errors += failed
+        per_budget[str(budget)] = {
+            "recall": round(recall / n, 4),
+            "full": round(full / n, 4),
+            "p50_s": round(percentile(times, 0.5), 4),
+            "p95_s": round(percentile(times, 0.95), 4),
+        }
+    return {"tasks": n, "errors": errors, "budgets": per_budget}
 
 
 def self_test():
@@ -217,6 +227,11 @@ def main():
         parser.error("TASKS and CORPUS are needed")
     if not os.path.isdir(args.corpus):
         parser.error(f"no corpus at {args.corpus} (scripts/layout-corpora.sh eval/corpora.txt DIR lays them out)")
+    # The calls run in the copy: a relative path to the binary is taken from here.
+    binary = os.path.abspath(args.bin) if os.sep in args.bin else shutil.which(args.bin)
+    if not binary or not os.access(binary, os.X_OK):
+        parser.error(f"no ctxls binary at {args.bin}")
+    args.bin = binary
     print(json.dumps(score(args.tasks, args.corpus, args.bin, args.budget or [2048], args.timeout)))
 
 

@@ -1,178 +1,609 @@
-//! Secrets in text about to leave the machine: private key blocks, provider keys and
-//! tokens of well-known shapes (OpenAI/Anthropic `sk-`, AWS access key ids, GitHub, Slack,
-//! Google API keys, Stripe live keys, JWTs) and quoted values assigned to names that say
-//! they are secrets (`password = "..."`, `apiKey: '...'`) are replaced by
-//! `[REDACTED:kind]` before a prompt or an embedding input is sent (`llm.redact_secrets`,
-//! on by default). Shapes are matched by hand (no regex engine): linear in the text.
+//! Secrets in text about to leave the machine are replaced by `[REDACTED:kind]` before a
+//! prompt or an embedding input is sent (`llm.redact_secrets`, on by default): private
+//! key blocks (PEM, OpenSSH, PGP), provider keys and tokens of well-known shapes (OpenAI
+//! and Anthropic `sk-`, AWS access key ids, GitHub, GitLab, Slack, Google, Stripe, npm,
+//! PyPI, Hugging Face, SendGrid, JWTs), credentials in headers (`Authorization: Bearer
+//! ...`) and in URLs (`postgres://user:PASSWORD@host`: only the password goes), and values
+//! assigned to names that say they are secrets (`password = "..."`, `apiKey: '...'`,
+//! `AWS_SECRET_ACCESS_KEY=...`, `api_key = String::from("...")`).
+//!
+//! Shapes are `regex` patterns: one `RegexSet` pass over the text says which of them
+//! occur, then each occurring pattern's own `Regex` finds its matches; both are linear in
+//! the text. A few shapes are checked further in code (a JWT has three parts, a name is a
+//! secret's by its words, a value is not a placeholder).
+//!
+//! Private key blocks are found by their armour lines. A text may be a part of a longer
+//! one (`redact_part`: a fill-in-the-middle prefix or suffix, an embedding chunk), cut
+//! anywhere: there a BEGIN line without its END redacts to the end of the part, and an END
+//! line without its BEGIN redacts from the start of the part. In a whole text (`redact`)
+//! such a block redacts the key material next to its armour line, up to the first line
+//! that is clearly not key material, and never the rest of the text.
 
-/// `text` with its secrets replaced, and how many were.
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use regex::{Captures, Regex, RegexSet};
+
+/// `text` with its secrets replaced, and how many were; `text` is whole (a message).
 pub fn redact(text: &str) -> (String, usize) {
-    let mut found: Vec<(usize, usize, &'static str)> = Vec::new();
-    private_keys(text, &mut found);
-    tokens(text, &mut found);
-    assignments(text, &mut found);
+    redact_with(text, Extent::Whole)
+}
+
+/// `text` with its secrets replaced, and how many were; `text` is a part of a longer text,
+/// cut at arbitrary points (a prefix or suffix, a chunk), so a key block may begin or end
+/// outside it.
+pub fn redact_part(text: &str) -> (String, usize) {
+    redact_with(text, Extent::Part)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Extent {
+    Whole,
+    Part,
+}
+
+/// A secret found: its byte range and its kind.
+type Found = (Range<usize>, &'static str);
+
+fn redact_with(text: &str, extent: Extent) -> (String, usize) {
+    let matchers = matchers();
+    let mut found: Vec<Found> = Vec::new();
+    let occurring = matchers.set.matches(text);
+    if occurring.matched(KEY_MARKERS) {
+        private_keys(text, extent, matchers, &mut found);
+    }
+    for (shape, regex) in SHAPES.iter().zip(&matchers.shapes).enumerate().filter(|(i, _)| occurring.matched(*i + 1)).map(|(_, pair)| pair) {
+        for captures in regex.captures_iter(text) {
+            if let Some(range) = (shape.secret)(text, &captures) {
+                found.push((range, shape.kind));
+            }
+        }
+    }
     if found.is_empty() {
         return (text.to_string(), 0);
     }
-    found.sort_by_key(|&(start, end, _)| (start, std::cmp::Reverse(end)));
+    // Earlier first; of two starting together, the longer; a tie goes to the shape listed
+    // first (the sort is stable): specific shapes before names.
+    found.sort_by_key(|(range, _)| (range.start, std::cmp::Reverse(range.end)));
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     let mut count = 0;
-    for (start, end, kind) in found {
-        if start < at {
+    for (range, kind) in found {
+        if range.end <= at {
             continue; // inside one already replaced
         }
+        let start = range.start.max(at);
         out.push_str(&text[at..start]);
-        out.push_str(&format!("[REDACTED:{kind}]"));
-        at = end;
+        out.push_str("[REDACTED:");
+        out.push_str(kind);
+        out.push(']');
+        at = range.end;
         count += 1;
     }
     out.push_str(&text[at..]);
     (out, count)
 }
 
-fn private_keys(text: &str, found: &mut Vec<(usize, usize, &'static str)>) {
-    let mut from = 0;
-    while let Some(i) = text[from..].find("-----BEGIN ") {
-        let start = from + i;
-        let header_end = match text[start + 11..].find("-----") {
-            Some(j) => start + 11 + j,
-            None => break,
-        };
-        let label = &text[start + 11..header_end];
-        from = header_end + 5;
-        if !label.ends_with("PRIVATE KEY") || label.len() > 40 || label.contains('\n') {
-            continue;
-        }
-        let end_marker = format!("-----END {label}-----");
-        let end = text[from..].find(&end_marker).map_or(text.len(), |j| from + j + end_marker.len());
-        found.push((start, end, "private-key"));
-        from = end;
-    }
+/// One shape of secret.
+struct Shape {
+    kind: &'static str,
+    pattern: &'static str,
+    /// The secret's byte range in a match of the text, or `None` when the match is not
+    /// one.
+    secret: fn(&str, &Captures) -> Option<Range<usize>>,
 }
 
-fn is_token_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+/// The set's first pattern: a private key's armour lines (handled by `private_keys`).
+const KEY_MARKERS: usize = 0;
+const BEGIN_MARKER: &str = r"-{4,5} ?BEGIN ([A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?) ?-{4,5}";
+const END_MARKER: &str = r"-{4,5} ?END ([A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?) ?-{4,5}";
+
+/// A token starts where no token character comes before it.
+macro_rules! token {
+    ($body:literal) => {
+        concat!(r"(?:^|[^A-Za-z0-9_-])(", $body, ")")
+    };
 }
 
-/// Well-known token shapes: (prefix, kind, minimum length of the rest, allowed rest).
-const SHAPES: &[(&str, &str, usize, fn(u8) -> bool)] = &[
-    ("sk-", "api-key", 20, is_token_char),
-    ("AKIA", "aws-access-key", 16, is_upper_alnum),
-    ("ASIA", "aws-access-key", 16, is_upper_alnum),
-    ("ghp_", "github-token", 30, is_alnum),
-    ("gho_", "github-token", 30, is_alnum),
-    ("ghu_", "github-token", 30, is_alnum),
-    ("ghs_", "github-token", 30, is_alnum),
-    ("ghr_", "github-token", 30, is_alnum),
-    ("github_pat_", "github-token", 40, is_word),
-    ("xoxb-", "slack-token", 10, is_token_char),
-    ("xoxp-", "slack-token", 10, is_token_char),
-    ("xoxa-", "slack-token", 10, is_token_char),
-    ("xoxs-", "slack-token", 10, is_token_char),
-    ("AIza", "google-api-key", 35, is_token_char),
-    ("sk_live_", "stripe-key", 20, is_alnum),
-    ("rk_live_", "stripe-key", 20, is_alnum),
-    ("eyJ", "jwt", 20, is_jwt_char),
+/// A name that may be a secret's: it holds one of the words that say so (checked word by
+/// word in `secret_name`).
+macro_rules! name {
+    () => {
+        r"(?i:[A-Za-z0-9_.$@-]*(?:pass|pwd|secret|token|key|credential|auth|bearer|jwt)[A-Za-z0-9_.$-]*)"
+    };
+}
+
+/// A quoted value: double, single or back quotes (groups `dq`, `sq`, `bq`).
+macro_rules! quoted {
+    () => {
+        r#"(?:"(?P<dq>[^"\r\n]*)"|'(?P<sq>[^'\r\n]*)'|`(?P<bq>[^`\r\n]*)`)"#
+    };
+}
+
+const SHAPES: &[Shape] = &[
+    Shape { kind: "api-key", pattern: token!(r"sk-[A-Za-z0-9_-]{20,}"), secret: api_key },
+    Shape { kind: "aws-access-key", pattern: token!(r"(?:AKIA|ASIA)[A-Z0-9]{16,}"), secret: group1 },
+    Shape { kind: "github-token", pattern: token!(r"gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,}"), secret: group1 },
+    Shape { kind: "gitlab-token", pattern: token!(r"glpat-[A-Za-z0-9_-]{20,}"), secret: group1 },
+    Shape { kind: "slack-token", pattern: token!(r"xox[abeprs]-[A-Za-z0-9_-]{10,}"), secret: group1 },
+    Shape { kind: "slack-webhook", pattern: r"(https://hooks\.slack\.com/services/[A-Za-z0-9/_-]{20,})", secret: group1 },
+    Shape { kind: "google-api-key", pattern: token!(r"AIza[A-Za-z0-9_-]{35,}"), secret: group1 },
+    Shape { kind: "google-oauth-secret", pattern: token!(r"GOCSPX-[A-Za-z0-9_-]{28,}"), secret: group1 },
+    Shape { kind: "stripe-key", pattern: token!(r"(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{20,}"), secret: group1 },
+    Shape { kind: "npm-token", pattern: token!(r"npm_[A-Za-z0-9]{36,}"), secret: group1 },
+    Shape { kind: "pypi-token", pattern: token!(r"pypi-AgE[A-Za-z0-9_-]{50,}"), secret: group1 },
+    Shape { kind: "huggingface-token", pattern: token!(r"hf_[A-Za-z0-9]{30,}"), secret: mixed_case },
+    Shape { kind: "sendgrid-key", pattern: token!(r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"), secret: group1 },
+    Shape { kind: "digitalocean-token", pattern: token!(r"do[opr]_v1_[a-f0-9]{64}"), secret: group1 },
+    Shape { kind: "shopify-token", pattern: token!(r"shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}"), secret: group1 },
+    Shape { kind: "jwt", pattern: token!(r"eyJ[A-Za-z0-9_.-]{20,}"), secret: jwt },
+    Shape { kind: "azure-key", pattern: r"(?i:AccountKey|SharedAccessKey)=([A-Za-z0-9+/]{40,}={0,2})", secret: group1 },
+    Shape {
+        kind: "authorization",
+        pattern: r#"(?:^|[^A-Za-z0-9_])(?i:(?:proxy-)?authorization)["']?[ \t]*[:=][ \t]*["']?((?i:bearer|basic|token|digest|apikey)[ \t]+)?([A-Za-z0-9._~+/=-]{8,})"#,
+        secret: authorization,
+    },
+    Shape { kind: "authorization", pattern: r"(?-u:\b)(?i:bearer)[ \t]+([A-Za-z0-9._~+/-]{20,}=*)", secret: bearer },
+    Shape { kind: "url-password", pattern: r#"[A-Za-z][A-Za-z0-9+.-]{1,30}://[^ \t\r\n:/?#@"'<>\\]*:([^ \t\r\n/?#@"'<>\\]+)@"#, secret: url_password },
+    Shape { kind: "npm-token", pattern: r#"(?m)^[ \t]*(?:[^ \t\r\n=]*:)?_auth(?:Token)?[ \t]*=[ \t]*["']?([^ \t\r\n"']+)"#, secret: not_placeholder1 },
+    // `name = "value"`, `name: 'value'`, `"name": "value"`, `name := "value"`,
+    // `name => "value"`, `NAME: &str = "value"`, `name = String::from("value")`.
+    Shape {
+        kind: "secret-value",
+        pattern: concat!(
+            "(?P<name>", name!(), r#")["']?[ \t]*(?P<op>:[ \t]*[&'A-Za-z0-9_<>\[\]:, .]{1,60}?[ \t]*=|=>|:=|=|:)[ \t]*"#,
+            r"(?:(?:String::from|Some|Secret(?:String|Box)?::(?:new|from)|str|String|new[ \t]+String)\([ \t]*)?(?:r#*|b|f|u8?)?",
+            quoted!()
+        ),
+        secret: quoted_assignment,
+    },
+    // `("name", "value")`: a call or a pair.
+    Shape { kind: "secret-value", pattern: concat!(r#"["'](?P<name>"#, name!(), r#")["'][ \t]*,[ \t]*"#, quoted!()), secret: quoted_assignment },
+    // `NAME=value`, `export NAME=value`, `name: value`, `- NAME=value` alone on a line
+    // (environment files, YAML, INI).
+    Shape {
+        kind: "secret-value",
+        pattern: concat!(
+            r#"(?m)^[ \t]*(?:export[ \t]+|set[ \t]+|-[ \t]+)?["']?("#,
+            name!(),
+            r#")["']?[ \t]*[=:][ \t]*([^ \t\r\n"'`#;,(){}\[\]<>&|]{4,})[ \t]*(?:#.*)?\r?$"#
+        ),
+        secret: unquoted_assignment,
+    },
+    // `NAME=value` anywhere (`PGPASSWORD=... psql`, `docker run -e TOKEN=...`).
+    Shape {
+        kind: "secret-value",
+        pattern: r#"(?:^|[^A-Za-z0-9_$.-])([A-Z][A-Z0-9_]*(?:PASS|PWD|SECRET|TOKEN|KEY|CREDENTIAL|AUTH)[A-Z0-9_]*)=([^ \t\r\n"'`;&|()<>]{4,})"#,
+        secret: env_assignment,
+    },
 ];
 
-fn is_upper_alnum(c: u8) -> bool {
-    c.is_ascii_uppercase() || c.is_ascii_digit()
+struct Matchers {
+    /// The key markers, then one pattern per shape.
+    set: RegexSet,
+    shapes: Vec<Regex>,
+    begin: Regex,
+    end: Regex,
 }
 
-fn is_alnum(c: u8) -> bool {
-    c.is_ascii_alphanumeric()
-}
-
-fn is_word(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_'
-}
-
-fn is_jwt_char(c: u8) -> bool {
-    is_token_char(c) || c == b'.'
-}
-
-fn tokens(text: &str, found: &mut Vec<(usize, usize, &'static str)>) {
-    let bytes = text.as_bytes();
-    for &(prefix, kind, min_rest, allowed) in SHAPES {
-        let mut from = 0;
-        while let Some(i) = text[from..].find(prefix) {
-            let start = from + i;
-            from = start + prefix.len();
-            // A token starts at a word boundary.
-            if start > 0 && is_token_char(bytes[start - 1]) {
-                continue;
-            }
-            let mut end = from;
-            while end < bytes.len() && allowed(bytes[end]) {
-                end += 1;
-            }
-            let rest = &text[from..end];
-            let shaped = match kind {
-                // header.payload.signature, each part base64url.
-                "jwt" => rest.matches('.').count() == 2 && !rest.ends_with('.'),
-                // Real keys mix letters and digits; `sk-some-long-css-class-name` does not.
-                "api-key" => rest.bytes().any(|b| b.is_ascii_digit()) && rest.bytes().any(|b| b.is_ascii_alphabetic()),
-                _ => true,
-            };
-            if rest.len() >= min_rest && shaped {
-                found.push((start, end, kind));
-                from = end;
-            }
+fn matchers() -> &'static Matchers {
+    static MATCHERS: OnceLock<Matchers> = OnceLock::new();
+    MATCHERS.get_or_init(|| {
+        let markers = format!("{BEGIN_MARKER}|{END_MARKER}");
+        let patterns = std::iter::once(markers.as_str()).chain(SHAPES.iter().map(|s| s.pattern));
+        Matchers {
+            set: RegexSet::new(patterns).expect("the shapes are valid patterns"),
+            shapes: SHAPES.iter().map(|s| Regex::new(s.pattern).expect("a valid pattern")).collect(),
+            begin: Regex::new(BEGIN_MARKER).expect("a valid pattern"),
+            end: Regex::new(END_MARKER).expect("a valid pattern"),
         }
-    }
+    })
 }
 
-/// Names that say their value is a secret.
-const SECRET_NAMES: &[&str] = &[
-    "password", "passwd", "secret", "api_key", "apikey", "api-key", "access_token", "accesstoken", "auth_token", "authtoken",
-    "private_key", "privatekey", "client_secret", "clientsecret", "secret_key", "secretkey",
+fn group1(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    c.get(1).map(|m| m.range())
+}
+
+/// Real keys mix letters and digits; `sk-some-long-css-class-name` does not.
+fn api_key(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let m = c.get(1)?;
+    let rest = &m.as_str()[3..];
+    (rest.bytes().any(|b| b.is_ascii_digit()) && rest.bytes().any(|b| b.is_ascii_alphabetic())).then(|| m.range())
+}
+
+fn mixed_case(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let m = c.get(1)?;
+    let s = m.as_str();
+    (s.bytes().any(|b| b.is_ascii_uppercase()) && s.bytes().any(|b| b.is_ascii_lowercase())).then(|| m.range())
+}
+
+/// header.payload.signature, each part base64url.
+fn jwt(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let m = c.get(1)?;
+    (m.as_str().matches('.').count() == 2 && !m.as_str().ends_with('.')).then(|| m.range())
+}
+
+/// After a scheme (`Bearer`, `Basic`) anything credential-shaped; without one, a long
+/// value mixing letters and digits (not `authorization: required`, nor a type).
+fn authorization(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let value = c.get(2)?;
+    let v = value.as_str();
+    let credential = v.len() >= 16 && v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic()) && !is_not_a_secret(v);
+    (c.get(1).is_some() || credential).then(|| value.range())
+}
+
+fn bearer(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let m = c.get(1)?;
+    let v = m.as_str();
+    (v.bytes().any(|b| b.is_ascii_digit()) && v.bytes().any(|b| b.is_ascii_alphabetic())).then(|| m.range())
+}
+
+fn url_password(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let m = c.get(1)?;
+    (!is_placeholder(m.as_str())).then(|| m.range())
+}
+
+fn not_placeholder1(text: &str, c: &Captures) -> Option<Range<usize>> {
+    url_password(text, c)
+}
+
+/// How strongly a name says its value is a secret.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Secrecy {
+    /// `password`, `client_secret`, `apiKey`, `AWS_SECRET_ACCESS_KEY`: any value.
+    Strong,
+    /// `token`, `auth`: a value that looks like a credential (no spaces).
+    Weak,
+}
+
+/// Words that make a name a secret's wherever they stand (unless the last word says the
+/// value is about the secret, not the secret: `password_hint`, `secret_name`).
+const STRONG_WORDS: &[&str] =
+    &["password", "passwd", "pwd", "passphrase", "passcode", "secret", "secrets", "apikey", "credential", "credentials", "privatekey"];
+/// `<word> key` is a secret's name.
+const KEY_QUALIFIERS: &[&str] =
+    &["api", "access", "secret", "private", "client", "signing", "encryption", "master", "auth", "account", "app", "service", "webhook", "shared", "consumer", "license", "subscription"];
+/// A last word that names a token.
+const TOKEN_WORDS: &[&str] = &["token", "auth", "authorization", "bearer", "jwt"];
+/// A last word that says the value describes the secret rather than being it.
+const ABOUT_WORDS: &[&str] = &[
+    "hint", "name", "names", "label", "labels", "id", "ids", "env", "var", "vars", "field", "fields", "type", "types", "kind", "length", "len",
+    "size", "min", "max", "file", "filename", "path", "dir", "url", "uri", "endpoint", "prompt", "message", "msg", "placeholder", "required",
+    "policy", "header", "title", "description", "desc", "regex", "pattern", "format", "count", "enabled", "manager", "store", "provider", "ref",
+    "arn", "version", "rotation", "expires", "expiry", "ttl", "input", "error", "errors", "rule", "rules", "validator", "validation",
+    "strength", "hash", "mode", "style", "class", "icon", "button", "visible", "visibility", "form", "column", "table", "text", "help",
+    "reset", "changed", "at", "location", "source", "helper", "command", "cmd", "method", "scheme", "algorithm", "alg", "separator",
 ];
 
-/// `name = "value"`, `name: 'value'`, `"name": "value"` where the name (lowercased, the
-/// last word of a dotted or camel-cased identifier counts) is a secret's: the value is
-/// replaced when it is at least 8 characters and not a placeholder or an interpolation.
-fn assignments(text: &str, found: &mut Vec<(usize, usize, &'static str)>) {
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let c = bytes[i];
-        if c != b'=' && c != b':' {
+/// The words of an identifier: split at `_`, `-`, `.`, `$`, `@` and camel-case humps,
+/// lowercased (`XApiKey` -> x, api, key).
+fn words(name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for part in name.split(|c: char| !c.is_ascii_alphanumeric()).filter(|p| !p.is_empty()) {
+        let chars: Vec<char> = part.chars().collect();
+        let mut start = 0;
+        for i in 1..chars.len() {
+            let (prev, cur) = (chars[i - 1], chars[i]);
+            let next_lower = chars.get(i + 1).is_some_and(|c| c.is_ascii_lowercase());
+            if cur.is_ascii_uppercase() && (prev.is_ascii_lowercase() || prev.is_ascii_digit() || (prev.is_ascii_uppercase() && next_lower)) {
+                out.push(chars[start..i].iter().collect::<String>().to_ascii_lowercase());
+                start = i;
+            }
+        }
+        out.push(chars[start..].iter().collect::<String>().to_ascii_lowercase());
+    }
+    out
+}
+
+fn secret_name(name: &str) -> Option<Secrecy> {
+    // `password2` is a password; `rusoto_credential-0.11.0` is a crate.
+    if words(name).last().is_some_and(|w| w.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let words: Vec<String> = words(name).into_iter().map(|w| w.trim_end_matches(|c: char| c.is_ascii_digit()).to_string()).collect();
+    let last = words.last()?.as_str();
+    if ABOUT_WORDS.contains(&last) {
+        return None;
+    }
+    // `dbpassword`, `mysecret`: the strong words also inside a word.
+    if words.iter().any(|w| STRONG_WORDS.iter().any(|s| is_strong_word(w, s))) {
+        return Some(Secrecy::Strong);
+    }
+    if (last == "key" || last == "keys") && words.len() >= 2 && KEY_QUALIFIERS.contains(&words[words.len() - 2].as_str()) {
+        return Some(Secrecy::Strong);
+    }
+    TOKEN_WORDS.contains(&last).then_some(Secrecy::Weak)
+}
+
+/// `word` is the strong word `strong`, ends with it (`dbpassword`, `mysecret`) or is it
+/// and a noun (`secretkey`), but not a word that merely starts with it (`secretlint`).
+fn is_strong_word(word: &str, strong: &str) -> bool {
+    word.ends_with(strong) || word.strip_prefix(strong).is_some_and(|rest| matches!(rest, "s" | "key" | "keys" | "token" | "value"))
+}
+
+/// Values that stand for a secret without being one: interpolations, references to the
+/// environment, masks.
+fn is_placeholder(value: &str) -> bool {
+    let v = value.trim();
+    v.is_empty()
+        || v.contains("${")
+        || v.contains("{{")
+        || v.contains("#{")
+        || v.contains("%(")
+        || v.contains("{}")
+        || v.contains("%s")
+        || (v.starts_with('<') && v.ends_with('>'))
+        || (v.starts_with('$') && v[1..].starts_with(|c: char| c.is_ascii_uppercase() || c == '_' || c == '{'))
+        || (v.starts_with('%') && v.ends_with('%'))
+        || v.starts_with("process.env")
+        || v.starts_with("os.environ")
+        || v.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '.' | '-' | '_' | '•'))
+}
+
+/// Values that are something else than a secret: a version (`^4.0.0`), the name of a
+/// setting or of an environment variable (`embedding.api_key`, `OPENAI_API_KEY`), a
+/// sentence (`Enter your password:`, `Chat model (llm.api_key)`).
+fn is_not_a_secret(v: &str) -> bool {
+    let version = v.trim_start_matches(['^', '~', '=', '>', '<', 'v']);
+    let is_version = version.contains('.') && version.split(['.', '-', '+']).next().is_some_and(|major| !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit()));
+    let identifier = |part: &str| part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let setting = v.contains('.') && v.split('.').all(identifier) && !v.bytes().any(|b| b.is_ascii_digit());
+    let env_var = v.contains('_') && identifier(v) && v.bytes().all(|b| !b.is_ascii_lowercase());
+    let path = v.contains("::");
+    let sentence = v.contains(char::is_whitespace) && (v.contains(['(', ')', '[', ']', '{', '}']) || v.contains(", ") || v.ends_with(['.', ':', '?', '!']));
+    is_version || setting || env_var || path || sentence
+}
+
+fn quoted_assignment(text: &str, c: &Captures) -> Option<Range<usize>> {
+    let name = c.name("name")?;
+    let secrecy = secret_name(name.as_str())?;
+    // `SkipReason::Secret => "..."`, `TrafficSecret => b"..."`: match arms, not
+    // assignments (a hash's key before `=>` is quoted, a symbol or lower-case).
+    let before = &text[..name.start()];
+    let arm = c.name("op").is_some_and(|op| op.as_str() == "=>")
+        && (before.ends_with("::") || (name.as_str().starts_with(|c: char| c.is_ascii_uppercase()) && !before.ends_with(['"', '\'', ':'])));
+    if arm {
+        return None;
+    }
+    let value = c.name("dq").or_else(|| c.name("sq")).or_else(|| c.name("bq"))?;
+    let v = value.as_str();
+    if is_placeholder(v) || is_not_a_secret(v) {
+        return None;
+    }
+    // `token = "Bearer ..."`: the credential after the scheme.
+    let scheme = ["bearer ", "basic ", "token "].iter().find(|s| v.len() > s.len() && v.is_char_boundary(s.len()) && v[..s.len()].eq_ignore_ascii_case(s)).map_or(0, |s| s.len());
+    let accepted = match secrecy {
+        Secrecy::Strong => v.chars().count() >= 6,
+        Secrecy::Weak => v.len() >= 8 && (scheme > 0 || !v.contains(char::is_whitespace)),
+    };
+    accepted.then(|| value.start() + scheme..value.end())
+}
+
+/// An unquoted value on its own line: in an environment file (`NAME=value`, an upper-case
+/// name) anything but a reference; elsewhere (`password: value`) a value that cannot be
+/// a type or a path (`password: String`, `token = self.token`): it has a digit or a
+/// symbol.
+fn unquoted_assignment(_text: &str, c: &Captures) -> Option<Range<usize>> {
+    let name = c.get(1)?.as_str();
+    let value = c.get(2)?;
+    let v = value.as_str();
+    secret_name(name)?;
+    let lower = v.to_ascii_lowercase();
+    if is_placeholder(v) || matches!(lower.as_str(), "none" | "null" | "nil" | "true" | "false" | "undefined" | "required" | "optional") {
+        return None;
+    }
+    let path = v.contains('.') && v.split('.').all(|part| part.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let env_style = name.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
+    let literal = v.bytes().any(|b| b.is_ascii_digit()) || v.bytes().any(|b| b"+/=!@$%^*~-".contains(&b));
+    let accepted = if env_style { !path || literal } else { v.len() >= 8 && literal && !path };
+    accepted.then(|| value.range())
+}
+
+fn env_assignment(text: &str, c: &Captures) -> Option<Range<usize>> {
+    unquoted_assignment(text, c)
+}
+
+// ---------------------------------------------------------------------------------------
+// Private key blocks.
+
+/// A line near a key's armour: key material (base64, perhaps quoted or commented or
+/// with `\n` escapes), an armour header (`Proc-Type: ...`), a gap (blank, or only quotes
+/// and punctuation), or anything else.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum KeyLine {
+    /// The key material's byte range in the line.
+    Material(Range<usize>),
+    Header,
+    Gap,
+    Other,
+}
+
+fn is_base64(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
+fn classify(line: &str) -> KeyLine {
+    let bytes = line.as_bytes();
+    let mut start = 0;
+    let mut end = bytes.len();
+    let skip_space = |start: &mut usize, end: usize| {
+        while *start < end && bytes[*start].is_ascii_whitespace() {
+            *start += 1;
+        }
+    };
+    skip_space(&mut start, end);
+    // A comment's leader.
+    for leader in ["///", "//!", "//", "#", "*", "--", ";", ">"] {
+        if line[start..end].starts_with(leader) {
+            start += leader.len();
+            break;
+        }
+    }
+    skip_space(&mut start, end);
+    if start == end {
+        return KeyLine::Gap;
+    }
+    let rest = &line[start..end];
+    if let Some((name, _)) = rest.split_once(": ") {
+        if name.len() >= 2 && name.len() <= 30 && name.starts_with(|c: char| c.is_ascii_uppercase()) && name.bytes().all(|b| b.is_ascii_alphabetic() || b == b'-') {
+            return KeyLine::Header;
+        }
+    }
+    // Quotes, concatenation and escapes around the material.
+    loop {
+        let before = (start, end);
+        while start < end && matches!(bytes[start], b'"' | b'\'' | b'`' | b'+' | b'(' | b' ' | b'\t') {
+            start += 1;
+        }
+        while start + 1 < end && bytes[start] == b'\\' && matches!(bytes[start + 1], b'n' | b'r') {
+            start += 2;
+        }
+        while end > start && matches!(bytes[end - 1], b'"' | b'\'' | b'`' | b',' | b';' | b'+' | b')' | b'\\' | b' ' | b'\t' | b'\r') {
+            end -= 1;
+        }
+        while end >= start + 2 && bytes[end - 2] == b'\\' && matches!(bytes[end - 1], b'n' | b'r') {
+            end -= 2;
+        }
+        if (start, end) == before {
+            break;
+        }
+    }
+    if start == end {
+        return KeyLine::Gap;
+    }
+    let mut i = start;
+    while i < end {
+        if bytes[i] == b'\\' && i + 1 < end && matches!(bytes[i + 1], b'n' | b'r') {
+            i += 2;
+        } else if is_base64(bytes[i]) {
             i += 1;
-            continue;
+        } else {
+            return KeyLine::Other;
         }
-        // The name before the operator.
-        let mut name_end = i;
-        while name_end > 0 && matches!(bytes[name_end - 1], b' ' | b'\t' | b'"' | b'\'') {
-            name_end -= 1;
+    }
+    KeyLine::Material(start..end)
+}
+
+/// Lines of `text` within `range`, as (start offset, line without its newline).
+fn lines_in(text: &str, range: Range<usize>) -> impl DoubleEndedIterator<Item = (usize, &str)> {
+    let slice = &text[range.clone()];
+    let mut starts = vec![0];
+    starts.extend(memchr::memchr_iter(b'\n', slice.as_bytes()).map(|i| i + 1));
+    let ends: Vec<usize> = starts.iter().skip(1).map(|&s| s - 1).chain(std::iter::once(slice.len())).collect();
+    starts.into_iter().zip(ends).map(move |(s, e)| (range.start + s, &text[range.start + s..range.start + e]))
+}
+
+/// The end of the base64 run (`\n` escapes inside it allowed) starting at `from`, not
+/// past `to`: after its last base64 character.
+fn run_forward(text: &str, from: usize, to: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut last) = (from, from);
+    while i < to {
+        if i + 1 < to && bytes[i] == b'\\' && matches!(bytes[i + 1], b'n' | b'r') {
+            i += 2;
+        } else if is_base64(bytes[i]) {
+            i += 1;
+            last = i;
+        } else {
+            break;
         }
-        let mut name_start = name_end;
-        while name_start > 0 && (bytes[name_start - 1].is_ascii_alphanumeric() || matches!(bytes[name_start - 1], b'_' | b'-')) {
-            name_start -= 1;
+    }
+    last
+}
+
+/// The start of the base64 run ending at `to`, not before `from`.
+fn run_backward(text: &str, from: usize, to: usize) -> usize {
+    let bytes = text.as_bytes();
+    let (mut i, mut first) = (to, to);
+    while i > from {
+        if i >= from + 2 && bytes[i - 2] == b'\\' && matches!(bytes[i - 1], b'n' | b'r') {
+            i -= 2;
+        } else if is_base64(bytes[i - 1]) {
+            i -= 1;
+            first = i;
+        } else {
+            break;
         }
-        let name = text[name_start..name_end].to_ascii_lowercase();
-        let secret_name = SECRET_NAMES.iter().any(|s| name == *s || name.ends_with(&format!("_{s}")) || name.ends_with(s) && name.len() > s.len() && s.len() >= 6);
-        // The quoted value after it.
-        let mut v = i + 1;
-        while v < bytes.len() && matches!(bytes[v], b' ' | b'\t') {
-            v += 1;
+    }
+    first
+}
+
+/// The end of the key material that follows a BEGIN line ending at `from`, not past
+/// `limit`: the rest of that line, then lines of material and armour headers, with
+/// single gaps between them.
+fn material_after(text: &str, from: usize, limit: usize) -> usize {
+    let line_end = text[from..limit].find('\n').map_or(limit, |i| from + i);
+    let mut end = run_forward(text, from, line_end);
+    if line_end == limit || classify(&text[end..line_end]) != KeyLine::Gap {
+        return end;
+    }
+    let mut pending_gap = false;
+    for (start, line) in lines_in(text, line_end + 1..limit) {
+        match classify(line) {
+            KeyLine::Material(range) => {
+                end = start + range.end;
+                pending_gap = false;
+            }
+            KeyLine::Header => end = start + line.len(),
+            KeyLine::Gap if !pending_gap => pending_gap = true,
+            _ => break,
+        }
+    }
+    end
+}
+
+/// The start of the key material that comes before an END line starting at `to`, not
+/// before `limit`.
+fn material_before(text: &str, to: usize, limit: usize) -> usize {
+    let line_start = text[limit..to].rfind('\n').map_or(limit, |i| limit + i + 1);
+    let mut start = run_backward(text, line_start, to);
+    if line_start == limit || classify(&text[line_start..start]) != KeyLine::Gap {
+        return start;
+    }
+    let mut pending_gap = false;
+    for (begin, line) in lines_in(text, limit..line_start - 1).rev() {
+        match classify(line) {
+            KeyLine::Material(range) => {
+                start = begin + range.start;
+                pending_gap = false;
+            }
+            KeyLine::Header => start = begin,
+            KeyLine::Gap if !pending_gap => pending_gap = true,
+            _ => break,
+        }
+    }
+    start
+}
+
+fn private_keys(text: &str, extent: Extent, matchers: &Matchers, found: &mut Vec<Found>) {
+    // Armour lines in order: (range, is a BEGIN).
+    let mut markers: Vec<(Range<usize>, bool)> =
+        matchers.begin.find_iter(text).map(|m| (m.range(), true)).chain(matchers.end.find_iter(text).map(|m| (m.range(), false))).collect();
+    markers.sort_by_key(|(range, _)| range.start);
+    let mut i = 0;
+    while i < markers.len() {
+        let (marker, begin) = markers[i].clone();
+        let previous_end = if i == 0 { 0 } else { markers[i - 1].0.end };
+        let next = markers.get(i + 1);
+        if begin {
+            match next {
+                Some((end_marker, false)) => {
+                    found.push((marker.start..end_marker.end, "private-key"));
+                    i += 2;
+                    continue;
+                }
+                None if extent == Extent::Part => found.push((marker.start..text.len(), "private-key")),
+                _ => {
+                    let limit = next.map_or(text.len(), |(r, _)| r.start);
+                    found.push((marker.start..material_after(text, marker.end, limit), "private-key"));
+                }
+            }
+        } else if i == 0 && extent == Extent::Part {
+            found.push((0..marker.end, "private-key"));
+        } else {
+            found.push((material_before(text, marker.start, previous_end)..marker.end, "private-key"));
         }
         i += 1;
-        if !secret_name || v >= bytes.len() || !matches!(bytes[v], b'"' | b'\'' | b'`') {
-            continue;
-        }
-        let quote = bytes[v];
-        let value_start = v + 1;
-        let Some(len) = bytes[value_start..].iter().position(|&b| b == quote || b == b'\n') else { continue };
-        if bytes[value_start + len] != quote {
-            continue;
-        }
-        let value = &text[value_start..value_start + len];
-        let placeholder = value.contains("${") || value.contains("{{") || value.starts_with('<') || value.starts_with("process.env") || value.chars().all(|c| c == '*' || c == 'x' || c == 'X');
-        if value.len() >= 8 && !placeholder && !value.contains(' ') {
-            found.push((value_start, value_start + len, "secret-value"));
-        }
-        i = value_start + len + 1;
     }
 }
 
@@ -222,18 +653,121 @@ mod tests {
         }
     }
 
+    const PGP: &str = "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: GnuPG v2\n\nlQOYBF0pZJQBCAC7mWnC3Yq9bK1Q2sV8kXh4pPpG2d9LmQzR4tYb8vN1cXwE7aHf\nPk4Zs2LmN9qT5vYxW3cB8dE1fG6hJ0kL4mN7oP2qR5sT8uV1wX4yZ7aB0cD3eF6g\n=Xk2L\n-----END PGP PRIVATE KEY BLOCK-----";
+
+    #[test]
+    fn pgp_and_openssh_private_keys() {
+        let text = format!("key:\n{PGP}\ndone");
+        assert_eq!(redact(&text), ("key:\n[REDACTED:private-key]\ndone".to_string(), 1));
+        let ssh = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+        assert_eq!(redact(ssh).0, "[REDACTED:private-key]\n");
+    }
+
+    /// A key that stops: its BEGIN line and material go, the code after it stays.
+    #[test]
+    fn a_key_block_without_its_end_line_redacts_that_block_only() {
+        let text = "/// -----BEGIN PRIVATE KEY-----\n/// MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\n/// hW1dzd1Kq8Jx3nLq5mYt2ZpQ9rVbNs4Kx1\npub fn sign(data: &[u8]) -> Vec<u8> {\n    data.to_vec()\n}\n";
+        let (out, count) = redact(text);
+        assert_eq!(count, 1);
+        assert_eq!(out, "/// [REDACTED:private-key]\npub fn sign(data: &[u8]) -> Vec<u8> {\n    data.to_vec()\n}\n");
+        // In a string of a JSON file, with `\n` escapes, the END line gone.
+        let json = "{\"pem\": \"-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\nBKcwggSjAgEAAoIBAQC7\\n\",\n \"client_email\": \"a@b.iam\"}";
+        let (out, _) = redact(json);
+        assert_eq!(out, "{\"pem\": \"[REDACTED:private-key]\\n\",\n \"client_email\": \"a@b.iam\"}");
+        // An END line alone: the material above it goes.
+        let tail = "fn keep() {}\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7==\n-----END RSA PRIVATE KEY-----\nfn also_kept() {}";
+        assert_eq!(redact(tail).0, "fn keep() {}\n[REDACTED:private-key]\nfn also_kept() {}");
+    }
+
+    /// A key cut by a fill-in-the-middle cursor or a chunk boundary: every part is
+    /// redacted, nothing of the material survives in either.
+    #[test]
+    fn a_key_split_between_parts_is_redacted_in_each() {
+        let key = "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBkXw3Yq9bK1Q2sV8kXh4pPpG2d9LmQzR4tYb8vN1cXwoAoGCCqGSM49\nAwEHoUQDQgAE7aHfPk4Zs2LmN9qT5vYxW3cB8dE1fG6hJ0kL4mN7oP2qR5sT8uV1\nwX4yZ7aB0cD3eF6g==\n-----END EC PRIVATE KEY-----\n";
+        let text = format!("fn before() {{}}\nconst KEY: &str = \"\n{key}\";\nfn after() {{}}\n");
+        let material: Vec<&str> = key.lines().skip(1).take(3).collect();
+        for cut in (0..=text.len()).filter(|&i| text.is_char_boundary(i)) {
+            let (prefix, suffix) = text.split_at(cut);
+            let (p, _) = redact_part(prefix);
+            let (s, _) = redact_part(suffix);
+            for line in &material {
+                // A fragment of 6 or more characters of a material line must not survive.
+                for piece in line.as_bytes().windows(6) {
+                    let piece = std::str::from_utf8(piece).unwrap();
+                    assert!(!p.contains(piece) && !s.contains(piece), "cut at {cut}: {piece:?} in\n{p}\n---\n{s}");
+                }
+            }
+            assert!(p.starts_with("fn before() {}") || cut < 14, "{p}");
+        }
+        // The part mode also covers a whole block inside the part.
+        assert_eq!(redact_part(&text).0, "fn before() {}\nconst KEY: &str = \"\n[REDACTED:private-key]\n\";\nfn after() {}\n");
+    }
+
+    /// Samples of what is a secret (kind, the secret, the text) and what is not, from
+    /// `redact_corpus.txt`.
+    #[test]
+    fn the_corpus_of_positive_and_negative_samples() {
+        let corpus = include_str!("redact_corpus.txt");
+        let unescape = |s: &str| s.replace("\\n", "\n").replace("\\t", "\t");
+        let (mut positives, mut negatives) = (0, 0);
+        let mut failures = Vec::new();
+        for line in corpus.lines().filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let fields: Vec<&str> = line.split('\t').collect();
+            match fields.as_slice() {
+                ["+", kind, secret, text] => {
+                    positives += 1;
+                    let text = unescape(text);
+                    let (out, count) = redact(&text);
+                    let tag = format!("[REDACTED:{kind}]");
+                    if count == 0 || out.contains(secret) || !out.contains(&tag) {
+                        failures.push(format!("missed {kind} {secret:?} in {text:?}: {out:?}"));
+                    }
+                }
+                ["-", text] => {
+                    negatives += 1;
+                    let text = unescape(text);
+                    let (out, count) = redact(&text);
+                    if count != 0 {
+                        failures.push(format!("redacted ordinary text {text:?}: {out:?}"));
+                    }
+                }
+                _ => panic!("malformed corpus line: {line:?}"),
+            }
+        }
+        assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+        assert!(positives >= 40 && negatives >= 40, "{positives} positives, {negatives} negatives");
+    }
+
+    #[test]
+    fn names_by_their_words() {
+        assert_eq!(words("XApiKey"), ["x", "api", "key"]);
+        assert_eq!(words("AWS_SECRET_ACCESS_KEY"), ["aws", "secret", "access", "key"]);
+        assert_eq!(words("self.dbPassword"), ["self", "db", "password"]);
+        assert_eq!(secret_name("clientSecret"), Some(Secrecy::Strong));
+        assert_eq!(secret_name("password_hint"), None);
+        assert_eq!(secret_name("csrf_token"), Some(Secrecy::Weak));
+        assert_eq!(secret_name("token_type"), None);
+        assert_eq!(secret_name("monkey"), None);
+        assert_eq!(secret_name("SECRET_KEY_BASE"), Some(Secrecy::Strong));
+    }
+
     proptest! {
         #[test]
         fn never_panics_and_keeps_text_without_secrets(text in ".{0,400}") {
             let (out, count) = redact(&text);
+            if count == 0 {
+                prop_assert_eq!(out, text.clone());
+            }
+            let (out, count) = redact_part(&text);
             if count == 0 {
                 prop_assert_eq!(out, text);
             }
         }
 
         #[test]
-        fn never_panics_on_near_misses(text in "(sk-|AKIA|eyJ|-----BEGIN |password=\"|[a-z0-9._\"' =:-]){0,60}") {
+        fn never_panics_on_near_misses(text in "(sk-|AKIA|eyJ|-----BEGIN |-----END |PRIVATE KEY-----|password=\"|://u:p@|\n|[a-z0-9._\"' =:-]){0,60}") {
             let _ = redact(&text);
+            let _ = redact_part(&text);
         }
     }
 }

@@ -423,19 +423,21 @@ pub(super) fn error_chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// `request` with the secrets in its texts replaced, and how many were.
+/// `request` with the secrets in its texts replaced, and how many were. A FIM prefix and
+/// suffix are parts of one text cut at the cursor: each is redacted as a part (a key
+/// block cut there goes from both).
 fn redact_request(request: &Request) -> (Request, usize) {
-    use crate::llm::redact::redact;
+    use crate::llm::redact::{redact, redact_part};
     let mut count = 0;
-    let mut clean = |text: &str| {
+    let mut clean = |text: &str, redact: fn(&str) -> (String, usize)| {
         let (out, n) = redact(text);
         count += n;
         out
     };
     let prompt = match &request.prompt {
-        Prompt::Chat(messages) => Prompt::Chat(messages.iter().map(|m| Message { content: clean(&m.content), ..m.clone() }).collect()),
-        Prompt::Fim { prefix, suffix } => Prompt::Fim { prefix: clean(prefix), suffix: clean(suffix) },
-        Prompt::Raw(text) => Prompt::Raw(clean(text)),
+        Prompt::Chat(messages) => Prompt::Chat(messages.iter().map(|m| Message { content: clean(&m.content, redact), ..m.clone() }).collect()),
+        Prompt::Fim { prefix, suffix } => Prompt::Fim { prefix: clean(prefix, redact_part), suffix: clean(suffix, redact_part) },
+        Prompt::Raw(text) => Prompt::Raw(clean(text, redact)),
     };
     (Request { prompt, ..request.clone() }, count)
 }

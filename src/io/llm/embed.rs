@@ -70,7 +70,8 @@ impl ProviderEmbedder {
         }
         let redacted: Vec<String>;
         let texts = if self.settings.redact_secrets {
-            redacted = texts.iter().map(|t| crate::llm::redact::redact(t).0).collect();
+            // Chunks are cut from files (and to a size): each is a part of a text.
+            redacted = texts.iter().map(|t| crate::llm::redact::redact_part(t).0).collect();
             &redacted[..]
         } else {
             texts

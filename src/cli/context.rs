@@ -235,7 +235,7 @@ pub(super) fn gather(
     std::thread::scope(|scope| -> anyhow::Result<Gathered> {
         // So does the vector store, and the working tree's changes are listed.
         let vectors = generators.contains(Generator::Vector).then(|| scope.spawn(|| super::open_vectors(root, cache_dir, config)));
-        let recency = generators.contains(Generator::Recency).then(|| scope.spawn(|| working_tree_recency(root)));
+        let recency = generators.contains(Generator::Recency).then(|| scope.spawn(|| working_tree_recency(root, &config.index)));
         let (mut index, _report) = super::open_and_refresh(root, config, cache_dir, RefreshMode::Lazy);
         tracing::debug!("index loaded in {:.1} ms", phase.elapsed().as_secs_f64() * 1000.0);
         let snapshot = index.snapshot();
@@ -290,8 +290,8 @@ pub(super) fn knowledge(root: &Path, config: &Config, snapshot: &IndexSnapshot, 
 }
 
 /// The working tree's changes (nothing outside a git repository; a git error is logged).
-pub(super) fn working_tree_recency(root: &Path) -> Recency {
-    match crate::io::git::working_tree_changes(root) {
+pub(super) fn working_tree_recency(root: &Path, config: &crate::config::IndexConfig) -> Recency {
+    match crate::io::git::working_tree_changes(root, config) {
         Ok(changes) => Recency { changed: changes.unwrap_or_default(), ..Recency::default() },
         Err(err) => {
             tracing::warn!("{err}; recent changes are not used");

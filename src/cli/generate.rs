@@ -56,7 +56,7 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
         .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
         .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
-    let diff = crate::io::git::working_tree_diff(&root, DIFF_BYTES).ok().flatten();
+    let diff = crate::io::git::working_tree_diff(&root, &config.index, DIFF_BYTES).ok().flatten();
     let file_diff = diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel));
     let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: file_diff };
     let settings = config.llm.for_task(Task::Chat);

@@ -31,7 +31,7 @@ pub struct ImplementArgs {
 pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let Some(changes) = crate::io::git::working_tree_changes(&root)? else {
+    let Some(changes) = crate::io::git::working_tree_changes(&root, &config.index)? else {
         anyhow::bail!("{} is not inside a git repository: `implement` works on the working tree's changes", root.display());
     };
     let found: Vec<_> = workspace_requirements(&root, &config, Some(&changes)).into_iter().filter(|f| f.requirement.kind == Kind::Act).collect();
@@ -75,7 +75,7 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
     .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
-    let diff = crate::io::git::working_tree_diff(&root, super::generate::DIFF_BYTES)?.unwrap_or_default();
+    let diff = crate::io::git::working_tree_diff(&root, &config.index, super::generate::DIFF_BYTES)?.unwrap_or_default();
     let settings = config.llm.for_task(Task::Chat);
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     let instructions = crate::io::instructions::section(&root, &paths, &config);

@@ -25,7 +25,7 @@ pub fn run(args: RequirementsArgs, _cache_dir: Option<&Path>) -> anyhow::Result<
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
     let changes = if args.diff {
-        match crate::io::git::working_tree_changes(&root)? {
+        match crate::io::git::working_tree_changes(&root, &config.index)? {
             Some(changes) => Some(changes),
             None => anyhow::bail!("{} is not inside a git repository: --diff needs one", root.display()),
         }

@@ -113,7 +113,7 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     } else {
         String::new()
     };
-    let diff = if prompt.uses("diff") { crate::io::git::working_tree_diff(&root, super::generate::DIFF_BYTES).ok().flatten() } else { None };
+    let diff = if prompt.uses("diff") { crate::io::git::working_tree_diff(&root, &config.index, super::generate::DIFF_BYTES).ok().flatten() } else { None };
     let values = Values { context: &context, diff: diff.as_deref(), input: args.input.as_deref() };
     let built = prompt_files::build(prompt, &target, requirement_text.as_deref(), &values).map_err(|err| {
         if err.contains("needs `input`") {

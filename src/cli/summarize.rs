@@ -27,7 +27,7 @@ pub struct SummarizeArgs {
 pub fn run(args: SummarizeArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let Some(diff) = crate::io::git::working_tree_diff(&root, DIFF_BYTES)? else {
+    let Some(diff) = crate::io::git::working_tree_diff(&root, &config.index, DIFF_BYTES)? else {
         anyhow::bail!("{} is not inside a git repository: `summarize` describes the working tree's changes", root.display());
     };
     if diff.trim().is_empty() {

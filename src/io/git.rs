@@ -1,12 +1,18 @@
 //! The working tree's changes against HEAD, for the recency generator: staged, unstaged
-//! and untracked files (ignored files never), each with its changed line ranges in the
-//! working-tree text, most recently modified first. A workspace outside any repository,
-//! or a repository without commits, simply has everything untracked or nothing to say.
+//! and untracked files, each with its changed line ranges in the working-tree text, most
+//! recently modified first; and as a unified diff for prompts. Files the workspace walk
+//! would not read — ignored, hidden, secrets by their name — never appear, tracked or not
+//! (a `.env` committed by mistake and then changed stays out). A workspace outside any
+//! repository, or a repository without commits, simply has everything untracked or
+//! nothing to say.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use git2::{DiffOptions, Repository};
 
+use super::vfs::IgnoreRules;
+use crate::config::IndexConfig;
 use crate::retrieve::ChangedFile;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +42,16 @@ fn open(root: &Path) -> Result<Option<(Repository, String)>, GitError> {
     Ok(Some((repo, prefix)))
 }
 
+/// A repository path (`/`-separated) relative to the root at `prefix` in the working tree.
+fn relative_to(prefix: &str, path: &Path) -> Option<String> {
+    let path = path.to_string_lossy().replace('\\', "/");
+    if prefix.is_empty() {
+        Some(path)
+    } else {
+        path.strip_prefix(&format!("{prefix}/")).map(str::to_string)
+    }
+}
+
 /// HEAD's tree; none before the first commit.
 fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>, GitError> {
     match repo.head() {
@@ -45,9 +61,42 @@ fn head_tree(repo: &Repository) -> Result<Option<git2::Tree<'_>>, GitError> {
     }
 }
 
-/// Changes under `root` (paths relative to `root`, `/`-separated); `Ok(None)` when `root`
-/// is not inside a git repository.
-pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, GitError> {
+/// Decides, once per path, whether a changed file may be shown: the walk's rules
+/// (`IgnoreRules::withheld`) on the delta's old and new paths.
+struct Shown {
+    root: std::path::PathBuf,
+    rules: IgnoreRules,
+    seen: HashMap<std::path::PathBuf, bool>,
+    withheld: usize,
+}
+
+impl Shown {
+    fn new(root: &Path, config: &IndexConfig) -> Shown {
+        Shown { root: root.to_path_buf(), rules: IgnoreRules::new(root, config), seen: HashMap::new(), withheld: 0 }
+    }
+
+    /// `rel`: relative to the root.
+    fn path(&mut self, rel: &str) -> bool {
+        let path = self.root.join(rel);
+        if let Some(&shown) = self.seen.get(&path) {
+            return shown;
+        }
+        let shown = self.rules.withheld(&path).is_none();
+        self.withheld += usize::from(!shown);
+        self.seen.insert(path, shown);
+        shown
+    }
+
+    /// Both sides of a delta (a rename from `.env` shows neither).
+    fn delta(&mut self, delta: &git2::DiffDelta, relative: &dyn Fn(&Path) -> Option<String>) -> bool {
+        [delta.old_file().path(), delta.new_file().path()].into_iter().flatten().filter_map(relative).all(|rel| self.path(&rel))
+    }
+}
+
+/// Changes under `root` (paths relative to `root`, `/`-separated) but for files the walk
+/// would not read (`config`'s rules); `Ok(None)` when `root` is not inside a git
+/// repository.
+pub fn working_tree_changes(root: &Path, config: &IndexConfig) -> Result<Option<Vec<ChangedFile>>, GitError> {
     let mut options = DiffOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).context_lines(0).ignore_submodules(true);
     let Some((repo, prefix)) = open(root)? else { return Ok(None) };
@@ -58,19 +107,16 @@ pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, Git
     let diff = repo.diff_tree_to_workdir_with_index(head_tree.as_ref(), Some(&mut options))?;
 
     let mut files: Vec<ChangedFile> = Vec::new();
-    let relative = |path: &Path| -> Option<String> {
-        let path = path.to_string_lossy().replace('\\', "/");
-        if prefix.is_empty() {
-            Some(path)
-        } else {
-            path.strip_prefix(&format!("{prefix}/")).map(str::to_string)
-        }
-    };
+    let mut shown = Shown::new(root, config);
+    let relative = |path: &Path| relative_to(&prefix, path);
     for delta in diff.deltas() {
         if delta.status() == git2::Delta::Deleted {
             continue;
         }
         let Some(path) = delta.new_file().path().and_then(relative) else { continue };
+        if !shown.delta(&delta, &relative) {
+            continue;
+        }
         files.push(ChangedFile { path, lines: Vec::new() });
     }
     // Line ranges of modified files, from the hunks (untracked files stay whole).
@@ -97,8 +143,9 @@ pub fn working_tree_changes(root: &Path) -> Result<Option<Vec<ChangedFile>>, Git
 
 /// The working tree's changes against HEAD under `root` as a unified diff (3 lines of
 /// context; untracked files as additions), at most `max_bytes` of it (cut at a line,
-/// with a note); `Ok(None)` outside a repository.
-pub fn working_tree_diff(root: &Path, max_bytes: usize) -> Result<Option<String>, GitError> {
+/// with a note); files the walk would not read (`config`'s rules) are left out, with a
+/// note saying how many; `Ok(None)` outside a repository.
+pub fn working_tree_diff(root: &Path, config: &IndexConfig, max_bytes: usize) -> Result<Option<String>, GitError> {
     let mut options = DiffOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).show_untracked_content(true).context_lines(3).ignore_submodules(true);
     let Some((repo, prefix)) = open(root)? else { return Ok(None) };
@@ -107,10 +154,12 @@ pub fn working_tree_diff(root: &Path, max_bytes: usize) -> Result<Option<String>
         options.pathspec(format!("{prefix}/"));
     }
     let diff = repo.diff_tree_to_workdir_with_index(head_tree.as_ref(), Some(&mut options))?;
+    let mut shown = Shown::new(root, config);
+    let relative = |path: &Path| relative_to(&prefix, path);
     let mut out = String::new();
     let mut cut = false;
-    diff.print(git2::DiffFormat::Patch, |_, _, line| {
-        if cut {
+    diff.print(git2::DiffFormat::Patch, |delta, _, line| {
+        if cut || !shown.delta(&delta, &relative) {
             return true;
         }
         let text = String::from_utf8_lossy(line.content());
@@ -126,6 +175,9 @@ pub fn working_tree_diff(root: &Path, max_bytes: usize) -> Result<Option<String>
         }
         true
     })?;
+    if shown.withheld > 0 && !out.is_empty() {
+        out.push_str(&format!("[{} changed file(s) left out: ignored, hidden or secrets]\n", shown.withheld));
+    }
     Ok(Some(out))
 }
 
@@ -148,15 +200,16 @@ mod tests {
     fn staged_unstaged_and_untracked_changes_with_their_lines() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
-        assert_eq!(working_tree_changes(root).unwrap(), None, "not a repository");
+        let config = IndexConfig::default();
+        assert_eq!(working_tree_changes(root, &config).unwrap(), None, "not a repository");
         let repo = Repository::init(root).unwrap();
         std::fs::create_dir_all(root.join("src")).unwrap();
         std::fs::write(root.join("src/a.rs"), "fn a() {}\nfn b() {}\nfn c() {}\n").unwrap();
         std::fs::write(root.join("src/b.rs"), "fn x() {}\n").unwrap();
         std::fs::write(root.join(".gitignore"), "secret.rs\n").unwrap();
-        assert_eq!(working_tree_changes(root).unwrap().unwrap().len(), 3, "no commit yet: everything is new");
+        assert_eq!(working_tree_changes(root, &config).unwrap().unwrap().len(), 2, "no commit yet: everything is new (but the hidden .gitignore)");
         commit_all(&repo);
-        assert_eq!(working_tree_changes(root).unwrap(), Some(Vec::new()));
+        assert_eq!(working_tree_changes(root, &config).unwrap(), Some(Vec::new()));
 
         std::fs::write(root.join("src/a.rs"), "fn a() {}\nfn b() { changed() }\nfn c() {}\n").unwrap();
         std::fs::write(root.join("src/b.rs"), "fn x() {}\nfn y() {}\n").unwrap();
@@ -165,7 +218,7 @@ mod tests {
         index.write().unwrap();
         std::fs::write(root.join("src/new.rs"), "fn n() {}\n").unwrap();
         std::fs::write(root.join("secret.rs"), "fn s() {}\n").unwrap();
-        let mut changes = working_tree_changes(root).unwrap().unwrap();
+        let mut changes = working_tree_changes(root, &config).unwrap().unwrap();
         changes.sort_by(|a, b| a.path.cmp(&b.path));
         assert_eq!(
             changes,
@@ -177,7 +230,47 @@ mod tests {
             "ignored files never appear"
         );
         // A root below the repository's top: paths relative to it.
-        let sub = working_tree_changes(&root.join("src")).unwrap().unwrap();
+        let sub = working_tree_changes(&root.join("src"), &config).unwrap().unwrap();
         assert!(sub.iter().any(|c| c.path == "a.rs") && sub.len() == 3);
+    }
+
+    /// A secret committed by mistake, then changed; a secret never committed; a file
+    /// `.ctxlsignore` or `index.exclude` leaves out; a deleted key: none of them is
+    /// listed nor in the diff, and nothing of their text is in it.
+    #[test]
+    fn ignored_and_secret_files_never_appear_tracked_or_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let repo = Repository::init(root).unwrap();
+        let write = |rel: &str, text: &str| {
+            std::fs::create_dir_all(root.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(root.join(rel), text).unwrap();
+        };
+        write(".env", "OPENAI_API_KEY=sk-live-SECRET-0000\n");
+        write("config/secrets.yaml", "db: {password: old-SECRET-0000}\n");
+        write("notes/private.md", "old plans\n");
+        write("src/a.rs", "fn a() {}\n");
+        write(".ctxls/.keep", "");
+        write("deploy.pem", "-----BEGIN PRIVATE KEY-----\nMIIold\n-----END PRIVATE KEY-----\n");
+        commit_all(&repo);
+        write(".env", "OPENAI_API_KEY=sk-live-SECRET-7f3a\n");
+        write("config/secrets.yaml", "db: {password: new-SECRET-7f3a}\n");
+        write("config/.env.production", "TOKEN=prod-SECRET-7f3a\n");
+        write(".ctxlsignore", "notes/\n");
+        write("notes/private.md", "plans-SECRET-7f3a\n");
+        write("vendor/big.rs", "fn vendored_SECRET_7f3a() {}\n");
+        write("src/a.rs", "fn a() { b() }\n");
+        std::fs::remove_file(root.join("deploy.pem")).unwrap();
+        let config = IndexConfig { exclude: vec!["vendor/**".into()], ..IndexConfig::default() };
+        let changes = working_tree_changes(root, &config).unwrap().unwrap();
+        let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(paths, ["src/a.rs"], "{changes:?}");
+        let diff = working_tree_diff(root, &config, 1 << 20).unwrap().unwrap();
+        assert!(diff.contains("+fn a() { b() }"), "{diff}");
+        assert!(!diff.contains("SECRET") && !diff.contains("MIIold") && !diff.contains(".env"), "{diff}");
+        assert!(diff.ends_with("changed file(s) left out: ignored, hidden or secrets]\n"), "{diff}");
+        // Nothing left but secrets: an empty diff.
+        write("src/a.rs", "fn a() {}\n");
+        assert_eq!(working_tree_diff(root, &config, 1 << 20).unwrap().unwrap(), "");
     }
 }

@@ -248,13 +248,19 @@ pub fn walk_files(root: &Path, config: &IndexConfig, want: &dyn Fn(&str) -> bool
     out
 }
 
-/// Files that hold secrets by their name (`.env`, keys, certificates, credentials): never
-/// read for a model, whatever the ignore files say.
+/// Files that hold secrets by their name (`.env`, keys, certificates, credentials,
+/// `secrets.yaml`): never read for a model, whatever the ignore files say. A source file
+/// named `secrets.ts` is code (what it holds is redacted like any code).
 pub fn is_secret(rel_path: &str) -> bool {
     let name = rel_path.rsplit('/').next().unwrap_or(rel_path).to_ascii_lowercase();
     let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    let bare = name.trim_start_matches('.');
+    let stem = bare.split('.').next().unwrap_or("");
+    let data = matches!(ext, "yaml" | "yml" | "json" | "toml" | "ini" | "env" | "properties" | "conf" | "cfg" | "txt" | "xml" | "enc" | "secret");
     name == ".env"
+        || name == ".envrc"
         || (name.starts_with(".env.") && !name.ends_with(".example") && !name.ends_with(".sample") && !name.ends_with(".template"))
+        || (matches!(stem, "secrets" | "secret" | "credentials") && (data || !bare.contains('.')))
         || matches!(ext, "pem" | "key" | "p12" | "pfx" | "jks" | "keystore" | "kdbx" | "gpg" | "asc" | "ppk")
         || name.starts_with("id_rsa")
         || name.starts_with("id_ed25519")
@@ -264,8 +270,34 @@ pub fn is_secret(rel_path: &str) -> bool {
         || name.contains("service-account") && ext == "json"
 }
 
-/// Answers "would the walk have visited this file?" for single paths (watcher events),
-/// with the same ignore files as the walk, loaded per directory and cached.
+/// Why a file's content never leaves the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Withheld {
+    /// Outside the workspace (symbolic links followed).
+    Outside,
+    /// A secret by its name (`is_secret`).
+    Secret,
+    /// Ignored by `.gitignore`, `.ignore`, `.ctxlsignore` or `index.exclude`, or hidden.
+    Ignored,
+}
+
+impl Withheld {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Withheld::Outside => "outside the workspace",
+            Withheld::Secret => "a secret by its name (.env, keys, credentials, secrets.*)",
+            Withheld::Ignored => "ignored (.gitignore, .ignore, .ctxlsignore, index.exclude or hidden)",
+        }
+    }
+}
+
+/// Hidden directories whose files ctxls reads by name (instructions, prompt files): a
+/// symbolic link may lead there.
+const READ_BY_NAME_DIRS: &[&str] = &[".ctxls", ".github"];
+
+/// Answers "would the walk have visited this file?" for single paths (watcher events,
+/// diffs, files read by name), with the same ignore files as the walk, loaded per
+/// directory and cached.
 pub struct IgnoreRules {
     root: PathBuf,
     exclude: Option<Override>,
@@ -275,6 +307,50 @@ pub struct IgnoreRules {
 impl IgnoreRules {
     pub fn new(root: &Path, config: &IndexConfig) -> IgnoreRules {
         IgnoreRules { root: root.to_path_buf(), exclude: overrides(root, config).ok(), per_dir: HashMap::new() }
+    }
+
+    /// Why the walk would not read `path` (absolute, under the root): hidden, ignored or
+    /// excluded, a secret; `None` when it would.
+    pub fn withheld(&mut self, path: &Path) -> Option<Withheld> {
+        let Ok(rel) = path.strip_prefix(&self.root) else { return Some(Withheld::Outside) };
+        if is_secret(&rel.to_string_lossy()) {
+            return Some(Withheld::Secret);
+        }
+        self.is_ignored(path).then_some(Withheld::Ignored)
+    }
+
+    /// The file to read for `rel`, a path relative to the root named by ctxls or the user
+    /// (an instruction file, a prompt file, a mention): refused when it is a secret or
+    /// ignored (hidden is allowed: `.ctxls/instructions.md`); a symbolic link on the way
+    /// is followed only to a target inside the workspace that is itself neither a secret,
+    /// nor ignored, nor hidden (but for `.ctxls/` and `.github/`). A file that does not
+    /// exist is returned as it is (reading it fails).
+    pub fn readable(&mut self, rel: &str) -> Result<PathBuf, Withheld> {
+        let plain = !rel.is_empty() && Path::new(rel).components().all(|c| matches!(c, std::path::Component::Normal(_)));
+        if !plain {
+            return Err(Withheld::Outside);
+        }
+        if is_secret(rel) {
+            return Err(Withheld::Secret);
+        }
+        let path = self.root.join(rel);
+        if self.is_excluded(&path) {
+            return Err(Withheld::Ignored);
+        }
+        let Ok(real) = path.canonicalize() else { return Ok(path) };
+        let Ok(real_root) = self.root.canonicalize() else { return Err(Withheld::Outside) };
+        let Ok(target) = real.strip_prefix(&real_root) else { return Err(Withheld::Outside) };
+        let target = relative_path(Path::new(""), target);
+        if target != rel {
+            if is_secret(&target) {
+                return Err(Withheld::Secret);
+            }
+            let hidden = target.split('/').any(|part| part.starts_with('.') && !READ_BY_NAME_DIRS.contains(&part));
+            if hidden || self.is_excluded(&self.root.join(&target)) {
+                return Err(Withheld::Ignored);
+            }
+        }
+        Ok(real)
     }
 
     /// True when `path` (absolute, under the root) is ignored, hidden, excluded or a
@@ -351,7 +427,10 @@ mod tests {
         for secret in [".env", "config/.env.production", "config/.env.local.js", "certs/server.pem", "id_rsa", "home/.npmrc", "gcp-service-account.json", "a/credentials"] {
             assert!(is_secret(secret), "{secret}");
         }
-        for plain in [".env.example", "src/env.rs", "docs/keys.md", "src/secrets.ts", "src/id_utils.ts", "package.json"] {
+        for secret in ["config/secrets.yaml", "secrets.json", "app/credentials.yml.enc", ".envrc", "deploy/secret.env", "secrets", ".secrets.toml"] {
+            assert!(is_secret(secret), "{secret}");
+        }
+        for plain in [".env.example", "src/env.rs", "docs/keys.md", "src/secrets.ts", "src/id_utils.ts", "package.json", "docs/secrets.md", "src/secret_store.rs"] {
             assert!(!is_secret(plain), "{plain}");
         }
     }

@@ -380,8 +380,8 @@ async fn run_prompt(
         String::new()
     };
     let diff = if prompt.uses("diff") {
-        let path = root.path.clone();
-        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, DIFF_BYTES).ok().flatten()).await.ok().flatten()
+        let (path, index_config) = (root.path.clone(), site.config.index.clone());
+        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
     } else {
         None
     };
@@ -480,8 +480,8 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     // The file's part of the working tree's diff.
     let diff = match site.root.as_ref() {
         Some(root) => {
-            let path = root.path.clone();
-            tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, DIFF_BYTES).ok().flatten()).await.ok().flatten()
+            let (path, index_config) = (root.path.clone(), site.config.index.clone());
+            tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
         }
         None => None,
     };
@@ -621,9 +621,9 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     let job_root = root.clone();
     let job_config = config.clone();
     let collected = tokio::task::spawn_blocking(move || -> Result<(Vec<crate::io::requirements::Found>, String), String> {
-        let changes = crate::io::git::working_tree_changes(&job_root).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
+        let changes = crate::io::git::working_tree_changes(&job_root, &job_config.index).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
         let found = crate::io::requirements::workspace_requirements(&job_root, &job_config, Some(&changes));
-        let diff = crate::io::git::working_tree_diff(&job_root, DIFF_BYTES).map_err(|e| e.to_string())?.unwrap_or_default();
+        let diff = crate::io::git::working_tree_diff(&job_root, &job_config.index, DIFF_BYTES).map_err(|e| e.to_string())?.unwrap_or_default();
         Ok((found.into_iter().filter(|f| f.requirement.kind == crate::reqs::Kind::Act).collect(), diff))
     })
     .await
@@ -695,8 +695,8 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
         (state.roots[i].path.clone(), state.roots[i].config.clone())
     };
-    let job_root = root.clone();
-    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, 2 * DIFF_BYTES))
+    let (job_root, index_config) = (root.clone(), config.index.clone());
+    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, &index_config, 2 * DIFF_BYTES))
         .await
         .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
         .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;

@@ -103,7 +103,13 @@ pub fn is_knowledge(root: &Path, path: &Path) -> bool {
 /// blocking pool; outside a repository there are none, and a git error is logged.
 pub async fn refresh_git(state: &SharedState, root: &Path) {
     let job_root = root.to_path_buf();
-    let changes = match tokio::task::spawn_blocking(move || crate::io::git::working_tree_changes(&job_root)).await {
+    let Some(index_config) = ({
+        let state = lock(state);
+        state.root_index_by_path(root).map(|i| state.roots[i].config.index.clone())
+    }) else {
+        return;
+    };
+    let changes = match tokio::task::spawn_blocking(move || crate::io::git::working_tree_changes(&job_root, &index_config)).await {
         Ok(Ok(changes)) => changes.unwrap_or_default(),
         Ok(Err(err)) => {
             tracing::warn!("{err}; recent changes are not used");

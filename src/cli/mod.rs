@@ -139,11 +139,15 @@ fn read_position(root: &Path, position: &str) -> anyhow::Result<Position> {
     Ok(Position { rel, path, text, offset, line, col })
 }
 
-/// Files the workspace ignores (`.gitignore`, `.ctxlsignore`, hidden, `index.exclude`) are
-/// never sent to a model.
+/// Files outside the workspace (`path` is canonical: symbolic links followed) and files
+/// the workspace ignores (`.gitignore`, `.ctxlsignore`, hidden, `index.exclude`, secrets)
+/// are never sent to a model.
 fn refuse_ignored(root: &Path, path: &Path, rel: &str) -> anyhow::Result<()> {
+    if !path.starts_with(root) {
+        anyhow::bail!("{} is outside the workspace {}: nothing from it is sent to a model", path.display(), root.display());
+    }
     let config = load_config_quiet(root);
-    if path.starts_with(root) && crate::io::vfs::IgnoreRules::new(root, &config.index).is_ignored(path) {
+    if crate::io::vfs::IgnoreRules::new(root, &config.index).is_ignored(path) {
         anyhow::bail!("{rel} is ignored (.gitignore, .ctxlsignore, hidden, index.exclude or a secret by its name): nothing from it is sent to a model");
     }
     Ok(())

@@ -6,7 +6,7 @@
 //! `ctxls.showContext` show the same records). Pure.
 
 use crate::index::{IndexSnapshot, SymbolKind};
-use crate::knowledge::mentions::{self, Mention, Resolved, Unresolved};
+use crate::knowledge::mentions::{self, Mention, NotRead, Resolved, Unresolved};
 use crate::knowledge::{fit, DocExcerpt, DocIndex, SectionRef};
 use crate::llm::{Prompt, Role};
 
@@ -52,8 +52,8 @@ pub struct Sources<'a> {
     pub docs: &'a DocIndex,
     /// A file's current text, by path relative to the root (code and documents).
     pub text_of: &'a dyn Fn(&str) -> Option<String>,
-    /// A non-code, non-document file a mention names, when it may be sent.
-    pub read_other: &'a dyn Fn(&str) -> Option<String>,
+    /// A non-code, non-document file a mention names, when it may be sent; else why not.
+    pub read_other: &'a dyn Fn(&str) -> Result<String, NotRead>,
 }
 
 /// Budgets in tokens.
@@ -360,7 +360,11 @@ mod tests {
             "docs/guide.md" => Some(GUIDE.to_string()),
             _ => None,
         };
-        let read_other = |path: &str| (path == "config/app.toml").then(|| "port = 8080\n".to_string());
+        let read_other = |path: &str| match path {
+            "config/app.toml" => Ok("port = 8080\n".to_string()),
+            "config/secrets.yaml" => Err(NotRead::Refused("a secret by its name".to_string())),
+            _ => Err(NotRead::Missing),
+        };
         let sources = Sources { snapshot: &snapshot, docs: &docs, text_of: &text_of, read_other: &read_other };
         check(gather(mention_text, query, &sources, budgets, &words));
     }
@@ -382,6 +386,8 @@ mod tests {
             assert!(k.mentions[1].text.starts_with("    /// Distance to the origin.\n    pub fn norm"), "{:?}", k.mentions[1].text);
             assert_eq!(k.unresolved.len(), 1);
             assert_eq!(k.unresolved[0].reason, "no file, document section or symbol named `Nope` in the workspace");
+            let rendered = render(&k);
+            assert!(!rendered.contains("Nope"));
             let rendered = render(&k);
             assert!(rendered.starts_with("Context the user pointed at (use it):\n\n@docs/guide.md#orders-api = docs/guide.md (section Orders API, lines 9-11):\n```\n## Orders API"), "{rendered}");
         });
@@ -433,6 +439,19 @@ mod tests {
         assert_eq!(labels("src/point.rs#Po"), ["src/point.rs#Point"]);
         assert!(labels("norm").contains(&"Point::norm".to_string()), "{:?}", labels("norm"));
         assert!(labels("Poi").contains(&"Point".to_string()));
+    }
+
+    /// A mention of a file that is never sent is unresolved with the reason, and nothing
+    /// of it is rendered into the prompt.
+    #[test]
+    fn a_mentioned_secret_is_refused_with_its_reason() {
+        sources_and_check("AI: use @config/secrets.yaml and @config/app.toml", "", Budgets { mentions: 1000, documents: 0 }, |k| {
+            assert_eq!(k.mentions.iter().map(|m| m.path.as_str()).collect::<Vec<_>>(), ["config/app.toml"]);
+            assert_eq!(k.unresolved.len(), 1);
+            assert_eq!(k.unresolved[0].mention.raw, "config/secrets.yaml");
+            assert_eq!(k.unresolved[0].reason, "`config/secrets.yaml` is not sent to a model: a secret by its name");
+            assert!(!render(&k).contains("secrets.yaml"));
+        });
     }
 
     #[test]

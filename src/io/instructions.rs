@@ -1,7 +1,9 @@
 //! Project instructions on disk (`ide::instructions`): for a file, `.ctxls/instructions.md`
 //! and `AGENTS.md` in its directory and each one above it up to the workspace root, then
 //! the root's `.github/copilot-instructions.md`; most specific first. Ignored files (the
-//! index's rules, `.ctxlsignore` included) and files over 64 KB are never read.
+//! index's rules, `.ctxlsignore` included), secrets and files over 64 KB are never read;
+//! an instruction file that is a symbolic link is followed only to a file inside the
+//! workspace that the walk would read (`IgnoreRules::readable`).
 
 use std::path::Path;
 
@@ -36,9 +38,18 @@ pub fn for_file(root: &Path, rel: &str, config: &Config) -> Vec<Instructions> {
     candidates
         .into_iter()
         .filter_map(|path| {
-            let full = root.join(&path);
+            if std::fs::symlink_metadata(root.join(&path)).is_err() {
+                return None;
+            }
+            let full = match rules.readable(&path) {
+                Ok(full) => full,
+                Err(withheld) => {
+                    tracing::info!("{path}: not used as instructions: {}", withheld.describe());
+                    return None;
+                }
+            };
             let meta = std::fs::metadata(&full).ok()?;
-            if !meta.is_file() || meta.len() > MAX_BYTES || rules.is_excluded(&full) {
+            if !meta.is_file() || meta.len() > MAX_BYTES {
                 return None;
             }
             let text = std::fs::read_to_string(&full).ok()?;

@@ -4,7 +4,7 @@
 //! hidden directories for documents), secrets are never read, and binary or oversized
 //! files are left out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Mutex;
 
 use super::vfs::{self, IgnoreRules};
@@ -12,6 +12,7 @@ use crate::config::{Config, IndexConfig, Task};
 use crate::ide::knowledge::{Budgets, Knowledge, Sources};
 use crate::index::IndexSnapshot;
 use crate::llm::tokens::TokenCounter;
+use crate::knowledge::mentions::NotRead;
 use crate::knowledge::prompts::{self, PromptError, PromptFile};
 use crate::knowledge::{sections, DocIndex, DocKind, Document};
 
@@ -66,20 +67,20 @@ pub fn read_document(abs_path: &Path, rel_path: &str, config: &Config) -> Option
 }
 
 /// The workspace files a mention may name besides code and documents, read only when
-/// they may be sent to a model: inside the root, not ignored, not a secret, text, at most
-/// 64 KB.
+/// they may be sent to a model (`IgnoreRules::readable`: inside the root, symbolic links
+/// followed only to such files, not ignored, not a secret), text, at most 64 KB.
 pub struct MentionedFiles {
-    root: PathBuf,
     rules: Mutex<IgnoreRules>,
 }
 
 impl MentionedFiles {
     pub fn new(root: &Path, config: &IndexConfig) -> MentionedFiles {
-        MentionedFiles { root: root.to_path_buf(), rules: Mutex::new(IgnoreRules::new(root, config)) }
+        MentionedFiles { rules: Mutex::new(IgnoreRules::new(root, config)) }
     }
 
-    pub fn read(&self, rel: &str) -> Option<String> {
-        read_mentioned(&self.root, &mut self.rules.lock().unwrap_or_else(|p| p.into_inner()), rel)
+    /// The file's text, or why it is not read.
+    pub fn read(&self, rel: &str) -> Result<String, NotRead> {
+        read_mentioned(&mut self.rules.lock().unwrap_or_else(|p| p.into_inner()), rel)
     }
 }
 
@@ -105,27 +106,28 @@ pub fn gather(
     crate::ide::knowledge::gather(mention_text, query, &sources, budgets, &|t| counter.count(t))
 }
 
-fn read_mentioned(root: &Path, rules: &mut IgnoreRules, rel: &str) -> Option<String> {
-    if rel.is_empty() || vfs::is_secret(rel) || !vfs::resolves_inside(root, rel) {
-        return None;
+fn read_mentioned(rules: &mut IgnoreRules, rel: &str) -> Result<String, NotRead> {
+    let path = rules.readable(rel).map_err(|withheld| NotRead::Refused(withheld.describe().to_string()))?;
+    let meta = std::fs::metadata(&path).map_err(|_| NotRead::Missing)?;
+    if !meta.is_file() {
+        return Err(NotRead::Missing);
     }
-    let path = root.join(rel);
-    let meta = std::fs::metadata(&path).ok()?;
-    if !meta.is_file() || meta.len() > MAX_OTHER_BYTES || rules.is_excluded(&path) {
-        return None;
+    if meta.len() > MAX_OTHER_BYTES {
+        return Err(NotRead::Refused(format!("larger than {} KB", MAX_OTHER_BYTES / 1024)));
     }
-    let bytes = std::fs::read(&path).ok()?;
+    let bytes = std::fs::read(&path).map_err(|_| NotRead::Missing)?;
     if memchr::memchr(0, &bytes).is_some() {
-        return None;
+        return Err(NotRead::Refused("binary".to_string()));
     }
-    Some(String::from_utf8_lossy(&bytes).into_owned())
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// The directory of prompt files, relative to a root.
 pub const PROMPTS_DIR: &str = ".ctxls/prompts";
 
 /// The prompt files of the root's `.ctxls/prompts/` (`*.md`, by name), and the ones left
-/// out with the reason.
+/// out with the reason; ignored ones are skipped, and a symbolic link is followed only to
+/// a file inside the workspace that the walk would read (`IgnoreRules::readable`).
 pub fn load_prompts(root: &Path, config: &Config) -> (Vec<PromptFile>, Vec<PromptError>) {
     let dir = root.join(PROMPTS_DIR);
     let Ok(entries) = std::fs::read_dir(&dir) else { return (Vec::new(), Vec::new()) };
@@ -140,6 +142,13 @@ pub fn load_prompts(root: &Path, config: &Config) -> (Vec<PromptFile>, Vec<Promp
     let (mut loaded, mut errors) = (Vec::new(), Vec::new());
     for path in paths {
         let rel = vfs::relative_path(root, &path);
+        let path = match rules.readable(&rel) {
+            Ok(path) => path,
+            Err(withheld) => {
+                errors.push(PromptError { path: rel, reason: format!("not read: a symbolic link to a file that is {}", withheld.describe()) });
+                continue;
+            }
+        };
         let text = match std::fs::read(&path) {
             Ok(bytes) if bytes.len() as u64 <= MAX_OTHER_BYTES => String::from_utf8_lossy(&bytes).into_owned(),
             Ok(_) => {
@@ -190,9 +199,11 @@ mod tests {
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].path, ".ctxls/prompts/bad.md");
         let files = MentionedFiles::new(root, &config.index);
-        assert_eq!(files.read("config/app.toml").as_deref(), Some("port = 1\n"));
-        assert_eq!(files.read(".env"), None, "secrets are never read");
-        assert_eq!(files.read("private/notes.md"), None, "ignored files are never read");
-        assert_eq!(files.read("../outside"), None);
+        assert_eq!(files.read("config/app.toml").as_deref(), Ok("port = 1\n"));
+        let refused = |reason: &str| Err(NotRead::Refused(reason.to_string()));
+        assert_eq!(files.read(".env"), refused(vfs::Withheld::Secret.describe()), "secrets are never read");
+        assert_eq!(files.read("private/notes.md"), refused(vfs::Withheld::Ignored.describe()), "ignored files are never read");
+        assert_eq!(files.read("../outside"), refused(vfs::Withheld::Outside.describe()));
+        assert_eq!(files.read("config/none.toml"), Err(NotRead::Missing));
     }
 }

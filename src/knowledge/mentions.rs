@@ -91,7 +91,18 @@ pub enum Resolved {
     OtherFile { path: String, text: String },
 }
 
-/// A mention that names nothing, with the reason (for a diagnostic).
+/// Why a mentioned file (not code, not a document) is not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotRead {
+    /// No such file.
+    Missing,
+    /// It exists but is not sent to a model; why (a secret, ignored, outside the
+    /// workspace, binary, too large).
+    Refused(String),
+}
+
+/// A mention that names nothing, or names what is never sent, with the reason (for a
+/// diagnostic and `ctxls context`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Unresolved {
     pub mention: Mention,
@@ -100,16 +111,17 @@ pub struct Unresolved {
 
 /// Resolves `mention`: a path (relative to the root, `./` allowed) to a document, one of
 /// its sections by anchor, a code file (with an anchor: a symbol in it), or another
-/// readable file (`read_other` says whether one exists and may be read: not ignored,
-/// not a secret, text of a sensible size); else a symbol (`Type::method`, `Type.method`
-/// or a name; types first, then functions, then the rest; a test file last); else a
-/// document section defining that name (an OpenAPI `operationId`, a schema, a GraphQL
-/// type, a proto message).
+/// readable file (`read_other` reads one when it exists and may be sent: not ignored,
+/// not a secret, inside the workspace, text of a sensible size; else says why not);
+/// else a symbol (`Type::method`, `Type.method` or a name; types first, then functions,
+/// then the rest; a test file last); else a document section defining that name (an
+/// OpenAPI `operationId`, a schema, a GraphQL type, a proto message). A file that is
+/// never sent (`@.env`, `@config/secrets.yaml`) is unresolved with the reason.
 pub fn resolve(
     mention: &Mention,
     snapshot: &IndexSnapshot,
     docs: &DocIndex,
-    read_other: &dyn Fn(&str) -> Option<String>,
+    read_other: &dyn Fn(&str) -> Result<String, NotRead>,
 ) -> Result<Resolved, Unresolved> {
     let unresolved = |reason: String| Unresolved { mention: mention.clone(), reason };
     let path = mention.target.trim_start_matches("./").trim_start_matches('/');
@@ -133,9 +145,10 @@ pub fn resolve(
     }
     if looks_like_path(path) {
         return match read_other(path) {
-            Some(text) if mention.anchor.is_none() => Ok(Resolved::OtherFile { path: path.to_string(), text }),
-            Some(_) => Err(unresolved(format!("{path} is not a document with sections (Markdown, OpenAPI, GraphQL, proto)"))),
-            None => Err(unresolved(format!("no file `{path}` in the workspace (or it is ignored)"))),
+            Ok(_) if mention.anchor.is_some() => Err(unresolved(format!("{path} is not a document with sections (Markdown, OpenAPI, GraphQL, proto)"))),
+            Ok(text) => Ok(Resolved::OtherFile { path: path.to_string(), text }),
+            Err(NotRead::Refused(why)) => Err(unresolved(format!("`{path}` is not sent to a model: {why}"))),
+            Err(NotRead::Missing) => Err(unresolved(format!("no file `{path}` in the workspace"))),
         };
     }
     if let Some((file, symbol)) = find_symbol(snapshot, &mention.target) {
@@ -147,6 +160,10 @@ pub fn resolve(
     // A path without a slash or an extension (`@README`) is tried as a document too.
     if let Some(doc) = docs.document_by_stem(path) {
         return Ok(Resolved::Document(doc));
+    }
+    // Nor as a file that is never sent (`@id_rsa`, `@credentials`): say so.
+    if let Err(NotRead::Refused(why)) = read_other(path) {
+        return Err(unresolved(format!("`{path}` is not sent to a model: {why}")));
     }
     Err(unresolved(format!("no file, document section or symbol named `{}` in the workspace", mention.target)))
 }
@@ -163,7 +180,8 @@ fn list_hint(known: &[String]) -> String {
 /// extension (`Type.method` has a dot too: an extension is lowercase and not a
 /// symbol's usual name).
 fn looks_like_path(target: &str) -> bool {
-    if target.contains('/') {
+    // `docs/`, and dot files (`.env`, `.npmrc`).
+    if target.contains('/') || (target.len() > 1 && target.starts_with('.') && !target[1..].starts_with('.')) {
         return true;
     }
     match target.rsplit_once('.') {
@@ -257,6 +275,8 @@ mod tests {
         assert!(looks_like_path("src/a.ts"));
         assert!(looks_like_path("README.md"));
         assert!(looks_like_path("docs/"));
+        assert!(looks_like_path(".env"));
+        assert!(looks_like_path(".npmrc"));
         assert!(!looks_like_path("App.start"));
         assert!(!looks_like_path("Cache.get"));
         assert!(!looks_like_path("Order"));

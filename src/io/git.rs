@@ -144,7 +144,7 @@ pub fn working_tree_changes(root: &Path, config: &IndexConfig) -> Result<Option<
 /// The working tree's changes against HEAD under `root` as a unified diff (3 lines of
 /// context; untracked files as additions), at most `max_bytes` of it (cut at a line,
 /// with a note); files the walk would not read (`config`'s rules) are left out, with a
-/// note saying how many; `Ok(None)` outside a repository.
+/// first line saying how many; `Ok(None)` outside a repository.
 pub fn working_tree_diff(root: &Path, config: &IndexConfig, max_bytes: usize) -> Result<Option<String>, GitError> {
     let mut options = DiffOptions::new();
     options.include_untracked(true).recurse_untracked_dirs(true).show_untracked_content(true).context_lines(3).ignore_submodules(true);
@@ -175,8 +175,9 @@ pub fn working_tree_diff(root: &Path, config: &IndexConfig, max_bytes: usize) ->
         }
         true
     })?;
+    // First: kept when the diff is cut, and in no file's part of it.
     if shown.withheld > 0 && !out.is_empty() {
-        out.push_str(&format!("[{} changed file(s) left out: ignored, hidden or secrets]\n", shown.withheld));
+        out.insert_str(0, &format!("[{} changed file(s) left out: ignored, hidden or secrets]\n", shown.withheld));
     }
     Ok(Some(out))
 }
@@ -268,7 +269,7 @@ mod tests {
         let diff = working_tree_diff(root, &config, 1 << 20).unwrap().unwrap();
         assert!(diff.contains("+fn a() { b() }"), "{diff}");
         assert!(!diff.contains("SECRET") && !diff.contains("MIIold") && !diff.contains(".env"), "{diff}");
-        assert!(diff.ends_with("changed file(s) left out: ignored, hidden or secrets]\n"), "{diff}");
+        assert!(diff.starts_with("[7 changed file(s) left out: ignored, hidden or secrets]\ndiff --git a/src/a.rs"), "{diff}");
         // Nothing left but secrets: an empty diff.
         write("src/a.rs", "fn a() {}\n");
         assert_eq!(working_tree_diff(root, &config, 1 << 20).unwrap().unwrap(), "");

@@ -54,8 +54,8 @@ fn redact_with(text: &str, extent: Extent) -> (String, usize) {
     if occurring.matched(KEY_MARKERS) {
         private_keys(text, extent, matchers, &mut found);
     }
-    for (shape, regex) in SHAPES.iter().zip(&matchers.shapes).enumerate().filter(|(i, _)| occurring.matched(*i + 1)).map(|(_, pair)| pair) {
-        for captures in regex.captures_iter(text) {
+    for (i, shape) in SHAPES.iter().enumerate().filter(|(i, _)| occurring.matched(i + 1)) {
+        for captures in matchers.shape(i).captures_iter(text) {
             if let Some(range) = (shape.secret)(text, &captures) {
                 found.push((range, shape.kind));
             }
@@ -160,7 +160,7 @@ const SHAPES: &[Shape] = &[
     Shape {
         kind: "secret-value", trigger: NAME_TRIGGER,
         pattern: concat!(
-            "(?P<name>", name!(), r#")["']?[ \t]*(?P<op>:[ \t]*[&'A-Za-z0-9_<>\[\]:, .]{1,60}?[ \t]*=|=>|:=|=|:)[ \t]*"#,
+            "(?P<name>", name!(), r#")["']?[ \t]*(?P<op>:[ \t]*[&'A-Za-z0-9_<>\[\]:, .]+?[ \t]*=|=>|:=|=|:)[ \t]*"#,
             r"(?:(?:String::from|Some|Secret(?:String|Box)?::(?:new|from)|str|String|new[ \t]+String)\([ \t]*)?(?:r#*|b|f|u8?)?",
             quoted!()
         ),
@@ -190,9 +190,17 @@ const SHAPES: &[Shape] = &[
 struct Matchers {
     /// The triggers: the key markers', then one per shape.
     set: RegexSet,
-    shapes: Vec<Regex>,
+    /// Each shape's pattern, compiled when its trigger first occurs (compiling them all
+    /// would cost a process tens of milliseconds it mostly does not need).
+    shapes: Vec<OnceLock<Regex>>,
     begin: Regex,
     end: Regex,
+}
+
+impl Matchers {
+    fn shape(&self, i: usize) -> &Regex {
+        self.shapes[i].get_or_init(|| Regex::new(SHAPES[i].pattern).expect("a valid pattern"))
+    }
 }
 
 fn matchers() -> &'static Matchers {
@@ -201,7 +209,7 @@ fn matchers() -> &'static Matchers {
         let triggers = std::iter::once(KEY_TRIGGER).chain(SHAPES.iter().map(|s| s.trigger));
         Matchers {
             set: RegexSet::new(triggers).expect("the triggers are valid patterns"),
-            shapes: SHAPES.iter().map(|s| Regex::new(s.pattern).expect("a valid pattern")).collect(),
+            shapes: SHAPES.iter().map(|_| OnceLock::new()).collect(),
             begin: Regex::new(BEGIN_MARKER).expect("a valid pattern"),
             end: Regex::new(END_MARKER).expect("a valid pattern"),
         }
@@ -762,8 +770,8 @@ mod tests {
             }
             // A shape never matches where its trigger does not occur.
             let text = unescape(fields.last().unwrap());
-            for (shape, regex) in SHAPES.iter().zip(&matchers().shapes) {
-                if regex.is_match(&text) && !Regex::new(shape.trigger).unwrap().is_match(&text) {
+            for (i, shape) in SHAPES.iter().enumerate() {
+                if matchers().shape(i).is_match(&text) && !Regex::new(shape.trigger).unwrap().is_match(&text) {
                     failures.push(format!("{} matches {text:?} but its trigger {} does not", shape.kind, shape.trigger));
                 }
             }

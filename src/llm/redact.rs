@@ -54,7 +54,10 @@ fn redact_with(text: &str, extent: Extent) -> (String, usize) {
     if occurring.matched(KEY_MARKERS) {
         private_keys(text, extent, matchers, &mut found);
     }
-    for (i, shape) in SHAPES.iter().enumerate().filter(|(i, _)| occurring.matched(i + 1)) {
+    if occurring.matched(KEY_LINES) {
+        key_material_runs(text, &mut found);
+    }
+    for (i, shape) in SHAPES.iter().enumerate().filter(|(i, _)| occurring.matched(SHAPES_FROM + i)) {
         for captures in matchers.shape(i).captures_iter(text) {
             if let Some(range) = (shape.secret)(text, &captures) {
                 found.push((range, shape.kind));
@@ -102,6 +105,12 @@ struct Shape {
 /// The set's first pattern: a private key's armour lines (handled by `private_keys`).
 const KEY_MARKERS: usize = 0;
 const KEY_TRIGGER: &str = "PRIVATE KEY";
+/// The second: a long run of base64, perhaps a line of key material
+/// (`key_material_runs`).
+const KEY_LINES: usize = 1;
+const KEY_LINES_TRIGGER: &str = r"[A-Za-z0-9+/]{40}";
+/// Then the shapes' triggers.
+const SHAPES_FROM: usize = 2;
 /// The words `name!()` looks for.
 const NAME_TRIGGER: &str = r"(?i:pass|pwd|secret|token|key|credential|auth|bearer|jwt)";
 const BEGIN_MARKER: &str = r"-{4,5} ?BEGIN ([A-Z0-9 ]{0,40}?PRIVATE KEY(?: BLOCK)?) ?-{4,5}";
@@ -206,7 +215,7 @@ impl Matchers {
 fn matchers() -> &'static Matchers {
     static MATCHERS: OnceLock<Matchers> = OnceLock::new();
     MATCHERS.get_or_init(|| {
-        let triggers = std::iter::once(KEY_TRIGGER).chain(SHAPES.iter().map(|s| s.trigger));
+        let triggers = [KEY_TRIGGER, KEY_LINES_TRIGGER].into_iter().chain(SHAPES.iter().map(|s| s.trigger));
         Matchers {
             set: RegexSet::new(triggers).expect("the triggers are valid patterns"),
             shapes: SHAPES.iter().map(|_| OnceLock::new()).collect(),
@@ -642,6 +651,47 @@ fn private_keys(text: &str, extent: Extent, matchers: &Matchers, found: &mut Vec
     }
 }
 
+/// Lines of key material with neither armour line in sight: the middle of a key longer
+/// than a chunk (a PGP block with subkeys runs past a hundred lines), or a retrieved
+/// excerpt cut on both sides of it. A run of at least this many lines of long base64
+/// (letters of both cases and digits, 40 characters or more) is redacted, unless a
+/// public block's armour (a certificate, a public key) is right before or after it.
+const MIN_RUN_LINES: usize = 3;
+
+fn key_material_runs(text: &str, found: &mut Vec<Found>) {
+    let key_line = |core: &str| {
+        let b = core.as_bytes();
+        b.len() >= 40 && b.iter().any(u8::is_ascii_uppercase) && b.iter().any(u8::is_ascii_lowercase) && b.iter().any(u8::is_ascii_digit)
+    };
+    let public_armour = |line: &str, word: &str| line.contains(word) && !line.contains("PRIVATE KEY");
+    // The open run: (start of its material, end of its material, lines, the line before).
+    let mut run: Option<(usize, usize, usize, &str)> = None;
+    let mut previous = "";
+    let mut close = |run: Option<(usize, usize, usize, &str)>, after: &str| {
+        if let Some((start, end, lines, before)) = run {
+            if lines >= MIN_RUN_LINES && !public_armour(before, "-----BEGIN ") && !public_armour(after, "-----END ") {
+                found.push((start..end, "private-key"));
+            }
+        }
+    };
+    for (start, line) in lines_in(text, 0..text.len()) {
+        let material = match classify(line) {
+            KeyLine::Material(range) if key_line(&line[range.clone()]) => Some(range),
+            _ => None,
+        };
+        match (material, run) {
+            (Some(range), Some((first, _, lines, before))) => run = Some((first, start + range.end, lines + 1, before)),
+            (Some(range), None) => run = Some((start + range.start, start + range.end, 1, previous)),
+            (None, Some(_)) => {
+                close(run.take(), line);
+            }
+            (None, None) => {}
+        }
+        previous = line;
+    }
+    close(run, "");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -736,6 +786,25 @@ mod tests {
         }
         // The part mode also covers a whole block inside the part.
         assert_eq!(redact_part(&text).0, "fn before() {}\nconst KEY: &str = \"\n[REDACTED:private-key]\n\";\nfn after() {}\n");
+    }
+
+    /// A key longer than a part: a part holding only its middle lines is redacted too; a
+    /// certificate's body (public) is not.
+    #[test]
+    fn the_middle_of_a_long_key_is_redacted_in_a_part_of_its_own() {
+        let lines: Vec<String> = (0..120).map(|i| format!("lQOYBF0pZJQBCAC7mWnC3Yq9bK1Q2sV8kXh4pPpG2d9LmQzR4tYb8vN1cXwE7aHf{i:03}")).collect();
+        let block = format!("-----BEGIN PGP PRIVATE KEY BLOCK-----\n\n{}\n-----END PGP PRIVATE KEY BLOCK-----\n", lines.join("\n"));
+        let all: Vec<&str> = block.lines().collect();
+        for part in all.chunks(40) {
+            let part = part.join("\n");
+            let (out, _) = redact_part(&part);
+            assert!(!lines.iter().any(|l| out.contains(l.as_str())), "{out}");
+        }
+        let certificate = format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----", lines[..5].join("\n"));
+        assert_eq!(redact(&certificate).1, 0);
+        // Two lines are not a run: a hash, a long identifier.
+        let two = format!("{}\n{}\nfn main() {{}}", lines[0], lines[1]);
+        assert_eq!(redact(&two).1, 0);
     }
 
     /// Samples of what is a secret (kind, the secret, the text) and what is not, from

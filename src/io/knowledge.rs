@@ -205,5 +205,20 @@ mod tests {
         assert_eq!(files.read("private/notes.md"), refused(vfs::Withheld::Ignored.describe()), "ignored files are never read");
         assert_eq!(files.read("../outside"), refused(vfs::Withheld::Outside.describe()));
         assert_eq!(files.read("config/none.toml"), Err(NotRead::Missing));
+        // Links: followed only to a file that may be read itself.
+        #[cfg(unix)]
+        {
+            let outside = tempfile::tempdir().unwrap();
+            std::fs::write(outside.path().join("creds.txt"), "outside\n").unwrap();
+            std::os::unix::fs::symlink(outside.path().join("creds.txt"), root.join("notes.txt")).unwrap();
+            std::os::unix::fs::symlink(root.join(".env"), root.join("env.txt")).unwrap();
+            std::os::unix::fs::symlink(root.join("private/notes.md"), root.join("plans.txt")).unwrap();
+            std::os::unix::fs::symlink(root.join("config/app.toml"), root.join("app.toml")).unwrap();
+            let files = MentionedFiles::new(root, &config.index);
+            assert_eq!(files.read("notes.txt"), refused(vfs::Withheld::Outside.describe()));
+            assert_eq!(files.read("env.txt"), refused(vfs::Withheld::Secret.describe()));
+            assert_eq!(files.read("plans.txt"), refused(vfs::Withheld::Ignored.describe()));
+            assert_eq!(files.read("app.toml").as_deref(), Ok("port = 1\n"));
+        }
     }
 }

@@ -38,7 +38,7 @@ const TOTAL_BODY: (usize, usize) = (12, 5);
 fn config(url: &str) -> String {
     format!(
         "[llm]\nprovider = \"llamacpp\"\nbase_url = \"{url}\"\nmodel = \"qwen2.5-coder-0.5b-instruct\"\n\
-         max_tokens = 160\ntimeout_first_token_ms = 120000\ntimeout_total_ms = 240000\nretries = 0\n\
+         max_tokens = 160\ntemperature = 0.0\ntimeout_first_token_ms = 120000\ntimeout_total_ms = 240000\nretries = 0\n\
          [llm.completion]\nmax_tokens = 24\n[completion]\ncontext_tokens = 256\n[hover]\nexplain = true\ntimeout_ms = 120000\n"
     )
 }

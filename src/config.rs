@@ -139,6 +139,11 @@ pub enum ProviderKind {
     OpenAi,
     /// Anthropic's Messages API.
     Anthropic,
+    /// llama.cpp's `llama-server`: fill-in-the-middle through `/infill` with the model's own
+    /// FIM and repository tokens (the retrieved excerpts as `input_extra`), chat through
+    /// `/v1/chat/completions`. `base_url` is the server's root (`http://127.0.0.1:8080`).
+    #[serde(rename = "llamacpp", alias = "llama.cpp", alias = "llama-cpp")]
+    LlamaCpp,
 }
 
 impl ProviderKind {
@@ -147,6 +152,17 @@ impl ProviderKind {
             ProviderKind::Ollama => "http://localhost:11434",
             ProviderKind::OpenAi => "https://api.openai.com/v1",
             ProviderKind::Anthropic => "https://api.anthropic.com",
+            ProviderKind::LlamaCpp => "http://127.0.0.1:8080",
+        }
+    }
+
+    /// The base URL to use: the configured one (else the default) without a trailing `/`;
+    /// for llama.cpp the server's root, so a `/v1` copied from an OpenAI-style URL is dropped.
+    pub fn normalize_base_url(self, configured: Option<&str>) -> String {
+        let url = configured.unwrap_or(self.default_base_url()).trim_end_matches('/');
+        match self {
+            ProviderKind::LlamaCpp => url.strip_suffix("/v1").unwrap_or(url).to_string(),
+            _ => url.to_string(),
         }
     }
 
@@ -155,6 +171,7 @@ impl ProviderKind {
             ProviderKind::Ollama => "ollama",
             ProviderKind::OpenAi => "openai",
             ProviderKind::Anthropic => "anthropic",
+            ProviderKind::LlamaCpp => "llamacpp",
         }
     }
 }
@@ -276,11 +293,11 @@ impl EmbeddingConfig {
         let default_model = match provider {
             ProviderKind::Ollama => "nomic-embed-text",
             ProviderKind::OpenAi => "text-embedding-3-small",
-            ProviderKind::Anthropic => "",
+            ProviderKind::Anthropic | ProviderKind::LlamaCpp => "",
         };
         Some(EmbeddingSettings {
             provider,
-            base_url: self.base_url.clone().unwrap_or_else(|| provider.default_base_url().to_string()).trim_end_matches('/').to_string(),
+            base_url: provider.normalize_base_url(self.base_url.as_deref()),
             model: self.model.clone().unwrap_or_else(|| default_model.to_string()),
             api_key_env: self.api_key_env.clone(),
             api_key: self.api_key.clone(),
@@ -332,7 +349,7 @@ impl LlmConfig {
         });
         ModelSettings {
             provider,
-            base_url: base_url.unwrap_or_else(|| provider.default_base_url().to_string()).trim_end_matches('/').to_string(),
+            base_url: provider.normalize_base_url(base_url.as_deref()),
             model: o.model.clone().unwrap_or_else(|| self.model.clone()),
             api_key_env: o.api_key_env.clone().or_else(|| self.api_key_env.clone()),
             api_key: self.api_key.clone(),

@@ -31,7 +31,7 @@ fn settings(server: &ScriptedServer, provider: ProviderKind, model: &str) -> Mod
 }
 
 fn fim() -> Request {
-    Request { prompt: Prompt::Fim { prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(), suffix: "\n}\n".into() }, max_tokens: 32, temperature: 0.0, stop: vec![] }
+    Request { prompt: Prompt::Fim { prefix: "fn add(a: i32, b: i32) -> i32 {\n    ".into(), suffix: "\n}\n".into(), repo: None }, max_tokens: 32, temperature: 0.0, stop: vec![] }
 }
 
 fn chat() -> Request {

@@ -1,5 +1,7 @@
 //! `ctxls doctor`: the effective LLM configuration (keys shown as set or unset, never
-//! their value), and whether each endpoint answers and has the model.
+//! their value), whether each endpoint answers and has the model, which kind of server
+//! answers at the base URL (Ollama, OpenAI-compatible, llama.cpp) and, when the
+//! configured provider or base URL does not fit it, a `fix:` line saying what does.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -31,10 +33,17 @@ pub fn run(args: DoctorArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
         let key = (settings.provider.name().to_string(), settings.base_url.clone());
         let already = checked.contains(&key);
         let client = LlmClient::new(settings.clone(), resolve_api_key(&settings));
-        match runtime.block_on(client.list_models()) {
+        let listed = runtime.block_on(client.list_models());
+        // Which server answers, when the endpoint failed or the provider's settings depend
+        // on it (OpenAI-compatible servers, llama.cpp).
+        let probe_server = listed.is_err() || settings.provider != crate::config::ProviderKind::Ollama;
+        match listed {
             Ok(models) => {
                 println!("  endpoint: answers ({} models)", models.len());
-                if models.iter().any(|m| model_matches(m, &settings.model)) {
+                if settings.provider == crate::config::ProviderKind::LlamaCpp {
+                    // llama-server serves the one model it was started with, whatever the name.
+                    println!("  model: the server's own ({})", models.first().map_or("unnamed", String::as_str));
+                } else if models.iter().any(|m| model_matches(m, &settings.model)) {
                     println!("  model: {} is available", settings.model);
                 } else {
                     healthy = false;
@@ -54,6 +63,9 @@ pub fn run(args: DoctorArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
                 }
             }
         }
+        if !already && probe_server {
+            healthy &= check_server(&runtime, &settings);
+        }
         checked.push(key);
     }
     if healthy {
@@ -62,6 +74,71 @@ pub fn run(args: DoctorArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     } else {
         println!("Some checks failed: LLM features will not work until they pass; the index features work regardless.");
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Which server answers at the base URL, and a `fix:` line when the provider or base URL
+/// does not fit it. False when the configuration cannot work as it is.
+fn check_server(runtime: &tokio::runtime::Runtime, settings: &ModelSettings) -> bool {
+    use crate::config::ProviderKind;
+    use crate::io::llm::probe;
+    let found = runtime.block_on(probe::probe(settings));
+    println!("  server: {}", found.endpoints());
+    let Some(detected) = found.detected() else {
+        return true; // Nothing recognised (a cloud API, or down): the endpoint check says.
+    };
+    if let Some(model) = &found.llamacpp_model {
+        println!("  server: llama.cpp's llama-server, model {model}");
+    }
+    let mut ok = true;
+    let configured = settings.provider;
+    let fits = match (configured, detected) {
+        (ProviderKind::Ollama, ProviderKind::Ollama) | (ProviderKind::LlamaCpp, ProviderKind::LlamaCpp) => true,
+        // llama-server speaks OpenAI's API too.
+        (ProviderKind::OpenAi, ProviderKind::OpenAi | ProviderKind::LlamaCpp) => true,
+        _ => false,
+    };
+    if !fits {
+        ok = false;
+        println!(
+            "  fix: the server is {}: set provider = \"{}\" and base_url = \"{}\" in [llm] of .ctxls.toml",
+            server_name(detected),
+            detected.name(),
+            found.base_url_for(detected)
+        );
+    } else if configured == ProviderKind::OpenAi && detected == ProviderKind::LlamaCpp {
+        println!(
+            "  hint: for llama.cpp, provider = \"llamacpp\" with base_url = \"{}\" fills in the middle through /infill with the model's own FIM tokens and the retrieved code as repository files",
+            found.root
+        );
+        if !settings.base_url.ends_with("/v1") {
+            println!("  hint: OpenAI-compatible base URLs end in /v1: base_url = \"{}/v1\"", found.root);
+        }
+        // The FIM template chosen from the model's name must be the model's own tokens.
+        if let Some(template) = crate::io::llm::providers::fim_template(settings) {
+            let sentinel = template.pattern.split('{').next().unwrap_or("").trim();
+            if !sentinel.is_empty() && runtime.block_on(probe::has_special_token(settings, sentinel)) == Some(false) {
+                ok = false;
+                println!(
+                    "  fix: the model has no {sentinel} token, so the {} FIM template (chosen from the model's name) would reach it as text: use provider = \"llamacpp\" (the model's own tokens) or set llm.fim to the model's template",
+                    template.name
+                );
+            }
+        }
+    }
+    if configured == ProviderKind::LlamaCpp && found.infill == Some(false) {
+        ok = false;
+        println!("  fix: the server's model has no FIM tokens, so completions (/infill) fail: load a code model with FIM tokens (Qwen2.5-Coder, say); chat works");
+    }
+    ok
+}
+
+fn server_name(kind: crate::config::ProviderKind) -> &'static str {
+    match kind {
+        crate::config::ProviderKind::Ollama => "Ollama",
+        crate::config::ProviderKind::LlamaCpp => "llama.cpp's llama-server",
+        crate::config::ProviderKind::OpenAi => "an OpenAI-compatible server",
+        crate::config::ProviderKind::Anthropic => "Anthropic's API",
     }
 }
 
@@ -77,7 +154,11 @@ fn describe(label: &str, settings: &ModelSettings) {
         (None, None, None) => "not needed".to_string(),
     };
     println!("  api key: {key_state}");
-    let fim = fim_template(settings).map_or_else(|| "none (provider's own)".to_string(), |t| t.name);
+    let fim = if settings.provider == crate::config::ProviderKind::LlamaCpp {
+        "the model's own (llama.cpp /infill)".to_string()
+    } else {
+        fim_template(settings).map_or_else(|| "none (provider's own)".to_string(), |t| t.name)
+    };
     println!("  fim template: {fim}");
     println!("  tokenizer for budgets: {}", crate::llm::tokens::TokenCounter::for_model(&settings.model).name());
     println!(

@@ -82,7 +82,11 @@ pub fn init_logging(cli: &Cli) {
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let cache_dir = cli.cache_dir.clone();
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if !matches!(command, Command::Serve) {
+        end_quietly_on_broken_pipe();
+    }
+    match command {
         Command::Serve => crate::lsp::run_stdio(cache_dir),
         Command::Index(args) => index::run(args, cache_dir.as_deref()),
         Command::Symbols(args) => symbols::run(args, cache_dir.as_deref()),
@@ -95,6 +99,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Implement(args) => implement::run(args, cache_dir.as_deref()),
         Command::Summarize(args) => summarize::run(args, cache_dir.as_deref()),
         Command::RunPrompt(args) => run_prompt::run(args, cache_dir.as_deref()),
+    }
+}
+
+/// A command whose output goes to a pipe that closes (`ctxls doctor | head -1`) ends at
+/// once and quietly, killed by SIGPIPE as Unix tools are (exit status 141 in a shell),
+/// instead of panicking in `println!` with a backtrace. Rust ignores SIGPIPE at startup;
+/// this sets it back to its default. Sockets are unaffected (they are written with
+/// `MSG_NOSIGNAL`), and ctxls pipes to no child process. Not for `serve`: the language
+/// server reports a closed stdout as an error and shuts down cleanly.
+fn end_quietly_on_broken_pipe() {
+    #[cfg(unix)]
+    {
+        extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        const SIGPIPE: i32 = 13;
+        const SIG_DFL: usize = 0;
+        // SAFETY: setting a signal's disposition to its default installs no Rust handler;
+        // it happens at startup, before any thread writes to stdout.
+        unsafe {
+            signal(SIGPIPE, SIG_DFL);
+        }
     }
 }
 

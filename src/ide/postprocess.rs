@@ -147,6 +147,12 @@ pub fn in_comment_or_string(site: &Site, tree: &Tree) -> bool {
 pub fn clean(site: &Site, tree: &Tree, completion: &str) -> Option<String> {
     let shape = shape(site);
     let text = normalise(completion);
+    // Asked again right after its completion was accepted (editors ask at once), a model
+    // tends to repeat it: a completion that is the cursor's line so far, again, is dropped.
+    let line_before = site.text[..site.cursor()].rsplit('\n').next().unwrap_or("").trim();
+    if !line_before.is_empty() && text.trim() == line_before {
+        return None;
+    }
     let cut: String = match shape {
         Shape::Line => {
             let first = text.split('\n').next().unwrap_or("");
@@ -745,6 +751,12 @@ mod tests {
     #[test]
     fn line_keeps_a_closer_that_closes_its_own_opener() {
         check(Lang::Rust, "fn f() {\n    foo(bar, $0)\n}\n", "baz()", Some("baz()"));
+    }
+
+    #[test]
+    fn a_repetition_of_the_line_just_written_is_dropped() {
+        check(Lang::Rust, "fn mul(a: i32, b: i32) -> i32 {\n    a * b$0\n}\n", "a * b", None);
+        check(Lang::Rust, "fn f() {\n    foo(x, $0)\n}\n", "x, y", Some("x, y"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! excerpts with their paths, the code in focus, then the question.
 
 use crate::lang::Lang;
-use crate::llm::{Message, Prompt};
+use crate::llm::{FimFile, FimRepo, Message, Prompt};
 
 /// A retrieved excerpt of another file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,7 +51,14 @@ pub fn completion_prompt(input: &CompletionInput) -> Prompt {
     }
     prefix.push_str(&format!("{c} Path: {}\n", input.path));
     prefix.push_str(input.prefix);
-    Prompt::Fim { prefix, suffix: input.suffix.to_string() }
+    let files = input
+        .excerpts
+        .iter()
+        .rev()
+        .map(|e| FimFile { filename: format!("{} (lines {}-{})", e.path, e.start_line, e.end_line), text: format!("{}\n", e.text) })
+        .collect();
+    let repo = FimRepo { files, code_prefix: input.prefix.to_string() };
+    Prompt::Fim { prefix, suffix: input.suffix.to_string(), repo: Some(repo) }
 }
 
 /// Prefix and suffix sent around the cursor, at most (cut at line starts).
@@ -128,7 +135,7 @@ mod tests {
     #[test]
     fn completion_prompt_puts_the_best_excerpt_nearest_the_code() {
         let input = CompletionInput { path: "src/de.rs", lang: Lang::Rust, prefix: "fn parse() -> Map {\n    ", suffix: "\n}\n", excerpts: EXCERPTS };
-        let Prompt::Fim { prefix, suffix } = completion_prompt(&input) else { panic!("a FIM prompt") };
+        let Prompt::Fim { prefix, suffix, repo } = completion_prompt(&input) else { panic!("a FIM prompt") };
         expect![[r#"
             // Path: src/error.rs (lines 1-1)
             // pub enum Error { Eof }
@@ -143,6 +150,11 @@ mod tests {
                 "#]]
         .assert_eq(&prefix);
         assert_eq!(suffix, "\n}\n");
+        let repo = repo.expect("the parts, for servers that lay the prompt out themselves");
+        assert_eq!(repo.code_prefix, "fn parse() -> Map {\n    ");
+        let names: Vec<&str> = repo.files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(names, ["src/error.rs (lines 1-1)", "src/map.rs (lines 2-3)"], "the best nearest the code");
+        assert_eq!(repo.files[1].text, "pub struct Map {\n\n    inner: Vec<u32>,\n");
     }
 
     #[test]

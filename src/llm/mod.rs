@@ -41,10 +41,29 @@ pub enum Prompt {
     Chat(Vec<Message>),
     /// Fill in the middle between `prefix` and `suffix`; the provider may do it natively
     /// (Ollama `suffix`, OpenAI-compatible `/v1/completions` `suffix`) or the prompt is
-    /// rendered with a template.
-    Fim { prefix: String, suffix: String },
+    /// rendered with a template. `repo`: the same prompt in parts, for servers that lay it
+    /// out themselves with the model's own repository-level tokens (llama.cpp `/infill`).
+    Fim { prefix: String, suffix: String, repo: Option<FimRepo> },
     /// A prompt sent as is, without any template (already rendered).
     Raw(String),
+}
+
+/// A fill-in-the-middle prompt's parts: the retrieved excerpts as files of their own and
+/// the code before the cursor alone (`Prompt::Fim`'s `prefix` holds both, the excerpts as
+/// comments).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FimRepo {
+    /// The excerpts, the least relevant first (the best sits nearest the code).
+    pub files: Vec<FimFile>,
+    /// The code before the cursor, without the excerpts.
+    pub code_prefix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FimFile {
+    /// The path, and the excerpt's lines (`src/map.rs (lines 2-3)`).
+    pub filename: String,
+    pub text: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]

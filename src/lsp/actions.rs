@@ -846,17 +846,29 @@ fn with_knowledge(site: &Site, rels: &[&str], prompt: crate::llm::Prompt, knowle
 }
 
 /// Shows an explanation: a markdown document when the client opens documents for the
-/// server, else a message.
+/// server, else a message. The document goes to `explanations/` in the user's cache
+/// directory (`--cache-dir`, else `$CTXLS_CACHE_DIR`, else `$XDG_CACHE_HOME/ctxls` or
+/// `~/.cache/ctxls`), a directory of mode 0700 holding files of mode 0600: never the
+/// system's shared temporary directory. Without a cache directory, a message.
 async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markdown: &str) {
     let (show_document, dir) = {
         let state = lock(state);
-        (state.caps.show_document, state.cache_dir.clone().unwrap_or_else(std::env::temp_dir))
+        let dir = state
+            .cache_dir
+            .clone()
+            .or_else(|| std::env::var_os("CTXLS_CACHE_DIR").filter(|d| !d.is_empty()).map(std::path::PathBuf::from))
+            .or_else(|| std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()).map(|d| std::path::PathBuf::from(d).join("ctxls")))
+            .or_else(|| std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|h| std::path::PathBuf::from(h).join(".cache").join("ctxls")));
+        (state.caps.show_document, dir)
     };
-    if show_document {
+    if let (true, Some(dir)) = (show_document, dir) {
         let dir = dir.join("explanations");
         let name = format!("{}-{:x}.md", rel.replace(['/', '\\'], "_"), crate::base::content_hash(markdown.as_bytes()));
         let path = dir.join(name);
-        let written = std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, format!("# {rel}\n\n{markdown}\n")));
+        let written = write_private(&dir, &path, format!("# {rel}\n\n{markdown}\n").as_bytes());
+        if let Err(err) = &written {
+            tracing::warn!("could not write the explanation to {}: {err}", path.display());
+        }
         if let (Ok(()), Some(uri)) = (written, Uri::from_file_path(&path)) {
             let params = ShowDocumentParams { uri, external: Some(false), take_focus: Some(true), selection: None };
             if client.show_document(params).await.is_ok_and(|shown| shown) {
@@ -865,4 +877,33 @@ async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markd
         }
     }
     client.show_message(MessageType::INFO, markdown.to_string()).await;
+}
+
+/// Writes `bytes` to `path` in `dir`, readable by the user alone: the directory is created
+/// with mode 0700 (and set so if it exists), the file with mode 0600.
+fn write_private(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        let mut file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(bytes)
+    }
+    #[cfg(not(unix))]
+    options.open(path)?.write_all(bytes)
 }

@@ -63,6 +63,18 @@ pub async fn publish(client: &Client, state: &SharedState, uri: &Uri, force: boo
         }
     }
     client.publish_diagnostics(uri.clone(), diagnostics, Some(version)).await;
+    // The requirements changed: so did the lenses. An editor that asked for them before
+    // the document was read (VS Code asks as it opens one) would otherwise show none.
+    let refresh = lock(state).caps.code_lens_refresh;
+    if refresh {
+        // Not awaited here: the handler that published goes on while the editor answers.
+        let client = client.clone();
+        tokio::spawn(async move {
+            if let Err(err) = client.code_lens_refresh().await {
+                tracing::debug!("workspace/codeLens/refresh: {err}");
+            }
+        });
+    }
 }
 
 /// Publishes again the diagnostics of every open document under `root`.

@@ -38,6 +38,7 @@ pub fn negotiate(params: &InitializeParams) -> (PositionEncoding, ClientCaps) {
             .and_then(|d| d.hierarchical_document_symbol_support)
             .unwrap_or(false),
         show_document: caps.window.as_ref().and_then(|w| w.show_document.as_ref()).is_some_and(|s| s.support),
+        code_lens_refresh: caps.workspace.as_ref().and_then(|w| w.code_lens.as_ref()).and_then(|c| c.refresh_support).unwrap_or(false),
     };
     (encoding, client_caps)
 }

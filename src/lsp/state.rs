@@ -22,6 +22,8 @@ pub struct ClientCaps {
     pub hierarchical_symbols: bool,
     /// `window/showDocument` (explanations open as a markdown document).
     pub show_document: bool,
+    /// `workspace/codeLens/refresh`: the lenses are asked again when requirements change.
+    pub code_lens_refresh: bool,
 }
 
 pub struct OpenDocument {

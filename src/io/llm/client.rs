@@ -26,6 +26,10 @@ pub enum LlmError {
     Auth { provider: &'static str, status: u16, message: String, key_hint: String },
     #[error("{provider} answered HTTP {status}: {message}")]
     Status { provider: &'static str, status: u16, message: String },
+    #[error("{provider} at {url} answered HTTP {status} ({message}): {remedy}")]
+    WrongEndpoint { provider: &'static str, url: String, status: u16, message: String, remedy: String },
+    #[error("{provider} at {url} answers in a format ctxls does not read for this provider (first item: {excerpt}): {remedy}")]
+    UnreadableStream { provider: &'static str, url: String, excerpt: String, remedy: String },
     #[error("no answer from {provider} within {ms} ms (first-token timeout)")]
     FirstTokenTimeout { provider: &'static str, ms: u64 },
     #[error("the answer from {provider} took longer than {ms} ms (total timeout); {partial} characters arrived")]
@@ -99,7 +103,7 @@ pub fn default_key_env(settings: &ModelSettings) -> Option<&'static str> {
     match settings.provider {
         crate::config::ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
         crate::config::ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
-        crate::config::ProviderKind::Ollama => None,
+        crate::config::ProviderKind::Ollama | crate::config::ProviderKind::LlamaCpp => None,
     }
 }
 
@@ -173,6 +177,20 @@ impl LlmClient {
             _ => "Check llm.base_url and that the server is running, or set llm.provider".to_string(),
         };
         LlmError::Unreachable { provider: self.provider_name(), url: url.to_string(), reason, remedy }
+    }
+
+    /// What to do when the endpoint is not there: usually the provider or the base URL
+    /// does not match the server.
+    fn endpoint_remedy(&self, status: u16) -> String {
+        use crate::config::ProviderKind;
+        let fix = match self.settings.provider {
+            ProviderKind::Ollama => "this is not an Ollama server? For llama.cpp's llama-server set llm.provider = \"llamacpp\"; for another OpenAI-compatible server set llm.provider = \"openai\" and llm.base_url to its URL ending in /v1",
+            ProviderKind::OpenAi => "check llm.base_url (OpenAI-compatible servers usually end in /v1; for llama.cpp's llama-server use llm.provider = \"llamacpp\" with the server's root URL) and llm.model",
+            ProviderKind::LlamaCpp if status == 501 => "the server's model cannot fill in the middle (no FIM tokens): load a code model with FIM tokens (Qwen2.5-Coder, say) for completions",
+            ProviderKind::LlamaCpp => "is this llama.cpp's llama-server? llm.base_url is its root URL (http://127.0.0.1:8080); for Ollama use llm.provider = \"ollama\", for other servers \"openai\"",
+            ProviderKind::Anthropic => "check llm.base_url (https://api.anthropic.com) and llm.provider",
+        };
+        format!("{fix}; `ctxls doctor` tells what the server at {} answers", self.settings.base_url)
     }
 
     /// Streams a completion, calling `on_text` with each piece as it arrives; the answer
@@ -250,6 +268,8 @@ impl LlmClient {
             let message = self.redact(&error_message(&body));
             let err = if status == 401 || status == 403 {
                 LlmError::Auth { provider, status, message, key_hint: self.key_hint() }
+            } else if status == 404 || status == 405 || status == 501 {
+                LlmError::WrongEndpoint { provider, url: call.url.clone(), status, message, remedy: self.endpoint_remedy(status) }
             } else {
                 LlmError::Status { provider, status, message }
             };
@@ -261,9 +281,18 @@ impl LlmClient {
         let mut ndjson = NdjsonParser::default();
         let mut bytes = response.bytes_stream();
         let mut finish: Option<FinishReason> = None;
+        // The first item that carried nothing ctxls reads: a stream of nothing but those
+        // is another provider's format, said as such rather than waited out.
+        let mut unread: Option<String> = None;
+        let mut unread_count = 0usize;
         loop {
             let limit = if text.is_empty() { first_deadline } else { deadline };
             let next = match timeout_at(limit, bytes.next()).await {
+                Err(_) if text.is_empty() && unread_count > 2 => {
+                    let excerpt = unread.unwrap_or_default();
+                    let remedy = self.endpoint_remedy(200);
+                    return Err((LlmError::UnreadableStream { provider, url: call.url.clone(), excerpt, remedy }, None));
+                }
                 Err(_) if text.is_empty() => return Err((silent(), None)),
                 Err(_) => {
                     let ms = self.settings.timeout_total_ms;
@@ -327,7 +356,19 @@ impl LlmClient {
                     Decoded::Done(reason) => {
                         finish = Some(reason);
                     }
-                    Decoded::Nothing => {}
+                    Decoded::Last(piece, reason) => {
+                        let room = cap.saturating_sub(text.len());
+                        let piece = if piece.len() > room { &piece[..floor_char_boundary(&piece, room)] } else { piece.as_str() };
+                        text.push_str(piece);
+                        on_text(piece);
+                        finish = Some(if room <= piece.len() { FinishReason::Length } else { reason });
+                    }
+                    Decoded::Nothing => {
+                        if text.is_empty() {
+                            unread_count += 1;
+                            unread.get_or_insert_with(|| self.redact(&value.to_string()).chars().take(120).collect());
+                        }
+                    }
                     Decoded::Error(message) => {
                         let message = self.redact(&message);
                         return Err((LlmError::Provider { provider, message }, None));
@@ -337,6 +378,11 @@ impl LlmClient {
             if ended {
                 return match finish {
                     Some(reason) => Ok(reason),
+                    None if text.is_empty() && unread.is_some() => {
+                        let excerpt = unread.unwrap_or_default();
+                        let remedy = self.endpoint_remedy(200);
+                        Err((LlmError::UnreadableStream { provider, url: call.url.clone(), excerpt, remedy }, None))
+                    }
                     None => Err((
                         LlmError::Cut { provider, reason: "the connection closed".to_string(), partial: text.len() },
                         None,
@@ -371,6 +417,13 @@ impl LlmClient {
                 Ok(self.provider.model_names(&value))
             }
             401 | 403 => Err(LlmError::Auth { provider, status, message: self.redact(&error_message(&body)), key_hint: self.key_hint() }),
+            404 | 405 | 501 => Err(LlmError::WrongEndpoint {
+                provider,
+                url: url.clone(),
+                status,
+                message: self.redact(&error_message(&body)),
+                remedy: self.endpoint_remedy(status),
+            }),
             _ => Err(LlmError::Status { provider, status, message: self.redact(&error_message(&body)) }),
         }
     }
@@ -436,7 +489,14 @@ fn redact_request(request: &Request) -> (Request, usize) {
     };
     let prompt = match &request.prompt {
         Prompt::Chat(messages) => Prompt::Chat(messages.iter().map(|m| Message { content: clean(&m.content, redact), ..m.clone() }).collect()),
-        Prompt::Fim { prefix, suffix } => Prompt::Fim { prefix: clean(prefix, redact_part), suffix: clean(suffix, redact_part) },
+        // The excerpts are cut from their files as the prefix is: redacted as parts too.
+        Prompt::Fim { prefix, suffix, repo } => {
+            let repo = repo.as_ref().map(|repo| crate::llm::FimRepo {
+                files: repo.files.iter().map(|f| crate::llm::FimFile { filename: f.filename.clone(), text: clean(&f.text, redact_part) }).collect(),
+                code_prefix: clean(&repo.code_prefix, redact_part),
+            });
+            Prompt::Fim { prefix: clean(prefix, redact_part), suffix: clean(suffix, redact_part), repo }
+        }
         Prompt::Raw(text) => Prompt::Raw(clean(text, redact)),
     };
     (Request { prompt, ..request.clone() }, count)

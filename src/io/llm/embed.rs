@@ -40,6 +40,8 @@ impl ProviderEmbedder {
         let base = &self.settings.base_url;
         match self.settings.provider {
             ProviderKind::Ollama => (format!("{base}/api/embed"), json!({"model": self.settings.model, "input": texts})),
+            // llama-server's OpenAI-compatible route (its base URL is the server's root).
+            ProviderKind::LlamaCpp => (format!("{base}/v1/embeddings"), json!({"model": self.settings.model, "input": texts})),
             _ => (format!("{base}/embeddings"), json!({"model": self.settings.model, "input": texts})),
         }
     }

@@ -25,6 +25,9 @@ pub enum StreamFormat {
 pub enum Decoded {
     Text(String),
     Done(FinishReason),
+    /// The last piece of text and the end together (llama.cpp and Ollama can send both
+    /// in one item).
+    Last(String, FinishReason),
     /// Nothing for the user (pings, role announcements).
     Nothing,
     /// The provider reported an error inside the stream.
@@ -50,8 +53,21 @@ pub fn for_kind(kind: ProviderKind) -> Box<dyn LlmProvider> {
         ProviderKind::Ollama => Box::new(Ollama),
         ProviderKind::OpenAi => Box::new(OpenAi),
         ProviderKind::Anthropic => Box::new(Anthropic),
+        ProviderKind::LlamaCpp => Box::new(LlamaCpp),
     }
 }
+
+/// A temperature as JSON: the `f32` of the configuration widened to `f64` through its
+/// shortest decimal form, so that 0.2 is sent as `0.2` and not `0.20000000298023224`.
+pub fn temperature(value: f32) -> Value {
+    let widened: f64 = value.to_string().parse().unwrap_or(f64::from(value));
+    json!(widened)
+}
+
+/// Stop sequences for a completion when the model's family, and so its end-of-middle
+/// tokens, is unknown: three blank lines end a completion, and the usual end-of-text and
+/// file-separator tokens, should the server echo them as text, end it too.
+pub const DEFAULT_FIM_STOP: &[&str] = &["\n\n\n", "<|endoftext|>", "<|file_sep|>", "</s>"];
 
 /// The FIM template for these settings: the configured one (name or custom pattern), else
 /// the model family's.
@@ -67,6 +83,18 @@ fn stop_list(request: &Request, template: Option<&FimTemplate>) -> Vec<String> {
     let mut stop = request.stop.clone();
     if let Some(template) = template {
         stop.extend(template.stop.iter().cloned());
+    }
+    stop
+}
+
+/// The stop list of a fill-in-the-middle request sent without a template: the request's
+/// own, then the defaults.
+fn stop_list_unknown_family(request: &Request) -> Vec<String> {
+    let mut stop = request.stop.clone();
+    for s in DEFAULT_FIM_STOP {
+        if !stop.iter().any(|have| have == s) {
+            stop.push(s.to_string());
+        }
     }
     stop
 }
@@ -87,14 +115,14 @@ impl LlmProvider for Ollama {
     fn build(&self, request: &Request, settings: &ModelSettings) -> HttpCall {
         let base = &settings.base_url;
         let explicit_template = settings.fim.as_ref().and_then(|_| fim_template(settings));
-        let mut options = json!({"num_predict": request.max_tokens, "temperature": request.temperature});
+        let mut options = json!({"num_predict": request.max_tokens, "temperature": temperature(request.temperature)});
         let (url, body) = match &request.prompt {
             Prompt::Chat(messages) => (
                 format!("{base}/api/chat"),
                 json!({"model": settings.model, "messages": messages, "stream": true}),
             ),
             // A template named in the settings: ctxls renders the prompt, sent raw.
-            Prompt::Fim { prefix, suffix } if explicit_template.is_some() => {
+            Prompt::Fim { prefix, suffix, .. } if explicit_template.is_some() => {
                 let template = explicit_template.as_ref().expect("checked");
                 options["stop"] = json!(stop_list(request, Some(template)));
                 (
@@ -103,7 +131,7 @@ impl LlmProvider for Ollama {
                 )
             }
             // Otherwise Ollama applies the model's own FIM template to `suffix`.
-            Prompt::Fim { prefix, suffix } => (
+            Prompt::Fim { prefix, suffix, .. } => (
                 format!("{base}/api/generate"),
                 json!({"model": settings.model, "prompt": prefix, "suffix": suffix, "stream": true}),
             ),
@@ -139,8 +167,8 @@ impl LlmProvider for Ollama {
                 Some(other) => FinishReason::Other(other.to_string()),
             };
             return match text.filter(|t| !t.is_empty()) {
-                // A last chunk can carry text and `done` together; text first.
-                Some(text) => Decoded::Text(text.to_string()),
+                // A last chunk can carry text and `done` together.
+                Some(text) => Decoded::Last(text.to_string(), reason),
                 None => Decoded::Done(reason),
             };
         }
@@ -178,25 +206,25 @@ impl LlmProvider for OpenAi {
             Prompt::Chat(messages) => {
                 (format!("{base}/chat/completions"), json!({"model": settings.model, "messages": messages}), None)
             }
-            Prompt::Fim { prefix, suffix } => match fim_template(settings) {
+            Prompt::Fim { prefix, suffix, .. } => match fim_template(settings) {
                 Some(template) => {
                     let prompt = template.render(prefix, suffix);
                     (format!("{base}/completions"), json!({"model": settings.model, "prompt": prompt}), Some(template))
                 }
-                // No known template: the server's own `suffix` support.
-                None => (
-                    format!("{base}/completions"),
-                    json!({"model": settings.model, "prompt": prefix, "suffix": suffix}),
-                    None,
-                ),
+                // No known template: the server's own `suffix` support, and default stops.
+                None => {
+                    let mut body = json!({"model": settings.model, "prompt": prefix, "suffix": suffix});
+                    body["stop"] = json!(stop_list_unknown_family(request).into_iter().take(4).collect::<Vec<_>>());
+                    (format!("{base}/completions"), body, None)
+                }
             },
             Prompt::Raw(prompt) => (format!("{base}/completions"), json!({"model": settings.model, "prompt": prompt}), None),
         };
         body["stream"] = json!(true);
         body["max_tokens"] = json!(request.max_tokens);
-        body["temperature"] = json!(request.temperature);
+        body["temperature"] = temperature(request.temperature);
         let stop = stop_list(request, template.as_ref());
-        if !stop.is_empty() {
+        if !stop.is_empty() && body.get("stop").is_none() {
             // The API takes at most four stop sequences.
             body["stop"] = json!(stop.into_iter().take(4).collect::<Vec<_>>());
         }
@@ -212,7 +240,11 @@ impl LlmProvider for OpenAi {
             let message = error.get("message").and_then(Value::as_str).map_or_else(|| error.to_string(), str::to_string);
             return Decoded::Error(message);
         }
-        let Some(choice) = data.get("choices").and_then(|c| c.get(0)) else { return Decoded::Nothing };
+        let Some(choice) = data.get("choices").and_then(|c| c.get(0)) else {
+            // llama-server's native `/completion(s)` items (`{"content": ..., "stop": ...}`),
+            // which it also serves for a base URL without `/v1`.
+            return decode_llamacpp_native(data);
+        };
         let text = choice
             .pointer("/delta/content")
             .and_then(Value::as_str)
@@ -258,7 +290,7 @@ impl LlmProvider for Anthropic {
     fn build(&self, request: &Request, settings: &ModelSettings) -> HttpCall {
         let messages: Vec<Message> = match &request.prompt {
             Prompt::Chat(messages) => messages.clone(),
-            Prompt::Fim { prefix, suffix } => vec![
+            Prompt::Fim { prefix, suffix, .. } => vec![
                 Message::system(FIM_SYSTEM),
                 Message::user(format!("<before>\n{prefix}</before>\n<after>\n{suffix}</after>\nThe code for the gap:")),
             ],
@@ -274,7 +306,7 @@ impl LlmProvider for Anthropic {
         let mut body = json!({
             "model": settings.model,
             "max_tokens": request.max_tokens,
-            "temperature": request.temperature,
+            "temperature": temperature(request.temperature),
             "messages": turns,
             "stream": true,
         });
@@ -324,6 +356,105 @@ impl LlmProvider for Anthropic {
     }
 }
 
+// ---- llama.cpp ----
+
+/// llama.cpp's `llama-server`. Fill-in-the-middle goes to `/infill`, which lays the prompt
+/// out with the model's own FIM tokens (and, when the model has them, its repository and
+/// file-separator tokens, the retrieved excerpts as files of the repository): no template
+/// is guessed from the model's name. Chat goes to the OpenAI-compatible
+/// `/v1/chat/completions`, raw prompts to the native `/completion`.
+struct LlamaCpp;
+
+impl LlmProvider for LlamaCpp {
+    fn kind(&self) -> ProviderKind {
+        ProviderKind::LlamaCpp
+    }
+
+    fn stream_format(&self) -> StreamFormat {
+        StreamFormat::Sse
+    }
+
+    fn build(&self, request: &Request, settings: &ModelSettings) -> HttpCall {
+        let base = &settings.base_url;
+        let (url, mut body) = match &request.prompt {
+            Prompt::Chat(messages) => {
+                let mut body = json!({"model": settings.model, "messages": messages, "stream": true, "max_tokens": request.max_tokens});
+                if !request.stop.is_empty() {
+                    body["stop"] = json!(request.stop);
+                }
+                (format!("{base}/v1/chat/completions"), body)
+            }
+            Prompt::Fim { prefix, suffix, repo } => {
+                let (code_prefix, files) = match repo {
+                    Some(repo) => (repo.code_prefix.as_str(), repo.files.as_slice()),
+                    None => (prefix.as_str(), &[][..]),
+                };
+                let extra: Vec<Value> = files.iter().map(|f| json!({"filename": f.filename, "text": f.text})).collect();
+                let mut body = json!({
+                    "input_prefix": code_prefix,
+                    "input_suffix": suffix,
+                    "input_extra": extra,
+                    "n_predict": request.max_tokens,
+                    "stream": true,
+                    "cache_prompt": true,
+                });
+                if !request.stop.is_empty() {
+                    body["stop"] = json!(request.stop);
+                }
+                (format!("{base}/infill"), body)
+            }
+            Prompt::Raw(prompt) => {
+                let mut body = json!({"prompt": prompt, "n_predict": request.max_tokens, "stream": true, "cache_prompt": true});
+                if !request.stop.is_empty() {
+                    body["stop"] = json!(request.stop);
+                }
+                (format!("{base}/completion"), body)
+            }
+        };
+        body["temperature"] = temperature(request.temperature);
+        HttpCall { url, body }
+    }
+
+    fn auth_headers(&self, key: Option<&str>) -> Vec<(&'static str, String)> {
+        // llama-server started with `--api-key`.
+        key.map(|k| vec![("authorization", format!("Bearer {k}"))]).unwrap_or_default()
+    }
+
+    fn decode(&self, event: &str, data: &Value) -> Decoded {
+        // Chat chunks are OpenAI's; `/infill` and `/completion` items are native.
+        OpenAi.decode(event, data)
+    }
+
+    fn models_url(&self, settings: &ModelSettings) -> String {
+        format!("{}/v1/models", settings.base_url)
+    }
+
+    fn model_names(&self, body: &Value) -> Vec<String> {
+        names_at(body, "data", &["id"])
+    }
+}
+
+/// One item of llama-server's native stream: `{"content": "...", "stop": false}`, the last
+/// one with `"stop": true` and its `stop_type` (`eos`, `word`, `limit`).
+fn decode_llamacpp_native(data: &Value) -> Decoded {
+    let text = data.get("content").and_then(Value::as_str).filter(|t| !t.is_empty()).map(str::to_string);
+    if data.get("stop").and_then(Value::as_bool) == Some(true) {
+        let reason = match data.get("stop_type").and_then(Value::as_str) {
+            Some("limit") => FinishReason::Length,
+            Some("eos" | "word") | None => FinishReason::Stop,
+            Some(other) => FinishReason::Other(other.to_string()),
+        };
+        return match text {
+            Some(text) => Decoded::Last(text, reason),
+            None => Decoded::Done(reason),
+        };
+    }
+    match text {
+        Some(text) => Decoded::Text(text),
+        None => Decoded::Nothing,
+    }
+}
+
 fn names_at(body: &Value, list: &str, keys: &[&str]) -> Vec<String> {
     body.get(list)
         .and_then(Value::as_array)
@@ -349,7 +480,7 @@ mod tests {
 
     fn fim_request() -> Request {
         Request {
-            prompt: Prompt::Fim { prefix: "fn a() {".into(), suffix: "}".into() },
+            prompt: Prompt::Fim { prefix: "fn a() {".into(), suffix: "}".into(), repo: None },
             max_tokens: 64,
             temperature: 0.1,
             stop: vec!["\n\n".into()],
@@ -420,5 +551,32 @@ mod tests {
         let error = json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}});
         assert_eq!(Anthropic.decode("error", &error), Decoded::Error("Overloaded".into()));
         assert_eq!(Anthropic.decode("ping", &json!({"type": "ping"})), Decoded::Nothing);
+    }
+
+    #[test]
+    fn temperatures_are_sent_as_written() {
+        assert_eq!(serde_json::to_string(&temperature(0.2)).unwrap(), "0.2");
+        assert_eq!(serde_json::to_string(&temperature(0.0)).unwrap(), "0.0");
+        let call = OpenAi.build(&fim_request(), &settings(ProviderKind::OpenAi, "gpt-4o-mini", None));
+        assert!(serde_json::to_string(&call.body).unwrap().contains("\"temperature\":0.1"));
+    }
+
+    #[test]
+    fn an_unknown_family_gets_default_stops_and_no_template() {
+        let call = OpenAi.build(&fim_request(), &settings(ProviderKind::OpenAi, "my-model", None));
+        assert_eq!(call.body["prompt"], "fn a() {");
+        assert_eq!(call.body["stop"], json!(["\n\n", "\n\n\n", "<|endoftext|>", "<|file_sep|>"]));
+    }
+
+    #[test]
+    fn llamacpp_native_items() {
+        assert_eq!(LlamaCpp.decode("", &json!({"content": "ab", "stop": false})), Decoded::Text("ab".into()));
+        assert_eq!(LlamaCpp.decode("", &json!({"content": "", "stop": true, "stop_type": "limit"})), Decoded::Done(FinishReason::Length));
+        assert_eq!(LlamaCpp.decode("", &json!({"content": "c", "stop": true, "stop_type": "eos"})), Decoded::Last("c".into(), FinishReason::Stop));
+        assert_eq!(LlamaCpp.decode("", &json!({"choices": [{"delta": {"content": "x"}}]})), Decoded::Text("x".into()));
+        let raw = Request { prompt: Prompt::Raw("p".into()), ..fim_request() };
+        let call = LlamaCpp.build(&raw, &settings(ProviderKind::LlamaCpp, "m", None));
+        assert_eq!(call.url, "http://127.0.0.1:8080/completion");
+        assert_eq!(call.body["n_predict"], 64);
     }
 }

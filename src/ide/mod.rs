@@ -8,6 +8,7 @@ pub mod generate;
 pub mod hover;
 pub mod instructions;
 pub mod knowledge;
+pub mod next_edit;
 pub mod prompt;
 pub mod prompt_files;
 pub mod postprocess;

@@ -1,0 +1,600 @@
+//! Where the next edit goes, without a model: from the edits so far (hunks with their old
+//! and new lines) and an index snapshot of the edited workspace, ranked candidate places.
+//! Each mechanism gives a tier (a fixed base score); proximity to the edits only orders
+//! candidates within a tier. Mechanisms, strongest first:
+//! 1. the rest of a rename or removal: uses of a definition name, or of an identifier, that
+//!    the edits took away and that are still there elsewhere;
+//! 2. the same line replaced twice or more: the remaining copies of that old line;
+//! 3. uses of a definition whose signature, fields, variants or members changed (call
+//!    sites, literals, `match` arms, implementations, imports) and the other definitions
+//!    of a changed method (implementations of the same trait method, overrides);
+//! 4. a line replaced once: its remaining copies.
+//!
+//! The edited files' old text is rebuilt from their new text and the hunks, parsed and
+//! compared with the new facts. Places inside the edits themselves are never candidates.
+//! Pure: the caller reads files (`read`).
+
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+
+use crate::index::terms::{postings_of, term_of};
+use crate::index::{FileId, FileIndex, IndexSnapshot, RefRole, Symbol, SymbolKind};
+use crate::lang::parse;
+#[cfg(test)]
+use crate::lang::Lang;
+
+/// One changed region: consecutive removed and added lines of a hunk.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Edit {
+    /// Relative to the workspace root, `/`-separated.
+    pub path: String,
+    /// Zero-based line of the first removed line in the old text (where the change
+    /// happened when nothing was removed).
+    pub old_start: u32,
+    pub old_lines: Vec<String>,
+    /// Zero-based line of the first added line in the new text (where the change
+    /// happened when nothing was added).
+    pub new_start: u32,
+    pub new_lines: Vec<String>,
+}
+
+impl Edit {
+    /// The new text's lines the edit covers, zero-based, inclusive (one line for a pure
+    /// deletion).
+    pub fn new_range(&self) -> (u32, u32) {
+        (self.new_start, self.new_start + (self.new_lines.len() as u32).max(1) - 1)
+    }
+}
+
+/// A place where the next edit is likely.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    pub file: FileId,
+    pub path: String,
+    /// Zero-based, inclusive.
+    pub start_line: u32,
+    pub end_line: u32,
+    pub reason: String,
+    pub score: f32,
+    /// The innermost definition (not a container) holding the place: name and lines
+    /// (zero-based, inclusive).
+    pub definition: Option<(String, u32, u32)>,
+}
+
+/// Limits that keep one call fast on a large workspace.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Uses of one name looked at, nearest first.
+    pub uses_per_name: usize,
+    /// Files read to find copies of one replaced line.
+    pub files_per_line: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { uses_per_name: 200, files_per_line: 200 }
+    }
+}
+
+/// The tiers (see the module comment); scores within a tier lie in `[base, base + 1)`.
+const TIER_REMAINING_OLD_NAME: f32 = 4.0;
+const TIER_REPEATED_LINE: f32 = 3.0;
+const TIER_CHANGED_DEFINITION: f32 = 2.0;
+const TIER_REPLACED_LINE: f32 = 1.0;
+
+/// Parses a unified diff (`git diff` format, any context) into edits, paths taken from the
+/// `+++ b/...` lines (the `--- a/...` one for a deleted file, whose edits are dropped).
+pub fn parse_unified_diff(diff: &str) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut path: Option<String> = None;
+    // In a hunk: (old line, new line, old lines left, new lines left).
+    let mut hunk: Option<(u32, u32, u32, u32)> = None;
+    let mut current: Option<Edit> = None;
+    let flush = |current: &mut Option<Edit>, edits: &mut Vec<Edit>| {
+        if let Some(edit) = current.take() {
+            edits.push(edit);
+        }
+    };
+    for line in diff.lines() {
+        if let Some((old, new, old_left, new_left)) = hunk.as_mut().filter(|h| h.2 > 0 || h.3 > 0) {
+            let Some(path) = &path else { continue };
+            match line.as_bytes().first() {
+                Some(b'-') if *old_left > 0 => {
+                    let edit = current.get_or_insert_with(|| Edit { path: path.clone(), old_start: *old, new_start: *new, ..Edit::default() });
+                    edit.old_lines.push(line[1..].to_string());
+                    *old += 1;
+                    *old_left -= 1;
+                }
+                Some(b'+') if *new_left > 0 => {
+                    let edit = current.get_or_insert_with(|| Edit { path: path.clone(), old_start: *old, new_start: *new, ..Edit::default() });
+                    edit.new_lines.push(line[1..].to_string());
+                    *new += 1;
+                    *new_left -= 1;
+                }
+                Some(b'\\') => {}
+                _ => {
+                    flush(&mut current, &mut edits);
+                    *old += 1;
+                    *new += 1;
+                    *old_left = old_left.saturating_sub(1);
+                    *new_left = new_left.saturating_sub(1);
+                }
+            }
+            continue;
+        }
+        flush(&mut current, &mut edits);
+        hunk = None;
+        if let Some(rest) = line.strip_prefix("+++ ") {
+            path = (rest != "/dev/null").then(|| rest.strip_prefix("b/").unwrap_or(rest).to_string());
+        } else if line.starts_with("diff ") {
+            path = None;
+        } else if let Some(header) = line.strip_prefix("@@ ") {
+            hunk = parse_hunk_header(header);
+        }
+    }
+    flush(&mut current, &mut edits);
+    edits
+}
+
+/// `-a,b +c,d @@ ...` -> zero-based starts and counts. A count of zero means the start
+/// is the line before the change (one-based), which is the zero-based line after it.
+fn parse_hunk_header(header: &str) -> Option<(u32, u32, u32, u32)> {
+    let mut parts = header.split_whitespace();
+    let old = parts.next()?.strip_prefix('-')?;
+    let new = parts.next()?.strip_prefix('+')?;
+    let range = |text: &str| -> Option<(u32, u32)> {
+        let (start, count) = match text.split_once(',') {
+            Some((start, count)) => (start.parse::<u32>().ok()?, count.parse::<u32>().ok()?),
+            None => (text.parse::<u32>().ok()?, 1),
+        };
+        let start = if count == 0 { start } else { start.saturating_sub(1) };
+        Some((start, count))
+    };
+    let (old_start, old_count) = range(old)?;
+    let (new_start, new_count) = range(new)?;
+    Some((old_start, new_start, old_count, new_count))
+}
+
+/// The old text of a file from its new text and all of its edits (in any order).
+pub fn old_text(new_text: &str, edits: &[&Edit]) -> String {
+    let lines: Vec<&str> = new_text.split_inclusive('\n').collect();
+    let mut sorted: Vec<&&Edit> = edits.iter().collect();
+    sorted.sort_by_key(|e| e.new_start);
+    let mut out = String::with_capacity(new_text.len());
+    let mut next = 0usize;
+    for edit in sorted {
+        let start = (edit.new_start as usize).min(lines.len());
+        if start < next {
+            continue; // overlapping edits: not a diff of this text
+        }
+        out.extend(lines[next..start].iter().copied());
+        for line in &edit.old_lines {
+            out.push_str(line);
+            out.push('\n');
+        }
+        next = (start + edit.new_lines.len()).min(lines.len());
+    }
+    out.extend(lines[next..].iter().copied());
+    out
+}
+
+/// What the edits did to one definition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Change {
+    /// Renamed (old name, new name) or removed (old name, `None`).
+    Gone { old: String, new: Option<String>, kind: SymbolKind },
+    /// Its header changed (parameters, return type, generics, a field's type).
+    Signature { name: String, kind: SymbolKind, container_kind: Option<SymbolKind> },
+    /// A member (field, variant, method of a trait or interface) was added, removed or
+    /// changed.
+    Members { name: String, kind: SymbolKind },
+}
+
+/// Definitions of one file that the edits changed: old and new facts compared by
+/// (kind, container, name); a removed and an added definition of the same kind and
+/// container in one edit are a rename.
+fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec<Change> {
+    let key_of = |s: &Symbol| -> (SymbolKind, Option<String>, String) { (s.kind, s.container.clone(), s.name.clone()) };
+    let old_keys: HashMap<(SymbolKind, Option<String>, String), &Symbol> = old.symbols.iter().map(|s| (key_of(s), s)).collect();
+    let new_keys: HashMap<(SymbolKind, Option<String>, String), &Symbol> = new.symbols.iter().map(|s| (key_of(s), s)).collect();
+    let old_line = |s: &Symbol| old.line_index.line_col(s.name_range.start).line;
+    let new_line = |s: &Symbol| new.line_index.line_col(s.name_range.start).line;
+    let edit_of_old = |line: u32| edits.iter().position(|e| line >= e.old_start && line < e.old_start + e.old_lines.len() as u32);
+    let edit_of_new = |line: u32| edits.iter().position(|e| !e.new_lines.is_empty() && line >= e.new_start && line < e.new_start + e.new_lines.len() as u32);
+    let parent_kind = |file: &FileIndex, s: &Symbol| s.parent.and_then(|p| file.symbols.get(p as usize)).map(|p| (p.kind, p.name.clone()));
+
+    let mut changes = Vec::new();
+    let mut members_changed: HashSet<(SymbolKind, String)> = HashSet::default();
+    let note_member = |file: &FileIndex, s: &Symbol, members: &mut HashSet<(SymbolKind, String)>| {
+        if let Some((kind, name)) = parent_kind(file, s) {
+            if matches!(kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class) {
+                members.insert((kind, name));
+            }
+        }
+    };
+    // Added definitions, by the edit that added them, for renames.
+    let mut added: Vec<(usize, &Symbol)> = Vec::new();
+    for s in &new.symbols {
+        if s.kind == SymbolKind::Impl {
+            continue;
+        }
+        match old_keys.get(&key_of(s)) {
+            Some(before) => {
+                if before.signature != s.signature {
+                    let container_kind = parent_kind(new, s).map(|(k, _)| k);
+                    changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, container_kind });
+                    note_member(new, s, &mut members_changed);
+                }
+            }
+            None => {
+                if let Some(edit) = edit_of_new(new_line(s)) {
+                    added.push((edit, s));
+                }
+                note_member(new, s, &mut members_changed);
+            }
+        }
+    }
+    for s in &old.symbols {
+        if s.kind == SymbolKind::Impl || new_keys.contains_key(&key_of(s)) {
+            continue;
+        }
+        note_member(old, s, &mut members_changed);
+        let renamed = edit_of_old(old_line(s)).and_then(|edit| {
+            let position = added.iter().position(|(e, n)| *e == edit && n.kind == s.kind && n.container == s.container)?;
+            Some(added.remove(position).1.name.clone())
+        });
+        changes.push(Change::Gone { old: s.name.clone(), new: renamed, kind: s.kind });
+    }
+    let mut members: Vec<(SymbolKind, String)> = members_changed.into_iter().collect();
+    members.sort();
+    changes.extend(members.into_iter().map(|(kind, name)| Change::Members { name, kind }));
+    changes
+}
+
+/// A use of a name somewhere in the workspace.
+struct Use {
+    file: FileId,
+    line: u32,
+    /// `None` for an import (or re-export).
+    role: Option<RefRole>,
+}
+
+/// Uses of `name` (references and imported names), found through the files' term postings.
+fn uses_of(snapshot: &IndexSnapshot, name: &str) -> Vec<Use> {
+    let term = term_of(&name.to_lowercase());
+    let mut uses = Vec::new();
+    for (id, entry) in snapshot.entries() {
+        if postings_of(entry.terms(), term).is_empty() {
+            continue;
+        }
+        let file = entry.index();
+        for reference in &file.references {
+            if file.reference_name(reference) == name {
+                // A name inside an import is an import, whatever its role.
+                let imported = file.imports.iter().any(|i| i.range.contains_range(reference.range));
+                let role = (!imported).then_some(reference.role);
+                uses.push(Use { file: id, line: file.line_index.line_col(reference.range.start).line, role });
+            }
+        }
+        for import in &file.imports {
+            if import.names.iter().any(|n| n.name == name || n.alias.as_deref() == Some(name)) {
+                uses.push(Use { file: id, line: file.line_index.line_col(import.range.start).line, role: None });
+            }
+        }
+    }
+    uses
+}
+
+/// Proximity of a place to the edits, in `[0, 1)`: in an edited file, by line distance to
+/// the nearest edit; elsewhere, by shared directories with the edited files.
+struct Nearness<'a> {
+    edited: Vec<(&'a str, u32, u32)>,
+}
+
+impl Nearness<'_> {
+    fn of(&self, path: &str, line: u32) -> f32 {
+        let mut best = 0.0f32;
+        for &(edited, start, end) in &self.edited {
+            let value = if edited == path {
+                let distance = if line < start { start - line } else { line.saturating_sub(end) };
+                0.5 + 0.49 / (1.0 + distance as f32 / 10.0)
+            } else {
+                let common = edited.split('/').zip(path.split('/')).take_while(|(x, y)| x == y).count();
+                let depth = edited.split('/').count().max(path.split('/').count()) - common;
+                0.49 / (1.0 + depth as f32)
+            };
+            best = best.max(value);
+        }
+        best
+    }
+}
+
+/// Candidates gathered by place, the best reason kept.
+#[derive(Default)]
+struct Ranking {
+    by_place: HashMap<(FileId, u32), (f32, String)>,
+}
+
+impl Ranking {
+    fn add(&mut self, file: FileId, line: u32, score: f32, reason: impl FnOnce() -> String) {
+        let slot = self.by_place.entry((file, line)).or_insert((f32::MIN, String::new()));
+        if score > slot.0 {
+            *slot = (score, reason());
+        }
+    }
+}
+
+/// Ranks the places where the next edit is likely, best first, at most `limit`.
+pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> Option<String>, limit: usize, limits: Limits) -> Vec<Candidate> {
+    let mut by_file: Vec<(&str, Vec<&Edit>)> = Vec::new();
+    for edit in edits {
+        match by_file.iter_mut().find(|(p, _)| *p == edit.path) {
+            Some((_, list)) => list.push(edit),
+            None => by_file.push((&edit.path, vec![edit])),
+        }
+    }
+    let nearness = Nearness { edited: edits.iter().map(|e| (e.path.as_str(), e.new_range().0, e.new_range().1)).collect() };
+    let inside_edit = |path: &str, line: u32| {
+        edits.iter().any(|e| e.path == path && !e.new_lines.is_empty() && line >= e.new_range().0 && line <= e.new_range().1)
+    };
+    let path_of = |id: FileId| snapshot.file(id).map(|e| e.path.as_str()).unwrap_or("");
+    let mut ranking = Ranking::default();
+    // Uses of a name the edits took away count inside the edits too (`old(1) + old(2)`
+    // made `new(1) + old(2)`): the name is still there to change.
+    let add_uses = |ranking: &mut Ranking, name: &str, tier: f32, accept: &dyn Fn(&Use) -> bool, reason: &dyn Fn(&Use) -> String| {
+        let mut uses: Vec<(f32, Use)> = uses_of(snapshot, name)
+            .into_iter()
+            .filter(|u| accept(u) && (tier == TIER_REMAINING_OLD_NAME || !inside_edit(path_of(u.file), u.line)))
+            .map(|u| (nearness.of(path_of(u.file), u.line), u))
+            .collect();
+        uses.sort_by(|a, b| b.0.total_cmp(&a.0));
+        for (near, u) in uses.into_iter().take(limits.uses_per_name) {
+            ranking.add(u.file, u.line, tier + near, || reason(&u));
+        }
+    };
+
+    // Per edited file: its definitions' changes, and the identifiers its edits took away.
+    let mut removed_lines: HashMap<String, (String, usize)> = HashMap::default();
+    for (path, file_edits) in &by_file {
+        let Some(id) = snapshot.file_id(path) else { continue };
+        let Some(entry) = snapshot.file(id) else { continue };
+        let Some(new_text) = read(id) else { continue };
+        let lang = entry.lang();
+        let new = entry.index();
+        let old_text = old_text(&new_text, file_edits);
+        let old = crate::index::extract(lang, &old_text, &parse(lang, &old_text, None));
+        let changes = changed_definitions(&old, new, file_edits);
+        let mut gone_names: HashSet<String> = HashSet::default();
+        for change in &changes {
+            match change {
+                Change::Gone { old, new, kind } => {
+                    gone_names.insert(old.clone());
+                    let reason = match new {
+                        Some(new) => format!("uses `{old}`, renamed to `{new}` ({kind})"),
+                        None => format!("uses `{old}`, which was removed ({kind})"),
+                    };
+                    add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, &|_| true, &|_| reason.clone());
+                }
+                Change::Signature { name, kind, container_kind } => {
+                    let callable = matches!(kind, SymbolKind::Function | SymbolKind::Method | SymbolKind::Macro);
+                    // Imports stay as they are when only the signature changed.
+                    let accept = |u: &Use| u.role.is_some() && (!callable || u.role != Some(RefRole::Type));
+                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, &accept, &|u| describe_use(name, *kind, u.role, "signature"));
+                    if *kind == SymbolKind::Method && matches!(container_kind, Some(SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl)) {
+                        other_definitions(snapshot, name, id, &nearness, &inside_edit, &mut ranking);
+                    }
+                }
+                Change::Members { name, kind } => {
+                    let what = match kind {
+                        SymbolKind::Enum => "variants",
+                        SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => "members",
+                        _ => "fields",
+                    };
+                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, &|u| u.role.is_some(), &|u| describe_use(name, *kind, u.role, what));
+                }
+            }
+        }
+        // Identifiers the edits took away (not definitions): the rest of a half-done
+        // replacement.
+        for edit in file_edits {
+            let before = names_on_lines(&old, edit.old_start, edit.old_lines.len() as u32);
+            let after = names_on_lines(new, edit.new_start, edit.new_lines.len() as u32);
+            for name in before.difference(&after) {
+                if gone_names.contains(name) {
+                    continue;
+                }
+                let replacement = single_replacement(&before, &after);
+                let reason = match replacement {
+                    Some(new_name) => format!("still uses `{name}`, replaced by `{new_name}` in the edit at {}:{}", edit.path, edit.new_start + 1),
+                    None => format!("still uses `{name}`, taken out in the edit at {}:{}", edit.path, edit.new_start + 1),
+                };
+                add_uses(&mut ranking, name, TIER_REMAINING_OLD_NAME, &|_| true, &|_| reason.clone());
+            }
+            // Lines the edit replaced (not kept elsewhere in it), by their folded text.
+            let kept: HashSet<String> = edit.new_lines.iter().map(|l| fold(l)).collect();
+            for (i, line) in edit.old_lines.iter().enumerate() {
+                let folded = fold(line);
+                let has_name = !names_on_lines(&old, edit.old_start + i as u32, 1).is_empty();
+                if folded.is_empty() || kept.contains(&folded) || !has_name {
+                    continue;
+                }
+                let slot = removed_lines.entry(folded).or_insert_with(|| (longest_name_on_line(&old, edit.old_start + i as u32), 0));
+                slot.1 += 1;
+            }
+        }
+    }
+    // Remaining copies of the replaced lines.
+    let mut lines: Vec<(&String, &(String, usize))> = removed_lines.iter().collect();
+    lines.sort();
+    for (folded, (name, times)) in lines {
+        if name.is_empty() {
+            continue;
+        }
+        let term = term_of(&name.to_lowercase());
+        let files: Vec<FileId> = snapshot.entries().filter(|(_, e)| !postings_of(e.terms(), term).is_empty()).map(|(id, _)| id).collect();
+        let mut files: Vec<(f32, FileId)> = files.into_iter().map(|id| (nearness.of(path_of(id), 0), id)).collect();
+        files.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let (tier, reason) = if *times >= 2 {
+            (TIER_REPEATED_LINE, format!("the same line was replaced {times} times; this is another copy"))
+        } else {
+            (TIER_REPLACED_LINE, "a copy of a line the edit replaced".to_string())
+        };
+        for (_, id) in files.into_iter().take(limits.files_per_line) {
+            let Some(text) = read(id) else { continue };
+            let path = path_of(id);
+            for (line, content) in text.lines().enumerate() {
+                let line = line as u32;
+                if fold(content) == *folded && !inside_edit(path, line) {
+                    ranking.add(id, line, tier + nearness.of(path, line), || reason.clone());
+                }
+            }
+        }
+    }
+
+    let mut candidates: Vec<Candidate> = ranking
+        .by_place
+        .into_iter()
+        .filter_map(|((file, line), (score, reason))| {
+            let entry = snapshot.file(file)?;
+            Some(Candidate {
+                file,
+                path: entry.path.clone(),
+                start_line: line,
+                end_line: line,
+                reason,
+                score,
+                definition: None,
+            })
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.path.cmp(&b.path)).then(a.start_line.cmp(&b.start_line)));
+    candidates.truncate(limit);
+    for candidate in &mut candidates {
+        if let Some(entry) = snapshot.file(candidate.file) {
+            candidate.definition = enclosing_definition(entry.light(), candidate.start_line);
+        }
+    }
+    candidates
+}
+
+/// Other definitions named `name` (the implementations of a changed trait method, the
+/// overrides of a changed class method), outside the edits.
+fn other_definitions(
+    snapshot: &IndexSnapshot,
+    name: &str,
+    changed_file: FileId,
+    nearness: &Nearness,
+    inside_edit: &dyn Fn(&str, u32) -> bool,
+    ranking: &mut Ranking,
+) {
+    for &id in snapshot.files_defining(name) {
+        let Some(entry) = snapshot.file(id) else { continue };
+        let file = entry.light();
+        for symbol in file.symbols_named(name) {
+            let symbol = &file.symbols[symbol as usize];
+            if symbol.kind != SymbolKind::Method {
+                continue;
+            }
+            let line = file.line_index.line_col(symbol.name_range.start).line;
+            if id == changed_file && inside_edit(&entry.path, line) {
+                continue;
+            }
+            let score = TIER_CHANGED_DEFINITION + nearness.of(&entry.path, line);
+            ranking.add(id, line, score, || format!("another definition of `{name}`, whose signature changed (an implementation or override)"));
+        }
+    }
+}
+
+fn describe_use(name: &str, kind: SymbolKind, role: Option<RefRole>, what: &str) -> String {
+    let how = match role {
+        None => "imports",
+        Some(RefRole::Call) => "calls",
+        Some(RefRole::Macro) => "invokes",
+        Some(RefRole::Type) => "names the type",
+        _ => "uses",
+    };
+    format!("{how} `{name}` ({kind}), whose {what} changed")
+}
+
+/// The identifiers referenced on `count` lines from `start` (at least the start line).
+fn names_on_lines(file: &FileIndex, start: u32, count: u32) -> HashSet<String> {
+    if count == 0 {
+        return HashSet::default();
+    }
+    let from = file.line_index.line_start(start.min(file.line_index.line_count().saturating_sub(1)));
+    let end_line = start + count - 1;
+    let to = if end_line + 1 < file.line_index.line_count() { file.line_index.line_start(end_line + 1) } else { file.line_index.len() };
+    file.references
+        .iter()
+        .filter(|r| r.range.start >= from && r.range.start < to)
+        .map(|r| file.reference_name(r).to_string())
+        .collect()
+}
+
+fn longest_name_on_line(file: &FileIndex, line: u32) -> String {
+    let mut names: Vec<String> = names_on_lines(file, line, 1).into_iter().collect();
+    names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    names.into_iter().next().unwrap_or_default()
+}
+
+/// When exactly one name went and one came, the one that came.
+fn single_replacement(before: &HashSet<String>, after: &HashSet<String>) -> Option<String> {
+    let gone: Vec<&String> = before.difference(after).collect();
+    let came: Vec<&String> = after.difference(before).collect();
+    (gone.len() == 1 && came.len() == 1).then(|| came[0].clone())
+}
+
+/// A line with its whitespace folded (leading and trailing dropped, runs made one space).
+fn fold(line: &str) -> String {
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn enclosing_definition(file: &FileIndex, line: u32) -> Option<(String, u32, u32)> {
+    file.symbols
+        .iter()
+        .filter(|s| !s.kind.is_container() && !s.kind.is_member())
+        .map(|s| (s, file.line_index.line_col(s.range.start).line, file.line_index.line_col(s.range.end).line))
+        .filter(|(_, start, end)| *start <= line && line <= *end)
+        .min_by_key(|(_, start, end)| end - start)
+        .map(|(s, start, end)| (s.name.clone(), start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unified_diff_into_edits_with_their_lines() {
+        let diff = "diff --git a/src/a.rs b/src/a.rs\nindex 1..2 100644\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,4 +1,3 @@\n fn a() {}\n-fn b() {}\n+fn b(x: u32) {}\n fn c() {}\n-fn d() {}\n@@ -10,0 +10,1 @@\n+// new\ndiff --git a/x.ts b/x.ts\nnew file mode 100644\n--- /dev/null\n+++ b/x.ts\n@@ -0,0 +1,2 @@\n+let a = 1;\n+let b = 2;\n";
+        let edits = parse_unified_diff(diff);
+        assert_eq!(edits.len(), 4, "{edits:#?}");
+        assert_eq!(edits[0], Edit { path: "src/a.rs".into(), old_start: 1, old_lines: vec!["fn b() {}".into()], new_start: 1, new_lines: vec!["fn b(x: u32) {}".into()] });
+        assert_eq!((edits[1].old_start, edits[1].new_start, edits[1].old_lines.len(), edits[1].new_lines.len()), (3, 3, 1, 0));
+        assert_eq!((edits[2].old_start, edits[2].new_start, edits[2].new_lines.clone()), (10, 9, vec!["// new".to_string()]));
+        assert_eq!((edits[3].path.as_str(), edits[3].new_start, edits[3].new_lines.len()), ("x.ts", 0, 2));
+    }
+
+    #[test]
+    fn old_text_is_rebuilt_from_the_new_text_and_the_edits() {
+        let old = "fn a() {}\nfn b() {}\nfn c() {}\nfn d() {}\n";
+        let new = "fn a() {}\nfn b(x: u32) {}\nfn c() {}\nfn e() {}\nfn f() {}\n";
+        let diff = "--- a/a.rs\n+++ b/a.rs\n@@ -1,4 +1,5 @@\n fn a() {}\n-fn b() {}\n+fn b(x: u32) {}\n fn c() {}\n-fn d() {}\n+fn e() {}\n+fn f() {}\n";
+        let edits = parse_unified_diff(diff);
+        let refs: Vec<&Edit> = edits.iter().collect();
+        assert_eq!(old_text(new, &refs), old);
+    }
+
+    #[test]
+    fn renames_signatures_and_members_are_told_apart() {
+        let old_src = "struct P { x: u32 }\nfn keep() {}\nfn old_name() {}\nfn sig(a: u32) {}\n";
+        let new_src = "struct P { x: u32, y: u32 }\nfn keep() {}\nfn new_name() {}\nfn sig(a: u32, b: u32) {}\n";
+        let diff = "--- a/a.rs\n+++ b/a.rs\n@@ -1,4 +1,4 @@\n-struct P { x: u32 }\n+struct P { x: u32, y: u32 }\n fn keep() {}\n-fn old_name() {}\n-fn sig(a: u32) {}\n+fn new_name() {}\n+fn sig(a: u32, b: u32) {}\n";
+        let edits = parse_unified_diff(diff);
+        let refs: Vec<&Edit> = edits.iter().collect();
+        let facts = |text: &str| crate::index::extract(Lang::Rust, text, &parse(Lang::Rust, text, None));
+        let changes = changed_definitions(&facts(old_src), &facts(new_src), &refs);
+        assert!(changes.contains(&Change::Gone { old: "old_name".into(), new: Some("new_name".into()), kind: SymbolKind::Function }), "{changes:?}");
+        assert!(changes.iter().any(|c| matches!(c, Change::Signature { name, .. } if name == "sig")), "{changes:?}");
+        assert!(changes.contains(&Change::Members { name: "P".into(), kind: SymbolKind::Struct }), "{changes:?}");
+        assert!(!changes.iter().any(|c| format!("{c:?}").contains("keep")), "{changes:?}");
+    }
+}

@@ -8,6 +8,7 @@ mod doctor;
 mod generate;
 mod implement;
 mod index;
+mod next_edit;
 mod requirements;
 mod run_prompt;
 mod summarize;
@@ -63,6 +64,8 @@ pub enum Command {
     Generate(generate::GenerateArgs),
     /// Implement every requirement comment added in the working tree's changes, in one go.
     Implement(implement::ImplementArgs),
+    /// Where the next edit likely goes after the working tree's changes: ranked places (no model yet).
+    NextEdit(next_edit::NextEditArgs),
     /// Describe the working tree's changes (what and why), e.g. as a commit message.
     Summarize(summarize::SummarizeArgs),
     /// Run a prompt file of `.ctxls/prompts/` on FILE[:LINE[-END]]: a diff (or written), or an answer.
@@ -97,6 +100,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Requirements(args) => requirements::run(args, cache_dir.as_deref()),
         Command::Generate(args) => generate::run(args, cache_dir.as_deref()),
         Command::Implement(args) => implement::run(args, cache_dir.as_deref()),
+        Command::NextEdit(args) => next_edit::run(args, cache_dir.as_deref()),
         Command::Summarize(args) => summarize::run(args, cache_dir.as_deref()),
         Command::RunPrompt(args) => run_prompt::run(args, cache_dir.as_deref()),
     }

@@ -1,0 +1,183 @@
+//! `ctxls next-edit`, run as a user would: the built binary in a temporary git repository
+//! whose working tree holds the edits so far.
+
+mod support;
+
+use serde_json::Value;
+use support::TempWorkspace;
+
+/// Runs `ctxls next-edit ARGS --format json` and returns the parsed output and stderr.
+fn next_edit(ws: &TempWorkspace, args: &[&str]) -> (Value, String) {
+    let mut all = vec!["next-edit", "--format", "json"];
+    all.extend_from_slice(args);
+    let (status, stdout, stderr) = ws.ctxls(&all);
+    assert!(status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    (out, stderr)
+}
+
+fn places(out: &Value) -> Vec<(String, u64)> {
+    out["candidates"].as_array().unwrap().iter().map(|c| (c["file"].as_str().unwrap().to_string(), c["line"].as_u64().unwrap())).collect()
+}
+
+#[test]
+fn a_changed_signature_puts_its_call_sites_first() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/lib.rs
+mod shapes;
+mod report;
+pub fn area(width: u32, height: u32) -> u32 {
+    width * height
+}
+pub fn perimeter(width: u32, height: u32) -> u32 {
+    2 * (width + height)
+}
+//- /src/report.rs
+use crate::area;
+pub fn report() -> String {
+    let small = area(1, 2);
+    let large = perimeter(3, 4);
+    format!("{small} {large}")
+}
+//- /src/shapes.rs
+pub fn tile() -> u32 {
+    crate::area(5, 6) + crate::perimeter(1, 1)
+}
+pub fn unrelated(area_name: &str) -> usize {
+    area_name.len()
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    ws.write("src/lib.rs", "mod shapes;\nmod report;\npub fn area(width: u32, height: u32, depth: u32) -> u32 {\n    width * height * depth\n}\npub fn perimeter(width: u32, height: u32) -> u32 {\n    2 * (width + height)\n}\n");
+    let (out, stderr) = next_edit(&ws, &["--locations-only"]);
+    assert!(!stderr.contains("only locations"), "--locations-only asks for nothing more: {stderr}");
+    let found = places(&out);
+    let top: Vec<(String, u64)> = found.iter().take(2).cloned().collect();
+    assert!(top.contains(&("src/report.rs".into(), 3)) && top.contains(&("src/shapes.rs".into(), 2)), "the two calls first: {out:#}");
+    assert!(!found.contains(&("src/report.rs".into(), 1)), "the import needs no change for a new parameter: {out:#}");
+    assert!(!found.iter().any(|(f, l)| f == "src/shapes.rs" && *l >= 4), "a parameter merely named like it is no use: {out:#}");
+    assert!(!found.iter().any(|(f, l)| f == "src/lib.rs" && *l == 3), "the edit itself is not a candidate: {out:#}");
+    let first = &out["candidates"][0];
+    assert!(first["reason"].as_str().unwrap().contains("calls `area`"), "{first}");
+    assert_eq!(first["end_line"], first["line"]);
+    assert!(first["score"].as_f64().unwrap() > out["candidates"][found.len() - 1]["score"].as_f64().unwrap() - 1e-9);
+    assert_eq!(out["edits"], 1);
+
+    // Without --locations-only the command says plainly that it gives only places.
+    let (out_again, stderr) = next_edit(&ws, &[]);
+    assert!(stderr.contains("only locations are given"), "{stderr}");
+    assert_eq!(out_again["locations_only"], true);
+    assert_eq!(places(&out_again), found);
+    // Text for people, and --limit.
+    let (status, stdout, _) = ws.ctxls(&["next-edit", "--format", "text", "--limit", "1"]);
+    assert!(status.success());
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+    assert!(stdout.lines().next().unwrap().contains("calls `area`"), "{stdout}");
+}
+
+#[test]
+fn a_half_done_rename_points_at_the_remaining_old_names() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/config.ts
+export interface Settings { verbose: boolean }
+export function loadSettings(path: string): Settings {
+  return { verbose: path.length > 3 };
+}
+//- /src/main.ts
+import { loadSettings } from "./config";
+export function start(): boolean {
+  const first = loadSettings("a.json");
+  const second = loadSettings("b.json");
+  return first.verbose && second.verbose;
+}
+//- /src/other.ts
+import { loadSettings } from "./config";
+export const ready = loadSettings("c.json").verbose;
+"#,
+    );
+    support::commit_all(&ws.root());
+    // The definition and one call renamed; the rest still use the old name.
+    ws.write("src/config.ts", "export interface Settings { verbose: boolean }\nexport function readSettings(path: string): Settings {\n  return { verbose: path.length > 3 };\n}\n");
+    ws.write("src/main.ts", "import { loadSettings } from \"./config\";\nexport function start(): boolean {\n  const first = readSettings(\"a.json\");\n  const second = loadSettings(\"b.json\");\n  return first.verbose && second.verbose;\n}\n");
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    let found = places(&out);
+    let expected = [("src/main.ts", 1), ("src/main.ts", 4), ("src/other.ts", 1), ("src/other.ts", 2)];
+    assert_eq!(found.len(), expected.len(), "the remaining old names and nothing else: {out:#}");
+    for (file, line) in expected {
+        assert!(found.contains(&(file.to_string(), line)), "{file}:{line} in {out:#}");
+    }
+    assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("`loadSettings`, renamed to `readSettings`"), "{out:#}");
+    // Nearest first: the unchanged call next to the renamed one.
+    assert_eq!(found[0], ("src/main.ts".to_string(), 4), "{out:#}");
+}
+
+#[test]
+fn the_same_change_made_twice_points_at_the_third_place() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/counters.rs
+pub struct Counters { pub hits: u64, pub misses: u64 }
+pub fn record_hit(counters: &mut Counters) {
+    counters.hits = counters.hits + 1;
+}
+pub fn record_again(counters: &mut Counters) {
+    counters.hits = counters.hits + 1;
+}
+pub fn record_miss(counters: &mut Counters) {
+    counters.misses = counters.misses + 1;
+}
+//- /src/more.rs
+use crate::counters::Counters;
+pub fn record_twice(counters: &mut Counters) {
+    counters.hits = counters.hits + 1;
+    counters.misses += 2;
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    ws.write(
+        "src/counters.rs",
+        "pub struct Counters { pub hits: u64, pub misses: u64 }\npub fn record_hit(counters: &mut Counters) {\n    counters.hits += 1;\n}\npub fn record_again(counters: &mut Counters) {\n    counters.hits += 1;\n}\npub fn record_miss(counters: &mut Counters) {\n    counters.misses = counters.misses + 1;\n}\n",
+    );
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    let first = &out["candidates"][0];
+    assert_eq!((first["file"].as_str().unwrap(), first["line"].as_u64().unwrap()), ("src/more.rs", 3), "{out:#}");
+    assert!(first["reason"].as_str().unwrap().contains("replaced 2 times"), "{first}");
+    assert_eq!(first["definition"]["name"], "record_twice", "{first}");
+    assert!(!places(&out).iter().any(|(f, l)| f == "src/counters.rs" && (*l == 3 || *l == 6)), "the edits themselves are done: {out:#}");
+}
+
+#[test]
+fn ignored_files_are_neither_edits_nor_places_and_outside_git_is_an_error() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /.gitignore
+generated.rs
+//- /.ctxlsignore
+vendor/
+//- /src/lib.rs
+pub fn fetch(url: &str) -> String { url.to_string() }
+pub fn user() -> String { fetch("a") }
+//- /vendor/copy.rs
+pub fn vendored() -> String { crate::fetch("b") }
+pub fn helper(x: u32) -> u32 { x }
+"#,
+    );
+    ws.write("generated.rs", "pub fn g() -> String { crate::fetch(\"c\") }\n");
+    let (status, _, stderr) = ws.ctxls(&["next-edit"]);
+    assert!(!status.success());
+    assert!(stderr.contains("not inside a git repository"), "{stderr}");
+
+    support::commit_all(&ws.root());
+    ws.write("src/lib.rs", "pub fn fetch(url: &str, retries: u32) -> String { url.repeat(retries as usize) }\npub fn user() -> String { fetch(\"a\") }\n");
+    // An edit in an ignored (tracked) file is not followed up either.
+    ws.write("vendor/copy.rs", "pub fn vendored() -> String { crate::fetch(\"b\") }\npub fn helper(x: u32, y: u32) -> u32 { x + y }\n");
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    assert_eq!(out["edits"], 1, "{out:#}");
+    assert_eq!(places(&out), vec![("src/lib.rs".to_string(), 2)], "{out:#}");
+    let text = out.to_string();
+    assert!(!text.contains("vendor") && !text.contains("generated"), "{text}");
+}

@@ -51,8 +51,11 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let edits = edits?;
     let snapshot = index.snapshot();
     std::mem::forget(index); // the snapshot holds it all; the process ends soon
+    tracing::debug!("index and edits in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
     let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
+    let ranking = std::time::Instant::now();
     let candidates = rank(&snapshot, &edits, &read, args.limit, Limits::default());
+    let rank_ms = ranking.elapsed().as_secs_f64() * 1000.0;
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
     if !args.locations_only {
         eprintln!("ctxls: {NO_REWRITE}");
@@ -84,6 +87,7 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
                 "locations_only": true,
                 "note": NO_REWRITE,
                 "elapsed_ms": (elapsed_ms * 10.0).round() / 10.0,
+                "rank_ms": (rank_ms * 10.0).round() / 10.0,
             });
             println!("{out}");
         }
@@ -92,7 +96,7 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
                 let lines = if c.end_line == c.start_line { format!("{}", c.start_line + 1) } else { format!("{}-{}", c.start_line + 1, c.end_line + 1) };
                 println!("{}:{lines}  {:.2}  {}", c.path, c.score, c.reason);
             }
-            println!("{} place(s) from {} edit(s) in {elapsed_ms:.1} ms; {NO_REWRITE}", candidates.len(), edits.len());
+            println!("{} place(s) from {} edit(s) in {elapsed_ms:.1} ms ({rank_ms:.1} ms ranking); {NO_REWRITE}", candidates.len(), edits.len());
         }
     }
     std::mem::forget(snapshot);

@@ -4,11 +4,14 @@
 //! candidates within a tier. Mechanisms, strongest first:
 //! 1. the rest of a rename or removal: uses of a definition name, or of an identifier, that
 //!    the edits took away and that are still there elsewhere;
-//! 2. the same line replaced twice or more: the remaining copies of that old line;
+//! 2. the same code replaced twice or more: the remaining copies of that old code (the
+//!    changed tokens with one token of context each side);
 //! 3. uses of a definition whose signature, fields, variants or members changed (call
 //!    sites, literals, `match` arms, implementations, imports) and the other definitions
-//!    of a changed method (implementations of the same trait method, overrides);
-//! 4. a line replaced once: its remaining copies.
+//!    of a changed method (implementations of the same trait method, overrides); names
+//!    the edits use that nothing defines (a new field in a literal, a method not yet
+//!    written): the definitions of the names next to them, where theirs is due;
+//! 4. code replaced once: its remaining copies.
 //!
 //! The edited files' old text is rebuilt from their new text and the hunks, parsed and
 //! compared with the new facts. Places inside the edits themselves are never candidates.
@@ -353,7 +356,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
     };
 
     // Per edited file: its definitions' changes, and the identifiers its edits took away.
-    let mut removed_lines: HashMap<String, (String, usize)> = HashMap::default();
+    let mut fragments: HashMap<String, (Fragment, usize)> = HashMap::default();
     for (path, file_edits) in &by_file {
         let Some(id) = snapshot.file_id(path) else { continue };
         let Some(entry) = snapshot.file(id) else { continue };
@@ -409,41 +412,35 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                 };
                 add_uses(&mut ranking, name, TIER_REMAINING_OLD_NAME, &|_| true, &|_| reason.clone());
             }
-            // Lines the edit replaced (not kept elsewhere in it), by their folded text.
-            let kept: HashSet<String> = edit.new_lines.iter().map(|l| fold(l)).collect();
-            for (i, line) in edit.old_lines.iter().enumerate() {
-                let folded = fold(line);
-                let has_name = !names_on_lines(&old, edit.old_start + i as u32, 1).is_empty();
-                if folded.is_empty() || kept.contains(&folded) || !has_name {
-                    continue;
-                }
-                let slot = removed_lines.entry(folded).or_insert_with(|| (longest_name_on_line(&old, edit.old_start + i as u32), 0));
+            new_names_defined_nowhere(snapshot, edit, new, &before, &after, &nearness, &inside_edit, &mut ranking);
+            if let Some(fragment) = replaced_fragment(edit) {
+                let slot = fragments.entry(fragment.tokens.join(" ")).or_insert((fragment, 0));
                 slot.1 += 1;
             }
         }
     }
-    // Remaining copies of the replaced lines.
-    let mut lines: Vec<(&String, &(String, usize))> = removed_lines.iter().collect();
-    lines.sort();
-    for (folded, (name, times)) in lines {
-        if name.is_empty() {
-            continue;
-        }
-        let term = term_of(&name.to_lowercase());
-        let files: Vec<FileId> = snapshot.entries().filter(|(_, e)| !postings_of(e.terms(), term).is_empty()).map(|(id, _)| id).collect();
-        let mut files: Vec<(f32, FileId)> = files.into_iter().map(|id| (nearness.of(path_of(id), 0), id)).collect();
+    // Remaining copies of the replaced code.
+    let mut replaced: Vec<(&String, &(Fragment, usize))> = fragments.iter().collect();
+    replaced.sort_by(|a, b| a.0.cmp(b.0));
+    for (_, (fragment, times)) in replaced {
+        let term = term_of(&fragment.search.to_lowercase());
+        let mut files: Vec<(f32, FileId)> = snapshot
+            .entries()
+            .filter(|(_, e)| !postings_of(e.terms(), term).is_empty())
+            .map(|(id, e)| (nearness.of(&e.path, 0), id))
+            .collect();
         files.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let shown = fragment.tokens.join("");
         let (tier, reason) = if *times >= 2 {
-            (TIER_REPEATED_LINE, format!("the same line was replaced {times} times; this is another copy"))
+            (TIER_REPEATED_LINE, format!("`{shown}` was replaced {times} times; this is another copy"))
         } else {
-            (TIER_REPLACED_LINE, "a copy of a line the edit replaced".to_string())
+            (TIER_REPLACED_LINE, format!("another copy of `{shown}`, which the edit replaced"))
         };
         for (_, id) in files.into_iter().take(limits.files_per_line) {
             let Some(text) = read(id) else { continue };
             let path = path_of(id);
-            for (line, content) in text.lines().enumerate() {
-                let line = line as u32;
-                if fold(content) == *folded && !inside_edit(path, line) {
+            for line in occurrences(&text, &fragment.tokens) {
+                if !inside_edit(path, line) {
                     ranking.add(id, line, tier + nearness.of(path, line), || reason.clone());
                 }
             }
@@ -530,12 +527,6 @@ fn names_on_lines(file: &FileIndex, start: u32, count: u32) -> HashSet<String> {
         .collect()
 }
 
-fn longest_name_on_line(file: &FileIndex, line: u32) -> String {
-    let mut names: Vec<String> = names_on_lines(file, line, 1).into_iter().collect();
-    names.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
-    names.into_iter().next().unwrap_or_default()
-}
-
 /// When exactly one name went and one came, the one that came.
 fn single_replacement(before: &HashSet<String>, after: &HashSet<String>) -> Option<String> {
     let gone: Vec<&String> = before.difference(after).collect();
@@ -543,10 +534,174 @@ fn single_replacement(before: &HashSet<String>, after: &HashSet<String>) -> Opti
     (gone.len() == 1 && came.len() == 1).then(|| came[0].clone())
 }
 
-/// A line with its whitespace folded (leading and trailing dropped, runs made one space).
-fn fold(line: &str) -> String {
-    line.split_whitespace().collect::<Vec<_>>().join(" ")
+/// The code an edit replaced, as tokens: the changed span (what is left between the
+/// common prefix and suffix of the old and new tokens) with one token of context on
+/// each side; for a pure insertion, two tokens each side of the insertion point.
+struct Fragment {
+    tokens: Vec<String>,
+    /// Its longest identifier: files without it need no look.
+    search: String,
 }
+
+fn replaced_fragment(edit: &Edit) -> Option<Fragment> {
+    let old_text = edit.old_lines.join("\n");
+    let new_text = edit.new_lines.join("\n");
+    let old: Vec<&str> = tokens(&old_text).map(|(_, t)| t).collect();
+    let new: Vec<&str> = tokens(&new_text).map(|(_, t)| t).collect();
+    if old.is_empty() {
+        return None;
+    }
+    let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
+    let most = old.len().min(new.len()) - prefix;
+    let suffix = old.iter().rev().zip(new.iter().rev()).take(most).take_while(|(a, b)| a == b).count();
+    let (start, end) = if prefix + suffix == old.len() {
+        (prefix.saturating_sub(2), (prefix + 2).min(old.len()))
+    } else {
+        (prefix.saturating_sub(1), (old.len() - suffix + 1).min(old.len()))
+    };
+    let tokens: Vec<String> = old[start..end].iter().map(|t| t.to_string()).collect();
+    let search = tokens.iter().filter(|t| is_identifier(t)).max_by(|a, b| a.len().cmp(&b.len()).then(b.cmp(a)))?.clone();
+    (tokens.len() >= 3 && search.len() >= 2).then_some(Fragment { tokens, search })
+}
+
+fn is_identifier(token: &str) -> bool {
+    token.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$')
+}
+
+/// Code tokens with their byte offsets: identifiers (with `$`), numbers, and every other
+/// character that is not whitespace on its own.
+fn tokens(text: &str) -> impl Iterator<Item = (usize, &str)> + '_ {
+    let mut chars = text.char_indices().peekable();
+    std::iter::from_fn(move || loop {
+        let (start, c) = chars.next()?;
+        if c.is_whitespace() {
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' || c == '$' {
+            let mut end = start + c.len_utf8();
+            while let Some(&(i, c)) = chars.peek() {
+                if !(c.is_alphanumeric() || c == '_' || c == '$') {
+                    break;
+                }
+                end = i + c.len_utf8();
+                chars.next();
+            }
+            return Some((start, &text[start..end]));
+        }
+        return Some((start, &text[start..start + c.len_utf8()]));
+    })
+}
+
+/// Zero-based lines where the token sequence `fragment` starts in `text`.
+fn occurrences(text: &str, fragment: &[String]) -> Vec<u32> {
+    let all: Vec<(usize, &str)> = tokens(text).collect();
+    let mut lines = Vec::new();
+    if fragment.is_empty() || all.len() < fragment.len() {
+        return lines;
+    }
+    let mut line = 0u32;
+    let mut counted = 0usize;
+    for i in 0..=all.len() - fragment.len() {
+        if all[i].1 == fragment[0] && all[i..i + fragment.len()].iter().zip(fragment).all(|(a, b)| a.1 == b) {
+            line += text[counted..all[i].0].bytes().filter(|&b| b == b'\n').count() as u32;
+            counted = all[i].0;
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+/// Names the edit brought in that nothing in the workspace defines, used as members,
+/// calls or types (a new field set in a literal, a method called before it is written):
+/// their definitions are due next to those of the names used around them (the fields
+/// next to it in the literal, the method it replaced).
+#[allow(clippy::too_many_arguments)]
+fn new_names_defined_nowhere(
+    snapshot: &IndexSnapshot,
+    edit: &Edit,
+    new: &FileIndex,
+    before: &HashSet<String>,
+    after: &HashSet<String>,
+    nearness: &Nearness,
+    inside_edit: &dyn Fn(&str, u32) -> bool,
+    ranking: &mut Ranking,
+) {
+    let count = edit.new_lines.len() as u32;
+    if count == 0 {
+        return;
+    }
+    let line_of = |offset: u32| new.line_index.line_col(offset).line;
+    // The role an undefined name has in the edit: a field (`Member`) goes next to the
+    // fields around it; a call goes next to what it replaced only (a call of a name
+    // defined nowhere is far more often a dependency's function).
+    let role_in_edit = |name: &str| {
+        let roles: Vec<RefRole> = new
+            .references
+            .iter()
+            .filter(|r| new.reference_name(r) == name && (edit.new_start..edit.new_start + count).contains(&line_of(r.range.start)))
+            .map(|r| r.role)
+            .collect();
+        if roles.contains(&RefRole::Member) {
+            Some(RefRole::Member)
+        } else if roles.contains(&RefRole::Call) {
+            Some(RefRole::Call)
+        } else {
+            None
+        }
+    };
+    let undefined: Vec<(&str, RefRole)> = after
+        .difference(before)
+        .map(String::as_str)
+        .filter(|name| snapshot.files_defining(name).iter().all(|&f| snapshot.file(f).is_none_or(|e| e.light().symbols_named(name).next().is_none())))
+        .filter_map(|name| Some((name, role_in_edit(name)?)))
+        .collect();
+    if undefined.is_empty() {
+        return;
+    }
+    let mut replaced: Vec<String> = before.difference(after).cloned().collect();
+    replaced.sort();
+    let mut around: Vec<String> = names_on_lines(new, edit.new_start.saturating_sub(1), count + 2)
+        .into_iter()
+        .filter(|n| !undefined.iter().any(|(u, _)| u == n) && !replaced.contains(n))
+        .collect();
+    around.sort();
+    for (name, role) in undefined {
+        let mut neighbours = replaced.clone();
+        if role == RefRole::Member {
+            neighbours.extend(around.iter().cloned());
+        }
+        for neighbour in &neighbours {
+            let mut places: Vec<(FileId, &str, u32)> = Vec::new();
+            for &id in snapshot.files_defining(neighbour) {
+                let Some(entry) = snapshot.file(id) else { continue };
+                let file = entry.light();
+                for symbol in file.symbols_named(neighbour) {
+                    let symbol = &file.symbols[symbol as usize];
+                    let fits = match role {
+                        RefRole::Member => matches!(symbol.kind, SymbolKind::Field | SymbolKind::Property),
+                        _ => matches!(symbol.kind, SymbolKind::Method | SymbolKind::Function),
+                    };
+                    if fits {
+                        places.push((id, entry.path.as_str(), file.line_index.line_col(symbol.name_range.start).line));
+                    }
+                }
+            }
+            if places.len() > MAX_NEIGHBOUR_DEFINITIONS {
+                continue;
+            }
+            for (id, path, line) in places {
+                if !inside_edit(path, line) {
+                    ranking.add(id, line, TIER_CHANGED_DEFINITION + nearness.of(path, line), || {
+                        format!("`{name}` is used in the edit but defined nowhere; `{neighbour}`, used next to it, is defined here")
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A neighbour defined in more places than this says little about where a new name goes.
+const MAX_NEIGHBOUR_DEFINITIONS: usize = 5;
 
 fn enclosing_definition(file: &FileIndex, line: u32) -> Option<(String, u32, u32)> {
     file.symbols

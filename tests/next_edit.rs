@@ -181,3 +181,41 @@ pub fn helper(x: u32) -> u32 { x }
     let text = out.to_string();
     assert!(!text.contains("vendor") && !text.contains("generated"), "{text}");
 }
+
+#[test]
+fn a_field_set_before_it_is_declared_points_at_the_struct_and_replaced_code_at_its_copies() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/walk.rs
+pub struct Walker {
+    pub root: String,
+    pub max_filesize: Option<u64>,
+}
+pub fn walker(root: &str) -> Walker {
+    Walker {
+        root: root.to_string(),
+        max_filesize: None,
+    }
+}
+//- /src/pool.rs
+pub fn pools() -> (Vec<u8>, Vec<u8>) {
+    let first = Vec::with_capacity(16);
+    let second = Vec::with_capacity(16);
+    (first, second)
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    ws.write("src/walk.rs", "pub struct Walker {\n    pub root: String,\n    pub max_filesize: Option<u64>,\n}\npub fn walker(root: &str) -> Walker {\n    Walker {\n        root: root.to_string(),\n        max_depth: None,\n        max_filesize: None,\n    }\n}\n");
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    let found = places(&out);
+    assert!(found.iter().take(2).any(|p| p == &("src/walk.rs".to_string(), 3) || p == &("src/walk.rs".to_string(), 2)), "the struct's fields: {out:#}");
+    assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("`max_depth` is used in the edit but defined nowhere"), "{out:#}");
+
+    // Replaced code: its other copy, though the line around it differs.
+    ws.write("src/walk.rs", "pub struct Walker {\n    pub root: String,\n    pub max_filesize: Option<u64>,\n}\npub fn walker(root: &str) -> Walker {\n    Walker {\n        root: root.to_string(),\n        max_filesize: None,\n    }\n}\n");
+    ws.write("src/pool.rs", "pub fn pools() -> (Vec<u8>, Vec<u8>) {\n    let first = Vec::with_capacity(64);\n    let second = Vec::with_capacity(16);\n    (first, second)\n}\n");
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    assert_eq!(places(&out).first(), Some(&("src/pool.rs".to_string(), 3)), "{out:#}");
+    assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("which the edit replaced"), "{out:#}");
+}

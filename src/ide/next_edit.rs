@@ -536,7 +536,8 @@ fn single_replacement(before: &HashSet<String>, after: &HashSet<String>) -> Opti
 
 /// The code an edit replaced, as tokens: the changed span (what is left between the
 /// common prefix and suffix of the old and new tokens) with one token of context on
-/// each side; for a pure insertion, two tokens each side of the insertion point.
+/// each side; for a pure insertion, two tokens each side of the insertion point; the
+/// context before it reaches back to a name when it has none.
 struct Fragment {
     tokens: Vec<String>,
     /// Its longest identifier: files without it need no look.
@@ -554,15 +555,23 @@ fn replaced_fragment(edit: &Edit) -> Option<Fragment> {
     let prefix = old.iter().zip(&new).take_while(|(a, b)| a == b).count();
     let most = old.len().min(new.len()) - prefix;
     let suffix = old.iter().rev().zip(new.iter().rev()).take(most).take_while(|(a, b)| a == b).count();
-    let (start, end) = if prefix + suffix == old.len() {
+    let (mut start, end) = if prefix + suffix == old.len() {
         (prefix.saturating_sub(2), (prefix + 2).min(old.len()))
     } else {
         (prefix.saturating_sub(1), (old.len() - suffix + 1).min(old.len()))
     };
+    // Without a name (`(16)` made `(64)`), the context reaches back to the nearest one
+    // (`with_capacity(16)`), a few tokens at most.
+    while start > 0 && prefix - start < MAX_CONTEXT_TOKENS && !old[start..end].iter().any(|t| is_identifier(t)) {
+        start -= 1;
+    }
     let tokens: Vec<String> = old[start..end].iter().map(|t| t.to_string()).collect();
     let search = tokens.iter().filter(|t| is_identifier(t)).max_by(|a, b| a.len().cmp(&b.len()).then(b.cmp(a)))?.clone();
     (tokens.len() >= 3 && search.len() >= 2).then_some(Fragment { tokens, search })
 }
+
+/// How far back the context of replaced code reaches for a name.
+const MAX_CONTEXT_TOKENS: usize = 4;
 
 fn is_identifier(token: &str) -> bool {
     token.starts_with(|c: char| c.is_alphabetic() || c == '_' || c == '$')

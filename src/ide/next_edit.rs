@@ -2,8 +2,8 @@
 //! and new lines) and an index snapshot of the edited workspace, ranked candidate places.
 //! Each mechanism gives a tier (a fixed base score); proximity to the edits only orders
 //! candidates within a tier. Mechanisms, strongest first:
-//! 1. the rest of a rename or removal: uses of a definition name, or of an identifier, that
-//!    the edits took away and that are still there elsewhere;
+//! 1. the rest of a rename or removal: uses of a definition name that the edits took
+//!    away, or of an identifier they replaced by another, still there elsewhere;
 //! 2. the same code replaced twice or more: the remaining copies of that old code (the
 //!    changed tokens with one token of context each side);
 //! 3. uses of a definition whose signature, fields, variants or members changed (call
@@ -11,7 +11,9 @@
 //!    of a changed method (implementations of the same trait method, overrides); names
 //!    the edits use that nothing defines (a new field in a literal, a method not yet
 //!    written): the definitions of the names next to them, where theirs is due;
-//! 4. code replaced once: its remaining copies.
+//! 4. code replaced once: its remaining copies, and the other uses of a (not too common)
+//!    name it took out;
+//! 5. the places next to the edits in their files, nearest first.
 //!
 //! The edited files' old text is rebuilt from their new text and the hunks, parsed and
 //! compared with the new facts. Places inside the edits themselves are never candidates.
@@ -83,6 +85,18 @@ const TIER_REMAINING_OLD_NAME: f32 = 4.0;
 const TIER_REPEATED_LINE: f32 = 3.0;
 const TIER_CHANGED_DEFINITION: f32 = 2.0;
 const TIER_REPLACED_LINE: f32 = 1.0;
+const TIER_NEARBY: f32 = 0.0;
+/// Half the height of a nearby place: a place covers the lines this far from its line.
+const NEARBY: u32 = 3;
+
+/// How `add_uses` takes the uses of a name.
+#[derive(Clone, Copy, Default)]
+struct UsesOf {
+    /// Uses inside the edits count (the name is still there to change).
+    inside_edits: bool,
+    /// No use counts when the name has more than `Limits::uses_per_name` of them.
+    only_if_rare: bool,
+}
 
 /// Parses a unified diff (`git diff` format, any context) into edits, paths taken from the
 /// `+++ b/...` lines (the `--- a/...` one for a deleted file, whose edits are dropped).
@@ -343,12 +357,15 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
     let mut ranking = Ranking::default();
     // Uses of a name the edits took away count inside the edits too (`old(1) + old(2)`
     // made `new(1) + old(2)`): the name is still there to change.
-    let add_uses = |ranking: &mut Ranking, name: &str, tier: f32, accept: &dyn Fn(&Use) -> bool, reason: &dyn Fn(&Use) -> String| {
+    let add_uses = |ranking: &mut Ranking, name: &str, tier: f32, how: UsesOf, accept: &dyn Fn(&Use) -> bool, reason: &dyn Fn(&Use) -> String| {
         let mut uses: Vec<(f32, Use)> = uses_of(snapshot, name)
             .into_iter()
-            .filter(|u| accept(u) && (tier == TIER_REMAINING_OLD_NAME || !inside_edit(path_of(u.file), u.line)))
+            .filter(|u| accept(u) && (how.inside_edits || !inside_edit(path_of(u.file), u.line)))
             .map(|u| (nearness.of(path_of(u.file), u.line), u))
             .collect();
+        if how.only_if_rare && uses.len() > limits.uses_per_name {
+            return;
+        }
         uses.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (near, u) in uses.into_iter().take(limits.uses_per_name) {
             ranking.add(u.file, u.line, tier + near, || reason(&u));
@@ -375,13 +392,13 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                         Some(new) => format!("uses `{old}`, renamed to `{new}` ({kind})"),
                         None => format!("uses `{old}`, which was removed ({kind})"),
                     };
-                    add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, &|_| true, &|_| reason.clone());
+                    add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, UsesOf { inside_edits: true, only_if_rare: false }, &|_| true, &|_| reason.clone());
                 }
                 Change::Signature { name, kind, container_kind } => {
                     let callable = matches!(kind, SymbolKind::Function | SymbolKind::Method | SymbolKind::Macro);
                     // Imports stay as they are when only the signature changed.
                     let accept = |u: &Use| u.role.is_some() && (!callable || u.role != Some(RefRole::Type));
-                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, &accept, &|u| describe_use(name, *kind, u.role, "signature"));
+                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &accept, &|u| describe_use(name, *kind, u.role, "signature"));
                     if *kind == SymbolKind::Method && matches!(container_kind, Some(SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl)) {
                         other_definitions(snapshot, name, id, &nearness, &inside_edit, &mut ranking);
                     }
@@ -392,7 +409,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                         SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => "members",
                         _ => "fields",
                     };
-                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, &|u| u.role.is_some(), &|u| describe_use(name, *kind, u.role, what));
+                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &|u| u.role.is_some(), &|u| describe_use(name, *kind, u.role, what));
                 }
             }
         }
@@ -405,12 +422,14 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                 if gone_names.contains(name) {
                     continue;
                 }
-                let replacement = single_replacement(&before, &after);
-                let reason = match replacement {
-                    Some(new_name) => format!("still uses `{name}`, replaced by `{new_name}` in the edit at {}:{}", edit.path, edit.new_start + 1),
-                    None => format!("still uses `{name}`, taken out in the edit at {}:{}", edit.path, edit.new_start + 1),
+                // One name replaced by another reads as a rename in progress; a name
+                // taken out among others, as code replaced once. Either way a name used
+                // all over says nothing about its other uses.
+                let (tier, reason) = match single_replacement(&before, &after) {
+                    Some(new_name) => (TIER_REMAINING_OLD_NAME, format!("still uses `{name}`, replaced by `{new_name}` in the edit at {}:{}", edit.path, edit.new_start + 1)),
+                    None => (TIER_REPLACED_LINE, format!("still uses `{name}`, taken out in the edit at {}:{}", edit.path, edit.new_start + 1)),
                 };
-                add_uses(&mut ranking, name, TIER_REMAINING_OLD_NAME, &|_| true, &|_| reason.clone());
+                add_uses(&mut ranking, name, tier, UsesOf { inside_edits: true, only_if_rare: true }, &|_| true, &|_| reason.clone());
             }
             new_names_defined_nowhere(snapshot, edit, new, &before, &after, &nearness, &inside_edit, &mut ranking);
             if let Some(fragment) = replaced_fragment(edit) {
@@ -443,6 +462,25 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                 if !inside_edit(path, line) {
                     ranking.add(id, line, tier + nearness.of(path, line), || reason.clone());
                 }
+            }
+        }
+    }
+
+    // Last: the places next to each edit in its file, nearest first, in windows of
+    // 2 * NEARBY + 1 lines tiling outward (below, then above).
+    for edit in edits {
+        let Some(id) = snapshot.file_id(&edit.path) else { continue };
+        let Some(entry) = snapshot.file(id) else { continue };
+        let line_count = entry.light().line_index.line_count();
+        let (start, end) = edit.new_range();
+        let step = 2 * NEARBY + 1;
+        for i in 0..limit as u32 {
+            let below = end + NEARBY + 1 + i * step;
+            if below < line_count {
+                ranking.add(id, below, TIER_NEARBY + nearness.of(&edit.path, below), || format!("near the edit at {}:{}", edit.path, edit.new_start + 1));
+            }
+            if let Some(above) = start.checked_sub(NEARBY + 1 + i * step) {
+                ranking.add(id, above, TIER_NEARBY + nearness.of(&edit.path, above), || format!("near the edit at {}:{}", edit.path, edit.new_start + 1));
             }
         }
     }

@@ -432,7 +432,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                 add_uses(&mut ranking, name, tier, UsesOf { inside_edits: true, only_if_rare: true }, &|_| true, &|_| reason.clone());
             }
             new_names_defined_nowhere(snapshot, edit, new, &before, &after, &nearness, &inside_edit, &mut ranking);
-            if let Some(fragment) = replaced_fragment(edit) {
+            if let Some(fragment) = replaced_fragment(edit, &before) {
                 let slot = fragments.entry(fragment.tokens.join(" ")).or_insert((fragment, 0));
                 slot.1 += 1;
             }
@@ -442,10 +442,10 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
     let mut replaced: Vec<(&String, &(Fragment, usize))> = fragments.iter().collect();
     replaced.sort_by(|a, b| a.0.cmp(b.0));
     for (_, (fragment, times)) in replaced {
-        let term = term_of(&fragment.search.to_lowercase());
+        let terms: Vec<u32> = fragment.names.iter().map(|n| term_of(&n.to_lowercase())).collect();
         let mut files: Vec<(f32, FileId)> = snapshot
             .entries()
-            .filter(|(_, e)| !postings_of(e.terms(), term).is_empty())
+            .filter(|(_, e)| terms.iter().all(|&term| !postings_of(e.terms(), term).is_empty()))
             .map(|(id, e)| (nearness.of(&e.path, 0), id))
             .collect();
         files.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -578,11 +578,12 @@ fn single_replacement(before: &HashSet<String>, after: &HashSet<String>) -> Opti
 /// context before it reaches back to a name when it has none.
 struct Fragment {
     tokens: Vec<String>,
-    /// Its longest identifier: files without it need no look.
-    search: String,
+    /// The names in it (identifiers the index knows as references, not keywords): files
+    /// without all of them need no look.
+    names: Vec<String>,
 }
 
-fn replaced_fragment(edit: &Edit) -> Option<Fragment> {
+fn replaced_fragment(edit: &Edit, names: &HashSet<String>) -> Option<Fragment> {
     let old_text = edit.old_lines.join("\n");
     let new_text = edit.new_lines.join("\n");
     let old: Vec<&str> = tokens(&old_text).map(|(_, t)| t).collect();
@@ -604,8 +605,10 @@ fn replaced_fragment(edit: &Edit) -> Option<Fragment> {
         start -= 1;
     }
     let tokens: Vec<String> = old[start..end].iter().map(|t| t.to_string()).collect();
-    let search = tokens.iter().filter(|t| is_identifier(t)).max_by(|a, b| a.len().cmp(&b.len()).then(b.cmp(a)))?.clone();
-    (tokens.len() >= 3 && search.len() >= 2).then_some(Fragment { tokens, search })
+    let mut in_it: Vec<String> = tokens.iter().filter(|t| names.contains(t.as_str())).cloned().collect();
+    in_it.sort();
+    in_it.dedup();
+    (tokens.len() >= 3 && !in_it.is_empty()).then_some(Fragment { tokens, names: in_it })
 }
 
 /// How far back the context of replaced code reaches for a name.

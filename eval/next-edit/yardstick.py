@@ -51,8 +51,13 @@ def git(git_dir, *args, work_tree=None, check=True):
     cmd = ['git', '--git-dir', git_dir]
     if work_tree:
         cmd += ['--work-tree', work_tree]
-    out = subprocess.run(cmd + list(args), capture_output=True, check=check)
-    return out.stdout.decode('utf-8', 'replace')
+    # A loaded machine sometimes fails a fork or a lock: a second and third try.
+    for attempt in range(3):
+        out = subprocess.run(cmd + list(args), capture_output=True)
+        if out.returncode == 0 or not check:
+            return out.stdout.decode('utf-8', 'replace')
+        time.sleep(1 + attempt)
+    raise subprocess.CalledProcessError(out.returncode, cmd + list(args), out.stdout, out.stderr)
 
 
 HUNK = re.compile(r'^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@')

@@ -388,6 +388,11 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
             match change {
                 Change::Gone { old, new, kind } => {
                     gone_names.insert(old.clone());
+                    // A use is certainly left behind only when nothing defines the name
+                    // any more (a `cfg` twin or another type's method may still).
+                    if definitions_named(snapshot, old) > 0 {
+                        continue;
+                    }
                     let reason = match new {
                         Some(new) => format!("uses `{old}`, renamed to `{new}` ({kind})"),
                         None => format!("uses `{old}`, which was removed ({kind})"),
@@ -395,13 +400,24 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                     add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, UsesOf { inside_edits: true, only_if_rare: false }, &|_| true, &|_| reason.clone());
                 }
                 Change::Signature { name, kind, container_kind } => {
+                    // Only a callable's or a type's header is an interface: a field's,
+                    // property's or variable's "signature" holds its value (the change
+                    // counts as its container's members changing).
                     let callable = matches!(kind, SymbolKind::Function | SymbolKind::Method | SymbolKind::Macro);
-                    // Imports stay as they are when only the signature changed.
-                    let accept = |u: &Use| u.role.is_some() && (!callable || u.role != Some(RefRole::Type));
-                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &accept, &|u| describe_use(name, *kind, u.role, "signature"));
+                    let a_type = matches!(kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::TypeAlias);
+                    if !(callable || a_type) {
+                        continue;
+                    }
                     if *kind == SymbolKind::Method && matches!(container_kind, Some(SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl)) {
                         other_definitions(snapshot, name, id, &nearness, &inside_edit, &mut ranking);
                     }
+                    // Uses by name are this definition's only when few others share it.
+                    if definitions_named(snapshot, name) > MAX_DEFINITIONS_FOR_USES {
+                        continue;
+                    }
+                    // Imports stay as they are when only the signature changed.
+                    let accept = |u: &Use| u.role.is_some() && (!callable || u.role != Some(RefRole::Type));
+                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &accept, &|u| describe_use(name, *kind, u.role, "signature"));
                 }
                 Change::Members { name, kind } => {
                     let what = match kind {
@@ -409,7 +425,13 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                         SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => "members",
                         _ => "fields",
                     };
-                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &|u| u.role.is_some(), &|u| describe_use(name, *kind, u.role, what));
+                    if definitions_named(snapshot, name) > MAX_DEFINITIONS_FOR_USES {
+                        continue;
+                    }
+                    // Literals, patterns, implementations and type positions; a call
+                    // (`new Store()`, `Store::new`) is unaffected by a new member.
+                    let accept = |u: &Use| u.role.is_some() && u.role != Some(RefRole::Call);
+                    add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &accept, &|u| describe_use(name, *kind, u.role, what));
                 }
             }
         }
@@ -510,6 +532,23 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
     }
     candidates
 }
+
+/// How many definitions of `name` the workspace has (implementation blocks aside).
+fn definitions_named(snapshot: &IndexSnapshot, name: &str) -> usize {
+    snapshot
+        .files_defining(name)
+        .iter()
+        .filter_map(|&id| snapshot.file(id))
+        .map(|entry| {
+            let file = entry.light();
+            file.symbols_named(name).filter(|&i| file.symbols[i as usize].kind != SymbolKind::Impl).count()
+        })
+        .sum()
+}
+
+/// Uses found by name are taken for a definition's own only when at most this many
+/// definitions share the name (`fmt`, `type`, `new` are everybody's).
+const MAX_DEFINITIONS_FOR_USES: usize = 3;
 
 /// Other definitions named `name` (the implementations of a changed trait method, the
 /// overrides of a changed class method), outside the edits.

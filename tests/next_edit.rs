@@ -222,3 +222,55 @@ pub fn pools() -> (Vec<u8>, Vec<u8>) {
     assert_eq!(places(&out).first(), Some(&("src/pool.rs".to_string(), 3)), "{out:#}");
     assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("which the edit replaced"), "{out:#}");
 }
+
+#[test]
+fn a_value_changed_or_a_name_shared_by_many_definitions_calls_for_nothing_far_away() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/actions.ts
+export const added = { type: "todo/added", payload: 1 };
+export const removed = { type: "todo/removed", payload: 2 };
+//- /src/reducer.ts
+import { added } from "./actions";
+export function reduce(action: { type: string }): number {
+  return action.type === added.type ? 1 : 0;
+}
+//- /src/shapes.rs
+pub struct Square;
+pub struct Circle;
+impl std::fmt::Display for Square {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { write!(f, "square") }
+}
+impl std::fmt::Display for Circle {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result { write!(f, "circle") }
+}
+pub struct Label;
+impl Label {
+    pub fn fmt(&self) -> String { String::new() }
+}
+pub fn show(label: &Label) -> String { label.fmt() }
+pub fn other(x: &Circle) -> String { format!("{x}") }
+pub struct Edge;
+impl Edge {
+    pub fn fmt(&self) -> u32 { 0 }
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    // A property's value: its uses by name are not touched by it.
+    ws.write("src/actions.ts", "export const added = { type: \"todos/added\", payload: 1 };\nexport const removed = { type: \"todo/removed\", payload: 2 };\n");
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    let text = out.to_string();
+    assert!(!text.contains("src/reducer.ts"), "{out:#}");
+    assert!(!text.contains("signature changed"), "{out:#}");
+
+    // A method of an inherent impl whose name four definitions share: neither the other
+    // definitions nor the uses by name are taken for its own.
+    ws.write("src/actions.ts", "export const added = { type: \"todo/added\", payload: 1 };\nexport const removed = { type: \"todo/removed\", payload: 2 };\n");
+    let shapes = std::fs::read_to_string(ws.root().join("src/shapes.rs")).unwrap();
+    ws.write("src/shapes.rs", &shapes.replace("pub fn fmt(&self) -> String", "pub fn fmt(&self, upper: bool) -> String"));
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    let text = out.to_string();
+    assert!(!text.contains("another definition") && !text.contains("signature changed"), "{out:#}");
+    assert!(out["candidates"].as_array().unwrap().iter().all(|c| c["reason"].as_str().unwrap().starts_with("near the edit")), "{out:#}");
+}

@@ -200,7 +200,9 @@ enum Change {
     /// Renamed (old name, new name) or removed (old name, `None`).
     Gone { old: String, new: Option<String>, kind: SymbolKind },
     /// Its header changed (parameters, return type, generics, a field's type).
-    Signature { name: String, kind: SymbolKind, container_kind: Option<SymbolKind> },
+    /// `shared`: a method of a trait, an interface or a class, or of a trait's
+    /// implementation: other definitions of the name may implement the same one.
+    Signature { name: String, kind: SymbolKind, shared: bool },
     /// A member (field, variant, method of a trait or interface) was added, removed or
     /// changed.
     Members { name: String, kind: SymbolKind },
@@ -237,8 +239,13 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
         match old_keys.get(&key_of(s)) {
             Some(before) => {
                 if before.signature != s.signature {
-                    let container_kind = parent_kind(new, s).map(|(k, _)| k);
-                    changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, container_kind });
+                    let parent = s.parent.and_then(|p| new.symbols.get(p as usize));
+                    let shared = parent.is_some_and(|p| match p.kind {
+                        SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => true,
+                        SymbolKind::Impl => p.signature.contains(" for "),
+                        _ => false,
+                    });
+                    changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, shared });
                     note_member(new, s, &mut members_changed);
                 }
             }
@@ -399,7 +406,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                     };
                     add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, UsesOf { inside_edits: true, only_if_rare: false }, &|_| true, &|_| reason.clone());
                 }
-                Change::Signature { name, kind, container_kind } => {
+                Change::Signature { name, kind, shared } => {
                     // Only a callable's or a type's header is an interface: a field's,
                     // property's or variable's "signature" holds its value (the change
                     // counts as its container's members changing).
@@ -408,7 +415,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
                     if !(callable || a_type) {
                         continue;
                     }
-                    if *kind == SymbolKind::Method && matches!(container_kind, Some(SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl)) {
+                    if *kind == SymbolKind::Method && *shared {
                         other_definitions(snapshot, name, id, &nearness, &inside_edit, &mut ranking);
                     }
                     // Uses by name are this definition's only when few others share it.

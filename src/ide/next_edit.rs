@@ -309,7 +309,8 @@ fn uses_of(snapshot: &IndexSnapshot, name: &str) -> Vec<Use> {
 }
 
 /// Proximity of a place to the edits, in `[0, 1)`: in an edited file, by line distance to
-/// the nearest edit; elsewhere, by shared directories with the edited files.
+/// the nearest edit (below before above); elsewhere, by shared directories with the
+/// edited files.
 struct Nearness<'a> {
     edited: Vec<(&'a str, u32, u32)>,
 }
@@ -319,8 +320,10 @@ impl Nearness<'_> {
         let mut best = 0.0f32;
         for &(edited, start, end) in &self.edited {
             let value = if edited == path {
-                let distance = if line < start { start - line } else { line.saturating_sub(end) };
-                0.5 + 0.49 / (1.0 + distance as f32 / 10.0)
+                // Edits usually proceed down a file: a line above counts half a line
+                // further than one as far below.
+                let distance = if line < start { (start - line) as f32 + 0.5 } else { line.saturating_sub(end) as f32 };
+                0.5 + 0.49 / (1.0 + distance / 10.0)
             } else {
                 let common = edited.split('/').zip(path.split('/')).take_while(|(x, y)| x == y).count();
                 let depth = edited.split('/').count().max(path.split('/').count()) - common;

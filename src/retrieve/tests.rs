@@ -317,3 +317,32 @@ fn the_term_table_gives_what_the_scan_gives_as_files_change() {
     assert_eq!(table.stale_files(&tabled.snapshot()), 3 + 3 + 1);
     compare(&mut scanned, &mut tabled, "after changes");
 }
+
+#[test]
+fn items_inside_item_macros_are_retrieved() {
+    let f = fixture(
+        r#"
+//- /src/lib.rs
+cfg_net! {
+    pub mod net;
+}
+//- /src/net/tcp.rs
+cfg_net! {
+    /// A TCP stream.
+    pub struct TcpStream { inner: u32 }
+}
+pin_project! {
+    pub struct Connecting<F> {
+        #[pin]
+        future: F,
+    }
+}
+//- /src/driver.rs
+use crate::net::tcp::{Connecting, TcpStream};
+fn connect(stream: TcpStream) -> Connecting<u32> {$0}
+"#,
+    );
+    let got = run(&f, 2048);
+    assert!(got.iter().any(|(p, l)| p == "src/net/tcp.rs" && l.starts_with("pub struct TcpStream")), "{got:?}");
+    assert!(got.iter().any(|(p, l)| p == "src/net/tcp.rs" && l.starts_with("pub struct Connecting")), "{got:?}");
+}

@@ -56,7 +56,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         }
     }
     let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
-    // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
+    // Qualifiers seen in paths (`Map::new`, `Self::CAPACITY`, `Option.some`): name ->
+    // qualifier names.
     let qualifiers = path_qualifiers(file);
 
     let (definitions, macros) = definitions_by_name(snapshot, request.file, &weights);
@@ -67,17 +68,35 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (*n, *w)).collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     for (name, weight) in names {
+        let quals = qualifiers.get(name);
         let Some(defs) = definitions.get(name) else { continue };
         let mut defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
         if defs.is_empty() {
             continue;
         }
         let targets = imported.get(name);
-        let quals = qualifiers.get(name);
+        // `Type::member`: the members of that type (in impls spread over files, enums,
+        // traits) are the definitions, when there are any.
+        if let Some(quals) = quals {
+            let named: Vec<&(FileId, u32)> = defs
+                .iter()
+                .copied()
+                .filter(|&&(def_file, symbol)| {
+                    let entry = snapshot.file(def_file).expect("ids come from the snapshot");
+                    qualifier_names_container(quals, &entry.light().symbols[symbol as usize])
+                })
+                .collect();
+            if !named.is_empty() {
+                defs = named;
+            }
+        }
         let spread = (defs.len() as f32).sqrt();
+        // Files the qualifier's type or module is imported from (`Kind` of `Kind::Io`).
+        let qualifier_targets: Vec<FileId> =
+            quals.into_iter().flatten().flat_map(|q| imported.get(q).into_iter().flatten().copied()).collect();
         // Imported targets first, then files the file imports from.
         let import_boost = |def_file: FileId| {
-            if targets.is_some_and(|t| t.contains(&def_file)) {
+            if targets.is_some_and(|t| t.contains(&def_file)) || qualifier_targets.contains(&def_file) {
                 4.0
             } else if import_targets.contains(&def_file) {
                 2.0
@@ -285,15 +304,33 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
     weights
 }
 
+/// Name -> the qualifiers it is used with (`Map` of `Map::new`, `Option` of
+/// `Option.some`); `Self` stands for the type of the enclosing impl.
 fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
     for pair in file.references.windows(2) {
         let (q, n) = (&pair[0], &pair[1]);
         if q.role == RefRole::Path && n.range.start <= q.range.end + 2 {
-            out.entry(file.reference_name(n)).or_default().push(file.reference_name(q));
+            let mut qualifier = file.reference_name(q);
+            if qualifier == "Self" {
+                match innermost(file, q.range.start, |k| matches!(k, SymbolKind::Impl | SymbolKind::Trait)) {
+                    Some(i) => qualifier = file.symbols[i].name.as_str(),
+                    None => continue,
+                }
+            }
+            let quals = out.entry(file.reference_name(n)).or_default();
+            if !quals.contains(&qualifier) {
+                quals.push(qualifier);
+            }
         }
     }
     out
+}
+
+/// Whether one of a name's qualifiers names the definition's container type
+/// (`Error` of `Error::new_timeout` for a method of `impl Error`, `Kind` of `Kind::Io`).
+fn qualifier_names_container(quals: &[&str], symbol: &Symbol) -> bool {
+    quals.iter().any(|q| symbol.container.as_deref().is_some_and(|c| ends_with_segment(c, q)))
 }
 
 /// Definitions (outside members' noise) of the names we care about.

@@ -319,6 +319,58 @@ fn the_term_table_gives_what_the_scan_gives_as_files_change() {
 }
 
 #[test]
+fn a_path_through_a_type_finds_its_impl_in_another_file() {
+    let f = fixture(
+        r#"
+//- /src/lib.rs
+mod error;
+mod timeout;
+mod driver;
+mod other;
+//- /src/error.rs
+pub struct Error { kind: Kind }
+pub enum Kind { Io, Timeout }
+//- /src/timeout.rs
+use super::*;
+impl Error {
+    /// A timeout error.
+    pub(crate) fn new_timeout() -> Error { Error { kind: Kind::Timeout } }
+}
+//- /src/other.rs
+pub struct Deadline;
+impl Deadline {
+    pub(crate) fn new_timeout() -> Deadline { Deadline }
+}
+pub enum Other { Io }
+//- /src/registration.rs
+pub struct Registration;
+impl Registration {
+    pub const CAPACITY: usize = 64;
+}
+//- /src/tests/support.rs
+pub fn new_timeout() -> u32 { 0 }
+//- /src/driver.rs
+use crate::error::{Error, Kind};
+use crate::registration::Registration;
+impl Registration {
+    fn poll(&self) -> Result<(), Error> {
+        let cap = Self::CAPACITY;
+        if cap == 0 { return Err(Error::new_timeout()); }
+        Err(Kind::Io)$0
+    }
+}
+"#,
+    );
+    let got = run(&f, 2048);
+    let position = |path: &str, start: &str| got.iter().position(|(p, l)| p == path && l.starts_with(start));
+    let error_impl = position("src/timeout.rs", "pub(crate) fn new_timeout").expect(&format!("{got:?}"));
+    assert!(position("src/other.rs", "pub(crate) fn new_timeout").is_none_or(|o| o > error_impl), "{got:?}");
+    assert!(position("src/registration.rs", "pub const CAPACITY").is_some(), "{got:?}");
+    let io = position("src/error.rs", "pub enum Kind").expect(&format!("{got:?}"));
+    assert!(position("src/other.rs", "pub enum Other").is_none_or(|o| o > io), "{got:?}");
+}
+
+#[test]
 fn items_inside_item_macros_are_retrieved() {
     let f = fixture(
         r#"

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{identifiers, innermost, ContextRequest, Hit, Target};
 use crate::index::terms::subtokens;
-use crate::index::{FileEntry, FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, Symbol, SymbolKind};
+use crate::index::{FileEntry, FileId, FileIndex, Import, ImportKind, IndexSnapshot, ModuleResolver, RefRole, ResolvedImport, Symbol, SymbolKind};
 
 /// Weight of a name by where and how it is used.
 fn role_weight(role: RefRole) -> f32 {
@@ -59,6 +59,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     // Qualifiers seen in paths (`Map::new`, `Self::CAPACITY`, `Option.some`): name ->
     // qualifier names.
     let qualifiers = path_qualifiers(file);
+    let resolver = ModuleResolver::new(snapshot);
 
     let (definitions, macros) = definitions_by_name(snapshot, request.file, &weights);
     // Proximity by file, computed once per file.
@@ -69,6 +70,17 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     for (name, weight) in names {
         let quals = qualifiers.get(name);
+        // Names whose definition the imports determine (TS/JS: a named import through
+        // re-export chains, a namespace member `ns.name`): those definitions and no others.
+        let exact = exact_definitions(&resolver, request.file, file, name, quals.map(Vec::as_slice));
+        if !exact.is_empty() {
+            let qualified = exact.iter().any(|&(_, _, through_namespace)| through_namespace);
+            for &(def_file, symbol, _) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
+                let score = weight * 4.0 * if qualified { 3.0 } else { 1.0 };
+                candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
+            }
+            continue;
+        }
         let Some(defs) = definitions.get(name) else { continue };
         let mut defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
         if defs.is_empty() {
@@ -324,6 +336,45 @@ fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
             }
         }
     }
+    out
+}
+
+/// A name's definitions at most, when imports determine them.
+const MAX_EXACT_PER_NAME: usize = 4;
+
+/// The definitions a TS/JS file's imports determine for `name`: through a named import
+/// (`import { name } from "./barrel"`, re-export chains followed), or, for a name used
+/// as a namespace member (`Option.some`), through the namespace's module. Each with
+/// whether it came through a namespace.
+fn exact_definitions(
+    resolver: &ModuleResolver,
+    from: FileId,
+    file: &FileIndex,
+    name: &str,
+    quals: Option<&[&str]>,
+) -> Vec<(FileId, u32, bool)> {
+    if !file.lang.is_js_family() {
+        return Vec::new();
+    }
+    let mut out: Vec<(FileId, u32, bool)> = Vec::new();
+    for &qualifier in quals.unwrap_or(&[]) {
+        if let Some(module) = resolver.namespace_module(from, qualifier) {
+            out.extend(resolver.exported_definitions(module, name).into_iter().map(|(f, s)| (f, s, true)));
+        }
+    }
+    if out.is_empty() {
+        let named = file.imports.iter().filter(|i| i.kind != ImportKind::ReExport).find_map(|import| {
+            let imported = import.names.iter().find(|n| n.name != "*" && n.local_name() == name)?;
+            Some((import, imported))
+        });
+        if let Some((import, imported)) = named {
+            if let Some(resolved) = resolver.resolve(from, import) {
+                out.extend(resolver.exported_definitions(resolved.file, &imported.name).into_iter().map(|(f, s)| (f, s, false)));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
     out
 }
 

@@ -319,6 +319,49 @@ fn the_term_table_gives_what_the_scan_gives_as_files_change() {
 }
 
 #[test]
+fn a_namespace_member_resolves_through_a_two_level_barrel() {
+    let f = fixture(
+        r#"
+//- /src/data/option.ts
+/** Wraps a value. */
+export const some = <A>(value: A): Option<A> => ({ _tag: "Some", value })
+export const none = (): Option<never> => ({ _tag: "None" })
+//- /src/data/index.ts
+export * from "./option.js"
+//- /src/index.ts
+export * as Option from "./data/index.js"
+export { some as just } from "./data/index.js"
+//- /src/result.ts
+export const some = (n: number) => n
+//- /src/stream.ts
+export const some = (s: string) => s
+//- /src/other/some.ts
+export function some(): void {}
+//- /src/app/main.ts
+import * as Direct from "../data/option.js"
+import { Option, just } from "../index.js"
+export function run(x: number) {
+  return Option.some(x)$0
+}
+export function other() { return just(1) && Direct.none() }
+"#,
+    );
+    let got = run(&f, 2048);
+    assert!(got[0].0 == "src/data/option.ts" && got[0].1.starts_with("export const some"), "{got:?}");
+    let graph = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    let some: Vec<&str> = graph.iter().filter(|(_, l, _)| l.contains("some")).map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(some, ["src/data/option.ts"], "the graph proposes the namespace's member, not its namesakes: {graph:?}");
+    // A namespace import of the module itself, and a renamed re-export.
+    assert!(got.iter().any(|(p, l)| p == "src/data/option.ts" && l.starts_with("export const none")), "{got:?}");
+    let resolver = crate::index::ModuleResolver::new(&f.snapshot);
+    let main = f.snapshot.file_id("src/app/main.ts").unwrap();
+    let option = f.snapshot.file_id("src/data/option.ts").unwrap();
+    let barrel = f.snapshot.file_id("src/index.ts").unwrap();
+    assert_eq!(resolver.namespace_module(main, "Option"), f.snapshot.file_id("src/data/index.ts"));
+    assert_eq!(resolver.exported_definitions(barrel, "just").iter().map(|d| d.0).collect::<Vec<_>>(), [option]);
+}
+
+#[test]
 fn a_path_through_a_type_finds_its_impl_in_another_file() {
     let f = fixture(
         r#"

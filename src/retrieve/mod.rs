@@ -201,7 +201,13 @@ pub fn retrieve(
     .into_iter()
     .filter_map(|(g, hits)| Some((g, hits?)))
     .collect();
-    let fused = fuse(lists, snapshot, request.recency);
+    let mut fused = fuse(lists, snapshot, request.recency);
+    // Library code cannot use tests, benchmarks or examples: whatever names they share
+    // with it, they are not what its body needs.
+    let from = snapshot.file(request.file).map_or("", |e| e.path.as_str());
+    if !symbol::is_test_path(from) {
+        fused.retain(|c| snapshot.file(c.file).is_none_or(|e| !symbol::is_test_path(&e.path)));
+    }
     pack(snapshot, fused, request.budget_tokens, count_tokens, source_of)
 }
 

@@ -60,6 +60,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     // qualifier names.
     let qualifiers = path_qualifiers(file);
     let resolver = ModuleResolver::new(snapshot);
+    let library_code = !is_test_path(current_path);
 
     let (definitions, macros) = definitions_by_name(snapshot, request.file, &weights);
     // Proximity by file, computed once per file.
@@ -82,7 +83,11 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             continue;
         }
         let Some(defs) = definitions.get(name) else { continue };
-        let mut defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
+        let mut defs: Vec<&(FileId, u32)> = defs
+            .iter()
+            .filter(|(f, _)| *f != request.file)
+            .filter(|(f, _)| !library_code || snapshot.file(*f).is_none_or(|e| !is_test_path(&e.path)))
+            .collect();
         if defs.is_empty() {
             continue;
         }
@@ -382,6 +387,19 @@ fn exact_definitions(
 /// (`Error` of `Error::new_timeout` for a method of `impl Error`, `Kind` of `Kind::Io`).
 fn qualifier_names_container(quals: &[&str], symbol: &Symbol) -> bool {
     quals.iter().any(|q| symbol.container.as_deref().is_some_and(|c| ends_with_segment(c, q)))
+}
+
+/// Tests, benchmarks and examples: code a library cannot use (Rust compiles them as
+/// crates of their own; JS test files are not imported by library code).
+pub(super) fn is_test_path(path: &str) -> bool {
+    let mut segments = path.split('/');
+    let file = segments.next_back().unwrap_or("");
+    let test_dir = segments.any(|d| matches!(d, "tests" | "test" | "benches" | "bench" | "examples" | "example" | "__tests__"));
+    test_dir
+        || file == "tests.rs"
+        || file.ends_with("_test.rs")
+        || file.ends_with("_tests.rs")
+        || [".test.", ".spec."].iter().any(|marker| file.contains(marker))
 }
 
 /// Definitions (outside members' noise) of the names we care about.

@@ -411,6 +411,7 @@ impl Registration {
     assert!(position("src/registration.rs", "pub const CAPACITY").is_some(), "{got:?}");
     let io = position("src/error.rs", "pub enum Kind").expect(&format!("{got:?}"));
     assert!(position("src/other.rs", "pub enum Other").is_none_or(|o| o > io), "{got:?}");
+    assert!(position("src/tests/support.rs", "pub fn new_timeout").is_none(), "library code never uses tests: {got:?}");
 }
 
 #[test]

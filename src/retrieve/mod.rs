@@ -356,7 +356,9 @@ fn header_lines(text: &str) -> u32 {
 
 /// Packs fused candidates, best first, into the budget: each one as a compact snippet
 /// (a function's signature, a type's first lines, a chunk's first lines); candidates
-/// overlapping one already taken, or too big for what is left, are skipped.
+/// overlapping one already taken, or too big for what is left, are skipped. What the
+/// budget has left then goes, best snippet first, to what a model needs to use a
+/// definition (`enrich`): the first sentence of its doc, a short function's body.
 fn pack(
     snapshot: &IndexSnapshot,
     candidates: Vec<Fused>,
@@ -365,6 +367,7 @@ fn pack(
     source_of: &dyn Fn(FileId) -> Option<String>,
 ) -> Vec<Snippet> {
     let mut snippets: Vec<Snippet> = Vec::new();
+    let mut symbols: Vec<Option<u32>> = Vec::new();
     let mut used = 0usize;
     let mut texts: HashMap<FileId, Option<String>> = HashMap::default();
     for candidate in candidates {
@@ -408,6 +411,10 @@ fn pack(
             continue;
         }
         used += tokens;
+        symbols.push(match candidate.target {
+            Target::Symbol(symbol) => Some(symbol),
+            Target::Chunk(_) => None,
+        });
         snippets.push(Snippet {
             file: candidate.file,
             start_line,
@@ -419,7 +426,96 @@ fn pack(
             tokens,
         });
     }
+    enrich(snapshot, &mut snippets, &symbols, budget.saturating_sub(used), count_tokens, &texts);
     snippets
+}
+
+/// A function this short (in lines) is shown whole when the budget allows: its body
+/// says more than its signature for about the same tokens.
+const SHORT_FUNCTION_LINES: u32 = 5;
+
+/// Adds to the packed snippets, best first and within `left` tokens, the first sentence
+/// of a definition's doc comment (as a comment line above it) and the body of a short
+/// function. The snippets chosen and their order stay what packing decided.
+fn enrich(
+    snapshot: &IndexSnapshot,
+    snippets: &mut [Snippet],
+    symbols: &[Option<u32>],
+    mut left: usize,
+    count_tokens: &dyn Fn(&str) -> usize,
+    texts: &HashMap<FileId, Option<String>>,
+) {
+    for i in 0..snippets.len() {
+        if left < 4 {
+            return;
+        }
+        let Some(symbol_index) = symbols[i] else { continue };
+        let file = snippets[i].file;
+        let Some(entry) = snapshot.file(file) else { continue };
+        let Some(Some(text)) = texts.get(&file) else { continue };
+        let light = entry.light();
+        let Some(symbol) = light.symbols.get(symbol_index as usize) else { continue };
+        let lines = &light.line_index;
+        let mut new_text = snippets[i].text.clone();
+        let mut end_line = snippets[i].end_line;
+        let last_line = lines.line_col(symbol.range.end).line;
+        let short_function = matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method)
+            && last_line > end_line
+            && last_line - snippets[i].start_line < SHORT_FUNCTION_LINES;
+        let free = |from: u32, to: u32| !snippets.iter().enumerate().any(|(j, s)| j != i && s.file == file && s.start_line <= to && from <= s.end_line);
+        if short_function && free(snippets[i].start_line, last_line) {
+            let from = lines.line_start(snippets[i].start_line) as usize;
+            let to = (lines.line_end(last_line) as usize).min(text.len());
+            if let Some(body) = text.get(from..to) {
+                new_text = body.trim_end_matches('\n').to_string();
+                end_line = last_line;
+            }
+        }
+        // Docs are details: decoded for the few files shown.
+        let doc = entry.index().symbols.get(symbol_index as usize).and_then(|s| s.doc.as_deref()).and_then(first_sentence);
+        if let Some(sentence) = doc {
+            let comment = if light.lang == crate::lang::Lang::Rust { format!("/// {sentence}") } else { format!("/** {sentence} */") };
+            if !new_text.trim_start().starts_with(comment.as_str()) {
+                new_text = format!("{comment}\n{new_text}");
+            }
+        }
+        if new_text == snippets[i].text {
+            continue;
+        }
+        let tokens = count_tokens(&new_text);
+        let extra = tokens.saturating_sub(snippets[i].tokens);
+        if extra > left {
+            continue;
+        }
+        left -= extra;
+        let snippet = &mut snippets[i];
+        snippet.text = new_text;
+        snippet.end_line = end_line;
+        snippet.tokens = tokens;
+    }
+}
+
+/// The first sentence of a doc comment (up to a full stop followed by a space or the end
+/// of a line, or the first blank line), on one line, at most 200 bytes.
+fn first_sentence(doc: &str) -> Option<String> {
+    let paragraph = doc.split("\n\n").next().unwrap_or(doc).trim();
+    let mut end = paragraph.len();
+    for (at, _) in paragraph.match_indices('.') {
+        let next = paragraph[at + 1..].chars().next();
+        if next.is_none_or(char::is_whitespace) {
+            end = at + 1;
+            break;
+        }
+    }
+    let sentence = paragraph[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    if sentence.is_empty() || sentence.starts_with('@') || sentence.starts_with("```") {
+        return None;
+    }
+    Some(if sentence.len() > 200 {
+        format!("{}…", &sentence[..crate::lang::floor_char_boundary(&sentence, 200)])
+    } else {
+        sentence
+    })
 }
 
 fn identifiers(text: &str) -> impl Iterator<Item = &str> {

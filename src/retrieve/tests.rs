@@ -35,6 +35,11 @@ fn fixture(text: &str) -> Fixture {
     Fixture { snapshot: index.snapshot(), texts, cursor: cursor.expect("a $0 cursor") }
 }
 
+/// A snippet's first line of code (the doc sentence packing may add above it skipped).
+fn code_line(text: &str) -> String {
+    text.lines().map(str::trim).find(|l| !l.starts_with("///") && !l.starts_with("/**")).unwrap_or("").to_string()
+}
+
 fn run(f: &Fixture, budget: usize) -> Vec<(String, String)> {
     let file = f.snapshot.file_id(&f.cursor.0).unwrap();
     let request = ContextRequest::new(file, f.cursor.1, budget);
@@ -45,7 +50,7 @@ fn run(f: &Fixture, budget: usize) -> Vec<(String, String)> {
         .iter()
         .map(|s| {
             let path = f.snapshot.file(s.file).unwrap().path.clone();
-            (path, s.text.lines().next().unwrap_or("").trim().to_string())
+            (path, code_line(&s.text))
         })
         .collect()
 }
@@ -441,4 +446,42 @@ fn connect(stream: TcpStream) -> Connecting<u32> {$0}
     let got = run(&f, 2048);
     assert!(got.iter().any(|(p, l)| p == "src/net/tcp.rs" && l.starts_with("pub struct TcpStream")), "{got:?}");
     assert!(got.iter().any(|(p, l)| p == "src/net/tcp.rs" && l.starts_with("pub struct Connecting")), "{got:?}");
+}
+
+#[test]
+fn snippets_carry_the_first_doc_sentence_and_short_bodies_when_the_budget_allows() {
+    let f = fixture(
+        r#"
+//- /src/util.rs
+/// Clamps a value. Values above the limit become the limit.
+pub fn clamp(v: u32, limit: u32) -> u32 {
+    v.min(limit)
+}
+/// Sums four numbers.
+pub fn long_one() -> u32 {
+    let a = 1;
+    let b = 2;
+    let c = 3;
+    let d = 4;
+    a + b + c + d
+}
+//- /src/main.rs
+use crate::util::{clamp, long_one};
+fn main() { clamp(1, 2); long_one();$0 }
+"#,
+    );
+    let texts = |budget| {
+        let mut got: Vec<String> = run_with(&f, budget, Generators::only(Generator::Symbol), &Recency::default(), &[], None).into_iter().map(|s| s.1).collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        texts(2048),
+        [
+            "/// Clamps a value.\npub fn clamp(v: u32, limit: u32) -> u32 {\n    v.min(limit)\n}",
+            "/// Sums four numbers.\npub fn long_one() -> u32 {",
+        ]
+    );
+    // Signatures first: with no budget left, nothing is added.
+    assert_eq!(texts(20), ["pub fn clamp(v: u32, limit: u32) -> u32 {", "pub fn long_one() -> u32 {"]);
 }

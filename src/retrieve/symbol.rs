@@ -58,7 +58,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
     // Qualifiers seen in paths (`Map::new`, `Self::CAPACITY`, `Option.some`): name ->
     // qualifier names.
-    let qualifiers = path_qualifiers(file);
+    let qualifiers = path_qualifiers(file, request.offset);
     let resolver = ModuleResolver::new(snapshot);
     let library_code = !is_test_path(current_path);
 
@@ -322,13 +322,28 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
 }
 
 /// Name -> the qualifiers it is used with (`Map` of `Map::new`, `Option` of
-/// `Option.some`); `Self` stands for the type of the enclosing impl.
-fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
+/// `Option.some`); `Self` stands for the type of the enclosing impl, and a parameter of
+/// the enclosing function for its declared type (`parser.insert()` with `parser: &mut
+/// Parser` is `Parser::insert`).
+fn path_qualifiers(file: &FileIndex, offset: u32) -> HashMap<&str, Vec<&str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
+    let enclosing = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)).map(|i| &file.symbols[i]);
+    let parameters = enclosing.map(|f| parameter_types(&f.signature)).unwrap_or_default();
+    let in_enclosing = |at: u32| enclosing.is_some_and(|f| f.range.contains_inclusive(at));
     for pair in file.references.windows(2) {
         let (q, n) = (&pair[0], &pair[1]);
-        if q.role == RefRole::Path && n.range.start <= q.range.end + 2 {
+        // `x.name` in Rust: a local's identifier right before a field or method.
+        let receiver = q.role == RefRole::Other && n.range.start == q.range.end + 1 && matches!(n.role, RefRole::Call | RefRole::Member);
+        if (q.role == RefRole::Path && n.range.start <= q.range.end + 2) || receiver {
             let mut qualifier = file.reference_name(q);
+            if in_enclosing(q.range.start) {
+                if let Some((_, ty)) = parameters.iter().find(|(name, _)| *name == qualifier) {
+                    qualifier = ty;
+                }
+            }
+            if receiver && !qualifier.starts_with(char::is_uppercase) {
+                continue;
+            }
             if qualifier == "Self" {
                 match innermost(file, q.range.start, |k| matches!(k, SymbolKind::Impl | SymbolKind::Trait)) {
                     Some(i) => qualifier = file.symbols[i].name.as_str(),
@@ -338,6 +353,46 @@ fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
             let quals = out.entry(file.reference_name(n)).or_default();
             if !quals.contains(&qualifier) {
                 quals.push(qualifier);
+            }
+        }
+    }
+    out
+}
+
+/// (parameter, type name) of a function's signature: `parser: &mut Parser<'a>` gives
+/// (parser, Parser), `o: ns.Opts` gives (o, Opts); parameters of other shapes are left out.
+pub(super) fn parameter_types(signature: &str) -> Vec<(&str, &str)> {
+    let Some(open) = signature.find('(') else { return Vec::new() };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, open + 1);
+    let mut previous = ' ';
+    for (i, c) in signature[open..].char_indices().map(|(i, c)| (i + open, c)) {
+        match c {
+            '(' | '<' | '[' | '{' => depth += 1,
+            '>' if previous == '-' || previous == '=' => {}
+            ')' | '>' | ']' | '}' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        previous = c;
+        let end_of_parameter = (c == ',' && depth == 1) || (c == ')' && depth == 0);
+        if end_of_parameter {
+            let parameter = &signature[start..i];
+            start = i + 1;
+            if let Some((name, ty)) = parameter.split_once(':') {
+                let name = name.trim().trim_start_matches("mut ").trim();
+                let ty = ty.trim().trim_start_matches('&').trim_start();
+                let ty = ty.strip_prefix("mut ").unwrap_or(ty);
+                let ty = if ty.starts_with('\'') { ty.split_once(' ').map_or("", |(_, t)| t) } else { ty };
+                let ty = ty.strip_prefix("dyn ").or_else(|| ty.strip_prefix("impl ")).unwrap_or(ty).trim_start();
+                let path = &ty[..ty.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.')).unwrap_or(ty.len())];
+                let type_name = path.rsplit([':', '.']).next().unwrap_or("");
+                let is_identifier = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+                if is_identifier(name) && type_name.starts_with(char::is_uppercase) {
+                    out.push((name, type_name));
+                }
+            }
+            if c == ')' {
+                break;
             }
         }
     }

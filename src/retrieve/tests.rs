@@ -485,3 +485,13 @@ fn main() { clamp(1, 2); long_one();$0 }
     // Signatures first: with no budget left, nothing is added.
     assert_eq!(texts(20), ["pub fn clamp(v: u32, limit: u32) -> u32 {", "pub fn long_one() -> u32 {"]);
 }
+
+#[test]
+fn parameters_declare_their_types() {
+    assert_eq!(
+        super::symbol::parameter_types("fn drive(&mut self, parser: &mut Parser<'a>, buf: &'a [u8], mut set: crate::set::Set, cb: impl Fn(u32) -> bool)"),
+        [("parser", "Parser"), ("set", "Set"), ("cb", "Fn")]
+    );
+    assert_eq!(super::symbol::parameter_types("function f(o: ns.Opts, n: number)"), [("o", "Opts")]);
+    assert_eq!(super::symbol::parameter_types("fn none()"), []);
+}

@@ -94,13 +94,20 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         let targets = imported.get(name);
         // `Type::member`: the members of that type (in impls spread over files, enums,
         // traits) are the definitions, when there are any.
-        if let Some(quals) = quals {
+        let member_of_qualifier = |def_file: FileId, symbol: &Symbol| {
+            quals.is_some_and(|quals| {
+                quals.iter().any(|q| {
+                    symbol.container.as_deref().is_some_and(|c| ends_with_segment(c, q)) && same_type(snapshot, request.file, &imported, q, def_file)
+                })
+            })
+        };
+        if quals.is_some() {
             let named: Vec<&(FileId, u32)> = defs
                 .iter()
                 .copied()
                 .filter(|&&(def_file, symbol)| {
                     let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                    qualifier_names_container(quals, &entry.light().symbols[symbol as usize])
+                    member_of_qualifier(def_file, &entry.light().symbols[symbol as usize])
                 })
                 .collect();
             if !named.is_empty() {
@@ -163,7 +170,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
                 let sym = &entry.light().symbols[symbol as usize];
                 let mut score = weight / spread * import_boost(def_file);
-                if quals.is_some_and(|quals| qualifier_matches(quals, entry, sym)) {
+                if member_of_qualifier(def_file, sym) || quals.is_some_and(|quals| qualifier_names_module(quals, entry)) {
                     score *= 3.0;
                 }
                 if sym.kind.is_member() {
@@ -438,10 +445,28 @@ fn exact_definitions(
     out
 }
 
-/// Whether one of a name's qualifiers names the definition's container type
-/// (`Error` of `Error::new_timeout` for a method of `impl Error`, `Kind` of `Kind::Io`).
-fn qualifier_names_container(quals: &[&str], symbol: &Symbol) -> bool {
-    quals.iter().any(|q| symbol.container.as_deref().is_some_and(|c| ends_with_segment(c, q)))
+/// Whether members defined in `def_file` under a type named `name` can be members of the
+/// type the current file means by it: the type's home is the current file when it
+/// defines such a type, else the file it is imported from; a member in another file
+/// that defines a type of that name itself belongs to that other type (`sparse::DFA`
+/// is not `dense::DFA`).
+pub(super) fn same_type(snapshot: &IndexSnapshot, current: FileId, imported: &HashMap<&str, Vec<FileId>>, name: &str, def_file: FileId) -> bool {
+    let defines_type = |file: FileId| {
+        snapshot.file(file).is_some_and(|entry| {
+            let light = entry.light();
+            light.symbols_named(name).any(|i| {
+                matches!(light.symbols[i as usize].kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::TypeAlias)
+            })
+        })
+    };
+    let home = if defines_type(current) { Some(current) } else { imported.get(name).and_then(|files| files.first().copied()) };
+    home == Some(def_file) || !defines_type(def_file)
+}
+
+/// Whether one of a name's qualifiers names a module of the definition's path (`io` of
+/// `io::Error` for `src/io.rs` or `src/io/...`).
+fn qualifier_names_module(quals: &[&str], entry: &FileEntry) -> bool {
+    quals.iter().any(|q| entry.path.contains(q) && entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(q)))
 }
 
 /// Tests, benchmarks and examples: code a library cannot use (Rust compiles them as

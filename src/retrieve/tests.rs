@@ -495,3 +495,33 @@ fn parameters_declare_their_types() {
     assert_eq!(super::symbol::parameter_types("function f(o: ns.Opts, n: number)"), [("o", "Opts")]);
     assert_eq!(super::symbol::parameter_types("fn none()"), []);
 }
+
+#[test]
+fn a_type_of_the_same_name_in_another_module_is_another_type() {
+    let f = fixture(
+        r#"
+//- /src/dense.rs
+pub struct DFA;
+impl DFA { pub fn write_to(&self) {} }
+//- /src/ext.rs
+impl crate::sparse::DFA { pub fn extra(&self) {} }
+//- /src/user.rs
+use crate::dense::DFA;
+fn f(d: DFA) {}
+//- /src/sparse.rs
+pub struct DFA;
+impl DFA {
+    fn g(&self) { Self::write_to(self); }$0
+}
+"#,
+    );
+    let id = |p: &str| f.snapshot.file_id(p).unwrap();
+    let none = rustc_hash::FxHashMap::default();
+    let same = |from: &str, def: &str| super::symbol::same_type(&f.snapshot, id(from), &none, "DFA", id(def));
+    assert!(!same("src/sparse.rs", "src/dense.rs"), "sparse's DFA is its own");
+    assert!(same("src/sparse.rs", "src/ext.rs"), "an impl in a file without a DFA of its own");
+    let mut imported = rustc_hash::FxHashMap::default();
+    imported.insert("DFA", vec![id("src/dense.rs")]);
+    assert!(super::symbol::same_type(&f.snapshot, id("src/user.rs"), &imported, "DFA", id("src/dense.rs")), "the imported DFA");
+    assert!(!super::symbol::same_type(&f.snapshot, id("src/user.rs"), &imported, "DFA", id("src/sparse.rs")));
+}

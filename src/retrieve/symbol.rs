@@ -58,7 +58,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
     // Qualifiers seen in paths (`Map::new`, `Self::CAPACITY`, `Option.some`): name ->
     // qualifier names.
-    let qualifiers = path_qualifiers(file, request.offset);
+    let (qualifiers, bare) = path_qualifiers(file, request.offset);
     let resolver = ModuleResolver::new(snapshot);
     let library_code = !is_test_path(current_path);
 
@@ -101,7 +101,9 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 })
             })
         };
-        if quals.is_some() {
+        // Only a name always used with a qualifier loses its other definitions
+        // (`StyledStr` as a type and as `ContextValue::StyledStr` keeps both).
+        if quals.is_some() && !bare.contains(name) {
             let named: Vec<&(FileId, u32)> = defs
                 .iter()
                 .copied()
@@ -331,9 +333,10 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
 /// Name -> the qualifiers it is used with (`Map` of `Map::new`, `Option` of
 /// `Option.some`); `Self` stands for the type of the enclosing impl, and a parameter of
 /// the enclosing function for its declared type (`parser.insert()` with `parser: &mut
-/// Parser` is `Parser::insert`).
-fn path_qualifiers(file: &FileIndex, offset: u32) -> HashMap<&str, Vec<&str>> {
+/// Parser` is `Parser::insert`). And the names also used without one.
+fn path_qualifiers(file: &FileIndex, offset: u32) -> (HashMap<&str, Vec<&str>>, rustc_hash::FxHashSet<&str>) {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
+    let mut qualified: Vec<u32> = Vec::new();
     let enclosing = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)).map(|i| &file.symbols[i]);
     let parameters = enclosing.map(|f| parameter_types(&f.signature)).unwrap_or_default();
     let in_enclosing = |at: u32| enclosing.is_some_and(|f| f.range.contains_inclusive(at));
@@ -361,9 +364,20 @@ fn path_qualifiers(file: &FileIndex, offset: u32) -> HashMap<&str, Vec<&str>> {
             if !quals.contains(&qualifier) {
                 quals.push(qualifier);
             }
+            qualified.push(n.range.start);
         }
     }
-    out
+    // References are in order, and so are the qualified ones among them.
+    let mut next = qualified.iter().peekable();
+    let mut bare = rustc_hash::FxHashSet::default();
+    for reference in &file.references {
+        if next.peek().is_some_and(|&&at| at == reference.range.start) {
+            next.next();
+        } else {
+            bare.insert(file.reference_name(reference));
+        }
+    }
+    (out, bare)
 }
 
 /// (parameter, type name) of a function's signature: `parser: &mut Parser<'a>` gives

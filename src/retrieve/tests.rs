@@ -525,3 +525,24 @@ impl DFA {
     assert!(super::symbol::same_type(&f.snapshot, id("src/user.rs"), &imported, "DFA", id("src/dense.rs")), "the imported DFA");
     assert!(!super::symbol::same_type(&f.snapshot, id("src/user.rs"), &imported, "DFA", id("src/sparse.rs")));
 }
+
+#[test]
+fn a_name_also_used_without_its_qualifier_keeps_its_other_definitions() {
+    let f = fixture(
+        r#"
+//- /src/styled.rs
+pub struct StyledStr(String);
+//- /src/context.rs
+pub enum ContextValue { StyledStr(u8), None }
+//- /src/format.rs
+use crate::styled::StyledStr;
+use crate::context::ContextValue;
+fn usage(v: &ContextValue) -> Option<&StyledStr> {
+    if let ContextValue::StyledStr(u) = v { None } else { None }
+}
+fn format(usage: Option<&StyledStr>) -> StyledStr {$0}
+"#,
+    );
+    let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    assert!(got.iter().any(|(p, l, _)| p == "src/styled.rs" && l.starts_with("pub struct StyledStr")), "{got:?}");
+}

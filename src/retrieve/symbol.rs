@@ -274,23 +274,66 @@ fn module_import_candidates(
 }
 
 /// A type's constructor comes with it: `Type::new(...)` is how code uses most types.
+/// A Rust type's other constructors and constants (associated functions without `self`
+/// that return the type, associated consts of the type: `UdpSocket::from_raw_fd`,
+/// `Interest::READABLE`) come with it too, for the types among this many best candidates
+/// (their signatures are read).
+const TYPES_WITH_CONSTRUCTORS: usize = 40;
+
 fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
     let mut added = Vec::new();
-    for candidate in out.iter() {
+    for (rank, candidate) in out.iter().enumerate() {
         let Some(entry) = snapshot.file(candidate.file) else { continue };
         let symbol = &entry.light().symbols[candidate.symbol as usize];
         if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
             continue;
         }
         let light = entry.light();
+        let mut push = |i: u32| {
+            let member = &light.symbols[i as usize];
+            added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, member.name)] });
+        };
         for i in light.symbols_named("new").chain(light.symbols_named("constructor")) {
             let method = &light.symbols[i as usize];
             if method.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name)) {
-                added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
+                push(i);
+            }
+        }
+        if light.lang != crate::lang::Lang::Rust || rank >= TYPES_WITH_CONSTRUCTORS {
+            continue;
+        }
+        let full = entry.index();
+        for (i, member) in full.symbols.iter().enumerate() {
+            let of_type = member.name != "new"
+                && matches!(member.kind, SymbolKind::Method | SymbolKind::Const)
+                && member.parent.is_some_and(|p| full.symbols[p as usize].kind == SymbolKind::Impl)
+                && member.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name));
+            if of_type && constructs(&member.signature, &symbol.name) {
+                push(i as u32);
             }
         }
     }
     out.extend(added);
+}
+
+/// Whether an associated item's signature makes a value of the type: a function without
+/// a `self` parameter returning `Self` or the type (also inside `Result<..>`, `&..`), a
+/// constant of the type.
+fn constructs(signature: &str, type_name: &str) -> bool {
+    let has_word = |text: &str, word: &str| {
+        text.match_indices(word).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + word.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    let names_type = |text: &str| has_word(text, "Self") || has_word(text, type_name);
+    if let Some(after_fn) = signature.split_once("fn ").map(|(_, rest)| rest) {
+        let Some((parameters, returns)) = after_fn.rsplit_once("->") else { return false };
+        !has_word(parameters, "self") && names_type(returns.split(" where ").next().unwrap_or(returns))
+    } else {
+        signature.contains("const ") && signature.split_once(':').is_some_and(|(_, ty)| names_type(ty.split('=').next().unwrap_or(ty)))
+    }
 }
 
 /// Macros defined in the workspace are small and used everywhere in their crate.

@@ -546,3 +546,27 @@ fn format(usage: Option<&StyledStr>) -> StyledStr {$0}
     let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
     assert!(got.iter().any(|(p, l, _)| p == "src/styled.rs" && l.starts_with("pub struct StyledStr")), "{got:?}");
 }
+
+#[test]
+fn a_type_brings_its_constructors_and_constants() {
+    let f = fixture(
+        r#"
+//- /src/udp.rs
+pub struct UdpSocket { fd: i32 }
+impl UdpSocket {
+    pub fn from_raw_fd(fd: i32) -> UdpSocket { UdpSocket { fd } }
+    pub fn bind(addr: u32) -> io::Result<UdpSocket> { todo!() }
+    pub const INVALID: Self = UdpSocket { fd: -1 };
+    pub fn send(&self, buf: &[u8]) -> usize { 0 }
+    pub fn try_clone(&self) -> UdpSocket { todo!() }
+}
+//- /src/sys.rs
+use crate::udp::UdpSocket;
+fn open(s: UdpSocket) -> UdpSocket {$0}
+"#,
+    );
+    let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    let has = |start: &str| got.iter().any(|(p, l, _)| p == "src/udp.rs" && code_line(l).starts_with(start));
+    assert!(has("pub fn from_raw_fd") && has("pub fn bind") && has("pub const INVALID"), "{got:?}");
+    assert!(!has("pub fn send") && !has("pub fn try_clone"), "methods taking self are not constructors: {got:?}");
+}

@@ -150,6 +150,9 @@ struct Hit {
     file: FileId,
     target: Target,
     why: String,
+    /// What is worth its tokens only when everything ranked has been packed (a chosen
+    /// type's other constructors and constants).
+    filler: bool,
 }
 
 /// A chunk hit points at the chunk's symbol when it defines exactly one (outermost)
@@ -218,6 +221,8 @@ struct Fused {
     score: f32,
     sources: Vec<&'static str>,
     why: Vec<String>,
+    /// Every generator that proposed it proposed it as filler (see `Hit`).
+    filler: bool,
 }
 
 /// Reciprocal rank fusion: a candidate scores `weight / (RRF_K + rank)` per generator.
@@ -235,17 +240,21 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
         for hit in hits {
             let key = (hit.file, hit.target);
             let i = *at.entry(key).or_insert_with(|| {
-                fused.push(Fused { file: hit.file, target: hit.target, score: 0.0, sources: Vec::new(), why: Vec::new() });
+                fused.push(Fused { file: hit.file, target: hit.target, score: 0.0, sources: Vec::new(), why: Vec::new(), filler: true });
                 fused.len() - 1
             });
             let entry = &mut fused[i];
+            entry.filler &= hit.filler;
             if entry.sources.contains(&g.name()) {
                 continue; // a generator counts once per candidate, at its best rank
             }
             entry.score += g.weight() / (RRF_K + rank as f32);
             entry.sources.push(g.name());
             entry.why.push(format!("{}: {}", g.name(), hit.why));
-            rank += 1;
+            // Filler takes no rank from what follows it.
+            if !hit.filler {
+                rank += 1;
+            }
         }
     }
     for entry in &mut fused {
@@ -254,7 +263,7 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
             entry.score *= 1.1;
         }
     }
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.target.cmp(&b.target)));
+    fused.sort_by(|a, b| a.filler.cmp(&b.filler).then(b.score.total_cmp(&a.score)).then(a.file.cmp(&b.file)).then(a.target.cmp(&b.target)));
     fused
 }
 
@@ -291,7 +300,7 @@ fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
         .map(|(rank, file, chunk)| {
             let similarity = request.vector_hits[rank].1;
             let index = snapshot.file(file).expect("from the snapshot").light();
-            Hit { file, target: chunk_target(index, chunk), why: format!("similar to the code around the cursor (cosine {similarity:.2})") }
+            Hit { file, target: chunk_target(index, chunk), why: format!("similar to the code around the cursor (cosine {similarity:.2})"), filler: false }
         })
         .collect()
 }

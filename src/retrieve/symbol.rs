@@ -27,6 +27,8 @@ struct Candidate {
     symbol: u32,
     score: f32,
     names: Vec<String>,
+    /// Packed after every other candidate, in what the budget has left.
+    filler: bool,
 }
 
 const MAX_HITS: usize = 200;
@@ -78,7 +80,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             let qualified = exact.iter().any(|&(_, _, through_namespace)| through_namespace);
             for &(def_file, symbol, _) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
                 let score = weight * 4.0 * if qualified { 3.0 } else { 1.0 };
-                candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
+                candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
             }
             continue;
         }
@@ -184,7 +186,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         for (score, def_file, symbol) in scored.into_iter().take(2) {
-            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
+            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
         }
     }
     let query = query_subtokens(file, request);
@@ -202,7 +204,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         .into_iter()
         .map(|c| {
             let kind = snapshot.file(c.file).map(|e| e.light().symbols[c.symbol as usize].kind.as_str()).unwrap_or("item");
-            Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")) }
+            Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")), filler: c.filler }
         })
         .collect()
 }
@@ -268,7 +270,7 @@ fn module_import_candidates(
                 continue;
             }
             let score = base * (0.1 + 2.0 * similarity(&symbol.name, query));
-            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)] });
+            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)], filler: false });
         }
     }
 }
@@ -289,14 +291,14 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
             continue;
         }
         let light = entry.light();
-        let mut push = |i: u32| {
+        let mut push = |i: u32, filler: bool| {
             let member = &light.symbols[i as usize];
-            added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, member.name)] });
+            added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, member.name)], filler });
         };
         for i in light.symbols_named("new").chain(light.symbols_named("constructor")) {
             let method = &light.symbols[i as usize];
             if method.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name)) {
-                push(i);
+                push(i, false);
             }
         }
         if light.lang != crate::lang::Lang::Rust || rank >= TYPES_WITH_CONSTRUCTORS {
@@ -309,7 +311,7 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
                 && member.parent.is_some_and(|p| full.symbols[p as usize].kind == SymbolKind::Impl)
                 && member.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name));
             if of_type && constructs(&member.signature, &symbol.name) {
-                push(i as u32);
+                push(i as u32, true);
             }
         }
     }
@@ -572,7 +574,7 @@ fn definitions_by_name<'a>(
         let Some(entry) = snapshot.file(file).filter(|_| file != from) else { continue };
         for (i, symbol) in entry.light().symbols.iter().enumerate() {
             if symbol.kind == SymbolKind::Macro && !weights.contains_key(symbol.name.as_str()) {
-                macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
+                macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)], filler: false });
             }
         }
     }

@@ -250,6 +250,35 @@ fn symbols_are_found_fuzzily() {
 }
 
 #[test]
+fn symbols_inside_item_macros_are_found() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /Cargo.toml
+[package]
+name = "demo"
+//- /src/lib.rs
+cfg_net! {
+    /// A TCP stream.
+    pub struct TcpStream { inner: u32 }
+    cfg_unstable! {
+        impl TcpStream {
+            pub fn peek(&self) -> usize { 0 }
+        }
+    }
+}
+fn main() { println!("{}", TcpListener); }
+"#,
+    );
+    let (status, stdout, stderr) = ws.ctxls(&["symbols", "TcpStream"]);
+    assert!(status.success(), "{stderr}");
+    assert_eq!(stdout.lines().next(), Some("src/lib.rs:3:16 struct TcpStream"), "{stdout}");
+    let (_, stdout, _) = ws.ctxls(&["symbols", "TcpStream::peek"]);
+    assert_eq!(stdout.lines().next(), Some("src/lib.rs:6:20 method TcpStream::peek"), "{stdout}");
+    let (_, stdout, _) = ws.ctxls(&["symbols", "TcpListener"]);
+    assert!(stdout.is_empty(), "a macro's argument is not a definition: {stdout}");
+}
+
+#[test]
 fn help_describes_every_command() {
     let ws = TempWorkspace::new(FIXTURE);
     let (status, stdout, _) = ws.ctxls(&["--help"]);

@@ -76,7 +76,8 @@ fn inline_completion_sends_the_context_cleans_the_answer_and_remembers_it() {
     assert_eq!(items(&response), ["Point { x: a.x + b.x, y: a.y + b.y }"], "cut where the function's block ends: {response}");
     let sent = s.server.requests()[0].json();
     let prompt = sent["prompt"].as_str().unwrap();
-    assert!(prompt.contains("// Path: src/geometry.rs (lines 2-2)\n// pub struct Point { pub x: i32, pub y: i32 }\n"), "{prompt}");
+    // The definition with the first sentence of its doc comment.
+    assert!(prompt.contains("// Path: src/geometry.rs (lines 2-2)\n// /// A point on the plane.\n// pub struct Point { pub x: i32, pub y: i32 }\n"), "{prompt}");
     assert!(prompt.ends_with("// Path: src/lib.rs\nmod geometry;\nuse geometry::Point;\n/// Adds two points.\npub fn add(a: Point, b: Point) -> Point {\n    "), "{prompt}");
     assert_eq!(sent["suffix"], "\n}\n// Return the point at the origin.\npub fn origin() -> Point {\n}\n");
 

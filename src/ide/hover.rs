@@ -185,6 +185,21 @@ mod tests {
     }
 
     #[test]
+    fn a_struct_inside_an_item_macro_hovers_with_its_doc() {
+        let files = [
+            ("src/net.rs", "cfg_net! {\n    /// A TCP stream.\n    pub struct TcpStream { inner: u32 }\n}\n"),
+            ("src/main.rs", "use crate::net::TcpStream;\nfn main(s: TcpStream) {}\n"),
+        ];
+        let snapshot = workspace(&files);
+        let main = snapshot.file_id("src/main.rs").unwrap();
+        let offset = files[1].1.find("TcpStream)").unwrap() as u32 + 2;
+        let info = hover(&snapshot, main, offset).expect("a hover");
+        assert_eq!((info.name.as_str(), info.path.as_str(), info.line), ("TcpStream", "src/net.rs", 2));
+        assert_eq!(info.doc.as_deref(), Some("A TCP stream."));
+        assert_eq!(info.kind, SymbolKind::Struct);
+    }
+
+    #[test]
     fn reference_counts_agree_with_and_without_the_term_table() {
         let mut index = WorkspaceIndex::new();
         for (path, text) in FILES {

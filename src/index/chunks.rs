@@ -6,6 +6,7 @@
 
 use tree_sitter::Node;
 
+use super::macros::{self, ItemTree};
 use super::{Chunk, Symbol};
 use crate::base::{content_hash, LineIndex, TextRange};
 use crate::lang::Lang;
@@ -26,9 +27,19 @@ struct Span {
     fresh: bool,
 }
 
-pub(super) fn chunk_file(lang: Lang, root: Node, text: &str, lines: &LineIndex, symbols: &[Symbol]) -> Vec<Chunk> {
+/// What chunking reads besides the tree: a long macro invocation holding items is chunked
+/// like a container, its items from the parsed interior (`known`, else parsed here).
+#[derive(Clone, Copy)]
+struct Source<'a> {
+    lang: Lang,
+    text: &'a str,
+    lines: &'a LineIndex,
+    known: &'a [ItemTree],
+}
+
+pub(super) fn chunk_file(lang: Lang, root: Node, text: &str, lines: &LineIndex, symbols: &[Symbol], known: &[ItemTree]) -> Vec<Chunk> {
     let mut spans = Vec::new();
-    chunk_items(lang, root, lines, &mut spans);
+    chunk_items(Source { lang, text, lines, known }, root, &mut spans);
     let spans = merge_small(spans);
     spans
         .into_iter()
@@ -66,7 +77,8 @@ fn trim_end_newline(text: &str, end: u32) -> u32 {
 
 /// Chunks the named children of `parent`: each item with the comments and attributes
 /// right above it.
-fn chunk_items(lang: Lang, parent: Node, lines: &LineIndex, out: &mut Vec<Span>) {
+fn chunk_items(source: Source, parent: Node, out: &mut Vec<Span>) {
+    let lang = source.lang;
     let mut cursor = parent.walk();
     let mut pending_start: Option<u32> = None; // first line of leading comments/attributes
     let mut last_end_line: Option<u32> = None;
@@ -87,7 +99,7 @@ fn chunk_items(lang: Lang, parent: Node, lines: &LineIndex, out: &mut Vec<Span>)
             continue;
         }
         let first_line = pending_start.take().unwrap_or(start_line);
-        chunk_item(lang, child, first_line, lines, out);
+        chunk_item(source, child, first_line, out);
         last_end_line = Some(end_line);
     }
     // Comments at the end of the container form a span of their own.
@@ -97,19 +109,29 @@ fn chunk_items(lang: Lang, parent: Node, lines: &LineIndex, out: &mut Vec<Span>)
     }
 }
 
-fn chunk_item(lang: Lang, item: Node, first_line: u32, lines: &LineIndex, out: &mut Vec<Span>) {
+fn chunk_item(source: Source, item: Node, first_line: u32, out: &mut Vec<Span>) {
     let end_line = end_line_of(item);
     let line_count = end_line - first_line + 1;
     if line_count <= MAX_CHUNK_LINES {
         out.push(Span { start_line: first_line, end_line, mergeable: line_count < MERGE_LINES / 2, fresh: false });
         return;
     }
-    if let Some(body) = member_body(lang, item) {
+    let macro_items = (item.kind() == "macro_invocation" && source.lang == Lang::Rust)
+        .then(|| macros::item_tree(item, source.text, source.lines, source.known))
+        .flatten();
+    let body = match &macro_items {
+        Some(tree) => Some(tree.root_node()),
+        None => member_body(source.lang, item),
+    };
+    if let Some(body) = body {
         // Header: from the item's first line to the line that opens the body.
-        let body_line = body.start_position().row as u32;
+        let body_line = match &macro_items {
+            Some(_) => item.child(item.child_count().saturating_sub(1)).map_or(first_line, |t| t.start_position().row as u32),
+            None => body.start_position().row as u32,
+        };
         out.push(Span { start_line: first_line, end_line: body_line, mergeable: true, fresh: true });
         let before = out.len();
-        chunk_items(lang, body, lines, out);
+        chunk_items(source, body, out);
         // Members start after the header line; anything overlapping it is cut.
         for span in &mut out[before..] {
             span.start_line = span.start_line.max(body_line + 1);

@@ -6,6 +6,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use tree_sitter::{Node, Tree};
 
+use super::macros::{self, ItemTree};
 use super::{
     chunks, separator, FileIndex, Import, ImportKind, ImportedName, RefRole, Reference, Symbol,
     SymbolKind,
@@ -57,13 +58,15 @@ impl<'a, 't> Nav<'a, 't> {
 
 pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let root = tree.root_node();
+    let line_index = LineIndex::new(text);
     let flat = FlatTree::new(root);
     let query = Query::All(&flat);
-    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query);
+    let item_trees = macros::item_trees(lang, root, text, &line_index, None);
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query, &item_trees);
     let symbols = build_symbols(lang, &mut defs, text, query.nav());
     let (names, references) = build_references(raw_refs, &symbols, text);
     imports.sort_by_key(|import| import.range.start);
-    finish(lang, root, text, symbols, names, references, imports)
+    finish(lang, root, text, line_index, &item_trees, symbols, names, references, imports)
 }
 
 /// True when most of the file is one ERROR node: the grammar failed on it as a whole
@@ -103,11 +106,12 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
         let root = tree.root_node();
         let flat = FlatTree::new(root);
         let query = Query::All(&flat);
-        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, query);
+        let item_trees = macros::item_trees(lang, root, text, &line_index, None);
+        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, query, &item_trees);
         let part_symbols = build_symbols(lang, &mut defs, text, query.nav());
         let (part_names, part_refs) = build_references(raw_refs, &part_symbols, text);
         let offset = symbols.len() as u32;
-        chunks.extend(chunks::chunk_file(lang, root, text, &line_index, &part_symbols).into_iter().map(|mut c| {
+        chunks.extend(chunks::chunk_file(lang, root, text, &line_index, &part_symbols, &item_trees).into_iter().map(|mut c| {
             c.symbol = c.symbol.map(|s| s + offset);
             c
         }));
@@ -154,7 +158,9 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     let after = |range: TextRange| range.start >= old_region_end;
 
     let query = Query::Region(region);
-    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query);
+    let line_index = LineIndex::new(text);
+    let item_trees = macros::item_trees(lang, root, text, &line_index, Some(region));
+    let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query, &item_trees);
     let region_symbols = build_symbols(lang, &mut defs, text, query.nav());
 
     // Symbols: before, the region (parents offset), after (shifted, parents remapped).
@@ -198,7 +204,7 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     let mut all_imports: Vec<Import> = old.imports.iter().filter(|i| before(i.range)).cloned().collect();
     all_imports.extend(imports);
     all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
-    finish(lang, root, text, symbols, names, references, all_imports)
+    finish(lang, root, text, line_index, &item_trees, symbols, names, references, all_imports)
 }
 
 fn intern<'a>(name: &'a str, ids: &mut HashMap<&'a str, u32>, names: &mut Vec<String>) -> u32 {
@@ -263,8 +269,9 @@ impl<'a, 't> Query<'a, 't> {
     }
 }
 
-/// Runs the language's combined query over the tree, or over the nodes inside a region.
-fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>) -> QueryOutput<'t> {
+/// Runs the language's combined query over the tree, or over the nodes inside a region,
+/// and over the items found inside macro invocations there (`item_trees`).
+fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>, item_trees: &'t [ItemTree]) -> QueryOutput<'t> {
     let queries = lang.queries();
     let bytes = text.as_bytes();
     let mut defs: Vec<RawDef> = Vec::new();
@@ -289,6 +296,10 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>) -
                 }
             }
         }
+    }
+    for item_tree in item_trees {
+        let flat = FlatTree::new(item_tree.tree.root_node());
+        queries.patterns.matches_in(&flat, bytes, &mut |m| all_matches.push(m));
     }
     for m in &all_matches {
         if !m.captures.iter().all(|(_, node)| inside(*node)) {
@@ -336,17 +347,19 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>) -
     (defs, raw_refs, imports)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn finish(
     lang: Lang,
     root: Node,
     text: &str,
+    line_index: LineIndex,
+    item_trees: &[ItemTree],
     symbols: Vec<Symbol>,
     names: Vec<String>,
     references: Vec<Reference>,
     imports: Vec<Import>,
 ) -> FileIndex {
-    let line_index = LineIndex::new(text);
-    let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols);
+    let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols, item_trees);
     let error_count = count_errors(root);
     let terms = super::terms::postings(&names, &references, &symbols, &chunks);
     let by_name = super::symbols_by_name(&symbols);

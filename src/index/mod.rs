@@ -3,6 +3,7 @@
 //! `IndexSnapshot`s, import resolution, fuzzy symbol search). Pure: no IO.
 
 mod chunks;
+mod macros;
 mod extract;
 mod resolve;
 mod search;

@@ -134,6 +134,9 @@ fn join(dir: &str, name: &str) -> String {
     }
 }
 
+/// Re-exports are followed through at most this many files.
+const MAX_REEXPORT_DEPTH: usize = 8;
+
 const TS_EXTENSIONS: &[&str] = &["ts", "tsx", "d.ts", "mts", "cts", "js", "jsx", "mjs", "cjs"];
 
 /// Resolution over one snapshot.
@@ -273,6 +276,95 @@ impl<'a> ModuleResolver<'a> {
     }
 
     // ---- TypeScript / JavaScript ----
+
+    /// The definitions a TS/JS module exports as `name`: its own top-level definitions of
+    /// the name, else those its re-exports lead to (`export { a as name } from`,
+    /// `export * from`), through barrels up to `MAX_REEXPORT_DEPTH` files deep. Empty when
+    /// the chain leaves the workspace or the name is not found.
+    pub fn exported_definitions(&self, module: FileId, name: &str) -> Vec<(FileId, u32)> {
+        let mut out = Vec::new();
+        let mut seen = Vec::new();
+        self.exported_into(module, name, 0, &mut seen, &mut out);
+        out
+    }
+
+    fn exported_into(&self, module: FileId, name: &str, depth: usize, seen: &mut Vec<(FileId, String)>, out: &mut Vec<(FileId, u32)>) {
+        if depth > MAX_REEXPORT_DEPTH || seen.iter().any(|(f, n)| *f == module && n == name) {
+            return;
+        }
+        seen.push((module, name.to_string()));
+        let Some(entry) = self.snapshot.file(module) else { return };
+        if !entry.lang().is_js_family() {
+            return;
+        }
+        let index = entry.light();
+        let before = out.len();
+        out.extend(index.symbols_named(name).filter(|&i| index.symbols[i as usize].parent.is_none()).map(|i| (module, i)));
+        if out.len() > before {
+            return;
+        }
+        for import in index.imports.iter().filter(|i| i.kind == ImportKind::ReExport) {
+            let star = import.glob && import.names.is_empty();
+            let renamed = import.names.iter().find(|n| n.name != "*" && n.local_name() == name);
+            if !star && renamed.is_none() {
+                continue;
+            }
+            let Some(target) = self.resolve_ts_specifier(&entry.path, &import.source) else { continue };
+            match renamed {
+                Some(n) => self.exported_into(target, &n.name, depth + 1, seen, out),
+                None => self.exported_into(target, name, depth + 1, seen, out),
+            }
+        }
+    }
+
+    /// The module a TS/JS module exports as the namespace `name` (`export * as name
+    /// from "x"`, or such an export reached through `export { name } from` and
+    /// `export * from`).
+    pub fn exported_module(&self, module: FileId, name: &str) -> Option<FileId> {
+        self.exported_module_at(module, name, 0)
+    }
+
+    fn exported_module_at(&self, module: FileId, name: &str, depth: usize) -> Option<FileId> {
+        if depth > MAX_REEXPORT_DEPTH {
+            return None;
+        }
+        let entry = self.snapshot.file(module)?;
+        for import in entry.light().imports.iter().filter(|i| i.kind == ImportKind::ReExport) {
+            let star = import.glob && import.names.is_empty();
+            let named = import.names.iter().find(|n| n.local_name() == name);
+            if !star && named.is_none() {
+                continue;
+            }
+            let Some(target) = self.resolve_ts_specifier(&entry.path, &import.source) else { continue };
+            let found = match named {
+                Some(n) if n.name == "*" => Some(target),
+                Some(n) => self.exported_module_at(target, &n.name, depth + 1),
+                None => self.exported_module_at(target, name, depth + 1),
+            };
+            if found.is_some() {
+                return found;
+            }
+        }
+        None
+    }
+
+    /// The module a TS/JS file's local name stands for: `import * as name from "x"`
+    /// (x), or `import { name } from "x"` where x exports a namespace of that name.
+    pub fn namespace_module(&self, from: FileId, local: &str) -> Option<FileId> {
+        let entry = self.snapshot.file(from)?;
+        if !entry.lang().is_js_family() {
+            return None;
+        }
+        for import in &entry.light().imports {
+            if !matches!(import.kind, ImportKind::Import | ImportKind::Require | ImportKind::ReExport) {
+                continue;
+            }
+            let Some(named) = import.names.iter().find(|n| n.local_name() == local) else { continue };
+            let Some(target) = self.resolve_ts_specifier(&entry.path, &import.source) else { continue };
+            return if named.name == "*" { Some(target) } else { self.exported_module(target, &named.name) };
+        }
+        None
+    }
 
     pub fn resolve_ts_specifier(&self, from: &str, specifier: &str) -> Option<FileId> {
         if specifier.starts_with('.') {

@@ -212,6 +212,92 @@ fn broken_code_still_yields_symbols() {
 }
 
 #[test]
+fn rust_items_inside_item_macros() {
+    // Items in `cfg_*!` and `pin_project!` invocations, nested ones, in a module and in an
+    // impl; a macro's expression arguments and `macro_rules!` bodies stay token trees.
+    let text = r#"
+cfg_net! {
+    /// A TCP stream.
+    pub struct TcpStream { inner: IoSource<net::TcpStream> }
+    use crate::io_source::IoSource;
+}
+pin_project! {
+    /// A timeout.
+    #[derive(Debug)]
+    pub struct Timeout<F> { #[pin] inner: F, delay: Sleep }
+}
+cfg_rt! {
+    cfg_unstable! {
+        pub fn spawn_local() -> JoinHandle { todo() }
+    }
+}
+mod inner {
+    define_error! { pub enum Failure { Io(io::Error), Closed } }
+}
+impl Registration {
+    cfg_io! {
+        /// Registers.
+        pub fn register(&self, token: Token) -> Result<()> { Ok(()) }
+    }
+}
+macro_rules! cfg_io {
+    ($($item:item)*) => { $( #[cfg(feature = "io")] $item )* }
+}
+fn body() {
+    println!("{}", x);
+    format! { "{}", y };
+}
+not_items! { a + b }
+"#;
+    check_symbols(
+        Lang::Rust,
+        text,
+        expect![[r#"
+            struct TcpStream | pub struct TcpStream | doc: A TCP stream.
+              field inner in TcpStream | inner: IoSource<net::TcpStream>
+            struct Timeout | pub struct Timeout<F> | doc: A timeout.
+              field inner in Timeout | inner: F
+              field delay in Timeout | delay: Sleep
+            function spawn_local | pub fn spawn_local() -> JoinHandle
+            module inner | mod inner
+              enum Failure in inner | pub enum Failure
+                variant Io in inner::Failure | Io(io::Error)
+                variant Closed in inner::Failure | Closed
+            impl Registration | impl Registration
+              method register in Registration | pub fn register(&self, token: Token) -> Result<()> | doc: Registers.
+            macro cfg_io | macro_rules! cfg_io { ($($item:item)*) => { $( #[cfg(feature = "io")] $item )* } }
+            function body | fn body()
+        "#]],
+    );
+    check_imports(Lang::Rust, text, expect![[r#"
+        use "crate::io_source" [IoSource]
+    "#]]);
+    let file = extract_str(Lang::Rust, text);
+    let roles: Vec<String> = file
+        .references
+        .iter()
+        .filter(|r| ["IoSource", "Sleep", "JoinHandle", "todo", "a", "x"].contains(&file.reference_name(r)))
+        .map(|r| format!("{}:{}", file.reference_name(r), r.role))
+        .collect();
+    assert_eq!(roles.join(" "), "IoSource:type IoSource:path Sleep:type JoinHandle:type todo:call x:other a:other");
+    // The items are chunks of their own when the invocation is too long for one.
+    let mut long = String::from("cfg_net! {\n");
+    for i in 0..40 {
+        long.push_str(&format!("    pub fn f{i}() {{\n        body();\n    }}\n"));
+    }
+    long.push_str("}\n");
+    let file = extract_str(Lang::Rust, &long);
+    assert_eq!(file.symbols.len(), 40);
+    assert!(file.chunks.len() > 2, "{:?}", file.chunks);
+    for chunk in &file.chunks {
+        assert!(chunk.end_line - chunk.start_line < 60);
+        assert_eq!(chunk.hash, crate::base::content_hash(long[chunk.range.as_usize()].as_bytes()));
+    }
+    let f39 = file.symbols.iter().position(|s| s.name == "f39").unwrap() as u32;
+    assert!(file.chunks.iter().any(|c| c.symbol == Some(f39)), "{:?}", file.chunks);
+}
+
+#[test]
 fn rust_references() {
     check_references(
         Lang::Rust,
@@ -438,11 +524,11 @@ mod random_edits {
     use crate::index::extract;
     use crate::lang::{Document, Lang, TextEdit};
 
-    const RUST_SEED: &str = "use crate::a::{b, c as d};\n/// Doc.\npub struct S { x: u32 }\nimpl S {\n    fn new() -> Self { S { x: 1 } }\n}\nfn main() { let s = S::new(); println!(\"{}\", s.x); }\n";
+    const RUST_SEED: &str = "use crate::a::{b, c as d};\n/// Doc.\npub struct S { x: u32 }\nimpl S {\n    fn new() -> Self { S { x: 1 } }\n    cfg_io! { pub fn io(&self) {} }\n}\ncfg_net! {\n    /// Net.\n    pub struct T(u8);\n    cfg_rt! { use b::c; fn g() {} }\n}\nfn main() { let s = S::new(); println!(\"{}\", s.x); }\n";
     const TS_SEED: &str = "import { a } from './a';\n/** Doc. */\nexport class C {\n  m(x: number): string { return `${x}é`; }\n}\nexport const f = (y: C) => y.m(1);\n";
     const FRAGMENTS: &[&str] = &[
         "fn ", "{", "}", "\n", "struct X;", "use a::b;", "é", "𝕏", "let x = 1;", "(", ")", "//", "/*", "*/", "\"",
-        "impl Y { fn z(&self) {} }", "class K {}", "export ", "import { q } from './q';", " ", "=>", "<T>", ";",
+        "impl Y { fn z(&self) {} }", "m! {", "pub ", "class K {}", "export ", "import { q } from './q';", " ", "=>", "<T>", ";",
     ];
 
     fn edit_strategy() -> impl Strategy<Value = (usize, usize, usize)> {

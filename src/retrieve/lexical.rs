@@ -80,6 +80,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 .map(|&q| query[q].word.as_str())
                 .collect();
             Hit {
+                filler: false,
                 file,
                 target: chunk_target(entry.light(), chunk),
                 why: format!("BM25 {score:.1}: shares `{}` with the code around the cursor", words.join("`, `")),

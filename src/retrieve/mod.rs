@@ -150,6 +150,9 @@ struct Hit {
     file: FileId,
     target: Target,
     why: String,
+    /// What is worth its tokens only when everything ranked has been packed (a chosen
+    /// type's other constructors and constants).
+    filler: bool,
 }
 
 /// A chunk hit points at the chunk's symbol when it defines exactly one (outermost)
@@ -201,7 +204,13 @@ pub fn retrieve(
     .into_iter()
     .filter_map(|(g, hits)| Some((g, hits?)))
     .collect();
-    let fused = fuse(lists, snapshot, request.recency);
+    let mut fused = fuse(lists, snapshot, request.recency);
+    // Library code cannot use tests, benchmarks or examples: whatever names they share
+    // with it, they are not what its body needs.
+    let from = snapshot.file(request.file).map_or("", |e| e.path.as_str());
+    if !symbol::is_test_path(from) {
+        fused.retain(|c| snapshot.file(c.file).is_none_or(|e| !symbol::is_test_path(&e.path)));
+    }
     pack(snapshot, fused, request.budget_tokens, count_tokens, source_of)
 }
 
@@ -212,6 +221,8 @@ struct Fused {
     score: f32,
     sources: Vec<&'static str>,
     why: Vec<String>,
+    /// Every generator that proposed it proposed it as filler (see `Hit`).
+    filler: bool,
 }
 
 /// Reciprocal rank fusion: a candidate scores `weight / (RRF_K + rank)` per generator.
@@ -229,17 +240,21 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
         for hit in hits {
             let key = (hit.file, hit.target);
             let i = *at.entry(key).or_insert_with(|| {
-                fused.push(Fused { file: hit.file, target: hit.target, score: 0.0, sources: Vec::new(), why: Vec::new() });
+                fused.push(Fused { file: hit.file, target: hit.target, score: 0.0, sources: Vec::new(), why: Vec::new(), filler: true });
                 fused.len() - 1
             });
             let entry = &mut fused[i];
+            entry.filler &= hit.filler;
             if entry.sources.contains(&g.name()) {
                 continue; // a generator counts once per candidate, at its best rank
             }
             entry.score += g.weight() / (RRF_K + rank as f32);
             entry.sources.push(g.name());
             entry.why.push(format!("{}: {}", g.name(), hit.why));
-            rank += 1;
+            // Filler takes no rank from what follows it.
+            if !hit.filler {
+                rank += 1;
+            }
         }
     }
     for entry in &mut fused {
@@ -248,7 +263,7 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
             entry.score *= 1.1;
         }
     }
-    fused.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.target.cmp(&b.target)));
+    fused.sort_by(|a, b| a.filler.cmp(&b.filler).then(b.score.total_cmp(&a.score)).then(a.file.cmp(&b.file)).then(a.target.cmp(&b.target)));
     fused
 }
 
@@ -285,7 +300,7 @@ fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
         .map(|(rank, file, chunk)| {
             let similarity = request.vector_hits[rank].1;
             let index = snapshot.file(file).expect("from the snapshot").light();
-            Hit { file, target: chunk_target(index, chunk), why: format!("similar to the code around the cursor (cosine {similarity:.2})") }
+            Hit { file, target: chunk_target(index, chunk), why: format!("similar to the code around the cursor (cosine {similarity:.2})"), filler: false }
         })
         .collect()
 }
@@ -350,7 +365,9 @@ fn header_lines(text: &str) -> u32 {
 
 /// Packs fused candidates, best first, into the budget: each one as a compact snippet
 /// (a function's signature, a type's first lines, a chunk's first lines); candidates
-/// overlapping one already taken, or too big for what is left, are skipped.
+/// overlapping one already taken, or too big for what is left, are skipped. What the
+/// budget has left then goes, best snippet first, to what a model needs to use a
+/// definition (`enrich`): the first sentence of its doc, a short function's body.
 fn pack(
     snapshot: &IndexSnapshot,
     candidates: Vec<Fused>,
@@ -359,6 +376,7 @@ fn pack(
     source_of: &dyn Fn(FileId) -> Option<String>,
 ) -> Vec<Snippet> {
     let mut snippets: Vec<Snippet> = Vec::new();
+    let mut symbols: Vec<Option<u32>> = Vec::new();
     let mut used = 0usize;
     let mut texts: HashMap<FileId, Option<String>> = HashMap::default();
     for candidate in candidates {
@@ -402,6 +420,10 @@ fn pack(
             continue;
         }
         used += tokens;
+        symbols.push(match candidate.target {
+            Target::Symbol(symbol) => Some(symbol),
+            Target::Chunk(_) => None,
+        });
         snippets.push(Snippet {
             file: candidate.file,
             start_line,
@@ -413,7 +435,96 @@ fn pack(
             tokens,
         });
     }
+    enrich(snapshot, &mut snippets, &symbols, budget.saturating_sub(used), count_tokens, &texts);
     snippets
+}
+
+/// A function this short (in lines) is shown whole when the budget allows: its body
+/// says more than its signature for about the same tokens.
+const SHORT_FUNCTION_LINES: u32 = 5;
+
+/// Adds to the packed snippets, best first and within `left` tokens, the first sentence
+/// of a definition's doc comment (as a comment line above it) and the body of a short
+/// function. The snippets chosen and their order stay what packing decided.
+fn enrich(
+    snapshot: &IndexSnapshot,
+    snippets: &mut [Snippet],
+    symbols: &[Option<u32>],
+    mut left: usize,
+    count_tokens: &dyn Fn(&str) -> usize,
+    texts: &HashMap<FileId, Option<String>>,
+) {
+    for i in 0..snippets.len() {
+        if left < 4 {
+            return;
+        }
+        let Some(symbol_index) = symbols[i] else { continue };
+        let file = snippets[i].file;
+        let Some(entry) = snapshot.file(file) else { continue };
+        let Some(Some(text)) = texts.get(&file) else { continue };
+        let light = entry.light();
+        let Some(symbol) = light.symbols.get(symbol_index as usize) else { continue };
+        let lines = &light.line_index;
+        let mut new_text = snippets[i].text.clone();
+        let mut end_line = snippets[i].end_line;
+        let last_line = lines.line_col(symbol.range.end).line;
+        let short_function = matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method)
+            && last_line > end_line
+            && last_line - snippets[i].start_line < SHORT_FUNCTION_LINES;
+        let free = |from: u32, to: u32| !snippets.iter().enumerate().any(|(j, s)| j != i && s.file == file && s.start_line <= to && from <= s.end_line);
+        if short_function && free(snippets[i].start_line, last_line) {
+            let from = lines.line_start(snippets[i].start_line) as usize;
+            let to = (lines.line_end(last_line) as usize).min(text.len());
+            if let Some(body) = text.get(from..to) {
+                new_text = body.trim_end_matches('\n').to_string();
+                end_line = last_line;
+            }
+        }
+        // Docs are details: decoded for the few files shown.
+        let doc = entry.index().symbols.get(symbol_index as usize).and_then(|s| s.doc.as_deref()).and_then(first_sentence);
+        if let Some(sentence) = doc {
+            let comment = if light.lang == crate::lang::Lang::Rust { format!("/// {sentence}") } else { format!("/** {sentence} */") };
+            if !new_text.trim_start().starts_with(comment.as_str()) {
+                new_text = format!("{comment}\n{new_text}");
+            }
+        }
+        if new_text == snippets[i].text {
+            continue;
+        }
+        let tokens = count_tokens(&new_text);
+        let extra = tokens.saturating_sub(snippets[i].tokens);
+        if extra > left {
+            continue;
+        }
+        left -= extra;
+        let snippet = &mut snippets[i];
+        snippet.text = new_text;
+        snippet.end_line = end_line;
+        snippet.tokens = tokens;
+    }
+}
+
+/// The first sentence of a doc comment (up to a full stop followed by a space or the end
+/// of a line, or the first blank line), on one line, at most 200 bytes.
+fn first_sentence(doc: &str) -> Option<String> {
+    let paragraph = doc.split("\n\n").next().unwrap_or(doc).trim();
+    let mut end = paragraph.len();
+    for (at, _) in paragraph.match_indices('.') {
+        let next = paragraph[at + 1..].chars().next();
+        if next.is_none_or(char::is_whitespace) {
+            end = at + 1;
+            break;
+        }
+    }
+    let sentence = paragraph[..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    if sentence.is_empty() || sentence.starts_with('@') || sentence.starts_with("```") {
+        return None;
+    }
+    Some(if sentence.len() > 200 {
+        format!("{}…", &sentence[..crate::lang::floor_char_boundary(&sentence, 200)])
+    } else {
+        sentence
+    })
 }
 
 fn identifiers(text: &str) -> impl Iterator<Item = &str> {

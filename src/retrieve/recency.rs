@@ -68,7 +68,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             };
             if wanted {
                 taken += 1;
-                hits.push(Hit { file: id, target: Target::Symbol(i as u32), why: format!("`{}` {how}", symbol.name) });
+                hits.push(Hit { filler: false, file: id, target: Target::Symbol(i as u32), why: format!("`{}` {how}", symbol.name) });
             }
         }
     }

@@ -10,7 +10,7 @@ use rustc_hash::FxHashMap as HashMap;
 
 use super::{identifiers, innermost, ContextRequest, Hit, Target};
 use crate::index::terms::subtokens;
-use crate::index::{FileEntry, FileId, FileIndex, Import, IndexSnapshot, RefRole, ResolvedImport, Symbol, SymbolKind};
+use crate::index::{FileEntry, FileId, FileIndex, Import, ImportKind, IndexSnapshot, ModuleResolver, RefRole, ResolvedImport, Symbol, SymbolKind};
 
 /// Weight of a name by where and how it is used.
 fn role_weight(role: RefRole) -> f32 {
@@ -27,6 +27,8 @@ struct Candidate {
     symbol: u32,
     score: f32,
     names: Vec<String>,
+    /// Packed after every other candidate, in what the budget has left.
+    filler: bool,
 }
 
 const MAX_HITS: usize = 200;
@@ -56,8 +58,11 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         }
     }
     let import_targets: Vec<FileId> = resolved.iter().filter_map(|(_, r)| r.as_ref().map(|r| r.file)).collect();
-    // Qualifiers seen in paths (`Map::new`): name -> qualifier names.
-    let qualifiers = path_qualifiers(file);
+    // Qualifiers seen in paths (`Map::new`, `Self::CAPACITY`, `Option.some`): name ->
+    // qualifier names.
+    let (qualifiers, bare) = path_qualifiers(file, request.offset);
+    let resolver = ModuleResolver::new(snapshot);
+    let library_code = !is_test_path(current_path);
 
     let (definitions, macros) = definitions_by_name(snapshot, request.file, &weights);
     // Proximity by file, computed once per file.
@@ -67,17 +72,59 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (*n, *w)).collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
     for (name, weight) in names {
+        let quals = qualifiers.get(name);
+        // Names whose definition the imports determine (TS/JS: a named import through
+        // re-export chains, a namespace member `ns.name`): those definitions and no others.
+        let exact = exact_definitions(&resolver, request.file, file, name, quals.map(Vec::as_slice));
+        if !exact.is_empty() {
+            let qualified = exact.iter().any(|&(_, _, through_namespace)| through_namespace);
+            for &(def_file, symbol, _) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
+                let score = weight * 4.0 * if qualified { 3.0 } else { 1.0 };
+                candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
+            }
+            continue;
+        }
         let Some(defs) = definitions.get(name) else { continue };
-        let mut defs: Vec<&(FileId, u32)> = defs.iter().filter(|(f, _)| *f != request.file).collect();
+        let mut defs: Vec<&(FileId, u32)> = defs
+            .iter()
+            .filter(|(f, _)| *f != request.file)
+            .filter(|(f, _)| !library_code || snapshot.file(*f).is_none_or(|e| !is_test_path(&e.path)))
+            .collect();
         if defs.is_empty() {
             continue;
         }
         let targets = imported.get(name);
-        let quals = qualifiers.get(name);
+        // `Type::member`: the members of that type (in impls spread over files, enums,
+        // traits) are the definitions, when there are any.
+        let member_of_qualifier = |def_file: FileId, symbol: &Symbol| {
+            quals.is_some_and(|quals| {
+                quals.iter().any(|q| {
+                    symbol.container.as_deref().is_some_and(|c| ends_with_segment(c, q)) && same_type(snapshot, request.file, &imported, q, def_file)
+                })
+            })
+        };
+        // Only a name always used with a qualifier loses its other definitions
+        // (`StyledStr` as a type and as `ContextValue::StyledStr` keeps both).
+        if quals.is_some() && !bare.contains(name) {
+            let named: Vec<&(FileId, u32)> = defs
+                .iter()
+                .copied()
+                .filter(|&&(def_file, symbol)| {
+                    let entry = snapshot.file(def_file).expect("ids come from the snapshot");
+                    member_of_qualifier(def_file, &entry.light().symbols[symbol as usize])
+                })
+                .collect();
+            if !named.is_empty() {
+                defs = named;
+            }
+        }
         let spread = (defs.len() as f32).sqrt();
+        // Files the qualifier's type or module is imported from (`Kind` of `Kind::Io`).
+        let qualifier_targets: Vec<FileId> =
+            quals.into_iter().flatten().flat_map(|q| imported.get(q).into_iter().flatten().copied()).collect();
         // Imported targets first, then files the file imports from.
         let import_boost = |def_file: FileId| {
-            if targets.is_some_and(|t| t.contains(&def_file)) {
+            if targets.is_some_and(|t| t.contains(&def_file)) || qualifier_targets.contains(&def_file) {
                 4.0
             } else if import_targets.contains(&def_file) {
                 2.0
@@ -127,7 +174,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
                 let sym = &entry.light().symbols[symbol as usize];
                 let mut score = weight / spread * import_boost(def_file);
-                if quals.is_some_and(|quals| qualifier_matches(quals, entry, sym)) {
+                if member_of_qualifier(def_file, sym) || quals.is_some_and(|quals| qualifier_names_module(quals, entry)) {
                     score *= 3.0;
                 }
                 if sym.kind.is_member() {
@@ -139,7 +186,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         for (score, def_file, symbol) in scored.into_iter().take(2) {
-            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()] });
+            candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
         }
     }
     let query = query_subtokens(file, request);
@@ -157,7 +204,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         .into_iter()
         .map(|c| {
             let kind = snapshot.file(c.file).map(|e| e.light().symbols[c.symbol as usize].kind.as_str()).unwrap_or("item");
-            Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")) }
+            Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")), filler: c.filler }
         })
         .collect()
 }
@@ -223,29 +270,72 @@ fn module_import_candidates(
                 continue;
             }
             let score = base * (0.1 + 2.0 * similarity(&symbol.name, query));
-            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)] });
+            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)], filler: false });
         }
     }
 }
 
 /// A type's constructor comes with it: `Type::new(...)` is how code uses most types.
+/// A Rust type's other constructors and constants (associated functions without `self`
+/// that return the type, associated consts of the type: `UdpSocket::from_raw_fd`,
+/// `Interest::READABLE`) come with it too, for the types among this many best candidates
+/// (their signatures are read).
+const TYPES_WITH_CONSTRUCTORS: usize = 40;
+
 fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
     let mut added = Vec::new();
-    for candidate in out.iter() {
+    for (rank, candidate) in out.iter().enumerate() {
         let Some(entry) = snapshot.file(candidate.file) else { continue };
         let symbol = &entry.light().symbols[candidate.symbol as usize];
         if !matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class) {
             continue;
         }
         let light = entry.light();
+        let mut push = |i: u32, filler: bool| {
+            let member = &light.symbols[i as usize];
+            added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, member.name)], filler });
+        };
         for i in light.symbols_named("new").chain(light.symbols_named("constructor")) {
             let method = &light.symbols[i as usize];
             if method.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name)) {
-                added.push(Candidate { file: candidate.file, symbol: i, score: candidate.score * 0.6, names: vec![format!("{}::{}", symbol.name, method.name)] });
+                push(i, false);
+            }
+        }
+        if light.lang != crate::lang::Lang::Rust || rank >= TYPES_WITH_CONSTRUCTORS {
+            continue;
+        }
+        let full = entry.index();
+        for (i, member) in full.symbols.iter().enumerate() {
+            let of_type = member.name != "new"
+                && matches!(member.kind, SymbolKind::Method | SymbolKind::Const)
+                && member.parent.is_some_and(|p| full.symbols[p as usize].kind == SymbolKind::Impl)
+                && member.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name));
+            if of_type && constructs(&member.signature, &symbol.name) {
+                push(i as u32, true);
             }
         }
     }
     out.extend(added);
+}
+
+/// Whether an associated item's signature makes a value of the type: a function without
+/// a `self` parameter returning `Self` or the type (also inside `Result<..>`, `&..`), a
+/// constant of the type.
+fn constructs(signature: &str, type_name: &str) -> bool {
+    let has_word = |text: &str, word: &str| {
+        text.match_indices(word).any(|(at, _)| {
+            let before = text[..at].chars().next_back();
+            let after = text[at + word.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_') && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+        })
+    };
+    let names_type = |text: &str| has_word(text, "Self") || has_word(text, type_name);
+    if let Some(after_fn) = signature.split_once("fn ").map(|(_, rest)| rest) {
+        let Some((parameters, returns)) = after_fn.rsplit_once("->") else { return false };
+        !has_word(parameters, "self") && names_type(returns.split(" where ").next().unwrap_or(returns))
+    } else {
+        signature.contains("const ") && signature.split_once(':').is_some_and(|(_, ty)| names_type(ty.split('=').next().unwrap_or(ty)))
+    }
 }
 
 /// Macros defined in the workspace are small and used everywhere in their crate.
@@ -285,15 +375,170 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
     weights
 }
 
-fn path_qualifiers(file: &FileIndex) -> HashMap<&str, Vec<&str>> {
+/// Name -> the qualifiers it is used with (`Map` of `Map::new`, `Option` of
+/// `Option.some`); `Self` stands for the type of the enclosing impl, and a parameter of
+/// the enclosing function for its declared type (`parser.insert()` with `parser: &mut
+/// Parser` is `Parser::insert`). And the names also used without one.
+fn path_qualifiers(file: &FileIndex, offset: u32) -> (HashMap<&str, Vec<&str>>, rustc_hash::FxHashSet<&str>) {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
+    let mut qualified: Vec<u32> = Vec::new();
+    let enclosing = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)).map(|i| &file.symbols[i]);
+    let parameters = enclosing.map(|f| parameter_types(&f.signature)).unwrap_or_default();
+    let in_enclosing = |at: u32| enclosing.is_some_and(|f| f.range.contains_inclusive(at));
     for pair in file.references.windows(2) {
         let (q, n) = (&pair[0], &pair[1]);
-        if q.role == RefRole::Path && n.range.start <= q.range.end + 2 {
-            out.entry(file.reference_name(n)).or_default().push(file.reference_name(q));
+        // `x.name` in Rust: a local's identifier right before a field or method.
+        let receiver = q.role == RefRole::Other && n.range.start == q.range.end + 1 && matches!(n.role, RefRole::Call | RefRole::Member);
+        if (q.role == RefRole::Path && n.range.start <= q.range.end + 2) || receiver {
+            let mut qualifier = file.reference_name(q);
+            if in_enclosing(q.range.start) {
+                if let Some((_, ty)) = parameters.iter().find(|(name, _)| *name == qualifier) {
+                    qualifier = ty;
+                }
+            }
+            if receiver && !qualifier.starts_with(char::is_uppercase) {
+                continue;
+            }
+            if qualifier == "Self" {
+                match innermost(file, q.range.start, |k| matches!(k, SymbolKind::Impl | SymbolKind::Trait)) {
+                    Some(i) => qualifier = file.symbols[i].name.as_str(),
+                    None => continue,
+                }
+            }
+            let quals = out.entry(file.reference_name(n)).or_default();
+            if !quals.contains(&qualifier) {
+                quals.push(qualifier);
+            }
+            qualified.push(n.range.start);
+        }
+    }
+    // References are in order, and so are the qualified ones among them.
+    let mut next = qualified.iter().peekable();
+    let mut bare = rustc_hash::FxHashSet::default();
+    for reference in &file.references {
+        if next.peek().is_some_and(|&&at| at == reference.range.start) {
+            next.next();
+        } else {
+            bare.insert(file.reference_name(reference));
+        }
+    }
+    (out, bare)
+}
+
+/// (parameter, type name) of a function's signature: `parser: &mut Parser<'a>` gives
+/// (parser, Parser), `o: ns.Opts` gives (o, Opts); parameters of other shapes are left out.
+pub(super) fn parameter_types(signature: &str) -> Vec<(&str, &str)> {
+    let Some(open) = signature.find('(') else { return Vec::new() };
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, open + 1);
+    let mut previous = ' ';
+    for (i, c) in signature[open..].char_indices().map(|(i, c)| (i + open, c)) {
+        match c {
+            '(' | '<' | '[' | '{' => depth += 1,
+            '>' if previous == '-' || previous == '=' => {}
+            ')' | '>' | ']' | '}' if depth > 0 => depth -= 1,
+            _ => {}
+        }
+        previous = c;
+        let end_of_parameter = (c == ',' && depth == 1) || (c == ')' && depth == 0);
+        if end_of_parameter {
+            let parameter = &signature[start..i];
+            start = i + 1;
+            if let Some((name, ty)) = parameter.split_once(':') {
+                let name = name.trim().trim_start_matches("mut ").trim();
+                let ty = ty.trim().trim_start_matches('&').trim_start();
+                let ty = ty.strip_prefix("mut ").unwrap_or(ty);
+                let ty = if ty.starts_with('\'') { ty.split_once(' ').map_or("", |(_, t)| t) } else { ty };
+                let ty = ty.strip_prefix("dyn ").or_else(|| ty.strip_prefix("impl ")).unwrap_or(ty).trim_start();
+                let path = &ty[..ty.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.')).unwrap_or(ty.len())];
+                let type_name = path.rsplit([':', '.']).next().unwrap_or("");
+                let is_identifier = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
+                if is_identifier(name) && type_name.starts_with(char::is_uppercase) {
+                    out.push((name, type_name));
+                }
+            }
+            if c == ')' {
+                break;
+            }
         }
     }
     out
+}
+
+/// A name's definitions at most, when imports determine them.
+const MAX_EXACT_PER_NAME: usize = 4;
+
+/// The definitions a TS/JS file's imports determine for `name`: through a named import
+/// (`import { name } from "./barrel"`, re-export chains followed), or, for a name used
+/// as a namespace member (`Option.some`), through the namespace's module. Each with
+/// whether it came through a namespace.
+fn exact_definitions(
+    resolver: &ModuleResolver,
+    from: FileId,
+    file: &FileIndex,
+    name: &str,
+    quals: Option<&[&str]>,
+) -> Vec<(FileId, u32, bool)> {
+    if !file.lang.is_js_family() {
+        return Vec::new();
+    }
+    let mut out: Vec<(FileId, u32, bool)> = Vec::new();
+    for &qualifier in quals.unwrap_or(&[]) {
+        if let Some(module) = resolver.namespace_module(from, qualifier) {
+            out.extend(resolver.exported_definitions(module, name).into_iter().map(|(f, s)| (f, s, true)));
+        }
+    }
+    if out.is_empty() {
+        let named = file.imports.iter().filter(|i| i.kind != ImportKind::ReExport).find_map(|import| {
+            let imported = import.names.iter().find(|n| n.name != "*" && n.local_name() == name)?;
+            Some((import, imported))
+        });
+        if let Some((import, imported)) = named {
+            if let Some(resolved) = resolver.resolve(from, import) {
+                out.extend(resolver.exported_definitions(resolved.file, &imported.name).into_iter().map(|(f, s)| (f, s, false)));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Whether members defined in `def_file` under a type named `name` can be members of the
+/// type the current file means by it: the type's home is the current file when it
+/// defines such a type, else the file it is imported from; a member in another file
+/// that defines a type of that name itself belongs to that other type (`sparse::DFA`
+/// is not `dense::DFA`).
+pub(super) fn same_type(snapshot: &IndexSnapshot, current: FileId, imported: &HashMap<&str, Vec<FileId>>, name: &str, def_file: FileId) -> bool {
+    let defines_type = |file: FileId| {
+        snapshot.file(file).is_some_and(|entry| {
+            let light = entry.light();
+            light.symbols_named(name).any(|i| {
+                matches!(light.symbols[i as usize].kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::TypeAlias)
+            })
+        })
+    };
+    let home = if defines_type(current) { Some(current) } else { imported.get(name).and_then(|files| files.first().copied()) };
+    home == Some(def_file) || !defines_type(def_file)
+}
+
+/// Whether one of a name's qualifiers names a module of the definition's path (`io` of
+/// `io::Error` for `src/io.rs` or `src/io/...`).
+fn qualifier_names_module(quals: &[&str], entry: &FileEntry) -> bool {
+    quals.iter().any(|q| entry.path.contains(q) && entry.path.split('/').any(|segment| segment == *q || segment.strip_suffix(".rs") == Some(q)))
+}
+
+/// Tests, benchmarks and examples: code a library cannot use (Rust compiles them as
+/// crates of their own; JS test files are not imported by library code).
+pub(super) fn is_test_path(path: &str) -> bool {
+    let mut segments = path.split('/');
+    let file = segments.next_back().unwrap_or("");
+    let test_dir = segments.any(|d| matches!(d, "tests" | "test" | "benches" | "bench" | "examples" | "example" | "__tests__"));
+    test_dir
+        || file == "tests.rs"
+        || file.ends_with("_test.rs")
+        || file.ends_with("_tests.rs")
+        || [".test.", ".spec."].iter().any(|marker| file.contains(marker))
 }
 
 /// Definitions (outside members' noise) of the names we care about.
@@ -329,7 +574,7 @@ fn definitions_by_name<'a>(
         let Some(entry) = snapshot.file(file).filter(|_| file != from) else { continue };
         for (i, symbol) in entry.light().symbols.iter().enumerate() {
             if symbol.kind == SymbolKind::Macro && !weights.contains_key(symbol.name.as_str()) {
-                macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)] });
+                macros.push(Candidate { file, symbol: i as u32, score: 0.3, names: vec![format!("{}!", symbol.name)], filler: false });
             }
         }
     }

@@ -35,6 +35,11 @@ fn fixture(text: &str) -> Fixture {
     Fixture { snapshot: index.snapshot(), texts, cursor: cursor.expect("a $0 cursor") }
 }
 
+/// A snippet's first line of code (the doc sentence packing may add above it skipped).
+fn code_line(text: &str) -> String {
+    text.lines().map(str::trim).find(|l| !l.starts_with("///") && !l.starts_with("/**")).unwrap_or("").to_string()
+}
+
 fn run(f: &Fixture, budget: usize) -> Vec<(String, String)> {
     let file = f.snapshot.file_id(&f.cursor.0).unwrap();
     let request = ContextRequest::new(file, f.cursor.1, budget);
@@ -45,7 +50,7 @@ fn run(f: &Fixture, budget: usize) -> Vec<(String, String)> {
         .iter()
         .map(|s| {
             let path = f.snapshot.file(s.file).unwrap().path.clone();
-            (path, s.text.lines().next().unwrap_or("").trim().to_string())
+            (path, code_line(&s.text))
         })
         .collect()
 }
@@ -316,4 +321,252 @@ fn the_term_table_gives_what_the_scan_gives_as_files_change() {
     assert!(scanned.remove("src/f5.rs") && tabled.remove("src/f5.rs"));
     assert_eq!(table.stale_files(&tabled.snapshot()), 3 + 3 + 1);
     compare(&mut scanned, &mut tabled, "after changes");
+}
+
+#[test]
+fn a_namespace_member_resolves_through_a_two_level_barrel() {
+    let f = fixture(
+        r#"
+//- /src/data/option.ts
+/** Wraps a value. */
+export const some = <A>(value: A): Option<A> => ({ _tag: "Some", value })
+export const none = (): Option<never> => ({ _tag: "None" })
+//- /src/data/index.ts
+export * from "./option.js"
+//- /src/index.ts
+export * as Option from "./data/index.js"
+export { some as just } from "./data/index.js"
+//- /src/result.ts
+export const some = (n: number) => n
+//- /src/stream.ts
+export const some = (s: string) => s
+//- /src/other/some.ts
+export function some(): void {}
+//- /src/app/main.ts
+import * as Direct from "../data/option.js"
+import { Option, just } from "../index.js"
+export function run(x: number) {
+  return Option.some(x)$0
+}
+export function other() { return just(1) && Direct.none() }
+"#,
+    );
+    let got = run(&f, 2048);
+    assert!(got[0].0 == "src/data/option.ts" && got[0].1.starts_with("export const some"), "{got:?}");
+    let graph = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    let some: Vec<&str> = graph.iter().filter(|(_, l, _)| l.contains("some")).map(|(p, _, _)| p.as_str()).collect();
+    assert_eq!(some, ["src/data/option.ts"], "the graph proposes the namespace's member, not its namesakes: {graph:?}");
+    // A namespace import of the module itself, and a renamed re-export.
+    assert!(got.iter().any(|(p, l)| p == "src/data/option.ts" && l.starts_with("export const none")), "{got:?}");
+    let resolver = crate::index::ModuleResolver::new(&f.snapshot);
+    let main = f.snapshot.file_id("src/app/main.ts").unwrap();
+    let option = f.snapshot.file_id("src/data/option.ts").unwrap();
+    let barrel = f.snapshot.file_id("src/index.ts").unwrap();
+    assert_eq!(resolver.namespace_module(main, "Option"), f.snapshot.file_id("src/data/index.ts"));
+    assert_eq!(resolver.exported_definitions(barrel, "just").iter().map(|d| d.0).collect::<Vec<_>>(), [option]);
+}
+
+#[test]
+fn a_path_through_a_type_finds_its_impl_in_another_file() {
+    let f = fixture(
+        r#"
+//- /src/lib.rs
+mod error;
+mod timeout;
+mod driver;
+mod other;
+//- /src/error.rs
+pub struct Error { kind: Kind }
+pub enum Kind { Io, Timeout }
+//- /src/timeout.rs
+use super::*;
+impl Error {
+    /// A timeout error.
+    pub(crate) fn new_timeout() -> Error { Error { kind: Kind::Timeout } }
+}
+//- /src/other.rs
+pub struct Deadline;
+impl Deadline {
+    pub(crate) fn new_timeout() -> Deadline { Deadline }
+}
+pub enum Other { Io }
+//- /src/registration.rs
+pub struct Registration;
+impl Registration {
+    pub const CAPACITY: usize = 64;
+}
+//- /src/tests/support.rs
+pub fn new_timeout() -> u32 { 0 }
+//- /src/driver.rs
+use crate::error::{Error, Kind};
+use crate::registration::Registration;
+impl Registration {
+    fn poll(&self) -> Result<(), Error> {
+        let cap = Self::CAPACITY;
+        if cap == 0 { return Err(Error::new_timeout()); }
+        Err(Kind::Io)$0
+    }
+}
+"#,
+    );
+    let got = run(&f, 2048);
+    let position = |path: &str, start: &str| got.iter().position(|(p, l)| p == path && l.starts_with(start));
+    let error_impl = position("src/timeout.rs", "pub(crate) fn new_timeout").expect(&format!("{got:?}"));
+    assert!(position("src/other.rs", "pub(crate) fn new_timeout").is_none_or(|o| o > error_impl), "{got:?}");
+    assert!(position("src/registration.rs", "pub const CAPACITY").is_some(), "{got:?}");
+    let io = position("src/error.rs", "pub enum Kind").expect(&format!("{got:?}"));
+    assert!(position("src/other.rs", "pub enum Other").is_none_or(|o| o > io), "{got:?}");
+    assert!(position("src/tests/support.rs", "pub fn new_timeout").is_none(), "library code never uses tests: {got:?}");
+}
+
+#[test]
+fn items_inside_item_macros_are_retrieved() {
+    let f = fixture(
+        r#"
+//- /src/lib.rs
+cfg_net! {
+    pub mod net;
+}
+//- /src/net/tcp.rs
+cfg_net! {
+    /// A TCP stream.
+    pub struct TcpStream { inner: u32 }
+}
+pin_project! {
+    pub struct Connecting<F> {
+        #[pin]
+        future: F,
+    }
+}
+//- /src/driver.rs
+use crate::net::tcp::{Connecting, TcpStream};
+fn connect(stream: TcpStream) -> Connecting<u32> {$0}
+"#,
+    );
+    let got = run(&f, 2048);
+    assert!(got.iter().any(|(p, l)| p == "src/net/tcp.rs" && l.starts_with("pub struct TcpStream")), "{got:?}");
+    assert!(got.iter().any(|(p, l)| p == "src/net/tcp.rs" && l.starts_with("pub struct Connecting")), "{got:?}");
+}
+
+#[test]
+fn snippets_carry_the_first_doc_sentence_and_short_bodies_when_the_budget_allows() {
+    let f = fixture(
+        r#"
+//- /src/util.rs
+/// Clamps a value. Values above the limit become the limit.
+pub fn clamp(v: u32, limit: u32) -> u32 {
+    v.min(limit)
+}
+/// Sums four numbers.
+pub fn long_one() -> u32 {
+    let a = 1;
+    let b = 2;
+    let c = 3;
+    let d = 4;
+    a + b + c + d
+}
+//- /src/main.rs
+use crate::util::{clamp, long_one};
+fn main() { clamp(1, 2); long_one();$0 }
+"#,
+    );
+    let texts = |budget| {
+        let mut got: Vec<String> = run_with(&f, budget, Generators::only(Generator::Symbol), &Recency::default(), &[], None).into_iter().map(|s| s.1).collect();
+        got.sort();
+        got
+    };
+    assert_eq!(
+        texts(2048),
+        [
+            "/// Clamps a value.\npub fn clamp(v: u32, limit: u32) -> u32 {\n    v.min(limit)\n}",
+            "/// Sums four numbers.\npub fn long_one() -> u32 {",
+        ]
+    );
+    // Signatures first: with no budget left, nothing is added.
+    assert_eq!(texts(20), ["pub fn clamp(v: u32, limit: u32) -> u32 {", "pub fn long_one() -> u32 {"]);
+}
+
+#[test]
+fn parameters_declare_their_types() {
+    assert_eq!(
+        super::symbol::parameter_types("fn drive(&mut self, parser: &mut Parser<'a>, buf: &'a [u8], mut set: crate::set::Set, cb: impl Fn(u32) -> bool)"),
+        [("parser", "Parser"), ("set", "Set"), ("cb", "Fn")]
+    );
+    assert_eq!(super::symbol::parameter_types("function f(o: ns.Opts, n: number)"), [("o", "Opts")]);
+    assert_eq!(super::symbol::parameter_types("fn none()"), []);
+}
+
+#[test]
+fn a_type_of_the_same_name_in_another_module_is_another_type() {
+    let f = fixture(
+        r#"
+//- /src/dense.rs
+pub struct DFA;
+impl DFA { pub fn write_to(&self) {} }
+//- /src/ext.rs
+impl crate::sparse::DFA { pub fn extra(&self) {} }
+//- /src/user.rs
+use crate::dense::DFA;
+fn f(d: DFA) {}
+//- /src/sparse.rs
+pub struct DFA;
+impl DFA {
+    fn g(&self) { Self::write_to(self); }$0
+}
+"#,
+    );
+    let id = |p: &str| f.snapshot.file_id(p).unwrap();
+    let none = rustc_hash::FxHashMap::default();
+    let same = |from: &str, def: &str| super::symbol::same_type(&f.snapshot, id(from), &none, "DFA", id(def));
+    assert!(!same("src/sparse.rs", "src/dense.rs"), "sparse's DFA is its own");
+    assert!(same("src/sparse.rs", "src/ext.rs"), "an impl in a file without a DFA of its own");
+    let mut imported = rustc_hash::FxHashMap::default();
+    imported.insert("DFA", vec![id("src/dense.rs")]);
+    assert!(super::symbol::same_type(&f.snapshot, id("src/user.rs"), &imported, "DFA", id("src/dense.rs")), "the imported DFA");
+    assert!(!super::symbol::same_type(&f.snapshot, id("src/user.rs"), &imported, "DFA", id("src/sparse.rs")));
+}
+
+#[test]
+fn a_name_also_used_without_its_qualifier_keeps_its_other_definitions() {
+    let f = fixture(
+        r#"
+//- /src/styled.rs
+pub struct StyledStr(String);
+//- /src/context.rs
+pub enum ContextValue { StyledStr(u8), None }
+//- /src/format.rs
+use crate::styled::StyledStr;
+use crate::context::ContextValue;
+fn usage(v: &ContextValue) -> Option<&StyledStr> {
+    if let ContextValue::StyledStr(u) = v { None } else { None }
+}
+fn format(usage: Option<&StyledStr>) -> StyledStr {$0}
+"#,
+    );
+    let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    assert!(got.iter().any(|(p, l, _)| p == "src/styled.rs" && l.starts_with("pub struct StyledStr")), "{got:?}");
+}
+
+#[test]
+fn a_type_brings_its_constructors_and_constants() {
+    let f = fixture(
+        r#"
+//- /src/udp.rs
+pub struct UdpSocket { fd: i32 }
+impl UdpSocket {
+    pub fn from_raw_fd(fd: i32) -> UdpSocket { UdpSocket { fd } }
+    pub fn bind(addr: u32) -> io::Result<UdpSocket> { todo!() }
+    pub const INVALID: Self = UdpSocket { fd: -1 };
+    pub fn send(&self, buf: &[u8]) -> usize { 0 }
+    pub fn try_clone(&self) -> UdpSocket { todo!() }
+}
+//- /src/sys.rs
+use crate::udp::UdpSocket;
+fn open(s: UdpSocket) -> UdpSocket {$0}
+"#,
+    );
+    let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    let has = |start: &str| got.iter().any(|(p, l, _)| p == "src/udp.rs" && code_line(l).starts_with(start));
+    assert!(has("pub fn from_raw_fd") && has("pub fn bind") && has("pub const INVALID"), "{got:?}");
+    assert!(!has("pub fn send") && !has("pub fn try_clone"), "methods taking self are not constructors: {got:?}");
 }

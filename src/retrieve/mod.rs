@@ -442,10 +442,16 @@ fn pack(
 /// A function this short (in lines) is shown whole when the budget allows: its body
 /// says more than its signature for about the same tokens.
 const SHORT_FUNCTION_LINES: u32 = 5;
+/// A type (struct, enum, class, interface, trait, type alias) of at most this many lines
+/// that packing cut short is shown whole when the budget allows: a model needs all its
+/// fields or variants, and a type cut after three lines, closing brace missing, reads as
+/// a type that has only those.
+const WHOLE_TYPE_LINES: u32 = 40;
 
 /// Adds to the packed snippets, best first and within `left` tokens, the first sentence
-/// of a definition's doc comment (as a comment line above it) and the body of a short
-/// function. The snippets chosen and their order stay what packing decided.
+/// of a definition's doc comment (as a comment line above it), the body of a short
+/// function and the rest of a type packing cut short. The snippets chosen and their
+/// order stay what packing decided.
 fn enrich(
     snapshot: &IndexSnapshot,
     snippets: &mut [Snippet],
@@ -471,8 +477,11 @@ fn enrich(
         let short_function = matches!(symbol.kind, SymbolKind::Function | SymbolKind::Method)
             && last_line > end_line
             && last_line - snippets[i].start_line < SHORT_FUNCTION_LINES;
+        let cut_type = matches!(symbol.kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class | SymbolKind::Interface | SymbolKind::Trait | SymbolKind::TypeAlias)
+            && last_line > end_line
+            && last_line - snippets[i].start_line < WHOLE_TYPE_LINES;
         let free = |from: u32, to: u32| !snippets.iter().enumerate().any(|(j, s)| j != i && s.file == file && s.start_line <= to && from <= s.end_line);
-        if short_function && free(snippets[i].start_line, last_line) {
+        if (short_function || cut_type) && free(snippets[i].start_line, last_line) {
             let from = lines.line_start(snippets[i].start_line) as usize;
             let to = (lines.line_end(last_line) as usize).min(text.len());
             if let Some(body) = text.get(from..to) {

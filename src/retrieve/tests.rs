@@ -570,3 +570,29 @@ fn open(s: UdpSocket) -> UdpSocket {$0}
     assert!(has("pub fn from_raw_fd") && has("pub fn bind") && has("pub const INVALID"), "{got:?}");
     assert!(!has("pub fn send") && !has("pub fn try_clone"), "methods taking self are not constructors: {got:?}");
 }
+
+/// A type cut short by a small budget is shown whole when what is left allows (a
+/// TypeScript interface kept three lines at 512 tokens, losing its last field and brace).
+#[test]
+fn a_type_cut_by_a_small_budget_is_shown_whole_when_it_fits() {
+    let f = fixture(
+        r#"
+//- /src/types.ts
+export interface Options {
+  retries: number;
+  timeout: number;
+  baseUrl: string;
+  headers: Record<string, string>;
+}
+//- /src/client.ts
+import { Options } from "./types";
+export function connect(options: Options): void {$0}
+"#,
+    );
+    let file = f.snapshot.file_id("src/client.ts").unwrap();
+    let request = ContextRequest::new(file, f.cursor.1, 512);
+    let snippets = retrieve(&f.snapshot, &request, &|t| t.len() / 4 + 1, &|id| f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned()));
+    let options = snippets.iter().find(|s| s.text.contains("interface Options")).expect("the interface is retrieved");
+    assert!(options.text.ends_with("headers: Record<string, string>;\n}"), "{}", options.text);
+    assert!(snippets.iter().map(|s| s.tokens).sum::<usize>() <= 512);
+}

@@ -67,7 +67,7 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     };
     let prompt = crate::ide::instructions::apply(prompt(&input), &instructions);
     let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
-    let request = edit_request(&settings, prompt);
+    let request = crate::workflows::edit::edit_request(&settings, prompt);
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
@@ -91,12 +91,6 @@ pub(super) fn ask(settings: &crate::config::ModelSettings, request: &Request) ->
             None
         }
     }
-}
-
-/// A request whose answer is an edit (SEARCH/REPLACE blocks repeat the code they change):
-/// at least [`crate::io::writes::EDIT_MAX_TOKENS`] tokens, more when configured.
-pub(super) fn edit_request(settings: &crate::config::ModelSettings, prompt: crate::llm::Prompt) -> Request {
-    Request { prompt, max_tokens: settings.max_tokens.max(crate::io::writes::EDIT_MAX_TOKENS), temperature: settings.temperature, stop: Vec::new() }
 }
 
 /// A model's answer for an edit, and where to keep it when it does not apply.

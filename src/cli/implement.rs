@@ -85,7 +85,7 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     };
     let prompt = crate::ide::instructions::apply(implement_prompt(&sites, &excerpts, Some(&diff)), &instructions);
     let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
-    let request = super::generate::edit_request(&settings, prompt);
+    let request = crate::workflows::edit::edit_request(&settings, prompt);
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));

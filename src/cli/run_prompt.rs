@@ -129,7 +129,7 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     }
     let built = crate::ide::instructions::apply(built, &instructions);
     let request = match prompt.output {
-        Output::Edit => super::generate::edit_request(&settings, built),
+        Output::Edit => crate::workflows::edit::edit_request(&settings, built),
         _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
     };
     if args.dry_run {

@@ -21,7 +21,7 @@
 //! fails puts the files already renamed back. No temporary file is left behind.
 
 use std::fmt::Write as _;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::Write as _;
 use std::path::{Component, Path, PathBuf};
 
@@ -40,28 +40,43 @@ pub const MAX_FILE_BYTES: usize = 1024 * 1024;
 pub const EDIT_MAX_TOKENS: u32 = 2048;
 
 /// Keeps a model's answer that was not applied in `cache_dir/answers/WHAT-SECONDS.md`
-/// (the directory private to the user: 0700, the file 0600), for the user to read.
+/// (readable by the user alone, [`write_private`]), for the user to read.
 pub fn keep_answer(cache_dir: &Path, what: &str, answer: &str) -> std::io::Result<PathBuf> {
     let dir = cache_dir.join("answers");
-    fs::create_dir_all(&dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
-    }
     let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let name: String = what.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     let path = dir.join(format!("{name}-{seconds}.md"));
-    let mut options = OpenOptions::new();
+    write_private(&dir, &path, answer.as_bytes())?;
+    Ok(path)
+}
+
+/// Writes `bytes` to `path` in `dir`, readable by the user alone: the directory is created
+/// with mode 0700 (and set so if it exists), the file with mode 0600.
+pub fn write_private(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir)?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    builder.create(dir)?;
+    let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
         options.mode(0o600);
+        let mut file = options.open(path)?;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        file.write_all(bytes)
     }
-    let mut file = options.open(&path)?;
-    file.write_all(answer.as_bytes())?;
-    Ok(path)
+    #[cfg(not(unix))]
+    options.open(path)?.write_all(bytes)
 }
 
 /// Where an answer may write, and what the user asked.

@@ -394,7 +394,7 @@ async fn run_prompt(
     }
     let built = crate::ide::instructions::apply(built, &instructions);
     let request = match prompt.output {
-        Output::Edit => edit_request(&settings, built),
+        Output::Edit => crate::workflows::edit::edit_request(&settings, built),
         _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
     };
     let settings_for_repair = settings.clone();
@@ -497,7 +497,7 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let settings = site.config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
     let prompt = with_knowledge(&site, &[&rel], crate::ide::generate::prompt(&input), &knowledge);
-    let request = edit_request(&settings, prompt);
+    let request = crate::workflows::edit::edit_request(&settings, prompt);
     let answer = ask_chat_full(client, state, assist, "Generate from comment", settings, &request).await?;
     let Some(root) = site.root.as_ref() else {
         return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
@@ -679,7 +679,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
     let instructions = crate::io::instructions::section(&root, &paths, &config);
     let prompt = crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions);
-    let request = edit_request(&settings, crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)));
+    let request = crate::workflows::edit::edit_request(&settings, crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)));
     let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
     let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
     apply_answer(client, state, WHAT, &view, &config.index, &query_text, encoding, &answer, Some((&settings_for_repair, &request))).await
@@ -808,11 +808,6 @@ async fn ask_chat(
     ask_chat_full(client, state, assist, what, settings, request).await.map(|answer| answer.text)
 }
 
-/// A request whose answer is an edit: at least `io::writes::EDIT_MAX_TOKENS` tokens.
-fn edit_request(settings: &crate::config::ModelSettings, prompt: crate::llm::Prompt) -> Request {
-    Request { prompt, max_tokens: settings.max_tokens.max(crate::io::writes::EDIT_MAX_TOKENS), temperature: settings.temperature, stop: Vec::new() }
-}
-
 /// Like `ask_chat`, with the finish reason (was the answer cut at the token limit?).
 async fn ask_chat_full(
     client: &Client,
@@ -865,7 +860,7 @@ async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markd
         let dir = dir.join("explanations");
         let name = format!("{}-{:x}.md", rel.replace(['/', '\\'], "_"), crate::base::content_hash(markdown.as_bytes()));
         let path = dir.join(name);
-        let written = write_private(&dir, &path, format!("# {rel}\n\n{markdown}\n").as_bytes());
+        let written = crate::io::writes::write_private(&dir, &path, format!("# {rel}\n\n{markdown}\n").as_bytes());
         if let Err(err) = &written {
             tracing::warn!("could not write the explanation to {}: {err}", path.display());
         }
@@ -879,31 +874,3 @@ async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markd
     client.show_message(MessageType::INFO, markdown.to_string()).await;
 }
 
-/// Writes `bytes` to `path` in `dir`, readable by the user alone: the directory is created
-/// with mode 0700 (and set so if it exists), the file with mode 0600.
-fn write_private(dir: &std::path::Path, path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        builder.mode(0o700);
-        builder.create(dir)?;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    #[cfg(not(unix))]
-    builder.create(dir)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        options.mode(0o600);
-        let mut file = options.open(path)?;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-        file.write_all(bytes)
-    }
-    #[cfg(not(unix))]
-    options.open(path)?.write_all(bytes)
-}

@@ -15,6 +15,13 @@ use crate::ide::search_replace::Plan;
 use crate::io::writes::{Target, WriteScope};
 use crate::llm::Request;
 
+/// A request whose answer is an edit (SEARCH/REPLACE blocks repeat the lines they change,
+/// and an answer cut short applies nothing): at least
+/// [`EDIT_MAX_TOKENS`](crate::io::writes::EDIT_MAX_TOKENS) tokens, more when configured.
+pub fn edit_request(settings: &crate::config::ModelSettings, prompt: crate::llm::Prompt) -> Request {
+    Request { prompt, max_tokens: settings.max_tokens.max(crate::io::writes::EDIT_MAX_TOKENS), temperature: settings.temperature, stop: Vec::new() }
+}
+
 /// Where an edit applies and what it is checked against.
 pub struct EditSite {
     /// The workspace root, canonical.

@@ -344,11 +344,7 @@ impl LlmClient {
                     Decoded::Text(piece) => {
                         // A model that never stops, or one 10 MB "token", ends the answer at
                         // the cap: what came so far is kept, as if it had said `length`.
-                        let room = cap.saturating_sub(text.len());
-                        let piece = if piece.len() > room { &piece[..floor_char_boundary(&piece, room)] } else { piece.as_str() };
-                        text.push_str(piece);
-                        on_text(piece);
-                        if room <= piece.len() {
+                        if take_capped(text, &piece, cap, on_text) {
                             tracing::warn!("{provider}: the answer reached {} bytes, its cap; cut there", text.len());
                             return Ok(FinishReason::Length);
                         }
@@ -357,11 +353,8 @@ impl LlmClient {
                         finish = Some(reason);
                     }
                     Decoded::Last(piece, reason) => {
-                        let room = cap.saturating_sub(text.len());
-                        let piece = if piece.len() > room { &piece[..floor_char_boundary(&piece, room)] } else { piece.as_str() };
-                        text.push_str(piece);
-                        on_text(piece);
-                        finish = Some(if room <= piece.len() { FinishReason::Length } else { reason });
+                        let capped = take_capped(text, &piece, cap, on_text);
+                        finish = Some(if capped { FinishReason::Length } else { reason });
                     }
                     Decoded::Nothing => {
                         if text.is_empty() {
@@ -509,11 +502,12 @@ pub fn answer_cap(max_tokens: u32) -> usize {
     (max_tokens as usize).saturating_mul(32).clamp(16 * 1024, 4 * 1024 * 1024 + 64 * 1024)
 }
 
-/// The largest char boundary of `text` at or below `at`.
-fn floor_char_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
+/// Appends `piece` to `text` up to `cap` bytes in all (cut at a char boundary) and passes
+/// on what was taken; true when the cap is reached.
+fn take_capped(text: &mut String, piece: &str, cap: usize, on_text: &mut (dyn FnMut(&str) + Send)) -> bool {
+    let room = cap.saturating_sub(text.len());
+    let taken = if piece.len() > room { &piece[..crate::lang::floor_char_boundary(piece, room)] } else { piece };
+    text.push_str(taken);
+    on_text(taken);
+    room <= taken.len()
 }

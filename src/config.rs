@@ -436,7 +436,10 @@ impl Config {
                 continue;
             }
             match serde_json::from_value::<Config>(candidate.clone()) {
-                Ok(_) => current = candidate,
+                Ok(_) => match unusable_value(&key, &value) {
+                    Some(message) => issues.push(issue(source, &key, message)),
+                    None => current = candidate,
+                },
                 // Never echo what was given for a key: it may be the secret itself.
                 Err(_) if key.ends_with("api_key") => {
                     issues.push(issue(source, &key, "expected a string (the value is not shown)".to_string()))
@@ -446,6 +449,14 @@ impl Config {
         }
         *self = serde_json::from_value(current).expect("validated leaf by leaf");
         issues
+    }
+}
+
+/// Why a value of the right type still cannot be used, if it cannot.
+fn unusable_value(key: &str, value: &Value) -> Option<String> {
+    match (key.rsplit('.').next(), value.as_str()) {
+        (Some("fim"), Some(spec)) => crate::llm::fim::FimTemplate::check_spec(spec).err(),
+        _ => None,
     }
 }
 
@@ -496,6 +507,19 @@ fn set_path(root: &mut Value, dotted: &str, value: Value) -> Result<(), String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unknown_fim_template_is_reported_and_not_taken() {
+        let mut config = Config::default();
+        let issues = config.apply_toml(".ctxls.toml", "[llm]\nfim = \"qwn\"\nmodel = \"m\"\n");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].key, "llm.fim");
+        assert!(issues[0].message.contains("unknown FIM template `qwn`"), "{}", issues[0].message);
+        assert_eq!(config.llm.fim, None);
+        assert_eq!(config.llm.model, "m", "the other keys are taken");
+        assert!(config.apply_toml(".ctxls.toml", "[llm]\nfim = \"none\"\n").is_empty());
+        assert_eq!(config.llm.fim.as_deref(), Some("none"));
+    }
 
     #[test]
     fn layers_apply_key_by_key() {

@@ -84,6 +84,45 @@ async fn openai_compatible_streams_with_and_without_a_key() {
     assert_eq!(requests[0].header("authorization"), None);
     assert_eq!(requests[1].path, "/v1/chat/completions");
     assert_eq!(requests[1].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    assert_eq!(server.tokenize_calls(), 1, "a server that cannot tell (404 on /tokenize) keeps the template");
+}
+
+#[tokio::test]
+async fn a_template_chosen_from_the_model_name_needs_the_models_own_tokens() {
+    // A llama.cpp server whose model (SmolLM2, say) has no FIM tokens, served under a name
+    // with "qwen" in it: the Qwen sentinels would reach the model as text.
+    let foreign = ScriptedServer::start().await;
+    foreign.special_tokens(&["<|endoftext|>", "<|im_start|>"]);
+    foreign.fallback(Reply::openai(&["a + b"], false));
+    let client = LlmClient::new(settings(&foreign, ProviderKind::OpenAi, "qwen-but-not-really"), None);
+    for _ in 0..2 {
+        assert_eq!(run(&client, &fim()).await.0.unwrap().text, "a + b");
+    }
+    assert_eq!(foreign.tokenize_calls(), 1, "asked once per server and model");
+    for request in foreign.requests() {
+        let body = request.json();
+        assert_eq!(body["prompt"], "fn add(a: i32, b: i32) -> i32 {\n    ", "no template: the prefix alone");
+        assert_eq!(body["suffix"], "\n}\n", "the suffix in the server's own field");
+        assert!(body["stop"].as_array().unwrap().iter().any(|s| s == "\n\n\n"), "the default stops: {body}");
+    }
+
+    // The model that has them gets its template.
+    let own = ScriptedServer::start().await;
+    own.special_tokens(&["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]);
+    own.push(Reply::openai(&["a + b"], false));
+    let client = LlmClient::new(settings(&own, ProviderKind::OpenAi, "qwen2.5-coder-0.5b"), None);
+    run(&client, &fim()).await.0.unwrap();
+    assert!(own.requests()[0].json()["prompt"].as_str().unwrap().starts_with("<|fim_prefix|>"));
+
+    // A template the user named is the user's decision: sent without asking.
+    let named = ScriptedServer::start().await;
+    named.special_tokens(&["<|endoftext|>"]);
+    named.push(Reply::openai(&["a + b"], false));
+    let mut explicit = settings(&named, ProviderKind::OpenAi, "my-model");
+    explicit.fim = Some("qwen".to_string());
+    run(&LlmClient::new(explicit, None), &fim()).await.0.unwrap();
+    assert!(named.requests()[0].json()["prompt"].as_str().unwrap().starts_with("<|fim_prefix|>"));
+    assert_eq!(named.tokenize_calls(), 0);
 }
 
 #[tokio::test]

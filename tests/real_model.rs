@@ -171,6 +171,18 @@ fn real_model_suite() {
         let (status, stdout, stderr) = plain.ctxls(&["complete", &at]);
         assert!(status.success(), "openai without /v1: {stderr}");
         eprintln!("real-model: complete (openai, no /v1): {stdout:?}");
+        // A model name of another family: its FIM tokens are not this model's, so they are
+        // not sent (llama-server's /tokenize tells); the Qwen name keeps the Qwen template.
+        let v1 = format!("{url}/v1");
+        let named = |model: &str| config(&url).replace("provider = \"llamacpp\"", "provider = \"openai\"").replace(&format!("\"{url}\""), &format!("\"{v1}\"")).replace("qwen2.5-coder-0.5b-instruct", model);
+        plain.write(".ctxls.toml", &named("starcoder2-3b"));
+        let (status, _, stderr) = plain.ctxls(&["complete", &at]);
+        assert!(status.success(), "{stderr}");
+        assert!(stderr.contains("has no <fim_prefix> token") && stderr.contains("starcoder2 FIM template"), "{stderr}");
+        plain.write(".ctxls.toml", &named("qwen2.5-coder-0.5b-instruct"));
+        let (status, _, stderr) = plain.ctxls(&["complete", &at]);
+        assert!(status.success(), "{stderr}");
+        assert!(!stderr.contains("FIM template"), "{stderr}");
     });
 
     steps.run("chat", || {

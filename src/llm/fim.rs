@@ -53,9 +53,28 @@ const BUILT_INS: &[BuiltIn] = &[
     },
 ];
 
+/// The `fim` setting that sends no template: the prefix as the prompt and the suffix in
+/// the server's own `suffix` field, as for a model family ctxls does not know.
+pub const NO_TEMPLATE: &str = "none";
+
 impl FimTemplate {
     pub fn built_in_names() -> Vec<&'static str> {
         BUILT_INS.iter().map(|b| b.name).collect()
+    }
+
+    /// Whether `spec` is a value the `fim` setting can take: a built-in name, `none`, or a
+    /// custom pattern with both placeholders.
+    pub fn check_spec(spec: &str) -> Result<(), String> {
+        if spec.contains('{') {
+            return FimTemplate::custom(spec, Vec::new()).map(|_| ());
+        }
+        if spec == NO_TEMPLATE || FimTemplate::named(spec).is_some() {
+            return Ok(());
+        }
+        Err(format!(
+            "unknown FIM template `{spec}`: one of {}, `{NO_TEMPLATE}`, or a pattern with {{prefix}} and {{suffix}}",
+            FimTemplate::built_in_names().join(", ")
+        ))
     }
 
     /// A built-in template by name.
@@ -116,6 +135,12 @@ mod tests {
 
     #[test]
     fn templates_follow_the_model_family() {
+        assert!(FimTemplate::check_spec("qwen").is_ok());
+        assert!(FimTemplate::check_spec(NO_TEMPLATE).is_ok());
+        assert!(FimTemplate::check_spec("<a>{prefix}<b>{suffix}").is_ok());
+        let unknown = FimTemplate::check_spec("qwn").unwrap_err();
+        assert!(unknown.contains("`qwn`") && unknown.contains("starcoder2") && unknown.contains("`none`"), "{unknown}");
+        assert!(FimTemplate::check_spec("<a>{prefix}").unwrap_err().contains("{suffix}"));
         let qwen = FimTemplate::for_model("qwen2.5-coder:1.5b").unwrap();
         assert_eq!(qwen.render("fn a() {", "}"), "<|fim_prefix|>fn a() {<|fim_suffix|>}<|fim_middle|>");
         assert_eq!(FimTemplate::for_model("deepseek-coder-v2").unwrap().name, "deepseek");

@@ -157,6 +157,11 @@ struct State {
     fallback: Option<Reply>,
     requests: Vec<Recorded>,
     hangups: usize,
+    /// What `/tokenize` (llama.cpp's) answers: `None` a 404; else the model's special
+    /// tokens (each one token; any other text a token per character). Its requests are
+    /// counted apart and never take a scripted reply.
+    special_tokens: Option<Vec<String>>,
+    tokenize_calls: usize,
 }
 
 pub struct ScriptedServer {
@@ -196,6 +201,16 @@ impl ScriptedServer {
         self.state.lock().unwrap().requests.clone()
     }
 
+    /// Answer llama.cpp's `/tokenize` as a model with these special tokens would.
+    pub fn special_tokens(&self, tokens: &[&str]) {
+        self.state.lock().unwrap().special_tokens = Some(tokens.iter().map(|t| t.to_string()).collect());
+    }
+
+    /// `/tokenize` requests so far.
+    pub fn tokenize_calls(&self) -> usize {
+        self.state.lock().unwrap().tokenize_calls
+    }
+
     /// Connections the client closed before the answer was complete.
     pub fn hangups(&self) -> usize {
         self.state.lock().unwrap().hangups
@@ -231,10 +246,43 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
         }
     }
     let body = String::from_utf8_lossy(&buffer[head_end..head_end + length]).into_owned();
+    let tokenize = {
+        let mut state = state.lock().unwrap();
+        if path.ends_with("/tokenize") {
+            state.tokenize_calls += 1;
+            let reply = match &state.special_tokens {
+                None => Reply::status(404, "{\"error\":\"File Not Found\"}"),
+                Some(special) => {
+                    let content = serde_json::from_str::<serde_json::Value>(&body)
+                        .ok()
+                        .and_then(|v| v.get("content").and_then(|c| c.as_str()).map(str::to_string))
+                        .unwrap_or_default();
+                    let count = if special.contains(&content) { 1 } else { content.chars().count() };
+                    Reply::status(200, &serde_json::json!({"tokens": vec![7; count]}).to_string())
+                }
+            };
+            Some(reply)
+        } else {
+            None
+        }
+    };
+    if let Some(reply) = tokenize {
+        return answer(socket, reply, None).await;
+    }
     let reply = {
         let mut state = state.lock().unwrap();
         state.requests.push(Recorded { method, path, headers, body });
         state.script.pop_front().or_else(|| state.fallback.clone()).unwrap_or_else(|| Reply::status(404, "{\"error\":\"no script\"}"))
+    };
+    answer(socket, reply, Some(state)).await;
+}
+
+/// Writes `reply`; hangups are counted in `state` when given.
+async fn answer(mut socket: TcpStream, reply: Reply, state: Option<Arc<Mutex<State>>>) {
+    let hangup = |state: &Option<Arc<Mutex<State>>>| {
+        if let Some(state) = state {
+            state.lock().unwrap().hangups += 1;
+        }
     };
     let mut head = format!("HTTP/1.1 {} X\r\nconnection: close\r\ntransfer-encoding: chunked\r\n", reply.status);
     for (name, value) in &reply.headers {
@@ -242,7 +290,7 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
     }
     head.push_str("\r\n");
     if socket.write_all(head.as_bytes()).await.is_err() {
-        state.lock().unwrap().hangups += 1;
+        hangup(&state);
         return;
     }
     for (delay, piece) in &reply.chunks {
@@ -253,7 +301,7 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
                 _ = tokio::time::sleep(*delay) => {}
                 read = socket.read(&mut probe) => {
                     if matches!(read, Ok(0) | Err(_)) {
-                        state.lock().unwrap().hangups += 1;
+                        hangup(&state);
                         return;
                     }
                 }
@@ -261,7 +309,7 @@ async fn serve(mut socket: TcpStream, state: Arc<Mutex<State>>) {
         }
         let framed = [format!("{:x}\r\n", piece.len()).into_bytes(), piece.clone(), b"\r\n".to_vec()].concat();
         if socket.write_all(&framed).await.is_err() || socket.flush().await.is_err() {
-            state.lock().unwrap().hangups += 1;
+            hangup(&state);
             return;
         }
     }

@@ -125,14 +125,60 @@ impl LlmClient {
 
     /// The HTTP call for `request`, secrets in its text redacted (`llm.redact_secrets`).
     pub fn call(&self, request: &Request) -> HttpCall {
-        if !self.settings.redact_secrets {
-            return self.provider.build(request, &self.settings);
+        self.call_with(request, &self.settings)
+    }
+
+    fn call_with(&self, request: &Request, settings: &ModelSettings) -> HttpCall {
+        if !settings.redact_secrets {
+            return self.provider.build(request, settings);
         }
         let (redacted, count) = redact_request(request);
         if count > 0 {
             tracing::info!("{count} secret(s) redacted from the request");
         }
-        self.provider.build(&redacted, &self.settings)
+        self.provider.build(&redacted, settings)
+    }
+
+    /// The settings without the FIM template when the template was chosen from the model's
+    /// name and the model does not have it: on an OpenAI-compatible server of this machine
+    /// or the local network (where the model's name is whatever its owner called it), the
+    /// template's first sentinel must be one special token of the served model, which
+    /// llama.cpp's `/tokenize` tells. Asked once per server and model in a process; a
+    /// server that cannot tell keeps the template. `None`: send as configured.
+    async fn without_foreign_template(&self, request: &Request) -> Option<ModelSettings> {
+        let settings = &self.settings;
+        if settings.provider != crate::config::ProviderKind::OpenAi
+            || settings.fim.is_some()
+            || !matches!(request.prompt, Prompt::Fim { .. })
+            || !is_local_url(&settings.base_url)
+        {
+            return None;
+        }
+        let template = crate::llm::fim::FimTemplate::for_model(&settings.model)?;
+        let sentinel = template.pattern.split('{').next().unwrap_or("").trim().to_string();
+        if sentinel.is_empty() {
+            return None;
+        }
+        static CHECKED: OnceLock<Mutex<HashMap<String, bool>>> = OnceLock::new();
+        let key = format!("{}|{}", settings.base_url, settings.model);
+        let known = CHECKED.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner()).get(&key).copied();
+        let own = match known {
+            Some(own) => own,
+            None => {
+                let own = super::probe::has_special_token(settings, &sentinel).await != Some(false);
+                if !own {
+                    tracing::warn!(
+                        "the model at {} has no {sentinel} token: the {} FIM template (chosen from the model name {:?}) is not used; completions go without a template (set llm.fim, or provider = \"llamacpp\" for the model's own tokens)",
+                        settings.base_url,
+                        template.name,
+                        settings.model
+                    );
+                }
+                CHECKED.get_or_init(Default::default).lock().unwrap_or_else(|p| p.into_inner()).insert(key, own);
+                own
+            }
+        };
+        (!own).then(|| ModelSettings { fim: Some(crate::llm::fim::NO_TEMPLATE.to_string()), ..settings.clone() })
     }
 
     /// The exact HTTP request `complete` would send, key redacted.
@@ -196,7 +242,10 @@ impl LlmClient {
     /// Streams a completion, calling `on_text` with each piece as it arrives; the answer
     /// ends at [`answer_cap`] bytes (finish reason `Length`).
     pub async fn complete(&self, request: &Request, on_text: &mut (dyn FnMut(&str) + Send)) -> Result<Completion, LlmError> {
-        let call = self.call(request);
+        let call = match self.without_foreign_template(request).await {
+            Some(settings) => self.call_with(request, &settings),
+            None => self.call(request),
+        };
         let started = Instant::now();
         let deadline = started + Duration::from_millis(self.settings.timeout_total_ms);
         let first_deadline = (started + Duration::from_millis(self.settings.timeout_first_token_ms)).min(deadline);
@@ -498,6 +547,24 @@ fn redact_request(request: &Request) -> (Request, usize) {
 /// The most bytes of answer taken for `max_tokens` tokens: 32 bytes a token (a token is
 /// 3-4 characters of code; this leaves room for long identifiers and wide Unicode), at
 /// least 16 KiB, at most a little over the 4 MiB an edit may be.
+/// Whether `base_url` names this machine or the local network (loopback, private and
+/// link-local addresses, `localhost`, `*.local`, `*.lan`, a name without dots).
+pub fn is_local_url(base_url: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(base_url) else { return false };
+    let Some(host) = url.host_str() else { return false };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip.is_loopback() || (ip.segments()[0] & 0xfe00) == 0xfc00 || (ip.segments()[0] & 0xffc0) == 0xfe80
+        }
+        Err(_) => {
+            let name = host.trim_end_matches('.').to_ascii_lowercase();
+            name == "localhost" || name.ends_with(".localhost") || name.ends_with(".local") || name.ends_with(".lan") || !name.contains('.')
+        }
+    }
+}
+
 pub fn answer_cap(max_tokens: u32) -> usize {
     (max_tokens as usize).saturating_mul(32).clamp(16 * 1024, 4 * 1024 * 1024 + 64 * 1024)
 }
@@ -510,4 +577,29 @@ fn take_capped(text: &mut String, piece: &str, cap: usize, on_text: &mut (dyn Fn
     text.push_str(taken);
     on_text(taken);
     room <= taken.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_urls() {
+        let local = [
+            "http://127.0.0.1:8080/v1",
+            "http://localhost:8080",
+            "http://[::1]:9/v1",
+            "http://10.1.2.3/v1",
+            "http://192.168.0.7:8000/v1",
+            "http://gpu-box:8080/v1",
+            "http://llm.lan/v1",
+            "http://[fd00::1]/v1",
+        ];
+        for url in local {
+            assert!(is_local_url(url), "{url}");
+        }
+        for url in ["https://api.openai.com/v1", "https://api.deepseek.com/v1", "http://8.8.8.8/v1", "not a url"] {
+            assert!(!is_local_url(url), "{url}");
+        }
+    }
 }

@@ -74,6 +74,7 @@ pub const DEFAULT_FIM_STOP: &[&str] = &["\n\n\n", "<|endoftext|>", "<|file_sep|>
 pub fn fim_template(settings: &ModelSettings) -> Option<FimTemplate> {
     match &settings.fim {
         Some(spec) if spec.contains("{prefix}") => FimTemplate::custom(spec, settings.fim_stop.clone()).ok(),
+        Some(none) if none == crate::llm::fim::NO_TEMPLATE => None,
         Some(name) => FimTemplate::named(name),
         None => FimTemplate::for_model(&settings.model),
     }

@@ -133,7 +133,8 @@ cat >"$work/ud/User/settings.json" <<JSON
   "ctxls.llm.base_url": "$model/v1",
   "ctxls.llm.model": "scripted",
   "ctxls.llm.retries": 0,
-  "ctxls.llm.timeout_first_token_ms": 5000
+  "ctxls.llm.timeout_first_token_ms": 5000,
+  "ctxls.trace.server": "messages"
 }
 JSON
 
@@ -141,16 +142,24 @@ JSON
   >"$work/install.log" 2>&1 || { cat "$work/install.log" >&2; die "code-server could not install the .vsix"; }
 port=$(free_port)
 XDG_CONFIG_HOME=$work/xdg XDG_DATA_HOME=$work/xdg CTXLS_CACHE_DIR=$work/cache \
-  "$code_server" --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check \
+  "$code_server" --log trace --auth none --bind-addr "127.0.0.1:$port" --disable-telemetry --disable-update-check \
   --disable-workspace-trust --user-data-dir "$work/ud" --extensions-dir "$work/exts" "$work/ws" \
   >"$work/code-server.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$port/healthz" 120 "${pids[-1]}" "code-server"
 echo "code-server on 127.0.0.1:$port, model on $model; ready after $(( SECONDS - t0 )) s" >&2
 
+# The extension's output (its log, the server's stderr and the LSP messages traced) as
+# VS Code writes it under the profile's logs/: kept beside the screenshots.
+keep_logs() {
+  mkdir -p "$shots/logs"
+  find "$work/ud/logs" -type f -path '*/ctxls.ctxls/*' -exec cp {} "$shots/logs/" \; 2>/dev/null || true
+}
+
 status=0
 URL="http://127.0.0.1:$port/?folder=$work/ws" WS=$work/ws CACHE=$work/cache SHOTS=$shots MODEL=$model CHROMIUM=$chromium_bin \
   PLAYWRIGHT=$pw_dir/node_modules/playwright-core timeout -k 10 600 node "$here/scripts/vscode-real/drive.js" || status=$?
+keep_logs
 if (( status != 0 )); then
   echo "--- code-server log (last 40 lines) ---" >&2
   tail -40 "$work/code-server.log" >&2

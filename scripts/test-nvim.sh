@@ -39,6 +39,8 @@ if [[ ! -x $CTXLS_BIN ]]; then
   echo "error: CTXLS_BIN=$CTXLS_BIN is not an executable" >&2
   exit 1
 fi
+# The embedded Neovim runs in the test workspace: a relative path would not reach it.
+CTXLS_BIN=$(realpath "$CTXLS_BIN")
 
 echo "$("$nvim" --version | head -1), $("$CTXLS_BIN" --version) ($CTXLS_BIN)"
 # The test has its own 100 s watchdog; this one also covers a Neovim that never starts.

@@ -46,21 +46,27 @@ local function report_error(client, title, err)
     return
   end
   local message = tostring(err.message or vim.inspect(err))
+  local function show()
+    if message:sub(1, #title + 2) ~= title .. ": " then
+      message = title .. ": " .. message
+    end
+    util.notify(message, vim.log.levels.ERROR)
+  end
   if err.code == util.CONTENT_MODIFIED then
     message = "the buffer changed while the model worked; nothing was applied, run it again"
-  else
+    return show()
+  end
+  -- The server names the action first ("Explain: http 500 ...") and may already have shown
+  -- the reason ("ctxls: Explain failed: http 500 ..."). Its window/showMessage and the
+  -- error answer travel apart (the answer can come first), so look a moment later.
+  vim.defer_fn(function()
     local ctxls = require("ctxls")
-    -- The server names the action first ("Explain: http 500 ...") and may already have
-    -- shown the reason ("ctxls: Explain failed: http 500 ...").
     local reason = message:match("^[^:\n]+: (.+)$")
     if ctxls._recently_shown(client.id, message) or (reason and #reason >= 12 and ctxls._recently_shown(client.id, reason)) then
       return -- The server already said it (window/showMessage).
     end
-  end
-  if message:sub(1, #title + 2) ~= title .. ": " then
-    message = title .. ": " .. message
-  end
-  util.notify(message, vim.log.levels.ERROR)
+    show()
+  end, 200)
 end
 
 --- The loaded buffer of a `file:` URI, or nil (no buffer is created).

@@ -35,6 +35,9 @@ import { LANGUAGES, ServerController } from './server';
 import { SECRET_KEYS } from './settings';
 import { StatusBar } from './statusBar';
 
+/** How long a failed command waits for the server's own message about it. */
+const SERVER_MESSAGE_GRACE_MS = 200;
+
 interface EditResult {
   applied?: boolean;
   files?: string[];
@@ -256,6 +259,11 @@ export class Commands {
         result = await send();
       }
     } catch (error) {
+      // The server's window/showMessage about a failure and the error answer travel apart
+      // (the answer can come first): look a moment later whether the server spoke.
+      if (!(error instanceof ResponseError && error.code === REQUEST_CANCELLED)) {
+        await new Promise((resolve) => setTimeout(resolve, SERVER_MESSAGE_GRACE_MS));
+      }
       this.reportFailure(title, error, this.server.serverMessages > messagesBefore);
       return undefined;
     } finally {

@@ -42,6 +42,8 @@ function sse(value: unknown): string {
 
 export class ScriptedLlm {
   readonly requests: Recorded[] = [];
+  /** Requests to `/tokenize` (ctxls asks a local server whether the model has a FIM template's tokens). */
+  tokenizeCalls = 0;
   hangups = 0;
   private readonly script: Reply[] = [];
   private readonly waiters: Array<() => void> = [];
@@ -85,6 +87,12 @@ export class ScriptedLlm {
     req.on('data', (chunk: Buffer) => parts.push(chunk));
     req.on('end', () => {
       const body = Buffer.concat(parts).toString('utf8');
+      if ((req.url ?? '').endsWith('/tokenize')) {
+        // llama.cpp's tokenizer, which this server is not: asked apart from the script.
+        this.tokenizeCalls += 1;
+        void this.answer(res, { status: 404, contentType: 'application/json', chunks: ['{"error":"File Not Found"}'] });
+        return;
+      }
       this.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, json: () => JSON.parse(body) });
       this.waiters.splice(0).forEach((wake) => wake());
       const reply = this.script.shift() ?? { status: 404, contentType: 'application/json', chunks: ['{"error":"no scripted reply"}'] };

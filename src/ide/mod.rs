@@ -4,6 +4,7 @@
 //! (`search_replace`). Pure: no IO, no LSP types.
 
 pub mod actions;
+pub mod edit_history;
 pub mod generate;
 pub mod hover;
 pub mod instructions;

@@ -101,11 +101,17 @@ pub struct CompletionConfig {
     /// Offer the model's completion as a `textDocument/completion` item too (editors that
     /// show inline completions can turn it off: one model call per pause, not two).
     pub items: bool,
+    /// Put the session's recent edits (unified diffs: the editor's changes in the server,
+    /// the working tree's diff against HEAD in the CLI) in completion prompts.
+    pub recent_edits: bool,
+    /// Tokens the recent edits take at most (and never more than half of
+    /// `context_tokens`); retrieval gets the rest.
+    pub recent_edits_tokens: usize,
 }
 
 impl Default for CompletionConfig {
     fn default() -> Self {
-        CompletionConfig { debounce_ms: 150, context_tokens: 1024, in_comments: false, items: true }
+        CompletionConfig { debounce_ms: 150, context_tokens: 1024, in_comments: false, items: true, recent_edits: true, recent_edits_tokens: 1000 }
     }
 }
 

@@ -330,3 +330,26 @@ fn project_instructions_go_with_the_prompt_most_specific_first() {
     let system = server.requests()[1].json()["messages"][0]["content"].as_str().unwrap().to_string();
     assert!(system.ends_with("Project instructions (follow them):\n\nFrom AGENTS.md:\nWrite tests for everything."), "the root's only: {system}");
 }
+
+#[test]
+fn complete_puts_the_working_trees_diff_in_the_prompt_but_never_an_ignored_files() {
+    let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    \n}\n//- /src/scale.rs\npub fn scale(x: i32) -> i32 {\n    x * 2\n}\n");
+    ws.write(".gitignore", "local.rs\n");
+    ws.write("local.rs", "const TOKEN: &str = \"old\";\n");
+    ws.write(".ctxls.toml", "[llm]\nprovider = \"openai\"\nmodel = \"unknown-model\"\nbase_url = \"http://127.0.0.1:9/v1\"\n");
+    support::commit_all(&ws.root());
+    ws.write("src/scale.rs", "pub fn scale(x: i32, by: i32) -> i32 {\n    x * by\n}\n");
+    ws.write("local.rs", "const TOKEN: &str = \"hunter2\";\n");
+    let (status, stdout, stderr) = ws.ctxls(&["complete", "src/lib.rs:2:5", "--dry-run"]);
+    assert!(status.success(), "{stderr}");
+    let body: serde_json::Value = serde_json::from_str(&stdout[stdout.find('{').unwrap()..]).unwrap();
+    let prompt = body["prompt"].as_str().unwrap();
+    assert!(
+        prompt.contains("// Recent edits (unified diffs, oldest first):\n// --- a/src/scale.rs\n// +++ b/src/scale.rs\n// @@ -1,3 +1,3 @@\n// -pub fn scale(x: i32) -> i32 {\n// -    x * 2\n// +pub fn scale(x: i32, by: i32) -> i32 {\n// +    x * by\n//  }\n\n// Path: src/lib.rs\n"),
+        "{prompt}"
+    );
+    assert!(!prompt.contains("hunter2") && !prompt.contains("local.rs"), "{prompt}");
+    ws.write(".ctxls.toml", "[llm]\nprovider = \"openai\"\nmodel = \"unknown-model\"\nbase_url = \"http://127.0.0.1:9/v1\"\n[completion]\nrecent_edits = false\n");
+    let (_, stdout, _) = ws.ctxls(&["complete", "src/lib.rs:2:5", "--dry-run"]);
+    assert!(!stdout.contains("Recent edits"), "{stdout}");
+}

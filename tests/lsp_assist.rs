@@ -425,3 +425,43 @@ fn an_ignored_document_is_never_sent_to_a_model() {
     assert!(s.server.requests().is_empty(), "nothing was sent");
     s.client.shutdown();
 }
+
+#[test]
+fn the_sessions_recent_edits_reach_the_completion_prompt_but_never_an_ignored_files() {
+    let mut s = setup();
+    s._ws.write(".ctxlsignore", "src/secret.rs\n");
+    s._ws.write("src/secret.rs", "pub fn key() -> &'static str {\n    \"old\"\n}\n");
+    let secret = uri(&s._ws.root().join("src/secret.rs"));
+    s.client.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": secret, "languageId": "rust", "version": 1, "text": "pub fn key() -> &'static str {\n    \"old\"\n}\n"}}),
+    );
+    // Typed into the secret file, then into lib.rs: the doc comment of `origin` rewritten,
+    // keystroke by keystroke, and a line added below it.
+    let change = |uri: &str, version: i32, (line, from, to): (u32, u32, u32), text: &str| {
+        json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"range": {"start": {"line": line, "character": from}, "end": {"line": line, "character": to}}, "text": text}]})
+    };
+    s.client.notify("textDocument/didChange", change(&secret, 2, (1, 5, 8), "hunter2"));
+    s.client.notify("textDocument/didChange", change(&s.lib, 2, (6, 3, 33), "The origin"));
+    for (i, c) in ", (0, 0)".chars().enumerate() {
+        s.client.notify("textDocument/didChange", change(&s.lib, 3 + i as i32, (6, 13 + i as u32, 13 + i as u32), &c.to_string()));
+    }
+    s.server.fallback(Reply::ollama(&["Point { x: 0, y: 0 }"], false));
+    s.client.request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 4, true));
+    let prompt = s.server.requests()[0].json()["prompt"].as_str().unwrap().to_string();
+    assert!(
+        prompt.contains(
+            "// Recent edits (unified diffs, oldest first):\n// --- a/src/lib.rs\n// +++ b/src/lib.rs\n// @@ -7 +7 @@\n// -// Return the point at the origin.\n// +// The origin, (0, 0).\n\n// Path: src/lib.rs\n"
+        ),
+        "one hunk for the keystrokes, just before the code: {prompt}"
+    );
+    assert!(!prompt.contains("secret") && !prompt.contains("hunter2"), "{prompt}");
+
+    // Switched off: no section.
+    s.client.notify("workspace/didChangeConfiguration", json!({"settings": {"ctxls": {"completion": {"recent_edits": false}}}}));
+    s.client.notify("textDocument/didChange", change(&s.lib, 20, (4, 4, 4), " "));
+    s.client.request("textDocument/inlineCompletion", inline_params(&s.lib, 4, 5, true));
+    let prompt = s.server.requests().last().unwrap().json()["prompt"].as_str().unwrap().to_string();
+    assert!(!prompt.contains("Recent edits"), "{prompt}");
+    s.client.shutdown();
+}

@@ -26,6 +26,9 @@ pub struct CompletionInput<'a> {
     pub suffix: &'a str,
     /// Best first, as retrieval returns them.
     pub excerpts: &'a [Excerpt<'a>],
+    /// The recent edits as unified diffs, oldest first (`ide::edit_history`); empty for
+    /// none.
+    pub recent_edits: &'a str,
 }
 
 fn comment(lang: Lang) -> &'static str {
@@ -49,17 +52,32 @@ pub fn completion_prompt(input: &CompletionInput) -> Prompt {
         }
         prefix.push('\n');
     }
+    if !input.recent_edits.is_empty() {
+        prefix.push_str(&format!("{c} {RECENT_EDITS_TITLE}\n"));
+        for line in input.recent_edits.lines() {
+            prefix.push_str(&format!("{c} {line}\n"));
+        }
+        prefix.push('\n');
+    }
     prefix.push_str(&format!("{c} Path: {}\n", input.path));
     prefix.push_str(input.prefix);
-    let files = input
+    let mut files: Vec<FimFile> = input
         .excerpts
         .iter()
         .rev()
         .map(|e| FimFile { filename: format!("{} (lines {}-{})", e.path, e.start_line, e.end_line), text: format!("{}\n", e.text) })
         .collect();
+    if !input.recent_edits.is_empty() {
+        files.push(FimFile { filename: RECENT_EDITS_FILE.to_string(), text: input.recent_edits.to_string() });
+    }
     let repo = FimRepo { files, code_prefix: input.prefix.to_string() };
     Prompt::Fim { prefix, suffix: input.suffix.to_string(), repo: Some(repo) }
 }
+
+/// The heading of the recent edits in a completion prompt, and their file's name in the
+/// repository form (`input_extra`).
+pub const RECENT_EDITS_TITLE: &str = "Recent edits (unified diffs, oldest first):";
+pub const RECENT_EDITS_FILE: &str = "recent-edits.diff";
 
 /// Prefix and suffix sent around the cursor, at most (cut at line starts).
 const MAX_PREFIX_BYTES: usize = 6_000;
@@ -134,7 +152,7 @@ mod tests {
 
     #[test]
     fn completion_prompt_puts_the_best_excerpt_nearest_the_code() {
-        let input = CompletionInput { path: "src/de.rs", lang: Lang::Rust, prefix: "fn parse() -> Map {\n    ", suffix: "\n}\n", excerpts: EXCERPTS };
+        let input = CompletionInput { path: "src/de.rs", lang: Lang::Rust, prefix: "fn parse() -> Map {\n    ", suffix: "\n}\n", excerpts: EXCERPTS, recent_edits: "" };
         let Prompt::Fim { prefix, suffix, repo } = completion_prompt(&input) else { panic!("a FIM prompt") };
         expect![[r#"
             // Path: src/error.rs (lines 1-1)
@@ -155,6 +173,30 @@ mod tests {
         let names: Vec<&str> = repo.files.iter().map(|f| f.filename.as_str()).collect();
         assert_eq!(names, ["src/error.rs (lines 1-1)", "src/map.rs (lines 2-3)"], "the best nearest the code");
         assert_eq!(repo.files[1].text, "pub struct Map {\n\n    inner: Vec<u32>,\n");
+    }
+
+    #[test]
+    fn completion_prompt_puts_the_recent_edits_between_the_excerpts_and_the_code() {
+        let edits = "--- a/src/map.rs\n+++ b/src/map.rs\n@@ -3 +3 @@\n-    inner: Vec<u16>,\n+    inner: Vec<u32>,\n";
+        let input = CompletionInput { path: "src/de.rs", lang: Lang::Rust, prefix: "fn parse() -> Map {\n    ", suffix: "\n}\n", excerpts: &EXCERPTS[1..], recent_edits: edits };
+        let Prompt::Fim { prefix, repo, .. } = completion_prompt(&input) else { panic!("a FIM prompt") };
+        expect![[r#"
+            // Path: src/error.rs (lines 1-1)
+            // pub enum Error { Eof }
+
+            // Recent edits (unified diffs, oldest first):
+            // --- a/src/map.rs
+            // +++ b/src/map.rs
+            // @@ -3 +3 @@
+            // -    inner: Vec<u16>,
+            // +    inner: Vec<u32>,
+
+            // Path: src/de.rs
+            fn parse() -> Map {
+                "#]]
+        .assert_eq(&prefix);
+        let files = repo.unwrap().files;
+        assert_eq!(files.last().map(|f| (f.filename.as_str(), f.text.as_str())), Some((RECENT_EDITS_FILE, edits)), "nearest the code");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use git2::{DiffOptions, Repository};
 
 use super::vfs::IgnoreRules;
 use crate::config::IndexConfig;
+use crate::ide::edit_history::RecentEdit;
 use crate::retrieve::ChangedFile;
 
 #[derive(Debug, thiserror::Error)]
@@ -182,6 +183,42 @@ pub fn working_tree_diff(root: &Path, config: &IndexConfig, max_bytes: usize) ->
     Ok(Some(out))
 }
 
+/// The working tree's changes against HEAD as recent edits for a prompt, one unified diff
+/// per file (from its `---` line on), the file changed longest ago first, the newest last
+/// (the order the recent-edits section wants); within `max_bytes`, files the walk would
+/// not read left out (as [`working_tree_diff`]); `Ok(None)` outside a repository.
+pub fn working_tree_edits(root: &Path, config: &IndexConfig, max_bytes: usize) -> Result<Option<Vec<RecentEdit>>, GitError> {
+    let Some(diff) = working_tree_diff(root, config, max_bytes)? else { return Ok(None) };
+    let mut edits: Vec<(Option<std::time::SystemTime>, RecentEdit)> = Vec::new();
+    for part in diff.split("\ndiff --git ").map(|p| p.strip_prefix("diff --git ").unwrap_or(p)) {
+        let Some(start) = part.find("--- ").filter(|&i| i == 0 || part.as_bytes()[i - 1] == b'\n') else { continue };
+        let body = &part[start..];
+        let name = body
+            .lines()
+            .find_map(|l| l.strip_prefix("+++ b/"))
+            .or_else(|| body.lines().find_map(|l| l.strip_prefix("--- a/")))
+            .unwrap_or("")
+            .to_string();
+        if name.is_empty() {
+            continue;
+        }
+        let mut text = body.trim_end_matches("[... the rest of the diff is left out]\n").to_string();
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        let modified = repo_file_mtime(root, &name);
+        edits.push((modified, RecentEdit { path: name, diff: text }));
+    }
+    edits.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.path.cmp(&b.1.path)));
+    Ok(Some(edits.into_iter().map(|(_, e)| e).collect()))
+}
+
+/// A file's modification time, its path relative to the repository's top (which may lie
+/// above `root`).
+fn repo_file_mtime(root: &Path, repo_relative: &str) -> Option<std::time::SystemTime> {
+    root.ancestors().find_map(|dir| std::fs::metadata(dir.join(repo_relative)).ok()).and_then(|m| m.modified().ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +270,28 @@ mod tests {
         // A root below the repository's top: paths relative to it.
         let sub = working_tree_changes(&root.join("src"), &config).unwrap().unwrap();
         assert!(sub.iter().any(|c| c.path == "a.rs") && sub.len() == 3);
+    }
+
+    #[test]
+    fn working_tree_edits_are_a_diff_per_file_oldest_first_without_ignored_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let config = IndexConfig::default();
+        assert_eq!(working_tree_edits(root, &config, 10_000).unwrap(), None, "not a repository");
+        let repo = Repository::init(root).unwrap();
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::write(root.join("src/a.rs"), "fn a() {}\n").unwrap();
+        std::fs::write(root.join("src/b.rs"), "fn b() {}\n").unwrap();
+        std::fs::write(root.join(".gitignore"), "secret.rs\n").unwrap();
+        commit_all(&repo);
+        std::fs::write(root.join("src/b.rs"), "fn b() { 2 }\n").unwrap();
+        std::fs::write(root.join("secret.rs"), "fn s() {}\n").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(root.join("src/a.rs"), "fn a() { 1 }\n").unwrap();
+        let edits = working_tree_edits(root, &config, 10_000).unwrap().unwrap();
+        let paths: Vec<&str> = edits.iter().map(|e| e.path.as_str()).collect();
+        assert_eq!(paths, ["src/b.rs", "src/a.rs"], "the newest last; the ignored file never");
+        assert_eq!(edits[1].diff, "--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1 +1 @@\n-fn a() {}\n+fn a() { 1 }\n");
     }
 
     /// A secret committed by mistake, then changed; a secret never committed; a file

@@ -170,7 +170,8 @@ impl Assist {
         let work = async {
             // The context is gathered while the debounce runs: when typing pauses, only
             // the model's time is left.
-            let gathering = context::gather(&site, None, site.config.completion.context_tokens);
+            let (recent, recent_tokens) = recent_edits(&site);
+            let gathering = context::gather(&site, None, site.config.completion.context_tokens.saturating_sub(recent_tokens));
             let mut excerpts = if debounce {
                 let pause = tokio::time::sleep(Duration::from_millis(site.config.completion.debounce_ms));
                 tokio::join!(gathering, pause).0
@@ -180,7 +181,7 @@ impl Assist {
             if site.config.documents.in_completion {
                 excerpts.extend(document_excerpts(&site).await);
             }
-            generate(&site, &excerpts, &self.status).await
+            generate(&site, &excerpts, &recent, &self.status).await
         };
         tokio::select! {
             outcome = work => {
@@ -192,6 +193,19 @@ impl Assist {
             () = superseded => Outcome::Superseded,
         }
     }
+}
+
+/// The recent-edits section of a completion at the site (`completion.recent_edits`) and
+/// the tokens it takes: the newest edits within `recent_edits_tokens`, and never more than
+/// half the context budget (retrieval gets the rest).
+fn recent_edits(site: &Site) -> (String, usize) {
+    let completion = &site.config.completion;
+    let Some(root) = site.root.as_ref().filter(|r| completion.recent_edits && !r.recent_edits.is_empty()) else { return (String::new(), 0) };
+    let counter = crate::llm::tokens::TokenCounter::for_model(&site.config.llm.for_task(Task::Completion).model);
+    let budget = completion.recent_edits_tokens.min(completion.context_tokens / 2);
+    let section = crate::ide::edit_history::recent_edits_section(&root.recent_edits, budget, |text| counter.count(text));
+    let used = counter.count(&section);
+    (section, used)
 }
 
 /// Document sections for a completion (`documents.in_completion`): queried with the
@@ -223,11 +237,11 @@ async fn document_excerpts(site: &Site) -> Vec<context::OwnedExcerpt> {
 }
 
 /// Asks the completion model at the site, with the gathered context, and cleans its answer.
-async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt], status: &super::status::ModelStatus) -> Outcome {
+async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt], recent_edits: &str, status: &super::status::ModelStatus) -> Outcome {
     let excerpts = context::OwnedExcerpt::borrowed(excerpts);
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let (before, after) = site.text.split_at(site.offset);
-    let input = CompletionInput { path: &rel, lang: site.lang, prefix: prefix_window(before), suffix: suffix_window(after), excerpts: &excerpts };
+    let input = CompletionInput { path: &rel, lang: site.lang, prefix: prefix_window(before), suffix: suffix_window(after), excerpts: &excerpts, recent_edits };
     let at = postprocess::Site { lang: site.lang, text: &site.text, offset: site.offset };
     let shape = postprocess::shape(&at);
     let settings = site.config.llm.for_task(Task::Completion);

@@ -58,6 +58,9 @@ pub struct RootView {
     pub open_versions: HashMap<String, (String, i32)>,
     pub docs: Arc<crate::knowledge::DocIndex>,
     pub prompts: Arc<Vec<crate::knowledge::prompts::PromptFile>>,
+    /// This session's edits of the root's documents as unified diffs, oldest first
+    /// (none of a document ignored now).
+    pub recent_edits: Vec<crate::ide::edit_history::RecentEdit>,
 }
 
 /// A retrieved excerpt, owned (for prompts built after the snapshot is gone).
@@ -147,7 +150,14 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
         changed: state.roots[i].git_changes.as_ref().clone(),
         open: open_texts.keys().cloned().collect(),
     };
+    let ignored_now: Vec<String> = state
+        .documents
+        .values()
+        .filter(|d| d.ignored)
+        .filter_map(|d| d.path.as_deref().filter(|p| p.starts_with(root_path)).map(|p| vfs::relative_path(root_path, p)))
+        .collect();
     let root = &mut state.roots[i];
+    let recent_edits = if root.config.completion.recent_edits { root.history.recent_edits(|rel| !ignored_now.iter().any(|p| p == rel)) } else { Vec::new() };
     Some(RootView {
         path: root_path.to_path_buf(),
         rel: String::new(),
@@ -158,6 +168,7 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
         open_versions,
         docs: Arc::clone(&root.docs),
         prompts: Arc::clone(&root.prompts),
+        recent_edits,
     })
 }
 

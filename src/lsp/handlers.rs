@@ -122,6 +122,7 @@ pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
         git_changes: Arc::default(),
         docs: Arc::default(),
         prompts: Arc::default(),
+        history: Default::default(),
         knowledge_loaded: false,
     });
     issues

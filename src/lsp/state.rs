@@ -59,6 +59,9 @@ pub struct Root {
     pub docs: Arc<crate::knowledge::DocIndex>,
     /// The root's prompt files (`.ctxls/prompts/*.md`) that loaded.
     pub prompts: Arc<Vec<crate::knowledge::prompts::PromptFile>>,
+    /// This session's edits of the root's documents (never of ignored ones), for the
+    /// recent-edits section of prompts.
+    pub history: crate::ide::edit_history::EditHistory,
     /// True once the documents were loaded after the first indexing (mentions can be
     /// checked).
     pub knowledge_loaded: bool,
@@ -145,6 +148,44 @@ impl State {
         out
     }
 
+    /// Records a document's change in its root's edit history, before it is applied.
+    fn record_history(&mut self, uri: &str, path: &Path, edits: &ChangeSet) {
+        let Some(i) = self.root_of(path) else { return };
+        let Some(open) = self.documents.get(uri) else { return };
+        let rel = vfs::relative_path(&self.roots[i].path, path);
+        let history = &mut self.roots[i].history;
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64);
+        let text = open.doc.text();
+        match edits {
+            ChangeSet::Full(new) => {
+                // Only what changed: the common start and end left out (the same bytes end
+                // a character in both texts where they end one in either).
+                let mut prefix = text.bytes().zip(new.bytes()).take_while(|(a, b)| a == b).count();
+                while !text.is_char_boundary(prefix) {
+                    prefix -= 1;
+                }
+                let room = text.len().min(new.len()) - prefix;
+                let mut suffix = text.bytes().rev().zip(new.bytes().rev()).take(room).take_while(|(a, b)| a == b).count();
+                while !text.is_char_boundary(text.len() - suffix) {
+                    suffix -= 1;
+                }
+                history.record(&rel, text, prefix..text.len() - suffix, &new[prefix..new.len() - suffix], now);
+            }
+            ChangeSet::Edits(list) if list.len() == 1 => {
+                let (start, end) = clamped(text, &list[0]);
+                history.record(&rel, text, start..end, &list[0].text, now);
+            }
+            ChangeSet::Edits(list) => {
+                let mut scratch = text.to_string();
+                for edit in list {
+                    let (start, end) = clamped(&scratch, edit);
+                    history.record(&rel, &scratch, start..end, &edit.text, now);
+                    scratch.replace_range(start..end, &edit.text);
+                }
+            }
+        }
+    }
+
     fn record_edit(&mut self, path: PathBuf, lines: (u32, u32)) {
         // An edit next to the last one in the same place extends it.
         if let Some((last_path, last)) = self.edits.first_mut() {
@@ -210,6 +251,12 @@ impl State {
             return Err(format!("didChange for {uri}: version {version} is older than {}", open.version));
         }
         open.version = version;
+        if !open.ignored {
+            if let Some(path) = open.path.clone() {
+                self.record_history(uri, &path, &edits);
+            }
+        }
+        let open = self.documents.get_mut(uri).expect("found above");
         // A change that takes the document over the size limit drops its tree before it
         // is applied, so that the large text is never parsed.
         let expected = match &edits {
@@ -299,6 +346,13 @@ impl State {
     pub fn snapshots(&mut self) -> Vec<(PathBuf, Arc<IndexSnapshot>)> {
         self.roots.iter_mut().map(|r| (r.path.clone(), r.index.snapshot())).collect()
     }
+}
+
+/// An edit's byte range on char boundaries, as `Document::apply_edits` takes it.
+fn clamped(text: &str, edit: &TextEdit) -> (usize, usize) {
+    let start = crate::lang::floor_char_boundary(text, (edit.range.start as usize).min(text.len()));
+    let end = crate::lang::ceil_char_boundary(text, (edit.range.end as usize).max(start).min(text.len()));
+    (start, end)
 }
 
 fn log_text_only(uri: &str, length: usize, limit: u64) {

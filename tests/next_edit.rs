@@ -2,6 +2,8 @@
 //! whose working tree holds the edits so far.
 
 mod support;
+#[path = "support/llm_server.rs"]
+mod llm_server;
 
 use serde_json::Value;
 use support::TempWorkspace;
@@ -65,13 +67,18 @@ pub fn unrelated(area_name: &str) -> usize {
     assert!(first["score"].as_f64().unwrap() > out["candidates"][found.len() - 1]["score"].as_f64().unwrap() - 1e-9);
     assert_eq!(out["edits"], 1);
 
-    // Without --locations-only the command says plainly that it gives only places.
+    // Without --locations-only and without a model: the same places, and the rewrite of
+    // the best one declined with the reason.
+    ws.write(".ctxls.toml", "[llm]\nbase_url = \"http://127.0.0.1:9\"\nretries = 0\n");
     let (out_again, stderr) = next_edit(&ws, &[]);
-    assert!(stderr.contains("only locations are given"), "{stderr}");
-    assert_eq!(out_again["locations_only"], true);
+    assert!(stderr.contains("no rewrite of src/"), "{stderr}");
+    assert_eq!(out_again["locations_only"], false);
     assert_eq!(places(&out_again), found);
+    assert_eq!(out_again["candidates"][0]["rewrite"]["status"], "declined");
+    assert!(out_again["candidates"][0]["rewrite"]["why"].as_str().unwrap().contains("not reachable"), "{out_again}");
+    assert!(out_again["candidates"][1].get("rewrite").is_none(), "one rewrite by default");
     // Text for people, and --limit.
-    let (status, stdout, _) = ws.ctxls(&["next-edit", "--format", "text", "--limit", "1"]);
+    let (status, stdout, _) = ws.ctxls(&["next-edit", "--format", "text", "--limit", "1", "--locations-only"]);
     assert!(status.success());
     assert_eq!(stdout.lines().count(), 2, "{stdout}");
     assert!(stdout.lines().next().unwrap().contains("calls `area`"), "{stdout}");
@@ -273,4 +280,57 @@ impl Edge {
     let text = out.to_string();
     assert!(!text.contains("another definition") && !text.contains("signature changed"), "{out:#}");
     assert!(out["candidates"].as_array().unwrap().iter().all(|c| c["reason"].as_str().unwrap().starts_with("near the edit")), "{out:#}");
+}
+
+/// The model's rewrite of the best place, as minimal edits; nothing offered for an
+/// unchanged region or one with new syntax errors; no file is written either way.
+#[test]
+fn the_model_rewrites_the_best_place_and_only_a_real_change_is_offered() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = runtime.block_on(llm_server::ScriptedServer::start());
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/lib.rs
+mod report;
+pub fn area(width: u32, height: u32) -> u32 {
+    width * height
+}
+//- /src/report.rs
+use crate::area;
+pub fn report() -> String {
+    let small = area(1, 2);
+    format!("{small}")
+}
+"#,
+    );
+    ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\nmodel = \"m\"\nretries = 0\n", server.url()));
+    support::commit_all(&ws.root());
+    let changed = "mod report;\npub fn area(width: u32, height: u32, depth: u32) -> u32 {\n    width * height * depth\n}\n";
+    ws.write("src/lib.rs", changed);
+    let report = std::fs::read_to_string(ws.root().join("src/report.rs")).unwrap();
+    let rewritten = report.replace("area(1, 2)", "area(1, 2, 1)");
+    server.push(llm_server::Reply::openai(&[&format!("Here it is:\n```rust\n{rewritten}```\n")], true));
+    let (out, _) = next_edit(&ws, &[]);
+    let best = &out["candidates"][0];
+    assert_eq!((best["file"].as_str(), best["line"].as_u64()), (Some("src/report.rs"), Some(3)), "{out:#}");
+    assert_eq!(best["rewrite"], serde_json::json!({"status": "offered", "edits": [{"line": 3, "replaces": 1, "text": "    let small = area(1, 2, 1);\n"}]}), "{out:#}");
+    // What the model was told: the edit so far, the region with the reason.
+    let request = server.requests()[0].json();
+    let user = request["messages"][1]["content"].as_str().unwrap();
+    assert!(user.contains("+pub fn area(width: u32, height: u32, depth: u32) -> u32 {"), "{user}");
+    assert!(user.contains("src/report.rs lines 1-5 (why the next edit may be here: calls `area`"), "{user}");
+    assert_eq!(std::fs::read_to_string(ws.root().join("src/report.rs")).unwrap(), report, "nothing is written");
+
+    // Unchanged, or broken: nothing offered.
+    server.push(llm_server::Reply::openai(&[&format!("```rust\n{report}```")], true));
+    let (out, _) = next_edit(&ws, &[]);
+    assert_eq!(out["candidates"][0]["rewrite"], serde_json::json!({"status": "declined", "why": "the model changed nothing"}));
+    server.push(llm_server::Reply::openai(&[&format!("```rust\n{}```", report.replace("area(1, 2);", "area(1, 2, ;"))], true));
+    let (out, _) = next_edit(&ws, &[]);
+    assert_eq!(out["candidates"][0]["rewrite"], serde_json::json!({"status": "declined", "why": "the rewrite adds syntax errors"}));
+    // Text for people shows the edit.
+    server.push(llm_server::Reply::openai(&[&format!("```rust\n{rewritten}```")], true));
+    let (status, stdout, _) = ws.ctxls(&["next-edit", "--format", "text", "--limit", "1"]);
+    assert!(status.success());
+    assert!(stdout.contains("  line 3: replace 3-3 with\n    |     let small = area(1, 2, 1);\n"), "{stdout}");
 }

@@ -1,13 +1,15 @@
 //! `ctxls next-edit`: where the next edit likely goes, from the working tree's changes
-//! against HEAD (the edits so far) and the persistent index (refreshed first). Only
-//! locations for now: no model is asked what the edit is, and the output says so.
-//! Ignored and secret files are never among the edits or the places.
+//! against HEAD (the edits so far) and the persistent index (refreshed first), and, unless
+//! `--locations-only`, what it is: the completion model rewrites a region around the best
+//! places (`ide::edit_rewrite`), shown as minimal line edits; no file is written. Ignored
+//! and secret files are never among the edits, the places or the prompt.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
 
+use crate::ide::edit_rewrite::{apply, minimal_edits, parse_rewrite, region_around, rewrite_prompt, LineEdit};
 use crate::ide::next_edit::{parse_unified_diff, rank, Edit, Limits};
 use crate::io::workspace::RefreshMode;
 
@@ -27,17 +29,19 @@ pub struct NextEditArgs {
     /// At most this many places, best first.
     #[arg(long, default_value_t = 10)]
     pub limit: usize,
-    /// Only the places; ask no model. (A model's rewrite is not implemented yet: the
-    /// places are all that is given either way, and the output says so.)
+    /// Only the places; ask no model.
     #[arg(long)]
     pub locations_only: bool,
+    /// How many of the best places the model rewrites (without --locations-only).
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub rewrites: usize,
 }
 
 /// The diff is read up to this size; a larger change is cut (the edits past it are not
 /// used).
 const DIFF_BYTES: usize = 4 << 20;
 
-const NO_REWRITE: &str = "only locations are given: asking a model what the edit is (the rewrite) is not implemented yet";
+const NO_REWRITE: &str = "only locations are given (--locations-only)";
 
 pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let started = std::time::Instant::now();
@@ -56,10 +60,12 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let ranking = std::time::Instant::now();
     let candidates = rank(&snapshot, &edits, &read, args.limit, Limits::default());
     let rank_ms = ranking.elapsed().as_secs_f64() * 1000.0;
+    let rewrites: Vec<Option<Rewrite>> = if args.locations_only || edits.is_empty() {
+        Vec::new()
+    } else {
+        candidates.iter().take(args.rewrites).map(|c| Some(rewrite(&root, &config, cache_dir, c))).collect()
+    };
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
-    if !args.locations_only {
-        eprintln!("ctxls: {NO_REWRITE}");
-    }
     if edits.is_empty() {
         eprintln!("ctxls: no changes against HEAD in supported, indexed files: nothing to follow up");
     }
@@ -67,7 +73,8 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
         Format::Json => {
             let items: Vec<serde_json::Value> = candidates
                 .iter()
-                .map(|c| {
+                .enumerate()
+                .map(|(i, c)| {
                     let mut item = serde_json::json!({
                         "file": c.path,
                         "line": c.start_line + 1,
@@ -78,25 +85,34 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
                     if let Some((name, start, end)) = &c.definition {
                         item["definition"] = serde_json::json!({"name": name, "line": start + 1, "end_line": end + 1});
                     }
+                    if let Some(Some(rewrite)) = rewrites.get(i) {
+                        item["rewrite"] = rewrite.json();
+                    }
                     item
                 })
                 .collect();
-            let out = serde_json::json!({
+            let mut out = serde_json::json!({
                 "candidates": items,
                 "edits": edits.len(),
-                "locations_only": true,
-                "note": NO_REWRITE,
+                "locations_only": args.locations_only,
                 "elapsed_ms": (elapsed_ms * 10.0).round() / 10.0,
                 "rank_ms": (rank_ms * 10.0).round() / 10.0,
             });
+            if args.locations_only {
+                out["note"] = serde_json::json!(NO_REWRITE);
+            }
             println!("{out}");
         }
         Format::Text => {
-            for c in &candidates {
+            for (i, c) in candidates.iter().enumerate() {
                 let lines = if c.end_line == c.start_line { format!("{}", c.start_line + 1) } else { format!("{}-{}", c.start_line + 1, c.end_line + 1) };
                 println!("{}:{lines}  {:.2}  {}", c.path, c.score, c.reason);
+                if let Some(Some(rewrite)) = rewrites.get(i) {
+                    print!("{}", rewrite.text());
+                }
             }
-            println!("{} place(s) from {} edit(s) in {elapsed_ms:.1} ms ({rank_ms:.1} ms ranking); {NO_REWRITE}", candidates.len(), edits.len());
+            let note = if args.locations_only { format!("; {NO_REWRITE}") } else { String::new() };
+            println!("{} place(s) from {} edit(s) in {elapsed_ms:.1} ms ({rank_ms:.1} ms ranking){note}", candidates.len(), edits.len());
         }
     }
     std::mem::forget(snapshot);
@@ -123,4 +139,88 @@ fn working_tree_edits(root: &Path, config: &crate::config::Config) -> anyhow::Re
         edits.push(edit);
     }
     Ok(edits)
+}
+
+/// What the model made of one place.
+enum Rewrite {
+    /// Minimal edits of the file, lines 0-based.
+    Offered(Vec<LineEdit>),
+    /// Nothing offered, and why.
+    Declined(String),
+}
+
+impl Rewrite {
+    fn json(&self) -> serde_json::Value {
+        match self {
+            Rewrite::Offered(edits) => serde_json::json!({
+                "status": "offered",
+                "edits": edits.iter().map(|e| serde_json::json!({"line": e.start_line + 1, "replaces": e.end_line - e.start_line, "text": e.text})).collect::<Vec<_>>(),
+            }),
+            Rewrite::Declined(why) => serde_json::json!({"status": "declined", "why": why}),
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Rewrite::Offered(edits) => edits
+                .iter()
+                .map(|e| {
+                    let replaced = if e.end_line == e.start_line { "insert before".to_string() } else { format!("replace {}-{} with", e.start_line + 1, e.end_line) };
+                    let body: String = e.text.lines().map(|l| format!("    | {l}\n")).collect();
+                    format!("  line {}: {replaced}\n{body}", e.start_line + 1)
+                })
+                .collect(),
+            Rewrite::Declined(why) => format!("  no edit offered: {why}\n"),
+        }
+    }
+}
+
+/// Asks the completion model to rewrite the region around `place`: the recent edits (the
+/// working tree's diff), the context retrieved there, the region; the answer diffed to
+/// minimal edits, declined when it changes nothing, adds syntax errors or fails.
+fn rewrite(root: &Path, config: &crate::config::Config, cache_dir: Option<&Path>, place: &crate::ide::next_edit::Candidate) -> Rewrite {
+    use crate::config::Task;
+    let Ok(text) = std::fs::read_to_string(root.join(&place.path)) else { return Rewrite::Declined(format!("{} could not be read", place.path)) };
+    let Some(lang) = crate::lang::Lang::from_path(Path::new(&place.path)) else { return Rewrite::Declined("not a language ctxls parses".into()) };
+    let region = region_around(&text, place.start_line as usize, place.end_line as usize);
+    let settings = config.llm.for_task(Task::Completion);
+    let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
+    let recent = match crate::io::git::working_tree_edits(root, &config.index, 256 * 1024) {
+        Ok(Some(edits)) => crate::ide::edit_history::recent_edits_section(&edits, config.completion.recent_edits_tokens, |t| counter.count(t)),
+        _ => String::new(),
+    };
+    let offset = text.split_inclusive('\n').take(place.start_line as usize).map(str::len).sum::<usize>();
+    let gathered = super::context::gather(root, config, cache_dir, &place.path, &text, offset, None, config.completion.context_tokens, crate::retrieve::Generators::ALL)
+        .map_err(|err| tracing::warn!("no workspace context for the rewrite: {err:#}"))
+        .ok();
+    let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
+    let prompt = rewrite_prompt(&place.path, lang, &region, &place.reason, &recent, &excerpts);
+    // Room for the region twice over: a rewrite is the region, changed.
+    let max_tokens = settings.max_tokens.max((counter.count(&region.text) * 2 + 64) as u32);
+    let request = crate::llm::Request { prompt, max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
+    let answer = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime.block_on(client.complete(&request, &mut |_| {})),
+        Err(err) => return Rewrite::Declined(format!("no runtime: {err}")),
+    };
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(err) => {
+            eprintln!("ctxls: no rewrite of {}:{}: {err}", place.path, place.start_line + 1);
+            return Rewrite::Declined(format!("the model failed: {err}"));
+        }
+    };
+    if answer.finish == crate::llm::FinishReason::Length {
+        return Rewrite::Declined(format!("the answer was cut at its limit of {max_tokens} tokens"));
+    }
+    let Some(new_region) = parse_rewrite(&answer.text) else { return Rewrite::Declined("the answer holds no rewrite of the region".into()) };
+    let edits = minimal_edits(&region, &new_region);
+    if edits.is_empty() {
+        return Rewrite::Declined("the model changed nothing".into());
+    }
+    let errors = |t: &str| crate::index::extract(lang, t, &crate::lang::parse(lang, t, None)).error_count;
+    if errors(&apply(&text, &edits)) > errors(&text) {
+        return Rewrite::Declined("the rewrite adds syntax errors".into());
+    }
+    Rewrite::Offered(edits)
 }

@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod edit_history;
+pub mod edit_rewrite;
 pub mod generate;
 pub mod hover;
 pub mod instructions;

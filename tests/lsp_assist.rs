@@ -465,3 +465,54 @@ fn the_sessions_recent_edits_reach_the_completion_prompt_but_never_an_ignored_fi
     assert!(!prompt.contains("Recent edits"), "{prompt}");
     s.client.shutdown();
 }
+
+#[test]
+fn next_edit_points_at_the_call_of_a_changed_signature_and_offers_the_models_rewrite() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = runtime.block_on(ScriptedServer::start());
+    let ws = TempWorkspace::new(
+        "//- /src/lib.rs\nmod report;\npub fn area(width: u32, height: u32) -> u32 {\n    width * height\n}\n//- /src/report.rs\nuse crate::area;\npub fn report() -> String {\n    let small = area(1, 2);\n    format!(\"{small}\")\n}\n",
+    );
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[completion]\ndebounce_ms = 20\n[hover]\nexplain = false\n", server.url()));
+    let root = ws.root();
+    let mut client = LspClient::start_indexed(&ws);
+    let lib = client.open_file(&root, "src/lib.rs", "rust");
+    let report = client.open_file(&root, "src/report.rs", "rust");
+    // A parameter added to `area`, typed in the editor (not saved).
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": lib, "version": 2}, "contentChanges": [{"range": {"start": {"line": 1, "character": 35}, "end": {"line": 1, "character": 35}}, "text": ", depth: u32"}]}),
+    );
+    let report_text = std::fs::read_to_string(root.join("src/report.rs")).unwrap();
+    server.push(Reply::ollama(&[&format!("```rust\n{}```", report_text.replace("area(1, 2)", "area(1, 2, 1)"))], true));
+    let response = client.request("ctxls/nextEdit", json!({"textDocument": {"uri": lib}, "position": {"line": 1, "character": 46}, "invoked": true}));
+    let result = &response["result"];
+    assert_eq!(result["candidates"][0]["uri"], report.as_str(), "{response}");
+    assert_eq!(result["candidates"][0]["range"]["start"]["line"], 2, "{response}");
+    assert!(result["candidates"][0]["reason"].as_str().unwrap().contains("calls `area`"), "{response}");
+    assert_eq!(
+        result["rewrite"],
+        json!({"status": "offered", "uri": report, "version": 1, "edits": [{"range": {"start": {"line": 2, "character": 0}, "end": {"line": 3, "character": 0}}, "newText": "    let small = area(1, 2, 1);\n"}]}),
+        "{response}"
+    );
+    let prompt = server.requests()[0].json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(prompt.contains("+pub fn area(width: u32, height: u32, depth: u32) -> u32 {"), "the session's edit: {prompt}");
+
+    // The same in Copilot's shape; a rewrite that changes nothing offers nothing.
+    server.push(Reply::ollama(&[&format!("```rust\n{}```", report_text.replace("area(1, 2)", "area(1, 2, 1)"))], true));
+    let copilot = client.request("textDocument/copilotInlineEdit", json!({"textDocument": {"uri": lib, "version": 2}, "position": {"line": 1, "character": 46}}));
+    assert_eq!(copilot["result"]["edits"][0]["textDocument"], json!({"uri": report, "version": 1}), "{copilot}");
+    assert_eq!(copilot["result"]["edits"][0]["text"], "    let small = area(1, 2, 1);\n");
+    server.push(Reply::ollama(&[&format!("```rust\n{report_text}```")], true));
+    let copilot = client.request("textDocument/copilotInlineEdit", json!({"textDocument": {"uri": lib, "version": 2}, "position": {"line": 1, "character": 46}}));
+    assert_eq!(copilot["result"], json!({"edits": []}), "{copilot}");
+    // Places only, no model.
+    let before = server.requests().len();
+    let places = client.request("ctxls/nextEdit", json!({"textDocument": {"uri": lib}, "position": {"line": 1, "character": 46}, "rewrite": false, "invoked": true}));
+    assert!(places["result"].get("rewrite").is_none() && places["result"]["candidates"][0]["uri"] == report.as_str(), "{places}");
+    assert_eq!(server.requests().len(), before);
+    assert_eq!(std::fs::read_to_string(root.join("src/report.rs")).unwrap(), report_text, "nothing written");
+    let bad = client.request("ctxls/nextEdit", json!({"position": 3}));
+    assert!(bad["error"]["message"].as_str().unwrap().contains("expected {textDocument, position}"), "{bad}");
+    client.shutdown();
+}

@@ -18,6 +18,9 @@ pub const MAX_HUNKS: usize = 25;
 pub const COALESCE_MS: u64 = 60_000;
 /// ... and touches its lines or lies at most this many lines from them.
 pub const NEAR_LINES: usize = 2;
+/// Files whose text before their first edit of the session is kept (for next-edit
+/// suggestions: the session's changes as one diff per file), the most recently edited.
+pub const MAX_BASES: usize = 16;
 /// Lines of context around each change in a rendered diff.
 const CONTEXT_LINES: usize = 2;
 /// A hunk whose before or after is longer than this is kept as its first lines (a file
@@ -47,6 +50,9 @@ pub struct RecentEdit {
 pub struct EditHistory {
     /// Oldest first.
     hunks: VecDeque<Hunk>,
+    /// Each edited file's text before its first edit of the session, the most recently
+    /// edited last.
+    bases: VecDeque<(String, std::sync::Arc<str>)>,
 }
 
 impl EditHistory {
@@ -54,6 +60,18 @@ impl EditHistory {
     /// change) was replaced by `insert`.
     pub fn record(&mut self, path: &str, before: &str, range: Range<usize>, insert: &str, now_ms: u64) {
         let Some(change) = Change::new(before, range, insert) else { return };
+        match self.bases.iter().position(|(p, _)| p == path) {
+            Some(i) => {
+                let base = self.bases.remove(i).expect("found");
+                self.bases.push_back(base);
+            }
+            None => {
+                self.bases.push_back((path.to_string(), before.into()));
+                if self.bases.len() > MAX_BASES {
+                    self.bases.pop_front();
+                }
+            }
+        }
         if let Some(last) = self.hunks.back_mut() {
             if last.path == path && now_ms.saturating_sub(last.at_ms) <= COALESCE_MS && change.merge_into(last, before) {
                 last.at_ms = now_ms;
@@ -84,6 +102,13 @@ impl EditHistory {
     /// Forgets the hunks of `path` (a file that became ignored, say).
     pub fn forget(&mut self, path: &str) {
         self.hunks.retain(|h| h.path != path);
+        self.bases.retain(|(p, _)| p != path);
+    }
+
+    /// The edited files and their texts before the session's first edit of each, the
+    /// most recently edited last.
+    pub fn bases(&self) -> impl Iterator<Item = (&str, &std::sync::Arc<str>)> {
+        self.bases.iter().map(|(p, t)| (p.as_str(), t))
     }
 
     /// The hunks as unified diffs, oldest first, those of `path` filtered by `keep`.
@@ -321,6 +346,27 @@ mod tests {
         let section = recent_edits_section(&edits, one * 2, |s| s.len());
         assert!(section.starts_with("--- a/b.rs") && section.contains("+++ b/c.rs") && !section.contains("a.rs"), "{section}");
         assert_eq!(recent_edits_section(&edits, one - 1, |s| s.len()), "");
+    }
+
+    #[test]
+    fn each_edited_file_keeps_its_text_from_before_the_first_edit() {
+        let mut history = EditHistory::default();
+        let mut a = "one\n".to_string();
+        apply(&mut a, &mut history, "a.rs", 0..3, "two", 0);
+        apply(&mut a, &mut history, "a.rs", 0..3, "six", COALESCE_MS * 5);
+        for i in 0..MAX_BASES - 1 {
+            let mut t = "x\n".to_string();
+            apply(&mut t, &mut history, &format!("f{i}.rs"), 0..1, "y", 1);
+        }
+        apply(&mut a, &mut history, "a.rs", 0..3, "ten", 2);
+        let mut t = "x\n".to_string();
+        apply(&mut t, &mut history, "extra.rs", 0..1, "y", 3);
+        let bases: Vec<(&str, &str)> = history.bases().map(|(p, t)| (p, &**t)).collect();
+        assert_eq!(bases.len(), MAX_BASES);
+        assert_eq!(bases[MAX_BASES - 2], ("a.rs", "one\n"), "the first text, kept while the file is edited");
+        assert!(!bases.iter().any(|(p, _)| *p == "f0.rs"), "the least recently edited went");
+        history.forget("a.rs");
+        assert!(!history.bases().any(|(p, _)| p == "a.rs"));
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub enum Outcome {
 
 impl Assist {
     /// Registers a new request for `uri`; the receiver sees later ones.
-    fn begin(&self, uri: &str) -> (u64, watch::Receiver<u64>) {
+    pub fn begin(&self, uri: &str) -> (u64, watch::Receiver<u64>) {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) + 1;
         let mut generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
         let sender = generations.entry(uri.to_string()).or_insert_with(|| watch::channel(0).0);

@@ -11,6 +11,7 @@ mod from_proto;
 mod handlers;
 mod hover;
 mod indexing;
+mod next_edit;
 mod panics;
 mod server;
 mod state;
@@ -47,6 +48,8 @@ pub fn run_stdio(cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         let stdout = tokio::io::stdout();
         let (service, socket) = LspService::build(|client| Backend::new(client, cache_dir))
             .custom_method("textDocument/inlineCompletion", Backend::inline_completion)
+            .custom_method("ctxls/nextEdit", Backend::next_edit)
+            .custom_method("textDocument/copilotInlineEdit", Backend::copilot_inline_edit)
             .finish();
         let service = transport::Guard { inner: panics::CatchPanics(service), lifecycle: lifecycle.clone() };
         // Requests that wait on a model hold a slot each; edits must never queue behind

@@ -39,6 +39,14 @@ impl Backend {
         assist::inline_completion(&self.client, &self.state, &self.assist, params).await
     }
 
+    pub async fn next_edit(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        super::next_edit::next_edit(&self.client, &self.state, &self.assist, params).await
+    }
+
+    pub async fn copilot_inline_edit(&self, params: serde_json::Value) -> Result<serde_json::Value> {
+        super::next_edit::copilot_inline_edit(&self.client, &self.state, &self.assist, params).await
+    }
+
     async fn report_config_issues(&self, issues: Vec<ConfigIssue>) {
         for issue in issues {
             tracing::warn!("{issue}");

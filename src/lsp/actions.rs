@@ -354,22 +354,24 @@ async fn run_prompt(
     let Some(root) = site.root.as_ref() else {
         return Err(jsonrpc::Error::invalid_params("ctxls.runPrompt: the document is outside every workspace folder"));
     };
-    let Some(prompt) = root.prompts.iter().find(|p| p.name == name).cloned() else {
-        let known: Vec<&str> = root.prompts.iter().map(|p| p.name.as_str()).collect();
-        return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: no prompt file named `{name}` in {} (known: {})", crate::io::knowledge::PROMPTS_DIR, known.join(", "))));
-    };
+    let prompt = crate::workflows::prompt_file::find(&root.prompts, name).map_err(|err| jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: {err}")))?.clone();
     if prompt.uses("input") && input.as_deref().is_none_or(|i| i.trim().is_empty()) {
         return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: the prompt `{name}` needs an `input` argument (the editor plugins ask for it)")));
     }
     let what = prompt.title.clone();
-    let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let markers = crate::reqs::Markers::from(&site.config.requirements);
-    let requirement = crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32));
-    let prompt_site = crate::ide::prompt_files::Site { path: &root.rel, lang: site.lang, text: &site.text, file: &file, selection, requirement: requirement.as_ref() };
-    let target = crate::ide::prompt_files::target(&prompt, &prompt_site).map_err(jsonrpc::Error::invalid_params)?;
-    let (range, line) = (target.range, target.line);
-    let requirement_text = requirement.as_ref().map(|r| r.text.clone());
-    let ask = requirement_text.clone().or(input.clone()).unwrap_or_default();
+    // The target and the requirement: a parse, on the blocking pool.
+    let prepared = {
+        let (site, prompt, input) = (site.clone(), prompt.clone(), input.clone());
+        tokio::task::spawn_blocking(move || {
+            let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
+            let at = crate::workflows::prompt_file::Site { path: rel, lang: site.lang, text: &site.text, tree: &site.tree, selection, lines: None, input: input.as_deref() };
+            crate::workflows::prompt_file::prepare(&prompt, &at, &site.config)
+        })
+        .await
+        .map_err(|err| internal_error(format!("ctxls.runPrompt: {err}")))?
+        .map_err(jsonrpc::Error::invalid_params)?
+    };
+    let (range, ask) = (prepared.range, prepared.ask.clone());
     // Context: retrieved code, what the requirement or the input mentions, documents.
     let context_text = if prompt.uses("context") {
         let site = Arc::new(Site { offset: range.start as usize, ..site.clone() });
@@ -385,17 +387,18 @@ async fn run_prompt(
     } else {
         None
     };
-    let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
-    let built = crate::ide::prompt_files::build(&prompt, &target, requirement_text.as_deref(), &values).map_err(jsonrpc::Error::invalid_params)?;
-    let instructions = crate::io::instructions::section(&root.path, &[&root.rel], &site.config);
-    let mut settings = site.config.llm.for_task(Task::Chat);
-    if let Some(model) = &prompt.model {
-        settings.model = model.clone();
-    }
-    let built = crate::ide::instructions::apply(built, &instructions);
-    let request = match prompt.output {
-        Output::Edit => crate::workflows::edit::edit_request(&settings, built),
-        _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (site, prompt, prepared, input, root_path) = (site.clone(), prompt.clone(), prepared.clone(), input.clone(), root.path.clone());
+        tokio::task::spawn_blocking(move || {
+            let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
+            let target = prepared.target(rel, site.lang, &site.text);
+            let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
+            crate::workflows::prompt_file::request(&prompt, &prepared, &target, &values, &root_path, &site.config)
+        })
+        .await
+        .map_err(|err| internal_error(format!("ctxls.runPrompt: {err}")))?
+        .map_err(jsonrpc::Error::invalid_params)?
     };
     let settings_for_repair = settings.clone();
     let completion = ask_chat_full(client, state, assist, &what, settings, &request).await?;
@@ -406,12 +409,11 @@ async fn run_prompt(
             Ok(Some(json!({ "markdown": answer })))
         }
         Output::Edit => {
-            // What the user asked: the prompt file, the requirement and the input.
-            let asked = format!("{}\n{ask}\n{}", prompt.body, input.as_deref().unwrap_or(""));
+            let asked = prepared.asked(&prompt, input.as_deref());
             apply_answer(client, state, &what, root, &site.config.index, &asked, site.encoding, &completion, Some((&settings_for_repair, &request))).await
         }
         Output::Replace => {
-            let target = Target { path: &root.rel, lang: site.lang, text: &site.text, range, line };
+            let target = prepared.target(&root.rel, site.lang, &site.text);
             let Some(edit) = crate::ide::prompt_files::replacement(&target, &answer) else {
                 client.show_message(MessageType::INFO, format!("ctxls: {what}: the model proposed no change")).await;
                 return Ok(Some(json!({ "applied": false })));

@@ -26,6 +26,7 @@ use crate::knowledge::prompts::{AppliesTo, Output};
 use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::Request;
+use crate::workflows::requirements::{self as workflow, DIFF_BYTES};
 
 pub const EXPLAIN: &str = "ctxls.explain";
 pub const DOCUMENT: &str = "ctxls.document";
@@ -46,7 +47,7 @@ pub const COMMANDS: &[&str] =
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "refactor.ctxls.prompt", "source.ctxls"];
 
 /// Tokens of workspace context sent with an action.
-const ACTION_CONTEXT_TOKENS: usize = 2048;
+const ACTION_CONTEXT_TOKENS: usize = workflow::CONTEXT_TOKENS;
 
 /// Arguments of the action commands (one JSON object).
 #[derive(Debug, Deserialize)]
@@ -461,50 +462,37 @@ async fn apply_document_edit(
 /// SEARCH/REPLACE blocks, which are validated against the current texts (every block
 /// must match once) and applied together as one `workspace/applyEdit`, or not at all.
 async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site, comment: TextRange, requirement: String) -> jsonrpc::Result<Option<Value>> {
-    let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let lines = LineIndex::new(&site.text);
-    let as_requirement = crate::reqs::Requirement {
-        kind: crate::reqs::Kind::Act,
-        text: requirement.clone(),
-        range: comment,
-        start_line: lines.line_col(comment.start).line,
-        end_line: lines.line_col(comment.end).line,
+    const WHAT: &str = "Generate from comment";
+    let Some(root) = site.root.clone() else {
+        return Err(internal_error(format!("{WHAT}: the document is outside every workspace folder")));
     };
-    let scope = crate::reqs::scope(&file, &as_requirement);
-    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
+    let scope = {
+        let (site, requirement) = (site.clone(), requirement.clone());
+        tokio::task::spawn_blocking(move || workflow::generate_scope(site.lang, &site.text, &site.tree, comment, &requirement))
+            .await
+            .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+    };
     let site = Arc::new(site);
     let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
-    let knowledge = match &site.root {
-        Some(root) => context::knowledge(root, &site.config, requirement.clone(), requirement.clone()).await,
-        None => Default::default(),
+    let knowledge = context::knowledge(&root, &site.config, requirement.clone(), requirement.clone()).await;
+    // The working tree's diff (the request takes the file's part).
+    let diff = {
+        let (path, index_config) = (root.path.clone(), site.config.index.clone());
+        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
     };
-    let borrowed = OwnedExcerpt::borrowed(&excerpts);
-    // The file's part of the working tree's diff.
-    let diff = match site.root.as_ref() {
-        Some(root) => {
-            let (path, index_config) = (root.path.clone(), site.config.index.clone());
-            tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
-        }
-        None => None,
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (site, root, requirement) = (Arc::clone(&site), root.clone(), requirement.clone());
+        tokio::task::spawn_blocking(move || {
+            let excerpts = OwnedExcerpt::borrowed(&excerpts);
+            workflow::generate_request(&root.path, &site.config, &root.rel, site.lang, &site.text, &requirement, scope, &excerpts, diff.as_deref(), &knowledge)
+        })
+        .await
+        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
     };
-    let input = crate::ide::generate::GenerateInput {
-        requirement: &requirement,
-        path: &rel,
-        lang: site.lang,
-        text: &site.text,
-        scope,
-        excerpts: &borrowed,
-        diff: diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel)),
-    };
-    let settings = site.config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
-    let prompt = with_knowledge(&site, &[&rel], crate::ide::generate::prompt(&input), &knowledge);
-    let request = crate::workflows::edit::edit_request(&settings, prompt);
-    let answer = ask_chat_full(client, state, assist, "Generate from comment", settings, &request).await?;
-    let Some(root) = site.root.as_ref() else {
-        return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
-    };
-    apply_answer(client, state, "Generate from comment", root, &site.config.index, &requirement, site.encoding, &answer, Some((&settings_for_repair, &request))).await
+    let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
+    apply_answer(client, state, WHAT, &root, &site.config.index, &requirement, site.encoding, &answer, Some((&settings_for_repair, &request))).await
 }
 
 /// Applies a SEARCH/REPLACE answer under `root`: every path checked against the write
@@ -620,32 +608,25 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
         (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
     };
-    let job_root = root.clone();
-    let job_config = config.clone();
-    let collected = tokio::task::spawn_blocking(move || -> Result<(Vec<crate::io::requirements::Found>, String), String> {
-        let changes = crate::io::git::working_tree_changes(&job_root, &job_config.index).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
-        let found = crate::io::requirements::workspace_requirements(&job_root, &job_config, Some(&changes));
-        let diff = crate::io::git::working_tree_diff(&job_root, &job_config.index, DIFF_BYTES).map_err(|e| e.to_string())?.unwrap_or_default();
-        Ok((found.into_iter().filter(|f| f.requirement.kind == crate::reqs::Kind::Act).collect(), diff))
+    // The working tree's requirements and diff, their scopes, the first file's tree: git,
+    // reads and parses, on the blocking pool.
+    let (job_root, job_config) = (root.clone(), config.clone());
+    let collected = tokio::task::spawn_blocking(move || -> Result<_, String> {
+        let changed = workflow::changed_requirements(&job_root, &job_config).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
+        let scopes = workflow::scopes(&changed.found);
+        let first_tree = changed.found.first().zip(scopes.first()).map(|(f, (lang, _))| crate::lang::parse(*lang, &f.text, None));
+        Ok((changed, scopes, first_tree))
     })
     .await
     .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
-    let (found, diff) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
-    if found.is_empty() {
+    let (workflow::Changed { found, diff }, scopes, first_tree) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
+    let Some(first_tree) = first_tree else {
         client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
         return Ok(Some(json!({ "applied": false, "requirements": 0 })));
-    }
-    let scopes: Vec<(crate::lang::Lang, TextRange)> = found
-        .iter()
-        .map(|f| {
-            let lang = crate::lang::Lang::from_path(std::path::Path::new(&f.path)).unwrap_or(crate::lang::Lang::Rust);
-            let file = crate::index::extract(lang, &f.text, &crate::lang::parse(lang, &f.text, None));
-            (lang, crate::reqs::scope(&file, &f.requirement))
-        })
-        .collect();
+    };
     // Context at the first requirement, queried with all of them.
     let first = &found[0];
-    let query: String = found.iter().map(|f| f.requirement.text.as_str()).collect::<Vec<_>>().join(" ");
+    let query = workflow::implement_query(&found);
     let query_text = query.clone();
     let view = context::root_view(state, &root);
     let knowledge = match &view {
@@ -659,7 +640,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
                 version: 0,
                 lang: scopes[0].0,
                 text: first.text.clone(),
-                tree: crate::lang::parse(scopes[0].0, &first.text, None),
+                tree: first_tree,
                 offset: first.requirement.range.start as usize,
                 encoding,
                 ignored: false,
@@ -670,18 +651,14 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         }
         None => Vec::new(),
     };
-    let borrowed = OwnedExcerpt::borrowed(&excerpts);
-    let sites: Vec<crate::ide::generate::RequirementSite> = found
-        .iter()
-        .zip(&scopes)
-        .map(|(f, (lang, scope))| crate::ide::generate::RequirementSite { path: &f.path, lang: *lang, requirement: &f.requirement.text, text: &f.text, scope: *scope })
-        .collect();
-    let settings = config.llm.for_task(Task::Chat);
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (root, config) = (root.clone(), config.clone());
+        tokio::task::spawn_blocking(move || workflow::implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge))
+            .await
+            .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+    };
     let settings_for_repair = settings.clone();
-    let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
-    let instructions = crate::io::instructions::section(&root, &paths, &config);
-    let prompt = crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions);
-    let request = crate::workflows::edit::edit_request(&settings, crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)));
     let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
     let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
     apply_answer(client, state, WHAT, &view, &config.index, &query_text, encoding, &answer, Some((&settings_for_repair, &request))).await
@@ -698,7 +675,7 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         (state.roots[i].path.clone(), state.roots[i].config.clone())
     };
     let (job_root, index_config) = (root.clone(), config.index.clone());
-    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, &index_config, 2 * DIFF_BYTES))
+    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, &index_config, workflow::SUMMARY_DIFF_BYTES))
         .await
         .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
         .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
@@ -706,15 +683,11 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
         return Ok(Some(json!({ "markdown": "" })));
     };
-    let settings = config.llm.for_task(Task::Chat);
-    let request = Request { prompt: crate::ide::generate::summary_prompt(&diff), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let (settings, request) = workflow::summary_request(&config, &diff);
     let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
     show_explanation(client, state, "diff summary", &answer).await;
     Ok(Some(json!({ "markdown": answer })))
 }
-
-/// The working tree's diff sent with requirements, at most.
-const DIFF_BYTES: usize = 16 * 1024;
 
 fn internal_error(message: String) -> jsonrpc::Error {
     jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into(), data: None }

@@ -19,13 +19,13 @@ use super::context::{self, OwnedExcerpt, Site};
 use super::state::{lock, SharedState};
 use super::to_proto;
 use crate::base::{LineIndex, TextRange};
-use crate::config::Task;
-use crate::ide::actions::{self, Action, Target};
+use crate::ide::actions::{self, Action};
 use crate::ide::knowledge::Knowledge;
 use crate::knowledge::prompts::{AppliesTo, Output};
 use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::Request;
+use crate::workflows::actions as action_flow;
 use crate::workflows::requirements::{self as workflow, DIFF_BYTES};
 
 pub const EXPLAIN: &str = "ctxls.explain";
@@ -196,21 +196,23 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
             None => return Err(jsonrpc::Error::invalid_params("ctxls.refactor needs an `instruction` argument (the editor plugins ask for it)")),
         },
         GENERATE | ANSWER => {
-            let markers = crate::reqs::Markers::from(&site.config.requirements);
-            let requirement = crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32));
-            // A requirement comment, else any comment at the position.
-            let found = match requirement {
-                Some(r) => Some((r.range, r.text)),
-                None => comment_at(&site),
+            // A requirement comment, else any comment at the position; a question is about
+            // the code around it: the definition it sits in or above. On the blocking pool.
+            let question = params.command == ANSWER;
+            let found = {
+                let site = site.clone();
+                tokio::task::spawn_blocking(move || {
+                    let (range, text) = action_flow::comment_at(&site.text, &site.tree, site.offset, &site.config)?;
+                    let around = question.then(|| action_flow::question_scope(site.lang, &site.text, &site.tree, range, &text));
+                    Some((range, text, around))
+                })
+                .await
+                .map_err(|err| internal_error(format!("{}: {err}", params.command)))?
             };
-            let Some((range, text)) = found else {
+            let Some((range, text, around)) = found else {
                 return Err(jsonrpc::Error::invalid_params(format!("{}: no comment at the position", params.command)));
             };
-            if params.command == ANSWER {
-                // The question is about the code around it: the definition it sits in or above.
-                let file = crate::index::extract(site.lang, &site.text, &site.tree);
-                let requirement = crate::reqs::Requirement { kind: crate::reqs::Kind::Ask, text: text.clone(), range, start_line: lines.line_col(range.start).line, end_line: lines.line_col(range.end).line };
-                let around = crate::reqs::scope(&file, &requirement);
+            if let Some(around) = around {
                 return run(client, state, assist, site, Action::Answer { question: text }, Some(around), &lines).await;
             }
             return generate(client, state, assist, site, range, text).await;
@@ -230,34 +232,32 @@ async fn run(
     selection: Option<TextRange>,
     lines: &LineIndex,
 ) -> jsonrpc::Result<Option<Value>> {
-    let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let range = actions::target_range(&file, &site.text, selection.unwrap_or_default());
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
-    let line = lines.line_col(range.start).line;
-    let query = match &action {
-        Action::Refactor { instruction } => Some(instruction.clone()),
-        _ => None,
-    };
     let (uri, version, encoding) = (site.uri.clone(), site.version, site.encoding);
     let site = Arc::new(site);
-    let target = Target { path: &rel, lang: site.lang, text: &site.text, range, line };
-    // Mentions count in what the user wrote; documents are looked up for explanations,
-    // questions and instructions.
-    let (mention_text, doc_query) = match &action {
-        Action::Answer { question } => (question.clone(), question.clone()),
-        Action::Refactor { instruction } => (instruction.clone(), instruction.clone()),
-        Action::Explain => (String::new(), target.code().chars().take(2000).collect()),
-        _ => (String::new(), String::new()),
+    // The target: a parse, on the blocking pool.
+    let prepared = {
+        let (site, job_action) = (Arc::clone(&site), action.clone());
+        tokio::task::spawn_blocking(move || action_flow::prepare(&job_action, site.lang, &site.text, &site.tree, selection.unwrap_or_default()))
+            .await
+            .map_err(|err| internal_error(format!("{}: {err}", action.title())))?
     };
-    let excerpts = context::gather(&site, query, ACTION_CONTEXT_TOKENS).await;
+    let excerpts = context::gather(&site, prepared.query.clone(), ACTION_CONTEXT_TOKENS).await;
     let knowledge = match &site.root {
-        Some(root) => context::knowledge(root, &site.config, mention_text, doc_query).await,
+        Some(root) => context::knowledge(root, &site.config, prepared.mention_text.clone(), prepared.doc_query.clone()).await,
         None => Default::default(),
     };
-    let borrowed = OwnedExcerpt::borrowed(&excerpts);
-    let settings = site.config.llm.for_task(Task::Chat);
-    let prompt = with_knowledge(&site, &[&rel], actions::prompt(&action, &target, &borrowed), &knowledge);
-    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (site, job_action, prepared, rel) = (Arc::clone(&site), action.clone(), prepared.clone(), rel.clone());
+        tokio::task::spawn_blocking(move || {
+            let target = prepared.target(&rel, site.lang, &site.text);
+            action_flow::request(site.root.as_ref().map(|r| r.path.as_path()), &site.config, &job_action, &target, &OwnedExcerpt::borrowed(&excerpts), &knowledge)
+        })
+        .await
+        .map_err(|err| internal_error(format!("{}: {err}", action.title())))?
+    };
+    let target = prepared.target(&rel, site.lang, &site.text);
     let answer = ask_chat(client, state, assist, action.title(), settings, &request).await?;
     if action.is_explanation() {
         show_explanation(client, state, &rel, &answer).await;
@@ -693,40 +693,6 @@ fn internal_error(message: String) -> jsonrpc::Error {
     jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into(), data: None }
 }
 
-/// The comment at (or ending on the line of) the site: its range and its text without
-/// comment markers.
-fn comment_at(site: &Site) -> Option<(TextRange, String)> {
-    let root = site.tree.root_node();
-    let line_start = site.text[..site.offset].rfind('\n').map_or(0, |i| i + 1);
-    let indent = site.text[line_start..].len() - site.text[line_start..].trim_start_matches([' ', '\t']).len();
-    // Under the cursor, just before it (the end of a line comment), or on its line.
-    let node = [site.offset, site.offset.saturating_sub(1), line_start + indent].into_iter().find_map(|at| {
-        let mut node = root.descendant_for_byte_range(at, at)?;
-        loop {
-            if node.kind().contains("comment") {
-                return Some(node);
-            }
-            node = node.parent()?;
-        }
-    })?;
-    // Consecutive line comments form one instruction.
-    let (mut first, mut last) = (node, node);
-    while let Some(prev) = first.prev_sibling().filter(|p| p.kind().contains("comment") && first.start_position().row == p.end_position().row + 1) {
-        first = prev;
-    }
-    while let Some(next) = last.next_sibling().filter(|n| n.kind().contains("comment") && n.start_position().row == last.end_position().row + 1) {
-        last = next;
-    }
-    let range = TextRange::new(first.start_byte() as u32, last.end_byte() as u32);
-    let text = &site.text[range.start as usize..range.end as usize];
-    let instruction: Vec<&str> = text
-        .lines()
-        .map(|l| l.trim().trim_start_matches("///").trim_start_matches("//").trim_start_matches("/**").trim_start_matches("/*").trim_end_matches("*/").trim_start_matches('*').trim())
-        .filter(|l| !l.is_empty())
-        .collect();
-    (!instruction.is_empty()).then(|| (range, instruction.join(" ")))
-}
-
 /// `ctxls.showContext`: the context that would be sent at the position — the code
 /// snippets, and for a query (or the requirement comment at the position) the
 /// instructions, mentions and document sections a chat request would include, with why.
@@ -806,13 +772,6 @@ async fn ask_chat_full(
             Err(jsonrpc::Error { data: Some(json!({ "shown": shown })), ..internal_error(format!("{what}: {err}")) })
         }
     }
-}
-
-/// `prompt` with the project instructions for `rels` and the knowledge gathered for it.
-fn with_knowledge(site: &Site, rels: &[&str], prompt: crate::llm::Prompt, knowledge: &Knowledge) -> crate::llm::Prompt {
-    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, rels, &site.config)).unwrap_or_default();
-    let prompt = crate::ide::instructions::apply(prompt, &instructions);
-    crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(knowledge))
 }
 
 /// Shows an explanation: a markdown document when the client opens documents for the

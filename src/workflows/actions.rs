@@ -1,0 +1,129 @@
+//! The code actions (explain, document, tests, fix, refactor, answer a question) at a
+//! site: the comment or requirement a position names, the action's target and what it
+//! queries, and the request (instruction files and knowledge). Target finding parses and
+//! requests read instruction files: the server calls both on the blocking pool. The
+//! adapter gathers the context, asks the model and shows or applies the answer
+//! (`ide::actions::edit`).
+
+use std::path::Path;
+
+use tree_sitter::Tree;
+
+use crate::base::{LineIndex, TextRange};
+use crate::config::{Config, ModelSettings, Task};
+use crate::ide::actions::{self, Action, Target};
+use crate::ide::knowledge::Knowledge;
+use crate::ide::prompt::Excerpt;
+use crate::lang::Lang;
+use crate::llm::{Prompt, Request};
+use crate::reqs::{Kind, Requirement};
+
+/// The comment a position names: a requirement comment there, else any comment at (or
+/// ending on the line of) the position; its range and its words.
+pub fn comment_at(text: &str, tree: &Tree, offset: usize, config: &Config) -> Option<(TextRange, String)> {
+    let markers = crate::reqs::Markers::from(&config.requirements);
+    let requirement = crate::reqs::find(text, tree, &markers).into_iter().find(|r| r.range.contains_inclusive(offset as u32));
+    match requirement {
+        Some(r) => Some((r.range, r.text)),
+        None => any_comment_at(text, tree, offset),
+    }
+}
+
+/// The code a question in the comment at `range` is about: the definition it sits in or
+/// above.
+pub fn question_scope(lang: Lang, text: &str, tree: &Tree, range: TextRange, question: &str) -> TextRange {
+    let file = crate::index::extract(lang, text, tree);
+    let lines = LineIndex::new(text);
+    let requirement =
+        Requirement { kind: Kind::Ask, text: question.to_string(), range, start_line: lines.line_col(range.start).line, end_line: lines.line_col(range.end).line };
+    crate::reqs::scope(&file, &requirement)
+}
+
+/// What an action works on: whole lines, the zero-based line of their start, and the
+/// texts that retrieval, mentions and documents are queried with.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub range: TextRange,
+    pub line: u32,
+    /// Retrieval's query (a refactoring's instruction).
+    pub query: Option<String>,
+    /// Where mentions count: what the user wrote.
+    pub mention_text: String,
+    /// Documents are looked up for explanations, questions and instructions.
+    pub doc_query: String,
+}
+
+/// The action's target at `selection` (empty: the definition at the cursor). Parses.
+pub fn prepare(action: &Action, lang: Lang, text: &str, tree: &Tree, selection: TextRange) -> Prepared {
+    let file = crate::index::extract(lang, text, tree);
+    let range = actions::target_range(&file, text, selection);
+    let line = text[..range.start as usize].matches('\n').count() as u32;
+    let query = match action {
+        Action::Refactor { instruction } => Some(instruction.clone()),
+        _ => None,
+    };
+    let (mention_text, doc_query) = match action {
+        Action::Answer { question } => (question.clone(), question.clone()),
+        Action::Refactor { instruction } => (instruction.clone(), instruction.clone()),
+        Action::Explain => (String::new(), text[range.start as usize..range.end as usize].chars().take(2000).collect()),
+        _ => (String::new(), String::new()),
+    };
+    Prepared { range, line, query, mention_text, doc_query }
+}
+
+impl Prepared {
+    pub fn target<'a>(&self, path: &'a str, lang: Lang, text: &'a str) -> Target<'a> {
+        Target { path, lang, text, range: self.range, line: self.line }
+    }
+}
+
+/// The action's request: its prompt with the instruction files of the target's file
+/// (under `root`, when the file is in a workspace folder) and the knowledge. Reads
+/// instruction files.
+pub fn request(root: Option<&Path>, config: &Config, action: &Action, target: &Target, excerpts: &[Excerpt], knowledge: &Knowledge) -> (ModelSettings, Request) {
+    let settings = config.llm.for_task(Task::Chat);
+    let prompt = with_knowledge(root, config, &[target.path], actions::prompt(action, target, excerpts), knowledge);
+    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    (settings, request)
+}
+
+/// `prompt` with the project instructions for `rels` and the knowledge gathered for it.
+pub fn with_knowledge(root: Option<&Path>, config: &Config, rels: &[&str], prompt: Prompt, knowledge: &Knowledge) -> Prompt {
+    let instructions = root.map(|root| crate::io::instructions::section(root, rels, config)).unwrap_or_default();
+    let prompt = crate::ide::instructions::apply(prompt, &instructions);
+    crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(knowledge))
+}
+
+/// The comment at (or ending on the line of) `offset`: its range and its text without
+/// comment markers.
+fn any_comment_at(text: &str, tree: &Tree, offset: usize) -> Option<(TextRange, String)> {
+    let root = tree.root_node();
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let indent = text[line_start..].len() - text[line_start..].trim_start_matches([' ', '\t']).len();
+    // Under the cursor, just before it (the end of a line comment), or on its line.
+    let node = [offset, offset.saturating_sub(1), line_start + indent].into_iter().find_map(|at| {
+        let mut node = root.descendant_for_byte_range(at, at)?;
+        loop {
+            if node.kind().contains("comment") {
+                return Some(node);
+            }
+            node = node.parent()?;
+        }
+    })?;
+    // Consecutive line comments form one instruction.
+    let (mut first, mut last) = (node, node);
+    while let Some(prev) = first.prev_sibling().filter(|p| p.kind().contains("comment") && first.start_position().row == p.end_position().row + 1) {
+        first = prev;
+    }
+    while let Some(next) = last.next_sibling().filter(|n| n.kind().contains("comment") && n.start_position().row == last.end_position().row + 1) {
+        last = next;
+    }
+    let range = TextRange::new(first.start_byte() as u32, last.end_byte() as u32);
+    let comment = &text[range.start as usize..range.end as usize];
+    let instruction: Vec<&str> = comment
+        .lines()
+        .map(|l| l.trim().trim_start_matches("///").trim_start_matches("//").trim_start_matches("/**").trim_start_matches("/*").trim_end_matches("*/").trim_start_matches('*').trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    (!instruction.is_empty()).then(|| (range, instruction.join(" ")))
+}

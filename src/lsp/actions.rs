@@ -698,21 +698,27 @@ fn internal_error(message: String) -> jsonrpc::Error {
 /// instructions, mentions and document sections a chat request would include, with why.
 async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) -> jsonrpc::Result<Option<Value>> {
     let budget = budget.unwrap_or(site.config.completion.context_tokens);
-    let markers = crate::reqs::Markers::from(&site.config.requirements);
-    let query = query.filter(|q| !q.trim().is_empty()).or_else(|| {
-        crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32)).map(|r| r.text)
-    });
     let site = Arc::new(site);
+    // The requirement comment at the position is the query when none is given; the
+    // instruction files apply to every chat request about the file. On the blocking pool.
+    let (query, instructions) = {
+        let site = Arc::clone(&site);
+        tokio::task::spawn_blocking(move || {
+            let query = query.filter(|q| !q.trim().is_empty()).or_else(|| action_flow::requirement_at(&site.text, &site.tree, site.offset, &site.config));
+            let instructions: Vec<Value> = match &site.root {
+                Some(root) => crate::io::instructions::listed(&root.path, &root.rel, &site.config).into_iter().map(|(path, tokens)| json!({ "path": path, "tokens": tokens })).collect(),
+                None => Vec::new(),
+            };
+            (query, instructions)
+        })
+        .await
+        .map_err(|err| internal_error(format!("ctxls.showContext: {err}")))?
+    };
     let excerpts = context::gather(&site, query.clone(), budget).await;
     let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();
     let knowledge = match (&site.root, &query) {
         (Some(root), Some(query)) => context::knowledge(root, &site.config, query.clone(), query.clone()).await,
         _ => Knowledge::default(),
-    };
-    // The instructions apply to every chat request about the file, whatever it asks.
-    let instructions: Vec<Value> = match &site.root {
-        Some(root) => crate::io::instructions::listed(&root.path, &root.rel, &site.config).into_iter().map(|(path, tokens)| json!({ "path": path, "tokens": tokens })).collect(),
-        None => Vec::new(),
     };
     Ok(Some(json!({
         "snippets": excerpts,

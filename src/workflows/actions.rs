@@ -29,6 +29,34 @@ pub fn comment_at(text: &str, tree: &Tree, offset: usize, config: &Config) -> Op
     }
 }
 
+/// The words of the requirement comment at `offset`: what context is queried with when
+/// the user gives no query (`ctxls context`, `ctxls.showContext`).
+pub fn requirement_at(text: &str, tree: &Tree, offset: usize, config: &Config) -> Option<String> {
+    let markers = crate::reqs::Markers::from(&config.requirements);
+    if !markers.may_occur_in(text) {
+        return None;
+    }
+    crate::reqs::find(text, tree, &markers).into_iter().find(|r| r.range.contains_inclusive(offset as u32)).map(|r| r.text)
+}
+
+/// A question's request (`ctxls chat`): the question with the file it is about
+/// (`focus`), the excerpts, the instruction files of that file (of the root without one)
+/// and the knowledge. Reads instruction files.
+pub fn chat_request(
+    root: &Path,
+    config: &Config,
+    question: &str,
+    focus: Option<&crate::ide::prompt::Focus>,
+    excerpts: &[Excerpt],
+    knowledge: &Knowledge,
+) -> (ModelSettings, Request) {
+    let settings = config.llm.for_task(Task::Chat);
+    let about = focus.map_or("", |f| f.path);
+    let prompt = with_knowledge(Some(root), config, &[about], crate::ide::prompt::chat_prompt(question, excerpts, focus), knowledge);
+    let request = Request { prompt, max_tokens: settings.max_tokens.max(1024), temperature: settings.temperature, stop: Vec::new() };
+    (settings, request)
+}
+
 /// The code a question in the comment at `range` is about: the definition it sits in or
 /// above.
 pub fn question_scope(lang: Lang, text: &str, tree: &Tree, range: TextRange, question: &str) -> TextRange {

@@ -800,7 +800,12 @@ async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markd
         let dir = dir.join("explanations");
         let name = format!("{}-{:x}.md", rel.replace(['/', '\\'], "_"), crate::base::content_hash(markdown.as_bytes()));
         let path = dir.join(name);
-        let written = crate::io::writes::write_private(&dir, &path, format!("# {rel}\n\n{markdown}\n").as_bytes());
+        let written = {
+            let (dir, path, contents) = (dir.clone(), path.clone(), format!("# {rel}\n\n{markdown}\n"));
+            tokio::task::spawn_blocking(move || crate::io::writes::write_private(&dir, &path, contents.as_bytes()))
+                .await
+                .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())))
+        };
         if let Err(err) = &written {
             tracing::warn!("could not write the explanation to {}: {err}", path.display());
         }

@@ -66,6 +66,11 @@ impl Lang {
         Lang::ALL.into_iter().find(|lang| lang.extensions().contains(&ext))
     }
 
+    /// The language of a name (`Lang::name`) or one of its aliases (`rs`, `ts`, `js`).
+    pub fn from_name(name: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|lang| lang.spec().name == name || lang.spec().aliases.contains(&name))
+    }
+
     /// The language of an LSP `languageId`.
     pub fn from_language_id(id: &str) -> Option<Lang> {
         Lang::ALL.into_iter().find(|lang| lang.spec().language_ids.contains(&id))

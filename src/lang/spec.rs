@@ -17,6 +17,11 @@ pub struct LangSpec {
     pub language_ids: &'static [&'static str],
     /// The Markdown fence's language name for code of this language.
     pub fence: &'static str,
+    /// Other names a prompt file's `languages` may give it (`rs`, `ts`, `js`).
+    pub aliases: &'static [&'static str],
+    /// The prompt file languages offered for this language's files: its name, and a
+    /// language it extends (TSX files get `typescript` prompts).
+    pub prompt_languages: &'static [&'static str],
     /// The tree-sitter grammar that parses it.
     pub(super) grammar: Grammar,
     /// The line comment prefix: excerpts and file names in a completion prompt are
@@ -171,6 +176,8 @@ pub(super) const RUST: LangSpec = LangSpec {
     extensions: &["rs"],
     language_ids: &["rust"],
     fence: "rust",
+    aliases: &["rs"],
+    prompt_languages: &["rust"],
     grammar: Grammar::Rust,
     line_comment: "//",
     doc: DocStyle::Lines { marker: "///" },
@@ -211,6 +218,8 @@ const ECMASCRIPT: LangSpec = LangSpec {
     extensions: &["ts", "mts", "cts"],
     language_ids: &["typescript"],
     fence: "typescript",
+    aliases: &["ts"],
+    prompt_languages: &["typescript"],
     grammar: Grammar::TypeScript,
     line_comment: "//",
     doc: DocStyle::Block,
@@ -244,6 +253,8 @@ pub(super) const TSX: LangSpec = LangSpec {
     extensions: &["tsx"],
     language_ids: &["typescriptreact"],
     fence: "tsx",
+    aliases: &[],
+    prompt_languages: &["tsx", "typescript"],
     grammar: Grammar::Tsx,
     ..ECMASCRIPT
 };
@@ -254,6 +265,8 @@ pub(super) const JAVASCRIPT: LangSpec = LangSpec {
     extensions: &["js", "jsx", "mjs", "cjs"],
     language_ids: &["javascript", "javascriptreact"],
     fence: "javascript",
+    aliases: &["js", "jsx"],
+    prompt_languages: &["javascript"],
     grammar: Grammar::Tsx,
     ..ECMASCRIPT
 };
@@ -277,6 +290,10 @@ mod tests {
                 assert_eq!(Lang::from_language_id(id), Some(lang), "{id}");
             }
             assert_eq!(serde_json::to_value(lang).unwrap(), serde_json::json!(spec.name));
+            for name in std::iter::once(&spec.name).chain(spec.aliases) {
+                assert_eq!(Lang::from_name(name), Some(lang), "{name}");
+            }
+            assert!(spec.prompt_languages.contains(&spec.name), "{}", spec.name);
             assert!(!lang.queries().captures.is_empty(), "{}", spec.name);
             assert!(!spec.line_comment.is_empty() && !spec.leading_trivia.is_empty() && !spec.literal_kinds.is_empty());
         }

@@ -155,3 +155,53 @@ fn any_comment_at(text: &str, tree: &Tree, offset: usize) -> Option<(TextRange, 
         .collect();
     (!instruction.is_empty()).then(|| (range, instruction.join(" ")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::parse;
+
+    fn at(fixture: &str) -> (String, usize) {
+        let offset = fixture.find("$0").expect("a $0 marker");
+        (fixture.replace("$0", ""), offset)
+    }
+
+    #[test]
+    fn a_requirement_comment_first_else_any_comment_with_its_neighbours() {
+        let config = Config::default();
+        let (text, offset) = at("fn f() {}\n// AI: add a$0 logout\nfn g() {}\n");
+        let tree = parse(Lang::Rust, &text, None);
+        let (range, words) = comment_at(&text, &tree, offset, &config).expect("the requirement");
+        assert_eq!((words.as_str(), &text[range.as_usize()]), ("add a logout", "// AI: add a logout"));
+        // Not a requirement: consecutive line comments are one instruction.
+        let (text, offset) = at("fn f() {\n    // make this\n    // faster$0\n    g();\n}\n");
+        let tree = parse(Lang::Rust, &text, None);
+        assert_eq!(comment_at(&text, &tree, offset, &config).map(|(_, w)| w).as_deref(), Some("make this faster"));
+        let (text, offset) = at("fn f() {\n    g($0);\n}\n");
+        assert_eq!(comment_at(&text, &parse(Lang::Rust, &text, None), offset, &config), None);
+    }
+
+    #[test]
+    fn a_question_is_about_the_definition_below_it_and_an_action_about_the_one_at_the_cursor() {
+        let text = "// why is this slow AI?\nfn slow(n: u64) -> u64 {\n    (0..n).sum()\n}\n";
+        let tree = parse(Lang::Rust, text, None);
+        let comment = TextRange::new(0, 23);
+        let scope = question_scope(Lang::Rust, text, &tree, comment, "why is this slow");
+        assert!(text[scope.as_usize()].contains("fn slow"), "{:?}", &text[scope.as_usize()]);
+        let cursor = text.find("sum").unwrap() as u32;
+        let explain = prepare(&Action::Explain, Lang::Rust, text, &tree, TextRange::new(cursor, cursor));
+        assert_eq!(explain.line, 1);
+        assert!(explain.doc_query.starts_with("fn slow") && explain.query.is_none());
+        let refactor = prepare(&Action::Refactor { instruction: "use a loop".into() }, Lang::Rust, text, &tree, TextRange::new(cursor, cursor));
+        assert_eq!((refactor.query.as_deref(), refactor.mention_text.as_str()), (Some("use a loop"), "use a loop"));
+    }
+
+    #[test]
+    fn the_requirement_at_a_position_is_the_default_query() {
+        let config = Config::default();
+        let (text, offset) = at("// AI: cache the $0headers\nfn h() {}\n");
+        let tree = parse(Lang::Rust, &text, None);
+        assert_eq!(requirement_at(&text, &tree, offset, &config).as_deref(), Some("cache the headers"));
+        assert_eq!(requirement_at(&text, &tree, text.len(), &config), None);
+    }
+}

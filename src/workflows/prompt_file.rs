@@ -102,3 +102,42 @@ pub fn request(
     };
     Ok((settings, request))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt(name: &str, front: &str, body: &str) -> PromptFile {
+        crate::knowledge::prompts::parse(&format!(".ctxls/prompts/{name}.md"), &format!("---\n{front}\n---\n{body}\n")).expect("the prompt file parses")
+    }
+
+    #[test]
+    fn a_missing_prompt_names_the_known_ones() {
+        let prompts = vec![prompt("tidy", "title: Tidy\napplies_to: selection", "Tidy {{selection}}")];
+        assert_eq!(find(&prompts, "tidy").map(|p| p.title.as_str()), Ok("Tidy"));
+        let missing = find(&prompts, "nope").unwrap_err();
+        assert!(missing.contains("`nope`") && missing.ends_with("(known: tidy)"), "{missing}");
+        assert!(find(&[], "nope").unwrap_err().ends_with("(known: none)"));
+    }
+
+    #[test]
+    fn the_target_the_requirement_and_the_request() {
+        let text = "// AI: add a total() method\npub struct Cart { items: Vec<u32> }\n";
+        let tree = crate::lang::parse(Lang::Rust, text, None);
+        let config = Config::default();
+        let file = prompt("impl", "title: Implement\napplies_to: requirement\noutput: edit\nmodel: big-model", "Do {{requirement}} in {{file}}");
+        let site = Site { path: "src/cart.rs", lang: Lang::Rust, text, tree: &tree, selection: TextRange::new(3, 3), lines: None, input: None };
+        let prepared = prepare(&file, &site, &config).expect("a requirement at the cursor");
+        assert_eq!((prepared.requirement.as_deref(), prepared.ask.as_str(), prepared.line), (Some("add a total() method"), "add a total() method", 0));
+        assert!(prepared.asked(&file, Some("more")).ends_with("add a total() method\nmore"));
+        let target = prepared.target("src/cart.rs", Lang::Rust, text);
+        let dir = tempfile::tempdir().unwrap();
+        let values = Values { context: "", diff: None, input: None };
+        let (settings, request) = request(&file, &prepared, &target, &values, dir.path(), &config).expect("the request builds");
+        assert_eq!(settings.model, "big-model");
+        assert!(request.max_tokens >= crate::io::writes::EDIT_MAX_TOKENS, "an edit answer gets the edit limit");
+        // No requirement at the cursor: a requirement prompt says where to put it.
+        let away = Site { selection: TextRange::new(text.len() as u32, text.len() as u32), ..site };
+        assert!(prepare(&file, &away, &config).unwrap_err().contains("requirement comment"));
+    }
+}

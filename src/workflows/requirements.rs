@@ -139,3 +139,29 @@ fn edit_request(root: &Path, config: &Config, paths: &[&str], prompt: Prompt, kn
     let request = super::edit::edit_request(&settings, prompt);
     (settings, request)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_requirement_applies_to_its_definition_and_the_query_has_all_their_words() {
+        let found = |path: &str, text: &str| {
+            let lang = Lang::from_path(Path::new(path)).unwrap();
+            let tree = crate::lang::parse(lang, text, None);
+            let requirement = crate::reqs::find(text, &tree, &crate::reqs::Markers::default()).remove(0);
+            Found { path: path.to_string(), text: text.to_string(), requirement }
+        };
+        let rust = "struct Cart;\n\nimpl Cart {\n    // AI: add a total() method\n    fn items(&self) {}\n}\n";
+        let ts = "export function price(n: number) {\n  // AI: round to cents\n  return n;\n}\n";
+        let all = [found("src/cart.rs", rust), found("web/price.ts", ts)];
+        let scopes = scopes(&all);
+        assert_eq!(scopes.iter().map(|(lang, _)| *lang).collect::<Vec<_>>(), [Lang::Rust, Lang::TypeScript]);
+        // The definition below a requirement, or the one it sits in.
+        assert!(rust[scopes[0].1.as_usize()].ends_with("fn items(&self) {}"), "{:?}", &rust[scopes[0].1.as_usize()]);
+        assert!(ts[scopes[1].1.as_usize()].starts_with("export function price"), "{:?}", &ts[scopes[1].1.as_usize()]);
+        assert_eq!(implement_query(&all), "add a total() method round to cents");
+        let (_, summary) = summary_request(&Config::default(), "+fn a() {}\n");
+        assert!(format!("{:?}", summary.prompt).contains("+fn a() {}"));
+    }
+}

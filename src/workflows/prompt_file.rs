@@ -68,7 +68,7 @@ pub fn prepare(prompt: &PromptFile, site: &Site, config: &Config) -> Result<Prep
     let markers = crate::reqs::Markers::from(&config.requirements);
     let requirement = crate::reqs::find(site.text, site.tree, &markers).into_iter().find(|r| {
         r.range.contains_inclusive(site.selection.start)
-            || site.lines.is_some_and(|(l, _)| r.start_line as usize + 1 <= l && l <= r.end_line as usize + 1)
+            || site.lines.is_some_and(|(l, _)| (r.start_line as usize) < l && l <= r.end_line as usize + 1)
     });
     let prompt_site =
         prompt_files::Site { path: site.path, lang: site.lang, text: site.text, file: &file, selection: site.selection, requirement: requirement.as_ref() };

@@ -201,13 +201,12 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
             let question = params.command == ANSWER;
             let found = {
                 let site = site.clone();
-                tokio::task::spawn_blocking(move || {
+                blocking(&params.command, move || {
                     let (range, text) = action_flow::comment_at(&site.text, &site.tree, site.offset, &site.config)?;
                     let around = question.then(|| action_flow::question_scope(site.lang, &site.text, &site.tree, range, &text));
                     Some((range, text, around))
                 })
-                .await
-                .map_err(|err| internal_error(format!("{}: {err}", params.command)))?
+                .await?
             };
             let Some((range, text, around)) = found else {
                 return Err(jsonrpc::Error::invalid_params(format!("{}: no comment at the position", params.command)));
@@ -238,9 +237,7 @@ async fn run(
     // The target: a parse, on the blocking pool.
     let prepared = {
         let (site, job_action) = (Arc::clone(&site), action.clone());
-        tokio::task::spawn_blocking(move || action_flow::prepare(&job_action, site.lang, &site.text, &site.tree, selection.unwrap_or_default()))
-            .await
-            .map_err(|err| internal_error(format!("{}: {err}", action.title())))?
+        blocking(action.title(), move || action_flow::prepare(&job_action, site.lang, &site.text, &site.tree, selection.unwrap_or_default())).await?
     };
     let excerpts = context::gather(&site, prepared.query.clone(), ACTION_CONTEXT_TOKENS).await;
     let knowledge = match &site.root {
@@ -250,12 +247,11 @@ async fn run(
     // The request: instruction files are read, on the blocking pool.
     let (settings, request) = {
         let (site, job_action, prepared, rel) = (Arc::clone(&site), action.clone(), prepared.clone(), rel.clone());
-        tokio::task::spawn_blocking(move || {
+        blocking(action.title(), move || {
             let target = prepared.target(&rel, site.lang, &site.text);
             action_flow::request(site.root.as_ref().map(|r| r.path.as_path()), &site.config, &job_action, &target, &OwnedExcerpt::borrowed(&excerpts), &knowledge)
         })
-        .await
-        .map_err(|err| internal_error(format!("{}: {err}", action.title())))?
+        .await?
     };
     let target = prepared.target(&rel, site.lang, &site.text);
     let answer = ask_chat(client, state, assist, action.title(), settings, &request).await?;
@@ -363,13 +359,12 @@ async fn run_prompt(
     // The target and the requirement: a parse, on the blocking pool.
     let prepared = {
         let (site, prompt, input) = (site.clone(), prompt.clone(), input.clone());
-        tokio::task::spawn_blocking(move || {
+        blocking("ctxls.runPrompt", move || {
             let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
             let at = crate::workflows::prompt_file::Site { path: rel, lang: site.lang, text: &site.text, tree: &site.tree, selection, lines: None, input: input.as_deref() };
             crate::workflows::prompt_file::prepare(&prompt, &at, &site.config)
         })
-        .await
-        .map_err(|err| internal_error(format!("ctxls.runPrompt: {err}")))?
+        .await?
         .map_err(jsonrpc::Error::invalid_params)?
     };
     let (range, ask) = (prepared.range, prepared.ask.clone());
@@ -391,14 +386,13 @@ async fn run_prompt(
     // The request: instruction files are read, on the blocking pool.
     let (settings, request) = {
         let (site, prompt, prepared, input, root_path) = (site.clone(), prompt.clone(), prepared.clone(), input.clone(), root.path.clone());
-        tokio::task::spawn_blocking(move || {
+        blocking("ctxls.runPrompt", move || {
             let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
             let target = prepared.target(rel, site.lang, &site.text);
             let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
             crate::workflows::prompt_file::request(&prompt, &prepared, &target, &values, &root_path, &site.config)
         })
-        .await
-        .map_err(|err| internal_error(format!("ctxls.runPrompt: {err}")))?
+        .await?
         .map_err(jsonrpc::Error::invalid_params)?
     };
     let settings_for_repair = settings.clone();
@@ -468,9 +462,7 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     };
     let scope = {
         let (site, requirement) = (site.clone(), requirement.clone());
-        tokio::task::spawn_blocking(move || workflow::generate_scope(site.lang, &site.text, &site.tree, comment, &requirement))
-            .await
-            .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+        blocking(WHAT, move || workflow::generate_scope(site.lang, &site.text, &site.tree, comment, &requirement)).await?
     };
     let site = Arc::new(site);
     let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
@@ -483,12 +475,11 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     // The request: instruction files are read, on the blocking pool.
     let (settings, request) = {
         let (site, root, requirement) = (Arc::clone(&site), root.clone(), requirement.clone());
-        tokio::task::spawn_blocking(move || {
+        blocking(WHAT, move || {
             let excerpts = OwnedExcerpt::borrowed(&excerpts);
             workflow::generate_request(&root.path, &site.config, &root.rel, site.lang, &site.text, &requirement, scope, &excerpts, diff.as_deref(), &knowledge)
         })
-        .await
-        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+        .await?
     };
     let settings_for_repair = settings.clone();
     let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
@@ -611,14 +602,13 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     // The working tree's requirements and diff, their scopes, the first file's tree: git,
     // reads and parses, on the blocking pool.
     let (job_root, job_config) = (root.clone(), config.clone());
-    let collected = tokio::task::spawn_blocking(move || -> Result<_, String> {
+    let collected = blocking(WHAT, move || -> Result<_, String> {
         let changed = workflow::changed_requirements(&job_root, &job_config).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
         let scopes = workflow::scopes(&changed.found);
         let first_tree = changed.found.first().zip(scopes.first()).map(|(f, (lang, _))| crate::lang::parse(*lang, &f.text, None));
         Ok((changed, scopes, first_tree))
     })
-    .await
-    .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
+    .await?;
     let (workflow::Changed { found, diff }, scopes, first_tree) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
     let Some(first_tree) = first_tree else {
         client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
@@ -654,9 +644,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     // The request: instruction files are read, on the blocking pool.
     let (settings, request) = {
         let (root, config) = (root.clone(), config.clone());
-        tokio::task::spawn_blocking(move || workflow::implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge))
-            .await
-            .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+        blocking(WHAT, move || workflow::implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge)).await?
     };
     let settings_for_repair = settings.clone();
     let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
@@ -675,9 +663,8 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         (state.roots[i].path.clone(), state.roots[i].config.clone())
     };
     let (job_root, index_config) = (root.clone(), config.index.clone());
-    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, &index_config, workflow::SUMMARY_DIFF_BYTES))
-        .await
-        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+    let diff = blocking(WHAT, move || crate::io::git::working_tree_diff(&job_root, &index_config, workflow::SUMMARY_DIFF_BYTES))
+        .await?
         .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
     let Some(diff) = diff.filter(|d| !d.trim().is_empty()) else {
         client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
@@ -687,6 +674,11 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
     let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
     show_explanation(client, state, "diff summary", &answer).await;
     Ok(Some(json!({ "markdown": answer })))
+}
+
+/// Runs `job` on the blocking pool: CPU and file work never runs on the serving task.
+async fn blocking<T: Send + 'static>(what: &str, job: impl FnOnce() -> T + Send + 'static) -> jsonrpc::Result<T> {
+    tokio::task::spawn_blocking(job).await.map_err(|err| internal_error(format!("{what}: {err}")))
 }
 
 fn internal_error(message: String) -> jsonrpc::Error {
@@ -703,7 +695,7 @@ async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) 
     // instruction files apply to every chat request about the file. On the blocking pool.
     let (query, instructions) = {
         let site = Arc::clone(&site);
-        tokio::task::spawn_blocking(move || {
+        blocking("ctxls.showContext", move || {
             let query = query.filter(|q| !q.trim().is_empty()).or_else(|| action_flow::requirement_at(&site.text, &site.tree, site.offset, &site.config));
             let instructions: Vec<Value> = match &site.root {
                 Some(root) => crate::io::instructions::listed(&root.path, &root.rel, &site.config).into_iter().map(|(path, tokens)| json!({ "path": path, "tokens": tokens })).collect(),
@@ -711,8 +703,7 @@ async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) 
             };
             (query, instructions)
         })
-        .await
-        .map_err(|err| internal_error(format!("ctxls.showContext: {err}")))?
+        .await?
     };
     let excerpts = context::gather(&site, query.clone(), budget).await;
     let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();

@@ -96,10 +96,11 @@ impl EditAnswer<'_> {
     /// Says that the answer did not apply: whether it was cut at the token limit, and
     /// where it is kept.
     fn report_unused(&self, max_tokens: u32) {
-        if matches!(self.completion.finish, crate::llm::FinishReason::Length) {
-            eprintln!("ctxls: the model's answer was cut at its limit of {max_tokens} tokens (raise [llm.chat] max_tokens in .ctxls.toml)");
+        let unused = crate::workflows::edit::UnusedAnswer::keep(&self.completion, max_tokens, self.cache_dir, self.what);
+        if let Some(limit) = unused.cut_at {
+            eprintln!("ctxls: the model's answer was cut at its limit of {limit} tokens (raise [llm.chat] max_tokens in .ctxls.toml)");
         }
-        match crate::io::writes::keep_answer(self.cache_dir, self.what, &self.completion.text) {
+        match unused.kept {
             Ok(path) => eprintln!("ctxls: the model's answer is kept in {}", path.display()),
             Err(err) => eprintln!("ctxls: the model's answer could not be kept: {err}"),
         }

@@ -508,17 +508,16 @@ async fn apply_answer(
     let answer = completion.text.as_str();
     let refuse = |message: String| async move {
         // The answer is kept for the user to read, and a cut one says so.
-        let cut = matches!(completion.finish, crate::llm::FinishReason::Length);
         let cache_dir = crate::io::store::Store::default_dir(&root.path, lock(state).cache_dir.as_deref());
-        let kept = {
-            let (cache_dir, what, text) = (cache_dir.clone(), what.to_string(), completion.text.clone());
-            tokio::task::spawn_blocking(move || crate::io::writes::keep_answer(&cache_dir, &what, &text)).await.ok().and_then(Result::ok)
+        let unused = {
+            let (completion, what, max_tokens) = (completion.clone(), what.to_string(), repair.map_or(0, |(_, r)| r.max_tokens));
+            tokio::task::spawn_blocking(move || crate::workflows::edit::UnusedAnswer::keep(&completion, max_tokens, &cache_dir, &what)).await.ok()
         };
         let mut message = message;
-        if cut {
-            message.push_str(&format!("; the answer was cut at its limit of {} tokens (raise [llm.chat] max_tokens)", repair.map_or(0, |(_, r)| r.max_tokens)));
+        if let Some(limit) = unused.as_ref().and_then(|u| u.cut_at) {
+            message.push_str(&format!("; the answer was cut at its limit of {limit} tokens (raise [llm.chat] max_tokens)"));
         }
-        if let Some(path) = kept {
+        if let Some(path) = unused.and_then(|u| u.kept.ok()) {
             message.push_str(&format!("; the model's answer is kept in {}", path.display()));
         }
         client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;

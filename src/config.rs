@@ -152,33 +152,75 @@ pub enum ProviderKind {
     LlamaCpp,
 }
 
+/// What ctxls knows of a provider besides its wire format (`io::llm::providers`): the one
+/// table of names, default URLs and key variables, read by the configuration, the client,
+/// the embedder and `doctor` alike.
+#[derive(Debug)]
+pub struct ProviderFacts {
+    /// The name in the configuration (`provider = "..."`).
+    pub name: &'static str,
+    /// The server's name in messages.
+    pub server_name: &'static str,
+    pub default_base_url: &'static str,
+    /// The environment variable that holds the key when `api_key_env` names none (None:
+    /// a local server that needs no key).
+    pub key_env: Option<&'static str>,
+    /// A trailing `/v1` of a configured URL is dropped (the server's root is wanted).
+    pub base_url_without_v1: bool,
+}
+
 impl ProviderKind {
-    pub fn default_base_url(self) -> &'static str {
+    /// The provider's entry in the table of provider facts.
+    pub const fn facts(self) -> &'static ProviderFacts {
         match self {
-            ProviderKind::Ollama => "http://localhost:11434",
-            ProviderKind::OpenAi => "https://api.openai.com/v1",
-            ProviderKind::Anthropic => "https://api.anthropic.com",
-            ProviderKind::LlamaCpp => "http://127.0.0.1:8080",
+            ProviderKind::Ollama => &ProviderFacts {
+                name: "ollama",
+                server_name: "Ollama",
+                default_base_url: "http://localhost:11434",
+                key_env: None,
+                base_url_without_v1: false,
+            },
+            ProviderKind::OpenAi => &ProviderFacts {
+                name: "openai",
+                server_name: "an OpenAI-compatible server",
+                default_base_url: "https://api.openai.com/v1",
+                key_env: Some("OPENAI_API_KEY"),
+                base_url_without_v1: false,
+            },
+            ProviderKind::Anthropic => &ProviderFacts {
+                name: "anthropic",
+                server_name: "Anthropic's API",
+                default_base_url: "https://api.anthropic.com",
+                key_env: Some("ANTHROPIC_API_KEY"),
+                base_url_without_v1: false,
+            },
+            ProviderKind::LlamaCpp => &ProviderFacts {
+                name: "llamacpp",
+                server_name: "llama.cpp's llama-server",
+                default_base_url: "http://127.0.0.1:8080",
+                key_env: None,
+                base_url_without_v1: true,
+            },
         }
+    }
+
+    pub fn default_base_url(self) -> &'static str {
+        self.facts().default_base_url
     }
 
     /// The base URL to use: the configured one (else the default) without a trailing `/`;
     /// for llama.cpp the server's root, so a `/v1` copied from an OpenAI-style URL is dropped.
     pub fn normalize_base_url(self, configured: Option<&str>) -> String {
         let url = configured.unwrap_or(self.default_base_url()).trim_end_matches('/');
-        match self {
-            ProviderKind::LlamaCpp => url.strip_suffix("/v1").unwrap_or(url).to_string(),
-            _ => url.to_string(),
+        if self.facts().base_url_without_v1 {
+            url.strip_suffix("/v1").unwrap_or(url).to_string()
+        } else {
+            url.to_string()
         }
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            ProviderKind::Ollama => "ollama",
-            ProviderKind::OpenAi => "openai",
-            ProviderKind::Anthropic => "anthropic",
-            ProviderKind::LlamaCpp => "llamacpp",
-        }
+        self.facts().name
     }
 }
 

@@ -8,9 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use crate::config::Task;
-use crate::ide::prompt::{chat_prompt, Focus};
-use crate::llm::Request;
+use crate::ide::prompt::Focus;
 use crate::retrieve::Generators;
 
 /// Lines of the file around `--file FILE:LINE` sent with the question.
@@ -66,9 +64,6 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     }
     let focus = focus_text.as_ref().map(|(path, from, to, text)| Focus { path, start_line: *from as u32 + 1, end_line: *to as u32, text });
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
-    let settings = config.llm.for_task(Task::Chat);
-    let about = focus_text.as_ref().map_or("", |(rel, ..)| rel.as_str());
-    let instructions = crate::io::instructions::section(&root, &[about], &config);
     // Mentions resolve through the index: loaded here when the question was not about a file.
     let knowledge = match &gathered {
         Some(g) => super::context::knowledge(&root, &config, &g.snapshot, &args.question, &args.question),
@@ -82,12 +77,6 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             super::context::knowledge(&root, &config, &snapshot, &args.question, &args.question)
         }
     };
-    let prompt = crate::ide::instructions::apply(chat_prompt(&args.question, &excerpts, focus.as_ref()), &instructions);
-    let request = Request {
-        prompt: crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)),
-        max_tokens: settings.max_tokens.max(1024),
-        temperature: settings.temperature,
-        stop: Vec::new(),
-    };
+    let (settings, request) = crate::workflows::actions::chat_request(&root, &config, &args.question, focus.as_ref(), &excerpts, &knowledge);
     super::send_or_show(settings, &request, args.dry_run)
 }

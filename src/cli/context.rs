@@ -155,12 +155,10 @@ fn header(snapshot: &IndexSnapshot, rel: &str, line: usize, col: usize, offset: 
 /// The requirement comment at `offset` of the file, if any.
 fn requirement_at(rel: &str, text: &str, offset: usize, config: &Config) -> Option<String> {
     let lang = crate::lang::Lang::from_path(Path::new(rel))?;
-    let markers = crate::reqs::Markers::from(&config.requirements);
-    if !markers.may_occur_in(text) {
+    if !crate::reqs::Markers::from(&config.requirements).may_occur_in(text) {
         return None;
     }
-    let tree = crate::lang::parse(lang, text, None);
-    crate::reqs::find(text, &tree, &markers).into_iter().find(|r| r.range.contains_inclusive(offset as u32)).map(|r| r.text)
+    crate::workflows::actions::requirement_at(text, &crate::lang::parse(lang, text, None), offset, config)
 }
 
 /// What a chat request for `query` would add to the snippets, for people.

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::config::{ModelSettings, Task};
-use crate::io::llm::client::default_key_env;
 use crate::io::llm::{resolve_api_key, LlmClient, LlmError};
 use crate::io::llm::providers::fim_template;
 
@@ -134,12 +133,7 @@ fn check_server(runtime: &tokio::runtime::Runtime, settings: &ModelSettings) -> 
 }
 
 fn server_name(kind: crate::config::ProviderKind) -> &'static str {
-    match kind {
-        crate::config::ProviderKind::Ollama => "Ollama",
-        crate::config::ProviderKind::LlamaCpp => "llama.cpp's llama-server",
-        crate::config::ProviderKind::OpenAi => "an OpenAI-compatible server",
-        crate::config::ProviderKind::Anthropic => "Anthropic's API",
-    }
+    kind.facts().server_name
 }
 
 fn describe(label: &str, settings: &ModelSettings) {
@@ -147,12 +141,7 @@ fn describe(label: &str, settings: &ModelSettings) {
     println!("  provider: {}", settings.provider.name());
     println!("  base_url: {}", settings.base_url);
     println!("  model: {}", settings.model);
-    let key_state = match (&settings.api_key, &settings.api_key_env, default_key_env(settings)) {
-        (Some(_), _, _) => "set (editor settings)".to_string(),
-        (None, Some(var), _) => format!("{} (from ${var})", if std::env::var(var).is_ok_and(|v| !v.is_empty()) { "set" } else { "unset" }),
-        (None, None, Some(var)) => format!("{} (from ${var})", if std::env::var(var).is_ok_and(|v| !v.is_empty()) { "set" } else { "unset" }),
-        (None, None, None) => "not needed".to_string(),
-    };
+    let key_state = crate::io::llm::keys::resolve(settings.provider, settings.api_key.as_ref(), settings.api_key_env.as_deref()).source.describe();
     println!("  api key: {key_state}");
     let fim = if settings.provider == crate::config::ProviderKind::LlamaCpp {
         "the model's own (llama.cpp /infill)".to_string()

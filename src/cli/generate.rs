@@ -9,19 +9,15 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
-use crate::config::Task;
-use crate::ide::generate::{prompt, GenerateInput};
 use crate::ide::search_replace;
+use crate::workflows::requirements as workflow;
 use crate::workflows::edit::EditSite;
 use crate::lang::{parse, Lang};
 use crate::llm::Request;
 use crate::reqs::{self, Markers};
 use crate::retrieve::Generators;
 
-/// Tokens of workspace context sent with the requirement.
-pub(super) const CONTEXT_TOKENS: usize = 2048;
-/// The working tree's diff sent, at most.
-pub(super) const DIFF_BYTES: usize = 16 * 1024;
+pub(super) use crate::workflows::requirements::{CONTEXT_TOKENS, DIFF_BYTES};
 
 #[derive(Args, Debug)]
 pub struct GenerateArgs {
@@ -49,25 +45,19 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
         .into_iter()
         .find(|r| r.start_line <= line0 && line0 <= r.end_line)
         .with_context(|| format!("{rel}:{line}: no requirement comment there (`// AI: ...`, `... AI!`)"))?;
-    let file = crate::index::extract(lang, &text, &tree);
-    let scope = reqs::scope(&file, &requirement);
+    let scope = workflow::generate_scope(lang, &text, &tree, requirement.range, &requirement.text);
     let offset = requirement.range.start as usize;
     let gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, offset, Some(&requirement.text), CONTEXT_TOKENS, Generators::ALL)
         .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
         .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
     let diff = crate::io::git::working_tree_diff(&root, &config.index, DIFF_BYTES).ok().flatten();
-    let file_diff = diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel));
-    let input = GenerateInput { requirement: &requirement.text, path: &rel, lang, text: &text, scope, excerpts: &excerpts, diff: file_diff };
-    let settings = config.llm.for_task(Task::Chat);
-    let instructions = crate::io::instructions::section(&root, &[&rel], &config);
     let knowledge = match &gathered {
         Some(g) => super::context::knowledge(&root, &config, &g.snapshot, &requirement.text, &requirement.text),
         None => Default::default(),
     };
-    let prompt = crate::ide::instructions::apply(prompt(&input), &instructions);
-    let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
-    let request = crate::workflows::edit::edit_request(&settings, prompt);
+    let (settings, request) =
+        workflow::generate_request(&root, &config, &rel, lang, &text, &requirement.text, scope, &excerpts, diff.as_deref(), &knowledge);
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
@@ -106,10 +96,11 @@ impl EditAnswer<'_> {
     /// Says that the answer did not apply: whether it was cut at the token limit, and
     /// where it is kept.
     fn report_unused(&self, max_tokens: u32) {
-        if matches!(self.completion.finish, crate::llm::FinishReason::Length) {
-            eprintln!("ctxls: the model's answer was cut at its limit of {max_tokens} tokens (raise [llm.chat] max_tokens in .ctxls.toml)");
+        let unused = crate::workflows::edit::UnusedAnswer::keep(&self.completion, max_tokens, self.cache_dir, self.what);
+        if let Some(limit) = unused.cut_at {
+            eprintln!("ctxls: the model's answer was cut at its limit of {limit} tokens (raise [llm.chat] max_tokens in .ctxls.toml)");
         }
-        match crate::io::writes::keep_answer(self.cache_dir, self.what, &self.completion.text) {
+        match unused.kept {
             Ok(path) => eprintln!("ctxls: the model's answer is kept in {}", path.display()),
             Err(err) => eprintln!("ctxls: the model's answer could not be kept: {err}"),
         }

@@ -8,12 +8,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::config::Task;
-use crate::ide::generate::{implement_prompt, RequirementSite};
-use crate::io::requirements::workspace_requirements;
-use crate::lang::{parse, Lang};
-use crate::reqs::{self, Kind};
 use crate::retrieve::Generators;
+use crate::workflows::requirements as workflow;
 
 #[derive(Args, Debug)]
 pub struct ImplementArgs {
@@ -31,35 +27,16 @@ pub struct ImplementArgs {
 pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let Some(changes) = crate::io::git::working_tree_changes(&root, &config.index)? else {
+    let Some(workflow::Changed { found, diff }) = workflow::changed_requirements(&root, &config)? else {
         anyhow::bail!("{} is not inside a git repository: `implement` works on the working tree's changes", root.display());
     };
-    let found: Vec<_> = workspace_requirements(&root, &config, Some(&changes)).into_iter().filter(|f| f.requirement.kind == Kind::Act).collect();
     if found.is_empty() {
         eprintln!("ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes");
         return Ok(ExitCode::FAILURE);
     }
-    let scopes: Vec<crate::base::TextRange> = found
-        .iter()
-        .map(|f| {
-            let lang = Lang::from_path(Path::new(&f.path)).unwrap_or(Lang::Rust);
-            let file = crate::index::extract(lang, &f.text, &parse(lang, &f.text, None));
-            reqs::scope(&file, &f.requirement)
-        })
-        .collect();
-    let sites: Vec<RequirementSite> = found
-        .iter()
-        .zip(&scopes)
-        .map(|(f, scope)| RequirementSite {
-            path: &f.path,
-            lang: Lang::from_path(Path::new(&f.path)).unwrap_or(Lang::Rust),
-            requirement: &f.requirement.text,
-            text: &f.text,
-            scope: *scope,
-        })
-        .collect();
+    let scopes = workflow::scopes(&found);
     // Context retrieved at the first requirement, queried with all of them.
-    let query: String = found.iter().map(|f| f.requirement.text.as_str()).collect::<Vec<_>>().join(" ");
+    let query = workflow::implement_query(&found);
     let first = &found[0];
     let gathered = super::context::gather(
         &root,
@@ -75,17 +52,11 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
     .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
-    let diff = crate::io::git::working_tree_diff(&root, &config.index, super::generate::DIFF_BYTES)?.unwrap_or_default();
-    let settings = config.llm.for_task(Task::Chat);
-    let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
-    let instructions = crate::io::instructions::section(&root, &paths, &config);
     let knowledge = match &gathered {
         Some(g) => super::context::knowledge(&root, &config, &g.snapshot, &query, &query),
         None => Default::default(),
     };
-    let prompt = crate::ide::instructions::apply(implement_prompt(&sites, &excerpts, Some(&diff)), &instructions);
-    let prompt = crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge));
-    let request = crate::workflows::edit::edit_request(&settings, prompt);
+    let (settings, request) = workflow::implement_request(&root, &config, &found, &scopes, &excerpts, &diff, &knowledge);
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));

@@ -11,12 +11,11 @@ use anyhow::Context;
 use clap::Args;
 
 use crate::base::TextRange;
-use crate::config::Task;
 use crate::ide::prompt_files::{self, Values};
+use crate::workflows::prompt_file as workflow;
 use crate::ide::search_replace::{FileChange, Plan};
 use crate::knowledge::prompts::Output;
 use crate::lang::{parse, Lang};
-use crate::llm::Request;
 use crate::retrieve::Generators;
 
 #[derive(Args, Debug)]
@@ -67,10 +66,7 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
         return Ok(if errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE });
     }
     let (name, target) = (args.name.unwrap_or_default(), args.target.unwrap_or_default());
-    let Some(prompt) = prompts.iter().find(|p| p.name == name) else {
-        let known: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
-        anyhow::bail!("no prompt file named `{name}` in {} (known: {})", crate::io::knowledge::PROMPTS_DIR, if known.is_empty() { "none".to_string() } else { known.join(", ") });
-    };
+    let prompt = workflow::find(&prompts, &name).map_err(anyhow::Error::msg)?;
     let (file, lines) = split_target(&target);
     let super::Position { rel, path, text, .. } = super::read_position(&root, &format!("{file}:1:1"))?;
     let lang = Lang::from_path(&path).with_context(|| format!("{rel}: not a supported language"))?;
@@ -92,13 +88,10 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
         None => TextRange::new(0, 0),
     };
     let tree = parse(lang, &text, None);
-    let file_index = crate::index::extract(lang, &text, &tree);
-    let markers = crate::reqs::Markers::from(&config.requirements);
-    let requirement = crate::reqs::find(&text, &tree, &markers).into_iter().find(|r| r.range.contains_inclusive(selection.start) || (lines.is_some_and(|(l, _)| r.start_line as usize + 1 <= l && l <= r.end_line as usize + 1)));
-    let site = prompt_files::Site { path: &rel, lang, text: &text, file: &file_index, selection, requirement: requirement.as_ref() };
-    let target = prompt_files::target(prompt, &site).map_err(anyhow::Error::msg)?;
-    let requirement_text = requirement.as_ref().map(|r| r.text.clone());
-    let ask = requirement_text.clone().or(args.input.clone()).unwrap_or_default();
+    let site = workflow::Site { path: &rel, lang, text: &text, tree: &tree, selection, lines, input: args.input.as_deref() };
+    let prepared = workflow::prepare(prompt, &site, &config).map_err(anyhow::Error::msg)?;
+    let target = prepared.target(&rel, lang, &text);
+    let ask = prepared.ask.clone();
     let context = if prompt.uses("context") {
         let gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, target.range.start as usize, Some(&ask).filter(|a| !a.is_empty()).map(String::as_str), super::generate::CONTEXT_TOKENS, Generators::ALL)
             .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
@@ -115,23 +108,13 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     };
     let diff = if prompt.uses("diff") { crate::io::git::working_tree_diff(&root, &config.index, super::generate::DIFF_BYTES).ok().flatten() } else { None };
     let values = Values { context: &context, diff: diff.as_deref(), input: args.input.as_deref() };
-    let built = prompt_files::build(prompt, &target, requirement_text.as_deref(), &values).map_err(|err| {
+    let (settings, request) = workflow::request(prompt, &prepared, &target, &values, &root, &config).map_err(|err| {
         if err.contains("needs `input`") {
             anyhow::anyhow!("{err}: give it with --input TEXT")
         } else {
             anyhow::anyhow!(err)
         }
     })?;
-    let instructions = crate::io::instructions::section(&root, &[&rel], &config);
-    let mut settings = config.llm.for_task(Task::Chat);
-    if let Some(model) = &prompt.model {
-        settings.model = model.clone();
-    }
-    let built = crate::ide::instructions::apply(built, &instructions);
-    let request = match prompt.output {
-        Output::Edit => crate::workflows::edit::edit_request(&settings, built),
-        _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
-    };
     if args.dry_run {
         let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
         print!("{}", client.dry_run(&request));
@@ -146,8 +129,7 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
             Ok(ExitCode::SUCCESS)
         }
         Output::Edit => {
-            // What the user asked: the prompt file, the requirement and the input.
-            let asked = format!("{}\n{ask}\n{}", prompt.body, args.input.as_deref().unwrap_or(""));
+            let asked = prepared.asked(prompt, args.input.as_deref());
             let cache_dir = crate::io::store::Store::default_dir(&root, cache_dir);
             let answer = super::generate::EditAnswer { completion, cache_dir: &cache_dir, what: &format!("prompt-{}", prompt.name) };
             super::generate::finish(&root, &config, &asked, &answer, Some((&rel, &text)), args.write, Some((&settings, &request)))

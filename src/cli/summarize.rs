@@ -7,12 +7,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::config::Task;
-use crate::ide::generate::summary_prompt;
-use crate::llm::Request;
-
-/// The diff sent, at most.
-const DIFF_BYTES: usize = 32 * 1024;
+use crate::workflows::requirements as workflow;
 
 #[derive(Args, Debug)]
 pub struct SummarizeArgs {
@@ -27,14 +22,13 @@ pub struct SummarizeArgs {
 pub fn run(args: SummarizeArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let Some(diff) = crate::io::git::working_tree_diff(&root, &config.index, DIFF_BYTES)? else {
+    let Some(diff) = crate::io::git::working_tree_diff(&root, &config.index, workflow::SUMMARY_DIFF_BYTES)? else {
         anyhow::bail!("{} is not inside a git repository: `summarize` describes the working tree's changes", root.display());
     };
     if diff.trim().is_empty() {
         eprintln!("ctxls: the working tree has no changes against HEAD");
         return Ok(ExitCode::FAILURE);
     }
-    let settings = config.llm.for_task(Task::Chat);
-    let request = Request { prompt: summary_prompt(&diff), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let (settings, request) = workflow::summary_request(&config, &diff);
     super::send_or_show(settings, &request, args.dry_run)
 }

@@ -5,7 +5,7 @@
 
 use crate::base::TextRange;
 use crate::index::{FileIndex, SymbolKind};
-use crate::lang::Lang;
+use crate::lang::{DocStyle, Lang};
 use crate::llm::{Message, Prompt};
 
 use super::prompt::Excerpt;
@@ -102,11 +102,11 @@ pub fn prompt(action: &Action, target: &Target, excerpts: &[Excerpt]) -> Prompt 
         Action::Explain => "Explain what this code does, how it works and anything surprising in it, in a few short paragraphs of markdown.".to_string(),
         Action::Document => format!(
             "Write the documentation comment for this code ({}), as it would appear right above it: comment markers included, no code.",
-            if target.lang == Lang::Rust { "`///` lines" } else { "a `/** ... */` JSDoc block" }
+            target.lang.spec().doc.described()
         ),
         Action::Tests => format!(
             "Write unit tests for this code{}. Answer with the test code only.",
-            if target.lang == Lang::Rust { " as a `#[cfg(test)] mod tests` module to append to the file" } else { ", to append to the file" }
+            target.lang.spec().tests_placement
         ),
         Action::Fix { diagnostics } if diagnostics.is_empty() => {
             "Fix the bugs in this code. Answer with the corrected code for exactly these lines.".to_string()
@@ -153,7 +153,6 @@ pub fn edit(action: &Action, target: &Target, answer: &str) -> Option<Edit> {
     match action {
         Action::Explain | Action::Answer { .. } => None,
         Action::Document => {
-            let marker = if target.lang == Lang::Rust { "///" } else { "*" };
             let mut lines: Vec<String> = Vec::new();
             let commented = code.lines().all(|l| {
                 let t = l.trim_start();
@@ -162,19 +161,24 @@ pub fn edit(action: &Action, target: &Target, answer: &str) -> Option<Edit> {
             if commented {
                 lines.extend(code.lines().map(|l| format!("{indent}{}", l.trim_start())));
                 // JSDoc continuation lines line up under the opening `/**`.
-                if target.lang != Lang::Rust {
+                if target.lang.spec().doc == DocStyle::Block {
                     for line in lines.iter_mut().skip(1) {
                         if line.trim_start().starts_with('*') {
                             *line = format!("{indent} {}", line.trim_start());
                         }
                     }
                 }
-            } else if target.lang == Lang::Rust {
-                lines.extend(code.lines().map(|l| format!("{indent}{marker} {l}").trim_end().to_string()));
             } else {
-                lines.push(format!("{indent}/**"));
-                lines.extend(code.lines().map(|l| format!("{indent} * {l}").trim_end().to_string()));
-                lines.push(format!("{indent} */"));
+                match target.lang.spec().doc {
+                    DocStyle::Lines { marker } => {
+                        lines.extend(code.lines().map(|l| format!("{indent}{marker} {l}").trim_end().to_string()));
+                    }
+                    DocStyle::Block => {
+                        lines.push(format!("{indent}/**"));
+                        lines.extend(code.lines().map(|l| format!("{indent} * {l}").trim_end().to_string()));
+                        lines.push(format!("{indent} */"));
+                    }
+                }
             }
             let at = target.range.start;
             Some(Edit { range: TextRange::new(at, at), new_text: format!("{}\n", lines.join("\n")) })

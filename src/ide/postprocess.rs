@@ -82,10 +82,6 @@ pub fn shape(site: &Site) -> Shape {
     Shape::Line
 }
 
-/// Literal and comment node kinds of the grammars (Rust, then TypeScript/JavaScript).
-const LITERAL_KINDS: &[&str] = &["string_literal", "raw_string_literal", "char_literal", "block_comment", "string", "template_string"];
-const LINE_COMMENT_KINDS: &[&str] = &["line_comment", "comment"];
-
 /// Whether the cursor is inside a comment or a string/char/template literal. The cursor is
 /// inside a literal or a block comment when it is strictly between its first and last
 /// byte (before the opening quote or after the closing one is code); inside a line comment
@@ -93,6 +89,7 @@ const LINE_COMMENT_KINDS: &[&str] = &["line_comment", "comment"];
 /// (`${...}`) is code.
 pub fn in_comment_or_string(site: &Site, tree: &Tree) -> bool {
     let cursor = site.cursor();
+    let spec = site.lang.spec();
     // The nodes that contain the cursor (start < cursor <= end), outermost first; children
     // do not overlap, so there is at most one such child per node.
     let mut path = vec![tree.root_node()];
@@ -107,14 +104,14 @@ pub fn in_comment_or_string(site: &Site, tree: &Tree) -> bool {
     }
     for node in path.iter().rev() {
         let kind = node.kind();
-        if kind == "template_substitution" && cursor < node.end_byte() {
+        if spec.literal_code_kind == Some(kind) && cursor < node.end_byte() {
             return false;
         }
-        if LITERAL_KINDS.contains(&kind) && cursor < node.end_byte() {
+        if spec.literal_kinds.contains(&kind) && cursor < node.end_byte() {
             return true;
         }
         // A TypeScript `comment` is either a line or a block comment.
-        if LINE_COMMENT_KINDS.contains(&kind) {
+        if spec.comment_kinds.contains(&kind) {
             let text = &site.text[node.start_byte()..node.end_byte()];
             if text.starts_with("/*") {
                 if cursor < node.end_byte() {
@@ -525,7 +522,7 @@ impl Lexed {
 fn lex(lang: Lang, text: &str) -> Lexed {
     let bytes = text.as_bytes();
     let len = bytes.len();
-    let rust = lang == Lang::Rust;
+    let syntax = lang.spec().lexer;
     let mut puncts = Vec::new();
     let mut literals = Vec::new();
     // One entry per open `{`: true when it opened a template substitution (`${`).
@@ -569,16 +566,16 @@ fn lex(lang: Lang, text: &str) -> Lexed {
                 i = end;
             }
             b'/' if next == Some(b'*') => {
-                let end = block_comment_end(bytes, i, rust);
+                let end = block_comment_end(bytes, i, syntax.nested_block_comments);
                 literals.push((i, end));
                 i = end;
             }
             b'"' => {
-                let end = quoted_end(bytes, i, b'"', !rust);
+                let end = quoted_end(bytes, i, b'"', syntax.strings_end_at_newline);
                 literals.push((i, end));
                 i = end;
             }
-            b'\'' if !rust => {
+            b'\'' if syntax.single_quoted_strings => {
                 let end = quoted_end(bytes, i, b'\'', true);
                 literals.push((i, end));
                 i = end;
@@ -590,11 +587,11 @@ fn lex(lang: Lang, text: &str) -> Lexed {
                 }
                 None => i += 1,
             },
-            b'`' if !rust => {
+            b'`' if syntax.template_literals => {
                 template = Some(i);
                 i += 1;
             }
-            b'r' | b'b' if rust && !(i > 0 && is_ident_byte(bytes[i - 1])) => match raw_string_end(bytes, i) {
+            b'r' | b'b' if syntax.raw_strings && !(i > 0 && is_ident_byte(bytes[i - 1])) => match raw_string_end(bytes, i) {
                 Some(end) => {
                     literals.push((i, end));
                     i = end;

@@ -32,9 +32,7 @@ pub struct CompletionInput<'a> {
 }
 
 fn comment(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Rust | Lang::TypeScript | Lang::Tsx | Lang::JavaScript => "//",
-    }
+    lang.spec().line_comment
 }
 
 pub fn completion_prompt(input: &CompletionInput) -> Prompt {
@@ -105,12 +103,7 @@ pub fn suffix_window(suffix: &str) -> &str {
 
 /// The Markdown fence's language name for code of `lang`.
 pub fn fence(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Rust => "rust",
-        Lang::TypeScript => "typescript",
-        Lang::Tsx => "tsx",
-        Lang::JavaScript => "javascript",
-    }
+    lang.spec().fence
 }
 
 pub const CHAT_SYSTEM: &str = "You are a senior engineer helping with a codebase. Answer precisely and briefly. \

@@ -116,8 +116,8 @@ fn chunk_item(source: Source, item: Node, first_line: u32, out: &mut Vec<Span>) 
         out.push(Span { start_line: first_line, end_line, mergeable: line_count < MERGE_LINES / 2, fresh: false });
         return;
     }
-    let macro_items = (item.kind() == "macro_invocation" && source.lang == Lang::Rust)
-        .then(|| macros::item_tree(item, source.text, source.lines, source.known))
+    let macro_items = (source.lang.spec().item_macro == Some(item.kind()))
+        .then(|| macros::item_tree(source.lang, item, source.text, source.lines, source.known))
         .flatten();
     let body = match &macro_items {
         Some(tree) => Some(tree.root_node()),
@@ -155,16 +155,11 @@ fn chunk_item(source: Source, item: Node, first_line: u32, out: &mut Vec<Span>) 
 /// The member list of a container item, looking through `export` and `declare`.
 fn member_body(lang: Lang, item: Node) -> Option<Node> {
     let mut node = item;
-    while matches!(node.kind(), "export_statement" | "ambient_declaration") {
+    let spec = lang.spec();
+    while spec.declaration_wrappers.contains(&node.kind()) {
         node = node.child_by_field_name("declaration").or_else(|| node.named_child(0))?;
     }
-    let is_container = match lang {
-        Lang::Rust => matches!(node.kind(), "impl_item" | "trait_item" | "mod_item"),
-        _ => matches!(
-            node.kind(),
-            "class_declaration" | "abstract_class_declaration" | "interface_declaration" | "internal_module" | "module"
-        ),
-    };
+    let is_container = spec.containers.contains(&node.kind());
     if !is_container {
         return None;
     }
@@ -173,10 +168,7 @@ fn member_body(lang: Lang, item: Node) -> Option<Node> {
 }
 
 fn is_leading_trivia(lang: Lang, node: Node) -> bool {
-    match lang {
-        Lang::Rust => matches!(node.kind(), "line_comment" | "block_comment" | "attribute_item" | "inner_attribute_item"),
-        _ => matches!(node.kind(), "comment" | "decorator"),
-    }
+    lang.spec().leading_trivia.contains(&node.kind())
 }
 
 /// The last line a node covers (a node ending at column 0 ends on the line before).

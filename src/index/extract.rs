@@ -242,10 +242,7 @@ fn affected_region(lang: Lang, root: Node, changed: TextRange) -> TextRange {
 }
 
 fn is_trivia(lang: Lang, node: Node) -> bool {
-    match lang {
-        Lang::Rust => matches!(node.kind(), "line_comment" | "block_comment" | "attribute_item" | "inner_attribute_item"),
-        _ => matches!(node.kind(), "comment" | "decorator"),
-    }
+    lang.spec().leading_trivia.contains(&node.kind())
 }
 
 type QueryOutput<'t> = (Vec<RawDef<'t>>, Vec<(Node<'t>, RefRole)>, Vec<Import>);
@@ -429,7 +426,7 @@ fn refine_kind(def: &RawDef, parent: Option<SymbolKind>) -> SymbolKind {
 }
 
 fn symbol_name(lang: Lang, def: &RawDef, text: &str) -> String {
-    if lang == Lang::Rust && def.kind == SymbolKind::Impl {
+    if lang.spec().impl_names_type && def.kind == SymbolKind::Impl {
         return impl_type_name(def.name, text).to_string();
     }
     let name = node_text(def.name, text);
@@ -460,7 +457,7 @@ fn outer_item<'t>(lang: Lang, node: Node<'t>, nav: Nav<'_, 't>) -> Node<'t> {
     // Class and interface members are never exported or declared on their own.
     let kind = node.kind();
     let member = kind.ends_with("_definition") || (kind.ends_with("_signature") && kind != "function_signature");
-    if lang == Lang::Rust || member {
+    if lang.spec().declaration_wrappers.is_empty() || member {
         return node;
     }
     let mut item = node;
@@ -472,7 +469,7 @@ fn outer_item<'t>(lang: Lang, node: Node<'t>, nav: Nav<'_, 't>) -> Node<'t> {
         }
     }
     while let Some(parent) = nav.parent(item) {
-        if matches!(parent.kind(), "export_statement" | "ambient_declaration") {
+        if lang.spec().declaration_wrappers.contains(&parent.kind()) {
             item = parent;
         } else {
             break;
@@ -531,7 +528,7 @@ fn may_follow_doc(lang: Lang, before: &str) -> bool {
         return false;
     }
     let line = &code[code.rfind('\n').map_or(0, |i| i + 1)..];
-    line.contains("//") || line.contains("*/") || (lang == Lang::Rust && line.ends_with(']'))
+    line.contains("//") || line.contains("*/") || lang.spec().doc_comments.attribute_end.is_some_and(|end| line.ends_with(end))
 }
 
 /// The doc comment right above `item` (attributes in between are skipped):
@@ -548,16 +545,11 @@ fn doc_comment<'t>(lang: Lang, item: Node<'t>, text: &str, nav: Nav<'_, 't>) -> 
             break; // a blank line separates it from the item
         }
         let raw = node_text(node, text);
-        let is_doc = match (lang, node.kind()) {
-            (Lang::Rust, "attribute_item") => {
-                next_start_row = node.start_position().row;
-                sibling = nav.prev_sibling(node);
-                continue;
-            }
-            (Lang::Rust, "line_comment") => raw.starts_with("///") && !raw.starts_with("////"),
-            (Lang::Rust, "block_comment") => raw.starts_with("/**"),
-            (_, "comment") if lang.is_js_family() => raw.starts_with("/**") || raw.starts_with("//"),
-            _ => false,
+        let Some(is_doc) = lang.spec().doc_comments.is_doc(node.kind(), raw) else {
+            // An attribute between the doc comment and the item.
+            next_start_row = node.start_position().row;
+            sibling = nav.prev_sibling(node);
+            continue;
         };
         if !is_doc {
             break;

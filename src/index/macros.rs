@@ -24,13 +24,13 @@ const MAX_DEPTH: usize = 8;
 /// each tree's nodes carry the file's offsets. `within`: only top-level items inside it.
 pub(super) fn item_trees(lang: Lang, root: Node, text: &str, lines: &LineIndex, within: Option<TextRange>) -> Vec<ItemTree> {
     let mut trees: Vec<ItemTree> = Vec::new();
-    if lang != Lang::Rust {
+    if lang.spec().item_macro.is_none() {
         return trees;
     }
     let mut pending: Vec<(TextRange, usize)> = Vec::new();
     collect_top_level(root, text, within, 0, &mut pending);
     while let Some((interior, depth)) = pending.pop() {
-        let Some(tree) = parse_items(text, interior, lines) else { continue };
+        let Some(tree) = parse_items(lang, text, interior, lines) else { continue };
         if depth + 1 < MAX_DEPTH {
             collect_top_level(tree.root_node(), text, None, depth + 1, &mut pending);
         }
@@ -50,18 +50,18 @@ pub(super) struct ItemTree {
 /// The items of the token tree of `invocation` (a `macro_invocation` node), parsed, when
 /// it holds items.
 /// `known` are trees already parsed (looked up by interior before parsing again).
-pub(super) fn item_tree(invocation: Node, text: &str, lines: &LineIndex, known: &[ItemTree]) -> Option<Tree> {
+pub(super) fn item_tree(lang: Lang, invocation: Node, text: &str, lines: &LineIndex, known: &[ItemTree]) -> Option<Tree> {
     let interior = items_interior(invocation, text)?;
     if let Ok(i) = known.binary_search_by_key(&interior.start, |t| t.interior.start) {
         if known[i].interior == interior {
             return Some(known[i].tree.clone());
         }
     }
-    parse_items(text, interior, lines)
+    parse_items(lang, text, interior, lines)
 }
 
-fn parse_items(text: &str, interior: TextRange, lines: &LineIndex) -> Option<Tree> {
-    let tree = crate::lang::parse_range(Lang::Rust, text, interior, lines);
+fn parse_items(lang: Lang, text: &str, interior: TextRange, lines: &LineIndex) -> Option<Tree> {
+    let tree = crate::lang::parse_range(lang, text, interior, lines);
     // Tokens that do not parse as items (a DSL, a half-written item) stay a token tree.
     let root = tree.root_node();
     (!root.has_error() && root.named_child_count() > 0).then_some(tree)

@@ -204,11 +204,7 @@ pub(crate) fn symbols_by_name(symbols: &[Symbol]) -> Vec<NameKey> {
 }
 
 pub(crate) fn separator(lang: Lang) -> &'static str {
-    if lang == Lang::Rust {
-        "::"
-    } else {
-        "."
-    }
+    lang.spec().path_separator
 }
 
 #[cfg(test)]

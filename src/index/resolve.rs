@@ -4,7 +4,7 @@
 //! `tsconfig.json` `baseUrl`/`paths`. Pure: it looks only at the set of indexed paths.
 
 use super::{FileId, Import, ImportKind, IndexSnapshot};
-use crate::lang::Lang;
+use crate::lang::{Lang, ModuleSystem};
 
 /// A file an import points at, and the item path still to look up inside it
 /// (`["Foo", "new"]` for `use crate::a::Foo::new` resolved to `a.rs`).
@@ -151,11 +151,12 @@ impl<'a> ModuleResolver<'a> {
 
     pub fn resolve(&self, from: FileId, import: &Import) -> Option<ResolvedImport> {
         let entry = self.snapshot.file(from)?;
-        if entry.lang() == Lang::Rust {
-            self.resolve_rust(&entry.path, import)
-        } else {
-            let file = self.resolve_ts_specifier(&entry.path, &import.source)?;
-            Some(ResolvedImport { file, item_path: Vec::new() })
+        match entry.lang().spec().modules {
+            ModuleSystem::Rust => self.resolve_rust(&entry.path, import),
+            ModuleSystem::EcmaScript => {
+                let file = self.resolve_ts_specifier(&entry.path, &import.source)?;
+                Some(ResolvedImport { file, item_path: Vec::new() })
+            }
         }
     }
 

@@ -21,6 +21,8 @@
 
 use std::fmt;
 
+use crate::lang::Lang;
+
 /// Where a prompt applies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -102,7 +104,6 @@ impl fmt::Display for PromptError {
     }
 }
 
-const LANGUAGES: [&str; 4] = ["rust", "typescript", "tsx", "javascript"];
 
 /// Parses the prompt file at `path` (its name is the file's stem).
 pub fn parse(path: &str, text: &str) -> Result<PromptFile, PromptError> {
@@ -138,8 +139,9 @@ pub fn parse(path: &str, text: &str) -> Result<PromptFile, PromptError> {
             }
             "languages" => {
                 languages = list(value).into_iter().map(|l| normalize_language(&l)).collect();
-                if let Some(bad) = languages.iter().find(|l| !LANGUAGES.contains(&l.as_str())) {
-                    return Err(error(format!("unknown language `{bad}` (known: {})", LANGUAGES.join(", "))));
+                if let Some(bad) = languages.iter().find(|l| Lang::from_name(l).is_none()) {
+                    let known: Vec<&str> = Lang::ALL.iter().map(|l| l.name()).collect();
+                    return Err(error(format!("unknown language `{bad}` (known: {})", known.join(", "))));
                 }
             }
             "model" => model = Some(value.to_string()).filter(|m| !m.is_empty()),
@@ -202,12 +204,7 @@ fn list(value: &str) -> Vec<String> {
 }
 
 fn normalize_language(name: &str) -> String {
-    match name {
-        "rs" => "rust".into(),
-        "ts" => "typescript".into(),
-        "js" | "jsx" => "javascript".into(),
-        other => other.to_string(),
-    }
+    Lang::from_name(name).map_or_else(|| name.to_string(), |lang| lang.name().to_string())
 }
 
 /// The variables of `body`, in order of first use; an unknown or unclosed one is an error.
@@ -239,7 +236,8 @@ impl PromptFile {
     /// Whether the prompt is offered for a file of `language` (a `Lang` name, lowercase);
     /// `typescript` covers TSX too.
     pub fn for_language(&self, language: &str) -> bool {
-        self.languages.is_empty() || self.languages.iter().any(|l| l == language || (l == "typescript" && language == "tsx"))
+        let offered = Lang::from_name(language).map_or(&[][..], |lang| lang.spec().prompt_languages);
+        self.languages.is_empty() || self.languages.iter().any(|l| l == language || offered.contains(&l.as_str()))
     }
 
     /// The body with each variable replaced by its value; a variable with no value is an

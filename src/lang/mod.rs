@@ -6,10 +6,12 @@ mod flat;
 pub mod kinds;
 mod pattern;
 mod queries;
+mod spec;
 
 pub use flat::FlatTree;
 pub use pattern::{PatternMatch, PatternSet};
 pub use queries::{Capture, LangQueries};
+pub use spec::{DocComments, DocStyle, LangSpec, LexerSyntax, ModuleSystem, TestFiles};
 
 use std::cell::RefCell;
 use std::path::Path;
@@ -28,8 +30,8 @@ pub enum Lang {
     JavaScript,
 }
 
-/// The three grammars behind the four languages: JavaScript (with JSX) is parsed with the
-/// TSX grammar, which accepts it.
+/// The grammars behind the languages: JavaScript (with JSX) is parsed with the TSX
+/// grammar, which accepts it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Grammar {
     Rust = 0,
@@ -37,17 +39,26 @@ enum Grammar {
     Tsx = 2,
 }
 
+impl Grammar {
+    const COUNT: usize = 3;
+}
+
 impl Lang {
     pub const ALL: [Lang; 4] = [Lang::Rust, Lang::TypeScript, Lang::Tsx, Lang::JavaScript];
 
+    /// The language's entry in the language table: the one place that matches on `Lang`.
+    pub const fn spec(self) -> &'static LangSpec {
+        match self {
+            Lang::Rust => &spec::RUST,
+            Lang::TypeScript => &spec::TYPESCRIPT,
+            Lang::Tsx => &spec::TSX,
+            Lang::JavaScript => &spec::JAVASCRIPT,
+        }
+    }
+
     /// File extensions (without the dot) of each language.
     pub fn extensions(self) -> &'static [&'static str] {
-        match self {
-            Lang::Rust => &["rs"],
-            Lang::TypeScript => &["ts", "mts", "cts"],
-            Lang::Tsx => &["tsx"],
-            Lang::JavaScript => &["js", "jsx", "mjs", "cjs"],
-        }
+        self.spec().extensions
     }
 
     pub fn from_path(path: &Path) -> Option<Lang> {
@@ -55,26 +66,28 @@ impl Lang {
         Lang::ALL.into_iter().find(|lang| lang.extensions().contains(&ext))
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Lang::Rust => "rust",
-            Lang::TypeScript => "typescript",
-            Lang::Tsx => "tsx",
-            Lang::JavaScript => "javascript",
-        }
+    /// The language of a name (`Lang::name`) or one of its aliases (`rs`, `ts`, `js`).
+    pub fn from_name(name: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|lang| lang.spec().name == name || lang.spec().aliases.contains(&name))
     }
 
-    /// True for the TypeScript family (TypeScript, TSX, JavaScript).
+    /// The language of an LSP `languageId`.
+    pub fn from_language_id(id: &str) -> Option<Lang> {
+        Lang::ALL.into_iter().find(|lang| lang.spec().language_ids.contains(&id))
+    }
+
+    pub fn name(self) -> &'static str {
+        self.spec().name
+    }
+
+    /// True for languages with ES modules (TypeScript, TSX, JavaScript): namespace
+    /// imports and `export ... from` chains.
     pub fn is_js_family(self) -> bool {
-        self != Lang::Rust
+        self.spec().modules == ModuleSystem::EcmaScript
     }
 
     fn grammar(self) -> Grammar {
-        match self {
-            Lang::Rust => Grammar::Rust,
-            Lang::TypeScript => Grammar::TypeScript,
-            Lang::Tsx | Lang::JavaScript => Grammar::Tsx,
-        }
+        self.spec().grammar
     }
 
     pub fn queries(self) -> &'static LangQueries {
@@ -118,7 +131,7 @@ pub fn release_free_memory() {
 }
 
 thread_local! {
-    static PARSERS: RefCell<[Option<Parser>; 3]> = const { RefCell::new([None, None, None]) };
+    static PARSERS: RefCell<[Option<Parser>; Grammar::COUNT]> = const { RefCell::new([None, None, None]) };
 }
 
 /// Parses `text`, reusing `old_tree` (already `edit`ed to match `text`) when given.

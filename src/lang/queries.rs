@@ -55,18 +55,11 @@ const TSX: &[&str] = &[
 ];
 
 pub(super) fn for_grammar(grammar: Grammar) -> &'static LangQueries {
-    static QUERIES: [OnceLock<LangQueries>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
-    QUERIES[grammar as usize].get_or_init(|| {
-        let sources = match grammar {
-            Grammar::Rust => RUST,
-            Grammar::TypeScript => TYPESCRIPT,
-            Grammar::Tsx => TSX,
-        };
-        compile(grammar, &sources.concat())
-    })
+    static QUERIES: [OnceLock<LangQueries>; Grammar::COUNT] = [const { OnceLock::new() }; Grammar::COUNT];
+    QUERIES[grammar as usize].get_or_init(|| compile(grammar, &sources(grammar)))
 }
 
-#[cfg(test)]
+/// The query files of a grammar, concatenated.
 pub(super) fn sources(grammar: Grammar) -> String {
     match grammar {
         Grammar::Rust => RUST,

@@ -19,13 +19,14 @@ use super::context::{self, OwnedExcerpt, Site};
 use super::state::{lock, SharedState};
 use super::to_proto;
 use crate::base::{LineIndex, TextRange};
-use crate::config::Task;
-use crate::ide::actions::{self, Action, Target};
+use crate::ide::actions::{self, Action};
 use crate::ide::knowledge::Knowledge;
 use crate::knowledge::prompts::{AppliesTo, Output};
 use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::llm::Request;
+use crate::workflows::actions as action_flow;
+use crate::workflows::requirements::{self as workflow, DIFF_BYTES};
 
 pub const EXPLAIN: &str = "ctxls.explain";
 pub const DOCUMENT: &str = "ctxls.document";
@@ -46,7 +47,7 @@ pub const COMMANDS: &[&str] =
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "refactor.ctxls.prompt", "source.ctxls"];
 
 /// Tokens of workspace context sent with an action.
-const ACTION_CONTEXT_TOKENS: usize = 2048;
+const ACTION_CONTEXT_TOKENS: usize = workflow::CONTEXT_TOKENS;
 
 /// Arguments of the action commands (one JSON object).
 #[derive(Debug, Deserialize)]
@@ -195,21 +196,22 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
             None => return Err(jsonrpc::Error::invalid_params("ctxls.refactor needs an `instruction` argument (the editor plugins ask for it)")),
         },
         GENERATE | ANSWER => {
-            let markers = crate::reqs::Markers::from(&site.config.requirements);
-            let requirement = crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32));
-            // A requirement comment, else any comment at the position.
-            let found = match requirement {
-                Some(r) => Some((r.range, r.text)),
-                None => comment_at(&site),
+            // A requirement comment, else any comment at the position; a question is about
+            // the code around it: the definition it sits in or above. On the blocking pool.
+            let question = params.command == ANSWER;
+            let found = {
+                let site = site.clone();
+                blocking(&params.command, move || {
+                    let (range, text) = action_flow::comment_at(&site.text, &site.tree, site.offset, &site.config)?;
+                    let around = question.then(|| action_flow::question_scope(site.lang, &site.text, &site.tree, range, &text));
+                    Some((range, text, around))
+                })
+                .await?
             };
-            let Some((range, text)) = found else {
+            let Some((range, text, around)) = found else {
                 return Err(jsonrpc::Error::invalid_params(format!("{}: no comment at the position", params.command)));
             };
-            if params.command == ANSWER {
-                // The question is about the code around it: the definition it sits in or above.
-                let file = crate::index::extract(site.lang, &site.text, &site.tree);
-                let requirement = crate::reqs::Requirement { kind: crate::reqs::Kind::Ask, text: text.clone(), range, start_line: lines.line_col(range.start).line, end_line: lines.line_col(range.end).line };
-                let around = crate::reqs::scope(&file, &requirement);
+            if let Some(around) = around {
                 return run(client, state, assist, site, Action::Answer { question: text }, Some(around), &lines).await;
             }
             return generate(client, state, assist, site, range, text).await;
@@ -229,34 +231,29 @@ async fn run(
     selection: Option<TextRange>,
     lines: &LineIndex,
 ) -> jsonrpc::Result<Option<Value>> {
-    let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let range = actions::target_range(&file, &site.text, selection.unwrap_or_default());
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
-    let line = lines.line_col(range.start).line;
-    let query = match &action {
-        Action::Refactor { instruction } => Some(instruction.clone()),
-        _ => None,
-    };
     let (uri, version, encoding) = (site.uri.clone(), site.version, site.encoding);
     let site = Arc::new(site);
-    let target = Target { path: &rel, lang: site.lang, text: &site.text, range, line };
-    // Mentions count in what the user wrote; documents are looked up for explanations,
-    // questions and instructions.
-    let (mention_text, doc_query) = match &action {
-        Action::Answer { question } => (question.clone(), question.clone()),
-        Action::Refactor { instruction } => (instruction.clone(), instruction.clone()),
-        Action::Explain => (String::new(), target.code().chars().take(2000).collect()),
-        _ => (String::new(), String::new()),
+    // The target: a parse, on the blocking pool.
+    let prepared = {
+        let (site, job_action) = (Arc::clone(&site), action.clone());
+        blocking(action.title(), move || action_flow::prepare(&job_action, site.lang, &site.text, &site.tree, selection.unwrap_or_default())).await?
     };
-    let excerpts = context::gather(&site, query, ACTION_CONTEXT_TOKENS).await;
+    let excerpts = context::gather(&site, prepared.query.clone(), ACTION_CONTEXT_TOKENS).await;
     let knowledge = match &site.root {
-        Some(root) => context::knowledge(root, &site.config, mention_text, doc_query).await,
+        Some(root) => context::knowledge(root, &site.config, prepared.mention_text.clone(), prepared.doc_query.clone()).await,
         None => Default::default(),
     };
-    let borrowed = OwnedExcerpt::borrowed(&excerpts);
-    let settings = site.config.llm.for_task(Task::Chat);
-    let prompt = with_knowledge(&site, &[&rel], actions::prompt(&action, &target, &borrowed), &knowledge);
-    let request = Request { prompt, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (site, job_action, prepared, rel) = (Arc::clone(&site), action.clone(), prepared.clone(), rel.clone());
+        blocking(action.title(), move || {
+            let target = prepared.target(&rel, site.lang, &site.text);
+            action_flow::request(site.root.as_ref().map(|r| r.path.as_path()), &site.config, &job_action, &target, &OwnedExcerpt::borrowed(&excerpts), &knowledge)
+        })
+        .await?
+    };
+    let target = prepared.target(&rel, site.lang, &site.text);
     let answer = ask_chat(client, state, assist, action.title(), settings, &request).await?;
     if action.is_explanation() {
         show_explanation(client, state, &rel, &answer).await;
@@ -354,22 +351,23 @@ async fn run_prompt(
     let Some(root) = site.root.as_ref() else {
         return Err(jsonrpc::Error::invalid_params("ctxls.runPrompt: the document is outside every workspace folder"));
     };
-    let Some(prompt) = root.prompts.iter().find(|p| p.name == name).cloned() else {
-        let known: Vec<&str> = root.prompts.iter().map(|p| p.name.as_str()).collect();
-        return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: no prompt file named `{name}` in {} (known: {})", crate::io::knowledge::PROMPTS_DIR, known.join(", "))));
-    };
+    let prompt = crate::workflows::prompt_file::find(&root.prompts, name).map_err(|err| jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: {err}")))?.clone();
     if prompt.uses("input") && input.as_deref().is_none_or(|i| i.trim().is_empty()) {
         return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: the prompt `{name}` needs an `input` argument (the editor plugins ask for it)")));
     }
     let what = prompt.title.clone();
-    let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let markers = crate::reqs::Markers::from(&site.config.requirements);
-    let requirement = crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32));
-    let prompt_site = crate::ide::prompt_files::Site { path: &root.rel, lang: site.lang, text: &site.text, file: &file, selection, requirement: requirement.as_ref() };
-    let target = crate::ide::prompt_files::target(&prompt, &prompt_site).map_err(jsonrpc::Error::invalid_params)?;
-    let (range, line) = (target.range, target.line);
-    let requirement_text = requirement.as_ref().map(|r| r.text.clone());
-    let ask = requirement_text.clone().or(input.clone()).unwrap_or_default();
+    // The target and the requirement: a parse, on the blocking pool.
+    let prepared = {
+        let (site, prompt, input) = (site.clone(), prompt.clone(), input.clone());
+        blocking("ctxls.runPrompt", move || {
+            let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
+            let at = crate::workflows::prompt_file::Site { path: rel, lang: site.lang, text: &site.text, tree: &site.tree, selection, lines: None, input: input.as_deref() };
+            crate::workflows::prompt_file::prepare(&prompt, &at, &site.config)
+        })
+        .await?
+        .map_err(jsonrpc::Error::invalid_params)?
+    };
+    let (range, ask) = (prepared.range, prepared.ask.clone());
     // Context: retrieved code, what the requirement or the input mentions, documents.
     let context_text = if prompt.uses("context") {
         let site = Arc::new(Site { offset: range.start as usize, ..site.clone() });
@@ -385,17 +383,17 @@ async fn run_prompt(
     } else {
         None
     };
-    let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
-    let built = crate::ide::prompt_files::build(&prompt, &target, requirement_text.as_deref(), &values).map_err(jsonrpc::Error::invalid_params)?;
-    let instructions = crate::io::instructions::section(&root.path, &[&root.rel], &site.config);
-    let mut settings = site.config.llm.for_task(Task::Chat);
-    if let Some(model) = &prompt.model {
-        settings.model = model.clone();
-    }
-    let built = crate::ide::instructions::apply(built, &instructions);
-    let request = match prompt.output {
-        Output::Edit => crate::workflows::edit::edit_request(&settings, built),
-        _ => Request { prompt: built, max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() },
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (site, prompt, prepared, input, root_path) = (site.clone(), prompt.clone(), prepared.clone(), input.clone(), root.path.clone());
+        blocking("ctxls.runPrompt", move || {
+            let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
+            let target = prepared.target(rel, site.lang, &site.text);
+            let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
+            crate::workflows::prompt_file::request(&prompt, &prepared, &target, &values, &root_path, &site.config)
+        })
+        .await?
+        .map_err(jsonrpc::Error::invalid_params)?
     };
     let settings_for_repair = settings.clone();
     let completion = ask_chat_full(client, state, assist, &what, settings, &request).await?;
@@ -406,12 +404,11 @@ async fn run_prompt(
             Ok(Some(json!({ "markdown": answer })))
         }
         Output::Edit => {
-            // What the user asked: the prompt file, the requirement and the input.
-            let asked = format!("{}\n{ask}\n{}", prompt.body, input.as_deref().unwrap_or(""));
+            let asked = prepared.asked(&prompt, input.as_deref());
             apply_answer(client, state, &what, root, &site.config.index, &asked, site.encoding, &completion, Some((&settings_for_repair, &request))).await
         }
         Output::Replace => {
-            let target = Target { path: &root.rel, lang: site.lang, text: &site.text, range, line };
+            let target = prepared.target(&root.rel, site.lang, &site.text);
             let Some(edit) = crate::ide::prompt_files::replacement(&target, &answer) else {
                 client.show_message(MessageType::INFO, format!("ctxls: {what}: the model proposed no change")).await;
                 return Ok(Some(json!({ "applied": false })));
@@ -459,50 +456,34 @@ async fn apply_document_edit(
 /// SEARCH/REPLACE blocks, which are validated against the current texts (every block
 /// must match once) and applied together as one `workspace/applyEdit`, or not at all.
 async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site, comment: TextRange, requirement: String) -> jsonrpc::Result<Option<Value>> {
-    let file = crate::index::extract(site.lang, &site.text, &site.tree);
-    let lines = LineIndex::new(&site.text);
-    let as_requirement = crate::reqs::Requirement {
-        kind: crate::reqs::Kind::Act,
-        text: requirement.clone(),
-        range: comment,
-        start_line: lines.line_col(comment.start).line,
-        end_line: lines.line_col(comment.end).line,
+    const WHAT: &str = "Generate from comment";
+    let Some(root) = site.root.clone() else {
+        return Err(internal_error(format!("{WHAT}: the document is outside every workspace folder")));
     };
-    let scope = crate::reqs::scope(&file, &as_requirement);
-    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
+    let scope = {
+        let (site, requirement) = (site.clone(), requirement.clone());
+        blocking(WHAT, move || workflow::generate_scope(site.lang, &site.text, &site.tree, comment, &requirement)).await?
+    };
     let site = Arc::new(site);
     let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
-    let knowledge = match &site.root {
-        Some(root) => context::knowledge(root, &site.config, requirement.clone(), requirement.clone()).await,
-        None => Default::default(),
+    let knowledge = context::knowledge(&root, &site.config, requirement.clone(), requirement.clone()).await;
+    // The working tree's diff (the request takes the file's part).
+    let diff = {
+        let (path, index_config) = (root.path.clone(), site.config.index.clone());
+        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
     };
-    let borrowed = OwnedExcerpt::borrowed(&excerpts);
-    // The file's part of the working tree's diff.
-    let diff = match site.root.as_ref() {
-        Some(root) => {
-            let (path, index_config) = (root.path.clone(), site.config.index.clone());
-            tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
-        }
-        None => None,
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (site, root, requirement) = (Arc::clone(&site), root.clone(), requirement.clone());
+        blocking(WHAT, move || {
+            let excerpts = OwnedExcerpt::borrowed(&excerpts);
+            workflow::generate_request(&root.path, &site.config, &root.rel, site.lang, &site.text, &requirement, scope, &excerpts, diff.as_deref(), &knowledge)
+        })
+        .await?
     };
-    let input = crate::ide::generate::GenerateInput {
-        requirement: &requirement,
-        path: &rel,
-        lang: site.lang,
-        text: &site.text,
-        scope,
-        excerpts: &borrowed,
-        diff: diff.as_deref().and_then(|d| crate::ide::generate::diff_of_file(d, &rel)),
-    };
-    let settings = site.config.llm.for_task(Task::Chat);
     let settings_for_repair = settings.clone();
-    let prompt = with_knowledge(&site, &[&rel], crate::ide::generate::prompt(&input), &knowledge);
-    let request = crate::workflows::edit::edit_request(&settings, prompt);
-    let answer = ask_chat_full(client, state, assist, "Generate from comment", settings, &request).await?;
-    let Some(root) = site.root.as_ref() else {
-        return Err(internal_error("Generate from comment: the document is outside every workspace folder".to_string()));
-    };
-    apply_answer(client, state, "Generate from comment", root, &site.config.index, &requirement, site.encoding, &answer, Some((&settings_for_repair, &request))).await
+    let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
+    apply_answer(client, state, WHAT, &root, &site.config.index, &requirement, site.encoding, &answer, Some((&settings_for_repair, &request))).await
 }
 
 /// Applies a SEARCH/REPLACE answer under `root`: every path checked against the write
@@ -527,17 +508,16 @@ async fn apply_answer(
     let answer = completion.text.as_str();
     let refuse = |message: String| async move {
         // The answer is kept for the user to read, and a cut one says so.
-        let cut = matches!(completion.finish, crate::llm::FinishReason::Length);
         let cache_dir = crate::io::store::Store::default_dir(&root.path, lock(state).cache_dir.as_deref());
-        let kept = {
-            let (cache_dir, what, text) = (cache_dir.clone(), what.to_string(), completion.text.clone());
-            tokio::task::spawn_blocking(move || crate::io::writes::keep_answer(&cache_dir, &what, &text)).await.ok().and_then(Result::ok)
+        let unused = {
+            let (completion, what, max_tokens) = (completion.clone(), what.to_string(), repair.map_or(0, |(_, r)| r.max_tokens));
+            tokio::task::spawn_blocking(move || crate::workflows::edit::UnusedAnswer::keep(&completion, max_tokens, &cache_dir, &what)).await.ok()
         };
         let mut message = message;
-        if cut {
-            message.push_str(&format!("; the answer was cut at its limit of {} tokens (raise [llm.chat] max_tokens)", repair.map_or(0, |(_, r)| r.max_tokens)));
+        if let Some(limit) = unused.as_ref().and_then(|u| u.cut_at) {
+            message.push_str(&format!("; the answer was cut at its limit of {limit} tokens (raise [llm.chat] max_tokens)"));
         }
-        if let Some(path) = kept {
+        if let Some(path) = unused.and_then(|u| u.kept.ok()) {
             message.push_str(&format!("; the model's answer is kept in {}", path.display()));
         }
         client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
@@ -618,32 +598,24 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
         (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
     };
-    let job_root = root.clone();
-    let job_config = config.clone();
-    let collected = tokio::task::spawn_blocking(move || -> Result<(Vec<crate::io::requirements::Found>, String), String> {
-        let changes = crate::io::git::working_tree_changes(&job_root, &job_config.index).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
-        let found = crate::io::requirements::workspace_requirements(&job_root, &job_config, Some(&changes));
-        let diff = crate::io::git::working_tree_diff(&job_root, &job_config.index, DIFF_BYTES).map_err(|e| e.to_string())?.unwrap_or_default();
-        Ok((found.into_iter().filter(|f| f.requirement.kind == crate::reqs::Kind::Act).collect(), diff))
+    // The working tree's requirements and diff, their scopes, the first file's tree: git,
+    // reads and parses, on the blocking pool.
+    let (job_root, job_config) = (root.clone(), config.clone());
+    let collected = blocking(WHAT, move || -> Result<_, String> {
+        let changed = workflow::changed_requirements(&job_root, &job_config).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
+        let scopes = workflow::scopes(&changed.found);
+        let first_tree = changed.found.first().zip(scopes.first()).map(|(f, (lang, _))| crate::lang::parse(*lang, &f.text, None));
+        Ok((changed, scopes, first_tree))
     })
-    .await
-    .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
-    let (found, diff) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
-    if found.is_empty() {
+    .await?;
+    let (workflow::Changed { found, diff }, scopes, first_tree) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
+    let Some(first_tree) = first_tree else {
         client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
         return Ok(Some(json!({ "applied": false, "requirements": 0 })));
-    }
-    let scopes: Vec<(crate::lang::Lang, TextRange)> = found
-        .iter()
-        .map(|f| {
-            let lang = crate::lang::Lang::from_path(std::path::Path::new(&f.path)).unwrap_or(crate::lang::Lang::Rust);
-            let file = crate::index::extract(lang, &f.text, &crate::lang::parse(lang, &f.text, None));
-            (lang, crate::reqs::scope(&file, &f.requirement))
-        })
-        .collect();
+    };
     // Context at the first requirement, queried with all of them.
     let first = &found[0];
-    let query: String = found.iter().map(|f| f.requirement.text.as_str()).collect::<Vec<_>>().join(" ");
+    let query = workflow::implement_query(&found);
     let query_text = query.clone();
     let view = context::root_view(state, &root);
     let knowledge = match &view {
@@ -657,7 +629,7 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
                 version: 0,
                 lang: scopes[0].0,
                 text: first.text.clone(),
-                tree: crate::lang::parse(scopes[0].0, &first.text, None),
+                tree: first_tree,
                 offset: first.requirement.range.start as usize,
                 encoding,
                 ignored: false,
@@ -668,18 +640,12 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         }
         None => Vec::new(),
     };
-    let borrowed = OwnedExcerpt::borrowed(&excerpts);
-    let sites: Vec<crate::ide::generate::RequirementSite> = found
-        .iter()
-        .zip(&scopes)
-        .map(|(f, (lang, scope))| crate::ide::generate::RequirementSite { path: &f.path, lang: *lang, requirement: &f.requirement.text, text: &f.text, scope: *scope })
-        .collect();
-    let settings = config.llm.for_task(Task::Chat);
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (root, config) = (root.clone(), config.clone());
+        blocking(WHAT, move || workflow::implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge)).await?
+    };
     let settings_for_repair = settings.clone();
-    let paths: Vec<&str> = found.iter().map(|f| f.path.as_str()).collect();
-    let instructions = crate::io::instructions::section(&root, &paths, &config);
-    let prompt = crate::ide::instructions::apply(crate::ide::generate::implement_prompt(&sites, &borrowed, Some(&diff)), &instructions);
-    let request = crate::workflows::edit::edit_request(&settings, crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(&knowledge)));
     let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
     let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
     apply_answer(client, state, WHAT, &view, &config.index, &query_text, encoding, &answer, Some((&settings_for_repair, &request))).await
@@ -696,60 +662,26 @@ async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
         (state.roots[i].path.clone(), state.roots[i].config.clone())
     };
     let (job_root, index_config) = (root.clone(), config.index.clone());
-    let diff = tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&job_root, &index_config, 2 * DIFF_BYTES))
-        .await
-        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?
+    let diff = blocking(WHAT, move || crate::io::git::working_tree_diff(&job_root, &index_config, workflow::SUMMARY_DIFF_BYTES))
+        .await?
         .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
     let Some(diff) = diff.filter(|d| !d.trim().is_empty()) else {
         client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
         return Ok(Some(json!({ "markdown": "" })));
     };
-    let settings = config.llm.for_task(Task::Chat);
-    let request = Request { prompt: crate::ide::generate::summary_prompt(&diff), max_tokens: settings.max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let (settings, request) = workflow::summary_request(&config, &diff);
     let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
     show_explanation(client, state, "diff summary", &answer).await;
     Ok(Some(json!({ "markdown": answer })))
 }
 
-/// The working tree's diff sent with requirements, at most.
-const DIFF_BYTES: usize = 16 * 1024;
+/// Runs `job` on the blocking pool: CPU and file work never runs on the serving task.
+async fn blocking<T: Send + 'static>(what: &str, job: impl FnOnce() -> T + Send + 'static) -> jsonrpc::Result<T> {
+    tokio::task::spawn_blocking(job).await.map_err(|err| internal_error(format!("{what}: {err}")))
+}
 
 fn internal_error(message: String) -> jsonrpc::Error {
     jsonrpc::Error { code: jsonrpc::ErrorCode::InternalError, message: message.into(), data: None }
-}
-
-/// The comment at (or ending on the line of) the site: its range and its text without
-/// comment markers.
-fn comment_at(site: &Site) -> Option<(TextRange, String)> {
-    let root = site.tree.root_node();
-    let line_start = site.text[..site.offset].rfind('\n').map_or(0, |i| i + 1);
-    let indent = site.text[line_start..].len() - site.text[line_start..].trim_start_matches([' ', '\t']).len();
-    // Under the cursor, just before it (the end of a line comment), or on its line.
-    let node = [site.offset, site.offset.saturating_sub(1), line_start + indent].into_iter().find_map(|at| {
-        let mut node = root.descendant_for_byte_range(at, at)?;
-        loop {
-            if node.kind().contains("comment") {
-                return Some(node);
-            }
-            node = node.parent()?;
-        }
-    })?;
-    // Consecutive line comments form one instruction.
-    let (mut first, mut last) = (node, node);
-    while let Some(prev) = first.prev_sibling().filter(|p| p.kind().contains("comment") && first.start_position().row == p.end_position().row + 1) {
-        first = prev;
-    }
-    while let Some(next) = last.next_sibling().filter(|n| n.kind().contains("comment") && n.start_position().row == last.end_position().row + 1) {
-        last = next;
-    }
-    let range = TextRange::new(first.start_byte() as u32, last.end_byte() as u32);
-    let text = &site.text[range.start as usize..range.end as usize];
-    let instruction: Vec<&str> = text
-        .lines()
-        .map(|l| l.trim().trim_start_matches("///").trim_start_matches("//").trim_start_matches("/**").trim_start_matches("/*").trim_end_matches("*/").trim_start_matches('*').trim())
-        .filter(|l| !l.is_empty())
-        .collect();
-    (!instruction.is_empty()).then(|| (range, instruction.join(" ")))
 }
 
 /// `ctxls.showContext`: the context that would be sent at the position — the code
@@ -757,21 +689,26 @@ fn comment_at(site: &Site) -> Option<(TextRange, String)> {
 /// instructions, mentions and document sections a chat request would include, with why.
 async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) -> jsonrpc::Result<Option<Value>> {
     let budget = budget.unwrap_or(site.config.completion.context_tokens);
-    let markers = crate::reqs::Markers::from(&site.config.requirements);
-    let query = query.filter(|q| !q.trim().is_empty()).or_else(|| {
-        crate::reqs::find(&site.text, &site.tree, &markers).into_iter().find(|r| r.range.contains_inclusive(site.offset as u32)).map(|r| r.text)
-    });
     let site = Arc::new(site);
+    // The requirement comment at the position is the query when none is given; the
+    // instruction files apply to every chat request about the file. On the blocking pool.
+    let (query, instructions) = {
+        let site = Arc::clone(&site);
+        blocking("ctxls.showContext", move || {
+            let query = query.filter(|q| !q.trim().is_empty()).or_else(|| action_flow::requirement_at(&site.text, &site.tree, site.offset, &site.config));
+            let instructions: Vec<Value> = match &site.root {
+                Some(root) => crate::io::instructions::listed(&root.path, &root.rel, &site.config).into_iter().map(|(path, tokens)| json!({ "path": path, "tokens": tokens })).collect(),
+                None => Vec::new(),
+            };
+            (query, instructions)
+        })
+        .await?
+    };
     let excerpts = context::gather(&site, query.clone(), budget).await;
     let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();
     let knowledge = match (&site.root, &query) {
         (Some(root), Some(query)) => context::knowledge(root, &site.config, query.clone(), query.clone()).await,
         _ => Knowledge::default(),
-    };
-    // The instructions apply to every chat request about the file, whatever it asks.
-    let instructions: Vec<Value> = match &site.root {
-        Some(root) => crate::io::instructions::listed(&root.path, &root.rel, &site.config).into_iter().map(|(path, tokens)| json!({ "path": path, "tokens": tokens })).collect(),
-        None => Vec::new(),
     };
     Ok(Some(json!({
         "snippets": excerpts,
@@ -833,13 +770,6 @@ async fn ask_chat_full(
     }
 }
 
-/// `prompt` with the project instructions for `rels` and the knowledge gathered for it.
-fn with_knowledge(site: &Site, rels: &[&str], prompt: crate::llm::Prompt, knowledge: &Knowledge) -> crate::llm::Prompt {
-    let instructions = site.root.as_ref().map(|root| crate::io::instructions::section(&root.path, rels, &site.config)).unwrap_or_default();
-    let prompt = crate::ide::instructions::apply(prompt, &instructions);
-    crate::ide::knowledge::apply(prompt, &crate::ide::knowledge::render(knowledge))
-}
-
 /// Shows an explanation: a markdown document when the client opens documents for the
 /// server, else a message. The document goes to `explanations/` in the user's cache
 /// directory (`--cache-dir`, else `$CTXLS_CACHE_DIR`, else `$XDG_CACHE_HOME/ctxls` or
@@ -860,7 +790,12 @@ async fn show_explanation(client: &Client, state: &SharedState, rel: &str, markd
         let dir = dir.join("explanations");
         let name = format!("{}-{:x}.md", rel.replace(['/', '\\'], "_"), crate::base::content_hash(markdown.as_bytes()));
         let path = dir.join(name);
-        let written = crate::io::writes::write_private(&dir, &path, format!("# {rel}\n\n{markdown}\n").as_bytes());
+        let written = {
+            let (dir, path, contents) = (dir.clone(), path.clone(), format!("# {rel}\n\n{markdown}\n"));
+            tokio::task::spawn_blocking(move || crate::io::writes::write_private(&dir, &path, contents.as_bytes()))
+                .await
+                .unwrap_or_else(|err| Err(std::io::Error::other(err.to_string())))
+        };
         if let Err(err) = &written {
             tracing::warn!("could not write the explanation to {}: {err}", path.display());
         }

@@ -182,13 +182,7 @@ fn release_message_memory() {
 }
 
 fn language_id(id: &str) -> Option<Lang> {
-    match id {
-        "rust" => Some(Lang::Rust),
-        "typescript" => Some(Lang::TypeScript),
-        "typescriptreact" => Some(Lang::Tsx),
-        "javascript" | "javascriptreact" => Some(Lang::JavaScript),
-        _ => None,
-    }
+    Lang::from_language_id(id)
 }
 
 /// Applies a `didChange`. Returns the document's URI and version when its tree needs

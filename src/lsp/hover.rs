@@ -65,15 +65,20 @@ pub async fn hover(client: &Client, state: &SharedState, assist: &Arc<Assist>, e
 
 /// The explanation, if it is (or becomes, within the time limit) available.
 async fn explain(client: &Client, assist: &Arc<Assist>, explanations: &Arc<Explanations>, site: &Site, info: &HoverInfo) -> Option<String> {
-    let root = site.root.as_ref()?;
-    let read = |path: &str| match root.open_texts.get(path) {
-        Some(text) => Some(text.clone()),
-        None => std::fs::read_to_string(root.path.join(path)).ok(),
-    };
-    let definition_text = read(&info.path)?;
-    let definition = definition_text.get(info.range.as_usize())?;
-    let definition: String = definition.lines().take(DEFINITION_LINES).collect::<Vec<_>>().join("\n");
-    let uses = uses(&root.snapshot, info, &read);
+    // The definition and its uses: files read (and the index scanned) on the blocking pool.
+    let (root, job_info) = (site.root.clone()?, info.clone());
+    let (definition, uses) = tokio::task::spawn_blocking(move || {
+        let read = |path: &str| match root.open_texts.get(path) {
+            Some(text) => Some(text.clone()),
+            None => std::fs::read_to_string(root.path.join(path)).ok(),
+        };
+        let definition_text = read(&job_info.path)?;
+        let definition = definition_text.get(job_info.range.as_usize())?;
+        let definition: String = definition.lines().take(DEFINITION_LINES).collect::<Vec<_>>().join("\n");
+        Some((definition, uses(&root.snapshot, &job_info, &read)))
+    })
+    .await
+    .ok()??;
     let key = content_hash(format!("{}\0{definition}\0{uses:?}", info.name).as_bytes());
     if let Some(done) = explanations.done.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
         return Some(done.clone());

@@ -492,7 +492,7 @@ fn enrich(
         // Docs are details: decoded for the few files shown.
         let doc = entry.index().symbols.get(symbol_index as usize).and_then(|s| s.doc.as_deref()).and_then(first_sentence);
         if let Some(sentence) = doc {
-            let comment = if light.lang == crate::lang::Lang::Rust { format!("/// {sentence}") } else { format!("/** {sentence} */") };
+            let comment = light.lang.spec().doc.one_line(&sentence);
             if !new_text.trim_start().starts_with(comment.as_str()) {
                 new_text = format!("{comment}\n{new_text}");
             }

@@ -301,7 +301,7 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
                 push(i, false);
             }
         }
-        if light.lang != crate::lang::Lang::Rust || rank >= TYPES_WITH_CONSTRUCTORS {
+        if !light.lang.spec().associated_constructors || rank >= TYPES_WITH_CONSTRUCTORS {
             continue;
         }
         let full = entry.index();
@@ -534,11 +534,7 @@ pub(super) fn is_test_path(path: &str) -> bool {
     let mut segments = path.split('/');
     let file = segments.next_back().unwrap_or("");
     let test_dir = segments.any(|d| matches!(d, "tests" | "test" | "benches" | "bench" | "examples" | "example" | "__tests__"));
-    test_dir
-        || file == "tests.rs"
-        || file.ends_with("_test.rs")
-        || file.ends_with("_tests.rs")
-        || [".test.", ".spec."].iter().any(|marker| file.contains(marker))
+    test_dir || crate::lang::Lang::from_path(std::path::Path::new(file)).is_some_and(|lang| lang.spec().test_files.matches(file))
 }
 
 /// Definitions (outside members' noise) of the names we care about.

@@ -94,6 +94,22 @@ impl EditSite {
     }
 }
 
+/// An answer that was not applied: where it is kept for the user to read, and the token
+/// limit it was cut at, if it was.
+pub struct UnusedAnswer {
+    pub cut_at: Option<u32>,
+    pub kept: std::io::Result<PathBuf>,
+}
+
+impl UnusedAnswer {
+    /// Keeps `completion` in the cache's `answers/` (a file written: on the blocking pool
+    /// in the server); `max_tokens` is the request's limit.
+    pub fn keep(completion: &crate::io::llm::Completion, max_tokens: u32, cache_dir: &std::path::Path, what: &str) -> UnusedAnswer {
+        let cut_at = matches!(completion.finish, crate::llm::FinishReason::Length).then_some(max_tokens);
+        UnusedAnswer { cut_at, kept: crate::io::writes::keep_answer(cache_dir, what, &completion.text) }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

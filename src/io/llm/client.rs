@@ -88,23 +88,9 @@ fn shared_permits(key: &str, limit: u32) -> Arc<Semaphore> {
     permits.entry(key.to_string()).or_insert_with(|| Arc::new(Semaphore::new(limit as usize))).clone()
 }
 
-/// The API key for these settings: the editor's setting, else the variable named by
-/// `api_key_env`, else the provider's usual variable (`OPENAI_API_KEY`,
-/// `ANTHROPIC_API_KEY`). Empty values count as unset.
+/// The API key for these settings, by the one rule of `keys::resolve`.
 pub fn resolve_api_key(settings: &ModelSettings) -> Option<String> {
-    if let Some(key) = settings.api_key.as_ref().filter(|k| !k.0.is_empty()) {
-        return Some(key.0.clone());
-    }
-    let var = settings.api_key_env.clone().or_else(|| default_key_env(settings).map(str::to_string))?;
-    std::env::var(var).ok().filter(|k| !k.is_empty())
-}
-
-pub fn default_key_env(settings: &ModelSettings) -> Option<&'static str> {
-    match settings.provider {
-        crate::config::ProviderKind::OpenAi => Some("OPENAI_API_KEY"),
-        crate::config::ProviderKind::Anthropic => Some("ANTHROPIC_API_KEY"),
-        crate::config::ProviderKind::Ollama | crate::config::ProviderKind::LlamaCpp => None,
-    }
+    super::keys::resolve(settings.provider, settings.api_key.as_ref(), settings.api_key_env.as_deref()).value
 }
 
 impl LlmClient {
@@ -200,11 +186,8 @@ impl LlmClient {
     }
 
     fn key_hint(&self) -> String {
-        match (&self.settings.api_key_env, default_key_env(&self.settings)) {
-            (Some(var), _) => format!("the variable {var} named by llm.api_key_env"),
-            (None, Some(var)) => format!("set {var} or llm.api_key_env"),
-            (None, None) => "llm.api_key_env".to_string(),
-        }
+        // Where a key would come from besides the editor's settings.
+        super::keys::resolve(self.settings.provider, None, self.settings.api_key_env.as_deref()).source.hint()
     }
 
     fn unreachable(&self, url: &str, err: &reqwest::Error) -> LlmError {

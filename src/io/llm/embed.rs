@@ -140,17 +140,10 @@ impl Embedder for ProviderEmbedder {
     }
 }
 
-/// The key for an embedder: the setting, else `embedding.api_key_env`, else the
-/// provider's usual variable.
+/// The key for an embedder, by the one rule of `keys::resolve` (`embedding.api_key`,
+/// `embedding.api_key_env`, the provider's usual variable).
 pub fn resolve_embedding_key(settings: &EmbeddingSettings) -> Option<String> {
-    if let Some(key) = settings.api_key.as_ref().filter(|k| !k.0.is_empty()) {
-        return Some(key.0.clone());
-    }
-    let var = settings.api_key_env.clone().or_else(|| match settings.provider {
-        ProviderKind::OpenAi => Some("OPENAI_API_KEY".to_string()),
-        _ => None,
-    })?;
-    std::env::var(var).ok().filter(|k| !k.is_empty())
+    super::keys::resolve(settings.provider, settings.api_key.as_ref(), settings.api_key_env.as_deref()).value
 }
 
 /// The built-in embedder (`retrieve::embed`): no model and no server.

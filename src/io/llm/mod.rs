@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod embed;
+pub mod keys;
 pub mod probe;
 pub mod providers;
 

@@ -349,7 +349,14 @@ fn complete_puts_the_working_trees_diff_in_the_prompt_but_never_an_ignored_files
         "{prompt}"
     );
     assert!(!prompt.contains("hunter2") && !prompt.contains("local.rs"), "{prompt}");
+    // A question gets them too, ahead of it.
+    let (status, stdout, stderr) = ws.ctxls(&["chat", "what changed?", "--dry-run"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("Recent edits in the workspace (unified diffs, oldest first):\\n```diff\\n--- a/src/scale.rs"), "{stdout}");
+    assert!(!stdout.contains("hunter2"), "{stdout}");
     ws.write(".ctxls.toml", "[llm]\nprovider = \"openai\"\nmodel = \"unknown-model\"\nbase_url = \"http://127.0.0.1:9/v1\"\n[completion]\nrecent_edits = false\n");
     let (_, stdout, _) = ws.ctxls(&["complete", "src/lib.rs:2:5", "--dry-run"]);
+    assert!(!stdout.contains("Recent edits"), "{stdout}");
+    let (_, stdout, _) = ws.ctxls(&["chat", "what changed?", "--dry-run"]);
     assert!(!stdout.contains("Recent edits"), "{stdout}");
 }

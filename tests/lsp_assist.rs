@@ -456,6 +456,12 @@ fn the_sessions_recent_edits_reach_the_completion_prompt_but_never_an_ignored_fi
         "one hunk for the keystrokes, just before the code: {prompt}"
     );
     assert!(!prompt.contains("secret") && !prompt.contains("hunter2"), "{prompt}");
+    // A code action's chat prompt too.
+    s.server.push(Reply::ollama(&["It returns the origin."], true));
+    s.client.request("workspace/executeCommand", json!({"command": "ctxls.explain", "arguments": [{"uri": s.lib, "position": {"line": 7, "character": 8}}]}));
+    let asked = s.server.requests().last().unwrap().json()["messages"][1]["content"].as_str().unwrap().to_string();
+    assert!(asked.starts_with("Recent edits in the workspace (unified diffs, oldest first):\n```diff\n--- a/src/lib.rs\n"), "{asked}");
+    assert!(!asked.contains("hunter2"), "{asked}");
 
     // Switched off: no section.
     s.client.notify("workspace/didChangeConfiguration", json!({"settings": {"ctxls": {"completion": {"recent_edits": false}}}}));

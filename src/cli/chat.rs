@@ -77,6 +77,8 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
             super::context::knowledge(&root, &config, &snapshot, &args.question, &args.question)
         }
     };
-    let (settings, request) = crate::workflows::actions::chat_request(&root, &config, &args.question, focus.as_ref(), &excerpts, &knowledge);
+    let (settings, mut request) = crate::workflows::actions::chat_request(&root, &config, &args.question, focus.as_ref(), &excerpts, &knowledge);
+    let recent = super::recent_edits(&root, &config, crate::config::Task::Chat, config.completion.recent_edits_tokens);
+    request.prompt = crate::ide::edit_history::apply_to_chat(request.prompt, &recent);
     super::send_or_show(settings, &request, args.dry_run)
 }

@@ -33,7 +33,8 @@ pub fn run(args: CompleteArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let config = super::load_config(&root);
     let super::Position { rel, path, text, offset, .. } = super::read_position(&root, &args.position)?;
     let lang = Lang::from_path(&path).unwrap_or(Lang::Rust);
-    let recent_edits = recent_edits(&root, &config, args.budget);
+    let limit = config.completion.recent_edits_tokens.min(args.budget / 2);
+    let recent_edits = super::recent_edits(&root, &config, Task::Completion, limit);
     let budget = args.budget.saturating_sub(count_tokens(&config, &recent_edits));
     // Context from the rest of the workspace; a file outside the index gets none.
     let gathered = if budget > 0 {
@@ -102,26 +103,6 @@ mod tests {
         assert_eq!(offset_of(text, 2, 99), Some(text.len() - 1));
         assert_eq!(offset_of(text, 9, 1), None);
     }
-}
-
-/// The working tree's diff against HEAD as the recent-edits section
-/// (`completion.recent_edits`): the newest files' diffs within `recent_edits_tokens`, and
-/// never more than half of `budget`.
-fn recent_edits(root: &Path, config: &crate::config::Config, budget: usize) -> String {
-    let completion = &config.completion;
-    if !completion.recent_edits || budget == 0 {
-        return String::new();
-    }
-    let edits = match crate::io::git::working_tree_edits(root, &config.index, 64 * 1024) {
-        Ok(Some(edits)) => edits,
-        Ok(None) => return String::new(),
-        Err(err) => {
-            tracing::warn!("no recent edits: {err}");
-            return String::new();
-        }
-    };
-    let limit = completion.recent_edits_tokens.min(budget / 2);
-    crate::ide::edit_history::recent_edits_section(&edits, limit, |text| count_tokens(config, text))
 }
 
 fn count_tokens(config: &crate::config::Config, text: &str) -> usize {

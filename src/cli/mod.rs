@@ -189,6 +189,25 @@ fn load_config_quiet(root: &Path) -> Config {
     config
 }
 
+/// The working tree's diff against HEAD as the recent-edits section of a prompt
+/// (`completion.recent_edits`): the diffs of the files changed last within `limit` tokens
+/// of `task`'s model; ignored, hidden and secret files are never in it.
+fn recent_edits(root: &Path, config: &Config, task: crate::config::Task, limit: usize) -> String {
+    if !config.completion.recent_edits || limit == 0 {
+        return String::new();
+    }
+    let edits = match crate::io::git::working_tree_edits(root, &config.index, 64 * 1024) {
+        Ok(Some(edits)) => edits,
+        Ok(None) => return String::new(),
+        Err(err) => {
+            tracing::warn!("no recent edits: {err}");
+            return String::new();
+        }
+    };
+    let counter = crate::llm::tokens::TokenCounter::for_model(&config.llm.for_task(task).model);
+    crate::ide::edit_history::recent_edits_section(&edits, limit, |text| counter.count(text))
+}
+
 /// With `dry_run`, prints the HTTP request that would be sent (key redacted); otherwise
 /// sends it and streams the answer to stdout.
 fn send_or_show(settings: crate::config::ModelSettings, request: &crate::llm::Request, dry_run: bool) -> anyhow::Result<ExitCode> {

@@ -251,6 +251,23 @@ pub fn recent_edits_section(edits: &[RecentEdit], budget: usize, tokens: impl Fn
     kept.iter().map(|e| e.diff.as_str()).collect::<Vec<_>>().join("")
 }
 
+/// `prompt` with the recent edits (`section`, from [`recent_edits_section`]) ahead of the
+/// user's message of a chat prompt; other prompts unchanged.
+pub fn apply_to_chat(prompt: crate::llm::Prompt, section: &str) -> crate::llm::Prompt {
+    if section.trim().is_empty() {
+        return prompt;
+    }
+    match prompt {
+        crate::llm::Prompt::Chat(mut messages) => {
+            if let Some(user) = messages.iter_mut().rev().find(|m| m.role == crate::llm::Role::User) {
+                user.content.insert_str(0, &format!("Recent edits in the workspace (unified diffs, oldest first):\n```diff\n{section}```\n\n"));
+            }
+            crate::llm::Prompt::Chat(messages)
+        }
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -367,6 +384,14 @@ mod tests {
         assert!(!bases.iter().any(|(p, _)| *p == "f0.rs"), "the least recently edited went");
         history.forget("a.rs");
         assert!(!history.bases().any(|(p, _)| p == "a.rs"));
+    }
+
+    #[test]
+    fn a_chat_prompt_gets_the_section_ahead_of_the_users_message() {
+        let prompt = crate::ide::prompt::chat_prompt("why?", &[], None);
+        let crate::llm::Prompt::Chat(messages) = apply_to_chat(prompt.clone(), "--- a/x\n+++ b/x\n") else { panic!() };
+        assert_eq!(messages[1].content, "Recent edits in the workspace (unified diffs, oldest first):\n```diff\n--- a/x\n+++ b/x\n```\n\nwhy?");
+        assert_eq!(apply_to_chat(prompt.clone(), ""), prompt);
     }
 
     #[test]

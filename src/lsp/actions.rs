@@ -245,7 +245,7 @@ async fn run(
         None => Default::default(),
     };
     // The request: instruction files are read, on the blocking pool.
-    let (settings, request) = {
+    let (settings, mut request) = {
         let (site, job_action, prepared, rel) = (Arc::clone(&site), action.clone(), prepared.clone(), rel.clone());
         blocking(action.title(), move || {
             let target = prepared.target(&rel, site.lang, &site.text);
@@ -253,6 +253,8 @@ async fn run(
         })
         .await?
     };
+    let recent = context::recent_edits(&site, &settings.model, site.config.completion.recent_edits_tokens);
+    request.prompt = crate::ide::edit_history::apply_to_chat(request.prompt, &recent);
     let target = prepared.target(&rel, site.lang, &site.text);
     let answer = ask_chat(client, state, assist, action.title(), settings, &request).await?;
     if action.is_explanation() {

@@ -200,11 +200,9 @@ impl Assist {
 /// half the context budget (retrieval gets the rest).
 fn recent_edits(site: &Site) -> (String, usize) {
     let completion = &site.config.completion;
-    let Some(root) = site.root.as_ref().filter(|r| completion.recent_edits && !r.recent_edits.is_empty()) else { return (String::new(), 0) };
-    let counter = crate::llm::tokens::TokenCounter::for_model(&site.config.llm.for_task(Task::Completion).model);
-    let budget = completion.recent_edits_tokens.min(completion.context_tokens / 2);
-    let section = crate::ide::edit_history::recent_edits_section(&root.recent_edits, budget, |text| counter.count(text));
-    let used = counter.count(&section);
+    let model = site.config.llm.for_task(Task::Completion).model;
+    let section = context::recent_edits(site, &model, completion.recent_edits_tokens.min(completion.context_tokens / 2));
+    let used = if section.is_empty() { 0 } else { crate::llm::tokens::TokenCounter::for_model(&model).count(&section) };
     (section, used)
 }
 

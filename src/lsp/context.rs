@@ -115,6 +115,15 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
     Ok(Site { uri: key, version, lang, text, tree, offset, encoding, ignored, config, root })
 }
 
+/// The recent-edits section for a prompt at the site: the session's edits, the newest
+/// within `limit` tokens of `model`'s tokenizer; empty when `completion.recent_edits` is
+/// off or there are none.
+pub fn recent_edits(site: &Site, model: &str, limit: usize) -> String {
+    let Some(root) = site.root.as_ref().filter(|r| site.config.completion.recent_edits && !r.recent_edits.is_empty()) else { return String::new() };
+    let counter = TokenCounter::for_model(model);
+    crate::ide::edit_history::recent_edits_section(&root.recent_edits, limit, |text| counter.count(text))
+}
+
 /// True when `uri` is open as text only (over the size limit): requests about it answer
 /// with nothing at once.
 pub fn is_text_only(state: &SharedState, uri: &Uri) -> bool {

@@ -40,4 +40,21 @@ command(
 )
 command("CtxlsSummarize", "summarize", {}, "ctxls: describe the working tree's changes")
 command("CtxlsContext", "context", { nargs = "*" }, "ctxls: show the context a model would get at the cursor")
+vim.api.nvim_create_user_command("CtxlsNextEdit", function(args)
+  local next_edit = require("ctxls.next_edit")
+  local action = args.fargs[1] or "ask"
+  if action == "ask" then
+    next_edit.request(true)
+  elseif action == "jump" or action == "accept" or action == "dismiss" then
+    next_edit[action]()
+  else
+    vim.notify("ctxls: :CtxlsNextEdit [ask|jump|accept|dismiss] (got " .. action .. ")", vim.log.levels.ERROR)
+  end
+end, {
+  nargs = "?",
+  complete = function()
+    return { "ask", "jump", "accept", "dismiss" }
+  end,
+  desc = "ctxls: suggest where the next edit goes and what it is; jump, accept or dismiss it",
+})
 command("CtxlsReindex", "reindex", {}, "ctxls: index the workspace again")

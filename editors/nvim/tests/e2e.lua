@@ -951,6 +951,127 @@ test("a failed chat request: ctxls/status error with the reason, shown once; rea
   nvim.input("q")
 end)
 
+test(":CtxlsNextEdit shows the rewrite of a changed signature's call; jump, dismiss, declined, stale, accept", function()
+  -- Two new files, indexed: `scale` and a call of it in another file.
+  vim.fn.writefile({ "pub fn scale(x: u32, factor: u32) -> u32 {", "    x * factor", "}" }, ws .. "/src/shapes.rs")
+  local report = { "use crate::shapes::scale;", "pub fn report() -> u32 {", "    let a = scale(1, 2);", "    a + 1", "}" }
+  vim.fn.writefile(report, ws .. "/src/report.rs")
+  local ends = nvim.lua("return _G.test_progress_ends")
+  nvim.command_async("CtxlsReindex")
+  wait_for("the reindex to end", 20000, function()
+    local now = nvim.lua("return _G.test_progress_ends")
+    return now > ends, now
+  end)
+  nvim.lua("_G.test_notes_before = #_G.test_notifications")
+  nvim.lua("vim.cmd.edit('src/shapes.rs')")
+  wait_for("ctxls attached to shapes.rs", 10000, function()
+    return nvim.lua("return #vim.lsp.get_clients({ name = 'ctxls', bufnr = 0 }) > 0")
+  end)
+  -- A parameter added to `scale`, typed in the editor (not saved).
+  nvim.lua("vim.api.nvim_buf_set_text(0, 0, 32, 0, 32, { ', depth: u32' }); vim.api.nvim_win_set_cursor(0, { 1, 40 })")
+  expect_equal(nvim.lines()[1], "pub fn scale(x: u32, factor: u32, depth: u32) -> u32 {", "the edited signature")
+  local rewritten = vim.deepcopy(report)
+  rewritten[3] = "    let a = scale(1, 2, 1);"
+  local function answer(lines)
+    return LlmServer.chat({ "```rust\n" .. table.concat(lines, "\n") .. "\n```" })
+  end
+  local function notes_since()
+    return nvim.lua([[
+      local out = {}
+      for i = _G.test_notes_before + 1, #_G.test_notifications do out[#out + 1] = _G.test_notifications[i].message end
+      return out
+    ]])
+  end
+  local function ask()
+    nvim.lua("require('ctxls.next_edit').dismiss()")
+    nvim.command_async("CtxlsNextEdit")
+    return wait_for("the next-edit suggestion", 20000, function()
+      local s = nvim.lua([[
+        local s = require("ctxls.next_edit").current()
+        if not s then return nil end
+        return { file = vim.fn.fnamemodify(vim.api.nvim_buf_get_name(s.bufnr), ":t"), row = s.row, reason = s.reason,
+                 version = s.version, edits = s.edits, why = s.why, bufnr = s.bufnr }
+      ]])
+      return s, notes_since()
+    end)
+  end
+
+  -- Shown at its place, in report.rs (loaded without a window).
+  llm:push("/v1/chat/completions", answer(rewritten))
+  local s = ask()
+  expect_equal({ s.file, s.row }, { "report.rs", 2 }, "the place")
+  check(s.reason:find("scale", 1, true), "the reason names the changed definition: %q", s.reason)
+  expect_equal(s.edits, { { range = { start = { line = 2, character = 0 }, ["end"] = { line = 3, character = 0 } }, newText = "    let a = scale(1, 2, 1);\n" } }, "the rewrite's edits")
+  local marks = nvim.lua([[
+    local s = require("ctxls.next_edit").current()
+    local out = {}
+    for _, m in ipairs(vim.api.nvim_buf_get_extmarks(s.bufnr, require("ctxls.next_edit").namespace, 0, -1, { details = true })) do
+      local d = m[4]
+      out[#out + 1] = { row = m[2], hl = d.line_hl_group, virt_lines = d.virt_lines and d.virt_lines[1][1][1],
+                        virt_text = d.virt_text and d.virt_text[1][1] }
+    end
+    table.sort(out, function(a, b) return (a.virt_text and 0 or a.hl and 1 or 2) < (b.virt_text and 0 or b.hl and 1 or 2) end)
+    return out
+  ]])
+  check(#marks == 3, "three extmarks (reason, replaced line, new line): %s", vim.inspect(marks))
+  check(marks[1].row == 2 and marks[1].virt_text:find("ctxls: ", 1, true) and marks[1].virt_text:find("<M-y> accept", 1, true), "the reason at the place: %s", vim.inspect(marks[1]))
+  expect_equal({ marks[2].row, marks[2].hl }, { 2, "CtxlsNextEditRemoved" }, "the replaced line highlighted")
+  expect_equal({ marks[3].row, marks[3].virt_lines }, { 2, "    let a = scale(1, 2, 1);" }, "the new line below the replaced one")
+  expect_equal(nvim.lua("return vim.fn.expand('%:t')"), "shapes.rs", "still in the edited file")
+
+  -- Jump: report.rs opened in the window, the cursor on the place.
+  nvim.input("<M-n>")
+  local at = wait_for("the jump", 5000, function()
+    local r = nvim.lua("return { vim.fn.expand('%:t'), vim.api.nvim_win_get_cursor(0) }")
+    return r[1] == "report.rs" and r, r
+  end)
+  expect_equal(at[2], { 3, 4 }, "the cursor at the place's first non-blank")
+
+  -- Dismiss clears it.
+  nvim.input("<M-e>")
+  wait_for("the dismissal", 5000, function()
+    local r = nvim.lua("return { require('ctxls.next_edit').current() == nil, #vim.api.nvim_buf_get_extmarks(0, require('ctxls.next_edit').namespace, 0, -1, {}) }")
+    return r[1] and r[2] == 0, r
+  end)
+
+  -- A rewrite that changes nothing is declined, and the plugin says why.
+  llm:push("/v1/chat/completions", answer(report))
+  s = ask()
+  check(s.edits == nil and s.why == "the model changed nothing", "declined: %s", vim.inspect(s))
+  local notes = notes_since()
+  check(notes[#notes]:find("no rewrite: the model changed nothing", 1, true), "the plugin says why: %s", vim.inspect(notes))
+  nvim.input("<M-y>")
+  wait_for("accepting a declined one says why", 5000, function()
+    local n = notes_since()
+    return n[#n]:find("nothing to accept: the model changed nothing", 1, true), n
+  end)
+  expect_equal(nvim.lines(), report, "nothing applied")
+
+  -- A stale version is refused: report.rs (now open) changed after the suggestion.
+  llm:push("/v1/chat/completions", answer(rewritten))
+  s = ask()
+  check(type(s.version) == "number", "the open document's version: %s", vim.inspect(s))
+  nvim.lua("vim.api.nvim_buf_set_lines(0, -1, -1, false, { '// later' })")
+  nvim.input("<M-y>")
+  wait_for("the refusal", 5000, function()
+    local n = notes_since()
+    return n[#n]:find("report.rs changed since the suggestion", 1, true), n
+  end)
+  expect_equal(nvim.lines(), vim.list_extend(vim.deepcopy(report), { "// later" }), "nothing applied to a changed buffer")
+  nvim.lua("vim.api.nvim_buf_set_lines(0, -2, -1, false, {})")
+
+  -- Accept: the buffer changes exactly by the edit; the marks go.
+  llm:push("/v1/chat/completions", answer(rewritten))
+  ask()
+  nvim.input("<M-y>")
+  wait_for("the accepted edit", 5000, function()
+    local lines = nvim.lines()
+    return vim.deep_equal(lines, rewritten), lines
+  end)
+  expect_equal(nvim.lua("return { require('ctxls.next_edit').current() == nil, #vim.api.nvim_buf_get_extmarks(0, require('ctxls.next_edit').namespace, 0, -1, {}) }"), { true, 0 }, "cleared after accepting")
+  nvim.lua("vim.cmd('silent! wall')")
+end)
+
 test("a missing binary is reported clearly", function()
   local other = spawn(ws, env)
   other.lua([[

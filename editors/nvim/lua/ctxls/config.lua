@@ -27,6 +27,7 @@ local M = {}
 ---@field capabilities table|nil
 ---@field inline ctxls.InlineOptions
 ---@field view { explain: string, summary: string, context: string }
+---@field next_edit ctxls.NextEditOptions
 
 ---@type ctxls.Options
 M.defaults = {
@@ -57,6 +58,16 @@ M.defaults = {
     explain = "float",
     summary = "split",
     context = "split",
+  },
+  -- Next-edit suggestions (:CtxlsNextEdit); automatic ones cost a model call per pause.
+  next_edit = {
+    auto = false,
+    debounce_ms = 500,
+    keymaps = {
+      jump = "<M-n>",
+      accept = "<M-y>",
+      dismiss = "<M-e>",
+    },
   },
 }
 
@@ -154,6 +165,15 @@ function M.resolve(opts)
   check("inline.debounce_ms", merged.inline.debounce_ms, "number")
   check("inline.keymaps", merged.inline.keymaps, "table")
   check("view", merged.view, "table")
+  check("next_edit", merged.next_edit, "table")
+  check("next_edit.auto", merged.next_edit.auto, "boolean")
+  check("next_edit.debounce_ms", merged.next_edit.debounce_ms, "number")
+  check("next_edit.keymaps", merged.next_edit.keymaps, "table")
+  for name, lhs in pairs(merged.next_edit.keymaps) do
+    if lhs ~= false and type(lhs) ~= "string" then
+      error(("ctxls: next_edit.keymaps.%s must be a key (\"<M-n>\") or false (got %s)"):format(name, vim.inspect(lhs)), 2)
+    end
+  end
   for name, lhs in pairs(merged.inline.keymaps) do
     if lhs ~= false and type(lhs) ~= "string" then
       error(("ctxls: inline.keymaps.%s must be a key (\"<M-l>\") or false (got %s)"):format(name, vim.inspect(lhs)), 2)

@@ -168,6 +168,7 @@ end
 local function on_attach(client, bufnr)
   local opts = assert(M.options)
   require("ctxls.inline").attach(client, bufnr, opts.inline)
+  require("ctxls.next_edit").attach(bufnr, opts.next_edit)
   if opts.codelens and util.supports(client, "textDocument/codeLens", bufnr) then
     local group = vim.api.nvim_create_augroup("ctxls_codelens_" .. bufnr, { clear = true })
     local function refresh()
@@ -370,6 +371,9 @@ end
 
 local function define_highlights()
   vim.api.nvim_set_hl(0, "CtxlsGhostText", { link = "Comment", default = true })
+  vim.api.nvim_set_hl(0, "CtxlsNextEditRemoved", { link = "DiffDelete", default = true })
+  vim.api.nvim_set_hl(0, "CtxlsNextEditAdded", { link = "DiffAdd", default = true })
+  vim.api.nvim_set_hl(0, "CtxlsNextEditReason", { link = "Comment", default = true })
 end
 
 --- Starts ctxls for the configured filetypes. Safe to call again (options are replaced).
@@ -391,6 +395,7 @@ function M.setup(opts)
       local client = vim.lsp.get_client_by_id(args.data.client_id)
       if client and client.name == util.NAME then
         require("ctxls.inline").detach(args.buf)
+        require("ctxls.next_edit").detach(args.buf)
         pcall(vim.api.nvim_del_augroup_by_name, "ctxls_codelens_" .. args.buf)
       end
     end,

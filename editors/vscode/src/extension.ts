@@ -1,10 +1,11 @@
 // The extension's entry point: wires the server controller, the status item, the inline
-// completion provider and the commands, and follows settings and secret changes.
+// completion provider, the next-edit suggestions and the commands, and follows settings and secret changes.
 
 import * as vscode from 'vscode';
 
 import { Commands } from './commands';
 import { InlineCompletionProvider } from './inline';
+import { NextEdit } from './nextEdit';
 import { DOCUMENT_SELECTOR, ServerController } from './server';
 import { SECRET_KEYS } from './settings';
 import { StatusBar } from './statusBar';
@@ -23,6 +24,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     trace,
     status,
     ...commands.register(),
+    ...new NextEdit(server, output).register(),
     vscode.languages.registerInlineCompletionItemProvider(DOCUMENT_SELECTOR, new InlineCompletionProvider(server, status, output)),
     vscode.workspace.onDidChangeConfiguration((event) => {
       if (event.affectsConfiguration('ctxls')) {

@@ -49,7 +49,7 @@ export const TOML_KEYS = [
 ] as const;
 
 /** Settings of the extension itself: never sent to the server. */
-export const CLIENT_KEYS = ['path', 'server.log', 'server.cacheDir', 'trace.server', 'inlineCompletion.enable'] as const;
+export const CLIENT_KEYS = ['path', 'server.log', 'server.cacheDir', 'trace.server', 'inlineCompletion.enable', 'nextEdit.auto', 'nextEdit.debounce_ms'] as const;
 
 /** Secret-storage entries (set with "ctxls: Set API Key"), sent as these keys. */
 export const SECRET_KEYS = ['llm.api_key', 'embedding.api_key'] as const;

@@ -3,7 +3,8 @@
 // scripted model server: vscode-languageclient starts the server, the extension's inline
 // completion provider and palette commands talk to it, prompt files run from a code
 // action, the palette's quick pick or a bare command (asking for input when the prompt
-// needs it), mentions complete through vscode-languageclient's provider, the status item
+// needs it), mentions complete through vscode-languageclient's provider, next-edit
+// suggestions are shown, jumped to, dismissed and accepted (or refused), the status item
 // follows the server's `ctxls/status` (a failing model included), a killed server is
 // restarted after the backoff, a missing binary is explained, and deactivation ends the
 // process.
@@ -17,7 +18,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { chatReply, completionReply, ScriptedLlm } from './support/llmServer';
 import { binaryUnderTest } from './support/lspSession';
-import { CodeAction, CompletionList, createVscode, Position, Range, Selection, TextDocument, Uri } from './support/vscodeMock';
+import { CodeAction, CompletionList, createVscode, Position, Range, Selection, TextDocument, TextEditor, Uri } from './support/vscodeMock';
 
 const LIB = `mod geometry;
 use geometry::Point;
@@ -357,6 +358,128 @@ describe('the bundled extension, activated with a stand-in vscode module', { tim
     const shown = mock.shown.slice(before);
     assert.equal(shown.length, 1, JSON.stringify(shown));
     assert.match(shown[0].message, /no comment at the position/);
+  });
+
+  test("next edit: a changed signature's call in another file shown, Tab jumps, Escape dismisses, declined and stale say why, Tab accepts", async () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(packageDir, 'package.json'), 'utf8'));
+    const tab = manifest.contributes.keybindings.find((k: { key: string }) => k.key === 'tab');
+    assert.equal(tab.command, 'ctxls.nextEdit.jumpOrAccept');
+    assert.match(tab.when, /ctxls\.nextEditVisible/);
+    assert.match(tab.when, /!inlineSuggestionVisible/, 'Tab keeps accepting ghost text');
+    const escape = manifest.contributes.keybindings.find((k: { key: string }) => k.key === 'escape');
+    assert.equal(escape.command, 'ctxls.nextEdit.dismiss');
+    assert.match(escape.when, /ctxls\.nextEditVisible.*!inlineSuggestionVisible/);
+
+    const shapesText = 'pub fn scale(x: u32, factor: u32) -> u32 {\n    x * factor\n}\n';
+    const reportText = 'use crate::shapes::scale;\npub fn report() -> u32 {\n    let a = scale(1, 2);\n    a + 1\n}\n';
+    const rewritten = reportText.replace('scale(1, 2)', 'scale(1, 2, 1)');
+    fs.writeFileSync(path.join(root, 'src', 'shapes.rs'), shapesText);
+    fs.writeFileSync(path.join(root, 'src', 'report.rs'), reportText);
+    const shapes = new TextDocument(Uri.file(path.join(root, 'src', 'shapes.rs')), 'rust', 1, shapesText);
+    const report = new TextDocument(Uri.file(path.join(root, 'src', 'report.rs')), 'rust', 1, reportText);
+    for (const d of [report, shapes]) {
+      mock.documents.push(d);
+      mock.events.didOpenTextDocument.fire(d);
+    }
+    const editor = mock.show(shapes, new Position(0, 40));
+    // A parameter added to `scale`, typed in the editor.
+    mock.change(shapes, new Range(0, 32, 0, 32), ', depth: u32');
+    assert.equal(shapes.lineAt(0).text, 'pub fn scale(x: u32, factor: u32, depth: u32) -> u32 {');
+    const answer = (text: string) => chatReply(['```rust\n' + text + '```']);
+    const contextKey = () => mock.executed.filter((e) => e.command === 'setContext' && e.args[0] === 'ctxls.nextEditVisible').map((e) => e.args[1]);
+    type Shown = { uri: Uri; file: string; place: Range; reason: string; version: number | null; edits?: Array<{ range: Range; newText: string }>; why?: string };
+    const suggest = async (): Promise<Shown> => {
+      const shown = (await mock.raw.commands.executeCommand('ctxls.nextEdit.suggest')) as Shown | undefined;
+      assert.ok(shown, 'a suggestion: ' + JSON.stringify(mock.shown) + mock.log.slice(-5).join('\n'));
+      return shown;
+    };
+    const decorationsOf = (e: TextEditor) => mock.decorationTypes.map((t) => e.decorations.get(t.key) ?? []);
+
+    // Shown: the place in report.rs, the rewrite's edit; the context key set; a hint in the status bar.
+    llm.push(answer(rewritten));
+    let s = await suggest();
+    assert.equal(s.file, 'src/report.rs');
+    assert.equal(s.uri.toString(), report.uri.toString());
+    assert.equal(s.place.start.line, 2);
+    assert.match(s.reason, /scale/);
+    assert.equal(s.version, 1);
+    assert.deepEqual(
+      s.edits?.map((e) => [e.range.start.line, e.range.start.character, e.range.end.line, e.range.end.character, e.newText]),
+      [[2, 0, 3, 0, '    let a = scale(1, 2, 1);\n']],
+    );
+    assert.deepEqual(contextKey().slice(-1), [true]);
+    assert.ok(mock.log.some((l) => l.startsWith('[status bar] ctxls: next edit at src/report.rs:3')), mock.log.slice(-3).join('\n'));
+    assert.deepEqual(decorationsOf(editor), [[], []], 'nothing drawn in shapes.rs');
+
+    // Tab away from it: jumps (report.rs shown, the cursor at the place), drawn there.
+    const applied = mock.applied.length;
+    assert.equal(await mock.raw.commands.executeCommand('ctxls.nextEdit.jumpOrAccept'), false);
+    const there = mock.raw.window.activeTextEditor as TextEditor;
+    assert.equal(there.document, report);
+    assert.deepEqual([there.selection.active.line, there.selection.active.character], [2, 4]);
+    const [removed, added] = decorationsOf(there);
+    assert.deepEqual(removed.map((d: { range: Range }) => [d.range.start.line, d.range.end.line]), [[2, 2]], 'the replaced line marked');
+    assert.equal(added.length, 1);
+    assert.match(added[0].renderOptions.after.contentText, /^→ let a = scale\(1, 2, 1\);  ctxls: /);
+    assert.match(added[0].hoverMessage.value, /```rust\n {4}let a = scale\(1, 2, 1\);\n```/);
+    assert.equal(mock.applied.length, applied, 'jumping applies nothing');
+
+    // Escape dismisses.
+    await mock.raw.commands.executeCommand('ctxls.nextEdit.dismiss');
+    assert.equal(await mock.raw.commands.executeCommand('ctxls.nextEdit.accept'), false);
+    assert.deepEqual(decorationsOf(there), [[], []]);
+    assert.deepEqual(contextKey().slice(-1), [false]);
+
+    // Declined: the message says why; accepting applies nothing.
+    let before = mock.shown.length;
+    llm.push(answer(reportText));
+    s = await suggest();
+    assert.equal(s.edits, undefined);
+    assert.equal(s.why, 'the model changed nothing');
+    assert.match(mock.shown[before].message, /^ctxls: next edit at src\/report\.rs:3 \(.*scale.*\): no rewrite: the model changed nothing$/);
+    assert.equal(await mock.raw.commands.executeCommand('ctxls.nextEdit.accept'), false);
+    assert.match(mock.shown[mock.shown.length - 1].message, /nothing to accept: the model changed nothing/);
+    assert.equal(mock.applied.length, applied);
+
+    // Stale: report.rs changed after the suggestion; nothing applied.
+    llm.push(answer(rewritten));
+    s = await suggest();
+    assert.equal(s.version, 1);
+    mock.change(report, new Range(5, 0, 5, 0), '// later\n');
+    before = mock.shown.length;
+    assert.equal(await mock.raw.commands.executeCommand('ctxls.nextEdit.jumpOrAccept'), false);
+    assert.equal(mock.shown[before].level, 'warning');
+    assert.match(mock.shown[before].message, /src\/report\.rs changed since the suggestion \(version 1, now 2\): nothing was applied/);
+    assert.equal(mock.applied.length, applied);
+    mock.change(report, new Range(5, 0, 6, 0), '');
+
+    // Tab at the place accepts: one WorkspaceEdit, the document exactly the rewrite.
+    mock.behaviour.applyEdits = true;
+    llm.push(answer(rewritten));
+    s = await suggest();
+    assert.equal(s.version, 3);
+    assert.equal(await mock.raw.commands.executeCommand('ctxls.nextEdit.jumpOrAccept'), true);
+    mock.behaviour.applyEdits = false;
+    assert.equal(mock.applied.length, applied + 1);
+    assert.equal(report.getText(), rewritten);
+    assert.deepEqual(decorationsOf(there), [[], []]);
+    assert.deepEqual(contextKey().slice(-1), [false]);
+
+    // Automatic (ctxls.nextEdit.auto): an edit pauses, the suggestion comes unasked.
+    // (report.rs back to its call with two arguments: the place to suggest again.)
+    mock.change(report, new Range(0, 0, 5, 0), reportText);
+    settings['ctxls.nextEdit.auto'] = true;
+    settings['ctxls.nextEdit.debounce_ms'] = 20;
+    mock.show(shapes, new Position(0, 40));
+    llm.push(answer(reportText.replace('scale(1, 2)', 'scale(1, 2, 1, 1)')));
+    const asked = llm.requests.length;
+    mock.change(shapes, new Range(0, 44, 0, 44), ', unit: u32');
+    await until('the automatic suggestion', () => contextKey().slice(-1)[0] === true);
+    assert.equal(llm.requests.length, asked + 1, 'one model call for the pause');
+    const hint = mock.log.filter((l) => l.startsWith('[status bar]')).pop();
+    assert.match(hint ?? '', /next edit at src\/report\.rs:3/);
+    settings['ctxls.nextEdit.auto'] = false;
+    await mock.raw.commands.executeCommand('ctxls.nextEdit.dismiss');
   });
 
   test('a killed server is restarted after the backoff, with one message', async () => {

@@ -12,9 +12,10 @@ type Listener<T> = (value: T) => unknown;
 
 export class EventEmitter<T> {
   private listeners: Listener<T>[] = [];
-  event = (listener: Listener<T>) => {
-    this.listeners.push(listener);
-    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== listener)) };
+  event = (listener: Listener<T>, thisArgs?: unknown) => {
+    const bound = thisArgs === undefined ? listener : listener.bind(thisArgs);
+    this.listeners.push(bound);
+    return { dispose: () => (this.listeners = this.listeners.filter((l) => l !== bound)) };
   };
   fire(value: T): void {
     for (const listener of [...this.listeners]) {
@@ -295,8 +296,34 @@ export class TextDocument {
     return position;
   }
   save(): Promise<boolean> {
+    this.isDirty = false;
     return Promise.resolve(true);
   }
+  /** Replaces `range` by `text` as an edit in the editor would: the version goes up. */
+  replace(range: Range, text: string): { range: Range; rangeOffset: number; rangeLength: number; text: string } {
+    const start = this.offsetAt(range.start);
+    const end = this.offsetAt(range.end);
+    this.text = this.text.slice(0, start) + text + this.text.slice(end);
+    this.version += 1;
+    this.isDirty = true;
+    return { range, rangeOffset: start, rangeLength: end - start, text };
+  }
+}
+
+/** An editor: a document, a selection, and the decorations set on it (by type key). */
+export class TextEditor {
+  readonly decorations = new Map<string, any[]>();
+  constructor(
+    readonly document: TextDocument,
+    public selection: Selection,
+  ) {}
+  get selections(): Selection[] {
+    return [this.selection];
+  }
+  setDecorations(type: { key: string }, options: any[]): void {
+    this.decorations.set(type.key, options);
+  }
+  revealRange(): void {}
 }
 
 export interface Shown {
@@ -345,6 +372,41 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
   const folderUri = Uri.file(options.folder);
   const documents: TextDocument[] = [];
   const anyEvent = () => ({ dispose() {} });
+  /** Set `applyEdits` to apply `workspace.applyEdit`'s text edits to the open documents. */
+  const behaviour = { applyEdits: false };
+  const visibleEditors: TextEditor[] = [];
+  const decorationTypes: Array<{ key: string; options: unknown }> = [];
+
+  /** An edit typed in `document`: applied, then announced (vscode-languageclient sends didChange). */
+  function change(document: TextDocument, range: Range, text: string): void {
+    const contentChange = document.replace(range, text);
+    events.didChangeTextDocument.fire({ document, contentChanges: [contentChange], reason: undefined });
+  }
+
+  /** The open document of `uri`, else one read from disk and announced as opened. */
+  function openDocument(uri: Uri): TextDocument {
+    const found = documents.find((d) => d.uri.toString() === uri.toString());
+    if (found) {
+      return found;
+    }
+    const language = { '.rs': 'rust', '.ts': 'typescript' }[path.extname(uri.fsPath)] ?? 'plaintext';
+    const opened = new TextDocument(uri, language, 1, require('node:fs').readFileSync(uri.fsPath, 'utf8'));
+    documents.push(opened);
+    events.didOpenTextDocument.fire(opened);
+    return opened;
+  }
+
+  /** Shows `document` in an editor (made active), with the cursor at `at`. */
+  function show(document: TextDocument, at = new Position(0, 0)): TextEditor {
+    let editor = visibleEditors.find((e) => e.document === document);
+    if (!editor) {
+      editor = new TextEditor(document, new Selection(at, at));
+      visibleEditors.push(editor);
+    }
+    editor.selection = new Selection(at, at);
+    vscode.window.activeTextEditor = editor;
+    return editor;
+  }
 
   /** A catch-all: callable, constructible, and every property is another catch-all. */
   const catchAll: any = new Proxy(function () {}, {
@@ -459,9 +521,15 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
         progressTitles.push(progressOptions.title ?? '');
         return Promise.resolve(task({ report() {} }, new CancellationTokenSource().token));
       },
-      showTextDocument: (document: unknown) => Promise.resolve({ document }),
+      showTextDocument: (document: unknown, showOptions?: { selection?: Range }) =>
+        Promise.resolve(document instanceof TextDocument ? show(document, showOptions?.selection?.start) : { document }),
+      createTextEditorDecorationType: (decorationOptions: unknown) => {
+        const type = { key: `decoration-${decorationTypes.length}`, options: decorationOptions, dispose() {} };
+        decorationTypes.push(type);
+        return type;
+      },
       activeTextEditor: undefined as unknown,
-      visibleTextEditors: [],
+      visibleTextEditors: visibleEditors,
       tabGroups: { all: [], onDidChangeTabs: anyEvent, onDidChangeTabGroups: anyEvent },
       onDidChangeVisibleTextEditors: anyEvent,
       onDidChangeActiveTextEditor: anyEvent,
@@ -489,9 +557,21 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
       createFileSystemWatcher: () => ({ onDidCreate: anyEvent, onDidChange: anyEvent, onDidDelete: anyEvent, dispose() {} }),
       applyEdit: (edit: WorkspaceEdit) => {
         applied.push(edit);
+        if (behaviour.applyEdits) {
+          for (const [uri, edits] of edit.entries()) {
+            const document = openDocument(uri);
+            // From the end, so that earlier ranges stay valid.
+            for (const e of [...edits].sort((a, b) => (a.range.start.isBefore(b.range.start) ? 1 : -1))) {
+              change(document, e.range, e.newText);
+            }
+          }
+        }
         return Promise.resolve(true);
       },
-      openTextDocument: (what: { language?: string; content?: string }) => {
+      openTextDocument: (what: Uri | { language?: string; content?: string }) => {
+        if (what instanceof Uri) {
+          return Promise.resolve(openDocument(what));
+        }
         opened.push(what);
         return Promise.resolve(new TextDocument(Uri.parse('untitled:///Untitled-1'), what.language ?? 'plaintext', 1, what.content ?? ''));
       },
@@ -579,5 +659,10 @@ export function createVscode(options: { settings: Record<string, unknown>; folde
     quickPicks,
     events,
     documents,
+    behaviour,
+    visibleEditors,
+    decorationTypes,
+    change,
+    show,
   };
 }

@@ -951,7 +951,7 @@ test("a failed chat request: ctxls/status error with the reason, shown once; rea
   nvim.input("q")
 end)
 
-test(":CtxlsNextEdit shows the rewrite of a changed signature's call; jump, dismiss, declined, stale, accept", function()
+test(":CtxlsNextEdit shows the rewrite of a changed signature's call; jump, dismiss, declined, stale, accept, automatic", function()
   -- Two new files, indexed: `scale` and a call of it in another file.
   vim.fn.writefile({ "pub fn scale(x: u32, factor: u32) -> u32 {", "    x * factor", "}" }, ws .. "/src/shapes.rs")
   local report = { "use crate::shapes::scale;", "pub fn report() -> u32 {", "    let a = scale(1, 2);", "    a + 1", "}" }
@@ -1069,6 +1069,23 @@ test(":CtxlsNextEdit shows the rewrite of a changed signature's call; jump, dism
     return vim.deep_equal(lines, rewritten), lines
   end)
   expect_equal(nvim.lua("return { require('ctxls.next_edit').current() == nil, #vim.api.nvim_buf_get_extmarks(0, require('ctxls.next_edit').namespace, 0, -1, {}) }"), { true, 0 }, "cleared after accepting")
+
+  -- next_edit.auto: a change in normal mode, a pause, and the suggestion comes unasked.
+  nvim.lua("vim.api.nvim_buf_set_lines(0, 0, -1, false, ...)", report)
+  nvim.lua("vim.cmd.buffer(vim.fn.bufnr('src/shapes.rs')); require('ctxls').options.next_edit.auto = true; require('ctxls').options.next_edit.debounce_ms = 20")
+  local calls = #llm.requests
+  llm:push("/v1/chat/completions", answer((function()
+    local lines = vim.deepcopy(report)
+    lines[3] = "    let a = scale(1, 2, 1, 1);"
+    return lines
+  end)()))
+  nvim.lua("vim.api.nvim_buf_set_text(0, 0, 44, 0, 44, { ', unit: u32' })")
+  local auto = wait_for("the automatic suggestion", 20000, function()
+    local r = nvim.lua("local s = require('ctxls.next_edit').current(); return s and s.edits and { row = s.row, text = s.edits[1].newText } or nil")
+    return r, #llm.requests - calls
+  end)
+  expect_equal(auto, { row = 2, text = "    let a = scale(1, 2, 1, 1);\n" }, "the automatic suggestion")
+  nvim.lua("require('ctxls').options.next_edit.auto = false; require('ctxls.next_edit').dismiss()")
   nvim.lua("vim.cmd('silent! wall')")
 end)
 

@@ -326,29 +326,32 @@ function M.attach(bufnr, opts)
     end
   end
   local group = vim.api.nvim_create_augroup("ctxls_next_edit_" .. bufnr, { clear = true })
-  if opts.auto then
-    vim.api.nvim_create_autocmd({ "InsertLeave", "TextChanged" }, {
-      group = group,
-      buffer = bufnr,
-      callback = function()
-        if timer then
-          timer:stop()
-        else
-          timer = assert(vim.uv.new_timer())
-        end
-        timer:start(
-          opts.debounce_ms,
-          0,
-          vim.schedule_wrap(function()
-            if vim.api.nvim_buf_is_valid(bufnr) and vim.api.nvim_get_current_buf() == bufnr and vim.fn.mode() == "n" then
-              M.request(false, bufnr)
-            end
-          end)
-        )
-      end,
-      desc = "ctxls: ask for the next edit after changes",
-    })
-  end
+  -- `auto` and `debounce_ms` are read when a change comes, so that setup() can flip them.
+  vim.api.nvim_create_autocmd({ "InsertLeave", "TextChanged" }, {
+    group = group,
+    buffer = bufnr,
+    callback = function()
+      local live = options()
+      if not live.auto then
+        return
+      end
+      if timer then
+        timer:stop()
+      else
+        timer = assert(vim.uv.new_timer())
+      end
+      timer:start(
+        live.debounce_ms,
+        0,
+        vim.schedule_wrap(function()
+          if vim.api.nvim_buf_is_valid(bufnr) and vim.api.nvim_get_current_buf() == bufnr and vim.fn.mode() == "n" then
+            M.request(false, bufnr)
+          end
+        end)
+      )
+    end,
+    desc = "ctxls: ask for the next edit after changes (next_edit.auto)",
+  })
   vim.api.nvim_create_autocmd("BufUnload", {
     group = group,
     buffer = bufnr,

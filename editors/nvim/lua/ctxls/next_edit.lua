@@ -164,11 +164,11 @@ end
 ---@param result table
 ---@param invoked boolean
 local function show(client, result, invoked)
-  M.dismiss()
-  local candidates = type(result) == "table" and result.candidates or {}
   if result.superseded then
-    return
+    return -- A newer request (another client's, or an automatic one) answers instead.
   end
+  M.dismiss()
+  local candidates = type(result.candidates) == "table" and result.candidates or {}
   local best = candidates[1]
   if not best then
     if invoked then
@@ -305,6 +305,9 @@ function M.accept()
   clear_marks()
   current = nil
   vim.lsp.util.apply_text_edits(edits, s.bufnr, s.encoding)
+  if vim.fn.bufwinid(s.bufnr) == -1 then
+    util.notify(("next edit applied to %s (not saved; :buffer %d to see it)"):format(name, s.bufnr))
+  end
   return true
 end
 

@@ -192,7 +192,11 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let query = query_subtokens(file, request);
     module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
     candidates.extend(macros);
-    let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol));
+    // Filler after everything ranked: it neither displaces a ranked candidate from the
+    // list nor takes a place in its order.
+    let order = |a: &Candidate, b: &Candidate| {
+        a.filler.cmp(&b.filler).then(b.score.total_cmp(&a.score)).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol))
+    };
     candidates.sort_by(order);
     // More than any budget can hold: a big file names thousands of things. The types
     // that made the cut bring their constructors.

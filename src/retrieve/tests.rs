@@ -596,3 +596,24 @@ export function connect(options: Options): void {$0}
     assert!(options.text.ends_with("headers: Record<string, string>;\n}"), "{}", options.text);
     assert!(snippets.iter().map(|s| s.tokens).sum::<usize>() <= 512);
 }
+
+/// Filler (a type's other constructors) takes no place in its generator's order and
+/// gives no score: a definition another generator proposes too ranks as that one ranks
+/// it, and the ranked hits after the filler keep their ranks.
+#[test]
+fn filler_gives_no_rank_and_no_score_in_fusion() {
+    let f = fixture("//- /src/a.rs\nfn a() {$0}\n");
+    let file = f.snapshot.file_id("src/a.rs").unwrap();
+    let hit = |symbol: u32, filler: bool| Hit { file, target: Target::Symbol(symbol), why: String::new(), filler };
+    let lists = vec![
+        (Generator::Symbol, vec![hit(0, false), hit(1, true), hit(2, false)]),
+        (Generator::Lexical, vec![hit(1, false), hit(3, true)]),
+    ];
+    let fused = fuse(lists, &f.snapshot, &Recency::default());
+    let score = |symbol: u32| fused.iter().find(|c| c.target == Target::Symbol(symbol)).map(|c| (c.score, c.filler)).unwrap();
+    assert_eq!(score(0), (Generator::Symbol.weight() / RRF_K, false));
+    assert_eq!(score(2), (Generator::Symbol.weight() / (RRF_K + 1.0), false), "the filler before it took no rank");
+    assert_eq!(score(1), (Generator::Lexical.weight() / RRF_K, false), "ranked as lexical ranks it, no score from the filler");
+    assert_eq!(score(3), (0.0, true));
+    assert_eq!(fused.last().map(|c| c.target), Some(Target::Symbol(3)), "filler last");
+}

@@ -549,8 +549,7 @@ fn format(usage: Option<&StyledStr>) -> StyledStr {$0}
 
 #[test]
 fn a_type_brings_its_constructors_and_constants() {
-    let f = fixture(
-        r#"
+    let text = r#"
 //- /src/udp.rs
 pub struct UdpSocket { fd: i32 }
 impl UdpSocket {
@@ -560,15 +559,32 @@ impl UdpSocket {
     pub fn send(&self, buf: &[u8]) -> usize { 0 }
     pub fn try_clone(&self) -> UdpSocket { todo!() }
 }
+impl From<i32> for UdpSocket {
+    fn from(fd: i32) -> Self { UdpSocket { fd } }
+}
 //- /src/sys.rs
 use crate::udp::UdpSocket;
 fn open(s: UdpSocket) -> UdpSocket {$0}
-"#,
-    );
+"#;
+    let f = fixture(text);
     let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
     let has = |start: &str| got.iter().any(|(p, l, _)| p == "src/udp.rs" && code_line(l).starts_with(start));
     assert!(has("pub fn from_raw_fd") && has("pub fn bind") && has("pub const INVALID"), "{got:?}");
     assert!(!has("pub fn send") && !has("pub fn try_clone"), "methods taking self are not constructors: {got:?}");
+    assert!(has("fn from"), "a trait's constructor is called by path too (UdpSocket::from_raw_fd): {got:?}");
+    // They are filler (packed in what the budget has left) unless the function returns
+    // the type: then its body builds one, and they rank with the type.
+    let filler = |f: &Fixture| {
+        let file = f.snapshot.file_id("src/sys.rs").unwrap();
+        let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048));
+        let udp = f.snapshot.file_id("src/udp.rs").unwrap();
+        let light = f.snapshot.file(udp).unwrap().light();
+        let hit = hits.iter().find(|h| h.file == udp && matches!(h.target, Target::Symbol(s) if light.symbols[s as usize].name == "from_raw_fd"));
+        hit.expect("from_raw_fd is proposed").filler
+    };
+    assert!(!filler(&f), "open returns a UdpSocket");
+    let f = fixture(&text.replace("fn open(s: UdpSocket) -> UdpSocket", "fn open(s: UdpSocket) -> usize"));
+    assert!(filler(&f), "open does not return a UdpSocket");
 }
 
 /// A type cut short by a small budget is shown whole when what is left allows (a
@@ -616,4 +632,17 @@ fn filler_gives_no_rank_and_no_score_in_fusion() {
     assert_eq!(score(1), (Generator::Lexical.weight() / RRF_K, false), "ranked as lexical ranks it, no score from the filler");
     assert_eq!(score(3), (0.0, true));
     assert_eq!(fused.last().map(|c| c.target), Some(Target::Symbol(3)), "filler last");
+}
+
+/// The types a function returns, for ranking their constructors: associated types
+/// (`Self::Value`, `V::Error` with a type parameter `V`) are not workspace types.
+#[test]
+fn returned_type_names_leave_out_associated_types() {
+    let names = super::symbol::returned_type_names;
+    assert_eq!(names("fn interests_from_event(events: EventMask) -> Option<Interest>"), ["Option", "Interest"]);
+    assert_eq!(names("fn visit_map<V>(self, mut visitor: V) -> Result<Self::Value, V::Error> where V: de::MapAccess<'de>"), ["Result"]);
+    assert_eq!(names("pub fn bind(addr: SocketAddr) -> io::Result<net::UdpSocket>"), ["Result", "UdpSocket"]);
+    assert_eq!(names("fn parse_ref(&self, cmd: &crate::Command) -> Result<Self::Value, crate::Error>"), ["Result", "Error"]);
+    assert_eq!(names("fn new() -> Self"), Vec::<&str>::new());
+    assert_eq!(names("fn drop(&mut self)"), Vec::<&str>::new());
 }

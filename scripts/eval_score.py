@@ -97,16 +97,19 @@ def relative(path, root):
     return path
 
 
-def found_names(task, kept, root):
-    """(names found, names expected) of a task, given the kept snippets."""
+def found_names(task, kept, root, missed=None):
+    """(names found, names expected) of a task, given the kept snippets; the names not
+    found are appended to `missed` when it is given."""
     definitions = {}
     for expected in task["expected"]:
         definitions.setdefault(expected["name"], []).append((expected["file"], expected["line"] + 1))
     spans = [(relative(s["file"], root), s["start_line"], s["end_line"]) for s in kept]
-    found = sum(
-        any(file == d_file and start <= d_line <= end for d_file, d_line in places for file, start, end in spans)
-        for places in definitions.values()
-    )
+    found = 0
+    for name, places in definitions.items():
+        if any(file == d_file and start <= d_line <= end for d_file, d_line in places for file, start, end in spans):
+            found += 1
+        elif missed is not None:
+            missed.append(name)
     return found, len(definitions)
 
 
@@ -115,10 +118,12 @@ def percentile(values, share):
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def one_pass(tasks, corpus, binary, budget, timeout):
+def one_pass(tasks, corpus, binary, budget, timeout, per_task=None):
     """Every task at one budget, in a fresh scratch copy: each call is the first after its
     file changed, as an editor's would be (a second call on an unchanged file ranks some
-    snippets differently). Returns (recall sum, full count, seconds per call, errors)."""
+    snippets differently). Returns (recall sum, full count, seconds per call, errors); with
+    `per_task` (an open file), one JSON line per task: its id, budget, recall and the
+    names missed."""
     scratch = tempfile.mkdtemp(prefix="ctxls-eval-")
     root = os.path.join(scratch, "corpus")
     env = dict(os.environ, CTXLS_CACHE_DIR=os.path.join(scratch, "cache"))
@@ -157,7 +162,11 @@ def one_pass(tasks, corpus, binary, budget, timeout):
             finally:
                 with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
                     f.write(original)
-            found, expected = found_names(task, keep_within(snippets, 4 * budget), root)
+            missed = []
+            found, expected = found_names(task, keep_within(snippets, 4 * budget), root, missed)
+            if per_task is not None:
+                row = {"id": task.get("id", position), "budget": budget, "recall": round(found / expected, 4), "missed": missed}
+                per_task.write(json.dumps(row) + "\n")
             recall += found / expected
             full += found == expected
     finally:
@@ -165,13 +174,15 @@ def one_pass(tasks, corpus, binary, budget, timeout):
     return recall, full, times, errors
 
 
-def score(tasks_path, corpus, binary, budgets, timeout):
+def score(tasks_path, corpus, binary, budgets, timeout, per_task=None, only=None):
     tasks = [json.loads(line) for line in open(tasks_path, encoding="utf-8") if line.strip()]
+    if only:
+        tasks = [t for t in tasks if any(o in t.get("id", "") for o in only)]
     if not tasks:
         raise SystemExit(f"{tasks_path} holds no task")
     n, errors, per_budget = len(tasks), 0, {}
     for budget in budgets:
-        recall, full, times, failed = one_pass(tasks, corpus, binary, budget, timeout)
+        recall, full, times, failed = one_pass(tasks, corpus, binary, budget, timeout, per_task)
         errors += failed
         per_budget[str(budget)] = {
             "recall": round(recall / n, 4),
@@ -206,7 +217,8 @@ def self_test():
         {"name": "C", "file": "c.rs", "line": 0},    # past the budget
         {"name": "D", "file": "a.rs", "line": 5},    # not returned at all
     ]}
-    assert found_names(task, kept, "/root") == (2, 4)
+    missed = []
+    assert found_names(task, kept, "/root", missed) == (2, 4) and missed == ["C", "D"]
     assert relative("/root/src/x.rs", "/root") == "src/x.rs" and relative("./src/x.rs", "/r") == "src/x.rs"
     print("eval_score.py: self-test passed")
 
@@ -218,6 +230,8 @@ def main():
     parser.add_argument("--bin", default="ctxls", help="the ctxls binary")
     parser.add_argument("--budget", type=int, action="append", help="token budget (repeatable; default 2048)")
     parser.add_argument("--timeout", type=float, default=60, help="seconds per call")
+    parser.add_argument("--per-task", metavar="FILE", help="write each task's recall and missed names (JSON lines) to FILE")
+    parser.add_argument("--only", action="append", help="only the tasks whose id contains this (repeatable)")
     parser.add_argument("--self-test", action="store_true", help="check the scoring rules and exit")
     args = parser.parse_args()
     if args.self_test:
@@ -232,7 +246,12 @@ def main():
     if not binary or not os.access(binary, os.X_OK):
         parser.error(f"no ctxls binary at {args.bin}")
     args.bin = binary
-    print(json.dumps(score(args.tasks, args.corpus, args.bin, args.budget or [2048], args.timeout)))
+    per_task = open(args.per_task, "w", encoding="utf-8") if args.per_task else None
+    try:
+        print(json.dumps(score(args.tasks, args.corpus, args.bin, args.budget or [2048], args.timeout, per_task, args.only)))
+    finally:
+        if per_task is not None:
+            per_task.close()
 
 
 if __name__ == "__main__":

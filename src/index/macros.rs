@@ -7,6 +7,8 @@
 //! items) whose interior starts like an item are parsed: a macro's expression arguments
 //! and `macro_rules!` bodies (with `$name` placeholders) stay token trees, and so does an
 //! interior that does not parse cleanly as items (a macro's own little language).
+//! `cfg_if! { if #[cfg(..)] { items } else if #[cfg(..)] { items } else { items } }`
+//! holds items in each branch: every branch is parsed as items.
 //! Invariant: what is found depends only on the text of the enclosing top-level item,
 //! so incremental extraction (whole top-level items) finds what a full extraction finds.
 
@@ -50,8 +52,9 @@ pub(super) struct ItemTree {
 /// The items of the token tree of `invocation` (a `macro_invocation` node), parsed, when
 /// it holds items.
 /// `known` are trees already parsed (looked up by interior before parsing again).
+/// (An invocation with several item-holding branches, `cfg_if!`, has no single tree.)
 pub(super) fn item_tree(lang: Lang, invocation: Node, text: &str, lines: &LineIndex, known: &[ItemTree]) -> Option<Tree> {
-    let interior = items_interior(invocation, text)?;
+    let [interior] = items_interiors(invocation, text)[..] else { return None };
     if let Ok(i) = known.binary_search_by_key(&interior.start, |t| t.interior.start) {
         if known[i].interior == interior {
             return Some(known[i].tree.clone());
@@ -82,11 +85,7 @@ fn collect_top_level(root: Node, text: &str, within: Option<TextRange>, depth: u
 
 fn collect_item(item: Node, text: &str, depth: usize, out: &mut Vec<(TextRange, usize)>) {
     match item.kind() {
-        "macro_invocation" => {
-            if let Some(interior) = items_interior(item, text) {
-                out.push((interior, depth));
-            }
-        }
+        "macro_invocation" => out.extend(items_interiors(item, text).into_iter().map(|interior| (interior, depth))),
         "mod_item" | "impl_item" | "trait_item" => {
             let Some(body) = item.child_by_field_name("body") else { return };
             let mut cursor = body.walk();
@@ -99,19 +98,39 @@ fn collect_item(item: Node, text: &str, depth: usize, out: &mut Vec<(TextRange, 
 }
 
 /// The interior of an invocation's token tree (between its delimiters) when it starts
-/// like an item. (A `macro_rules!` inside is an item like any other; its arms stay
-/// token trees of the definition, never searched for invocations.)
-fn items_interior(invocation: Node, text: &str) -> Option<TextRange> {
-    let tokens = invocation.child(invocation.child_count().checked_sub(1)?)?;
-    if tokens.kind() != "token_tree" {
-        return None;
+/// like an item; for a `cfg_if!`-shaped one (`if #[cfg(..)] { .. } else { .. }`), the
+/// interior of each braced branch that starts like an item. (A `macro_rules!` inside is
+/// an item like any other; its arms stay token trees of the definition, never searched
+/// for invocations.)
+fn items_interiors(invocation: Node, text: &str) -> Vec<TextRange> {
+    let Some(tokens) = invocation.child(invocation.child_count().saturating_sub(1)).filter(|t| t.kind() == "token_tree") else {
+        return Vec::new();
+    };
+    let Some(interior) = items_interior(tokens, text) else { return Vec::new() };
+    if starts_like_item(&text[interior.start as usize..interior.end as usize]) {
+        return vec![interior];
     }
+    if !starts_like_cfg_if(&text[interior.start as usize..interior.end as usize]) {
+        return Vec::new();
+    }
+    let mut cursor = tokens.walk();
+    let branches = tokens.named_children(&mut cursor).filter(|t| t.kind() == "token_tree" && text.as_bytes()[t.start_byte()] == b'{');
+    branches
+        .filter_map(|branch| items_interior(branch, text))
+        .filter(|interior| starts_like_item(&text[interior.start as usize..interior.end as usize]))
+        .collect()
+}
+
+/// Between a token tree's delimiters.
+fn items_interior(tokens: Node, text: &str) -> Option<TextRange> {
     let (start, end) = (tokens.start_byte() + 1, tokens.end_byte().checked_sub(1)?);
-    let interior = text.get(start..end)?;
-    if !starts_like_item(interior) {
-        return None;
-    }
+    text.get(start..end)?;
     Some(TextRange::from_usize(start..end))
+}
+
+/// Whether the text begins `if #[cfg(..)]`, the first branch of a `cfg_if!`.
+fn starts_like_cfg_if(text: &str) -> bool {
+    skip_trivia(text).strip_prefix("if").is_some_and(|rest| skip_trivia(rest).starts_with("#["))
 }
 
 const ITEM_KEYWORDS: &[&str] = &[
@@ -166,5 +185,7 @@ mod tests {
         assert!(!starts_like_item("if #[cfg(unix)] { }"));
         assert!(!starts_like_item(""));
         assert!(!starts_like_item("// only a comment"));
+        assert!(starts_like_cfg_if("\n    if #[cfg(unix)] { mod unix; }"));
+        assert!(!starts_like_cfg_if("iffy #[x]") && !starts_like_cfg_if("x if #[cfg(unix)]"));
     }
 }

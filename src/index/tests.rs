@@ -212,6 +212,45 @@ fn broken_code_still_yields_symbols() {
 }
 
 #[test]
+fn rust_items_in_each_branch_of_cfg_if() {
+    // `cfg_if!`: every braced branch holds items (nested invocations too); the
+    // conditions' attributes and a branch of non-items stay token trees.
+    check_symbols(
+        Lang::Rust,
+        r#"
+cfg_if::cfg_if! {
+    if #[cfg(unix)] {
+        /// Unix selector.
+        pub struct Selector { fd: RawFd }
+        mod unix;
+    } else if #[cfg(windows)] {
+        cfg_net! { pub(crate) struct Selector { port: Port } }
+    } else {
+        pub fn unsupported() -> ! { panic!() }
+    }
+}
+cfg_if! { if #[cfg(x)] { a + b } }
+impl Selector {
+    cfg_if! {
+        if #[cfg(unix)] { pub fn select(&self) {} } else { pub fn select(&self) { todo!() } }
+    }
+}
+"#,
+        expect![[r#"
+            struct Selector | pub struct Selector | doc: Unix selector.
+              field fd in Selector | fd: RawFd
+            module unix | mod unix;
+            struct Selector | pub(crate) struct Selector
+              field port in Selector | port: Port
+            function unsupported | pub fn unsupported() -> !
+            impl Selector | impl Selector
+              method select in Selector | pub fn select(&self)
+              method select in Selector | pub fn select(&self)
+        "#]],
+    );
+}
+
+#[test]
 fn rust_items_inside_item_macros() {
     // Items in `cfg_*!` and `pin_project!` invocations, nested ones, in a module and in an
     // impl; a macro's expression arguments and `macro_rules!` bodies stay token trees.

@@ -237,6 +237,7 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
     let mut at: HashMap<(FileId, Target), usize> = HashMap::default();
     for (g, hits) in lists {
         let mut rank = 0;
+        let mut scored: rustc_hash::FxHashSet<usize> = rustc_hash::FxHashSet::default();
         for hit in hits {
             let key = (hit.file, hit.target);
             let i = *at.entry(key).or_insert_with(|| {
@@ -245,16 +246,17 @@ fn fuse(lists: Vec<(Generator, Vec<Hit>)>, snapshot: &IndexSnapshot, recency: &R
             });
             let entry = &mut fused[i];
             entry.filler &= hit.filler;
-            if entry.sources.contains(&g.name()) {
+            // Filler takes no rank from what follows it and gives no score: proposed
+            // by another generator too, a definition ranks as that one ranks it.
+            if !entry.sources.contains(&g.name()) {
+                entry.sources.push(g.name());
+                entry.why.push(format!("{}: {}", g.name(), hit.why));
+            }
+            if hit.filler || !scored.insert(i) {
                 continue; // a generator counts once per candidate, at its best rank
             }
             entry.score += g.weight() / (RRF_K + rank as f32);
-            entry.sources.push(g.name());
-            entry.why.push(format!("{}: {}", g.name(), hit.why));
-            // Filler takes no rank from what follows it.
-            if !hit.filler {
-                rank += 1;
-            }
+            rank += 1;
         }
     }
     for entry in &mut fused {

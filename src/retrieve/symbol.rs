@@ -192,12 +192,16 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     let query = query_subtokens(file, request);
     module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
     candidates.extend(macros);
-    let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol));
+    // Filler after everything ranked: it neither displaces a ranked candidate from the
+    // list nor takes a place in its order.
+    let order = |a: &Candidate, b: &Candidate| {
+        a.filler.cmp(&b.filler).then(b.score.total_cmp(&a.score)).then(a.file.cmp(&b.file)).then(a.symbol.cmp(&b.symbol))
+    };
     candidates.sort_by(order);
     // More than any budget can hold: a big file names thousands of things. The types
     // that made the cut bring their constructors.
     candidates.truncate(MAX_HITS);
-    constructor_candidates(snapshot, &mut candidates);
+    constructor_candidates(snapshot, &mut candidates, &returned_types(file, request.offset));
     candidates.sort_by(order);
     candidates.truncate(MAX_HITS);
     candidates
@@ -279,10 +283,12 @@ fn module_import_candidates(
 /// A Rust type's other constructors and constants (associated functions without `self`
 /// that return the type, associated consts of the type: `UdpSocket::from_raw_fd`,
 /// `Interest::READABLE`) come with it too, for the types among this many best candidates
-/// (their signatures are read).
+/// (their signatures are read). They are filler, packed in what the budget has left,
+/// except for a type the enclosing function returns (`-> Option<Interest>`): its body
+/// builds one, so they rank with the type.
 const TYPES_WITH_CONSTRUCTORS: usize = 40;
 
-fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
+fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>, returned: &[&str]) {
     let mut added = Vec::new();
     for (rank, candidate) in out.iter().enumerate() {
         let Some(entry) = snapshot.file(candidate.file) else { continue };
@@ -305,17 +311,64 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>) {
             continue;
         }
         let full = entry.index();
-        for (i, member) in full.symbols.iter().enumerate() {
-            let of_type = member.name != "new"
-                && matches!(member.kind, SymbolKind::Method | SymbolKind::Const)
-                && member.parent.is_some_and(|p| full.symbols[p as usize].kind == SymbolKind::Impl)
-                && member.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name));
-            if of_type && constructs(&member.signature, &symbol.name) {
-                push(i as u32, true);
-            }
+        let in_impl = |p: u32| full.symbols[p as usize].kind == SymbolKind::Impl;
+        let made: Vec<u32> = (0..full.symbols.len() as u32)
+            .filter(|&i| {
+                let member = &full.symbols[i as usize];
+                member.name != "new"
+                    && matches!(member.kind, SymbolKind::Method | SymbolKind::Const)
+                    && member.parent.is_some_and(in_impl)
+                    && member.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name))
+                    && constructs(&member.signature, &symbol.name)
+            })
+            .collect();
+        // A returned type's constructors rank with it.
+        let ranked = returned.contains(&symbol.name.as_str());
+        for i in made {
+            push(i, !ranked);
         }
     }
     out.extend(added);
+}
+
+/// The type names in the return type of the Rust function enclosing `offset`
+/// (`Option`, `Interest` of `-> Option<Interest>`); not `Self` (the current file's type)
+/// nor an associated type (`Value`, `Error` of `Result<Self::Value, V::Error>` with a
+/// type parameter `V`).
+fn returned_types(file: &FileIndex, offset: u32) -> Vec<&str> {
+    if file.lang != crate::lang::Lang::Rust {
+        return Vec::new();
+    }
+    let Some(function) = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) else { return Vec::new() };
+    returned_type_names(&file.symbols[function].signature)
+}
+
+/// The type names of a Rust signature's return type (see `returned_types`).
+pub(super) fn returned_type_names(signature: &str) -> Vec<&str> {
+    let Some((head, returns)) = signature.rsplit_once("->") else { return Vec::new() };
+    let returns = returns.split(" where ").next().unwrap_or(returns);
+    // The function's type parameters: `V` of `fn visit_map<V>(`.
+    let after_name = head.split_once("fn ").map_or("", |(_, rest)| rest);
+    let generics = after_name
+        .find(['<', '('])
+        .filter(|&at| after_name[at..].starts_with('<'))
+        .map_or("", |at| &after_name[at..after_name.find('(').unwrap_or(after_name.len())]);
+    let parameter = |word: &str| generics.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|g| g == word);
+    let associated = |qualifier: &str| qualifier == "Self" || parameter(qualifier);
+    let mut out = Vec::new();
+    let mut previous: Option<&str> = None;
+    let mut rest = returns;
+    while let Some(start) = rest.find(|c: char| c.is_alphanumeric() || c == '_') {
+        let len = rest[start..].find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(rest.len() - start);
+        let word = &rest[start..start + len];
+        let qualified_by = previous.filter(|_| rest[..start].trim_end().ends_with("::"));
+        if word.starts_with(char::is_uppercase) && word != "Self" && !parameter(word) && !qualified_by.is_some_and(associated) {
+            out.push(word);
+        }
+        previous = Some(word);
+        rest = &rest[start + len..];
+    }
+    out
 }
 
 /// Whether an associated item's signature makes a value of the type: a function without

@@ -549,8 +549,7 @@ fn format(usage: Option<&StyledStr>) -> StyledStr {$0}
 
 #[test]
 fn a_type_brings_its_constructors_and_constants() {
-    let f = fixture(
-        r#"
+    let text = r#"
 //- /src/udp.rs
 pub struct UdpSocket { fd: i32 }
 impl UdpSocket {
@@ -560,15 +559,32 @@ impl UdpSocket {
     pub fn send(&self, buf: &[u8]) -> usize { 0 }
     pub fn try_clone(&self) -> UdpSocket { todo!() }
 }
+impl From<i32> for UdpSocket {
+    fn from(fd: i32) -> Self { UdpSocket { fd } }
+}
 //- /src/sys.rs
 use crate::udp::UdpSocket;
 fn open(s: UdpSocket) -> UdpSocket {$0}
-"#,
-    );
+"#;
+    let f = fixture(text);
     let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
     let has = |start: &str| got.iter().any(|(p, l, _)| p == "src/udp.rs" && code_line(l).starts_with(start));
     assert!(has("pub fn from_raw_fd") && has("pub fn bind") && has("pub const INVALID"), "{got:?}");
     assert!(!has("pub fn send") && !has("pub fn try_clone"), "methods taking self are not constructors: {got:?}");
+    assert!(has("fn from"), "a trait's constructor is called by path too (UdpSocket::from_raw_fd): {got:?}");
+    // They are filler (packed in what the budget has left) unless the function returns
+    // the type: then its body builds one, and they rank with the type.
+    let filler = |f: &Fixture| {
+        let file = f.snapshot.file_id("src/sys.rs").unwrap();
+        let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048));
+        let udp = f.snapshot.file_id("src/udp.rs").unwrap();
+        let light = f.snapshot.file(udp).unwrap().light();
+        let hit = hits.iter().find(|h| h.file == udp && matches!(h.target, Target::Symbol(s) if light.symbols[s as usize].name == "from_raw_fd"));
+        hit.expect("from_raw_fd is proposed").filler
+    };
+    assert!(!filler(&f), "open returns a UdpSocket");
+    let f = fixture(&text.replace("fn open(s: UdpSocket) -> UdpSocket", "fn open(s: UdpSocket) -> usize"));
+    assert!(filler(&f), "open does not return a UdpSocket");
 }
 
 /// A type cut short by a small budget is shown whole when what is left allows (a
@@ -595,4 +611,38 @@ export function connect(options: Options): void {$0}
     let options = snippets.iter().find(|s| s.text.contains("interface Options")).expect("the interface is retrieved");
     assert!(options.text.ends_with("headers: Record<string, string>;\n}"), "{}", options.text);
     assert!(snippets.iter().map(|s| s.tokens).sum::<usize>() <= 512);
+}
+
+/// Filler (a type's other constructors) takes no place in its generator's order and
+/// gives no score: a definition another generator proposes too ranks as that one ranks
+/// it, and the ranked hits after the filler keep their ranks.
+#[test]
+fn filler_gives_no_rank_and_no_score_in_fusion() {
+    let f = fixture("//- /src/a.rs\nfn a() {$0}\n");
+    let file = f.snapshot.file_id("src/a.rs").unwrap();
+    let hit = |symbol: u32, filler: bool| Hit { file, target: Target::Symbol(symbol), why: String::new(), filler };
+    let lists = vec![
+        (Generator::Symbol, vec![hit(0, false), hit(1, true), hit(2, false)]),
+        (Generator::Lexical, vec![hit(1, false), hit(3, true)]),
+    ];
+    let fused = fuse(lists, &f.snapshot, &Recency::default());
+    let score = |symbol: u32| fused.iter().find(|c| c.target == Target::Symbol(symbol)).map(|c| (c.score, c.filler)).unwrap();
+    assert_eq!(score(0), (Generator::Symbol.weight() / RRF_K, false));
+    assert_eq!(score(2), (Generator::Symbol.weight() / (RRF_K + 1.0), false), "the filler before it took no rank");
+    assert_eq!(score(1), (Generator::Lexical.weight() / RRF_K, false), "ranked as lexical ranks it, no score from the filler");
+    assert_eq!(score(3), (0.0, true));
+    assert_eq!(fused.last().map(|c| c.target), Some(Target::Symbol(3)), "filler last");
+}
+
+/// The types a function returns, for ranking their constructors: associated types
+/// (`Self::Value`, `V::Error` with a type parameter `V`) are not workspace types.
+#[test]
+fn returned_type_names_leave_out_associated_types() {
+    let names = super::symbol::returned_type_names;
+    assert_eq!(names("fn interests_from_event(events: EventMask) -> Option<Interest>"), ["Option", "Interest"]);
+    assert_eq!(names("fn visit_map<V>(self, mut visitor: V) -> Result<Self::Value, V::Error> where V: de::MapAccess<'de>"), ["Result"]);
+    assert_eq!(names("pub fn bind(addr: SocketAddr) -> io::Result<net::UdpSocket>"), ["Result", "UdpSocket"]);
+    assert_eq!(names("fn parse_ref(&self, cmd: &crate::Command) -> Result<Self::Value, crate::Error>"), ["Result", "Error"]);
+    assert_eq!(names("fn new() -> Self"), Vec::<&str>::new());
+    assert_eq!(names("fn drop(&mut self)"), Vec::<&str>::new());
 }

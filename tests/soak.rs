@@ -34,7 +34,12 @@ fn a_long_session_answers_everything_and_keeps_its_memory() {
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn base() -> u32 {\n    1\n}\n\npub fn grow(x: u32) -> u32 {\n    \n}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[completion]\ndebounce_ms = 0\n[hover]\nexplain = false\n", server.url()));
     let root = ws.root();
-    let mut client = LspClient::start_indexed(&ws);
+    // glibc gives each thread that allocates at once an arena of its own: how many depends
+    // on the machine's load (blocking-pool threads busy together), not on what the server
+    // keeps. Two arenas make the resident size measure what is kept.
+    let mut client = LspClient::start_with_env(ws.cache.path(), &[("MALLOC_ARENA_MAX", "2")]);
+    client.initialize(&root, serde_json::Value::Null);
+    client.wait_indexed();
     let lib = client.open_file(&root, "src/lib.rs", "rust");
 
     let started = Instant::now();

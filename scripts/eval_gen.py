@@ -565,7 +565,7 @@ def report(args):
         for (task, condition, m), r in results.items():
             if m == model and (not args.corpora_filter or r["corpus"] in args.corpora_filter):
                 by_task.setdefault(task, {})[condition] = r
-        conditions = [c for c in CONDITIONS if any(c in v for v in by_task.values())]
+        conditions = [c for c in CONDITIONS if any(c in v for v in by_task.values()) and (not args.conditions or c in args.conditions)]
         complete = {t: v for t, v in by_task.items() if all(c in v for c in conditions)}
         n = len(complete)
         if not n:
@@ -592,7 +592,7 @@ def report(args):
                 mean, half, sd = paired([v[x][key] for v in complete.values()], [v[y][key] for v in complete.values()])
                 cells.append(f"{mean:+.3f} ± {half:.3f}")
                 if key == "em":
-                    cells.append(f"{math.ceil((1.96 * sd / 0.02) ** 2)}")
+                    cells.append(f"{math.ceil((1.96 * sd / 0.02) ** 2)}" if sd > 0 else "— (no task differs)")
             print(f"| {x} − {y} | " + " | ".join(cells) + " |")
 
 
@@ -653,6 +653,7 @@ def main():
     p.add_argument("--results", required=True)
     p.add_argument("--model", default="")
     p.add_argument("--corpora-filter", default="")
+    p.add_argument("--conditions", default="", help="only these (the tasks that have them all)")
     args = parser.parse_args()
     if args.self_test:
         self_test()
@@ -666,6 +667,7 @@ def main():
         recall(args)
     elif args.command == "report":
         args.corpora_filter = set(filter(None, args.corpora_filter.split(",")))
+        args.conditions = [c for c in args.conditions.split(",") if c]
         report(args)
     else:
         parser.print_help()

@@ -76,6 +76,13 @@ impl LineIndex {
         self.line_starts.len() as u32
     }
 
+    /// The bytes this index holds on the heap (capacities).
+    pub fn heap_bytes(&self) -> usize {
+        self.line_starts.capacity() * 4
+            + self.wide_lines.capacity() * std::mem::size_of::<(u32, Vec<WideChar>)>()
+            + self.wide_lines.iter().map(|(_, w)| w.capacity() * std::mem::size_of::<WideChar>()).sum::<usize>()
+    }
+
     pub fn len(&self) -> u32 {
         self.len
     }

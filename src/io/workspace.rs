@@ -70,6 +70,10 @@ pub trait IndexSink {
     fn known_hash(&self, path: &str) -> Option<u64>;
     /// Every path the sink holds.
     fn known_paths(&self) -> Vec<String>;
+    /// Whether the sink holds the file's facts whole (not a summary read from the cache).
+    fn holds_whole(&self, _path: &str) -> bool {
+        false
+    }
     fn apply(&mut self, update: IndexUpdate);
 }
 
@@ -80,6 +84,10 @@ impl IndexSink for WorkspaceIndex {
 
     fn known_paths(&self) -> Vec<String> {
         self.paths().map(str::to_string).collect()
+    }
+
+    fn holds_whole(&self, path: &str) -> bool {
+        self.get(path).is_some_and(|e| !e.is_lazy())
     }
 
     fn apply(&mut self, update: IndexUpdate) {
@@ -277,6 +285,10 @@ impl Indexer {
                 continue;
             };
             if sink.known_hash(&rel_path) == Some(hash) {
+                // A document closed unchanged: its whole facts give way to the cached summary.
+                if let Some(entry) = self.cached_summary(&rel_path, hash).filter(|_| sink.holds_whole(&rel_path)) {
+                    sink.apply(IndexUpdate::Insert(Box::new(entry)));
+                }
                 continue;
             }
             let meta = meta.expect("checked above");
@@ -292,6 +304,15 @@ impl Indexer {
         for entry in parsed {
             sink.apply(IndexUpdate::Insert(Box::new(lazy_once_written(entry, source))));
         }
+    }
+
+    /// A lazy entry of the cached row of `path` at content `hash`, with `summarize_parsed`
+    /// and a lazy source.
+    fn cached_summary(&self, path: &str, hash: u64) -> Option<FileEntry> {
+        let source = self.lazy_source.as_ref().filter(|_| self.summarize_parsed)?;
+        let row = self.store.row(path).ok()??;
+        let summary = store::decode_summary(&row.summary).filter(|_| row.hash == hash)?;
+        Some(FileEntry::lazy(path.to_string(), hash, summary, Arc::clone(source)))
     }
 
     /// Reads, hashes, parses and extracts `files` on all cores, writing results to the
@@ -669,6 +690,17 @@ mod tests {
         Indexer::open(dir.path(), Config::default(), Some(whole_cache.path())).update_paths(&[shapes], &mut whole);
         check(&mut lazy, &mut whole, &["src/shapes.rs"]);
         assert_eq!(lazy.snapshot().files_defining("new").len(), 0);
+
+        // A document closed unchanged (held whole from the editor's text): the cached
+        // summary takes its place.
+        let lib = dir.path().join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        let hash = crate::base::content_hash(text.as_bytes());
+        lazy.insert(FileEntry::new("src/lib.rs".into(), hash, extract_text(Lang::Rust, &text)));
+        indexer.update_paths(std::slice::from_ref(&lib), &mut lazy);
+        let entry = lazy.get("src/lib.rs").unwrap().clone();
+        assert!(entry.is_lazy() && !entry.is_loaded());
+        assert_eq!(entry.index(), &extract_text(Lang::Rust, &text));
 
         // Without a cache file to read back from, parsed files stay whole.
         let mut indexer = Indexer::open(dir.path(), Config::default(), None);

@@ -386,6 +386,12 @@ impl IndexSink for RootSink {
         }
     }
 
+    fn holds_whole(&self, path: &str) -> bool {
+        let state = lock(&self.state);
+        let Some(root) = state.root_index_by_path(&self.root) else { return false };
+        state.roots[root].index.get(path).is_some_and(|e| !e.is_lazy())
+    }
+
     fn apply(&mut self, update: IndexUpdate) {
         let mut state = lock(&self.state);
         let Some(root) = state.root_index_by_path(&self.root) else { return };

@@ -71,6 +71,13 @@ impl FileSummary {
         let names = defined_names(&index);
         let stats = IndexStats::of(&index);
         drop(index.split_details());
+        // Kept for the session: without the slack extraction's growing vectors left.
+        index.symbols.shrink_to_fit();
+        index.imports.shrink_to_fit();
+        index.chunks.shrink_to_fit();
+        index.terms.shrink_to_fit();
+        index.by_name.shrink_to_fit();
+        index.line_index.shrink_to_fit();
         FileSummary { light: index, names, stats }
     }
 }

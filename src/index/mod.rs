@@ -13,7 +13,7 @@ mod workspace;
 pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
-pub use workspace::{defined_names, ChunkStats, FactSource, FactsVersion, FileEntry, FileId, FileSummary, IndexMemory, IndexSnapshot, IndexStats, WorkspaceIndex};
+pub use workspace::{defined_names, ChunkStats, FactSource, FactsVersion, FileEntry, FileId, FileSummary, IndexMemory, IndexSnapshot, IndexStats, ReferenceCounts, WorkspaceIndex};
 
 pub use crate::lang::kinds::{ImportKind, RefRole, SymbolKind};
 

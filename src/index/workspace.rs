@@ -63,6 +63,49 @@ pub struct FileSummary {
     /// `defined_names` of the facts.
     pub names: Vec<u64>,
     pub stats: IndexStats,
+    /// How often each referenced name occurs (`ReferenceCounts::of` the facts).
+    pub references: ReferenceCounts,
+}
+
+/// A file's identifier occurrences counted by name: what a hover's count of uses reads
+/// of every file using the name, without decoding their occurrences.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct ReferenceCounts {
+    /// `name_key`s of the referenced names, sorted; `counts[i]` occurrences of `keys[i]`.
+    keys: Vec<u64>,
+    counts: Vec<u32>,
+}
+
+impl ReferenceCounts {
+    pub fn of(index: &FileIndex) -> ReferenceCounts {
+        let mut per_name = vec![0u32; index.names.len()];
+        for reference in &index.references {
+            if let Some(count) = per_name.get_mut(reference.name as usize) {
+                *count += 1;
+            }
+        }
+        let mut pairs: Vec<(u64, u32)> =
+            index.names.iter().zip(per_name).filter(|(_, c)| *c > 0).map(|(n, c)| (name_key(n), c)).collect();
+        pairs.sort_unstable();
+        // Two names with one key (a hash collision) are counted together.
+        pairs.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+        ReferenceCounts { keys: pairs.iter().map(|p| p.0).collect(), counts: pairs.iter().map(|p| p.1).collect() }
+    }
+
+    /// Occurrences of `name`.
+    pub fn get(&self, name: &str) -> usize {
+        self.keys.binary_search(&name_key(name)).map_or(0, |i| self.counts[i] as usize)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.counts.capacity() * 4
+    }
 }
 
 impl FileSummary {
@@ -70,6 +113,7 @@ impl FileSummary {
     pub fn of(mut index: FileIndex) -> FileSummary {
         let names = defined_names(&index);
         let stats = IndexStats::of(&index);
+        let references = ReferenceCounts::of(&index);
         drop(index.split_details());
         // Kept for the session: without the slack extraction's growing vectors left.
         index.symbols.shrink_to_fit();
@@ -78,7 +122,7 @@ impl FileSummary {
         index.terms.shrink_to_fit();
         index.by_name.shrink_to_fit();
         index.line_index.shrink_to_fit();
-        FileSummary { light: index, names, stats }
+        FileSummary { light: index, names, stats, references }
     }
 }
 
@@ -151,6 +195,17 @@ impl FileEntry {
         &self.light().terms
     }
 
+    /// Occurrences of exactly `name` as an identifier in the file, without decoding a lazy
+    /// entry's details.
+    pub fn reference_count(&self, name: &str) -> usize {
+        if let Some(lazy) = &self.lazy {
+            return lazy.summary.references.get(name);
+        }
+        let index = self.index();
+        let Some(id) = index.names.iter().position(|n| n == name) else { return 0 };
+        index.references.iter().filter(|r| r.name as usize == id).count()
+    }
+
     /// The version of the facts this entry holds: the same for a lazy entry and the
     /// copies trimming makes of it.
     pub fn version(self: &Arc<Self>) -> FactsVersion {
@@ -178,7 +233,10 @@ impl FileEntry {
     /// The heap bytes of the summary (lazy entries), and of the facts in memory: whole,
     /// or a lazy entry's decoded ones.
     pub fn heap_bytes(&self) -> (usize, usize) {
-        let summary = self.lazy.as_ref().map_or(0, |l| l.summary.light.heap_bytes() + l.summary.names.capacity() * 8);
+        let summary = self
+            .lazy
+            .as_ref()
+            .map_or(0, |l| l.summary.light.heap_bytes() + l.summary.names.capacity() * 8 + l.summary.references.heap_bytes());
         (summary, self.facts.get().map_or(0, FileIndex::heap_bytes))
     }
 
@@ -540,7 +598,10 @@ impl WorkspaceIndex {
         let mut memory = IndexMemory::default();
         for entry in self.slots.iter().flatten() {
             match &entry.lazy {
-                Some(lazy) => memory.summary_parts.add(&lazy.summary.light.heap_parts()),
+                Some(lazy) => {
+                    memory.summary_parts.add(&lazy.summary.light.heap_parts());
+                    memory.reference_counts += lazy.summary.references.heap_bytes();
+                }
                 None => memory.whole_parts.add(&entry.index().heap_parts()),
             }
             let (summary, facts) = entry.heap_bytes();
@@ -605,6 +666,8 @@ pub struct IndexMemory {
     pub summaries: usize,
     /// The summaries' facts by part.
     pub summary_parts: super::FactsMemory,
+    /// The summaries' reference counts.
+    pub reference_counts: usize,
     /// Lazy entries' decoded facts, and how many files have them.
     pub decoded: usize,
     pub decoded_files: usize,

@@ -677,12 +677,16 @@ mod tests {
                 assert!(entry.is_lazy(), "{}", entry.path);
                 assert_eq!(entry.is_loaded(), !fresh.contains(&entry.path.as_str()), "{}: a summary until used", entry.path);
                 let expected = whole.file(whole.file_id(&entry.path).unwrap()).unwrap();
+                for name in ["Point", "x", "p", "shapes", "name", "missing"] {
+                    assert_eq!(entry.reference_count(name), expected.reference_count(name), "{}: {name}", entry.path);
+                }
                 assert_eq!(entry.index(), expected.index(), "{}", entry.path);
             }
             assert_eq!(lazy.chunk_stats(), whole.chunk_stats());
             assert_eq!(lazy.files_defining("Point").len(), 1);
         };
         check(&mut lazy, &mut whole, &["src/lib.rs", "src/shapes.rs", "src/app.ts"]);
+        assert_eq!(lazy.get("src/lib.rs").unwrap().reference_count("Point"), 2, "the import and the parameter's type");
 
         let shapes = dir.path().join("src/shapes.rs");
         std::fs::write(&shapes, "/// A point.\npub struct Point { pub x: f64, pub y: f64 }\n").unwrap();

@@ -5,13 +5,16 @@
 # call, hover, an edit while a completion waits on the model, resident memory.
 #                                       targets: overhead < 5 ms, hover < 5 ms,
 #                                       edit < 5 ms, memory < 500 MiB
-# Usage: scripts/bench-lsp.sh [CORPUS_DIR] [RUNS]   (default RUNS: 3)
+# Usage: scripts/bench-lsp.sh [--large | --list LIST] [CORPUS_DIR] [RUNS]   (default RUNS: 3)
+# The corpus as in scripts/bench.sh: bench/corpus.txt, or bench/corpus-large.txt.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-corpus=${1:-$here/target/bench-corpus}
+corpus_list "$@"
+set -- "${rest[@]+"${rest[@]}"}"
+corpus=${1:-$default_corpus}
 runs=${2:-3}
-lay_out bench/corpus.txt "$corpus"
+lay_out "$list" "$corpus"
 for run in $(seq "$runs"); do
   echo "run $run:"
-  (cd "$here" && cargo bench --quiet --bench lsp -- "$corpus" 40 2>/dev/null | sed 's/^/  /')
+  (cd "$here" && cargo bench --quiet --profile profiling --bench lsp -- "$corpus" 40 2>/dev/null | sed 's/^/  /')
 done

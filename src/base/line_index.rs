@@ -76,6 +76,19 @@ impl LineIndex {
         self.line_starts.len() as u32
     }
 
+    /// Gives back the capacity beyond what the index holds.
+    pub fn shrink_to_fit(&mut self) {
+        self.line_starts.shrink_to_fit();
+        self.wide_lines.shrink_to_fit();
+    }
+
+    /// The bytes this index holds on the heap (capacities).
+    pub fn heap_bytes(&self) -> usize {
+        self.line_starts.capacity() * 4
+            + self.wide_lines.capacity() * std::mem::size_of::<(u32, Vec<WideChar>)>()
+            + self.wide_lines.iter().map(|(_, w)| w.capacity() * std::mem::size_of::<WideChar>()).sum::<usize>()
+    }
+
     pub fn len(&self) -> u32 {
         self.len
     }

@@ -272,6 +272,9 @@ fn open_and_refresh(root: &Path, config: &Config, cache_dir: Option<&Path>, mode
     for error in report.errors.iter().take(20) {
         tracing::warn!("{error}");
     }
+    if mode != RefreshMode::CacheOnly {
+        tracing::debug!("index memory: {:?}", index.memory());
+    }
     (index, report)
 }
 

@@ -94,12 +94,7 @@ fn path_distance(a: &str, b: &str) -> usize {
 /// Occurrences of exactly `name` as a reference anywhere in the workspace. With a term
 /// table, only the files whose chunks use the name's term are looked at.
 pub fn reference_count(snapshot: &IndexSnapshot, name: &str) -> usize {
-    let count_in = |file: FileId| -> usize {
-        let Some(entry) = snapshot.file(file) else { return 0 };
-        let index = entry.index();
-        let Some(id) = index.names.iter().position(|n| n == name) else { return 0 };
-        index.references.iter().filter(|r| r.name as usize == id).count()
-    };
+    let count_in = |file: FileId| snapshot.file(file).map_or(0, |entry| entry.reference_count(name));
     match snapshot.term_table() {
         Some(table) => {
             let term = term_of(&name.to_lowercase());

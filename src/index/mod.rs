@@ -13,7 +13,7 @@ mod workspace;
 pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
-pub use workspace::{defined_names, ChunkStats, FactSource, FileEntry, FileId, FileSummary, IndexSnapshot, IndexStats, WorkspaceIndex};
+pub use workspace::{defined_names, ChunkStats, FactSource, FactsVersion, FileEntry, FileId, FileSummary, IndexMemory, IndexSnapshot, IndexStats, ReferenceCounts, WorkspaceIndex};
 
 pub use crate::lang::kinds::{ImportKind, RefRole, SymbolKind};
 
@@ -114,6 +114,36 @@ pub struct FileIndex {
     pub error_count: u32,
 }
 
+/// Heap bytes of facts by part (see `FileIndex::heap_parts`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FactsMemory {
+    /// Symbols with their names and containers.
+    pub symbols: usize,
+    /// Signatures, docs, identifier names and occurrences (`Details`).
+    pub details: usize,
+    pub imports: usize,
+    pub chunks: usize,
+    pub terms: usize,
+    pub by_name: usize,
+    pub lines: usize,
+}
+
+impl FactsMemory {
+    pub fn total(&self) -> usize {
+        self.symbols + self.details + self.imports + self.chunks + self.terms + self.by_name + self.lines
+    }
+
+    pub fn add(&mut self, other: &FactsMemory) {
+        self.symbols += other.symbols;
+        self.details += other.details;
+        self.imports += other.imports;
+        self.chunks += other.chunks;
+        self.terms += other.terms;
+        self.by_name += other.by_name;
+        self.lines += other.lines;
+    }
+}
+
 /// What `FileIndex::split_details` takes out of the facts: what retrieval reads of the
 /// few files it shows or starts from, and most of what the facts weigh.
 #[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
@@ -149,6 +179,40 @@ impl FileIndex {
         self.names = details.names;
         self.references = details.references;
         true
+    }
+
+    /// The bytes these facts hold on the heap (capacities; allocator overhead aside):
+    /// what the server's memory accounting and its bound on decoded details count.
+    pub fn heap_bytes(&self) -> usize {
+        self.heap_parts().total()
+    }
+
+    /// `heap_bytes` by part.
+    pub fn heap_parts(&self) -> FactsMemory {
+        use std::mem::size_of;
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        fn opt(s: &Option<String>) -> usize {
+            s.as_ref().map_or(0, String::capacity)
+        }
+        FactsMemory {
+            symbols: vec(&self.symbols) + self.symbols.iter().map(|s| s.name.capacity() + opt(&s.container)).sum::<usize>(),
+            details: self.symbols.iter().map(|s| s.signature.capacity() + opt(&s.doc)).sum::<usize>()
+                + vec(&self.names)
+                + self.names.iter().map(String::capacity).sum::<usize>()
+                + vec(&self.references),
+            imports: vec(&self.imports)
+                + self
+                    .imports
+                    .iter()
+                    .map(|i| i.source.capacity() + vec(&i.names) + i.names.iter().map(|n| n.name.capacity() + opt(&n.alias)).sum::<usize>())
+                    .sum::<usize>(),
+            chunks: vec(&self.chunks),
+            terms: vec(&self.terms),
+            by_name: vec(&self.by_name),
+            lines: self.line_index.heap_bytes(),
+        }
     }
 
     /// Indices of the symbols named `name`, in index order.

@@ -4,8 +4,9 @@
 //! of the lower-cased word; per file, postings sorted by (term, chunk) so that a query
 //! term is one binary search per file.
 
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 
+use super::workspace::FactsVersion;
 use super::{Chunk, FileEntry, FileId, IndexSnapshot, Posting, Reference, Symbol};
 use crate::base::{content_hash, TextRange};
 
@@ -158,8 +159,9 @@ pub struct TermFile {
 /// built from, and `lookup` callers treat every file whose version changed since as
 /// absent from the table (`is_current`) and search that file's own postings instead.
 pub struct TermTable {
-    /// Per file id, the version the table holds (weak: a replaced version is freed).
-    versions: Vec<Option<Weak<FileEntry>>>,
+    /// Per file id, the version of the facts the table holds (weak: a replaced version
+    /// is freed).
+    versions: Vec<Option<FactsVersion>>,
     /// Distinct terms, sorted; `offsets[i]..offsets[i + 1]` indexes `files` for `terms[i]`,
     /// `chunks[i]` counts the chunks using it.
     terms: Vec<u32>,
@@ -176,9 +178,9 @@ impl TermTable {
         for (id, entry) in snapshot.entries() {
             let slot = id.0 as usize;
             if versions.len() <= slot {
-                versions.resize(slot + 1, None);
+                versions.resize_with(slot + 1, || None);
             }
-            versions[slot] = Some(Arc::downgrade(entry));
+            versions[slot] = Some(entry.version());
             let postings = entry.terms();
             let mut start = 0;
             while start < postings.len() {
@@ -205,10 +207,17 @@ impl TermTable {
         TermTable { versions, terms, offsets, chunks, files }
     }
 
-    /// Whether the table holds this version of the file (the same allocation).
+    /// Whether the table holds this version of the file (the same facts in memory).
     pub fn is_current(&self, file: FileId, entry: &Arc<FileEntry>) -> bool {
         let held = self.versions.get(file.0 as usize).and_then(Option::as_ref);
-        held.is_some_and(|v| std::ptr::eq(v.as_ptr(), Arc::as_ptr(entry)))
+        held.is_some_and(|v| entry.is_version(v))
+    }
+
+    /// The bytes the table holds on the heap.
+    pub fn heap_bytes(&self) -> usize {
+        self.versions.capacity() * std::mem::size_of::<Option<FactsVersion>>()
+            + (self.terms.capacity() + self.offsets.capacity() + self.chunks.capacity()) * 4
+            + self.files.capacity() * std::mem::size_of::<TermFile>()
     }
 
     /// The files using `term` as the table was built, by file id (callers skip those that

@@ -7,7 +7,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
 
 use super::resolve::{ModuleResolver, ResolvedImport, TsConfig};
 use super::terms::TermTable;
@@ -18,19 +19,38 @@ use crate::lang::Lang;
 pub struct FileId(pub u32);
 
 /// One indexed file: its facts in memory, or (loaded lazily from the cache) its summary
-/// in memory and the rest decoded on first use.
+/// in memory and the rest decoded on first use. A lazy entry's decoded facts can be
+/// dropped again (`WorkspaceIndex::set_detail_budget`): the index then holds a copy of
+/// the entry that shares its summary and decodes them again when next asked.
 pub struct FileEntry {
     /// Relative to the workspace root, `/`-separated.
     pub path: String,
     /// `content_hash` of the file's bytes (of the editor's text for open documents).
     pub hash: u64,
     facts: OnceLock<FileIndex>,
-    lazy: Option<Box<Lazy>>,
+    lazy: Option<Arc<Lazy>>,
+    /// When a lazy entry's facts were last asked for (a tick of `CLOCK`).
+    used: AtomicU64,
 }
 
 struct Lazy {
     summary: FileSummary,
     source: Arc<dyn FactSource>,
+}
+
+/// Ticks at every use of a lazy entry's facts: their recency, for trimming.
+static CLOCK: AtomicU64 = AtomicU64::new(1);
+/// Lazy entries' facts decoded so far (by any index): trimming looks only after a change.
+static DECODED: AtomicU64 = AtomicU64::new(0);
+
+/// The facts an entry holds, recognized across the copies that share them (see
+/// `FileEntry::version`): what the term table remembers of each file.
+pub struct FactsVersion(Version);
+
+enum Version {
+    /// Weak: a replaced version is freed, and its address never reused while held.
+    Whole(Weak<FileEntry>),
+    Lazy(Weak<Lazy>),
 }
 
 /// What retrieval reads of every file: its facts without the details (`Details`:
@@ -43,6 +63,67 @@ pub struct FileSummary {
     /// `defined_names` of the facts.
     pub names: Vec<u64>,
     pub stats: IndexStats,
+    /// How often each referenced name occurs (`ReferenceCounts::of` the facts).
+    pub references: ReferenceCounts,
+}
+
+/// A file's identifier occurrences counted by name: what a hover's count of uses reads
+/// of every file using the name, without decoding their occurrences.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct ReferenceCounts {
+    /// `name_key`s of the referenced names, sorted; `counts[i]` occurrences of `keys[i]`.
+    keys: Vec<u64>,
+    counts: Vec<u32>,
+}
+
+impl ReferenceCounts {
+    pub fn of(index: &FileIndex) -> ReferenceCounts {
+        let mut per_name = vec![0u32; index.names.len()];
+        for reference in &index.references {
+            if let Some(count) = per_name.get_mut(reference.name as usize) {
+                *count += 1;
+            }
+        }
+        let mut pairs: Vec<(u64, u32)> =
+            index.names.iter().zip(per_name).filter(|(_, c)| *c > 0).map(|(n, c)| (name_key(n), c)).collect();
+        pairs.sort_unstable();
+        // Two names with one key (a hash collision) are counted together.
+        pairs.dedup_by(|b, a| {
+            let same = a.0 == b.0;
+            if same {
+                a.1 += b.1;
+            }
+            same
+        });
+        ReferenceCounts { keys: pairs.iter().map(|p| p.0).collect(), counts: pairs.iter().map(|p| p.1).collect() }
+    }
+
+    /// Occurrences of `name`.
+    pub fn get(&self, name: &str) -> usize {
+        self.keys.binary_search(&name_key(name)).map_or(0, |i| self.counts[i] as usize)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.keys.capacity() * 8 + self.counts.capacity() * 4
+    }
+}
+
+impl FileSummary {
+    /// The summary of whole facts (their details dropped).
+    pub fn of(mut index: FileIndex) -> FileSummary {
+        let names = defined_names(&index);
+        let stats = IndexStats::of(&index);
+        let references = ReferenceCounts::of(&index);
+        drop(index.split_details());
+        // Kept for the session: without the slack extraction's growing vectors left.
+        index.symbols.shrink_to_fit();
+        index.imports.shrink_to_fit();
+        index.chunks.shrink_to_fit();
+        index.terms.shrink_to_fit();
+        index.by_name.shrink_to_fit();
+        index.line_index.shrink_to_fit();
+        FileSummary { light: index, names, stats, references }
+    }
 }
 
 /// Where a lazily loaded entry's facts come from (the cache).
@@ -54,18 +135,22 @@ pub trait FactSource: Send + Sync {
 
 impl FileEntry {
     pub fn new(path: String, hash: u64, index: FileIndex) -> FileEntry {
-        FileEntry { path, hash, facts: OnceLock::from(index), lazy: None }
+        FileEntry { path, hash, facts: OnceLock::from(index), lazy: None, used: AtomicU64::new(0) }
     }
 
     /// An entry whose facts `source` decodes when first asked for.
     pub fn lazy(path: String, hash: u64, summary: FileSummary, source: Arc<dyn FactSource>) -> FileEntry {
-        FileEntry { path, hash, facts: OnceLock::new(), lazy: Some(Box::new(Lazy { summary, source })) }
+        FileEntry { path, hash, facts: OnceLock::new(), lazy: Some(Arc::new(Lazy { summary, source })), used: AtomicU64::new(0) }
     }
 
     /// The file's facts (decoded now if the entry is lazy and this is the first use).
     pub fn index(&self) -> &FileIndex {
+        let Some(lazy) = &self.lazy else {
+            return self.facts.get().expect("an entry that is not lazy has its facts");
+        };
+        self.used.store(CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         self.facts.get_or_init(|| {
-            let lazy = self.lazy.as_ref().expect("an entry without facts is lazy");
+            DECODED.fetch_add(1, Ordering::Relaxed);
             lazy.source.load(&self.path, self.hash, &lazy.summary).unwrap_or_else(|| {
                 tracing::warn!("{}: cached details unavailable; using the facts without them", self.path);
                 lazy.summary.light.clone()
@@ -73,9 +158,20 @@ impl FileEntry {
         })
     }
 
+    /// The facts, owned (decoded first if the entry is lazy).
+    pub fn into_index(mut self) -> FileIndex {
+        self.index();
+        self.facts.take().expect("decoded above")
+    }
+
     /// True when the facts are in memory (always, for an entry that is not lazy).
     pub fn is_loaded(&self) -> bool {
         self.facts.get().is_some()
+    }
+
+    /// True for an entry whose facts are decoded from the cache on demand.
+    pub fn is_lazy(&self) -> bool {
+        self.lazy.is_some()
     }
 
     /// The facts without their details (signatures, docs, references): all that
@@ -97,6 +193,51 @@ impl FileEntry {
 
     pub fn terms(&self) -> &[Posting] {
         &self.light().terms
+    }
+
+    /// Occurrences of exactly `name` as an identifier in the file, without decoding a lazy
+    /// entry's details.
+    pub fn reference_count(&self, name: &str) -> usize {
+        if let Some(lazy) = &self.lazy {
+            return lazy.summary.references.get(name);
+        }
+        let index = self.index();
+        let Some(id) = index.names.iter().position(|n| n == name) else { return 0 };
+        index.references.iter().filter(|r| r.name as usize == id).count()
+    }
+
+    /// The version of the facts this entry holds: the same for a lazy entry and the
+    /// copies trimming makes of it.
+    pub fn version(self: &Arc<Self>) -> FactsVersion {
+        FactsVersion(match &self.lazy {
+            Some(lazy) => Version::Lazy(Arc::downgrade(lazy)),
+            None => Version::Whole(Arc::downgrade(self)),
+        })
+    }
+
+    /// Whether this entry holds the facts of `version`.
+    pub fn is_version(self: &Arc<Self>, version: &FactsVersion) -> bool {
+        match (&version.0, &self.lazy) {
+            (Version::Lazy(held), Some(lazy)) => std::ptr::eq(held.as_ptr(), Arc::as_ptr(lazy)),
+            (Version::Whole(held), None) => std::ptr::eq(held.as_ptr(), Arc::as_ptr(self)),
+            _ => false,
+        }
+    }
+
+    /// A copy of a lazy entry without its decoded facts.
+    fn unloaded(&self) -> Option<FileEntry> {
+        let lazy = self.lazy.as_ref()?;
+        Some(FileEntry { path: self.path.clone(), hash: self.hash, facts: OnceLock::new(), lazy: Some(Arc::clone(lazy)), used: AtomicU64::new(0) })
+    }
+
+    /// The heap bytes of the summary (lazy entries), and of the facts in memory: whole,
+    /// or a lazy entry's decoded ones.
+    pub fn heap_bytes(&self) -> (usize, usize) {
+        let summary = self
+            .lazy
+            .as_ref()
+            .map_or(0, |l| l.summary.light.heap_bytes() + l.summary.names.capacity() * 8 + l.summary.references.heap_bytes());
+        (summary, self.facts.get().map_or(0, FileIndex::heap_bytes))
     }
 
     fn defined_names(&self) -> Cow<'_, [u64]> {
@@ -283,6 +424,11 @@ pub struct WorkspaceIndex {
     terms: Option<Arc<TermTable>>,
     revision: u64,
     snapshot: Option<Arc<IndexSnapshot>>,
+    /// At most this many heap bytes of lazy entries' decoded facts are kept (`None`: no
+    /// bound); see `set_detail_budget`.
+    detail_budget: Option<usize>,
+    /// `DECODED` when the decoded facts were last counted.
+    counted_at: u64,
 }
 
 /// How many chunks the workspace has and their total length in lines (BM25's corpus
@@ -396,7 +542,91 @@ impl WorkspaceIndex {
         }
     }
 
+    /// Bounds the memory that lazy entries' decoded facts (signatures, docs, references
+    /// of the files requests read whole) hold: from then on, taking a snapshot drops the
+    /// least recently used ones beyond `bytes` (down to three quarters of it; the most
+    /// recent is always kept). Dropped facts are decoded again when next asked for.
+    pub fn set_detail_budget(&mut self, bytes: Option<usize>) {
+        self.detail_budget = bytes;
+        self.counted_at = u64::MAX;
+    }
+
+    /// Drops decoded facts beyond the budget (see `set_detail_budget`); how many files'.
+    /// Looks at the entries only when facts were decoded since it last did.
+    pub fn trim_details(&mut self) -> usize {
+        let Some(budget) = self.detail_budget else { return 0 };
+        let decoded = DECODED.load(Ordering::Relaxed);
+        if decoded == self.counted_at {
+            return 0;
+        }
+        self.counted_at = decoded;
+        // (last use, bytes, slot) of every lazy entry whose facts are decoded.
+        let mut loaded: Vec<(u64, usize, usize)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, slot)| {
+                let entry = slot.as_ref().filter(|e| e.is_lazy())?;
+                let facts = entry.facts.get()?;
+                Some((entry.used.load(Ordering::Relaxed), facts.heap_bytes(), i))
+            })
+            .collect();
+        if loaded.iter().map(|l| l.1).sum::<usize>() <= budget {
+            return 0;
+        }
+        loaded.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        let mut kept = loaded[0].1;
+        let mut dropped = 0;
+        let slots = Arc::make_mut(&mut self.slots);
+        for &(_, bytes, i) in &loaded[1..] {
+            if kept + bytes <= budget / 4 * 3 {
+                kept += bytes;
+                continue;
+            }
+            if let Some(copy) = slots[i].as_ref().and_then(|e| e.unloaded()) {
+                slots[i] = Some(Arc::new(copy));
+                dropped += 1;
+            }
+        }
+        // The same facts at the same revision: only the slot table changed.
+        self.snapshot = None;
+        dropped
+    }
+
+    /// Heap bytes of what the index holds, by part.
+    pub fn memory(&self) -> IndexMemory {
+        let mut memory = IndexMemory::default();
+        for entry in self.slots.iter().flatten() {
+            match &entry.lazy {
+                Some(lazy) => {
+                    memory.summary_parts.add(&lazy.summary.light.heap_parts());
+                    memory.reference_counts += lazy.summary.references.heap_bytes();
+                }
+                None => memory.whole_parts.add(&entry.index().heap_parts()),
+            }
+            let (summary, facts) = entry.heap_bytes();
+            memory.summaries += summary;
+            if entry.is_lazy() {
+                memory.decoded += facts;
+                memory.decoded_files += usize::from(facts > 0);
+            } else {
+                memory.whole += facts;
+                memory.whole_files += 1;
+            }
+            memory.entries += std::mem::size_of::<FileEntry>() + entry.path.capacity();
+        }
+        memory.entries += self.slots.capacity() * 8 + self.ids.capacity() * (std::mem::size_of::<(String, FileId)>() + 8);
+        memory.entries += self.ids.keys().map(String::capacity).sum::<usize>();
+        for shard in &self.names.shards {
+            memory.names += shard.capacity() * (std::mem::size_of::<(u64, FileList)>() + 1);
+            memory.names += shard.values().map(|f| f.as_slice().len() * 4 * usize::from(f.as_slice().len() > 1)).sum::<usize>();
+        }
+        memory.terms = self.terms.as_ref().map_or(0, |t| t.heap_bytes());
+        memory
+    }
+
     pub fn snapshot(&mut self) -> Arc<IndexSnapshot> {
+        self.trim_details();
         if let Some(snapshot) = &self.snapshot {
             return snapshot.clone();
         }
@@ -426,6 +656,37 @@ impl WorkspaceIndex {
             stats.add(&entry.stats());
         }
         stats
+    }
+}
+
+/// Heap bytes of a `WorkspaceIndex`, by part (capacities; allocator overhead aside).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IndexMemory {
+    /// Lazy entries' summaries (facts without details, defined names).
+    pub summaries: usize,
+    /// The summaries' facts by part.
+    pub summary_parts: super::FactsMemory,
+    /// The summaries' reference counts.
+    pub reference_counts: usize,
+    /// Lazy entries' decoded facts, and how many files have them.
+    pub decoded: usize,
+    pub decoded_files: usize,
+    /// Entries held whole (open documents, files parsed without a cache to read from).
+    pub whole: usize,
+    /// The whole entries' facts by part.
+    pub whole_parts: super::FactsMemory,
+    pub whole_files: usize,
+    /// The entries themselves, paths and the path table.
+    pub entries: usize,
+    /// The name table (defined name -> files).
+    pub names: usize,
+    /// The term table (term -> files).
+    pub terms: usize,
+}
+
+impl IndexMemory {
+    pub fn total(&self) -> usize {
+        self.summaries + self.decoded + self.whole + self.entries + self.names + self.terms
     }
 }
 
@@ -508,5 +769,107 @@ impl IndexSnapshot {
 
     pub fn resolve_import(&self, from: FileId, import: &Import) -> Option<ResolvedImport> {
         ModuleResolver::new(self).resolve(from, import)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::lang::parse;
+
+    /// Whole facts by path, counting how often each was asked for.
+    #[derive(Default)]
+    struct Source {
+        facts: HashMap<String, FileIndex>,
+        loads: Mutex<HashMap<String, usize>>,
+    }
+
+    impl FactSource for Source {
+        fn load(&self, path: &str, _hash: u64, _summary: &FileSummary) -> Option<FileIndex> {
+            *self.loads.lock().unwrap().entry(path.to_string()).or_default() += 1;
+            self.facts.get(path).cloned()
+        }
+    }
+
+    fn lazy_index(files: usize) -> (WorkspaceIndex, Arc<Source>) {
+        let mut source = Source::default();
+        for i in 0..files {
+            let text = format!("/// Doc {i}.\npub fn f{i}(x: u32) -> u32 {{ g{i}(x) + shared(x) }}\npub fn shared(x: u32) -> u32 {{ x }}\n");
+            source.facts.insert(format!("f{i}.rs"), crate::index::extract(Lang::Rust, &text, &parse(Lang::Rust, &text, None)));
+        }
+        let source = Arc::new(source);
+        let mut index = WorkspaceIndex::new();
+        for (path, facts) in &source.facts {
+            let summary = FileSummary::of(facts.clone());
+            index.insert(FileEntry::lazy(path.clone(), 1, summary, Arc::clone(&source) as Arc<dyn FactSource>));
+        }
+        (index, source)
+    }
+
+    /// With a budget, taking a snapshot drops the decoded facts of the files used least
+    /// recently beyond it; they decode again, the same, when asked for; snapshots taken
+    /// before keep theirs; names, chunks and the term table are untouched.
+    #[test]
+    fn decoded_facts_beyond_the_budget_are_dropped_least_recent_first() {
+        let (mut index, source) = lazy_index(8);
+        let one = source.facts["f0.rs"].heap_bytes();
+        index.set_detail_budget(Some(one * 3));
+        let table = Arc::new(TermTable::build(&index.snapshot()));
+        index.set_term_table(Arc::clone(&table));
+        let before = index.snapshot();
+        let order = ["f3.rs", "f1.rs", "f7.rs", "f0.rs", "f5.rs", "f2.rs"];
+        for path in order {
+            assert_eq!(before.file(before.file_id(path).unwrap()).unwrap().index(), &source.facts[path]);
+        }
+        let revision = index.revision();
+        let after = index.snapshot();
+        assert_eq!(after.revision(), revision, "the same facts: the revision stays");
+        let loaded: Vec<&str> = order.iter().copied().filter(|p| after.file(after.file_id(p).unwrap()).unwrap().is_loaded()).collect();
+        // Kept: the most recent ones within three quarters of the budget (two files).
+        assert_eq!(loaded, ["f0.rs", "f5.rs", "f2.rs"][1..]);
+        assert!(index.memory().decoded <= one * 3);
+        for path in order {
+            let (id, entry) = (before.file_id(path).unwrap(), before.file(before.file_id(path).unwrap()).unwrap());
+            assert!(entry.is_loaded(), "{path}: an earlier snapshot keeps what it decoded");
+            assert!(table.is_current(id, after.entry(id).unwrap()), "{path}: the term table still holds this version");
+            assert_eq!(after.file(id).unwrap().index(), &source.facts[path], "{path}: decoded again, the same");
+        }
+        assert_eq!(source.loads.lock().unwrap()["f3.rs"], 2, "dropped, then decoded again");
+        assert_eq!(source.loads.lock().unwrap()["f2.rs"], 1, "kept");
+        assert_eq!(after.files_defining("shared").len(), 8);
+        assert_eq!(after.chunk_stats(), before.chunk_stats());
+        assert_eq!(table.stale_files(&after), 0);
+
+        // A replaced file is a new version for the table; without a budget nothing is dropped.
+        let text = "pub fn other() {}\n";
+        index.insert(FileEntry::new("f4.rs".into(), 2, crate::index::extract(Lang::Rust, text, &parse(Lang::Rust, text, None))));
+        assert_eq!(table.stale_files(&index.snapshot()), 1);
+        index.set_detail_budget(None);
+        let all = index.snapshot();
+        for (_, entry) in all.files() {
+            entry.index();
+        }
+        assert_eq!(index.trim_details(), 0);
+        assert!(index.snapshot().files().all(|(_, e)| e.is_loaded()));
+    }
+
+    /// The memory accounting counts summaries, decoded and whole facts apart.
+    #[test]
+    fn memory_counts_summaries_decoded_and_whole_facts() {
+        let (mut index, source) = lazy_index(3);
+        let empty = index.memory();
+        assert!(empty.summaries > 0 && empty.decoded == 0 && empty.whole == 0 && empty.names > 0 && empty.entries > 0);
+        let snapshot = index.snapshot();
+        snapshot.file(snapshot.file_id("f1.rs").unwrap()).unwrap().index();
+        let decoded = index.memory();
+        assert_eq!((decoded.decoded, decoded.decoded_files), (source.facts["f1.rs"].clone().heap_bytes(), 1), "a clone, as the source gives");
+        let text = "pub fn whole() {}\n";
+        let facts = crate::index::extract(Lang::Rust, text, &parse(Lang::Rust, text, None));
+        let bytes = facts.heap_bytes();
+        index.insert(FileEntry::new("w.rs".into(), 1, facts));
+        assert_eq!((index.memory().whole, index.memory().whole_files), (bytes, 1));
     }
 }

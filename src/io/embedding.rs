@@ -54,6 +54,11 @@ impl Vectors {
         self.lock().as_ref().map_or(0, VectorStore::len)
     }
 
+    /// The heap bytes of the store (0 before it is opened; see `VectorStore::heap_bytes`).
+    pub fn heap_bytes(&self) -> usize {
+        self.lock().as_ref().map_or(0, VectorStore::heap_bytes)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

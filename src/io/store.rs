@@ -15,10 +15,10 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats};
+use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 5;
+const SCHEMA_VERSION: i64 = 6;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -59,9 +59,10 @@ impl FileRow {
     pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &mut FileIndex) -> FileRow {
         let stats = IndexStats::of(index);
         let names = crate::index::defined_names(index);
+        let references = ReferenceCounts::of(index);
         // The details are moved out of `index` for the encoding and back: no copy.
         let details = index.split_details();
-        let summary = encode_summary(index, names, stats);
+        let summary = encode_summary(index, names, stats, references);
         let data = bitcode::encode(&details);
         index.join_details(details);
         FileRow { path, hash, size, mtime, stats, summary, data }
@@ -332,10 +333,10 @@ fn read_row(conn: &Connection, path: &str) -> Result<Option<RawRow>, StoreError>
     }
 }
 
-/// A summary as stored: `[light length: u32 LE][light facts][(names, stats)]`.
-fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats) -> Vec<u8> {
+/// A summary as stored: `[light length: u32 LE][light facts][(names, stats, reference counts)]`.
+fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats, references: ReferenceCounts) -> Vec<u8> {
     let facts = bitcode::encode(light);
-    let rest = bitcode::encode(&(names, stats));
+    let rest = bitcode::encode(&(names, stats, references));
     let mut out = Vec::with_capacity(4 + facts.len() + rest.len());
     out.extend_from_slice(&(facts.len() as u32).to_le_bytes());
     out.extend_from_slice(&facts);
@@ -347,8 +348,8 @@ fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats) -> Vec<
 pub fn decode_summary(summary: &[u8]) -> Option<FileSummary> {
     let (facts, rest) = split_summary(summary)?;
     let light: FileIndex = bitcode::decode(facts).ok()?;
-    let (names, stats): (Vec<u64>, IndexStats) = bitcode::decode(rest).ok()?;
-    Some(FileSummary { light, names, stats })
+    let (names, stats, references): (Vec<u64>, IndexStats, ReferenceCounts) = bitcode::decode(rest).ok()?;
+    Some(FileSummary { light, names, stats, references })
 }
 
 fn split_summary(summary: &[u8]) -> Option<(&[u8], &[u8])> {

@@ -205,7 +205,23 @@ impl VectorStore {
         // Keys last: a crash in between leaves a pair that disagrees, which `open` detects.
         std::fs::rename(&tmp, &path)?;
         std::fs::rename(&keys_tmp, keys_path(&path))?;
+        // Searched through a memory map again: the vectors written leave the heap (the
+        // kernel keeps the pages searches touch, and can drop them).
+        let loaded = std::mem::replace(&mut self.index, new_index(self.dimensions));
+        if let Err(err) = self.view(&path) {
+            tracing::warn!("vector index {} not mapped again ({err}); kept in memory", path.display());
+            self.index = loaded;
+        }
         Ok(())
+    }
+
+    /// The bytes the store holds on the heap: the index when it is not a memory map
+    /// (usearch's count), keys and pending vectors.
+    pub fn heap_bytes(&self) -> usize {
+        let index = if self.viewed { 0 } else { self.index.memory_usage() };
+        index
+            + (self.keys.capacity() + self.dead.capacity()) * 16
+            + self.pending.iter().map(|(_, v)| 32 + v.capacity() * 4).sum::<usize>()
     }
 }
 

@@ -70,6 +70,10 @@ pub trait IndexSink {
     fn known_hash(&self, path: &str) -> Option<u64>;
     /// Every path the sink holds.
     fn known_paths(&self) -> Vec<String>;
+    /// Whether the sink holds the file's facts whole (not a summary read from the cache).
+    fn holds_whole(&self, _path: &str) -> bool {
+        false
+    }
     fn apply(&mut self, update: IndexUpdate);
 }
 
@@ -80,6 +84,10 @@ impl IndexSink for WorkspaceIndex {
 
     fn known_paths(&self) -> Vec<String> {
         self.paths().map(str::to_string).collect()
+    }
+
+    fn holds_whole(&self, path: &str) -> bool {
+        self.get(path).is_some_and(|e| !e.is_lazy())
     }
 
     fn apply(&mut self, update: IndexUpdate) {
@@ -99,6 +107,11 @@ pub struct Indexer {
     pub root: PathBuf,
     pub config: Config,
     store: Store,
+    /// The cache reader of lazy entries, once a `Lazy` refresh opened it.
+    lazy_source: Option<Arc<dyn FactSource>>,
+    /// Files parsed by a `Lazy` refresh or `update_paths` enter the index lazily too,
+    /// once their rows are written (see `summarize_parsed`).
+    summarize_parsed: bool,
 }
 
 impl Indexer {
@@ -109,7 +122,16 @@ impl Indexer {
             Some(dir) => Store::open(dir),
             None => Store::in_memory(),
         };
-        Indexer { root: root.to_path_buf(), config, store }
+        Indexer { root: root.to_path_buf(), config, store, lazy_source: None, summarize_parsed: false }
+    }
+
+    /// From now on, files parsed by a `Lazy` refresh or by `update_paths` enter the index
+    /// as summaries once their rows are written, their details read back from the cache
+    /// on demand, as unchanged files do (the server: its memory then does not grow with
+    /// what it parsed). Without it they enter whole, at once. Entries stay whole when
+    /// their rows could not be written, or with an in-memory cache.
+    pub fn summarize_parsed(&mut self) {
+        self.summarize_parsed = true;
     }
 
     pub fn cache_path(&self) -> Option<&Path> {
@@ -129,10 +151,10 @@ impl Indexer {
     pub fn refresh(&mut self, mode: RefreshMode, progress: ProgressFn, sink: &mut dyn IndexSink) -> RefreshReport {
         let started = Instant::now();
         let mut report = RefreshReport::default();
-        let lazy_source: Option<Arc<dyn FactSource>> = match mode {
-            RefreshMode::Lazy => self.store.reader().map(|reader| Arc::new(reader) as Arc<dyn FactSource>),
-            _ => None,
-        };
+        if mode == RefreshMode::Lazy && self.lazy_source.is_none() {
+            self.lazy_source = self.store.reader().map(|reader| Arc::new(reader) as Arc<dyn FactSource>);
+        }
+        let lazy_source = if mode == RefreshMode::Lazy { self.lazy_source.clone() } else { None };
         let mode = if mode == RefreshMode::Lazy && lazy_source.is_none() { RefreshMode::Load } else { mode };
         // A first load (the sink holds nothing yet): the cache's rows are read and decoded
         // while the walk runs; rows of files that turn out changed are dropped.
@@ -249,6 +271,7 @@ impl Indexer {
         let mut rules = vfs::IgnoreRules::new(&self.root, &self.config.index);
         let mut rows = Vec::new();
         let mut removed = Vec::new();
+        let mut parsed = Vec::new();
         for path in paths {
             let Ok(rel) = path.strip_prefix(&self.root) else { continue };
             let rel_path = vfs::relative_path(&self.root, path);
@@ -262,16 +285,34 @@ impl Indexer {
                 continue;
             };
             if sink.known_hash(&rel_path) == Some(hash) {
+                // A document closed unchanged: its whole facts give way to the cached summary.
+                if let Some(entry) = self.cached_summary(&rel_path, hash).filter(|_| sink.holds_whole(&rel_path)) {
+                    sink.apply(IndexUpdate::Insert(Box::new(entry)));
+                }
                 continue;
             }
             let meta = meta.expect("checked above");
             let mut file_index = extract_text(lang, &text);
             rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &mut file_index));
-            sink.apply(IndexUpdate::Insert(Box::new(FileEntry::new(rel_path, hash, file_index))));
+            parsed.push(FileEntry::new(rel_path, hash, file_index));
         }
-        if let Err(err) = self.store.write(&rows, &removed) {
+        let written = self.store.write(&rows, &removed);
+        if let Err(err) = &written {
             tracing::warn!("{err}");
         }
+        let source = self.lazy_source.as_ref().filter(|_| written.is_ok() && self.summarize_parsed);
+        for entry in parsed {
+            sink.apply(IndexUpdate::Insert(Box::new(lazy_once_written(entry, source))));
+        }
+    }
+
+    /// A lazy entry of the cached row of `path` at content `hash`, with `summarize_parsed`
+    /// and a lazy source.
+    fn cached_summary(&self, path: &str, hash: u64) -> Option<FileEntry> {
+        let source = self.lazy_source.as_ref().filter(|_| self.summarize_parsed)?;
+        let row = self.store.row(path).ok()??;
+        let summary = store::decode_summary(&row.summary).filter(|_| row.hash == hash)?;
+        Some(FileEntry::lazy(path.to_string(), hash, summary, Arc::clone(source)))
     }
 
     /// Reads, hashes, parses and extracts `files` on all cores, writing results to the
@@ -298,6 +339,7 @@ impl Indexer {
         let config = &self.config.index;
         let (tx, rx) = mpsc::sync_channel::<Message>(64);
         let store = &mut self.store;
+        let lazy_source = self.lazy_source.as_ref().filter(|_| mode == RefreshMode::Lazy && self.summarize_parsed);
         let mut write_failed: Option<String> = None;
         std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -319,6 +361,21 @@ impl Indexer {
                 });
             });
             let mut batch: Vec<FileRow> = Vec::with_capacity(WRITE_BATCH);
+            // With a lazy source, parsed files enter the index once their rows are written
+            // (as summaries, their details read back on demand).
+            let mut waiting: Vec<FileEntry> = Vec::new();
+            let mut flush = |batch: &mut Vec<FileRow>, waiting: &mut Vec<FileEntry>, sink: &mut dyn IndexSink| {
+                let written = store.write(batch, &[]);
+                if let Err(err) = &written {
+                    tracing::warn!("{err}");
+                    write_failed.get_or_insert(err.to_string());
+                }
+                batch.clear();
+                let source = lazy_source.filter(|_| written.is_ok());
+                for entry in waiting.drain(..) {
+                    sink.apply(IndexUpdate::Insert(Box::new(lazy_once_written(entry, source))));
+                }
+            };
             let mut done = 0u64;
             for message in rx {
                 done += 1;
@@ -328,15 +385,15 @@ impl Indexer {
                         report.reparsed += 1;
                         outcome.stats.add(&row.stats);
                         if let Some(file_index) = keep {
-                            sink.apply(IndexUpdate::Insert(Box::new(FileEntry::new(row.path.clone(), row.hash, file_index))));
+                            let entry = FileEntry::new(row.path.clone(), row.hash, file_index);
+                            match lazy_source {
+                                Some(_) => waiting.push(entry),
+                                None => sink.apply(IndexUpdate::Insert(Box::new(entry))),
+                            }
                         }
                         batch.push(row);
                         if batch.len() >= WRITE_BATCH {
-                            if let Err(err) = store.write(&batch, &[]) {
-                                tracing::warn!("{err}");
-                                write_failed.get_or_insert(err.to_string());
-                            }
-                            batch.clear();
+                            flush(&mut batch, &mut waiting, sink);
                         }
                     }
                     Message::SameContent(path, mtime) => {
@@ -350,10 +407,7 @@ impl Indexer {
                 }
                 progress(done, total);
             }
-            if let Err(err) = store.write(&batch, &[]) {
-                tracing::warn!("{err}");
-                write_failed.get_or_insert(err.to_string());
-            }
+            flush(&mut batch, &mut waiting, sink);
         });
         // The index is complete in memory; the rows not written are parsed again next time.
         if let Some(err) = write_failed {
@@ -444,6 +498,20 @@ impl Indexer {
         let mut decoded = decoded;
         decoded.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(decoded)
+    }
+}
+
+/// A parsed file's entry as the index takes it: with `source` (its row is written), lazy:
+/// its summary, the details decoded from the cache on demand; else whole.
+fn lazy_once_written(entry: FileEntry, source: Option<&Arc<dyn FactSource>>) -> FileEntry {
+    match source {
+        Some(source) => {
+            let FileEntry { path, hash, .. } = &entry;
+            let (path, hash) = (path.clone(), *hash);
+            let summary = index::FileSummary::of(entry.into_index());
+            FileEntry::lazy(path, hash, summary, Arc::clone(source))
+        }
+        None => entry,
     }
 }
 
@@ -586,6 +654,64 @@ mod tests {
         assert!(facts.symbols.iter().any(|s| s.name == "new"), "the version the snapshot holds");
         assert!(facts.symbols.iter().all(|s| s.signature.is_empty()));
         assert_eq!(facts.chunks, shapes.chunks());
+    }
+
+    /// With `summarize_parsed` (the server), files parsed in a lazy refresh and by
+    /// `update_paths` enter the index as summaries once their rows are written, and decode
+    /// to the facts a whole load gives.
+    #[test]
+    fn parsed_files_enter_lazily_once_their_rows_are_written() {
+        let (dir, cache) = lazy_workspace();
+        let whole_cache = tempfile::tempdir().unwrap();
+        let mut indexer = Indexer::open(dir.path(), Config::default(), Some(cache.path()));
+        indexer.summarize_parsed();
+        let mut lazy = WorkspaceIndex::new();
+        let report = indexer.refresh(RefreshMode::Lazy, &|_, _| {}, &mut lazy);
+        assert_eq!(report.reparsed, 3, "a cold cache: every file parsed");
+        let mut whole = refreshed(dir.path(), whole_cache.path(), RefreshMode::Load);
+        // `fresh`: the files whose entries no request has read yet.
+        let check = |lazy: &mut WorkspaceIndex, whole: &mut WorkspaceIndex, fresh: &[&str]| {
+            let (lazy, whole) = (lazy.snapshot(), whole.snapshot());
+            assert_eq!(lazy.len(), whole.len());
+            for (_, entry) in lazy.files() {
+                assert!(entry.is_lazy(), "{}", entry.path);
+                assert_eq!(entry.is_loaded(), !fresh.contains(&entry.path.as_str()), "{}: a summary until used", entry.path);
+                let expected = whole.file(whole.file_id(&entry.path).unwrap()).unwrap();
+                for name in ["Point", "x", "p", "shapes", "name", "missing"] {
+                    assert_eq!(entry.reference_count(name), expected.reference_count(name), "{}: {name}", entry.path);
+                }
+                assert_eq!(entry.index(), expected.index(), "{}", entry.path);
+            }
+            assert_eq!(lazy.chunk_stats(), whole.chunk_stats());
+            assert_eq!(lazy.files_defining("Point").len(), 1);
+        };
+        check(&mut lazy, &mut whole, &["src/lib.rs", "src/shapes.rs", "src/app.ts"]);
+        assert_eq!(lazy.get("src/lib.rs").unwrap().reference_count("Point"), 2, "the import and the parameter's type");
+
+        let shapes = dir.path().join("src/shapes.rs");
+        std::fs::write(&shapes, "/// A point.\npub struct Point { pub x: f64, pub y: f64 }\n").unwrap();
+        indexer.update_paths(std::slice::from_ref(&shapes), &mut lazy);
+        Indexer::open(dir.path(), Config::default(), Some(whole_cache.path())).update_paths(&[shapes], &mut whole);
+        check(&mut lazy, &mut whole, &["src/shapes.rs"]);
+        assert_eq!(lazy.snapshot().files_defining("new").len(), 0);
+
+        // A document closed unchanged (held whole from the editor's text): the cached
+        // summary takes its place.
+        let lib = dir.path().join("src/lib.rs");
+        let text = std::fs::read_to_string(&lib).unwrap();
+        let hash = crate::base::content_hash(text.as_bytes());
+        lazy.insert(FileEntry::new("src/lib.rs".into(), hash, extract_text(Lang::Rust, &text)));
+        indexer.update_paths(std::slice::from_ref(&lib), &mut lazy);
+        let entry = lazy.get("src/lib.rs").unwrap().clone();
+        assert!(entry.is_lazy() && !entry.is_loaded());
+        assert_eq!(entry.index(), &extract_text(Lang::Rust, &text));
+
+        // Without a cache file to read back from, parsed files stay whole.
+        let mut indexer = Indexer::open(dir.path(), Config::default(), None);
+        indexer.summarize_parsed();
+        let mut index = WorkspaceIndex::new();
+        indexer.refresh(RefreshMode::Lazy, &|_, _| {}, &mut index);
+        assert!(index.snapshot().files().all(|(_, e)| !e.is_lazy() && e.is_loaded()));
     }
 
     /// Without a cache file (an in-memory cache), a lazy load is a whole load.

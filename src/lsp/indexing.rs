@@ -14,11 +14,19 @@ use super::state::{lock, RootSink, SharedState};
 use crate::index::terms::TermTable;
 use crate::io::workspace::RefreshMode;
 
-/// Refreshes the index of `root` from disk and the cache, reporting progress.
+/// Heap bytes of decoded facts (signatures, docs, references of the files requests read
+/// whole) a root's index keeps beyond the open documents: the least recently used are
+/// dropped past it and decoded from the cache again when needed.
+pub const DETAIL_BUDGET: usize = 32 << 20;
+
+/// Refreshes the index of `root` from disk and the cache, reporting progress. Files enter
+/// the index lazily: their summaries in memory, the rest read from the cache on demand
+/// (with a cache that cannot be read back, whole).
 pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
     let (indexer, progress_supported) = {
-        let state = lock(&state);
+        let mut state = lock(&state);
         let Some(i) = state.root_index_by_path(&root) else { return };
+        state.roots[i].index.set_detail_budget(Some(DETAIL_BUDGET));
         (state.roots[i].indexer.clone(), state.caps.work_done_progress)
     };
     let (percent, rx) = Percent::channel();
@@ -27,7 +35,8 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
     let job = tokio::task::spawn_blocking(move || {
         let mut indexer = indexer.lock().unwrap_or_else(|p| p.into_inner());
         let mut sink = RootSink { state: job_state, root: job_root };
-        indexer.refresh(RefreshMode::Load, &|done, total| percent.send(done, total), &mut sink)
+        indexer.summarize_parsed();
+        indexer.refresh(RefreshMode::Lazy, &|done, total| percent.send(done, total), &mut sink)
     });
     let name = root_name(&root);
     let progress = relay_progress(&client, progress_supported.then_some(Begin::Now), "index", format!("Indexing {name}"), &root, rx).await;
@@ -184,9 +193,48 @@ pub async fn embed_root(client: Client, state: SharedState, root: PathBuf, repor
     };
     running.store(false, Ordering::Release);
     tracing::info!("{}: {summary}", root.display());
+    log_memory(&state, &root);
     if let Some(progress) = progress {
         progress.finish_with_message(summary).await;
     }
+}
+
+/// Logs what the root's index and vectors hold on the heap, and the process's resident
+/// memory (`CTXLS_LOG=ctxls=debug`).
+fn log_memory(state: &SharedState, root: &Path) {
+    if !tracing::enabled!(tracing::Level::DEBUG) {
+        return;
+    }
+    let (memory, vectors) = {
+        let state = lock(state);
+        let Some(i) = state.root_index_by_path(root) else { return };
+        (state.roots[i].index.memory(), Arc::clone(&state.roots[i].vectors))
+    };
+    let mib = |bytes: usize| bytes as f64 / f64::from(1 << 20);
+    let resident = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()));
+    tracing::debug!(
+        "memory of {}: resident {} MiB; index {:.1} MiB (summaries {:.1}: symbols {:.1}, chunks {:.1}, terms {:.1}, by name {:.1}, lines {:.1}, imports {:.1}; decoded {:.1} in {} files, whole {:.1} in {} files, entries {:.1}, names {:.1}, term table {:.1}); vectors on the heap {:.1} MiB",
+        root.display(),
+        resident.map_or_else(|| "?".to_string(), |kb| (kb / 1024).to_string()),
+        mib(memory.total()),
+        mib(memory.summaries),
+        mib(memory.summary_parts.symbols),
+        mib(memory.summary_parts.chunks),
+        mib(memory.summary_parts.terms),
+        mib(memory.summary_parts.by_name),
+        mib(memory.summary_parts.lines),
+        mib(memory.summary_parts.imports),
+        mib(memory.decoded),
+        memory.decoded_files,
+        mib(memory.whole),
+        memory.whole_files,
+        mib(memory.entries),
+        mib(memory.names),
+        mib(memory.terms),
+        mib(vectors.heap_bytes()),
+    );
 }
 
 /// A job's progress as percentages, sent to the relaying task only when they change.

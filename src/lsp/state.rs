@@ -325,7 +325,7 @@ impl State {
         }
         let text = open.doc.text();
         // After one edit, only the top-level items it touched are extracted again.
-        let previous = self.roots[root].index.get(&rel_path).filter(|e| e.index().lang == open.doc.lang);
+        let previous = self.roots[root].index.get(&rel_path).filter(|e| e.lang() == open.doc.lang);
         let file_index = match (previous, open.doc.last_change()) {
             (Some(previous), Some(change)) if open.incremental_base => {
                 index::extract_incremental(open.doc.lang, text, open.doc.tree(), previous.index(), change)
@@ -384,6 +384,12 @@ impl IndexSink for RootSink {
             Some(root) => state.roots[root].index.paths().map(str::to_string).collect(),
             None => Vec::new(),
         }
+    }
+
+    fn holds_whole(&self, path: &str) -> bool {
+        let state = lock(&self.state);
+        let Some(root) = state.root_index_by_path(&self.root) else { return false };
+        state.roots[root].index.get(path).is_some_and(|e| !e.is_lazy())
     }
 
     fn apply(&mut self, update: IndexUpdate) {

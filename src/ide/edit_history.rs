@@ -8,6 +8,7 @@
 
 use std::collections::VecDeque;
 use std::ops::Range;
+use std::sync::Arc;
 
 use similar::{ChangeTag, TextDiff};
 
@@ -48,8 +49,9 @@ pub struct RecentEdit {
 
 #[derive(Clone, Debug, Default)]
 pub struct EditHistory {
-    /// Oldest first.
-    hunks: VecDeque<Hunk>,
+    /// Oldest first; shared with the requests that took a snapshot (a merge into the
+    /// latest copies it when shared).
+    hunks: VecDeque<Arc<Hunk>>,
     /// Each edited file's text before its first edit of the session, the most recently
     /// edited last.
     bases: VecDeque<(String, std::sync::Arc<str>)>,
@@ -73,8 +75,8 @@ impl EditHistory {
             }
         }
         if let Some(last) = self.hunks.back_mut() {
-            if last.path == path && now_ms.saturating_sub(last.at_ms) <= COALESCE_MS && change.merge_into(last, before) {
-                last.at_ms = now_ms;
+            if last.path == path && now_ms.saturating_sub(last.at_ms) <= COALESCE_MS && change.merge_into(Arc::make_mut(last), before) {
+                Arc::make_mut(last).at_ms = now_ms;
                 if last.old == last.new {
                     self.hunks.pop_back();
                 }
@@ -84,7 +86,7 @@ impl EditHistory {
         if change.old == change.new {
             return;
         }
-        self.hunks.push_back(Hunk { path: path.to_string(), start_line: change.first_line, old: change.old, new: change.new, at_ms: now_ms });
+        self.hunks.push_back(Arc::new(Hunk { path: path.to_string(), start_line: change.first_line, old: change.old, new: change.new, at_ms: now_ms }));
         while self.hunks.len() > MAX_HUNKS {
             self.hunks.pop_front();
         }
@@ -92,7 +94,13 @@ impl EditHistory {
 
     /// Oldest first.
     pub fn hunks(&self) -> impl DoubleEndedIterator<Item = &Hunk> {
-        self.hunks.iter()
+        self.hunks.iter().map(|h| &**h)
+    }
+
+    /// The hunks of the files `keep` accepts, oldest first, shared (cheap to take under a
+    /// lock; [`render`] them outside it).
+    pub fn snapshot(&self, keep: impl Fn(&str) -> bool) -> Vec<Arc<Hunk>> {
+        self.hunks.iter().filter(|h| keep(&h.path)).cloned().collect()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -111,10 +119,15 @@ impl EditHistory {
         self.bases.iter().map(|(p, t)| (p.as_str(), t))
     }
 
-    /// The hunks as unified diffs, oldest first, those of `path` filtered by `keep`.
+    /// The hunks of the files `keep` accepts as unified diffs, oldest first.
     pub fn recent_edits(&self, keep: impl Fn(&str) -> bool) -> Vec<RecentEdit> {
-        self.hunks.iter().filter(|h| keep(&h.path)).map(|h| RecentEdit { path: h.path.clone(), diff: unified_diff(h) }).collect()
+        render(&self.snapshot(keep))
     }
+}
+
+/// Hunks as unified diffs, in their order.
+pub fn render(hunks: &[Arc<Hunk>]) -> Vec<RecentEdit> {
+    hunks.iter().map(|h| RecentEdit { path: h.path.clone(), diff: unified_diff(h) }).collect()
 }
 
 /// One change widened to whole lines of the text before it.
@@ -156,8 +169,11 @@ impl Change {
         if c0 > h1 + NEAR_LINES || h0 > c1 + NEAR_LINES {
             return false;
         }
-        let starts = line_starts(before);
-        let byte_at = |line: usize| starts.get(line).copied().unwrap_or(before.len());
+        // Line starts from the change's first line outwards: the lines involved lie within
+        // the hunk and a few lines of it, so the file is not scanned.
+        let (low, high) = (h0.min(c0), h1.max(c1));
+        let starts = line_starts_between(before, self.bytes.start, c0, low, high);
+        let byte_at = |line: usize| starts.get(line - low).copied().unwrap_or(before.len());
         if before.get(byte_at(h0)..byte_at(h1)) != Some(hunk.new.as_str()) {
             return false;
         }
@@ -174,7 +190,7 @@ impl Change {
 }
 
 fn count_lines(text: &str) -> usize {
-    text.bytes().filter(|&b| b == b'\n').count()
+    memchr::memchr_iter(b'\n', text.as_bytes()).count()
 }
 
 /// Lines in a run of whole lines (the last may lack its newline).
@@ -182,9 +198,25 @@ fn line_count(text: &str) -> usize {
     count_lines(text) + usize::from(!text.is_empty() && !text.ends_with('\n'))
 }
 
-/// Byte offset where each line starts, and the end of the text after the last newline.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect()
+/// Byte offsets where lines `low..=high` of `text` start (`text.len()` past its end),
+/// given that line `line` starts at byte `at`.
+fn line_starts_between(text: &str, at: usize, line: usize, low: usize, high: usize) -> Vec<usize> {
+    let bytes = text.as_bytes();
+    let mut before = Vec::with_capacity(line.saturating_sub(low));
+    let mut start = at;
+    for _ in low..line {
+        // The start of the line before: just after the newline before the one ending it.
+        start = memchr::memrchr(b'\n', &bytes[..start.saturating_sub(1)]).map_or(0, |i| i + 1);
+        before.push(start);
+    }
+    before.reverse();
+    let mut starts = before;
+    let mut start = at;
+    for _ in line..=high {
+        starts.push(start);
+        start = memchr::memchr(b'\n', &bytes[start.min(bytes.len())..]).map_or(bytes.len(), |i| start + i + 1);
+    }
+    starts
 }
 
 fn clip(text: &str) -> &str {
@@ -392,6 +424,20 @@ mod tests {
         let crate::llm::Prompt::Chat(messages) = apply_to_chat(prompt.clone(), "--- a/x\n+++ b/x\n") else { panic!() };
         assert_eq!(messages[1].content, "Recent edits in the workspace (unified diffs, oldest first):\n```diff\n--- a/x\n+++ b/x\n```\n\nwhy?");
         assert_eq!(apply_to_chat(prompt.clone(), ""), prompt);
+    }
+
+    #[test]
+    fn line_starts_are_found_around_a_known_line() {
+        let text = "a\nbb\n\nccc\nd";
+        let all = [0, 2, 5, 6, 10];
+        for line in 0..all.len() {
+            for low in 0..=line {
+                for high in line..all.len() + 1 {
+                    let expect: Vec<usize> = (low..=high).map(|l| all.get(l).copied().unwrap_or(text.len())).collect();
+                    assert_eq!(line_starts_between(text, all[line], line, low, high), expect, "line {line}, {low}..={high}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -58,9 +58,9 @@ pub struct RootView {
     pub open_versions: HashMap<String, (String, i32)>,
     pub docs: Arc<crate::knowledge::DocIndex>,
     pub prompts: Arc<Vec<crate::knowledge::prompts::PromptFile>>,
-    /// This session's edits of the root's documents as unified diffs, oldest first
-    /// (none of a document ignored now).
-    pub recent_edits: Vec<crate::ide::edit_history::RecentEdit>,
+    /// This session's edits of the root's documents, oldest first (none of a document
+    /// ignored now): shared hunks, rendered as diffs outside the state's lock.
+    pub edit_hunks: Vec<Arc<crate::ide::edit_history::Hunk>>,
 }
 
 /// A retrieved excerpt, owned (for prompts built after the snapshot is gone).
@@ -119,9 +119,10 @@ pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Resu
 /// within `limit` tokens of `model`'s tokenizer; empty when `completion.recent_edits` is
 /// off or there are none.
 pub fn recent_edits(site: &Site, model: &str, limit: usize) -> String {
-    let Some(root) = site.root.as_ref().filter(|r| site.config.completion.recent_edits && !r.recent_edits.is_empty()) else { return String::new() };
+    let Some(root) = site.root.as_ref().filter(|r| site.config.completion.recent_edits && !r.edit_hunks.is_empty()) else { return String::new() };
     let counter = TokenCounter::for_model(model);
-    crate::ide::edit_history::recent_edits_section(&root.recent_edits, limit, |text| counter.count(text))
+    let edits = crate::ide::edit_history::render(&root.edit_hunks);
+    crate::ide::edit_history::recent_edits_section(&edits, limit, |text| counter.count(text))
 }
 
 /// True when `uri` is open as text only (over the size limit): requests about it answer
@@ -166,7 +167,7 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
         .filter_map(|d| d.path.as_deref().filter(|p| p.starts_with(root_path)).map(|p| vfs::relative_path(root_path, p)))
         .collect();
     let root = &mut state.roots[i];
-    let recent_edits = if root.config.completion.recent_edits { root.history.recent_edits(|rel| !ignored_now.iter().any(|p| p == rel)) } else { Vec::new() };
+    let edit_hunks = if root.config.completion.recent_edits { root.history.snapshot(|rel| !ignored_now.iter().any(|p| p == rel)) } else { Vec::new() };
     Some(RootView {
         path: root_path.to_path_buf(),
         rel: String::new(),
@@ -177,7 +178,7 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
         open_versions,
         docs: Arc::clone(&root.docs),
         prompts: Arc::clone(&root.prompts),
-        recent_edits,
+        edit_hunks,
     })
 }
 

@@ -206,11 +206,7 @@ async fn rewrite_place(client: &Client, assist: &Arc<Assist>, site: &Arc<Site>, 
     let region = edit_rewrite::region_around(&text, place.start_line as usize, place.end_line as usize);
     let settings = site.config.llm.for_task(Task::Completion);
     let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
-    let recent = if site.config.completion.recent_edits {
-        crate::ide::edit_history::recent_edits_section(&root.recent_edits, site.config.completion.recent_edits_tokens, |t| counter.count(t))
-    } else {
-        String::new()
-    };
+    let recent = context::recent_edits(site, &settings.model, site.config.completion.recent_edits_tokens);
     let excerpts = context::gather(site, None, site.config.completion.context_tokens).await;
     let borrowed = context::OwnedExcerpt::borrowed(&excerpts);
     let prompt = edit_rewrite::rewrite_prompt(&place.path, lang, &region, &place.reason, &recent, &borrowed);

@@ -135,6 +135,15 @@ fn main() {
         edit_waiting.push(edit_and_symbols(&mut client, path, version + 1));
         client.response(pending, Duration::from_secs(10)).expect("the slow completion is answered");
     }
+    // Where the next edit goes after those edits (`ctxls/nextEdit`, places only: the
+    // session's edits diffed against the files' first texts, then ranked).
+    let mut next_edit = Vec::new();
+    for (path, _, line, col) in positions.iter().take(rounds) {
+        let t = Instant::now();
+        let response = client.request("ctxls/nextEdit", json!({"textDocument": {"uri": uri(path)}, "position": {"line": line, "character": col}, "rewrite": false, "invoked": true}));
+        next_edit.push(ms(t));
+        assert!(response.get("error").is_none(), "{response}");
+    }
     let (rss, peak, anon) = memory(client.pid());
 
     let bare_median = median(&mut bare);
@@ -153,6 +162,7 @@ fn main() {
     let waiting = median(&mut edit_waiting);
     let idle = median(&mut edit_idle);
     println!("  didChange + documentSymbol while a completion waits 2 s: median {waiting:7.2} ms, idle {idle:7.2} ms, ratio {:5.2} x (target < 5 ms)", waiting / idle);
+    println!("  ctxls/nextEdit, places only, after {rounds} files' edits: median {:7.2} ms   p90 {:7.2} ms", median(&mut next_edit), p90(&next_edit));
     println!("  resident memory {rss} MiB, peak {peak} MiB, of which anonymous {anon} MiB (the rest: the binary and memory-mapped files, such as the vectors) (target <= 250 MiB, 400 on the large corpus)");
     client.shutdown();
 }

@@ -115,7 +115,7 @@ fn check_server(runtime: &tokio::runtime::Runtime, settings: &ModelSettings) -> 
         }
         // The FIM template chosen from the model's name must be the model's own tokens.
         if let Some(template) = crate::io::llm::providers::fim_template(settings) {
-            let sentinel = template.pattern.split('{').next().unwrap_or("").trim();
+            let sentinel = template.sentinel();
             if !sentinel.is_empty() && runtime.block_on(probe::has_special_token(settings, sentinel)) == Some(false) {
                 ok = false;
                 println!(

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::ide::edit_rewrite::{apply, minimal_edits, parse_rewrite, region_around, rewrite_prompt, LineEdit};
+use crate::ide::edit_rewrite::{check_answer, region_around, rewrite_prompt, rewrite_request, LineEdit};
 use crate::ide::next_edit::{parse_unified_diff, rank, Edit, Limits};
 use crate::io::workspace::RefreshMode;
 
@@ -184,20 +184,15 @@ fn rewrite(root: &Path, config: &crate::config::Config, cache_dir: Option<&Path>
     let Some(lang) = crate::lang::Lang::from_path(Path::new(&place.path)) else { return Rewrite::Declined("not a language ctxls parses".into()) };
     let region = region_around(&text, place.start_line as usize, place.end_line as usize);
     let settings = config.llm.for_task(Task::Completion);
-    let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
-    let recent = match crate::io::git::working_tree_edits(root, &config.index, 256 * 1024) {
-        Ok(Some(edits)) => crate::ide::edit_history::recent_edits_section(&edits, config.completion.recent_edits_tokens, |t| counter.count(t)),
-        _ => String::new(),
-    };
+    let recent = super::recent_edits(root, config, Task::Completion, config.completion.recent_edits_tokens);
     let offset = text.split_inclusive('\n').take(place.start_line as usize).map(str::len).sum::<usize>();
     let gathered = super::context::gather(root, config, cache_dir, &place.path, &text, offset, None, config.completion.context_tokens, crate::retrieve::Generators::ALL)
         .map_err(|err| tracing::warn!("no workspace context for the rewrite: {err:#}"))
         .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();
     let prompt = rewrite_prompt(&place.path, lang, &region, &place.reason, &recent, &excerpts);
-    // Room for the region twice over: a rewrite is the region, changed.
-    let max_tokens = settings.max_tokens.max((counter.count(&region.text) * 2 + 64) as u32);
-    let request = crate::llm::Request { prompt, max_tokens, temperature: settings.temperature, stop: Vec::new() };
+    let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
+    let request = rewrite_request(prompt, &region, &settings, |t| counter.count(t));
     let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
     let answer = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime.block_on(client.complete(&request, &mut |_| {})),
@@ -210,17 +205,8 @@ fn rewrite(root: &Path, config: &crate::config::Config, cache_dir: Option<&Path>
             return Rewrite::Declined(format!("the model failed: {err}"));
         }
     };
-    if answer.finish == crate::llm::FinishReason::Length {
-        return Rewrite::Declined(format!("the answer was cut at its limit of {max_tokens} tokens"));
+    match check_answer(lang, &text, &region, &answer.text, answer.finish, request.max_tokens) {
+        Ok(edits) => Rewrite::Offered(edits),
+        Err(why) => Rewrite::Declined(why),
     }
-    let Some(new_region) = parse_rewrite(&answer.text) else { return Rewrite::Declined("the answer holds no rewrite of the region".into()) };
-    let edits = minimal_edits(&region, &new_region);
-    if edits.is_empty() {
-        return Rewrite::Declined("the model changed nothing".into());
-    }
-    let errors = |t: &str| crate::index::extract(lang, t, &crate::lang::parse(lang, t, None)).error_count;
-    if errors(&apply(&text, &edits)) > errors(&text) {
-        return Rewrite::Declined("the rewrite adds syntax errors".into());
-    }
-    Rewrite::Offered(edits)
 }

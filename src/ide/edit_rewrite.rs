@@ -126,6 +126,31 @@ pub fn minimal_edits(region: &Region, rewrite: &str) -> Vec<LineEdit> {
     edits
 }
 
+/// The request for the region rewritten with `settings`: room for the region twice over
+/// (a rewrite is the region, changed), at least the configured `max_tokens`.
+pub fn rewrite_request(prompt: Prompt, region: &Region, settings: &crate::config::ModelSettings, tokens: impl Fn(&str) -> usize) -> crate::llm::Request {
+    let max_tokens = settings.max_tokens.max((tokens(&region.text) * 2 + 64) as u32);
+    crate::llm::Request { prompt, max_tokens, temperature: settings.temperature, stop: Vec::new() }
+}
+
+/// The model's answer to [`rewrite_request`] checked: the minimal edits of `text` (the
+/// file the region is from), or why none is offered (cut at `max_tokens`, no rewrite in
+/// it, nothing changed, new syntax errors). Parses the file twice.
+pub fn check_answer(lang: Lang, text: &str, region: &Region, answer: &str, finish: crate::llm::FinishReason, max_tokens: u32) -> Result<Vec<LineEdit>, String> {
+    if finish == crate::llm::FinishReason::Length {
+        return Err(format!("the answer was cut at its limit of {max_tokens} tokens"));
+    }
+    let new_region = parse_rewrite(answer).ok_or("the answer holds no rewrite of the region")?;
+    let edits = minimal_edits(region, &new_region);
+    if edits.is_empty() {
+        return Err("the model changed nothing".into());
+    }
+    if crate::ide::generate::error_count(lang, &apply(text, &edits)) > crate::ide::generate::error_count(lang, text) {
+        return Err("the rewrite adds syntax errors".into());
+    }
+    Ok(edits)
+}
+
 /// `text` with `edits` (from [`minimal_edits`], in order) applied.
 pub fn apply(text: &str, edits: &[LineEdit]) -> String {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();

@@ -144,11 +144,16 @@ pub fn syntax_regressions(plan: &super::search_replace::Plan) -> Vec<String> {
         .iter()
         .filter(|change| {
             let Some(lang) = Lang::from_path(std::path::Path::new(&change.path)) else { return false };
-            let errors = |text: &str| crate::index::extract(lang, text, &crate::lang::parse(lang, text, None)).error_count;
+            let errors = |text: &str| error_count(lang, text);
             errors(&change.new_text) > change.old_text.as_deref().map_or(0, errors)
         })
         .map(|change| change.path.clone())
         .collect()
+}
+
+/// The syntax errors (error and missing nodes) in `text` as the index counts them.
+pub fn error_count(lang: Lang, text: &str) -> u32 {
+    crate::index::extract(lang, text, &crate::lang::parse(lang, text, None)).error_count
 }
 
 /// 1-based lines of the syntax errors (error and missing nodes) in a file's text, at most

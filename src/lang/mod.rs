@@ -221,6 +221,15 @@ pub struct TextEdit {
     pub text: String,
 }
 
+impl TextEdit {
+    /// The byte range the edit replaces in `text`, on character boundaries and within it
+    /// (as editors' edits are applied).
+    pub fn byte_range(&self, text: &str) -> (usize, usize) {
+        let start = floor_char_boundary(text, self.range.start as usize);
+        (start, ceil_char_boundary(text, (self.range.end as usize).max(start)))
+    }
+}
+
 /// An open document: its text and its syntax tree, kept in step edit by edit.
 ///
 /// A document too large to parse (over `[index] max_file_size`) is kept as text only
@@ -333,8 +342,7 @@ impl Document {
         }
         let mut single: Option<(u32, u32, u32)> = None;
         for edit in edits {
-            let start = floor_char_boundary(&self.text, edit.range.start as usize);
-            let end = ceil_char_boundary(&self.text, (edit.range.end as usize).max(start));
+            let (start, end) = edit.byte_range(&self.text);
             let start_position = point_at(&self.line_index, start);
             let old_end_position = point_at(&self.line_index, end);
             let new_end_position = advance(start_position, &edit.text);
@@ -370,8 +378,7 @@ impl Document {
     fn apply_edits_to_text(&mut self, edits: &[TextEdit]) {
         let mut single = None;
         for edit in edits {
-            let start = floor_char_boundary(&self.text, edit.range.start as usize);
-            let end = ceil_char_boundary(&self.text, (edit.range.end as usize).max(start));
+            let (start, end) = edit.byte_range(&self.text);
             self.text.replace_range(start..end, &edit.text);
             single = Some((start as u32, end as u32, (start + edit.text.len()) as u32));
         }

@@ -98,6 +98,12 @@ impl FimTemplate {
         Ok(FimTemplate { name: "custom".to_string(), pattern: pattern.to_string(), stop })
     }
 
+    /// The sentinel the pattern opens with (`<|fim_prefix|>`), empty when it opens with a
+    /// placeholder: the token a model must have for the template to be its own.
+    pub fn sentinel(&self) -> &str {
+        self.pattern.split('{').next().unwrap_or("").trim()
+    }
+
     pub fn render(&self, prefix: &str, suffix: &str) -> String {
         // One pass, so that a placeholder inside the code is never substituted.
         let mut out = String::with_capacity(self.pattern.len() + prefix.len() + suffix.len());

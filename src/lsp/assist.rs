@@ -75,13 +75,22 @@ pub enum Outcome {
 }
 
 impl Assist {
-    /// Registers a new request for `uri`; the receiver sees later ones.
-    pub fn begin(&self, uri: &str) -> (u64, watch::Receiver<u64>) {
+    /// Registers a new request under `key`; the future ends when a later one registers
+    /// (it never ends otherwise).
+    pub fn begin(&self, key: &str) -> impl std::future::Future<Output = ()> + Send + 'static {
         let generation = self.next_generation.fetch_add(1, Ordering::Relaxed) + 1;
         let mut generations = self.generations.lock().unwrap_or_else(|p| p.into_inner());
-        let sender = generations.entry(uri.to_string()).or_insert_with(|| watch::channel(0).0);
+        let sender = generations.entry(key.to_string()).or_insert_with(|| watch::channel(0).0);
         sender.send_replace(generation);
-        (generation, sender.subscribe())
+        let mut newer = sender.subscribe();
+        async move {
+            while newer.changed().await.is_ok() {
+                if *newer.borrow() != generation {
+                    return;
+                }
+            }
+            std::future::pending::<()>().await
+        }
     }
 
     /// The remembered completion that the text typed since continues, if any.
@@ -154,18 +163,10 @@ impl Assist {
     /// and list completions, which editors request side by side, do not cancel each
     /// other). `debounce: false` when the user asked explicitly.
     pub async fn complete(&self, kind: Kind, site: Site, debounce: bool) -> Outcome {
-        let (generation, mut newer) = self.begin(&format!("{}\0{}", kind as u8, site.uri));
+        let superseded = self.begin(&format!("{}\0{}", kind as u8, site.uri));
         if let Some(text) = self.remembered(&site) {
             return Outcome::Text(text);
         }
-        let superseded = async move {
-            while newer.changed().await.is_ok() {
-                if *newer.borrow() != generation {
-                    return;
-                }
-            }
-            std::future::pending::<()>().await
-        };
         let site = Arc::new(site);
         let work = async {
             // The context is gathered while the debounce runs: when typing pauses, only

@@ -141,15 +141,7 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
             .map(|i| state.roots[i].history.bases().map(|(p, t)| (p.to_string(), Arc::clone(t))).collect())
             .unwrap_or_default()
     };
-    let (generation, mut newer) = assist.begin(&format!("nextEdit\0{}", site.uri));
-    let superseded = async move {
-        while newer.changed().await.is_ok() {
-            if *newer.borrow() != generation {
-                return;
-            }
-        }
-        std::future::pending::<()>().await
-    };
+    let superseded = assist.begin(&format!("nextEdit\0{}", site.uri));
     let debounce = if params.invoked { 0 } else { site.config.completion.debounce_ms };
     let site = Arc::new(site);
     let work = async {
@@ -205,15 +197,12 @@ async fn rewrite_place(client: &Client, assist: &Arc<Assist>, site: &Arc<Site>, 
     let Some(lang) = crate::lang::Lang::from_path(Path::new(&place.path)) else { return Rewrite::Declined("not a language ctxls parses".into()) };
     let region = edit_rewrite::region_around(&text, place.start_line as usize, place.end_line as usize);
     let settings = site.config.llm.for_task(Task::Completion);
-    let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
     let recent = context::recent_edits(site, &settings.model, site.config.completion.recent_edits_tokens);
     let excerpts = context::gather(site, None, site.config.completion.context_tokens).await;
-    let borrowed = context::OwnedExcerpt::borrowed(&excerpts);
-    let prompt = edit_rewrite::rewrite_prompt(&place.path, lang, &region, &place.reason, &recent, &borrowed);
-    let max_tokens = settings.max_tokens.max((counter.count(&region.text) * 2 + 64) as u32);
-    let request = crate::llm::Request { prompt, max_tokens, temperature: settings.temperature, stop: Vec::new() };
-    let key = resolve_api_key(&settings);
-    let model = LlmClient::new(settings, key);
+    let prompt = edit_rewrite::rewrite_prompt(&place.path, lang, &region, &place.reason, &recent, &context::OwnedExcerpt::borrowed(&excerpts));
+    let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
+    let request = edit_rewrite::rewrite_request(prompt, &region, &settings, |t| counter.count(t));
+    let model = LlmClient::new(settings.clone(), resolve_api_key(&settings));
     let answer = match assist.status.track(model.complete(&request, &mut |_| {})).await {
         Ok(answer) => answer,
         Err(err) => {
@@ -221,22 +210,8 @@ async fn rewrite_place(client: &Client, assist: &Arc<Assist>, site: &Arc<Site>, 
             return Rewrite::Declined(format!("the model failed: {err}"));
         }
     };
-    if answer.finish == crate::llm::FinishReason::Length {
-        return Rewrite::Declined(format!("the answer was cut at its limit of {max_tokens} tokens"));
-    }
-    let Some(new_region) = edit_rewrite::parse_rewrite(&answer.text) else { return Rewrite::Declined("the answer holds no rewrite of the region".into()) };
-    let checked = tokio::task::spawn_blocking(move || {
-        let edits = edit_rewrite::minimal_edits(&region, &new_region);
-        if edits.is_empty() {
-            return Err("the model changed nothing".to_string());
-        }
-        let errors = |t: &str| crate::index::extract(lang, t, &crate::lang::parse(lang, t, None)).error_count;
-        if errors(&edit_rewrite::apply(&text, &edits)) > errors(&text) {
-            return Err("the rewrite adds syntax errors".to_string());
-        }
-        Ok(edits)
-    })
-    .await;
+    let max_tokens = request.max_tokens;
+    let checked = tokio::task::spawn_blocking(move || edit_rewrite::check_answer(lang, &text, &region, &answer.text, answer.finish, max_tokens)).await;
     match checked {
         Ok(Ok(edits)) => Rewrite::Offered {
             uri: uri_of(&root.path, &place.path),

@@ -172,13 +172,13 @@ impl State {
                 history.record(&rel, text, prefix..text.len() - suffix, &new[prefix..new.len() - suffix], now);
             }
             ChangeSet::Edits(list) if list.len() == 1 => {
-                let (start, end) = clamped(text, &list[0]);
+                let (start, end) = list[0].byte_range(text);
                 history.record(&rel, text, start..end, &list[0].text, now);
             }
             ChangeSet::Edits(list) => {
                 let mut scratch = text.to_string();
                 for edit in list {
-                    let (start, end) = clamped(&scratch, edit);
+                    let (start, end) = edit.byte_range(&scratch);
                     history.record(&rel, &scratch, start..end, &edit.text, now);
                     scratch.replace_range(start..end, &edit.text);
                 }
@@ -346,13 +346,6 @@ impl State {
     pub fn snapshots(&mut self) -> Vec<(PathBuf, Arc<IndexSnapshot>)> {
         self.roots.iter_mut().map(|r| (r.path.clone(), r.index.snapshot())).collect()
     }
-}
-
-/// An edit's byte range on char boundaries, as `Document::apply_edits` takes it.
-fn clamped(text: &str, edit: &TextEdit) -> (usize, usize) {
-    let start = crate::lang::floor_char_boundary(text, (edit.range.start as usize).min(text.len()));
-    let end = crate::lang::ceil_char_boundary(text, (edit.range.end as usize).max(start).min(text.len()));
-    (start, end)
 }
 
 fn log_text_only(uri: &str, length: usize, limit: u64) {

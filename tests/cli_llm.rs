@@ -4,19 +4,10 @@ mod support;
 #[path = "support/llm_server.rs"]
 mod llm_server;
 
-use llm_server::{Reply, ScriptedServer};
+use llm_server::{Reply, with_server};
 use support::TempWorkspace;
 
 const KEY: &str = "sk-cli-test-key-987654321";
-
-fn with_server(replies: Vec<Reply>) -> (tokio::runtime::Runtime, ScriptedServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
-    for reply in replies {
-        server.push(reply);
-    }
-    (runtime, server)
-}
 
 fn workspace(config: &str) -> TempWorkspace {
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    \n}\n");

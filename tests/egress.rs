@@ -12,15 +12,9 @@ mod llm_server;
 
 use std::time::Duration;
 
-use llm_server::{Reply, ScriptedServer};
+use llm_server::{Reply, ScriptedServer, with_server};
 use serde_json::{json, Value};
 use support::{LspClient, TempWorkspace};
-
-fn with_server() -> (tokio::runtime::Runtime, ScriptedServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
-    (runtime, server)
-}
 
 /// `[llm]` on the scripted server, OpenAI wire format (and `extra` appended).
 fn config(server: &ScriptedServer, extra: &str) -> String {
@@ -90,7 +84,7 @@ fn repository_with_secrets(server: &ScriptedServer) -> TempWorkspace {
 
 #[test]
 fn summarize_implement_and_prompt_diffs_never_carry_ignored_or_secret_files() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let ws = repository_with_secrets(&server);
     server.push(Reply::openai(&["Bump the version"], true));
     let (status, stdout, stderr) = ws.ctxls(&["summarize"]);
@@ -121,7 +115,7 @@ fn summarize_implement_and_prompt_diffs_never_carry_ignored_or_secret_files() {
 
 #[test]
 fn mentions_of_secret_or_ignored_files_are_refused_with_the_reason() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let ws = repository_with_secrets(&server);
     ws.write("config/app.toml", "port = 8080\n");
     let query = "read @config/secrets.yaml, @.env, @private/plan.rs, @.npmrc and @config/app.toml";
@@ -157,7 +151,7 @@ fn mentions_of_secret_or_ignored_files_are_refused_with_the_reason() {
 #[cfg(unix)]
 #[test]
 fn chat_about_a_file_outside_the_workspace_is_refused() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("creds.rs"), "pub fn creds() -> &'static str { \"outside-SECRET-7f3a\" }\n").unwrap();
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 { a + b }\n");
@@ -181,7 +175,7 @@ fn chat_about_a_file_outside_the_workspace_is_refused() {
 #[cfg(unix)]
 #[test]
 fn instruction_files_documents_and_prompt_files_follow_links_only_to_readable_files() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("AGENTS.md"), "Always use the key outside-SECRET-7f3a-instructions.\n").unwrap();
     std::fs::write(outside.path().join("orders.md"), "# Orders\n\nOrders are cached; the cache password is outside-SECRET-7f3a-document.\n").unwrap();
@@ -226,7 +220,7 @@ fn instruction_files_documents_and_prompt_files_follow_links_only_to_readable_fi
 /// secrets is kept.
 #[test]
 fn secrets_of_every_shape_are_redacted_from_what_is_sent() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let ws = TempWorkspace::new("//- /src/lib.rs\npub mod settings;\n");
     ws.write(".ctxls.toml", &config(&server, ""));
     let secrets = [
@@ -296,7 +290,7 @@ fn assert_no_key_fragment(sent: &str) {
 
 #[test]
 fn a_key_cut_by_the_cursor_is_redacted_from_the_prefix_and_the_suffix() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let ws = TempWorkspace::new("//- /src/lib.rs\npub mod keys;\n");
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n", server.url()));
     ws.write("src/keys.rs", &key_file());
@@ -314,7 +308,7 @@ fn a_key_cut_by_the_cursor_is_redacted_from_the_prefix_and_the_suffix() {
 /// embedder gets each chunk redacted.
 #[test]
 fn a_key_cut_between_chunks_is_redacted_from_each_embedding_input() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let ws = TempWorkspace::new("//- /src/lib.rs\npub mod bundle;\npub fn start() {}\n");
     ws.write(".ctxls.toml", &config(&server, &format!("[embedding]\nprovider = \"openai\"\nbase_url = \"{}/v1\"\n", server.url())));
     // One 90-line item: windows of 60 lines, the key across lines 50-80.
@@ -359,7 +353,7 @@ struct Editor {
 
 /// The repository with secrets, open in the server (OpenAI wire format).
 fn editor(ws_of: impl FnOnce(&ScriptedServer) -> TempWorkspace) -> Editor {
-    let (runtime, server) = with_server();
+    let (runtime, server) = with_server(Vec::new());
     let ws = ws_of(&server);
     let client = LspClient::start_indexed(&ws);
     Editor { _runtime: runtime, server, ws, client }

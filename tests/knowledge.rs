@@ -233,8 +233,7 @@ fn chat_questions_resolve_mentions_without_a_file() {
 
 #[test]
 fn prompt_files_run_from_the_cli_with_every_variable_and_apply_their_edit() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
+    let (_runtime, server) = llm_server::with_server(Vec::new());
     let ws = workspace(Some(&server.url()));
     let (status, listed, stderr) = ws.ctxls(&["run-prompt", "--list"]);
     assert!(!status.success(), "a broken prompt file makes --list fail");
@@ -293,8 +292,7 @@ struct Editor {
 /// The workspace open in the server, with src/orders.ts open, once the documents are
 /// loaded (the unknown mention is diagnosed then).
 fn editor() -> Editor {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
+    let (runtime, server) = llm_server::with_server(Vec::new());
     let ws = workspace(Some(&server.url()));
     let root = ws.root();
     let mut client = LspClient::start_indexed(&ws);

@@ -10,15 +10,9 @@ mod llm_server;
 
 use std::time::{Duration, Instant};
 
-use llm_server::{Reply, ScriptedServer};
+use llm_server::{Reply, with_server};
 use serde_json::json;
 use support::{LspClient, TempWorkspace};
-
-fn with_server() -> (tokio::runtime::Runtime, ScriptedServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
-    (runtime, server)
-}
 
 /// llama-server's native stream (`/infill`, `/completion`): content items, then the end.
 fn native(pieces: &[&str], stop_type: &str) -> Reply {
@@ -36,7 +30,7 @@ const FIXTURE: &str = "//- /src/lib.rs\nmod geometry;\nuse geometry::Point;\npub
 
 #[test]
 fn llamacpp_completes_through_infill_with_the_excerpts_as_repository_files() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     server.push(native(&["Point { x: a.x + b.x, ", "y: a.y + b.y }"], "eos"));
     let ws = TempWorkspace::new(FIXTURE);
     // A `/v1` copied from an OpenAI-style URL is dropped: llama.cpp's URLs start at the root.
@@ -64,7 +58,7 @@ fn llamacpp_completes_through_infill_with_the_excerpts_as_repository_files() {
 
 #[test]
 fn llamacpp_chats_through_the_openai_route_and_says_when_the_model_cannot_fill_in() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     server.push(Reply::openai(&["It adds ", "two points."], true));
     let ws = TempWorkspace::new(FIXTURE);
     ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"llama.cpp\"\nbase_url = \"{}\"\nretries = 0\n", server.url()));
@@ -86,7 +80,7 @@ fn llamacpp_chats_through_the_openai_route_and_says_when_the_model_cannot_fill_i
 fn openai_without_v1_reads_llama_servers_native_stream_at_once() {
     // `base_url = "http://127.0.0.1:8080"` with provider openai: llama-server answers
     // `/completions` in its own format; it is read, not waited out.
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     server.push(native(&["a ", "+ b"], "limit"));
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    \n}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"m\"\n", server.url()));
@@ -115,7 +109,7 @@ fn openai_without_v1_reads_llama_servers_native_stream_at_once() {
 
 #[test]
 fn ollama_against_another_server_names_the_url_and_the_fix() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     server.fallback(Reply::status(404, "File Not Found"));
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    \n}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"ollama\"\nbase_url = \"{}\"\nretries = 0\n", server.url()));
@@ -127,7 +121,7 @@ fn ollama_against_another_server_names_the_url_and_the_fix() {
 
 #[test]
 fn doctor_says_which_server_answers_and_how_to_configure_it() {
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add() {}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"ollama\"\nbase_url = \"{}\"\nretries = 0\n", server.url()));
     // Ollama's model list (doctor), then the probe: /api/tags, /v1/models, /props, /infill.
@@ -150,7 +144,7 @@ fn doctor_says_which_server_answers_and_how_to_configure_it() {
 #[test]
 fn a_closed_stdout_ends_commands_quietly() {
     use std::os::unix::process::ExitStatusExt;
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     server.fallback(native(&["a ", "+ b"], "eos"));
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn add(a: i32, b: i32) -> i32 {\n    \n}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nprovider = \"llamacpp\"\nbase_url = \"{}\"\n", server.url()));
@@ -176,7 +170,7 @@ fn a_closed_stdout_ends_commands_quietly() {
 #[test]
 fn explanations_stay_in_the_users_cache_readable_by_the_user_alone() {
     use std::os::unix::fs::PermissionsExt;
-    let (_runtime, server) = with_server();
+    let (_runtime, server) = with_server(Vec::new());
     server.fallback(Reply::ollama(&["It adds two points."], true));
     let ws = TempWorkspace::new(FIXTURE);
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[hover]\nexplain = false\n", server.url()));

@@ -40,8 +40,7 @@ fn setup() -> Setup {
 
 /// A workspace whose model is the scripted server (or `base_url`), with this debounce.
 fn setup_with(base_url: Option<String>, debounce_ms: u64) -> Setup {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
+    let (runtime, server) = llm_server::with_server(Vec::new());
     let ws = TempWorkspace::new(FIXTURE);
     let url = base_url.unwrap_or_else(|| server.url());
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{url}\"\nretries = 0\n[completion]\ndebounce_ms = {debounce_ms}\n[hover]\nexplain = false\n"));
@@ -474,8 +473,7 @@ fn the_sessions_recent_edits_reach_the_completion_prompt_but_never_an_ignored_fi
 
 #[test]
 fn next_edit_points_at_the_call_of_a_changed_signature_and_offers_the_models_rewrite() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
+    let (_runtime, server) = llm_server::with_server(Vec::new());
     let ws = TempWorkspace::new(
         "//- /src/lib.rs\nmod report;\npub fn area(width: u32, height: u32) -> u32 {\n    width * height\n}\n//- /src/report.rs\nuse crate::area;\npub fn report() -> String {\n    let small = area(1, 2);\n    format!(\"{small}\")\n}\n",
     );

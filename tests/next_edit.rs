@@ -286,8 +286,7 @@ impl Edge {
 /// unchanged region or one with new syntax errors; no file is written either way.
 #[test]
 fn the_model_rewrites_the_best_place_and_only_a_real_change_is_offered() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(llm_server::ScriptedServer::start());
+    let (_runtime, server) = llm_server::with_server(Vec::new());
     let ws = TempWorkspace::new(
         r#"
 //- /src/lib.rs

@@ -11,7 +11,7 @@ mod llm_server;
 
 use std::time::{Duration, Instant};
 
-use llm_server::{Reply, ScriptedServer};
+use llm_server::Reply;
 use serde_json::json;
 use support::{LspClient, TempWorkspace};
 
@@ -28,8 +28,7 @@ fn rss_kib(pid: u32) -> u64 {
 
 #[test]
 fn a_long_session_answers_everything_and_keeps_its_memory() {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
+    let (_runtime, server) = llm_server::with_server(Vec::new());
     server.fallback(Reply::ollama(&["x + 1"], false));
     let ws = TempWorkspace::new("//- /src/lib.rs\npub fn base() -> u32 {\n    1\n}\n\npub fn grow(x: u32) -> u32 {\n    \n}\n");
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[completion]\ndebounce_ms = 0\n[hover]\nexplain = false\n", server.url()));

@@ -10,21 +10,12 @@ mod llm_server;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use llm_server::{Reply, ScriptedServer};
+use llm_server::{Reply, ScriptedServer, with_server};
 use serde_json::{json, Value};
 use support::{LspClient, TempWorkspace};
 
 const LIB: &str = "pub fn add(a: i32, b: i32) -> i32 {\n    // AI: add them\n}\n";
 const GIT_CONFIG: &str = "[core]\n\trepositoryformatversion = 0\n";
-
-fn with_server(replies: Vec<Reply>) -> (tokio::runtime::Runtime, ScriptedServer) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
-    let server = runtime.block_on(ScriptedServer::start());
-    for reply in replies {
-        server.push(reply);
-    }
-    (runtime, server)
-}
 
 /// A workspace with `src/lib.rs` (a requirement on line 2), a `.git/config` and the model.
 fn workspace(server: &ScriptedServer) -> TempWorkspace {

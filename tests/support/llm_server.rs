@@ -164,6 +164,17 @@ struct State {
     tokenize_calls: usize,
 }
 
+/// A scripted server on a runtime of its own (one worker), for the synchronous tests that
+/// drive the built binary: keep the runtime alive as long as the server is used.
+pub fn with_server(replies: Vec<Reply>) -> (tokio::runtime::Runtime, ScriptedServer) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let server = runtime.block_on(ScriptedServer::start());
+    for reply in replies {
+        server.push(reply);
+    }
+    (runtime, server)
+}
+
 pub struct ScriptedServer {
     pub addr: SocketAddr,
     state: Arc<Mutex<State>>,

@@ -34,7 +34,7 @@ pub fn run(args: CompleteArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let super::Position { rel, path, text, offset, .. } = super::read_position(&root, &args.position)?;
     let lang = Lang::from_path(&path).unwrap_or(Lang::Rust);
     let limit = config.completion.recent_edits_tokens.min(args.budget / 2);
-    let recent_edits = super::recent_edits(&root, &config, Task::Completion, limit);
+    let recent_edits = super::recent_edits(&root, &config, &config.llm.for_task(Task::Completion).model, limit);
     let budget = args.budget.saturating_sub(count_tokens(&config, &recent_edits));
     // Context from the rest of the workspace; a file outside the index gets none.
     let gathered = if budget > 0 {

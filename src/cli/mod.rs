@@ -6,6 +6,7 @@ mod complete;
 mod context;
 mod doctor;
 mod generate;
+mod host;
 mod implement;
 mod index;
 mod next_edit;
@@ -191,8 +192,8 @@ fn load_config_quiet(root: &Path) -> Config {
 
 /// The working tree's diff against HEAD as the recent-edits section of a prompt
 /// (`completion.recent_edits`): the diffs of the files changed last within `limit` tokens
-/// of `task`'s model; ignored, hidden and secret files are never in it.
-fn recent_edits(root: &Path, config: &Config, task: crate::config::Task, limit: usize) -> String {
+/// of `model`; ignored, hidden and secret files are never in it.
+fn recent_edits(root: &Path, config: &Config, model: &str, limit: usize) -> String {
     if !config.completion.recent_edits || limit == 0 {
         return String::new();
     }
@@ -204,7 +205,7 @@ fn recent_edits(root: &Path, config: &Config, task: crate::config::Task, limit: 
             return String::new();
         }
     };
-    let counter = crate::llm::tokens::TokenCounter::for_model(&config.llm.for_task(task).model);
+    let counter = crate::llm::tokens::TokenCounter::for_model(model);
     crate::ide::edit_history::recent_edits_section(&edits, limit, |text| counter.count(text))
 }
 

@@ -184,7 +184,7 @@ fn rewrite(root: &Path, config: &crate::config::Config, cache_dir: Option<&Path>
     let Some(lang) = crate::lang::Lang::from_path(Path::new(&place.path)) else { return Rewrite::Declined("not a language ctxls parses".into()) };
     let region = region_around(&text, place.start_line as usize, place.end_line as usize);
     let settings = config.llm.for_task(Task::Completion);
-    let recent = super::recent_edits(root, config, Task::Completion, config.completion.recent_edits_tokens);
+    let recent = super::recent_edits(root, config, &config.llm.for_task(Task::Completion).model, config.completion.recent_edits_tokens);
     let offset = text.split_inclusive('\n').take(place.start_line as usize).map(str::len).sum::<usize>();
     let gathered = super::context::gather(root, config, cache_dir, &place.path, &text, offset, None, config.completion.context_tokens, crate::retrieve::Generators::ALL)
         .map_err(|err| tracing::warn!("no workspace context for the rewrite: {err:#}"))

@@ -10,13 +10,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 
+use super::host::{CliHost, Options};
 use crate::base::TextRange;
-use crate::ide::prompt_files::{self, Values};
-use crate::workflows::prompt_file as workflow;
-use crate::ide::search_replace::{FileChange, Plan};
 use crate::knowledge::prompts::Output;
 use crate::lang::{parse, Lang};
-use crate::retrieve::Generators;
+use crate::workflows::host::{ContextAt, Stop};
+use crate::workflows::prompt_file as workflow;
 
 #[derive(Args, Debug)]
 pub struct RunPromptArgs {
@@ -88,76 +87,13 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
         None => TextRange::new(0, 0),
     };
     let tree = parse(lang, &text, None);
-    let site = workflow::Site { path: &rel, lang, text: &text, tree: &tree, selection, lines, input: args.input.as_deref() };
-    let prepared = workflow::prepare(prompt, &site, &config).map_err(anyhow::Error::msg)?;
-    let target = prepared.target(&rel, lang, &text);
-    let ask = prepared.ask.clone();
-    let context = if prompt.uses("context") {
-        let gathered = super::context::gather(&root, &config, cache_dir, &rel, &text, target.range.start as usize, Some(&ask).filter(|a| !a.is_empty()).map(String::as_str), super::generate::CONTEXT_TOKENS, Generators::ALL)
-            .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
-            .ok();
-        match gathered {
-            Some(g) => {
-                let knowledge = super::context::knowledge(&root, &config, &g.snapshot, &ask, &format!("{} {ask}", prompt.title));
-                prompt_files::context_text(&knowledge, &g.excerpts())
-            }
-            None => String::new(),
-        }
-    } else {
-        String::new()
-    };
-    let diff = if prompt.uses("diff") { crate::io::git::working_tree_diff(&root, &config.index, super::generate::DIFF_BYTES).ok().flatten() } else { None };
-    let values = Values { context: &context, diff: diff.as_deref(), input: args.input.as_deref() };
-    let (settings, request) = workflow::request(prompt, &prepared, &target, &values, &root, &config).map_err(|err| {
-        if err.contains("needs `input`") {
-            anyhow::anyhow!("{err}: give it with --input TEXT")
-        } else {
-            anyhow::anyhow!(err)
-        }
-    })?;
-    if args.dry_run {
-        let client = crate::io::llm::LlmClient::new(settings.clone(), crate::io::llm::resolve_api_key(&settings));
-        print!("{}", client.dry_run(&request));
-        return Ok(ExitCode::SUCCESS);
-    }
-    eprintln!("ctxls: asking {} — {}", settings.model, prompt.title);
-    let Some(completion) = super::generate::ask(&settings, &request) else { return Ok(ExitCode::FAILURE) };
-    let answer = completion.text.clone();
-    match prompt.output {
-        Output::Message => {
-            println!("{}", answer.trim_end());
-            Ok(ExitCode::SUCCESS)
-        }
-        Output::Edit => {
-            let asked = prepared.asked(prompt, args.input.as_deref());
-            let cache_dir = crate::io::store::Store::default_dir(&root, cache_dir);
-            let answer = super::generate::EditAnswer { completion, cache_dir: &cache_dir, what: &format!("prompt-{}", prompt.name) };
-            super::generate::finish(&root, &config, &asked, &answer, Some((&rel, &text)), args.write, Some((&settings, &request)))
-        }
-        Output::Replace => {
-            let Some(edit) = prompt_files::replacement(&target, &answer) else {
-                eprintln!("ctxls: the model proposed no change");
-                return Ok(ExitCode::FAILURE);
-            };
-            let (start, end) = (edit.range.start as usize, edit.range.end as usize);
-            let new_text = format!("{}{}{}", &text[..start], edit.new_text, &text[end..]);
-            let plan = Plan {
-                files: vec![FileChange { path: rel.clone(), old_text: Some(text.clone()), new_text: new_text.clone(), edits: vec![(start, end, edit.new_text)] }],
-                dropped: Vec::new(),
-            };
-            if args.write {
-                // The file the user pointed at, written as every model edit is: checked, then
-                // through an exclusive temporary file.
-                let scope = crate::io::writes::WriteScope { root: &root, config: &config.index, request: &rel };
-                let mut rules = crate::io::vfs::IgnoreRules::new(&root, &config.index);
-                let target = scope.check(&mut rules, &rel).map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
-                crate::io::writes::write_plan(&plan, &[target]).map_err(|err| anyhow::anyhow!("{err}; nothing was changed"))?;
-                eprintln!("ctxls: wrote {rel}");
-            } else {
-                print!("{}", crate::ide::search_replace::unified_diff(&plan));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+    let options = Options { write: args.write, dry_run: args.dry_run, ..Options::default() };
+    let host = CliHost::new(&root, &config, cache_dir, &format!("prompt-{}", prompt.name), options).with_open(&rel, &text);
+    let at = ContextAt { rel, text, offset: selection.start as usize, parsed: Some((lang, tree)) };
+    let run_at = workflow::RunAt { at, selection, lines, input: args.input.clone() };
+    match super::host::run(workflow::run(&host, prompt, run_at))? {
+        Err(Stop::Invalid(err)) if err.contains("needs `input`") => anyhow::bail!("{err}: give it with --input TEXT"),
+        done => host.exit(done),
     }
 }
 

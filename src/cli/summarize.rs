@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 
+use super::host::{CliHost, Options};
+use crate::workflows::host::Stop;
 use crate::workflows::requirements as workflow;
 
 #[derive(Args, Debug)]
@@ -19,16 +21,13 @@ pub struct SummarizeArgs {
     pub dry_run: bool,
 }
 
-pub fn run(args: SummarizeArgs, _cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn run(args: SummarizeArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
-    let Some(diff) = crate::io::git::working_tree_diff(&root, &config.index, workflow::SUMMARY_DIFF_BYTES)? else {
-        anyhow::bail!("{} is not inside a git repository: `summarize` describes the working tree's changes", root.display());
-    };
-    if diff.trim().is_empty() {
-        eprintln!("ctxls: the working tree has no changes against HEAD");
-        return Ok(ExitCode::FAILURE);
+    let options = Options { dry_run: args.dry_run, stream: true, ..Options::default() };
+    let host = CliHost::new(&root, &config, cache_dir, "summarize", options);
+    match super::host::run(workflow::summarize(&host))? {
+        Err(Stop::NotInGit) => anyhow::bail!("{} is not inside a git repository: `summarize` describes the working tree's changes", root.display()),
+        done => host.exit(done),
     }
-    let (settings, request) = workflow::summary_request(&config, &diff);
-    super::send_or_show(settings, &request, args.dry_run)
 }

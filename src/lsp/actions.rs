@@ -15,18 +15,20 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::Client;
 
 use super::assist::Assist;
-use super::context::{self, OwnedExcerpt, Site};
+use super::context::{self, Site};
 use super::state::{lock, SharedState};
 use super::to_proto;
 use crate::base::{LineIndex, TextRange};
 use crate::ide::actions::{self, Action};
 use crate::ide::knowledge::Knowledge;
-use crate::knowledge::prompts::{AppliesTo, Output};
+use crate::knowledge::prompts::AppliesTo;
 use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
-use crate::llm::Request;
 use crate::workflows::actions as action_flow;
-use crate::workflows::requirements::{self as workflow, DIFF_BYTES};
+use crate::workflows::host::{Ask, AskError, Cancel, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop};
+use crate::workflows::requirements as workflow;
+use std::collections::HashMap;
+use std::future::Future;
 
 pub const EXPLAIN: &str = "ctxls.explain";
 pub const DOCUMENT: &str = "ctxls.document";
@@ -45,9 +47,6 @@ pub const COMMANDS: &[&str] =
     &[EXPLAIN, DOCUMENT, TESTS, FIX, REFACTOR, GENERATE, ANSWER, IMPLEMENT, SUMMARIZE, SHOW_CONTEXT, REINDEX, RUN_PROMPT, LIST_PROMPTS];
 /// Code action kinds offered.
 pub const KINDS: &[&str] = &["quickfix", "refactor.rewrite", "refactor.ctxls.prompt", "source.ctxls"];
-
-/// Tokens of workspace context sent with an action.
-const ACTION_CONTEXT_TOKENS: usize = workflow::CONTEXT_TOKENS;
 
 /// Arguments of the action commands (one JSON object).
 #[derive(Debug, Deserialize)]
@@ -212,61 +211,13 @@ pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>,
                 return Err(jsonrpc::Error::invalid_params(format!("{}: no comment at the position", params.command)));
             };
             if let Some(around) = around {
-                return run(client, state, assist, site, Action::Answer { question: text }, Some(around), &lines).await;
+                return run_action(client, state, assist, site, Action::Answer { question: text }, Some(around)).await;
             }
             return generate(client, state, assist, site, range, text).await;
         }
         other => return Err(jsonrpc::Error::invalid_params(format!("unknown command {other}"))),
     };
-    run(client, state, assist, site, action, Some(selection), &lines).await
-}
-
-/// Asks the chat model for `action` on the target and applies or shows the answer.
-async fn run(
-    client: &Client,
-    state: &SharedState,
-    assist: &Arc<Assist>,
-    site: Site,
-    action: Action,
-    selection: Option<TextRange>,
-    lines: &LineIndex,
-) -> jsonrpc::Result<Option<Value>> {
-    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
-    let (uri, version, encoding) = (site.uri.clone(), site.version, site.encoding);
-    let site = Arc::new(site);
-    // The target: a parse, on the blocking pool.
-    let prepared = {
-        let (site, job_action) = (Arc::clone(&site), action.clone());
-        blocking(action.title(), move || action_flow::prepare(&job_action, site.lang, &site.text, &site.tree, selection.unwrap_or_default())).await?
-    };
-    let excerpts = context::gather(&site, prepared.query.clone(), ACTION_CONTEXT_TOKENS).await;
-    let knowledge = match &site.root {
-        Some(root) => context::knowledge(root, &site.config, prepared.mention_text.clone(), prepared.doc_query.clone()).await,
-        None => Default::default(),
-    };
-    // The request: instruction files are read, on the blocking pool.
-    let (settings, mut request) = {
-        let (site, job_action, prepared, rel) = (Arc::clone(&site), action.clone(), prepared.clone(), rel.clone());
-        blocking(action.title(), move || {
-            let target = prepared.target(&rel, site.lang, &site.text);
-            action_flow::request(site.root.as_ref().map(|r| r.path.as_path()), &site.config, &job_action, &target, &OwnedExcerpt::borrowed(&excerpts), &knowledge)
-        })
-        .await?
-    };
-    let recent = context::recent_edits(&site, &settings.model, site.config.completion.recent_edits_tokens);
-    request.prompt = crate::ide::edit_history::apply_to_chat(request.prompt, &recent);
-    let target = prepared.target(&rel, site.lang, &site.text);
-    let answer = ask_chat(client, state, assist, action.title(), settings, &request).await?;
-    if action.is_explanation() {
-        show_explanation(client, state, &rel, &answer).await;
-        return Ok(Some(json!({ "markdown": answer })));
-    }
-    let Some(edit) = actions::edit(&action, &target, &answer) else {
-        client.show_message(MessageType::INFO, format!("ctxls: {}: the model proposed no change", action.title())).await;
-        return Ok(Some(json!({ "applied": false })));
-    };
-    // Edits go to the text they were computed on, or nowhere.
-    apply_document_edit(client, state, &uri, version, encoding, lines, edit).await
+    run_action(client, state, assist, site, action, Some(selection)).await
 }
 
 /// `ctxls.listPrompts`: the prompt files of the root of `uri` (else the first root).
@@ -339,6 +290,29 @@ fn prompt_actions(state: &SharedState, uri: &Uri, range: Range) -> Vec<CodeActio
         .collect()
 }
 
+/// Runs a workflow on a task of its own, off the serving task (tower-lsp-server polls
+/// every handler in one task). The request's future dropped (`$/cancelRequest`) cancels
+/// the workflow's token: it stops asking and proposes nothing.
+async fn off_serving_task(cancel: &Cancel, work: impl Future<Output = jsonrpc::Result<Option<Value>>> + Send + 'static) -> jsonrpc::Result<Option<Value>> {
+    let _cancel_when_dropped = cancel.on_drop();
+    tokio::spawn(work).await.map_err(|err| internal_error(format!("the workflow failed: {err}")))?
+}
+
+/// A code action (explain, document, tests, fix, refactor, answer) at the site, run by
+/// the workflow on a task of its own.
+async fn run_action(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site, action: Action, selection: Option<TextRange>) -> jsonrpc::Result<Option<Value>> {
+    let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
+    let at = ContextAt { rel, text: site.text.clone(), offset: site.offset, parsed: Some((site.lang, site.tree.clone())) };
+    let host = LspHost::for_site(client, state, assist, site);
+    let cancel = host.cancel.clone();
+    off_serving_task(&cancel, async move {
+        let what = action.title();
+        let done = crate::workflows::actions::action(&host, action, at, selection.unwrap_or_default()).await;
+        host.finish(what, done).await
+    })
+    .await
+}
+
 /// `ctxls.runPrompt`: a prompt file run on its target at the site; the answer replaces
 /// the target, is applied as SEARCH/REPLACE blocks, or is shown, as the file says.
 async fn run_prompt(
@@ -357,236 +331,30 @@ async fn run_prompt(
     if prompt.uses("input") && input.as_deref().is_none_or(|i| i.trim().is_empty()) {
         return Err(jsonrpc::Error::invalid_params(format!("ctxls.runPrompt: the prompt `{name}` needs an `input` argument (the editor plugins ask for it)")));
     }
-    let what = prompt.title.clone();
-    // The target and the requirement: a parse, on the blocking pool.
-    let prepared = {
-        let (site, prompt, input) = (site.clone(), prompt.clone(), input.clone());
-        blocking("ctxls.runPrompt", move || {
-            let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
-            let at = crate::workflows::prompt_file::Site { path: rel, lang: site.lang, text: &site.text, tree: &site.tree, selection, lines: None, input: input.as_deref() };
-            crate::workflows::prompt_file::prepare(&prompt, &at, &site.config)
-        })
-        .await?
-        .map_err(jsonrpc::Error::invalid_params)?
-    };
-    let (range, ask) = (prepared.range, prepared.ask.clone());
-    // Context: retrieved code, what the requirement or the input mentions, documents.
-    let context_text = if prompt.uses("context") {
-        let site = Arc::new(Site { offset: range.start as usize, ..site.clone() });
-        let excerpts = context::gather(&site, Some(ask.clone()).filter(|a| !a.is_empty()), ACTION_CONTEXT_TOKENS).await;
-        let knowledge = context::knowledge(root, &site.config, ask.clone(), format!("{} {}", prompt.title, ask)).await;
-        crate::ide::prompt_files::context_text(&knowledge, &OwnedExcerpt::borrowed(&excerpts))
-    } else {
-        String::new()
-    };
-    let diff = if prompt.uses("diff") {
-        let (path, index_config) = (root.path.clone(), site.config.index.clone());
-        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
-    } else {
-        None
-    };
-    // The request: instruction files are read, on the blocking pool.
-    let (settings, request) = {
-        let (site, prompt, prepared, input, root_path) = (site.clone(), prompt.clone(), prepared.clone(), input.clone(), root.path.clone());
-        blocking("ctxls.runPrompt", move || {
-            let rel = site.root.as_ref().map_or("", |r| r.rel.as_str());
-            let target = prepared.target(rel, site.lang, &site.text);
-            let values = crate::ide::prompt_files::Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
-            crate::workflows::prompt_file::request(&prompt, &prepared, &target, &values, &root_path, &site.config)
-        })
-        .await?
-        .map_err(jsonrpc::Error::invalid_params)?
-    };
-    let settings_for_repair = settings.clone();
-    let completion = ask_chat_full(client, state, assist, &what, settings, &request).await?;
-    let answer = completion.text.clone();
-    match prompt.output {
-        Output::Message => {
-            show_explanation(client, state, &root.rel, &answer).await;
-            Ok(Some(json!({ "markdown": answer })))
-        }
-        Output::Edit => {
-            let asked = prepared.asked(&prompt, input.as_deref());
-            apply_answer(client, state, &what, root, &site.config.index, &asked, site.encoding, &completion, Some((&settings_for_repair, &request))).await
-        }
-        Output::Replace => {
-            let target = prepared.target(&root.rel, site.lang, &site.text);
-            let Some(edit) = crate::ide::prompt_files::replacement(&target, &answer) else {
-                client.show_message(MessageType::INFO, format!("ctxls: {what}: the model proposed no change")).await;
-                return Ok(Some(json!({ "applied": false })));
-            };
-            apply_document_edit(client, state, &site.uri, site.version, site.encoding, &LineIndex::new(&site.text), edit).await
-        }
-    }
-}
-
-/// Applies one edit to the open document `uri` at `version` as a versioned
-/// `workspace/applyEdit`; `ContentModified` when the document changed meanwhile.
-async fn apply_document_edit(
-    client: &Client,
-    state: &SharedState,
-    uri: &str,
-    version: i32,
-    encoding: crate::base::PositionEncoding,
-    lines: &LineIndex,
-    edit: actions::Edit,
-) -> jsonrpc::Result<Option<Value>> {
-    let current = lock(state).documents.get(uri).map(|d| d.version);
-    if current != Some(version) {
-        return Err(jsonrpc::Error::content_modified());
-    }
-    let range = to_proto::range(lines, encoding, edit.range);
-    let uri_value: Uri = uri.parse().map_err(|_| jsonrpc::Error::invalid_params("bad uri"))?;
-    let change = WorkspaceEdit {
-        document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
-            text_document: OptionalVersionedTextDocumentIdentifier { uri: uri_value, version: Some(version) },
-            edits: vec![OneOf::Left(TextEdit { range, new_text: edit.new_text.clone() })],
-        }])),
-        ..WorkspaceEdit::default()
-    };
-    let applied = match client.apply_edit(change).await {
-        Ok(response) => response.applied,
-        Err(err) => {
-            tracing::warn!("workspace/applyEdit failed: {err}");
-            false
-        }
-    };
-    Ok(Some(json!({ "applied": applied, "edit": { "range": range, "newText": edit.new_text } })))
+    let at = ContextAt { rel: root.rel.clone(), text: site.text.clone(), offset: site.offset, parsed: Some((site.lang, site.tree.clone())) };
+    let run_at = crate::workflows::prompt_file::RunAt { at, selection, lines: None, input };
+    let host = LspHost::for_site(client, state, assist, site);
+    let cancel = host.cancel.clone();
+    off_serving_task(&cancel, async move {
+        let done = crate::workflows::prompt_file::run(&host, &prompt, run_at).await;
+        host.finish(&prompt.title, done).await
+    })
+    .await
 }
 
 /// "Generate from comment": the chat model implements the comment's requirement in
 /// SEARCH/REPLACE blocks, which are validated against the current texts (every block
 /// must match once) and applied together as one `workspace/applyEdit`, or not at all.
 async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site, comment: TextRange, requirement: String) -> jsonrpc::Result<Option<Value>> {
-    const WHAT: &str = "Generate from comment";
-    let Some(root) = site.root.clone() else {
-        return Err(internal_error(format!("{WHAT}: the document is outside every workspace folder")));
-    };
-    let scope = {
-        let (site, requirement) = (site.clone(), requirement.clone());
-        blocking(WHAT, move || workflow::generate_scope(site.lang, &site.text, &site.tree, comment, &requirement)).await?
-    };
-    let site = Arc::new(site);
-    let excerpts = context::gather(&site, Some(requirement.clone()), ACTION_CONTEXT_TOKENS).await;
-    let knowledge = context::knowledge(&root, &site.config, requirement.clone(), requirement.clone()).await;
-    // The working tree's diff (the request takes the file's part).
-    let diff = {
-        let (path, index_config) = (root.path.clone(), site.config.index.clone());
-        tokio::task::spawn_blocking(move || crate::io::git::working_tree_diff(&path, &index_config, DIFF_BYTES).ok().flatten()).await.ok().flatten()
-    };
-    // The request: instruction files are read, on the blocking pool.
-    let (settings, request) = {
-        let (site, root, requirement) = (Arc::clone(&site), root.clone(), requirement.clone());
-        blocking(WHAT, move || {
-            let excerpts = OwnedExcerpt::borrowed(&excerpts);
-            workflow::generate_request(&root.path, &site.config, &root.rel, site.lang, &site.text, &requirement, scope, &excerpts, diff.as_deref(), &knowledge)
-        })
-        .await?
-    };
-    let settings_for_repair = settings.clone();
-    let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
-    apply_answer(client, state, WHAT, &root, &site.config.index, &requirement, site.encoding, &answer, Some((&settings_for_repair, &request))).await
-}
-
-/// Applies a SEARCH/REPLACE answer under `root`: every path checked against the write
-/// rules (`io::writes`: never `.git/`, ctxls's configuration, ignored or secret files,
-/// outside the workspace; other languages only when `request` names them), every block
-/// checked against the open documents' text (else the disk's), no syntax errors added,
-/// then one versioned `workspace/applyEdit` (new files created), or nothing and a warning
-/// naming the problem. Matching and parsing run on the blocking pool. Open documents
-/// changed since the request make it `ContentModified`.
-#[allow(clippy::too_many_arguments)]
-async fn apply_answer(
-    client: &Client,
-    state: &SharedState,
-    what: &str,
-    root: &context::RootView,
-    config: &crate::config::IndexConfig,
-    request_text: &str,
-    encoding: crate::base::PositionEncoding,
-    completion: &crate::io::llm::Completion,
-    repair: Option<(&crate::config::ModelSettings, &Request)>,
-) -> jsonrpc::Result<Option<Value>> {
-    let answer = completion.text.as_str();
-    let refuse = |message: String| async move {
-        // The answer is kept for the user to read, and a cut one says so.
-        let cache_dir = crate::io::store::Store::default_dir(&root.path, lock(state).cache_dir.as_deref());
-        let unused = {
-            let (completion, what, max_tokens) = (completion.clone(), what.to_string(), repair.map_or(0, |(_, r)| r.max_tokens));
-            tokio::task::spawn_blocking(move || crate::workflows::edit::UnusedAnswer::keep(&completion, max_tokens, &cache_dir, &what)).await.ok()
-        };
-        let mut message = message;
-        if let Some(limit) = unused.as_ref().and_then(|u| u.cut_at) {
-            message.push_str(&format!("; the answer was cut at its limit of {limit} tokens (raise [llm.chat] max_tokens)"));
-        }
-        if let Some(path) = unused.and_then(|u| u.kept.ok()) {
-            message.push_str(&format!("; the model's answer is kept in {}", path.display()));
-        }
-        client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
-        Err(internal_error(format!("{what}: {message}")))
-    };
-    let site = Arc::new(crate::workflows::edit::EditSite {
-        root: root.path.clone(),
-        config: config.clone(),
-        request_text: request_text.to_string(),
-        open: root.open_texts.clone(),
-    });
-    let ask_again = |again: Request| async move {
-        let (settings, _) = repair?;
-        LlmClient::new(settings.clone(), resolve_api_key(settings)).complete(&again, &mut |_| {}).await.ok().map(|answer| answer.text)
-    };
-    let checked = match site.check_with_repair(answer, repair.map(|(_, request)| request), ask_again, || {}).await {
-        Ok(checked) => checked,
-        Err(errors) => return refuse(format!("{}; nothing was changed", errors.join("; "))).await,
-    };
-    let (plan, report) = (checked.plan, checked.syntax_errors);
-    if !report.is_empty() {
-        // Offered with a clear warning, never applied silently.
-        let listed: Vec<String> = report
-            .iter()
-            .map(|(path, lines)| format!("{path} (line {})", lines.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")))
-            .collect();
-        let message = format!("ctxls: {what}: the change adds syntax errors in {}. Apply it anyway?", listed.join(", "));
-        let choice = client
-            .show_message_request(MessageType::WARNING, message, Some(vec![MessageActionItem { title: "Apply anyway".into(), properties: Default::default() }, MessageActionItem { title: "Discard".into(), properties: Default::default() }]))
-            .await;
-        if !matches!(choice, Ok(Some(item)) if item.title == "Apply anyway") {
-            return Ok(Some(json!({ "applied": false, "syntaxErrors": listed, "diff": search_replace::unified_diff(&plan) })));
-        }
-    }
-    // Edits go to the text they were computed on, or nowhere.
-    {
-        let state = lock(state);
-        let stale = plan.files.iter().filter_map(|f| root.open_versions.get(&f.path)).any(|(uri, version)| state.documents.get(uri).map(|d| d.version) != Some(*version));
-        if stale {
-            return Err(jsonrpc::Error::content_modified());
-        }
-    }
-    let mut operations = Vec::new();
-    for change in &plan.files {
-        let Some(file_uri) = Uri::from_file_path(root.path.join(&change.path)) else { continue };
-        let document_version = root.open_versions.get(&change.path).map(|(_, version)| *version);
-        if change.old_text.is_none() {
-            operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: file_uri.clone(), options: None, annotation_id: None })));
-        }
-        let old_lines = LineIndex::new(change.old_text.as_deref().unwrap_or(""));
-        let edits = change
-            .edits
-            .iter()
-            .map(|(start, end, text)| OneOf::Left(TextEdit { range: to_proto::range(&old_lines, encoding, TextRange::new(*start as u32, *end as u32)), new_text: text.clone() }))
-            .collect();
-        operations.push(DocumentChangeOperation::Edit(TextDocumentEdit { text_document: OptionalVersionedTextDocumentIdentifier { uri: file_uri, version: document_version }, edits }));
-    }
-    let edit = WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() };
-    let applied = match client.apply_edit(edit).await {
-        Ok(response) => response.applied,
-        Err(err) => {
-            tracing::warn!("workspace/applyEdit failed: {err}");
-            false
-        }
-    };
-    let files: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
-    Ok(Some(json!({ "applied": applied, "files": files, "dropped": plan.dropped, "diff": search_replace::unified_diff(&plan) })))
+    let rel = site.root.as_ref().map(|r| r.rel.clone()).unwrap_or_default();
+    let at = ContextAt { rel, text: site.text.clone(), offset: site.offset, parsed: Some((site.lang, site.tree.clone())) };
+    let host = LspHost::for_site(client, state, assist, site);
+    let cancel = host.cancel.clone();
+    off_serving_task(&cancel, async move {
+        let done = workflow::generate(&host, workflow::GenerateAt { at, comment, requirement }).await;
+        host.finish("Generate from comment", done).await
+    })
+    .await
 }
 
 /// "Implement the diff": every `act` requirement added in the working tree's changes of
@@ -594,87 +362,364 @@ async fn apply_answer(
 /// parts and retrieved context; the multi-file answer applied as one edit.
 async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<Uri>) -> jsonrpc::Result<Option<Value>> {
     const WHAT: &str = "Implement requirements";
-    let (root, config, encoding) = {
-        let state = lock(state);
-        let index = state.root_for(uri.as_ref());
-        let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
-        (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
-    };
-    // The working tree's requirements and diff, their scopes, the first file's tree: git,
-    // reads and parses, on the blocking pool.
-    let (job_root, job_config) = (root.clone(), config.clone());
-    let collected = blocking(WHAT, move || -> Result<_, String> {
-        let changed = workflow::changed_requirements(&job_root, &job_config).map_err(|e| e.to_string())?.ok_or("the workspace is not inside a git repository")?;
-        let scopes = workflow::scopes(&changed.found);
-        let first_tree = changed.found.first().zip(scopes.first()).map(|(f, (lang, _))| crate::lang::parse(*lang, &f.text, None));
-        Ok((changed, scopes, first_tree))
-    })
-    .await?;
-    let (workflow::Changed { found, diff }, scopes, first_tree) = collected.map_err(|err| jsonrpc::Error::invalid_params(format!("{WHAT}: {err}")))?;
-    let Some(first_tree) = first_tree else {
-        client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
-        return Ok(Some(json!({ "applied": false, "requirements": 0 })));
-    };
-    // Context at the first requirement, queried with all of them.
-    let first = &found[0];
-    let query = workflow::implement_query(&found);
-    let query_text = query.clone();
-    let view = context::root_view(state, &root);
-    let knowledge = match &view {
-        Some(view) => context::knowledge(view, &config, query.clone(), query.clone()).await,
-        None => Default::default(),
-    };
-    let excerpts = match view {
-        Some(view) => {
-            let site = Arc::new(Site {
-                uri: Uri::from_file_path(root.join(&first.path)).map(|u| u.as_str().to_string()).unwrap_or_default(),
-                version: 0,
-                lang: scopes[0].0,
-                text: first.text.clone(),
-                tree: first_tree,
-                offset: first.requirement.range.start as usize,
-                encoding,
-                ignored: false,
-                config: config.clone(),
-                root: Some(context::RootView { rel: first.path.clone(), ..view }),
-            });
-            context::gather(&site, Some(query), ACTION_CONTEXT_TOKENS).await
+    let host = LspHost::for_root(client, state, assist, uri.as_ref(), true)?;
+    let cancel = host.cancel.clone();
+    off_serving_task(&cancel, async move {
+        match workflow::implement(&host).await {
+            Err(Stop::NoRequirements) => {
+                host.client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
+                Ok(Some(json!({ "applied": false, "requirements": 0 })))
+            }
+            Err(Stop::NotInGit) => Err(jsonrpc::Error::invalid_params(format!("{WHAT}: the workspace is not inside a git repository"))),
+            Err(Stop::Git(err)) => Err(jsonrpc::Error::invalid_params(format!("{WHAT}: {err}"))),
+            done => host.finish(WHAT, done).await,
         }
-        None => Vec::new(),
-    };
-    // The request: instruction files are read, on the blocking pool.
-    let (settings, request) = {
-        let (root, config) = (root.clone(), config.clone());
-        blocking(WHAT, move || workflow::implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge)).await?
-    };
-    let settings_for_repair = settings.clone();
-    let answer = ask_chat_full(client, state, assist, WHAT, settings, &request).await?;
-    let Some(view) = context::root_view(state, &root) else { return Err(internal_error(format!("{WHAT}: the workspace folder was removed"))) };
-    apply_answer(client, state, WHAT, &view, &config.index, &query_text, encoding, &answer, Some((&settings_for_repair, &request))).await
+    })
+    .await
 }
 
 /// "Summarize the diff": the working tree's changes of the root (of `uri`, else the
 /// first) described by the chat model; returned and shown like an explanation.
 async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<Uri>) -> jsonrpc::Result<Option<Value>> {
     const WHAT: &str = "Summarize the diff";
-    let (root, config) = {
-        let state = lock(state);
-        let index = state.root_for(uri.as_ref());
-        let Some(i) = index else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
-        (state.roots[i].path.clone(), state.roots[i].config.clone())
-    };
-    let (job_root, index_config) = (root.clone(), config.index.clone());
-    let diff = blocking(WHAT, move || crate::io::git::working_tree_diff(&job_root, &index_config, workflow::SUMMARY_DIFF_BYTES))
-        .await?
-        .map_err(|err| internal_error(format!("{WHAT}: {err}")))?;
-    let Some(diff) = diff.filter(|d| !d.trim().is_empty()) else {
-        client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
-        return Ok(Some(json!({ "markdown": "" })));
-    };
-    let (settings, request) = workflow::summary_request(&config, &diff);
-    let answer = ask_chat(client, state, assist, WHAT, settings, &request).await?;
-    show_explanation(client, state, "diff summary", &answer).await;
-    Ok(Some(json!({ "markdown": answer })))
+    let host = LspHost::for_root(client, state, assist, uri.as_ref(), false)?;
+    let cancel = host.cancel.clone();
+    off_serving_task(&cancel, async move {
+        match workflow::summarize(&host).await {
+            Err(Stop::NoChanges | Stop::NotInGit) => {
+                host.client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
+                Ok(Some(json!({ "markdown": "" })))
+            }
+            done => host.finish(WHAT, done).await,
+        }
+    })
+    .await
+}
+
+type Progress = tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, tower_lsp_server::NotCancellable>;
+
+/// The server as a workflow's host: context from the root's snapshot, the model asked
+/// with `$/progress` and the status, answers shown with `window/showDocument` and edits
+/// proposed with `workspace/applyEdit`, versioned.
+struct LspHost {
+    client: Client,
+    state: SharedState,
+    assist: Arc<Assist>,
+    config: crate::config::Config,
+    encoding: crate::base::PositionEncoding,
+    /// The root's view taken with the request; `None` outside every workspace folder.
+    view: Option<context::RootView>,
+    /// The document the request is about (edits go to its version or nowhere).
+    site: Option<Arc<Site>>,
+    /// Edits are checked against the root's documents as they are when the answer comes
+    /// (a request about no one document), not as they were at the request.
+    fresh_view: bool,
+    edit_view: std::sync::Mutex<Option<context::RootView>>,
+    progress: std::sync::Mutex<Option<Progress>>,
+    cancel: Cancel,
+}
+
+impl LspHost {
+    fn for_site(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site) -> LspHost {
+        LspHost {
+            client: client.clone(),
+            state: Arc::clone(state),
+            assist: Arc::clone(assist),
+            config: site.config.clone(),
+            encoding: site.encoding,
+            view: site.root.clone(),
+            site: Some(Arc::new(site)),
+            fresh_view: false,
+            edit_view: Default::default(),
+            progress: Default::default(),
+            cancel: Cancel::default(),
+        }
+    }
+
+    /// For a request about a root (of `uri`, else the first).
+    fn for_root(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<&Uri>, fresh_view: bool) -> jsonrpc::Result<LspHost> {
+        let (root, config, encoding) = {
+            let state = lock(state);
+            let Some(i) = state.root_for(uri) else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
+            (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
+        };
+        let view = context::root_view(state, &root).ok_or_else(|| jsonrpc::Error::invalid_params("no workspace folder"))?;
+        Ok(LspHost {
+            client: client.clone(),
+            state: Arc::clone(state),
+            assist: Arc::clone(assist),
+            config,
+            encoding,
+            view: Some(view),
+            site: None,
+            fresh_view,
+            edit_view: Default::default(),
+            progress: Default::default(),
+            cancel: Cancel::default(),
+        })
+    }
+
+    /// The view edits are checked against and proposed to.
+    fn view_for_edits(&self) -> Option<context::RootView> {
+        if !self.fresh_view {
+            return self.view.clone();
+        }
+        let mut edit_view = self.edit_view.lock().unwrap_or_else(|p| p.into_inner());
+        if edit_view.is_none() {
+            *edit_view = self.view.as_ref().and_then(|view| context::root_view(&self.state, &view.path));
+        }
+        edit_view.clone()
+    }
+
+    /// The workflow's end as the command's answer: what it proposed, or why nothing, said
+    /// to the user as the server says it.
+    async fn finish(&self, what: &str, done: Done<jsonrpc::Result<Option<Value>>>) -> jsonrpc::Result<Option<Value>> {
+        let stop = match done {
+            Ok(reply) => return reply,
+            Err(stop) => stop,
+        };
+        match stop {
+            Stop::Cancelled => Err(jsonrpc::Error::request_cancelled()),
+            Stop::Failed { message, shown } => {
+                // `data.shown`: the user already saw it (clients need not show it again).
+                Err(jsonrpc::Error { data: Some(json!({ "shown": shown })), ..internal_error(message) })
+            }
+            Stop::NoChange => {
+                self.client.show_message(MessageType::INFO, format!("ctxls: {what}: the model proposed no change")).await;
+                Ok(Some(json!({ "applied": false })))
+            }
+            Stop::Refused { errors, unused } => {
+                // The answer is kept for the user to read, and a cut one says so.
+                let mut message = format!("{}; nothing was changed", errors.join("; "));
+                if let Some(limit) = unused.cut_at {
+                    message.push_str(&format!("; the answer was cut at its limit of {limit} tokens (raise [llm.chat] max_tokens)"));
+                }
+                if let Ok(path) = &unused.kept {
+                    message.push_str(&format!("; the model's answer is kept in {}", path.display()));
+                }
+                self.client.show_message(MessageType::WARNING, format!("ctxls: {what}: {message}")).await;
+                Err(internal_error(format!("{what}: {message}")))
+            }
+            Stop::NoRoot => Err(internal_error(format!("{what}: the document is outside every workspace folder"))),
+            Stop::Invalid(message) => Err(jsonrpc::Error::invalid_params(message)),
+            Stop::NotInGit => Err(jsonrpc::Error::invalid_params(format!("{what}: the workspace is not inside a git repository"))),
+            Stop::Git(message) | Stop::Internal(message) => Err(internal_error(format!("{what}: {message}"))),
+            Stop::NoRequirements | Stop::NoChanges | Stop::NotSent => Err(internal_error(format!("{what}: {stop:?}"))),
+        }
+    }
+
+    /// A checked change proposed as one versioned `workspace/applyEdit` (new files
+    /// created); one that still adds syntax errors only when the user says so.
+    async fn propose_change(&self, what: &str, checked: crate::workflows::edit::CheckedEdit) -> jsonrpc::Result<Option<Value>> {
+        let Some(root) = self.view_for_edits() else { return Err(internal_error(format!("{what}: the workspace folder was removed"))) };
+        let (plan, report) = (checked.plan, checked.syntax_errors);
+        if !report.is_empty() {
+            // Offered with a clear warning, never applied silently.
+            let listed: Vec<String> = report
+                .iter()
+                .map(|(path, lines)| format!("{path} (line {})", lines.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")))
+                .collect();
+            let message = format!("ctxls: {what}: the change adds syntax errors in {}. Apply it anyway?", listed.join(", "));
+            let choice = self
+                .client
+                .show_message_request(MessageType::WARNING, message, Some(vec![MessageActionItem { title: "Apply anyway".into(), properties: Default::default() }, MessageActionItem { title: "Discard".into(), properties: Default::default() }]))
+                .await;
+            if !matches!(choice, Ok(Some(item)) if item.title == "Apply anyway") {
+                return Ok(Some(json!({ "applied": false, "syntaxErrors": listed, "diff": search_replace::unified_diff(&plan) })));
+            }
+        }
+        // Edits go to the text they were computed on, or nowhere.
+        {
+            let state = lock(&self.state);
+            let stale = plan.files.iter().filter_map(|f| root.open_versions.get(&f.path)).any(|(uri, version)| state.documents.get(uri).map(|d| d.version) != Some(*version));
+            if stale {
+                return Err(jsonrpc::Error::content_modified());
+            }
+        }
+        let mut operations = Vec::new();
+        for change in &plan.files {
+            let Some(file_uri) = Uri::from_file_path(root.path.join(&change.path)) else { continue };
+            let document_version = root.open_versions.get(&change.path).map(|(_, version)| *version);
+            if change.old_text.is_none() {
+                operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile { uri: file_uri.clone(), options: None, annotation_id: None })));
+            }
+            let old_lines = LineIndex::new(change.old_text.as_deref().unwrap_or(""));
+            let edits = change
+                .edits
+                .iter()
+                .map(|(start, end, text)| OneOf::Left(TextEdit { range: to_proto::range(&old_lines, self.encoding, TextRange::new(*start as u32, *end as u32)), new_text: text.clone() }))
+                .collect();
+            operations.push(DocumentChangeOperation::Edit(TextDocumentEdit { text_document: OptionalVersionedTextDocumentIdentifier { uri: file_uri, version: document_version }, edits }));
+        }
+        let edit = WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() };
+        let applied = match self.client.apply_edit(edit).await {
+            Ok(response) => response.applied,
+            Err(err) => {
+                tracing::warn!("workspace/applyEdit failed: {err}");
+                false
+            }
+        };
+        let files: Vec<&str> = plan.files.iter().map(|f| f.path.as_str()).collect();
+        Ok(Some(json!({ "applied": applied, "files": files, "dropped": plan.dropped, "diff": search_replace::unified_diff(&plan) })))
+    }
+
+    /// One edit of the request's document as a versioned `workspace/applyEdit`;
+    /// `ContentModified` when the document changed meanwhile.
+    async fn propose_edit(&self, text: &str, edit: actions::Edit) -> jsonrpc::Result<Option<Value>> {
+        let Some(site) = &self.site else { return Err(internal_error("an edit without a document".to_string())) };
+        let current = lock(&self.state).documents.get(&site.uri).map(|d| d.version);
+        if current != Some(site.version) {
+            return Err(jsonrpc::Error::content_modified());
+        }
+        let range = to_proto::range(&LineIndex::new(text), self.encoding, edit.range);
+        let uri_value: Uri = site.uri.parse().map_err(|_| jsonrpc::Error::invalid_params("bad uri"))?;
+        let change = WorkspaceEdit {
+            document_changes: Some(DocumentChanges::Edits(vec![TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier { uri: uri_value, version: Some(site.version) },
+                edits: vec![OneOf::Left(TextEdit { range, new_text: edit.new_text.clone() })],
+            }])),
+            ..WorkspaceEdit::default()
+        };
+        let applied = match self.client.apply_edit(change).await {
+            Ok(response) => response.applied,
+            Err(err) => {
+                tracing::warn!("workspace/applyEdit failed: {err}");
+                false
+            }
+        };
+        Ok(Some(json!({ "applied": applied, "edit": { "range": range, "newText": edit.new_text } })))
+    }
+}
+
+impl Host for LspHost {
+    type Reply = jsonrpc::Result<Option<Value>>;
+
+    fn root(&self) -> Option<&std::path::Path> {
+        self.view.as_ref().map(|view| view.path.as_path())
+    }
+
+    fn config(&self) -> &crate::config::Config {
+        &self.config
+    }
+
+    fn cancel(&self) -> &Cancel {
+        &self.cancel
+    }
+
+    fn cache_dir(&self) -> std::path::PathBuf {
+        let root = self.view.as_ref().map(|view| view.path.clone()).unwrap_or_default();
+        crate::io::store::Store::default_dir(&root, lock(&self.state).cache_dir.as_deref())
+    }
+
+    /// The editor's text of an open document, else the disk's: inside the root, never an
+    /// ignored or secret file (`io::vfs` rules), read on the blocking pool.
+    async fn read(&self, path: &str) -> Result<(String, String), String> {
+        let Some(view) = &self.view else { return Err(format!("{path}: outside every workspace folder")) };
+        let full = if std::path::Path::new(path).is_absolute() { std::path::PathBuf::from(path) } else { view.path.join(path) };
+        let rel = crate::io::vfs::relative_path(&view.path, &full);
+        if let Some(text) = view.open_texts.get(&rel) {
+            return Ok((rel, text.clone()));
+        }
+        let (root, index) = (view.path.clone(), self.config.index.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            let path = full.canonicalize().map_err(|err| format!("{}: {err}", full.display()))?;
+            if !path.starts_with(&root) || crate::io::vfs::IgnoreRules::new(&root, &index).is_ignored(&path) {
+                return Err(format!("{rel} is outside the workspace or ignored: nothing from it is sent to a model"));
+            }
+            std::fs::read_to_string(&path).map(|text| (rel, text)).map_err(|err| format!("reading {}: {err}", path.display()))
+        });
+        read.await.unwrap_or_else(|err| Err(err.to_string()))
+    }
+
+    async fn open_texts(&self) -> HashMap<String, String> {
+        self.view_for_edits().map(|view| view.open_texts).unwrap_or_default()
+    }
+
+    async fn context(&self, at: ContextAt, query: Option<String>, budget: usize) -> Vec<OwnedExcerpt> {
+        let Some(view) = &self.view else { return Vec::new() };
+        // The request's own site when the context is gathered there.
+        if let Some(site) = self.site.as_ref().filter(|s| s.offset == at.offset && s.root.as_ref().is_some_and(|r| r.rel == at.rel) && s.text == at.text) {
+            return context::gather(site, query, budget).await;
+        }
+        let (lang, tree) = match at.parsed {
+            Some(parsed) => parsed,
+            None => {
+                let Some(lang) = crate::lang::Lang::from_path(std::path::Path::new(&at.rel)) else { return Vec::new() };
+                let text = at.text.clone();
+                match tokio::task::spawn_blocking(move || crate::lang::parse(lang, &text, None)).await {
+                    Ok(tree) => (lang, tree),
+                    Err(_) => return Vec::new(),
+                }
+            }
+        };
+        let uri = Uri::from_file_path(view.path.join(&at.rel)).map(|u| u.as_str().to_string()).unwrap_or_default();
+        let site = Arc::new(Site {
+            uri,
+            version: 0,
+            lang,
+            text: at.text,
+            tree,
+            offset: at.offset,
+            encoding: self.encoding,
+            ignored: false,
+            config: self.config.clone(),
+            root: Some(context::RootView { rel: at.rel, ..view.clone() }),
+        });
+        context::gather(&site, query, budget).await
+    }
+
+    async fn knowledge(&self, mention_text: String, query: String) -> Knowledge {
+        match &self.view {
+            Some(view) => context::knowledge(view, &self.config, mention_text, query).await,
+            None => Knowledge::default(),
+        }
+    }
+
+    async fn recent_edits(&self, model: &str, limit: usize) -> String {
+        self.site.as_ref().map(|site| context::recent_edits(site, model, limit)).unwrap_or_default()
+    }
+
+    async fn ask(&self, ask: Ask<'_>) -> Result<crate::io::llm::Completion, AskError> {
+        let client = LlmClient::new(ask.settings.clone(), resolve_api_key(ask.settings));
+        if ask.purpose == Purpose::Repair {
+            return client.complete(ask.request, &mut |_| {}).await.map_err(|err| AskError::Failed { message: err.to_string(), shown: false });
+        }
+        match self.assist.status.track(client.complete(ask.request, &mut |_| {})).await {
+            Ok(answer) => Ok(answer),
+            Err(err) => {
+                let shown = self.assist.report_failure(&self.client, &format!("{} failed", ask.what), &err).await;
+                Err(AskError::Failed { message: format!("{}: {err}", ask.what), shown })
+            }
+        }
+    }
+
+    async fn progress(&self, progress: crate::workflows::host::Progress<'_>) {
+        use crate::workflows::host::Progress as Step;
+        match progress {
+            Step::Asking { what, .. } => {
+                let begun = begin_progress(&self.client, &self.state, what).await;
+                *self.progress.lock().unwrap_or_else(|p| p.into_inner()) = begun;
+            }
+            Step::Answered => {
+                let begun = self.progress.lock().unwrap_or_else(|p| p.into_inner()).take();
+                if let Some(progress) = begun {
+                    progress.finish().await;
+                }
+            }
+            Step::Repairing => {}
+        }
+    }
+
+    async fn propose(&self, proposal: Proposal<'_>) -> jsonrpc::Result<Option<Value>> {
+        match proposal {
+            Proposal::Message { about, text } => {
+                show_explanation(&self.client, &self.state, about, text).await;
+                Ok(Some(json!({ "markdown": text })))
+            }
+            Proposal::Edit { text, edit, .. } => self.propose_edit(text, edit).await,
+            Proposal::Change { what, checked, .. } => self.propose_change(what, checked).await,
+        }
+    }
 }
 
 /// Runs `job` on the blocking pool: CPU and file work never runs on the serving task.
@@ -732,44 +777,6 @@ async fn begin_progress(client: &Client, state: &SharedState, title: &str) -> Op
     let token = ProgressToken::String(format!("ctxls/action/{}", NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)));
     client.create_work_done_progress(token.clone()).await.ok()?;
     Some(client.progress(token, format!("ctxls: {title}")).with_message("asking the model").begin().await)
-}
-
-/// Asks the chat model with `$/progress` while it works; a failure is reported (once a
-/// minute) and returned as an internal error naming `what`.
-async fn ask_chat(
-    client: &Client,
-    state: &SharedState,
-    assist: &Arc<Assist>,
-    what: &str,
-    settings: crate::config::ModelSettings,
-    request: &Request,
-) -> jsonrpc::Result<String> {
-    ask_chat_full(client, state, assist, what, settings, request).await.map(|answer| answer.text)
-}
-
-/// Like `ask_chat`, with the finish reason (was the answer cut at the token limit?).
-async fn ask_chat_full(
-    client: &Client,
-    state: &SharedState,
-    assist: &Arc<Assist>,
-    what: &str,
-    settings: crate::config::ModelSettings,
-    request: &Request,
-) -> jsonrpc::Result<crate::io::llm::Completion> {
-    let progress = begin_progress(client, state, what).await;
-    let key = resolve_api_key(&settings);
-    let answer = assist.status.track(LlmClient::new(settings, key).complete(request, &mut |_| {})).await;
-    if let Some(progress) = progress {
-        progress.finish().await;
-    }
-    match answer {
-        Ok(answer) => Ok(answer),
-        Err(err) => {
-            // `data.shown`: the user already saw it (clients need not show it again).
-            let shown = assist.report_failure(client, &format!("{what} failed"), &err).await;
-            Err(jsonrpc::Error { data: Some(json!({ "shown": shown })), ..internal_error(format!("{what}: {err}")) })
-        }
-    }
 }
 
 /// Shows an explanation: a markdown document when the client opens documents for the

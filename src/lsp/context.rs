@@ -17,7 +17,6 @@ use crate::base::PositionEncoding;
 use super::state::{lock, SharedState};
 use crate::config::{Config, Task};
 use crate::ide::knowledge::Knowledge;
-use crate::ide::prompt::Excerpt;
 use crate::index::{FileId, IndexSnapshot};
 use crate::io::embedding::Vectors;
 use crate::io::vfs;
@@ -63,25 +62,7 @@ pub struct RootView {
     pub edit_hunks: Vec<Arc<crate::ide::edit_history::Hunk>>,
 }
 
-/// A retrieved excerpt, owned (for prompts built after the snapshot is gone).
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
-pub struct OwnedExcerpt {
-    pub path: String,
-    /// 1-based, inclusive.
-    pub start_line: u32,
-    pub end_line: u32,
-    pub text: String,
-    pub score: f32,
-    pub sources: Vec<&'static str>,
-    pub why: String,
-    pub tokens: usize,
-}
-
-impl OwnedExcerpt {
-    pub fn borrowed(excerpts: &[OwnedExcerpt]) -> Vec<Excerpt<'_>> {
-        excerpts.iter().map(|e| Excerpt { path: &e.path, start_line: e.start_line, end_line: e.end_line, text: &e.text }).collect()
-    }
-}
+pub use crate::workflows::host::OwnedExcerpt;
 
 /// The site of `position` in the open document `uri`.
 pub fn site(state: &SharedState, uri: &Uri, position: Position) -> jsonrpc::Result<Site> {

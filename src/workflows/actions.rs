@@ -1,22 +1,116 @@
 //! The code actions (explain, document, tests, fix, refactor, answer a question) at a
 //! site: the comment or requirement a position names, the action's target and what it
 //! queries, and the request (instruction files and knowledge). Target finding parses and
-//! requests read instruction files: the server calls both on the blocking pool. The
-//! adapter gathers the context, asks the model and shows or applies the answer
-//! (`ide::actions::edit`).
+//! requests read instruction files: the server calls both on the blocking pool.
+//! `action` and `chat` order the steps over a [`Host`], which gathers the context, asks
+//! the model and shows or applies the answer (`ide::actions::edit`).
 
 use std::path::Path;
 
 use tree_sitter::Tree;
 
+use super::host::{self, Ask, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop};
 use crate::base::{LineIndex, TextRange};
 use crate::config::{Config, ModelSettings, Task};
 use crate::ide::actions::{self, Action, Target};
 use crate::ide::knowledge::Knowledge;
-use crate::ide::prompt::Excerpt;
+use crate::ide::prompt::{Excerpt, Focus};
 use crate::lang::Lang;
 use crate::llm::{Prompt, Request};
 use crate::reqs::{Kind, Requirement};
+
+/// Lines of a file a question is about sent with it, around its line.
+const WINDOW_LINES: usize = 80;
+
+/// Tokens of workspace context sent with a question about a file.
+const CHAT_CONTEXT_TOKENS: usize = 2048;
+
+/// A code action (explain, document, tests, fix, refactor, answer a question) on the
+/// target at `selection` of the file at `at` (parsed): the target, the context there, the
+/// knowledge, the request with the recent edits; the answer shown (explanations) or
+/// proposed as one edit of the target.
+pub async fn action<H: Host>(host: &H, action: Action, at: ContextAt, selection: TextRange) -> Done<H::Reply> {
+    let what = action.title();
+    let Some((lang, tree)) = at.parsed.clone() else { return Err(Stop::Invalid(format!("{what}: {} is not in a supported language", at.rel))) };
+    let (rel, text) = (at.rel.clone(), at.text.clone());
+    // The target: a parse, on the blocking pool.
+    let prepared = {
+        let (action, text) = (action.clone(), text.clone());
+        host::blocking(move || prepare(&action, lang, &text, &tree, selection)).await?
+    };
+    let excerpts = host.context(at, prepared.query.clone(), super::requirements::CONTEXT_TOKENS).await;
+    let knowledge = match host.root() {
+        Some(_) => host.knowledge(prepared.mention_text.clone(), prepared.doc_query.clone()).await,
+        None => Knowledge::default(),
+    };
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, mut request) = {
+        let (root, config, action, prepared, rel, text) =
+            (host.root().map(Path::to_path_buf), host.config().clone(), action.clone(), prepared.clone(), rel.clone(), text.clone());
+        host::blocking(move || {
+            let target = prepared.target(&rel, lang, &text);
+            request(root.as_deref(), &config, &action, &target, &OwnedExcerpt::borrowed(&excerpts), &knowledge)
+        })
+        .await?
+    };
+    let recent = host.recent_edits(&settings.model, host.config().completion.recent_edits_tokens).await;
+    request.prompt = crate::ide::edit_history::apply_to_chat(request.prompt, &recent);
+    let purpose = if action.is_explanation() { Purpose::Answer } else { Purpose::Edit };
+    let answer = host::ask(host, Ask { what, settings: &settings, request: &request, purpose }, "").await?;
+    if action.is_explanation() {
+        return host::propose(host, Proposal::Message { about: &rel, text: &answer.text }).await;
+    }
+    let target = prepared.target(&rel, lang, &text);
+    let Some(edit) = actions::edit(&action, &target, &answer.text) else { return Err(Stop::NoChange) };
+    host::propose(host, Proposal::Edit { rel: &rel, text: &text, edit }).await
+}
+
+/// A question about the code (`ctxls chat`), maybe about a file (`file`: as the user named
+/// it, and a 1-based line): the file read as the host's rules allow, its lines around the
+/// line (else its start) sent with the context retrieved there; the knowledge, the
+/// instruction files and the recent edits; the answer shown.
+pub async fn chat<H: Host>(host: &H, question: &str, file: Option<(&str, Option<usize>)>) -> Done<H::Reply> {
+    const WHAT: &str = "Answer";
+    let mut focus_text = None;
+    let mut excerpts = Vec::new();
+    if let Some((name, line)) = file {
+        let (rel, text) = host.read(name).await.map_err(Stop::Invalid)?;
+        let lines: Vec<&str> = text.lines().collect();
+        let (from, to) = match line {
+            Some(line) => {
+                let center = line.saturating_sub(1).min(lines.len());
+                (center.saturating_sub(WINDOW_LINES / 2), (center + WINDOW_LINES / 2).min(lines.len()))
+            }
+            None => (0, lines.len().min(WINDOW_LINES * 4)),
+        };
+        let offset = line_start(&text, line.unwrap_or(1).max(1)).unwrap_or(0);
+        let window = lines[from..to].join("\n");
+        excerpts = host.context(ContextAt { rel: rel.clone(), text: text.clone(), offset, parsed: None }, Some(question.to_string()), CHAT_CONTEXT_TOKENS).await;
+        focus_text = Some((rel, from, to, window));
+    }
+    let knowledge = host.knowledge(question.to_string(), question.to_string()).await;
+    let (settings, mut request) = {
+        let (root, config, question) = (host.root().ok_or(Stop::NoRoot)?.to_path_buf(), host.config().clone(), question.to_string());
+        host::blocking(move || {
+            let focus = focus_text.as_ref().map(|(path, from, to, text)| Focus { path, start_line: *from as u32 + 1, end_line: *to as u32, text });
+            chat_request(&root, &config, &question, focus.as_ref(), &OwnedExcerpt::borrowed(&excerpts), &knowledge)
+        })
+        .await?
+    };
+    let recent = host.recent_edits(&settings.model, host.config().completion.recent_edits_tokens).await;
+    request.prompt = crate::ide::edit_history::apply_to_chat(request.prompt, &recent);
+    let answer = host::ask(host, Ask { what: WHAT, settings: &settings, request: &request, purpose: Purpose::Answer }, "").await?;
+    host::propose(host, Proposal::Message { about: file.map_or("", |(name, _)| name), text: &answer.text }).await
+}
+
+/// The byte offset where 1-based `line` starts; `None` past the end.
+fn line_start(text: &str, line: usize) -> Option<usize> {
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    Some(start)
+}
 
 /// The comment a position names: a requirement comment there, else any comment at (or
 /// ending on the line of) the position; its range and its words.

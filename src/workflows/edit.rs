@@ -9,8 +9,10 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::config::IndexConfig;
+use super::host::{self, Ask, Done, Host, Progress, Proposal, Purpose, Stop};
+use crate::config::{IndexConfig, ModelSettings};
 use crate::ide::generate::{regression_report, repair_prompt};
+use crate::io::llm::Completion;
 use crate::ide::search_replace::Plan;
 use crate::io::writes::{Target, WriteScope};
 use crate::llm::Request;
@@ -94,8 +96,34 @@ impl EditSite {
     }
 }
 
+/// Apply-with-repair, for every workflow whose answer is an edit: the answer checked
+/// (`EditSite`: the write rules, the host's open texts, the parser), one repair asked
+/// through the host when it adds syntax errors and `repair` gives the request, then the
+/// change proposed; a refused answer proposes nothing, and is kept in the cache for the
+/// user (`UnusedAnswer`).
+pub async fn apply_answer<H: Host>(host: &H, what: &str, request_text: &str, answer: &Completion, repair: Option<(&ModelSettings, &Request)>) -> Done<H::Reply> {
+    let root = host.root().ok_or(Stop::NoRoot)?.to_path_buf();
+    let site = Arc::new(EditSite { root, config: host.config().index.clone(), request_text: request_text.to_string(), open: host.open_texts().await });
+    let max_tokens = repair.map_or(0, |(_, request)| request.max_tokens);
+    let ask_again = |again: Request| async move {
+        let (settings, _) = repair?;
+        host.progress(Progress::Repairing).await;
+        host::ask(host, Ask { what, settings, request: &again, purpose: Purpose::Repair }, "").await.ok().map(|answer| answer.text)
+    };
+    let checked = match site.check_with_repair(&answer.text, repair.map(|(_, request)| request), ask_again, || {}).await {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let (completion, name, cache_dir) = (answer.clone(), host.answer_name(what), host.cache_dir());
+            let unused = host::blocking(move || UnusedAnswer::keep(&completion, max_tokens, &cache_dir, &name)).await?;
+            return Err(Stop::Refused { errors, unused });
+        }
+    };
+    host::propose(host, Proposal::Change { what, checked, answer, max_tokens }).await
+}
+
 /// An answer that was not applied: where it is kept for the user to read, and the token
 /// limit it was cut at, if it was.
+#[derive(Debug)]
 pub struct UnusedAnswer {
     pub cut_at: Option<u32>,
     pub kept: std::io::Result<PathBuf>,

@@ -2,11 +2,12 @@
 //! `ctxls.runPrompt` alike: the file found by name, its target and requirement at the
 //! site (a parse: the server calls `prepare` on the blocking pool), and the request (the
 //! file's model, the instruction files, an edit request for `output: edit`; instruction
-//! files are read: on the blocking pool too). The adapters gather the context and the
-//! diff, ask the model and apply the answer their own way.
+//! files are read: on the blocking pool too). `run` orders the steps over a [`Host`],
+//! which gathers the context, asks the model and applies the answer its own way.
 
 use std::path::Path;
 
+use super::host::{self, Ask, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop};
 use crate::base::TextRange;
 use crate::config::{Config, ModelSettings, Task};
 use crate::ide::actions::Target;
@@ -14,6 +15,80 @@ use crate::ide::prompt_files::{self, Values};
 use crate::knowledge::prompts::{Output, PromptFile};
 use crate::lang::Lang;
 use crate::llm::Request;
+
+/// Where a prompt file runs, owned (for the workflow): the file (parsed), the selection,
+/// the lines the user named and the input.
+pub struct RunAt {
+    pub at: ContextAt,
+    pub selection: TextRange,
+    pub lines: Option<(usize, usize)>,
+    pub input: Option<String>,
+}
+
+/// A prompt file run on its target (`ctxls run-prompt`, `ctxls.runPrompt`): the target
+/// and requirement at the site, the context and the diff when the file uses them, the
+/// request; the answer shown (`output: message`), applied as SEARCH/REPLACE blocks with
+/// one repair (`edit`), or proposed as the target's replacement (`replace`).
+pub async fn run<H: Host>(host: &H, prompt: &PromptFile, run_at: RunAt) -> Done<H::Reply> {
+    let root = host.root().ok_or(Stop::NoRoot)?.to_path_buf();
+    let config = host.config().clone();
+    let RunAt { at, selection, lines, input } = run_at;
+    let Some((lang, tree)) = at.parsed.clone() else { return Err(Stop::Invalid(format!("{}: not a supported language", at.rel))) };
+    let what = prompt.title.as_str();
+    // The target and the requirement: a parse, on the blocking pool.
+    let prepared = {
+        let (prompt, rel, text, input, config) = (prompt.clone(), at.rel.clone(), at.text.clone(), input.clone(), config.clone());
+        host::blocking(move || {
+            let site = Site { path: &rel, lang, text: &text, tree: &tree, selection, lines, input: input.as_deref() };
+            prepare(&prompt, &site, &config)
+        })
+        .await?
+        .map_err(Stop::Invalid)?
+    };
+    let (rel, text) = (at.rel.clone(), at.text.clone());
+    let ask = prepared.ask.clone();
+    // Context: retrieved code, what the requirement or the input mentions, documents.
+    let context_text = if prompt.uses("context") {
+        let at = ContextAt { offset: prepared.range.start as usize, ..at };
+        let excerpts = host.context(at, Some(ask.clone()).filter(|a| !a.is_empty()), super::requirements::CONTEXT_TOKENS).await;
+        let knowledge = host.knowledge(ask.clone(), format!("{} {ask}", prompt.title)).await;
+        prompt_files::context_text(&knowledge, &OwnedExcerpt::borrowed(&excerpts))
+    } else {
+        String::new()
+    };
+    let diff = if prompt.uses("diff") {
+        let (root, index) = (root.clone(), config.index.clone());
+        host::blocking(move || crate::io::git::working_tree_diff(&root, &index, super::requirements::DIFF_BYTES).ok().flatten()).await?
+    } else {
+        None
+    };
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let (prompt, prepared, rel, text, input) = (prompt.clone(), prepared.clone(), rel.clone(), text.clone(), input.clone());
+        host::blocking(move || {
+            let target = prepared.target(&rel, lang, &text);
+            let values = Values { context: &context_text, diff: diff.as_deref(), input: input.as_deref() };
+            request(&prompt, &prepared, &target, &values, &root, &config)
+        })
+        .await?
+        .map_err(Stop::Invalid)?
+    };
+    let purpose = if prompt.output == Output::Message { Purpose::Answer } else { Purpose::Edit };
+    let detail = format!("— {what}");
+    let answer = host::ask(host, Ask { what, settings: &settings, request: &request, purpose }, &detail).await?;
+    match prompt.output {
+        Output::Message => host::propose(host, Proposal::Message { about: &rel, text: &answer.text }).await,
+        Output::Edit => {
+            let asked = prepared.asked(prompt, input.as_deref());
+            super::edit::apply_answer(host, what, &asked, &answer, Some((&settings, &request))).await
+        }
+        Output::Replace => {
+            let target = prepared.target(&rel, lang, &text);
+            let Some(edit) = prompt_files::replacement(&target, &answer.text) else { return Err(Stop::NoChange) };
+            host::propose(host, Proposal::Edit { rel: &rel, text: &text, edit }).await
+        }
+    }
+}
 
 /// The prompt file named `name`, or why there is none.
 pub fn find<'p>(prompts: &'p [PromptFile], name: &str) -> Result<&'p PromptFile, String> {

@@ -2,11 +2,13 @@
 //! `summarize`) and the server (`ctxls.generate`, `ctxls.implementRequirements`,
 //! `ctxls.summarizeDiff`) alike: what is collected from the working tree, the scopes the
 //! requirements apply to, and the requests. Everything here reads files or parses: the
-//! server calls it on the blocking pool. The adapters gather context (their own way: a
-//! one-shot index or the server's snapshot), ask the model and apply the answer.
+//! server calls it on the blocking pool. `generate`, `implement` and `summarize` order
+//! the steps over a [`Host`], which gathers context (its own way: a one-shot index or the
+//! server's snapshot), asks the model and proposes the answer.
 
 use std::path::Path;
 
+use super::host::{self, Ask, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop};
 use crate::base::TextRange;
 use crate::config::{Config, ModelSettings, Task};
 use crate::ide::generate::{GenerateInput, RequirementSite};
@@ -28,6 +30,105 @@ pub const SUMMARY_DIFF_BYTES: usize = 2 * DIFF_BYTES;
 pub struct Changed {
     pub found: Vec<Found>,
     pub diff: String,
+}
+
+/// The requirement comment `generate` implements: its file (the context's site), the
+/// comment's range and words.
+pub struct GenerateAt {
+    pub at: ContextAt,
+    pub comment: TextRange,
+    pub requirement: String,
+}
+
+/// "Generate from comment" (`ctxls generate`, `ctxls.generate`): the requirement's scope,
+/// the context at the site, the knowledge, the working tree's diff, the request; the
+/// model's SEARCH/REPLACE answer checked, repaired once if it adds syntax errors, and
+/// proposed.
+pub async fn generate<H: Host>(host: &H, input: GenerateAt) -> Done<H::Reply> {
+    const WHAT: &str = "Generate from comment";
+    let root = host.root().ok_or(Stop::NoRoot)?.to_path_buf();
+    let config = host.config().clone();
+    let GenerateAt { at, comment, requirement } = input;
+    let Some((lang, tree)) = at.parsed.clone() else { return Err(Stop::Invalid(format!("{}: not a supported language", at.rel))) };
+    let scope = {
+        let (text, requirement) = (at.text.clone(), requirement.clone());
+        host::blocking(move || generate_scope(lang, &text, &tree, comment, &requirement)).await?
+    };
+    let (rel, text) = (at.rel.clone(), at.text.clone());
+    let excerpts = host.context(at, Some(requirement.clone()), CONTEXT_TOKENS).await;
+    let knowledge = host.knowledge(requirement.clone(), requirement.clone()).await;
+    // The working tree's diff (the request takes the file's part).
+    let diff = {
+        let (root, index) = (root.clone(), config.index.clone());
+        host::blocking(move || crate::io::git::working_tree_diff(&root, &index, DIFF_BYTES).ok().flatten()).await?
+    };
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) = {
+        let requirement = requirement.clone();
+        host::blocking(move || {
+            let excerpts = OwnedExcerpt::borrowed(&excerpts);
+            generate_request(&root, &config, &rel, lang, &text, &requirement, scope, &excerpts, diff.as_deref(), &knowledge)
+        })
+        .await?
+    };
+    let detail = format!("to implement: {requirement}");
+    let answer = host::ask(host, Ask { what: WHAT, settings: &settings, request: &request, purpose: Purpose::Edit }, &detail).await?;
+    super::edit::apply_answer(host, WHAT, &requirement, &answer, Some((&settings, &request))).await
+}
+
+/// "Implement the diff" (`ctxls implement`, `ctxls.implementRequirements`): every `act`
+/// requirement the working tree's changes add, in one request with the diff, their
+/// scopes and the context at the first (queried with all); the multi-file answer checked
+/// and proposed as one change.
+pub async fn implement<H: Host>(host: &H) -> Done<H::Reply> {
+    const WHAT: &str = "Implement requirements";
+    let root = host.root().ok_or(Stop::NoRoot)?.to_path_buf();
+    let config = host.config().clone();
+    // The working tree's requirements and diff, their scopes, the first file's tree: git,
+    // reads and parses, on the blocking pool.
+    let collected = {
+        let (root, config) = (root.clone(), config.clone());
+        host::blocking(move || -> Result<_, Stop> {
+            let changed = changed_requirements(&root, &config).map_err(|err| Stop::Git(err.to_string()))?.ok_or(Stop::NotInGit)?;
+            let scopes = scopes(&changed.found);
+            let first_tree = changed.found.first().zip(scopes.first()).map(|(f, (lang, _))| crate::lang::parse(*lang, &f.text, None));
+            Ok((changed, scopes, first_tree))
+        })
+        .await??
+    };
+    let (Changed { found, diff }, scopes, first_tree) = collected;
+    let Some(first_tree) = first_tree else { return Err(Stop::NoRequirements) };
+    // Context at the first requirement, queried with all of them.
+    let query = implement_query(&found);
+    let first = &found[0];
+    let at = ContextAt { rel: first.path.clone(), text: first.text.clone(), offset: first.requirement.range.start as usize, parsed: Some((scopes[0].0, first_tree)) };
+    let excerpts = host.context(at, Some(query.clone()), CONTEXT_TOKENS).await;
+    let knowledge = host.knowledge(query.clone(), query.clone()).await;
+    let detail = format!("to implement {} requirement(s)", found.len());
+    // The request: instruction files are read, on the blocking pool.
+    let (settings, request) =
+        host::blocking(move || implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge)).await?;
+    let answer = host::ask(host, Ask { what: WHAT, settings: &settings, request: &request, purpose: Purpose::Edit }, &detail).await?;
+    super::edit::apply_answer(host, WHAT, &query, &answer, Some((&settings, &request))).await
+}
+
+/// "Summarize the diff" (`ctxls summarize`, `ctxls.summarizeDiff`): the working tree's
+/// changes described by the chat model, proposed as a message.
+pub async fn summarize<H: Host>(host: &H) -> Done<H::Reply> {
+    const WHAT: &str = "Summarize the diff";
+    let root = host.root().ok_or(Stop::NoRoot)?.to_path_buf();
+    let config = host.config().clone();
+    let index = config.index.clone();
+    let diff = host::blocking(move || crate::io::git::working_tree_diff(&root, &index, SUMMARY_DIFF_BYTES))
+        .await?
+        .map_err(|err| Stop::Git(err.to_string()))?
+        .ok_or(Stop::NotInGit)?;
+    if diff.trim().is_empty() {
+        return Err(Stop::NoChanges);
+    }
+    let (settings, request) = summary_request(&config, &diff);
+    let answer = host::ask(host, Ask { what: WHAT, settings: &settings, request: &request, purpose: Purpose::Answer }, "to summarize the diff").await?;
+    host::propose(host, Proposal::Message { about: "diff summary", text: &answer.text }).await
 }
 
 /// What `implement` works on; None outside a git repository.

@@ -42,6 +42,33 @@ fn core_layers_do_no_io() {
     assert!(violations.is_empty(), "IO or LSP in the core:\n{}", violations.join("\n"));
 }
 
+/// The workflow layer orders steps; what touches the world goes through its `Host` (the
+/// CLI's or the server's) or the `io` modules it calls: no protocol, no terminal, no
+/// direct file, network, database or HTTP access.
+#[test]
+fn the_workflows_reach_the_world_through_the_host_and_io() {
+    const FORBIDDEN_IN_WORKFLOWS: &[&str] =
+        &["tower_lsp_server", "ls_types", "reqwest", "git2", "rusqlite", "std::fs", "std::net", "clap", "indicatif", "print!", "println!", "std::io::stdout"];
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src/workflows"), &mut files);
+    assert!(files.iter().any(|f| f.ends_with("host.rs")), "the Host interface is in src/workflows");
+    let mut violations = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(i, _)| !in_test_item(&lines, *i)) {
+            let code = line.split("//").next().unwrap_or("");
+            for word in FORBIDDEN_IN_WORKFLOWS {
+                if code.contains(word) {
+                    violations.push(format!("{}:{}: {word}", file.display(), i + 1));
+                }
+            }
+        }
+    }
+    assert!(violations.is_empty(), "the workflows reach the world only through the Host and io::\n{}", violations.join("\n"));
+}
+
 /// Whether line `at` belongs to an item marked `#[cfg(test)]`: from the attribute to the
 /// item's `;`, or to the brace that closes it (braces in string and char literals skipped).
 fn in_test_item(lines: &[&str], at: usize) -> bool {

@@ -15,3 +15,6 @@ pub mod edit;
 pub mod host;
 pub mod prompt_file;
 pub mod requirements;
+
+#[cfg(test)]
+mod tests;

@@ -127,6 +127,44 @@ fn newer_requests_and_cancel_requests_drop_the_model_call() {
 }
 
 #[test]
+fn a_cancelled_workflow_drops_its_model_call_and_proposes_nothing() {
+    let mut s = setup();
+    // A generate whose model answers late, with an edit that would apply.
+    s.server.push(
+        Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\n// Return the point at the origin.\n=======\n// The origin.\n>>>>>>> REPLACE\n"], true)
+            .delay_first(Duration::from_secs(3)),
+    );
+    let id = s.client.send_request(
+        "workspace/executeCommand",
+        json!({"command": "ctxls.generate", "arguments": [{"uri": s.lib, "position": {"line": 6, "character": 10}}]}),
+    );
+    // (The client answers the server's `$/progress` set-up while it waits.)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while s.server.requests().is_empty() {
+        assert!(Instant::now() < deadline, "the model was never asked");
+        assert!(s.client.wait_for_optional(Duration::from_millis(20), |m| m["id"] == id && m.get("method").is_none()).is_none(), "answered early");
+    }
+    // The workflow runs off the serving task: other requests are answered meanwhile.
+    let started = Instant::now();
+    let symbols = s.client.request("textDocument/documentSymbol", json!({"textDocument": {"uri": s.lib}}));
+    assert!(symbols["result"].as_array().is_some_and(|s| !s.is_empty()), "{symbols}");
+    assert!(started.elapsed() < Duration::from_secs(2), "a request waited for the workflow");
+    s.client.notify("$/cancelRequest", json!({"id": id}));
+    let cancelled = s.client.response(id, Duration::from_secs(10)).unwrap();
+    assert_eq!(cancelled["error"]["code"], -32800, "{cancelled}");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.server.hangups() < 1 {
+        assert!(Instant::now() < deadline, "the cancelled workflow's HTTP request was not dropped");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Past the time the answer would have come: no edit was proposed.
+    let proposed = s.client.wait_for_optional(Duration::from_millis(3500), |m| m["method"] == "workspace/applyEdit");
+    assert!(proposed.is_none(), "{proposed:?}");
+    assert_eq!(s.server.requests().len(), 1, "nothing asked again");
+    s.client.shutdown();
+}
+
+#[test]
 fn typing_within_the_debounce_asks_the_model_once() {
     let mut s = setup_with(None, 400);
     s.server.fallback(Reply::ollama(&["b.y"], false));

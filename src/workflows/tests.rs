@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::host::{Ask, AskError, Cancel, ContextAt, Host, OwnedExcerpt, Progress, Proposal, Purpose, Stop};
+use super::host::{Ask, AskError, Cancel, ContextAt, Host, OwnedExcerpt, Progress, Proposal, Stop};
 use crate::config::Config;
 use crate::ide::knowledge::Knowledge;
 use crate::io::llm::Completion;

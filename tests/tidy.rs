@@ -24,22 +24,28 @@ fn core_layers_do_no_io() {
         rust_files(&root.join(dir), &mut files);
     }
     assert!(files.len() > 5);
+    let violations = uses_of(&files, FORBIDDEN);
+    assert!(violations.is_empty(), "IO or LSP in the core:\n{}", violations.join("\n"));
+}
+
+/// Each use of a `forbidden` word in the code of `files`, as `path:line: word`. Unit
+/// tests may read fixtures: the rule covers everything but the items under
+/// `#[cfg(test)]` and the test modules kept in files of their own (`tests.rs`).
+fn uses_of(files: &[std::path::PathBuf], forbidden: &[&str]) -> Vec<String> {
     let mut violations = Vec::new();
-    // Unit tests may read fixtures: the rule covers everything but the items under
-    // `#[cfg(test)]` and the test modules kept in files of their own (`tests.rs`).
     for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
         let text = std::fs::read_to_string(file).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate().filter(|(i, _)| !in_test_item(&lines, *i)) {
             let code = line.split("//").next().unwrap_or("");
-            for word in FORBIDDEN {
+            for word in forbidden {
                 if code.contains(word) {
                     violations.push(format!("{}:{}: {word}", file.display(), i + 1));
                 }
             }
         }
     }
-    assert!(violations.is_empty(), "IO or LSP in the core:\n{}", violations.join("\n"));
+    violations
 }
 
 /// The workflow layer orders steps; what touches the world goes through its `Host` (the
@@ -53,19 +59,7 @@ fn the_workflows_reach_the_world_through_the_host_and_io() {
     let mut files = Vec::new();
     rust_files(&root.join("src/workflows"), &mut files);
     assert!(files.iter().any(|f| f.ends_with("host.rs")), "the Host interface is in src/workflows");
-    let mut violations = Vec::new();
-    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
-        let text = std::fs::read_to_string(file).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate().filter(|(i, _)| !in_test_item(&lines, *i)) {
-            let code = line.split("//").next().unwrap_or("");
-            for word in FORBIDDEN_IN_WORKFLOWS {
-                if code.contains(word) {
-                    violations.push(format!("{}:{}: {word}", file.display(), i + 1));
-                }
-            }
-        }
-    }
+    let violations = uses_of(&files, FORBIDDEN_IN_WORKFLOWS);
     assert!(violations.is_empty(), "the workflows reach the world only through the Host and io::\n{}", violations.join("\n"));
 }
 

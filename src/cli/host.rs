@@ -16,7 +16,7 @@ use crate::index::IndexSnapshot;
 use crate::io::llm::{Completion, LlmClient};
 use crate::retrieve::Generators;
 use crate::workflows::edit::UnusedAnswer;
-use crate::workflows::host::{Ask, AskError, Cancel, ContextAt, Done, Host, OwnedExcerpt, Progress, Proposal, Purpose, Stop};
+use crate::workflows::host::{Ask, AskError, ContextAt, Done, Host, OwnedExcerpt, Progress, Proposal, Purpose, Stop, Workspace};
 
 /// How a command shows its work.
 #[derive(Clone, Copy, Debug, Default)]
@@ -39,8 +39,9 @@ enum Gathering {
 }
 
 pub(super) struct CliHost {
+    workspace: Workspace,
+    /// The workspace root (the CLI always has one).
     root: PathBuf,
-    config: Config,
     cache_dir: Option<PathBuf>,
     /// The command, naming an unapplied answer's file.
     name: String,
@@ -48,20 +49,18 @@ pub(super) struct CliHost {
     /// The file at hand's text, matched instead of the disk's.
     open: HashMap<String, String>,
     gathering: Mutex<Gathering>,
-    cancel: Cancel,
 }
 
 impl CliHost {
     pub fn new(root: &Path, config: &Config, cache_dir: Option<&Path>, name: &str, options: Options) -> CliHost {
         CliHost {
+            workspace: Workspace::new(Some(root.to_path_buf()), config.clone()),
             root: root.to_path_buf(),
-            config: config.clone(),
             cache_dir: cache_dir.map(Path::to_path_buf),
             name: name.to_string(),
             options,
             open: HashMap::new(),
             gathering: Mutex::new(Gathering::NotYet),
-            cancel: Cancel::default(),
         }
     }
 
@@ -153,8 +152,8 @@ impl CliHost {
             print!("{}", search_replace::unified_diff(&plan));
             return Ok(ExitCode::SUCCESS);
         }
-        let scope = crate::io::writes::WriteScope { root: &self.root, config: &self.config.index, request: rel };
-        let mut rules = crate::io::vfs::IgnoreRules::new(&self.root, &self.config.index);
+        let scope = crate::io::writes::WriteScope { root: &self.root, config: &self.workspace.config.index, request: rel };
+        let mut rules = crate::io::vfs::IgnoreRules::new(&self.root, &self.workspace.config.index);
         let target = scope.check(&mut rules, rel).map_err(|why| anyhow::anyhow!("{why}; nothing was changed"))?;
         crate::io::writes::write_plan(&plan, &[target]).map_err(|err| anyhow::anyhow!("{err}; nothing was changed"))?;
         eprintln!("ctxls: wrote {rel}");
@@ -189,16 +188,8 @@ fn on_own_thread<T: Send>(job: impl FnOnce() -> T + Send) -> T {
 impl Host for CliHost {
     type Reply = anyhow::Result<ExitCode>;
 
-    fn root(&self) -> Option<&Path> {
-        Some(&self.root)
-    }
-
-    fn config(&self) -> &Config {
-        &self.config
-    }
-
-    fn cancel(&self) -> &Cancel {
-        &self.cancel
+    fn workspace(&self) -> &Workspace {
+        &self.workspace
     }
 
     fn cache_dir(&self) -> PathBuf {
@@ -230,7 +221,7 @@ impl Host for CliHost {
 
     async fn context(&self, at: ContextAt, query: Option<String>, budget: usize) -> Vec<OwnedExcerpt> {
         let gathered = on_own_thread(|| {
-            super::context::gather(&self.root, &self.config, self.cache_dir.as_deref(), &at.rel, &at.text, at.offset, query.as_deref(), budget, Generators::ALL)
+            super::context::gather(&self.root, &self.workspace.config, self.cache_dir.as_deref(), &at.rel, &at.text, at.offset, query.as_deref(), budget, Generators::ALL)
         });
         let gathered = match gathered {
             Ok(gathered) => gathered,
@@ -272,15 +263,15 @@ impl Host for CliHost {
                 if crate::knowledge::mentions::parse(&mention_text).is_empty() {
                     crate::index::WorkspaceIndex::new().snapshot()
                 } else {
-                    super::open_and_refresh(&self.root, &self.config, self.cache_dir.as_deref(), crate::io::workspace::RefreshMode::Lazy).0.snapshot()
+                    super::open_and_refresh(&self.root, &self.workspace.config, self.cache_dir.as_deref(), crate::io::workspace::RefreshMode::Lazy).0.snapshot()
                 }
             });
-            super::context::knowledge(&self.root, &self.config, &snapshot, &mention_text, &query)
+            super::context::knowledge(&self.root, &self.workspace.config, &snapshot, &mention_text, &query)
         })
     }
 
     async fn recent_edits(&self, model: &str, limit: usize) -> String {
-        super::recent_edits(&self.root, &self.config, model, limit)
+        super::recent_edits(&self.root, &self.workspace.config, model, limit)
     }
 
     async fn ask(&self, ask: Ask<'_>) -> Result<Completion, AskError> {

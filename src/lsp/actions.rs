@@ -25,7 +25,7 @@ use crate::knowledge::prompts::AppliesTo;
 use crate::ide::search_replace;
 use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::workflows::actions as action_flow;
-use crate::workflows::host::{Ask, AskError, Cancel, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop};
+use crate::workflows::host::{Ask, AskError, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop, Workspace};
 use crate::workflows::requirements as workflow;
 use std::collections::HashMap;
 use std::future::Future;
@@ -293,9 +293,12 @@ fn prompt_actions(state: &SharedState, uri: &Uri, range: Range) -> Vec<CodeActio
 /// Runs a workflow on a task of its own, off the serving task (tower-lsp-server polls
 /// every handler in one task). The request's future dropped (`$/cancelRequest`) cancels
 /// the workflow's token: it stops asking and proposes nothing.
-async fn off_serving_task(cancel: &Cancel, work: impl Future<Output = jsonrpc::Result<Option<Value>>> + Send + 'static) -> jsonrpc::Result<Option<Value>> {
-    let _cancel_when_dropped = cancel.on_drop();
-    tokio::spawn(work).await.map_err(|err| internal_error(format!("the workflow failed: {err}")))?
+async fn off_serving_task<Work>(host: LspHost, work: impl FnOnce(Arc<LspHost>) -> Work) -> jsonrpc::Result<Option<Value>>
+where
+    Work: Future<Output = jsonrpc::Result<Option<Value>>> + Send + 'static,
+{
+    let _cancel_when_dropped = host.cancel().on_drop();
+    tokio::spawn(work(Arc::new(host))).await.map_err(|err| internal_error(format!("the workflow failed: {err}")))?
 }
 
 /// A code action (explain, document, tests, fix, refactor, answer) at the site, run by
@@ -304,10 +307,9 @@ async fn run_action(client: &Client, state: &SharedState, assist: &Arc<Assist>, 
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let at = ContextAt { rel, text: site.text.clone(), offset: site.offset, parsed: Some((site.lang, site.tree.clone())) };
     let host = LspHost::for_site(client, state, assist, site);
-    let cancel = host.cancel.clone();
-    off_serving_task(&cancel, async move {
+    off_serving_task(host, |host| async move {
         let what = action.title();
-        let done = crate::workflows::actions::action(&host, action, at, selection.unwrap_or_default()).await;
+        let done = crate::workflows::actions::action(&*host, action, at, selection.unwrap_or_default()).await;
         host.finish(what, done).await
     })
     .await
@@ -334,9 +336,8 @@ async fn run_prompt(
     let at = ContextAt { rel: root.rel.clone(), text: site.text.clone(), offset: site.offset, parsed: Some((site.lang, site.tree.clone())) };
     let run_at = crate::workflows::prompt_file::RunAt { at, selection, lines: None, input };
     let host = LspHost::for_site(client, state, assist, site);
-    let cancel = host.cancel.clone();
-    off_serving_task(&cancel, async move {
-        let done = crate::workflows::prompt_file::run(&host, &prompt, run_at).await;
+    off_serving_task(host, |host| async move {
+        let done = crate::workflows::prompt_file::run(&*host, &prompt, run_at).await;
         host.finish(&prompt.title, done).await
     })
     .await
@@ -349,9 +350,8 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
     let rel = site.root.as_ref().map(|r| r.rel.clone()).unwrap_or_default();
     let at = ContextAt { rel, text: site.text.clone(), offset: site.offset, parsed: Some((site.lang, site.tree.clone())) };
     let host = LspHost::for_site(client, state, assist, site);
-    let cancel = host.cancel.clone();
-    off_serving_task(&cancel, async move {
-        let done = workflow::generate(&host, workflow::GenerateAt { at, comment, requirement }).await;
+    off_serving_task(host, |host| async move {
+        let done = workflow::generate(&*host, workflow::GenerateAt { at, comment, requirement }).await;
         host.finish("Generate from comment", done).await
     })
     .await
@@ -363,9 +363,8 @@ async fn generate(client: &Client, state: &SharedState, assist: &Arc<Assist>, si
 async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<Uri>) -> jsonrpc::Result<Option<Value>> {
     const WHAT: &str = "Implement requirements";
     let host = LspHost::for_root(client, state, assist, uri.as_ref(), true)?;
-    let cancel = host.cancel.clone();
-    off_serving_task(&cancel, async move {
-        match workflow::implement(&host).await {
+    off_serving_task(host, |host| async move {
+        match workflow::implement(&*host).await {
             Err(Stop::NoRequirements) => {
                 host.client.show_message(MessageType::INFO, "ctxls: no requirement comment (`// AI: ...`, `... AI!`) in the working tree's changes").await;
                 Ok(Some(json!({ "applied": false, "requirements": 0 })))
@@ -383,9 +382,8 @@ async fn implement(client: &Client, state: &SharedState, assist: &Arc<Assist>, u
 async fn summarize(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<Uri>) -> jsonrpc::Result<Option<Value>> {
     const WHAT: &str = "Summarize the diff";
     let host = LspHost::for_root(client, state, assist, uri.as_ref(), false)?;
-    let cancel = host.cancel.clone();
-    off_serving_task(&cancel, async move {
-        match workflow::summarize(&host).await {
+    off_serving_task(host, |host| async move {
+        match workflow::summarize(&*host).await {
             Err(Stop::NoChanges | Stop::NotInGit) => {
                 host.client.show_message(MessageType::INFO, "ctxls: the working tree has no changes against HEAD").await;
                 Ok(Some(json!({ "markdown": "" })))
@@ -402,10 +400,10 @@ type Progress = tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, t
 /// with `$/progress` and the status, answers shown with `window/showDocument` and edits
 /// proposed with `workspace/applyEdit`, versioned.
 struct LspHost {
+    workspace: Workspace,
     client: Client,
     state: SharedState,
     assist: Arc<Assist>,
-    config: crate::config::Config,
     encoding: crate::base::PositionEncoding,
     /// The root's view taken with the request; `None` outside every workspace folder.
     view: Option<context::RootView>,
@@ -416,47 +414,37 @@ struct LspHost {
     fresh_view: bool,
     edit_view: std::sync::Mutex<Option<context::RootView>>,
     progress: std::sync::Mutex<Option<Progress>>,
-    cancel: Cancel,
 }
 
 impl LspHost {
-    fn for_site(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site) -> LspHost {
+    fn new(client: &Client, state: &SharedState, assist: &Arc<Assist>, config: crate::config::Config, view: Option<context::RootView>, site: Option<Site>) -> LspHost {
         LspHost {
+            workspace: Workspace::new(view.as_ref().map(|v| v.path.clone()), config),
             client: client.clone(),
             state: Arc::clone(state),
             assist: Arc::clone(assist),
-            config: site.config.clone(),
-            encoding: site.encoding,
-            view: site.root.clone(),
-            site: Some(Arc::new(site)),
+            encoding: lock(state).encoding,
+            view,
+            site: site.map(Arc::new),
             fresh_view: false,
             edit_view: Default::default(),
             progress: Default::default(),
-            cancel: Cancel::default(),
         }
+    }
+
+    fn for_site(client: &Client, state: &SharedState, assist: &Arc<Assist>, site: Site) -> LspHost {
+        LspHost::new(client, state, assist, site.config.clone(), site.root.clone(), Some(site))
     }
 
     /// For a request about a root (of `uri`, else the first).
     fn for_root(client: &Client, state: &SharedState, assist: &Arc<Assist>, uri: Option<&Uri>, fresh_view: bool) -> jsonrpc::Result<LspHost> {
-        let (root, config, encoding) = {
+        let (root, config) = {
             let state = lock(state);
             let Some(i) = state.root_for(uri) else { return Err(jsonrpc::Error::invalid_params("no workspace folder")) };
-            (state.roots[i].path.clone(), state.roots[i].config.clone(), state.encoding)
+            (state.roots[i].path.clone(), state.roots[i].config.clone())
         };
         let view = context::root_view(state, &root).ok_or_else(|| jsonrpc::Error::invalid_params("no workspace folder"))?;
-        Ok(LspHost {
-            client: client.clone(),
-            state: Arc::clone(state),
-            assist: Arc::clone(assist),
-            config,
-            encoding,
-            view: Some(view),
-            site: None,
-            fresh_view,
-            edit_view: Default::default(),
-            progress: Default::default(),
-            cancel: Cancel::default(),
-        })
+        Ok(LspHost { fresh_view, ..LspHost::new(client, state, assist, config, Some(view), None) })
     }
 
     /// The view edits are checked against and proposed to.
@@ -594,16 +582,8 @@ impl LspHost {
 impl Host for LspHost {
     type Reply = jsonrpc::Result<Option<Value>>;
 
-    fn root(&self) -> Option<&std::path::Path> {
-        self.view.as_ref().map(|view| view.path.as_path())
-    }
-
-    fn config(&self) -> &crate::config::Config {
-        &self.config
-    }
-
-    fn cancel(&self) -> &Cancel {
-        &self.cancel
+    fn workspace(&self) -> &Workspace {
+        &self.workspace
     }
 
     fn cache_dir(&self) -> std::path::PathBuf {
@@ -620,7 +600,7 @@ impl Host for LspHost {
         if let Some(text) = view.open_texts.get(&rel) {
             return Ok((rel, text.clone()));
         }
-        let (root, index) = (view.path.clone(), self.config.index.clone());
+        let (root, index) = (view.path.clone(), self.workspace.config.index.clone());
         let read = tokio::task::spawn_blocking(move || {
             let path = full.canonicalize().map_err(|err| format!("{}: {err}", full.display()))?;
             if !path.starts_with(&root) || crate::io::vfs::IgnoreRules::new(&root, &index).is_ignored(&path) {
@@ -662,7 +642,7 @@ impl Host for LspHost {
             offset: at.offset,
             encoding: self.encoding,
             ignored: false,
-            config: self.config.clone(),
+            config: self.workspace.config.clone(),
             root: Some(context::RootView { rel: at.rel, ..view.clone() }),
         });
         context::gather(&site, query, budget).await
@@ -670,7 +650,7 @@ impl Host for LspHost {
 
     async fn knowledge(&self, mention_text: String, query: String) -> Knowledge {
         match &self.view {
-            Some(view) => context::knowledge(view, &self.config, mention_text, query).await,
+            Some(view) => context::knowledge(view, &self.workspace.config, mention_text, query).await,
             None => Knowledge::default(),
         }
     }
@@ -769,7 +749,7 @@ async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) 
     })))
 }
 
-async fn begin_progress(client: &Client, state: &SharedState, title: &str) -> Option<tower_lsp_server::OngoingProgress<tower_lsp_server::Unbounded, tower_lsp_server::NotCancellable>> {
+async fn begin_progress(client: &Client, state: &SharedState, title: &str) -> Option<Progress> {
     if !lock(state).caps.work_done_progress {
         return None;
     }

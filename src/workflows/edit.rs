@@ -96,6 +96,13 @@ impl EditSite {
     }
 }
 
+/// The model asked for an edit (`request_text`: what the user asked), and its answer
+/// applied with one repair (`apply_answer`).
+pub async fn ask_for_edit<H: Host>(host: &H, what: &str, request_text: &str, (settings, request): (&ModelSettings, &Request), detail: &str) -> Done<H::Reply> {
+    let answer = host::ask(host, Ask { what, settings, request, purpose: Purpose::Edit }, detail).await?;
+    apply_answer(host, what, request_text, &answer, Some((settings, request))).await
+}
+
 /// Apply-with-repair, for every workflow whose answer is an edit: the answer checked
 /// (`EditSite`: the write rules, the host's open texts, the parser), one repair asked
 /// through the host when it adds syntax errors and `repair` gives the request, then the

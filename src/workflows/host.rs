@@ -25,12 +25,20 @@ pub trait Host: Sync {
     /// JSON answer).
     type Reply: Send;
 
+    /// The root, its configuration and the cancellation token.
+    fn workspace(&self) -> &Workspace;
     /// The workspace root (canonical); `None` for a document outside every workspace
     /// folder (the server only).
-    fn root(&self) -> Option<&Path>;
-    fn config(&self) -> &Config;
+    fn root(&self) -> Option<&Path> {
+        self.workspace().root.as_deref()
+    }
+    fn config(&self) -> &Config {
+        &self.workspace().config
+    }
     /// Cancelled when the user no longer wants the answer.
-    fn cancel(&self) -> &Cancel;
+    fn cancel(&self) -> &Cancel {
+        &self.workspace().cancel
+    }
     /// Where a model's answer that was not applied is kept (the cache directory).
     fn cache_dir(&self) -> PathBuf;
     /// The name an unapplied answer of `what` is kept under (the CLI names it after its
@@ -62,6 +70,21 @@ pub trait Host: Sync {
     /// Proposes the result: shows an answer, or offers an edit (written, printed or sent
     /// as `workspace/applyEdit`, as the host does it).
     fn propose(&self, proposal: Proposal<'_>) -> impl Future<Output = Self::Reply> + Send;
+}
+
+/// What every host holds.
+pub struct Workspace {
+    /// Canonical; `None` outside every workspace folder.
+    pub root: Option<PathBuf>,
+    pub config: Config,
+    /// The server cancels it when the request is cancelled; the CLI never does.
+    pub cancel: Cancel,
+}
+
+impl Workspace {
+    pub fn new(root: Option<PathBuf>, config: Config) -> Workspace {
+        Workspace { root, config, cancel: Cancel::default() }
+    }
 }
 
 /// Where context is gathered: a file of the root (its text, maybe the editor's), a byte

@@ -71,9 +71,7 @@ pub async fn generate<H: Host>(host: &H, input: GenerateAt) -> Done<H::Reply> {
         })
         .await?
     };
-    let detail = format!("to implement: {requirement}");
-    let answer = host::ask(host, Ask { what: WHAT, settings: &settings, request: &request, purpose: Purpose::Edit }, &detail).await?;
-    super::edit::apply_answer(host, WHAT, &requirement, &answer, Some((&settings, &request))).await
+    super::edit::ask_for_edit(host, WHAT, &requirement, (&settings, &request), &format!("to implement: {requirement}")).await
 }
 
 /// "Implement the diff" (`ctxls implement`, `ctxls.implementRequirements`): every `act`
@@ -108,8 +106,7 @@ pub async fn implement<H: Host>(host: &H) -> Done<H::Reply> {
     // The request: instruction files are read, on the blocking pool.
     let (settings, request) =
         host::blocking(move || implement_request(&root, &config, &found, &scopes, &OwnedExcerpt::borrowed(&excerpts), &diff, &knowledge)).await?;
-    let answer = host::ask(host, Ask { what: WHAT, settings: &settings, request: &request, purpose: Purpose::Edit }, &detail).await?;
-    super::edit::apply_answer(host, WHAT, &query, &answer, Some((&settings, &request))).await
+    super::edit::ask_for_edit(host, WHAT, &query, (&settings, &request), &detail).await
 }
 
 /// "Summarize the diff" (`ctxls summarize`, `ctxls.summarizeDiff`): the working tree's

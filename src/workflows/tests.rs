@@ -7,7 +7,7 @@ use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::host::{Ask, AskError, Cancel, ContextAt, Host, OwnedExcerpt, Progress, Proposal, Stop};
+use super::host::{Ask, AskError, ContextAt, Host, OwnedExcerpt, Progress, Proposal, Stop, Workspace};
 use crate::config::Config;
 use crate::ide::knowledge::Knowledge;
 use crate::io::llm::Completion;
@@ -25,9 +25,7 @@ enum Script {
 }
 
 struct FakeHost {
-    root: PathBuf,
-    config: Config,
-    cancel: Cancel,
+    workspace: Workspace,
     script: Mutex<VecDeque<Script>>,
     /// What happened, in order: `ask Edit`, `progress Asking`, `context src/lib.rs`...
     log: Mutex<Vec<String>>,
@@ -38,9 +36,7 @@ struct FakeHost {
 impl FakeHost {
     fn new(root: &Path, script: Vec<Script>) -> FakeHost {
         FakeHost {
-            root: root.canonicalize().unwrap(),
-            config: Config::default(),
-            cancel: Cancel::default(),
+            workspace: Workspace::new(Some(root.canonicalize().unwrap()), Config::default()),
             script: Mutex::new(script.into()),
             log: Mutex::default(),
             streamed: Mutex::default(),
@@ -64,25 +60,17 @@ impl FakeHost {
 impl Host for FakeHost {
     type Reply = String;
 
-    fn root(&self) -> Option<&Path> {
-        Some(&self.root)
-    }
-
-    fn config(&self) -> &Config {
-        &self.config
-    }
-
-    fn cancel(&self) -> &Cancel {
-        &self.cancel
+    fn workspace(&self) -> &Workspace {
+        &self.workspace
     }
 
     fn cache_dir(&self) -> PathBuf {
-        self.root.join(".cache")
+        self.root().unwrap().join(".cache")
     }
 
     async fn read(&self, path: &str) -> Result<(String, String), String> {
         self.note(format!("read {path}"));
-        std::fs::read_to_string(self.root.join(path)).map(|text| (path.to_string(), text)).map_err(|err| err.to_string())
+        std::fs::read_to_string(self.root().unwrap().join(path)).map(|text| (path.to_string(), text)).map_err(|err| err.to_string())
     }
 
     async fn open_texts(&self) -> HashMap<String, String> {
@@ -110,7 +98,7 @@ impl Host for FakeHost {
             Script::Answer(text) => Ok(Completion { text: text.to_string(), finish: FinishReason::Stop }),
             Script::CancelMidStream(piece) => {
                 self.streamed.lock().unwrap().push_str(piece);
-                self.cancel.cancel();
+                self.cancel().cancel();
                 std::future::pending().await
             }
             Script::Fail => Err(AskError::Failed { message: "the model is down".into(), shown: true }),
@@ -203,7 +191,7 @@ async fn a_cancellation_mid_stream_proposes_nothing() {
     assert_eq!(host.log_of("progress"), ["progress Asking", "progress Answered"], "the progress ends");
     // Cancelled before the question: nothing is asked at all.
     let host = FakeHost::new(dir.path(), vec![]);
-    host.cancel.cancel();
+    host.cancel().cancel();
     let done = super::actions::action(&host, crate::ide::actions::Action::Explain, at(REQUIREMENT, 30), crate::base::TextRange::new(30, 30)).await;
     assert!(matches!(done, Err(Stop::Cancelled)), "{done:?}");
     assert!(host.log_of("ask").is_empty() && host.proposals().is_empty());

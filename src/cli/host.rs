@@ -250,13 +250,12 @@ impl Host for CliHost {
     }
 
     /// Mentions resolve through the index the context was gathered with; without context,
-    /// nothing (or, for chat, the index loaded when the request mentions something).
+    /// nothing (or, for chat, the index loaded when the question mentions something).
     async fn knowledge(&self, mention_text: String, query: String) -> Knowledge {
         let snapshot = match &*self.gathering.lock().unwrap_or_else(|p| p.into_inner()) {
             Gathering::Done(snapshot) => Some(Arc::clone(snapshot)),
-            Gathering::Failed => return Knowledge::default(),
-            Gathering::NotYet if !self.options.index_for_mentions => return Knowledge::default(),
-            Gathering::NotYet => None,
+            _ if !self.options.index_for_mentions => return Knowledge::default(),
+            Gathering::Failed | Gathering::NotYet => None,
         };
         on_own_thread(|| {
             let snapshot = snapshot.unwrap_or_else(|| {

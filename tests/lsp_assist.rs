@@ -127,7 +127,7 @@ fn newer_requests_and_cancel_requests_drop_the_model_call() {
 }
 
 #[test]
-fn a_cancelled_workflow_drops_its_model_call_and_proposes_nothing() {
+fn a_cancelled_or_superseded_workflow_drops_its_model_call_and_proposes_nothing() {
     let mut s = setup();
     // A generate whose model answers late, with an edit that would apply.
     s.server.push(
@@ -161,6 +161,23 @@ fn a_cancelled_workflow_drops_its_model_call_and_proposes_nothing() {
     let proposed = s.client.wait_for_optional(Duration::from_millis(3500), |m| m["method"] == "workspace/applyEdit");
     assert!(proposed.is_none(), "{proposed:?}");
     assert_eq!(s.server.requests().len(), 1, "nothing asked again");
+
+    // The same command again about the same document supersedes a run still waiting on
+    // the model: the older answers RequestCancelled and proposes nothing.
+    s.server.push(Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\n// Return the point at the origin.\n=======\n// Older.\n>>>>>>> REPLACE\n"], true).delay_first(Duration::from_secs(3)));
+    s.server.push(Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\n// Return the point at the origin.\n=======\n// Newer.\n>>>>>>> REPLACE\n"], true));
+    let generate = json!({"command": "ctxls.generate", "arguments": [{"uri": s.lib, "position": {"line": 6, "character": 10}}]});
+    let older = s.client.send_request("workspace/executeCommand", generate.clone());
+    while s.server.requests().len() < 2 {
+        assert!(s.client.wait_for_optional(Duration::from_millis(20), |m| m["id"] == older && m.get("method").is_none()).is_none(), "answered early");
+    }
+    let newer = s.client.request("workspace/executeCommand", generate);
+    assert_eq!(newer["result"]["applied"], true, "{newer}");
+    let superseded = s.client.response(older, Duration::from_secs(10)).unwrap();
+    assert_eq!(superseded["error"]["code"], -32800, "{superseded}");
+    let proposed = s.client.wait_for_optional(Duration::from_millis(3500), |m| m["method"] == "workspace/applyEdit" && m.to_string().contains("Older"));
+    assert!(proposed.is_none(), "{proposed:?}");
+    assert_eq!(s.client.notifications.iter().filter(|m| m["method"] == "workspace/applyEdit").count(), 1, "the newer run's edit only");
     s.client.shutdown();
 }
 

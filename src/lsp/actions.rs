@@ -155,6 +155,21 @@ pub fn code_lenses(state: &SharedState, uri: &Uri) -> Vec<CodeLens> {
 /// `workspace/executeCommand` for the action and context commands (`ctxls.reindex` is
 /// the server's own).
 pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
+    // A newer run of the same command about the same document (or root) supersedes this
+    // one: its future is dropped, which cancels its workflow's token as `$/cancelRequest`
+    // does. Listing prompts and showing context ask no model and are not superseded.
+    if params.command == LIST_PROMPTS || params.command == SHOW_CONTEXT {
+        return execute_command(client, state, assist, params).await;
+    }
+    let about = params.arguments.first().and_then(|a| a.get("uri")).and_then(Value::as_str).unwrap_or("");
+    let superseded = assist.begin(&format!("command\0{}\0{about}", params.command));
+    tokio::select! {
+        answer = execute_command(client, state, assist, params) => answer,
+        () = superseded => Err(jsonrpc::Error::request_cancelled()),
+    }
+}
+
+async fn execute_command(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
     let arg = params.arguments.into_iter().next().unwrap_or(Value::Null);
     if params.command == LIST_PROMPTS {
         let uri = arg.get("uri").and_then(Value::as_str).and_then(|u| u.parse::<Uri>().ok());

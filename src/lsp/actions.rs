@@ -313,7 +313,12 @@ where
     Work: Future<Output = jsonrpc::Result<Option<Value>>> + Send + 'static,
 {
     let _cancel_when_dropped = host.cancel().on_drop();
-    tokio::spawn(work(Arc::new(host))).await.map_err(|err| internal_error(format!("the workflow failed: {err}")))?
+    match tokio::spawn(work(Arc::new(host))).await {
+        Ok(answer) => answer,
+        // A panic goes on to the service's wrapper (`lsp::panics`), as one in the handler.
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(internal_error(format!("the workflow failed: {err}"))),
+    }
 }
 
 /// A code action (explain, document, tests, fix, refactor, answer) at the site, run by

@@ -162,7 +162,7 @@ fn a_cancelled_or_superseded_workflow_drops_its_model_call_and_proposes_nothing(
     assert!(proposed.is_none(), "{proposed:?}");
     assert_eq!(s.server.requests().len(), 1, "nothing asked again");
 
-    // The same command again about the same document supersedes a run still waiting on
+    // The same command again on the same target supersedes a run still waiting on
     // the model: the older answers RequestCancelled and proposes nothing.
     s.server.push(Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\n// Return the point at the origin.\n=======\n// Older.\n>>>>>>> REPLACE\n"], true).delay_first(Duration::from_secs(3)));
     s.server.push(Reply::ollama(&["src/lib.rs\n<<<<<<< SEARCH\n// Return the point at the origin.\n=======\n// Newer.\n>>>>>>> REPLACE\n"], true));
@@ -178,6 +178,20 @@ fn a_cancelled_or_superseded_workflow_drops_its_model_call_and_proposes_nothing(
     let proposed = s.client.wait_for_optional(Duration::from_millis(3500), |m| m["method"] == "workspace/applyEdit" && m.to_string().contains("Older"));
     assert!(proposed.is_none(), "{proposed:?}");
     assert_eq!(s.client.notifications.iter().filter(|m| m["method"] == "workspace/applyEdit").count(), 1, "the newer run's edit only");
+
+    // The same command on another target of the same document does not supersede: both
+    // explanations come (the first one's model answers last).
+    s.server.push(Reply::ollama(&["About add."], true).delay_first(Duration::from_secs(2)));
+    s.server.push(Reply::ollama(&["About origin."], true));
+    let explain = |line: u32| json!({"command": "ctxls.explain", "arguments": [{"uri": s.lib, "position": {"line": line, "character": 8}}]});
+    let about_add = s.client.send_request("workspace/executeCommand", explain(3));
+    while s.server.requests().len() < 4 {
+        assert!(s.client.wait_for_optional(Duration::from_millis(20), |m| m["id"] == about_add && m.get("method").is_none()).is_none(), "answered early");
+    }
+    let about_origin = s.client.request("workspace/executeCommand", explain(7));
+    assert_eq!(about_origin["result"]["markdown"], "About origin.", "{about_origin}");
+    let about_add = s.client.response(about_add, Duration::from_secs(10)).unwrap();
+    assert_eq!(about_add["result"]["markdown"], "About add.", "{about_add}");
     s.client.shutdown();
 }
 

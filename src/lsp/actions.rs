@@ -155,13 +155,15 @@ pub fn code_lenses(state: &SharedState, uri: &Uri) -> Vec<CodeLens> {
 /// `workspace/executeCommand` for the action and context commands (`ctxls.reindex` is
 /// the server's own).
 pub async fn execute(client: &Client, state: &SharedState, assist: &Arc<Assist>, params: ExecuteCommandParams) -> jsonrpc::Result<Option<Value>> {
-    // A newer run of the same command about the same document (or root) supersedes this
-    // one: its future is dropped, which cancels its workflow's token as `$/cancelRequest`
-    // does. Listing prompts and showing context ask no model and are not superseded.
+    // A newer run of the same command with the same arguments (the same target: a second
+    // click on a lens, a repeated key) supersedes this one: its future is dropped, which
+    // cancels its workflow's token as `$/cancelRequest` does. Runs on other targets, even
+    // in the same document, go on side by side. Listing prompts and showing context ask no
+    // model and are not superseded.
     if params.command == LIST_PROMPTS || params.command == SHOW_CONTEXT {
         return execute_command(client, state, assist, params).await;
     }
-    let about = params.arguments.first().and_then(|a| a.get("uri")).and_then(Value::as_str).unwrap_or("");
+    let about = serde_json::to_string(&params.arguments).unwrap_or_default();
     let superseded = assist.begin(&format!("command\0{}\0{about}", params.command));
     tokio::select! {
         answer = execute_command(client, state, assist, params) => answer,

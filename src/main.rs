@@ -12,6 +12,7 @@ use clap::Parser;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    no_huge_pages();
     // Before any tree-sitter allocation.
     ctxls::lang::use_mimalloc();
     let cli = ctxls::cli::Cli::parse();
@@ -24,3 +25,18 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Transparent huge pages off for the process. mimalloc asks for them on its arenas (built
+/// without that request: the `no_thp` feature), and so does a system whose THP mode is
+/// `always`; a 2 MiB page stays resident whole while any 4 KiB of it is in use, and cannot
+/// be purged in part: with them the server held 190 MiB of huge pages, 110 MiB more
+/// resident memory after the benchmark's requests (1.17M-line corpus: 362 against 250 MiB).
+#[cfg(target_os = "linux")]
+fn no_huge_pages() {
+    // SAFETY: PR_SET_THP_DISABLE takes integer arguments only and changes a flag of this
+    // process's memory map; a kernel without it answers EINVAL, which changes nothing.
+    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+}
+
+#[cfg(not(target_os = "linux"))]
+fn no_huge_pages() {}

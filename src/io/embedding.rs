@@ -111,6 +111,7 @@ impl Vectors {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<EmbedReport, LlmError> {
         let started = std::time::Instant::now();
+        self.convert();
         let todo = self.missing(snapshot);
         tracing::debug!("missing vectors found in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         let mut report = EmbedReport { total: todo.len(), ..EmbedReport::default() };
@@ -167,6 +168,16 @@ impl Vectors {
             }
         }
         Ok(report)
+    }
+
+    /// Converts a store of an older scalar kind, the store unlocked meanwhile: searches
+    /// go on in the old file, and take the new one once it is written.
+    fn convert(&self) {
+        let Some(conversion) = self.lock().as_ref().and_then(VectorStore::conversion) else { return };
+        let finished = conversion.run().and_then(|converted| self.lock().as_mut().map_or(Ok(()), |store| store.finish(converted)));
+        if let Err(err) = finished {
+            tracing::warn!("vectors not converted ({err}); the next save converts them");
+        }
     }
 
     /// The `count` chunks nearest to `text`: (chunk hash, cosine similarity).

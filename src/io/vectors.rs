@@ -4,7 +4,8 @@
 //! that moved costs nothing. A sidecar file lists the keys (usearch cannot list them), so
 //! that vectors of chunks gone from the workspace are removed. Both files are written to a
 //! temporary name and renamed, so a killed process leaves the previous pair; a pair that
-//! does not load or does not agree is set aside and the store starts empty.
+//! does not load or does not agree is set aside and the store starts empty. Vectors are
+//! kept as 8-bit integers (`QUANTIZATION`); a store written as `f32` is converted.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -76,23 +77,42 @@ impl VectorStore {
         Some(VectorStore::open(Some(dir), space, metadata.dimensions as usize))
     }
 
+    /// Maps the file, with the scalar kind it was written with (a store of an older kind is
+    /// searched as it is until `Vectors::update` converts it: see `conversion`).
     fn view(&mut self, path: &Path) -> Result<(), VectorError> {
         let started = std::time::Instant::now();
         let keys = read_keys(&keys_path(path))?;
-        let index = new_index(self.dimensions);
+        let kind = Index::metadata(&path.to_string_lossy()).map_or(QUANTIZATION, |m| m.quantization);
+        let index = index_of(self.dimensions, kind);
         index.view(&path.to_string_lossy()).map_err(|e| VectorError::Index(e.to_string()))?;
         tracing::debug!("vectors viewed in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
-        if index.dimensions() != self.dimensions {
-            return Err(VectorError::Dimensions { expected: self.dimensions, got: index.dimensions() });
-        }
-        if index.size() != keys.len() || keys.iter().any(|k| !index.contains(*k)) {
-            return Err(VectorError::Index(format!("{} vectors but {} keys listed", index.size(), keys.len())));
-        }
+        check(&index, self.dimensions, &keys)?;
         tracing::debug!("vectors checked in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
         self.index = index;
         self.viewed = true;
         self.keys = keys;
         Ok(())
+    }
+
+    /// When the file holds vectors of another scalar kind (`f32`, before they were kept as
+    /// `i8`): the conversion to run without the store (the graph is built anew, seconds
+    /// for tens of thousands of vectors), then to `finish`. The embeddings are kept: a
+    /// provider's cost a call each to make again.
+    pub fn conversion(&self) -> Option<Conversion> {
+        let path = self.path.clone().filter(|_| self.viewed && self.index.scalar_kind() != QUANTIZATION)?;
+        Some(Conversion { path, dimensions: self.dimensions, from: self.index.scalar_kind(), keys: self.keys.clone() })
+    }
+
+    /// Takes a conversion's index and writes it, unless the store changed meanwhile (then
+    /// the next save converts it).
+    pub fn finish(&mut self, converted: Converted) -> Result<(), VectorError> {
+        let Some(path) = self.path.clone() else { return Ok(()) };
+        if !self.viewed || self.index.scalar_kind() == QUANTIZATION || self.keys != converted.keys {
+            return Ok(());
+        }
+        self.index = converted.index;
+        self.viewed = false;
+        self.write(&path)
     }
 
     pub fn path(&self) -> Option<&Path> {
@@ -168,10 +188,13 @@ impl VectorStore {
         if self.viewed {
             // A memory map is read-only: load the file for writing.
             let path = self.path.clone().expect("only files are viewed");
-            let index = new_index(self.dimensions);
+            let index = index_of(self.dimensions, self.index.scalar_kind());
             index.load(&path.to_string_lossy()).map_err(|e| VectorError::Index(e.to_string()))?;
             self.index = index;
             self.viewed = false;
+        }
+        if self.index.scalar_kind() != QUANTIZATION {
+            self.index = rebuild(&self.index, self.dimensions, &self.keys)?;
         }
         for key in std::mem::take(&mut self.dead) {
             if self.index.remove(key).is_ok() {
@@ -187,12 +210,18 @@ impl VectorStore {
             self.keys.insert(key);
         }
         let Some(path) = self.path.clone() else { return Ok(()) };
+        self.write(&path)
+    }
+
+    /// Writes the index and its key list to `path` (temporary files, then renames), and
+    /// maps the file again.
+    fn write(&mut self, path: &Path) -> Result<(), VectorError> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
         let tmp = path.with_extension("usearch.tmp");
         self.index.save(&tmp.to_string_lossy()).map_err(|e| VectorError::Index(e.to_string()))?;
-        let keys_tmp = keys_path(&path).with_extension("keys.tmp");
+        let keys_tmp = keys_path(path).with_extension("keys.tmp");
         let mut bytes = Vec::with_capacity(16 + self.keys.len() * 8);
         bytes.extend_from_slice(KEYS_MAGIC);
         bytes.extend_from_slice(&(self.keys.len() as u64).to_le_bytes());
@@ -203,12 +232,12 @@ impl VectorStore {
         }
         std::fs::write(&keys_tmp, bytes)?;
         // Keys last: a crash in between leaves a pair that disagrees, which `open` detects.
-        std::fs::rename(&tmp, &path)?;
-        std::fs::rename(&keys_tmp, keys_path(&path))?;
+        std::fs::rename(&tmp, path)?;
+        std::fs::rename(&keys_tmp, keys_path(path))?;
         // Searched through a memory map again: the vectors written leave the heap (the
         // kernel keeps the pages searches touch, and can drop them).
         let loaded = std::mem::replace(&mut self.index, new_index(self.dimensions));
-        if let Err(err) = self.view(&path) {
+        if let Err(err) = self.view(path) {
             tracing::warn!("vector index {} not mapped again ({err}); kept in memory", path.display());
             self.index = loaded;
         }
@@ -235,17 +264,81 @@ fn cosine(a: &[f32], b: &[f32]) -> f32 {
     }
 }
 
+/// How the index keeps a vector: as 8-bit integers of the unit vector (usearch scales each
+/// by its norm, which cosine ignores), a quarter of `f32`. Measured on the vectors of the
+/// 1.17M-line corpus (43k, 256-d): a search's top 10 agree with exact cosine's in 96 %
+/// (99 % with `f32` and `f16`), searches take half the time of `f32`'s, and the
+/// memory-mapped file is 16 MiB instead of 48.
+const QUANTIZATION: ScalarKind = ScalarKind::I8;
+
 fn new_index(dimensions: usize) -> Index {
+    index_of(dimensions, QUANTIZATION)
+}
+
+/// An index read or written with `quantization`; the file's header holds it too.
+fn index_of(dimensions: usize, quantization: ScalarKind) -> Index {
     let options = IndexOptions {
         dimensions,
         metric: MetricKind::Cos,
-        quantization: ScalarKind::F32,
+        quantization,
         connectivity: 16,
         expansion_add: 128,
         expansion_search: 64,
         multi: false,
     };
     Index::new(&options).expect("usearch accepts these options")
+}
+
+/// A store's file of another scalar kind, to convert (`VectorStore::conversion`).
+pub struct Conversion {
+    path: PathBuf,
+    dimensions: usize,
+    from: ScalarKind,
+    keys: HashSet<u64>,
+}
+
+/// The converted index, for `VectorStore::finish`.
+pub struct Converted {
+    index: Index,
+    keys: HashSet<u64>,
+}
+
+impl Conversion {
+    /// Reads the file through a map of its own and builds the index anew.
+    pub fn run(self) -> Result<Converted, VectorError> {
+        let started = std::time::Instant::now();
+        let old = index_of(self.dimensions, self.from);
+        old.view(&self.path.to_string_lossy()).map_err(|e| VectorError::Index(e.to_string()))?;
+        check(&old, self.dimensions, &self.keys)?;
+        let index = rebuild(&old, self.dimensions, &self.keys)?;
+        tracing::info!("{} vectors converted from {:?} to {QUANTIZATION:?} in {:.1} s", self.keys.len(), self.from, started.elapsed().as_secs_f64());
+        Ok(Converted { index, keys: self.keys })
+    }
+}
+
+/// A new index of `QUANTIZATION` holding `old`'s vectors of `keys`.
+fn rebuild(old: &Index, dimensions: usize, keys: &HashSet<u64>) -> Result<Index, VectorError> {
+    let index = new_index(dimensions);
+    index.reserve(keys.len().max(1024).next_power_of_two()).map_err(|e| VectorError::Index(e.to_string()))?;
+    let mut sorted: Vec<u64> = keys.iter().copied().collect();
+    sorted.sort_unstable();
+    let mut vector = vec![0.0f32; dimensions];
+    for key in sorted {
+        old.get(key, &mut vector).map_err(|e| VectorError::Index(e.to_string()))?;
+        index.add(key, &vector).map_err(|e| VectorError::Index(e.to_string()))?;
+    }
+    Ok(index)
+}
+
+/// The index holds vectors of `dimensions` and exactly the keys listed.
+fn check(index: &Index, dimensions: usize, keys: &HashSet<u64>) -> Result<(), VectorError> {
+    if index.dimensions() != dimensions {
+        return Err(VectorError::Dimensions { expected: dimensions, got: index.dimensions() });
+    }
+    if index.size() != keys.len() || keys.iter().any(|k| !index.contains(*k)) {
+        return Err(VectorError::Index(format!("{} vectors but {} keys listed", index.size(), keys.len())));
+    }
+    Ok(())
 }
 
 fn keys_path(path: &Path) -> PathBuf {
@@ -311,6 +404,60 @@ mod tests {
         assert_eq!(store.len(), 6);
         assert!(!store.contains(3) && store.contains(4) && store.contains(100), "changed chunks replaced");
         assert_eq!(store.search(&unit(5, 16), 1)[0].0, 100);
+    }
+
+    /// A store as written before vectors were kept as `i8`.
+    fn write_f32_store(dir: &Path, space: &str, count: u64) -> PathBuf {
+        let path = dir.join(format!("vectors-{space}.usearch"));
+        let old = index_of(16, ScalarKind::F32);
+        old.reserve(count as usize).unwrap();
+        for key in 0..count {
+            old.add(key, &unit(key as usize, 16)).unwrap();
+        }
+        old.save(&path.to_string_lossy()).unwrap();
+        let mut bytes = KEYS_MAGIC.to_vec();
+        bytes.extend_from_slice(&count.to_le_bytes());
+        (0..count).for_each(|k| bytes.extend_from_slice(&k.to_le_bytes()));
+        std::fs::write(keys_path(&path), bytes).unwrap();
+        assert_eq!(Index::metadata(&path.to_string_lossy()).unwrap().quantization, ScalarKind::F32);
+        path
+    }
+
+    #[test]
+    fn a_store_of_f32_vectors_is_searched_then_converted_keeping_its_embeddings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_f32_store(dir.path(), "old", 10);
+        let mut store = VectorStore::open(Some(dir.path()), "old", 16);
+        assert_eq!(store.len(), 10, "the old store is read as it is");
+        assert_eq!(store.search(&unit(3, 16), 1)[0].0, 3);
+        let conversion = store.conversion().expect("an f32 store is to convert");
+        let converted = conversion.run().unwrap();
+        assert_eq!(store.search(&unit(4, 16), 1)[0].0, 4, "searched meanwhile");
+        store.finish(converted).unwrap();
+        assert!(store.conversion().is_none());
+        assert_eq!(Index::metadata(&path.to_string_lossy()).unwrap().quantization, QUANTIZATION, "written again");
+        assert!(!path.with_extension("usearch.broken").exists());
+        for key in 0..10u64 {
+            assert_eq!(store.search(&unit(key as usize, 16), 1)[0].0, key);
+        }
+        let store = VectorStore::open(Some(dir.path()), "old", 16);
+        assert!(store.conversion().is_none());
+        assert_eq!((store.len(), store.search(&unit(7, 16), 1)[0].0), (10, 7));
+
+        // A store changed after the conversion began keeps its change; its save converts.
+        let dir = tempfile::tempdir().unwrap();
+        let path = write_f32_store(dir.path(), "old", 10);
+        let mut store = VectorStore::open(Some(dir.path()), "old", 16);
+        let converted = store.conversion().unwrap().run().unwrap();
+        store.retain(&(0..9).collect());
+        store.insert(20, &unit(11, 16)).unwrap();
+        store.save().unwrap();
+        store.finish(converted).unwrap();
+        assert_eq!(Index::metadata(&path.to_string_lossy()).unwrap().quantization, QUANTIZATION);
+        let store = VectorStore::open(Some(dir.path()), "old", 16);
+        assert_eq!(store.len(), 10);
+        assert!(store.contains(20) && !store.contains(9));
+        assert_eq!(store.search(&unit(11, 16), 1)[0].0, 20);
     }
 
     #[test]

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
     no_huge_pages();
     // Before any tree-sitter allocation.
     ctxls::lang::use_mimalloc();
+    ctxls::lang::purge_freed_memory_sooner();
     let cli = ctxls::cli::Cli::parse();
     ctxls::cli::init_logging(&cli);
     match ctxls::cli::run(cli) {

@@ -121,6 +121,26 @@ pub fn use_mimalloc() {
     });
 }
 
+/// mimalloc's `mi_option_purge_delay` (v3's enum: just before `mi_option_use_numa_nodes`,
+/// 16; libmimalloc-sys names no constant for it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// How long freed memory stays resident before mimalloc returns it to the system.
+const PURGE_DELAY_MS: std::ffi::c_long = 100;
+
+/// Freed memory goes back to the system after 100 ms instead of mimalloc's 1 s, unless
+/// `MIMALLOC_PURGE_DELAY` says otherwise. A request's transient memory (retrieval, the
+/// prompt, the edit history's diffs) is freed when it ends; with 1 s, a burst of requests
+/// kept 15 MiB more resident after the last (the server benchmark on the 1.17M-line corpus:
+/// 227-230 against 213-214 MiB; latencies unchanged). Purging happens on later allocator
+/// calls; within a burst memory is reused before 100 ms pass.
+pub fn purge_freed_memory_sooner() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: setting an option has no preconditions; mimalloc reads it at each purge.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) };
+    }
+}
+
 /// Returns memory freed since to the operating system (mimalloc keeps freed memory for
 /// reuse for a while, and purges it only when allocations go on). Worth its cost only
 /// after a burst of large allocations that will not come again soon.
@@ -437,6 +457,17 @@ pub(crate) fn ceil_char_boundary(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The option set is mimalloc's purge delay: the one before the binding's named
+    /// neighbour, with v3's documented default (1,000 ms) where nothing changed it.
+    #[test]
+    fn the_purge_delay_option_is_mimallocs() {
+        assert_eq!(MI_OPTION_PURGE_DELAY + 1, libmimalloc_sys::mi_option_use_numa_nodes);
+        if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+            // SAFETY: reading an option has no preconditions.
+            assert_eq!(unsafe { libmimalloc_sys::mi_option_get(MI_OPTION_PURGE_DELAY) }, 1000);
+        }
+    }
 
     #[test]
     fn languages_from_extensions() {

@@ -100,7 +100,22 @@ impl ReferenceCounts {
 
     /// Occurrences of `name`.
     pub fn get(&self, name: &str) -> usize {
-        self.keys.binary_search(&name_key(name)).map_or(0, |i| self.counts[i] as usize)
+        self.get_key(ReferenceCounts::key(name))
+    }
+
+    /// Occurrences of the name whose key (`ReferenceCounts::key`) is `key`.
+    pub fn get_key(&self, key: u64) -> usize {
+        self.keys.binary_search(&key).map_or(0, |i| self.counts[i] as usize)
+    }
+
+    /// The key a name is counted under.
+    pub fn key(name: &str) -> u64 {
+        name_key(name)
+    }
+
+    /// The keys of the names referenced, sorted (one per name, but for hash collisions).
+    pub fn keys(&self) -> &[u64] {
+        &self.keys
     }
 
     fn heap_bytes(&self) -> usize {
@@ -204,6 +219,15 @@ impl FileEntry {
         let index = self.index();
         let Some(id) = index.names.iter().position(|n| n == name) else { return 0 };
         index.references.iter().filter(|r| r.name as usize == id).count()
+    }
+
+    /// The file's identifier occurrences counted by name: a lazy entry's from its
+    /// summary, others' counted now.
+    pub fn reference_counts(&self) -> Cow<'_, ReferenceCounts> {
+        match &self.lazy {
+            Some(lazy) => Cow::Borrowed(&lazy.summary.references),
+            None => Cow::Owned(ReferenceCounts::of(self.index())),
+        }
     }
 
     /// The version of the facts this entry holds: the same for a lazy entry and the

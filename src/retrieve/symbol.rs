@@ -4,13 +4,14 @@
 //! in other files (the current file is already in the prompt); imports and qualifiers
 //! (`Type::method`, `module::item`) are preferred over mere name equality. Items of
 //! modules imported whole are ranked by how much their names share with what the
-//! function is about; a type brings its constructor; workspace macros come last.
+//! function is about and by how many of the workspace's files naming the module use
+//! them (co-usage); a type brings its constructor; workspace macros come last.
 
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{identifiers, innermost, ContextRequest, Hit, Target};
 use crate::index::terms::subtokens;
-use crate::index::{FileEntry, FileId, FileIndex, Import, ImportKind, IndexSnapshot, ModuleResolver, RefRole, ResolvedImport, Symbol, SymbolKind};
+use crate::index::{FileEntry, FileId, FileIndex, Import, ImportKind, IndexSnapshot, ModuleResolver, RefRole, ReferenceCounts, ResolvedImport, Symbol, SymbolKind};
 
 /// Weight of a name by where and how it is used.
 fn role_weight(role: RefRole) -> f32 {
@@ -190,7 +191,10 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         }
     }
     let query = query_subtokens(file, request);
-    module_import_candidates(snapshot, request.file, &resolved, &query, &mut candidates);
+    let signature: Vec<&str> = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method))
+        .map(|i| identifiers(&file.symbols[i].signature).collect())
+        .unwrap_or_default();
+    module_import_candidates(snapshot, request.file, &resolved, &query, &weights, &signature, &mut candidates);
     candidates.extend(macros);
     // Filler after everything ranked: it neither displaces a ranked candidate from the
     // list nor takes a place in its order.
@@ -250,15 +254,22 @@ fn similarity(name: &str, query: &[String]) -> f32 {
 
 /// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
 /// `import * as ns`): the body may use any of them, so they are ranked by how much their
-/// names share with what the function is about.
-fn module_import_candidates(
-    snapshot: &IndexSnapshot,
+/// names share with what the function is about and, for a module the file names
+/// (`wire::`, `ns.`), by how many of the files naming it use each item (`co_usage`:
+/// `Effect.succeed` before `Effect.annotateLogsScoped`), as much as the function is about
+/// the module: fully when its signature names it, else by how much the code around the
+/// cursor uses it.
+fn module_import_candidates<'a>(
+    snapshot: &'a IndexSnapshot,
     from: FileId,
-    imports: &[(&Import, Option<ResolvedImport>)],
+    imports: &[(&'a Import, Option<ResolvedImport>)],
     query: &[String],
+    weights: &HashMap<&str, f32>,
+    signature: &[&str],
     out: &mut Vec<Candidate>,
 ) {
     let mut seen: Vec<FileId> = Vec::new();
+    let mut modules: Vec<(FileId, f32, Option<&str>)> = Vec::new();
     for (import, resolution) in imports {
         let Some(resolved) = resolution else { continue };
         // A glob, or a path that ends at a module (nothing left to look up in the file).
@@ -267,16 +278,103 @@ fn module_import_candidates(
             continue;
         }
         seen.push(resolved.file);
-        let Some(target) = snapshot.file(resolved.file) else { continue };
         let base = if import.glob { 1.0 } else { 0.6 };
-        for (i, symbol) in target.light().symbols.iter().enumerate() {
-            if symbol.parent.is_some() || symbol.kind == SymbolKind::Impl || symbol.kind == SymbolKind::Module {
-                continue;
-            }
-            let score = base * (0.1 + 2.0 * similarity(&symbol.name, query));
-            out.push(Candidate { file: resolved.file, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)], filler: false });
+        // The name the file calls the module by: `wire`, `ns` of `import * as ns`.
+        let local = match import.names.as_slice() {
+            [only] if !import.glob || only.name == "*" => Some(only.local_name()),
+            _ => None,
+        };
+        modules.push((resolved.file, base, local));
+    }
+    let members = |module: FileId| {
+        let light = snapshot.file(module).map(|e| e.light());
+        light.into_iter().flat_map(|l| l.symbols.iter().enumerate()).filter(|(_, symbol)| {
+            symbol.parent.is_none() && !matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module | SymbolKind::Method) && !symbol.kind.is_member()
+        })
+    };
+    // The names a module goes by: what the file calls it (`Result_`) and its file's stem
+    // (`Result` of `Result.ts`, `wire` of `wire.rs`).
+    let module_names = |module: FileId, local: Option<&'a str>| -> Vec<&str> {
+        let stem = snapshot.file(module).map(|e| e.path.rsplit('/').next().unwrap_or("")).map(|f| f.split('.').next().unwrap_or(f));
+        let mut names: Vec<&str> = local.into_iter().chain(local.map(|l| l.trim_matches('_'))).chain(stem.filter(|s| *s != "mod" && *s != "index")).collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    };
+    let named: Vec<(Vec<&str>, Vec<&str>)> = modules
+        .iter()
+        .filter(|(_, _, local)| local.is_some())
+        .map(|&(module, _, local)| (module_names(module, local), members(module).map(|(_, s)| s.name.as_str()).collect()))
+        .collect();
+    let usage = co_usage(snapshot, from, &named);
+    let mut next_usage = usage.iter();
+    for &(module, base, local) in &modules {
+        let names = module_names(module, local);
+        let shares = local.and_then(|_| next_usage.next());
+        // A module the enclosing function's signature names (also as its own name: `Result`
+        // for `Result_`, `stream()` for `Stream`) is what its body works with.
+        let in_signature = local.is_some() && names.iter().any(|n| signature.iter().any(|w| w.eq_ignore_ascii_case(n)));
+        let relevance = match local {
+            _ if in_signature => 1.0,
+            Some(l) => weights.get(l).map_or(0.0, |w| 0.5 * w / (w + 8.0)),
+            None => 0.0,
+        };
+        for (k, (i, symbol)) in members(module).enumerate() {
+            let share = shares.map_or(0.0, |s| s[k]);
+            let score = base * (0.1 + 2.0 * similarity(&symbol.name, query)) + CO_USAGE_WEIGHT * relevance * share;
+            out.push(Candidate { file: module, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)], filler: false });
         }
     }
+}
+
+/// What an item of a module the function is about scores at most, when every file
+/// naming the module uses it (an item used in every file naming the module whose name
+/// is in the signature ranks about as a name used a few lines from the cursor).
+const CO_USAGE_WEIGHT: f32 = 20.0;
+
+/// For modules or types (each by the names it goes by: `wire`, `Option`, `Error`) and
+/// their items' names: the share of the workspace's files naming one that also use each
+/// item's name (0 when none does), the current file aside. Counted from the files'
+/// reference counts in one pass over the workspace, by name: a use is not checked to go
+/// through that module (a `map` counts for every module with a `map`).
+fn co_usage(snapshot: &IndexSnapshot, from: FileId, modules: &[(Vec<&str>, Vec<&str>)]) -> Vec<Vec<f32>> {
+    if modules.is_empty() {
+        return Vec::new();
+    }
+    let module_keys: Vec<Vec<u64>> = modules.iter().map(|(names, _)| names.iter().map(|n| ReferenceCounts::key(n)).collect()).collect();
+    // Item key -> (module, item) pairs.
+    let mut items: HashMap<u64, Vec<(u32, u32)>> = HashMap::default();
+    for (m, (_, names)) in modules.iter().enumerate() {
+        for (k, name) in names.iter().enumerate() {
+            items.entry(ReferenceCounts::key(name)).or_default().push((m as u32, k as u32));
+        }
+    }
+    let mut users = vec![0u32; modules.len()];
+    let mut counts: Vec<Vec<u32>> = modules.iter().map(|(_, names)| vec![0; names.len()]).collect();
+    let mut naming: Vec<bool> = vec![false; modules.len()];
+    for (file, entry) in snapshot.files() {
+        if file == from {
+            continue;
+        }
+        let references = entry.reference_counts();
+        let mut any = false;
+        for (m, keys) in module_keys.iter().enumerate() {
+            naming[m] = keys.iter().any(|&key| references.get_key(key) > 0);
+            any |= naming[m];
+            users[m] += naming[m] as u32;
+        }
+        if !any {
+            continue;
+        }
+        for key in references.keys() {
+            for &(m, k) in items.get(key).into_iter().flatten() {
+                if naming[m as usize] {
+                    counts[m as usize][k as usize] += 1;
+                }
+            }
+        }
+    }
+    users.into_iter().zip(counts).map(|(users, counts)| counts.into_iter().map(|c| if users == 0 { 0.0 } else { c as f32 / users as f32 }).collect()).collect()
 }
 
 /// A type's constructor comes with it: `Type::new(...)` is how code uses most types.

@@ -646,3 +646,57 @@ fn returned_type_names_leave_out_associated_types() {
     assert_eq!(names("fn new() -> Self"), Vec::<&str>::new());
     assert_eq!(names("fn drop(&mut self)"), Vec::<&str>::new());
 }
+
+/// The symbol graph's hits: (file, symbol name, filler), in its order.
+fn graph_hits(f: &Fixture) -> Vec<(String, String, bool)> {
+    let file = f.snapshot.file_id(&f.cursor.0).unwrap();
+    let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048));
+    hits.iter()
+        .map(|h| {
+            let entry = f.snapshot.file(h.file).unwrap();
+            let Target::Symbol(s) = h.target else { panic!("the graph proposes symbols") };
+            (entry.path.clone(), entry.light().symbols[s as usize].name.clone(), h.filler)
+        })
+        .collect()
+}
+
+/// A namespace's members that the body does not name yet: the ones the files naming the
+/// namespace use most come first, and a namespace the signature names (also by its
+/// module's name, `Stream` for `Stream_`) before one it does not.
+#[test]
+fn namespace_members_rank_by_their_use_in_the_files_naming_the_namespace() {
+    let f = fixture(
+        r#"
+//- /src/Stream.ts
+export const drain = (n: number) => n
+export const rechunk = (n: number) => n
+export const succeed = (n: number) => n
+export const empty = 0
+//- /src/Option.ts
+export const fromNullable = (n: number) => n
+export const some = (n: number) => n
+//- /src/a.ts
+import * as Stream from "./Stream.ts"
+import * as Option from "./Option.ts"
+export const a = () => Option.some(Stream.succeed(1))
+//- /src/b.ts
+import * as Stream from "./Stream.ts"
+import * as Option from "./Option.ts"
+export const b = () => Option.some(Stream.empty) && Stream.succeed(2)
+//- /src/c.ts
+import * as Stream from "./Stream.ts"
+export const c = () => Stream.empty
+//- /src/main.ts
+import * as Stream_ from "./Stream.ts"
+import * as Option from "./Option.ts"
+export function make(n: number): Stream<number> {$0}
+"#,
+    );
+    let hits = graph_hits(&f);
+    let place = |path: &str, name: &str| hits.iter().position(|(p, n, _)| p == path && n == name).unwrap_or_else(|| panic!("{name}: {hits:?}"));
+    let (succeed, empty) = (place("src/Stream.ts", "succeed"), place("src/Stream.ts", "empty"));
+    let unused = place("src/Stream.ts", "drain").min(place("src/Stream.ts", "rechunk"));
+    assert!(succeed < unused && empty < unused, "used members first: {hits:?}");
+    assert!(succeed.max(empty) < place("src/Option.ts", "some"), "the namespace the signature names first: {hits:?}");
+    assert!(place("src/Option.ts", "some") < place("src/Option.ts", "fromNullable"), "{hits:?}");
+}

@@ -205,7 +205,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     // More than any budget can hold: a big file names thousands of things. The types
     // that made the cut bring their constructors.
     candidates.truncate(MAX_HITS);
-    constructor_candidates(snapshot, &mut candidates, &returned_types(file, request.offset));
+    constructor_candidates(snapshot, request.file, &mut candidates, &returned_types(file, request.offset));
     candidates.sort_by(order);
     candidates.truncate(MAX_HITS);
     candidates
@@ -383,10 +383,12 @@ fn co_usage(snapshot: &IndexSnapshot, from: FileId, modules: &[(Vec<&str>, Vec<&
 /// `Interest::READABLE`) come with it too, for the types among this many best candidates
 /// (their signatures are read). They are filler, packed in what the budget has left,
 /// except for a type the enclosing function returns (`-> Option<Interest>`): its body
-/// builds one, so they rank with the type.
+/// builds one, so the few of them most used in the workspace rank with the type.
 const TYPES_WITH_CONSTRUCTORS: usize = 40;
+/// A returned type's constructors that rank at most (see `constructor_candidates`).
+const RANKED_CONSTRUCTORS: usize = 4;
 
-fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>, returned: &[&str]) {
+fn constructor_candidates(snapshot: &IndexSnapshot, from: FileId, out: &mut Vec<Candidate>, returned: &[&str]) {
     let mut added = Vec::new();
     for (rank, candidate) in out.iter().enumerate() {
         let Some(entry) = snapshot.file(candidate.file) else { continue };
@@ -420,10 +422,21 @@ fn constructor_candidates(snapshot: &IndexSnapshot, out: &mut Vec<Candidate>, re
                     && constructs(&member.signature, &symbol.name)
             })
             .collect();
-        // A returned type's constructors rank with it.
-        let ranked = returned.contains(&symbol.name.as_str());
-        for i in made {
-            push(i, !ranked);
+        if !returned.contains(&symbol.name.as_str()) {
+            for i in made {
+                push(i, true);
+            }
+            continue;
+        }
+        // A returned type's constructors rank with it: the `RANKED_CONSTRUCTORS` that the
+        // files naming the type use most (`co_usage`); the others (an error type's two
+        // dozen) are filler.
+        let names: Vec<&str> = made.iter().map(|&i| full.symbols[i as usize].name.as_str()).collect();
+        let shares = co_usage(snapshot, from, &[(vec![symbol.name.as_str()], names)]).pop().unwrap_or_default();
+        let mut order: Vec<usize> = (0..made.len()).collect();
+        order.sort_by(|&a, &b| shares[b].total_cmp(&shares[a]).then(a.cmp(&b)));
+        for (place, k) in order.into_iter().enumerate() {
+            push(made[k], place >= RANKED_CONSTRUCTORS);
         }
     }
     out.extend(added);

@@ -700,3 +700,43 @@ export function make(n: number): Stream<number> {$0}
     assert!(succeed.max(empty) < place("src/Option.ts", "some"), "the namespace the signature names first: {hits:?}");
     assert!(place("src/Option.ts", "some") < place("src/Option.ts", "fromNullable"), "{hits:?}");
 }
+
+/// A returned type with many constructors (an error type) ranks only the few that the
+/// files naming it use most; the others are filler.
+#[test]
+fn a_returned_type_ranks_its_most_used_constructors() {
+    let f = fixture(
+        r#"
+//- /src/error.rs
+pub struct Error { kind: u8 }
+impl Error {
+    pub fn raw(kind: u8) -> Error { Error { kind } }
+    pub fn empty_value() -> Error { Error::raw(1) }
+    pub fn no_equals() -> Error { Error::raw(2) }
+    pub fn too_many_values() -> Error { Error::raw(3) }
+    pub fn invalid_utf8() -> Error { Error::raw(4) }
+    pub fn invalid_value() -> Error { Error::raw(5) }
+    pub fn value_validation() -> Error { Error::raw(6) }
+}
+//- /src/parser.rs
+use crate::error::Error;
+fn check(s: &str) -> Result<(), Error> { if s.is_empty() { Err(Error::invalid_value()) } else { Err(Error::value_validation()) } }
+//- /src/validate.rs
+use crate::error::Error;
+fn utf8(s: &[u8]) -> Result<(), Error> { Err(Error::invalid_utf8()) }
+fn validate(s: &str) -> Result<(), Error> { Err(Error::value_validation()) }
+//- /src/value.rs
+use crate::error::Error;
+fn parse(s: &str) -> Result<u32, Error> {$0}
+"#,
+    );
+    let hits = graph_hits(&f);
+    let constructors: Vec<(&str, bool)> =
+        hits.iter().filter(|(p, n, _)| p == "src/error.rs" && n != "Error").map(|(_, n, filler)| (n.as_str(), *filler)).collect();
+    assert_eq!(constructors.len(), 7, "{hits:?}");
+    let ranked: Vec<&str> = constructors.iter().filter(|(_, filler)| !filler).map(|(n, _)| *n).collect();
+    assert_eq!(ranked.len(), 4, "{constructors:?}");
+    for used in ["invalid_value", "value_validation", "invalid_utf8"] {
+        assert!(ranked.contains(&used), "{used}: {constructors:?}");
+    }
+}

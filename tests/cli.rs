@@ -625,3 +625,40 @@ fn a_directory_that_cannot_be_read_is_reported_and_the_rest_indexed() {
     assert_eq!(out["files"], 4, "the readable code files: {out}");
     assert!(stderr.contains("locked") && stderr.to_lowercase().contains("permission denied"), "the unreadable directory is named: {stderr}");
 }
+
+#[test]
+fn outline_gives_each_definitions_lines_from_the_parse() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/shapes.rs
+pub struct Point {
+    x: u32,
+}
+impl Point {
+    pub fn norm(&self) -> u32 {
+        self.x
+    }
+}
+//- /notes.txt
+not code
+"#,
+    );
+    let (status, stdout, stderr) = ws.ctxls(&["outline", "--json", "src/shapes.rs"]);
+    assert!(status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let defs: Vec<(String, String, u64, u64)> = out["definitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["kind"].as_str().unwrap().to_string(), d["name"].as_str().unwrap().to_string(), d["line"].as_u64().unwrap(), d["end_line"].as_u64().unwrap()))
+        .collect();
+    assert!(defs.contains(&("struct".into(), "Point".into(), 1, 3)), "{defs:?}");
+    assert!(defs.contains(&("impl".into(), "Point".into(), 4, 8)), "{defs:?}");
+    assert!(defs.contains(&("method".into(), "norm".into(), 5, 7)), "{defs:?}");
+    // Text: `path:line-end_line kind name`; a file no language parses is an error, the
+    // others are still outlined.
+    let (status, stdout, stderr) = ws.ctxls(&["outline", "notes.txt", "src/shapes.rs"]);
+    assert_eq!(status.code(), Some(1), "{stdout}");
+    assert!(stderr.contains("notes.txt: not a language ctxls parses"), "{stderr}");
+    assert!(stdout.contains("src/shapes.rs:5-7 method Point::norm"), "{stdout}");
+}

@@ -10,6 +10,7 @@ mod host;
 mod implement;
 mod index;
 mod next_edit;
+mod outline;
 mod requirements;
 mod run_prompt;
 mod summarize;
@@ -51,6 +52,8 @@ pub enum Command {
     Index(index::IndexArgs),
     /// Fuzzy-search the workspace's symbols, best first: `path:line:col kind name`.
     Symbols(symbols::SymbolsArgs),
+    /// The definitions of files from their parse: `path:line-end_line kind name`.
+    Outline(outline::OutlineArgs),
     /// Show the effective LLM configuration and check that the endpoints and models answer.
     Doctor(doctor::DoctorArgs),
     /// Fill-in-the-middle completion at FILE:LINE:COL, streamed to stdout.
@@ -94,6 +97,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => crate::lsp::run_stdio(cache_dir),
         Command::Index(args) => index::run(args, cache_dir.as_deref()),
         Command::Symbols(args) => symbols::run(args, cache_dir.as_deref()),
+        Command::Outline(args) => outline::run(args),
         Command::Doctor(args) => doctor::run(args, cache_dir.as_deref()),
         Command::Complete(args) => complete::run(args, cache_dir.as_deref()),
         Command::Chat(args) => chat::run(args, cache_dir.as_deref()),

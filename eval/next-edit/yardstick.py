@@ -4,12 +4,17 @@
 From real histories: a commit that changes 2-10 separate places in Rust or TypeScript
 files. Check out its parent, apply the first place's change as the working tree's edit,
 run `ctxls next-edit --locations-only --format json`, and score whether any remaining
-place of the commit is in the top 1 / top 5 (same file, within 3 lines). Two baselines
-are scored the same way: the nearest other places in the same file, and `git grep -w`
-of the identifiers the first change touched.
+place of the commit is in the top 1 / top 5. Two rules: strict (same file, within 3
+lines) and the issue's (strict, or inside the same definition: the innermost definition
+holding the candidate's line, from `ctxls outline` of the file with the first change
+applied, also holds a line of a remaining place innermost; impl blocks, modules,
+namespaces and members do not count as definitions). Two baselines are scored the same
+ways: the nearest other places in the same file, and `git grep -w` of the identifiers
+the first change touched.
 
     yardstick.py select GIT_DIR NAME [--max N]        commits by the rule, as list lines
     yardstick.py run --ctxls BIN --commits commits.txt NAME=GIT_DIR ... [--work DIR]
+                     [--outline BIN] [--results FILE]
 
 Selection rule (`select`), walking first-parent history back from the snapshot's HEAD:
 not a merge; every changed file with a code extension (.rs .ts .tsx) is modified (no file
@@ -25,6 +30,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -173,6 +179,42 @@ def hit(candidates, targets, k):
     return False
 
 
+# Kinds that are scopes rather than definitions, or too small to hold a place.
+NOT_DEFINITIONS = {'impl', 'module', 'namespace', 'field', 'variant', 'property'}
+
+
+def outlines(ctxls, work, files):
+    """Per file (relative path): its definitions' 1-based inclusive line ranges."""
+    files = sorted(f for f in set(files) if f.endswith(CODE) and os.path.isfile(os.path.join(work, f)))
+    if not files:
+        return {}
+    out = subprocess.run([ctxls, 'outline', '--json'] + [os.path.join(work, f) for f in files], capture_output=True)
+    defs = {}
+    for line, rel in zip(out.stdout.decode('utf-8', 'replace').splitlines(), files):
+        item = json.loads(line)
+        defs[rel] = [(d['line'], d['end_line']) for d in item['definitions'] if d['kind'] not in NOT_DEFINITIONS]
+    return defs
+
+
+def innermost(defs, line):
+    holding = [d for d in defs if d[0] <= line <= d[1]]
+    return min(holding, key=lambda d: d[1] - d[0]) if holding else None
+
+
+def hit_lenient(candidates, targets, k, defs):
+    """`hit`, or a candidate inside the same (innermost) definition as a remaining place."""
+    if hit(candidates, targets, k):
+        return True
+    for file, line, end in candidates[:k]:
+        d = innermost(defs.get(file, []), line)
+        if d is None:
+            continue
+        for t_file, t_start, t_end in targets:
+            if t_file == file and any(innermost(defs[file], l) == d for l in range(max(t_start, d[0]), min(t_end, d[1]) + 1)):
+                return True
+    return False
+
+
 def nearest_baseline(place, limit):
     """Windows of 2*NEAR+1 lines tiling outward from the first change, below first."""
     path = place[0][0]
@@ -220,6 +262,10 @@ def grep_baseline(work, place, limit):
 
 
 def run(args):
+    if args.report:
+        with open(args.results) as f:
+            report(json.load(f))
+        return
     repos = dict(spec.split('=', 1) for spec in args.repos)
     commits = []
     with open(args.commits) as f:
@@ -252,11 +298,14 @@ def run(args):
             apply_place(work, places[0])
             targets = targets_after_first(places)
             started = time.perf_counter()
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             proc = subprocess.run(
                 [args.ctxls, '--cache-dir', cache, 'next-edit', '--root', work, '--locations-only', '--format', 'json', '--limit', '5'],
                 capture_output=True,
             )
             wall_ms = (time.perf_counter() - started) * 1000
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu_ms = (after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime) * 1000
             if proc.returncode != 0:
                 print(f'{name} {sha[:10]}: ctxls failed: {proc.stderr.decode()[:300]}', file=sys.stderr)
                 continue
@@ -264,12 +313,20 @@ def run(args):
             ours = [(c['file'], c['line'], c['end_line']) for c in out['candidates']]
             near = nearest_baseline(places[0], 5)
             grep = grep_baseline(work, places[0], 5)
+            defs = outlines(args.outline or args.ctxls, work, [t[0] for t in targets])
             row = {
-                'repo': name, 'sha': sha, 'places': len(places), 'wall_ms': wall_ms, 'ctxls_ms': out.get('elapsed_ms', 0.0), 'rank_ms': out.get('rank_ms', 0.0),
+                'repo': name, 'sha': sha, 'places': len(places), 'wall_ms': wall_ms, 'cpu_ms': cpu_ms, 'ctxls_ms': out.get('elapsed_ms', 0.0), 'rank_ms': out.get('rank_ms', 0.0),
                 'candidates': len(ours),
                 'ctxls': (hit(ours, targets, 1), hit(ours, targets, 5)),
                 'nearest': (hit(near, targets, 1), hit(near, targets, 5)),
                 'grep': (hit(grep, targets, 1), hit(grep, targets, 5)),
+                'lenient': {
+                    m: (hit_lenient(c, targets, 1, defs), hit_lenient(c, targets, 5, defs))
+                    for m, c in (('ctxls', ours), ('nearest', near), ('grep', grep))
+                },
+                'targets': targets, 'first': [places[0][0][0], *first_new_range(places[0])],
+                'lists': {'ctxls': ours, 'nearest': near, 'grep': grep},
+                'reasons': [c['reason'] for c in out['candidates']],
                 'top_reason': out['candidates'][0]['reason'] if out['candidates'] else None,
             }
             results.append(row)
@@ -285,11 +342,18 @@ def run(args):
 
 
 def report(results):
-    def rate(rows, method, k):
-        return sum(r[method][k] for r in rows) / len(rows) if rows else 0.0
+    for rule in ('strict', 'lenient'):
+        print(f'\n{rule}: ' + ('same file, within 3 lines' if rule == 'strict' else 'same file, within 3 lines, or inside the same definition'))
+        table(results, rule)
 
-    print('| repository | commits | ctxls @1 | ctxls @5 | nearest @1 | nearest @5 | grep -w @1 | grep -w @5 | p50 ms (process) | p50 ms (in ctxls) | p50 ms (ranking) |')
-    print('|---|---|---|---|---|---|---|---|---|---|---|')
+
+def table(results, rule):
+    def rate(rows, method, k):
+        pick = (lambda r: r[method]) if rule == 'strict' else (lambda r: r['lenient'][method])
+        return sum(pick(r)[k] for r in rows) / len(rows) if rows else 0.0
+
+    print('| repository | commits | ctxls @1 | ctxls @5 | nearest @1 | nearest @5 | grep -w @1 | grep -w @5 | p50 ms (process) | p50 ms CPU (process) | p50 ms (in ctxls) | p50 ms (ranking) |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|---|')
     names = sorted({r['repo'] for r in results})
     for name in names + ['all']:
         rows = results if name == 'all' else [r for r in results if r['repo'] == name]
@@ -297,10 +361,11 @@ def report(results):
             continue
         cells = [f'{rate(rows, m, k):.2f}' for m in ('ctxls', 'nearest', 'grep') for k in (0, 1)]
         wall = statistics.median(r['wall_ms'] for r in rows)
+        cpu = statistics.median(r.get('cpu_ms', float('nan')) for r in rows)
         inner = statistics.median(r['ctxls_ms'] for r in rows)
         ranking = statistics.median(r['rank_ms'] for r in rows)
         label = f'**{name}**' if name == 'all' else name
-        print(f'| {label} | {len(rows)} | ' + ' | '.join(cells) + f' | {wall:.0f} | {inner:.0f} | {ranking:.1f} |')
+        print(f'| {label} | {len(rows)} | ' + ' | '.join(cells) + f' | {wall:.0f} | {cpu:.0f} | {inner:.0f} | {ranking:.1f} |')
 
 
 def main():
@@ -315,8 +380,10 @@ def main():
     r.add_argument('--commits', required=True)
     r.add_argument('--work', help='keep the clones and caches here (default: a temporary directory, removed)')
     r.add_argument('--results', help='write the per-commit rows as JSON here')
+    r.add_argument('--outline', help='the ctxls binary whose `outline` gives the definitions (default: --ctxls)')
+    r.add_argument('--report', action='store_true', help='only print the tables of --results')
     r.add_argument('--verbose', action='store_true')
-    r.add_argument('repos', nargs='+', metavar='NAME=GIT_DIR')
+    r.add_argument('repos', nargs='*', metavar='NAME=GIT_DIR')
     args = parser.parse_args()
     select(args) if args.command == 'select' else run(args)
 

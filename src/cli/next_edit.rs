@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::ide::edit_rewrite::{check_answer, region_around, rewrite_prompt, rewrite_request, LineEdit};
-use crate::ide::next_edit::{parse_unified_diff, rank, Edit, Limits};
+use crate::ide::next_edit::{parse_unified_diff, rank, Edit, Limits, OldFacts};
 use crate::io::workspace::RefreshMode;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -58,7 +58,7 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     tracing::debug!("index and edits in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
     let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
     let ranking = std::time::Instant::now();
-    let candidates = rank(&snapshot, &edits, &read, args.limit, Limits::default());
+    let candidates = rank(&snapshot, &edits, &read, &mut OldFacts::default(), args.limit, Limits::default());
     let rank_ms = ranking.elapsed().as_secs_f64() * 1000.0;
     let rewrites: Vec<Option<Rewrite>> = if args.locations_only || edits.is_empty() {
         Vec::new()

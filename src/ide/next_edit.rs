@@ -16,8 +16,12 @@
 //! 5. the places next to the edits in their files, nearest first.
 //!
 //! The edited files' old text is rebuilt from their new text and the hunks, parsed and
-//! compared with the new facts. Places inside the edits themselves are never candidates.
-//! Pure: the caller reads files (`read`).
+//! compared with the new facts; the old facts are kept in an `OldFacts` the caller holds
+//! (a server's edits start from the same texts all session). Places inside the edits
+//! themselves are never candidates. Pure: the caller reads files (`read`).
+
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
@@ -194,6 +198,49 @@ pub fn old_text(new_text: &str, edits: &[&Edit]) -> String {
     out
 }
 
+/// The edited files' old facts (their text before the edits, parsed), kept between calls:
+/// the text a session's edits start from does not change, so it is parsed once.
+#[derive(Default)]
+pub struct OldFacts {
+    /// By path: the old text's length and hash, and its facts.
+    by_path: HashMap<String, (usize, u64, Arc<FileIndex>)>,
+    /// Parses done (misses), for tests and tracing.
+    pub parsed: usize,
+}
+
+impl OldFacts {
+    /// The facts of `path`'s old text: the kept ones when the text is the one they were
+    /// made from, else parsed now (and kept).
+    pub fn of(&mut self, path: &str, lang: crate::lang::Lang, old_text: &str) -> Arc<FileIndex> {
+        let mut hasher = rustc_hash::FxHasher::default();
+        old_text.hash(&mut hasher);
+        lang.hash(&mut hasher);
+        let key = (old_text.len(), hasher.finish());
+        if let Some((len, hash, facts)) = self.by_path.get(path) {
+            if (*len, *hash) == key {
+                return Arc::clone(facts);
+            }
+        }
+        self.parsed += 1;
+        let facts = Arc::new(crate::index::extract(lang, old_text, &parse(lang, old_text, None)));
+        self.by_path.insert(path.to_string(), (key.0, key.1, Arc::clone(&facts)));
+        facts
+    }
+
+    /// Keeps only the files `keep` accepts (those still edited).
+    pub fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.by_path.retain(|path, _| keep(path));
+    }
+
+    pub fn len(&self) -> usize {
+        self.by_path.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.by_path.is_empty()
+    }
+}
+
 /// What the edits did to one definition.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Change {
@@ -350,8 +397,17 @@ impl Ranking {
     }
 }
 
-/// Ranks the places where the next edit is likely, best first, at most `limit`.
-pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> Option<String>, limit: usize, limits: Limits) -> Vec<Candidate> {
+/// Ranks the places where the next edit is likely, best first, at most `limit`. The
+/// edited files' old facts come from (and are kept in) `old_facts`; files no longer edited
+/// are dropped from it.
+pub fn rank(
+    snapshot: &IndexSnapshot,
+    edits: &[Edit],
+    read: &dyn Fn(FileId) -> Option<String>,
+    old_facts: &mut OldFacts,
+    limit: usize,
+    limits: Limits,
+) -> Vec<Candidate> {
     let mut by_file: Vec<(&str, Vec<&Edit>)> = Vec::new();
     for edit in edits {
         match by_file.iter_mut().find(|(p, _)| *p == edit.path) {
@@ -382,6 +438,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
         }
     };
 
+    old_facts.retain(|path| by_file.iter().any(|(p, _)| *p == path));
     // Per edited file: its definitions' changes, and the identifiers its edits took away.
     let mut fragments: HashMap<String, (Fragment, usize)> = HashMap::default();
     for (path, file_edits) in &by_file {
@@ -391,7 +448,7 @@ pub fn rank(snapshot: &IndexSnapshot, edits: &[Edit], read: &dyn Fn(FileId) -> O
         let lang = entry.lang();
         let new = entry.index();
         let old_text = old_text(&new_text, file_edits);
-        let old = crate::index::extract(lang, &old_text, &parse(lang, &old_text, None));
+        let old = old_facts.of(path, lang, &old_text);
         let changes = changed_definitions(&old, new, file_edits);
         let mut gone_names: HashSet<String> = HashSet::default();
         for change in &changes {
@@ -850,5 +907,21 @@ mod tests {
         assert!(changes.iter().any(|c| matches!(c, Change::Signature { name, .. } if name == "sig")), "{changes:?}");
         assert!(changes.contains(&Change::Members { name: "P".into(), kind: SymbolKind::Struct }), "{changes:?}");
         assert!(!changes.iter().any(|c| format!("{c:?}").contains("keep")), "{changes:?}");
+    }
+
+    #[test]
+    fn old_facts_are_parsed_once_per_text_and_dropped_with_their_file() {
+        let mut facts = OldFacts::default();
+        let first = facts.of("a.rs", Lang::Rust, "fn a() {}\n");
+        let again = facts.of("a.rs", Lang::Rust, "fn a() {}\n");
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(facts.parsed, 1);
+        let changed = facts.of("a.rs", Lang::Rust, "fn b() {}\n");
+        assert_eq!((facts.parsed, changed.symbols[0].name.as_str()), (2, "b"));
+        facts.of("b.ts", Lang::TypeScript, "function c() {}\n");
+        facts.retain(|path| path == "b.ts");
+        assert_eq!(facts.len(), 1);
+        facts.of("a.rs", Lang::Rust, "fn b() {}\n");
+        assert_eq!(facts.parsed, 4, "a file dropped is parsed again");
     }
 }

@@ -123,6 +123,7 @@ pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
         docs: Arc::default(),
         prompts: Arc::default(),
         history: Default::default(),
+        next_edit_facts: Arc::default(),
         knowledge_loaded: false,
     });
     issues

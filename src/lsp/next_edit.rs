@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -24,7 +24,7 @@ use super::context::{self, Site};
 use super::state::{lock, SharedState};
 use crate::config::Task;
 use crate::ide::edit_rewrite::{self, LineEdit};
-use crate::ide::next_edit::{self as places, Candidate, Limits};
+use crate::ide::next_edit::{self as places, Candidate, Limits, OldFacts};
 use crate::io::llm::{resolve_api_key, LlmClient};
 
 /// Places listed at most.
@@ -133,21 +133,30 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
     if site.ignored {
         return Err(jsonrpc::Error::invalid_params("the file is ignored (.gitignore, .ctxlsignore or index.exclude): nothing from it is sent to a model"));
     }
-    let Some(root) = site.root.clone() else { return Ok(Some(Found { root: Default::default(), places: Vec::new(), rewrite: None })) };
-    let bases: Vec<(String, Arc<str>)> = {
+    let Some(root) = site.root.as_ref() else { return Ok(Some(Found { root: Default::default(), places: Vec::new(), rewrite: None })) };
+    let root_path = root.path.clone();
+    let (bases, old_facts): (Vec<(String, Arc<str>)>, Arc<Mutex<OldFacts>>) = {
         let state = lock(state);
-        state
-            .root_index_by_path(&root.path)
-            .map(|i| state.roots[i].history.bases().map(|(p, t)| (p.to_string(), Arc::clone(t))).collect())
-            .unwrap_or_default()
+        match state.root_index_by_path(&root.path) {
+            Some(i) => {
+                let root = &state.roots[i];
+                (root.history.bases().map(|(p, t)| (p.to_string(), Arc::clone(t))).collect(), Arc::clone(&root.next_edit_facts))
+            }
+            None => Default::default(),
+        }
     };
     let superseded = assist.begin(&format!("nextEdit\0{}", site.uri));
     let debounce = if params.invoked { 0 } else { site.config.completion.debounce_ms };
     let site = Arc::new(site);
     let work = async {
         tokio::time::sleep(Duration::from_millis(debounce)).await;
-        let (snapshot, open_texts, root_path) = (Arc::clone(&root.snapshot), root.open_texts.clone(), root.path.clone());
-        let ranked = tokio::task::spawn_blocking(move || rank(&root_path, &snapshot, &open_texts, &bases, limit)).await;
+        let view = Arc::clone(&site);
+        let ranked = tokio::task::spawn_blocking(move || {
+            let root = view.root.as_ref().expect("checked above");
+            let mut old_facts = old_facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            rank(&root.path, &root.snapshot, &root.open_texts, &bases, &mut old_facts, limit)
+        })
+        .await;
         let places = ranked.map_err(|err| {
             let mut error = jsonrpc::Error::internal_error();
             error.message = format!("ranking the places failed: {err}").into();
@@ -157,7 +166,7 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
             Some(best) if rewrite => Some(rewrite_place(client, assist, &site, best).await),
             _ => None,
         };
-        Ok(Some(Found { root: root.path.clone(), places, rewrite }))
+        Ok(Some(Found { root: root_path, places, rewrite }))
     };
     tokio::select! {
         found = work => found,
@@ -167,7 +176,14 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
 
 /// The session's edits of each file (its text now against its text before the session's
 /// first edit), then the places.
-fn rank(root: &Path, snapshot: &crate::index::IndexSnapshot, open_texts: &HashMap<String, String>, bases: &[(String, Arc<str>)], limit: usize) -> Vec<Candidate> {
+fn rank(
+    root: &Path,
+    snapshot: &crate::index::IndexSnapshot,
+    open_texts: &HashMap<String, String>,
+    bases: &[(String, Arc<str>)],
+    old_facts: &mut OldFacts,
+    limit: usize,
+) -> Vec<Candidate> {
     let current = |rel: &str| open_texts.get(rel).cloned().or_else(|| std::fs::read_to_string(root.join(rel)).ok());
     let mut edits = Vec::new();
     for (rel, base) in bases {
@@ -180,7 +196,7 @@ fn rank(root: &Path, snapshot: &crate::index::IndexSnapshot, open_texts: &HashMa
         edits.extend(places::parse_unified_diff(&text));
     }
     let read = |id| snapshot.file(id).and_then(|entry| current(&entry.path));
-    places::rank(snapshot, &edits, &read, limit, Limits::default())
+    places::rank(snapshot, &edits, &read, old_facts, limit, Limits::default())
 }
 
 /// Asks the completion model for the region around `place` rewritten, with the session's

@@ -62,6 +62,9 @@ pub struct Root {
     /// This session's edits of the root's documents (never of ignored ones), for the
     /// recent-edits section of prompts.
     pub history: crate::ide::edit_history::EditHistory,
+    /// The facts of the texts this session's edits start from (`history`'s bases),
+    /// parsed once for next-edit requests; locked only on the blocking pool.
+    pub next_edit_facts: Arc<Mutex<crate::ide::next_edit::OldFacts>>,
     /// True once the documents were loaded after the first indexing (mentions can be
     /// checked).
     pub knowledge_loaded: bool,

@@ -27,6 +27,9 @@ use crate::ide::edit_rewrite::{self, LineEdit};
 use crate::ide::next_edit::{self as places, Candidate, Limits, OldFacts};
 use crate::io::llm::{resolve_api_key, LlmClient};
 
+/// The texts the session's edits start from, by relative path.
+type Bases = Vec<(String, Arc<str>)>;
+
 /// Places listed at most.
 const MAX_PLACES: usize = 10;
 
@@ -135,7 +138,7 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
     }
     let Some(root) = site.root.as_ref() else { return Ok(Some(Found { root: Default::default(), places: Vec::new(), rewrite: None })) };
     let root_path = root.path.clone();
-    let (bases, old_facts): (Vec<(String, Arc<str>)>, Arc<Mutex<OldFacts>>) = {
+    let (bases, old_facts): (Bases, Arc<Mutex<OldFacts>>) = {
         let state = lock(state);
         match state.root_index_by_path(&root.path) {
             Some(i) => {

@@ -285,6 +285,215 @@ impl Edge {
 /// The model's rewrite of the best place, as minimal edits; nothing offered for an
 /// unchanged region or one with new syntax errors; no file is written either way.
 #[test]
+fn code_moved_within_a_file_points_at_its_old_copy() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/buffer.rs
+pub struct Buffer {
+    end: usize,
+    data: Vec<u8>,
+}
+impl Buffer {
+    pub fn fill(&mut self, n: usize) -> usize {
+        self.data.reserve(n);
+        let total = self.data.len();
+        // a comment
+        let oldend = self.end;
+        self.end += n;
+        total + oldend
+    }
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    // `let oldend = self.end;` written again at the top: the old line is due to go.
+    let moved = "pub struct Buffer {\n    end: usize,\n    data: Vec<u8>,\n}\nimpl Buffer {\n    pub fn fill(&mut self, n: usize) -> usize {\n        let oldend = self.end;\n        self.data.reserve(n);\n        let total = self.data.len();\n        // a comment\n        let oldend = self.end;\n        self.end += n;\n        total + oldend\n    }\n}\n";
+    ws.write("src/buffer.rs", moved);
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    assert_eq!(places(&out)[0], ("src/buffer.rs".into(), 11), "{out:#}");
+    assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("is still here"), "{out:#}");
+    // A short or common line (`}`) added is no move.
+    ws.write("src/buffer.rs", &moved.replace("        let oldend = self.end;\n        self.data", "        {}\n        self.data"));
+    let (out, _) = next_edit(&ws, &["--locations-only"]);
+    assert!(!out["candidates"].as_array().unwrap().iter().any(|c| c["reason"].as_str().unwrap().contains("is still here")), "{out:#}");
+}
+
+#[test]
+fn lines_inserted_before_one_line_point_at_the_lines_like_it() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /tests/compressed.rs
+macro_rules! rgtest {
+    ($name:ident, $body:expr) => {
+        #[test]
+        fn $name() {
+            $body
+        }
+    };
+}
+
+rgtest!(compressed_lz4, {
+    assert!(true);
+});
+
+rgtest!(compressed_brotli, {
+    assert!(true);
+});
+
+fn helper() -> u32 {
+    1
+}
+
+rgtest!(compressed_zstd, {
+    assert!(true);
+});
+"#,
+    );
+    support::commit_all(&ws.root());
+    let text = std::fs::read_to_string(ws.root().join("tests/compressed.rs")).unwrap();
+    ws.write("tests/compressed.rs", &text.replacen("rgtest!(compressed_lz4", "// not under emulation\n#[cfg(not(target_arch = \"riscv64\"))]\nrgtest!(compressed_lz4", 1));
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "3"]);
+    let found = places(&out);
+    // 1-based lines after the insertion: brotli at 16, zstd at 24.
+    assert_eq!(found[..2], [("tests/compressed.rs".to_string(), 16), ("tests/compressed.rs".to_string(), 24)], "{out:#}");
+    assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("starting `rgtest!(`"), "{out:#}");
+    // Where the insertion is there already, the line is not offered again.
+    let done = std::fs::read_to_string(ws.root().join("tests/compressed.rs")).unwrap().replacen("rgtest!(compressed_zstd", "#[cfg(not(target_arch = \"riscv64\"))]\nrgtest!(compressed_zstd", 1);
+    ws.write("tests/compressed.rs", &done);
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "3"]);
+    let found = places(&out);
+    assert_eq!(found[0], ("tests/compressed.rs".to_string(), 16), "{out:#}");
+    assert!(!found.contains(&("tests/compressed.rs".to_string(), 26)), "{out:#}");
+}
+
+#[test]
+fn a_comment_fixed_points_at_the_same_words_elsewhere_in_the_file_only() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/searcher.rs
+/// Note that `0` is legal. This will cause the searcher to
+/// immediately quick without searching anything.
+pub fn heap_limit(limit: usize) -> usize {
+    limit
+}
+
+pub fn other() -> u32 {
+    1
+}
+
+/// Note that `0` is legal. This will cause the searcher to
+/// immediately quick without searching anything.
+pub fn memory_limit(limit: usize) -> usize {
+    limit
+}
+//- /src/other.rs
+/// This will cause the searcher to
+/// immediately quick without searching anything.
+pub fn unrelated() {}
+"#,
+    );
+    support::commit_all(&ws.root());
+    let text = std::fs::read_to_string(ws.root().join("src/searcher.rs")).unwrap();
+    ws.write("src/searcher.rs", &text.replacen("immediately quick", "immediately quit", 1));
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "3"]);
+    let found = places(&out);
+    assert_eq!(found[0], ("src/searcher.rs".to_string(), 12), "{out:#}");
+    assert!(out["candidates"][0]["reason"].as_str().unwrap().contains("immediatelyquickwithout"), "{out:#}");
+    assert!(!found.iter().any(|(f, _)| f == "src/other.rs"), "words of a comment are looked for in the edited file only: {out:#}");
+}
+
+#[test]
+fn a_change_to_tested_code_points_at_the_end_of_its_tests() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/types.rs
+pub fn aliases() -> Vec<&'static str> {
+    vec!["proto", "protobuf"]
+}
+
+pub fn count() -> usize {
+    aliases().len()
+}
+
+pub fn first() -> &'static str {
+    aliases()[0]
+}
+
+pub fn last() -> &'static str {
+    aliases()[1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted() {
+        assert_eq!(count(), 2);
+    }
+}
+//- /src/batch.ts
+export function batch(timeout: number): number {
+  return timeout * 2
+}
+//- /src/tests/batch.test.ts
+import { batch } from '../batch'
+
+test('doubles', () => {
+  expect(batch(1)).toBe(2)
+})
+"#,
+    );
+    support::commit_all(&ws.root());
+    let text = std::fs::read_to_string(ws.root().join("src/types.rs")).unwrap();
+    ws.write("src/types.rs", &text.replacen("vec![\"proto\", \"protobuf\"]", "vec![\"proto\", \"protobuf\", \"pb\"]", 1));
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "5"]);
+    let found = places(&out);
+    // The window next to the edit (none above it), then the end of `mod tests` (line 25).
+    assert_eq!(found[..2], [("src/types.rs".to_string(), 6), ("src/types.rs".to_string(), 25)], "{out:#}");
+    assert!(out["candidates"][1]["reason"].as_str().unwrap().contains("the end of the tests"), "{out:#}");
+
+    std::process::Command::new("git").args(["checkout", "--", "."]).current_dir(ws.root()).status().unwrap();
+    ws.write("src/batch.ts", "export function batch(timeout: number): number {\n  return timeout * 3\n}\n");
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "5"]);
+    let found = places(&out);
+    assert!(found.contains(&("src/tests/batch.test.ts".to_string(), 5)), "the end of the test file named after it: {out:#}");
+    // An edit of a test itself does not send to other tests.
+    std::process::Command::new("git").args(["checkout", "--", "."]).current_dir(ws.root()).status().unwrap();
+    ws.write("src/tests/batch.test.ts", "import { batch } from '../batch'\n\ntest('doubles', () => {\n  expect(batch(2)).toBe(4)\n})\n");
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "5"]);
+    assert!(!out["candidates"].as_array().unwrap().iter().any(|c| c["reason"].as_str().unwrap().contains("the end of")), "{out:#}");
+}
+
+#[test]
+fn a_call_of_an_undefined_method_replacing_several_names_points_at_no_definition() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/search.rs
+pub struct Stats;
+impl Stats {
+    pub fn clone_it(&self) -> Stats {
+        Stats
+    }
+}
+pub fn map_it(stats: Option<&Stats>) -> Option<Stats> {
+    stats.map(|s| s.clone_it())
+}
+pub fn again(stats: Option<&Stats>) -> Option<Stats> {
+    stats.map(|s| s.clone_it())
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    let text = std::fs::read_to_string(ws.root().join("src/search.rs")).unwrap();
+    ws.write("src/search.rs", &text.replacen("stats.map(|s| s.clone_it())", "stats.cloned_it()", 1));
+    let (out, _) = next_edit(&ws, &["--locations-only", "--limit", "3"]);
+    let found = places(&out);
+    assert_eq!(found[0], ("src/search.rs".to_string(), 11), "the other copy first: {out:#}");
+    assert!(!out["candidates"].as_array().unwrap().iter().any(|c| c["reason"].as_str().unwrap().contains("defined nowhere")), "{out:#}");
+}
+
+#[test]
 fn the_model_rewrites_the_best_place_and_only_a_real_change_is_offered() {
     let (_runtime, server) = llm_server::with_server(Vec::new());
     let ws = TempWorkspace::new(

@@ -521,20 +521,32 @@ pub fn rank(
                 add_uses(&mut ranking, name, tier, UsesOf { inside_edits: true, only_if_rare: true }, &|_| true, &|_| reason.clone());
             }
             new_names_defined_nowhere(snapshot, edit, new, &before, &after, &nearness, &inside_edit, &mut ranking);
-            if let Some(fragment) = replaced_fragment(edit, &before) {
+            if let Some(mut fragment) = replaced_fragment(edit, &before) {
+                if fragment.names.is_empty() {
+                    fragment.files.push(id);
+                }
                 let slot = fragments.entry(fragment.tokens.join(" ")).or_insert((fragment, 0));
+                if slot.0.names.is_empty() && !slot.0.files.contains(&id) {
+                    slot.0.files.push(id);
+                }
                 slot.1 += 1;
             }
         }
+        let here = FileEdits { id, path, new: &new_text, edits: file_edits };
+        moved_lines(&here, &nearness, &mut ranking);
+        same_insertion_elsewhere(&here, &nearness, &mut ranking);
+        tests_of(snapshot, &here, new, &mut ranking);
     }
     // Remaining copies of the replaced code.
     let mut replaced: Vec<(&String, &(Fragment, usize))> = fragments.iter().collect();
     replaced.sort_by(|a, b| a.0.cmp(b.0));
     for (_, (fragment, times)) in replaced {
         let terms: Vec<u32> = fragment.names.iter().map(|n| term_of(&n.to_lowercase())).collect();
+        // Code with names: the files that have them all; words of a comment or a string
+        // (which the index does not know): the files where the edits replaced them.
         let mut files: Vec<(f32, FileId)> = snapshot
             .entries()
-            .filter(|(_, e)| terms.iter().all(|&term| !postings_of(e.terms(), term).is_empty()))
+            .filter(|(id, e)| if terms.is_empty() { fragment.files.contains(id) } else { terms.iter().all(|&term| !postings_of(e.terms(), term).is_empty()) })
             .map(|(id, e)| (nearness.of(&e.path, 0), id))
             .collect();
         files.sort_by(|a, b| b.0.total_cmp(&a.0));
@@ -687,6 +699,9 @@ struct Fragment {
     /// The names in it (identifiers the index knows as references, not keywords): files
     /// without all of them need no look.
     names: Vec<String>,
+    /// Without names (words of a comment or a string): the edited files it was replaced
+    /// in, the only ones looked at.
+    files: Vec<FileId>,
 }
 
 fn replaced_fragment(edit: &Edit, names: &HashSet<String>) -> Option<Fragment> {
@@ -714,7 +729,14 @@ fn replaced_fragment(edit: &Edit, names: &HashSet<String>) -> Option<Fragment> {
     let mut in_it: Vec<String> = tokens.iter().filter(|t| names.contains(t.as_str())).cloned().collect();
     in_it.sort();
     in_it.dedup();
-    (tokens.len() >= 3 && !in_it.is_empty()).then_some(Fragment { tokens, names: in_it })
+    // Without a name, only the words of a comment (`immediately quick without`): code
+    // without names (`} ) ;`, `& self ) -`) is everywhere.
+    let comment = edit.old_lines.iter().all(|l| {
+        let line = l.trim_start();
+        line.starts_with("//") || line.starts_with("/*") || line.starts_with('*')
+    });
+    let worded = !in_it.is_empty() || (comment && tokens.iter().any(|t| t.len() >= 3 && is_identifier(t)));
+    (tokens.len() >= 3 && worded).then_some(Fragment { tokens, names: in_it, files: Vec::new() })
 }
 
 /// How far back the context of replaced code reaches for a name.
@@ -822,7 +844,10 @@ fn new_names_defined_nowhere(
         .collect();
     around.sort();
     for (name, role) in undefined {
-        let mut neighbours = replaced.clone();
+        // A call of a name defined nowhere is far more often a dependency's method
+        // (`.cloned()` for `.map(|s| s.clone())`): it says where its definition is due
+        // only when it replaced exactly one name, as a rename of a call would.
+        let mut neighbours = if role == RefRole::Member || replaced.len() == 1 { replaced.clone() } else { Vec::new() };
         if role == RefRole::Member {
             neighbours.extend(around.iter().cloned());
         }
@@ -853,6 +878,136 @@ fn new_names_defined_nowhere(
                 }
             }
         }
+    }
+}
+
+/// One edited file: its id, path, new text and edits.
+struct FileEdits<'a> {
+    id: FileId,
+    path: &'a str,
+    new: &'a str,
+    edits: &'a [&'a Edit],
+}
+
+impl FileEdits<'_> {
+    fn inside(&self, line: u32) -> bool {
+        self.edits.iter().any(|e| !e.new_lines.is_empty() && line >= e.new_range().0 && line <= e.new_range().1)
+    }
+}
+
+/// An added line shorter than this (`}`, `Ok(())`, `break;`) says nothing about a move.
+const MIN_MOVED_LINE: usize = 12;
+/// A line found more often than this elsewhere in the file is common, not moved.
+const MAX_MOVED_COPIES: usize = 2;
+
+/// Code moved within a file: a line the edits added (not one they took out) that is
+/// still found elsewhere in the file, outside the edits, once or twice: its old copy,
+/// due to go.
+fn moved_lines(file: &FileEdits, nearness: &Nearness, ranking: &mut Ranking) {
+    let lines: Vec<&str> = file.new.lines().map(str::trim).collect();
+    for edit in file.edits {
+        let removed: HashSet<&str> = edit.old_lines.iter().map(|l| l.trim()).collect();
+        for added in &edit.new_lines {
+            let added = added.trim();
+            if added.len() < MIN_MOVED_LINE || removed.contains(added) || !added.chars().any(char::is_alphabetic) {
+                continue;
+            }
+            let copies: Vec<u32> = lines
+                .iter()
+                .enumerate()
+                .filter(|(i, l)| **l == added && !file.inside(*i as u32))
+                .map(|(i, _)| i as u32)
+                .collect();
+            if copies.is_empty() || copies.len() > MAX_MOVED_COPIES {
+                continue;
+            }
+            for line in copies {
+                ranking.add(file.id, line, TIER_REPEATED_LINE + nearness.of(file.path, line), || {
+                    format!("`{added}` was added at {}:{} and is still here (moved code?)", file.path, edit.new_start + 1)
+                });
+            }
+        }
+    }
+}
+
+/// A pure insertion of at most this many lines (an attribute, a comment) may be due
+/// before the lines like the one it went before.
+const MAX_INSERTED_LINES: usize = 3;
+/// The leading tokens that make lines alike.
+const LEADING_TOKENS: usize = 3;
+/// Lines alike taken, nearest first.
+const MAX_ALIKE: usize = 3;
+
+/// The same insertion elsewhere: lines were inserted before a line (`#[cfg(...)]` before
+/// `rgtest!(compressed_lz4, ...`); the other lines of the file that start like it
+/// (`rgtest!(`) and are not already preceded by the inserted text, nearest first.
+fn same_insertion_elsewhere(file: &FileEdits, nearness: &Nearness, ranking: &mut Ranking) {
+    let lines: Vec<&str> = file.new.lines().collect();
+    let leading = |line: &str| -> Vec<String> { tokens(line).take(LEADING_TOKENS).map(|(_, t)| t.to_string()).collect() };
+    for edit in file.edits {
+        if !edit.old_lines.is_empty() || edit.new_lines.is_empty() || edit.new_lines.len() > MAX_INSERTED_LINES {
+            continue;
+        }
+        let anchor_line = edit.new_start as usize + edit.new_lines.len();
+        let Some(anchor) = lines.get(anchor_line) else { continue };
+        let start = leading(anchor);
+        if start.len() < LEADING_TOKENS || !start.iter().any(|t| is_identifier(t)) {
+            continue;
+        }
+        let last_inserted = edit.new_lines.last().map(|l| l.trim()).unwrap_or_default();
+        let mut alike: Vec<(f32, u32)> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, l)| *i != anchor_line && !file.inside(*i as u32) && leading(l) == start)
+            .filter(|(i, _)| *i == 0 || lines[i - 1].trim() != last_inserted)
+            .map(|(i, _)| (nearness.of(file.path, i as u32), i as u32))
+            .collect();
+        alike.sort_by(|a, b| b.0.total_cmp(&a.0));
+        let shown = start.join("");
+        for (near, line) in alike.into_iter().take(MAX_ALIKE) {
+            ranking.add(file.id, line, TIER_REPLACED_LINE + near, || {
+                format!("lines were inserted before a line starting `{shown}` at {}:{}; this one starts the same", file.path, edit.new_start + 1)
+            });
+        }
+    }
+}
+
+/// Where a new test of edited code goes: after the nearest places next to the edits,
+/// before the farther ones (a fixed score in the last tier: the two windows next to
+/// the first edit come first).
+const TESTS_SCORE: f32 = TIER_NEARBY + 0.8;
+
+/// The tests of edited code: the end of the edited Rust file's `mod tests` (when the
+/// edits are outside it), the end of a test file named after the edited file
+/// (`x.test.ts`, `x.spec.tsx` for `x.ts`); a change is often followed by its test.
+fn tests_of(snapshot: &IndexSnapshot, file: &FileEdits, new: &FileIndex, ranking: &mut Ranking) {
+    let is_test_path = |path: &str| path.split('/').any(|part| part == "tests" || part == "__tests__" || part.contains(".test.") || part.contains(".spec.") || part.contains(".test-d."));
+    if is_test_path(file.path) {
+        return;
+    }
+    let line_of = |offset: u32| new.line_index.line_col(offset).line;
+    for module in new.symbols.iter().filter(|s| s.kind == SymbolKind::Module && s.name == "tests") {
+        let (start, end) = (line_of(module.range.start), line_of(module.range.end));
+        if file.edits.iter().all(|e| e.new_range().1 < start || e.new_range().0 > end) {
+            ranking.add(file.id, end, TESTS_SCORE, || format!("the end of the tests of {}, where a test of the edit would go", file.path));
+        }
+    }
+    let (dir, name) = file.path.rsplit_once('/').unwrap_or(("", file.path));
+    let Some((stem, _)) = name.split_once('.') else { return };
+    let mut tests: Vec<(usize, FileId, &str, u32)> = Vec::new();
+    for (id, entry) in snapshot.entries() {
+        let (test_dir, test_name) = entry.path.rsplit_once('/').unwrap_or(("", entry.path.as_str()));
+        let Some(rest) = test_name.strip_prefix(stem).and_then(|r| r.strip_prefix('.')) else { continue };
+        if !(rest.starts_with("test.") || rest.starts_with("spec.") || rest.starts_with("test-d.")) {
+            continue;
+        }
+        let shared = dir.split('/').zip(test_dir.split('/')).take_while(|(a, b)| a == b).count();
+        let last = entry.light().line_index.line_count().saturating_sub(2);
+        tests.push((usize::MAX - shared, id, entry.path.as_str(), last));
+    }
+    tests.sort();
+    for (_, id, path, last) in tests.into_iter().take(2) {
+        ranking.add(id, last, TESTS_SCORE, || format!("the end of {path}, the tests of {}, where a test of the edit would go", file.path));
     }
 }
 

@@ -541,6 +541,45 @@ fn the_sessions_recent_edits_reach_the_completion_prompt_but_never_an_ignored_fi
 }
 
 #[test]
+fn next_edit_offers_places_inside_the_sessions_earlier_edits_but_not_inside_the_latest() {
+    let ws = TempWorkspace::new(
+        "//- /src/lib.rs\nmod report;\npub fn area(width: u32, height: u32) -> u32 {\n    width * height\n}\n//- /src/report.rs\nuse crate::area;\npub fn report() -> String {\n    let small = area(1, 2);\n    format!(\"{small}\")\n}\n",
+    );
+    let root = ws.root();
+    let mut client = LspClient::start_indexed(&ws);
+    let lib = client.open_file(&root, "src/lib.rs", "rust");
+    let report = client.open_file(&root, "src/report.rs", "rust");
+    // First a call written (line 3), then the signature changed: the new call needs the
+    // new parameter as much as the old one does.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": report, "version": 2}, "contentChanges": [{"range": {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}, "text": "    let large = area(3, 4);\n"}]}),
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": lib, "version": 2}, "contentChanges": [{"range": {"start": {"line": 1, "character": 35}, "end": {"line": 1, "character": 35}}, "text": ", depth: u32"}]}),
+    );
+    let places = |client: &mut LspClient| -> Vec<(String, u64, String)> {
+        let response = client.request("ctxls/nextEdit", json!({"textDocument": {"uri": lib}, "position": {"line": 1, "character": 46}, "rewrite": false, "invoked": true}));
+        response["result"]["candidates"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{response}"))
+            .iter()
+            .map(|c| (c["uri"].as_str().unwrap().to_string(), c["range"]["start"]["line"].as_u64().unwrap(), c["reason"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let found = places(&mut client);
+    let calls: Vec<u64> = found.iter().take(2).filter(|(uri, _, reason)| uri == report.as_str() && reason.contains("calls `area`")).map(|(_, line, _)| *line).collect();
+    assert_eq!(calls.len(), 2, "both calls first, the one written this session too: {found:?}");
+    assert!(calls.contains(&2) && calls.contains(&3), "{found:?}");
+    // The latest edit's own line is never offered.
+    assert!(!found.iter().any(|(uri, line, _)| uri == lib.as_str() && *line == 1), "{found:?}");
+    // Asked again (the first texts' facts kept), the same places.
+    assert_eq!(places(&mut client), found);
+    client.shutdown();
+}
+
+#[test]
 fn next_edit_points_at_the_call_of_a_changed_signature_and_offers_the_models_rewrite() {
     let (_runtime, server) = llm_server::with_server(Vec::new());
     let ws = TempWorkspace::new(

@@ -18,7 +18,8 @@
 //! The edited files' old text is rebuilt from their new text and the hunks, parsed and
 //! compared with the new facts; the old facts are kept in an `OldFacts` the caller holds
 //! (a server's edits start from the same texts all session). Places inside the edits
-//! themselves are never candidates. Pure: the caller reads files (`read`).
+//! themselves are never candidates, except inside edits made before the latest one.
+//! Pure: the caller reads files (`read`).
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
@@ -44,6 +45,9 @@ pub struct Edit {
     /// happened when nothing was added).
     pub new_start: u32,
     pub new_lines: Vec<String>,
+    /// Made before the latest edit (a server session's older edits): places inside it
+    /// may be offered (a line written before a signature changed calls it too).
+    pub earlier: bool,
 }
 
 impl Edit {
@@ -417,7 +421,7 @@ pub fn rank(
     }
     let nearness = Nearness { edited: edits.iter().map(|e| (e.path.as_str(), e.new_range().0, e.new_range().1)).collect() };
     let inside_edit = |path: &str, line: u32| {
-        edits.iter().any(|e| e.path == path && !e.new_lines.is_empty() && line >= e.new_range().0 && line <= e.new_range().1)
+        edits.iter().any(|e| !e.earlier && e.path == path && !e.new_lines.is_empty() && line >= e.new_range().0 && line <= e.new_range().1)
     };
     let path_of = |id: FileId| snapshot.file(id).map(|e| e.path.as_str()).unwrap_or("");
     let mut ranking = Ranking::default();
@@ -891,7 +895,7 @@ struct FileEdits<'a> {
 
 impl FileEdits<'_> {
     fn inside(&self, line: u32) -> bool {
-        self.edits.iter().any(|e| !e.new_lines.is_empty() && line >= e.new_range().0 && line <= e.new_range().1)
+        self.edits.iter().any(|e| !e.earlier && !e.new_lines.is_empty() && line >= e.new_range().0 && line <= e.new_range().1)
     }
 }
 
@@ -915,7 +919,7 @@ fn moved_lines(file: &FileEdits, nearness: &Nearness, ranking: &mut Ranking) {
             let copies: Vec<u32> = lines
                 .iter()
                 .enumerate()
-                .filter(|(i, l)| **l == added && !file.inside(*i as u32))
+                .filter(|(i, l)| **l == added && !file.inside(*i as u32) && !(edit.new_range().0..=edit.new_range().1).contains(&(*i as u32)))
                 .map(|(i, _)| i as u32)
                 .collect();
             if copies.is_empty() || copies.len() > MAX_MOVED_COPIES {
@@ -1033,7 +1037,7 @@ mod tests {
         let diff = "diff --git a/src/a.rs b/src/a.rs\nindex 1..2 100644\n--- a/src/a.rs\n+++ b/src/a.rs\n@@ -1,4 +1,3 @@\n fn a() {}\n-fn b() {}\n+fn b(x: u32) {}\n fn c() {}\n-fn d() {}\n@@ -10,0 +10,1 @@\n+// new\ndiff --git a/x.ts b/x.ts\nnew file mode 100644\n--- /dev/null\n+++ b/x.ts\n@@ -0,0 +1,2 @@\n+let a = 1;\n+let b = 2;\n";
         let edits = parse_unified_diff(diff);
         assert_eq!(edits.len(), 4, "{edits:#?}");
-        assert_eq!(edits[0], Edit { path: "src/a.rs".into(), old_start: 1, old_lines: vec!["fn b() {}".into()], new_start: 1, new_lines: vec!["fn b(x: u32) {}".into()] });
+        assert_eq!(edits[0], Edit { path: "src/a.rs".into(), old_start: 1, old_lines: vec!["fn b() {}".into()], new_start: 1, new_lines: vec!["fn b(x: u32) {}".into()], earlier: false });
         assert_eq!((edits[1].old_start, edits[1].new_start, edits[1].old_lines.len(), edits[1].new_lines.len()), (3, 3, 1, 0));
         assert_eq!((edits[2].old_start, edits[2].new_start, edits[2].new_lines.clone()), (10, 9, vec!["// new".to_string()]));
         assert_eq!((edits[3].path.as_str(), edits[3].new_start, edits[3].new_lines.len()), ("x.ts", 0, 2));

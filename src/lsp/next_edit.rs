@@ -30,6 +30,13 @@ use crate::io::llm::{resolve_api_key, LlmClient};
 /// The texts the session's edits start from, by relative path.
 type Bases = Vec<(String, Arc<str>)>;
 
+/// The lines of the session's latest edit (its hunk) in the file's text now.
+struct Latest {
+    path: String,
+    start: u32,
+    lines: u32,
+}
+
 /// Places listed at most.
 const MAX_PLACES: usize = 10;
 
@@ -138,12 +145,13 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
     }
     let Some(root) = site.root.as_ref() else { return Ok(Some(Found { root: Default::default(), places: Vec::new(), rewrite: None })) };
     let root_path = root.path.clone();
-    let (bases, old_facts): (Bases, Arc<Mutex<OldFacts>>) = {
+    let (bases, latest, old_facts): (Bases, Option<Latest>, Arc<Mutex<OldFacts>>) = {
         let state = lock(state);
         match state.root_index_by_path(&root.path) {
             Some(i) => {
                 let root = &state.roots[i];
-                (root.history.bases().map(|(p, t)| (p.to_string(), Arc::clone(t))).collect(), Arc::clone(&root.next_edit_facts))
+                let latest = root.history.hunks().next_back().map(|h| Latest { path: h.path.clone(), start: h.start_line as u32, lines: h.new.lines().count() as u32 });
+                (root.history.bases().map(|(p, t)| (p.to_string(), Arc::clone(t))).collect(), latest, Arc::clone(&root.next_edit_facts))
             }
             None => Default::default(),
         }
@@ -157,7 +165,7 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
         let ranked = tokio::task::spawn_blocking(move || {
             let root = view.root.as_ref().expect("checked above");
             let mut old_facts = old_facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            rank(&root.path, &root.snapshot, &root.open_texts, &bases, &mut old_facts, limit)
+            rank(&root.path, &root.snapshot, &root.open_texts, &bases, latest.as_ref(), &mut old_facts, limit)
         })
         .await;
         let places = ranked.map_err(|err| {
@@ -184,6 +192,7 @@ fn rank(
     snapshot: &crate::index::IndexSnapshot,
     open_texts: &HashMap<String, String>,
     bases: &[(String, Arc<str>)],
+    latest: Option<&Latest>,
     old_facts: &mut OldFacts,
     limit: usize,
 ) -> Vec<Candidate> {
@@ -197,6 +206,15 @@ fn rank(
         let diff = similar::TextDiff::from_lines(&**base, now.as_str());
         let text = diff.unified_diff().context_radius(0).header(&format!("a/{rel}"), &format!("b/{rel}")).to_string();
         edits.extend(places::parse_unified_diff(&text));
+    }
+    // Edits that do not touch the latest one's lines were made before it: places inside
+    // them may still be due (a call written before the signature changed).
+    if let Some(latest) = latest {
+        let (start, end) = (latest.start, latest.start + latest.lines.max(1) - 1);
+        for edit in &mut edits {
+            let (from, to) = edit.new_range();
+            edit.earlier = edit.path != latest.path || to < start || from > end;
+        }
     }
     let read = |id| snapshot.file(id).and_then(|entry| current(&entry.path));
     places::rank(snapshot, &edits, &read, old_facts, limit, Limits::default())

@@ -537,7 +537,7 @@ pub fn rank(
             }
         }
         let here = FileEdits { id, path, new: &new_text, edits: file_edits };
-        moved_lines(&here, &nearness, &mut ranking);
+        moved_lines(&here, &old_text, &nearness, &mut ranking);
         same_insertion_elsewhere(&here, &nearness, &mut ranking);
         tests_of(snapshot, &here, new, &mut ranking);
     }
@@ -902,18 +902,31 @@ impl FileEdits<'_> {
 /// An added line shorter than this (`}`, `Ok(())`, `break;`) says nothing about a move.
 const MIN_MOVED_LINE: usize = 12;
 /// A line found more often than this elsewhere in the file is common, not moved.
-const MAX_MOVED_COPIES: usize = 2;
+const MAX_MOVED_COPIES: usize = 1;
 
-/// Code moved within a file: a line the edits added (not one they took out) that is
-/// still found elsewhere in the file, outside the edits, once or twice: its old copy,
-/// due to go.
-fn moved_lines(file: &FileEdits, nearness: &Nearness, ranking: &mut Ranking) {
+/// A comment, an attribute or a decorator line (trimmed).
+fn is_annotation(line: &str) -> bool {
+    line.starts_with("//") || line.starts_with("/*") || line.starts_with('*') || line.starts_with("#[") || line.starts_with("#![") || line.starts_with('@')
+}
+
+/// Code moved within a file: a line of code the edits added (not one they took out, not
+/// a comment) that the file had exactly once before and still has once elsewhere, outside
+/// the edits: its old copy, due to go. (A line the file had twice or more is a common
+/// one, written once more.)
+fn moved_lines(file: &FileEdits, old: &str, nearness: &Nearness, ranking: &mut Ranking) {
     let lines: Vec<&str> = file.new.lines().map(str::trim).collect();
+    let mut before: HashMap<&str, usize> = HashMap::default();
+    for line in old.lines() {
+        *before.entry(line.trim()).or_default() += 1;
+    }
     for edit in file.edits {
         let removed: HashSet<&str> = edit.old_lines.iter().map(|l| l.trim()).collect();
         for added in &edit.new_lines {
             let added = added.trim();
-            if added.len() < MIN_MOVED_LINE || removed.contains(added) || !added.chars().any(char::is_alphabetic) {
+            if added.len() < MIN_MOVED_LINE || removed.contains(added) || !added.chars().any(char::is_alphabetic) || is_annotation(added) {
+                continue;
+            }
+            if before.get(added) != Some(&1) {
                 continue;
             }
             let copies: Vec<u32> = lines
@@ -934,22 +947,27 @@ fn moved_lines(file: &FileEdits, nearness: &Nearness, ranking: &mut Ranking) {
     }
 }
 
-/// A pure insertion of at most this many lines (an attribute, a comment) may be due
-/// before the lines like the one it went before.
+/// A pure insertion of at most this many annotation lines (attributes, decorators,
+/// comments) may be due before the lines like the one it went before.
 const MAX_INSERTED_LINES: usize = 3;
 /// The leading tokens that make lines alike.
 const LEADING_TOKENS: usize = 3;
 /// Lines alike taken, nearest first.
 const MAX_ALIKE: usize = 3;
 
-/// The same insertion elsewhere: lines were inserted before a line (`#[cfg(...)]` before
-/// `rgtest!(compressed_lz4, ...`); the other lines of the file that start like it
+/// The same insertion elsewhere: annotations were inserted before a line (`#[cfg(...)]`
+/// before `rgtest!(compressed_lz4, ...`); the other lines of the file that start like it
 /// (`rgtest!(`) and are not already preceded by the inserted text, nearest first.
 fn same_insertion_elsewhere(file: &FileEdits, nearness: &Nearness, ranking: &mut Ranking) {
     let lines: Vec<&str> = file.new.lines().collect();
     let leading = |line: &str| -> Vec<String> { tokens(line).take(LEADING_TOKENS).map(|(_, t)| t.to_string()).collect() };
     for edit in file.edits {
         if !edit.old_lines.is_empty() || edit.new_lines.is_empty() || edit.new_lines.len() > MAX_INSERTED_LINES {
+            continue;
+        }
+        // An annotation of what follows (`#[cfg(...)]`, `@action`, a comment): statements
+        // inserted are the code's own business.
+        if !edit.new_lines.iter().all(|l| is_annotation(l.trim())) {
             continue;
         }
         let anchor_line = edit.new_start as usize + edit.new_lines.len();

@@ -285,6 +285,31 @@ impl Edge {
 /// The model's rewrite of the best place, as minimal edits; nothing offered for an
 /// unchanged region or one with new syntax errors; no file is written either way.
 #[test]
+fn a_root_below_the_repositorys_top_gets_its_own_paths() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /app/src/lib.rs
+mod report;
+pub fn area(width: u32, height: u32) -> u32 {
+    width * height
+}
+//- /app/src/report.rs
+pub fn report() -> u32 {
+    crate::area(1, 2)
+}
+//- /other/src/lib.rs
+pub fn unrelated() {}
+"#,
+    );
+    support::commit_all(&ws.root());
+    ws.write("app/src/lib.rs", "mod report;\npub fn area(width: u32, height: u32, depth: u32) -> u32 {\n    width * height * depth\n}\n");
+    ws.write("other/src/lib.rs", "pub fn unrelated() -> u32 { 0 }\n");
+    let (out, _) = next_edit(&ws, &["--locations-only", "--root", "app"]);
+    assert_eq!(out["edits"], 1, "the edits under the root only: {out:#}");
+    assert_eq!(places(&out)[0], ("src/report.rs".to_string(), 2), "{out:#}");
+}
+
+#[test]
 fn code_moved_within_a_file_points_at_its_old_copy() {
     let ws = TempWorkspace::new(
         r#"

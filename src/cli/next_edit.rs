@@ -121,18 +121,21 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
 
 /// The working tree's changes against HEAD as edits, paths relative to `root`; files the
 /// workspace ignores (`.gitignore`, `.ctxlsignore`, hidden, `index.exclude`, secrets by
-/// their name) are left out.
+/// their name) are left out. One diff of the working tree (it is what a call spends most
+/// of its time on outside the index).
 fn working_tree_edits(root: &Path, config: &crate::config::Config) -> anyhow::Result<Vec<Edit>> {
-    let Some(changed) = crate::io::git::working_tree_changes(root, &config.index)? else {
+    let Some(prefix) = crate::io::git::root_prefix(root)? else {
         anyhow::bail!("{} is not inside a git repository: `next-edit` follows up the working tree's changes", root.display());
     };
     let diff = crate::io::git::working_tree_diff(root, &config.index, DIFF_BYTES)?.unwrap_or_default();
     let mut rules = crate::io::vfs::IgnoreRules::new(root, &config.index);
     let mut edits = Vec::new();
     for mut edit in parse_unified_diff(&diff) {
-        // The diff's paths are relative to the repository; the changes' to the root.
-        let Some(file) = changed.iter().find(|c| edit.path == c.path || edit.path.ends_with(&format!("/{}", c.path))) else { continue };
-        edit.path = file.path.clone();
+        // The diff's paths are relative to the repository; the edits' to the root.
+        if !prefix.is_empty() {
+            let Some(path) = edit.path.strip_prefix(&format!("{prefix}/")) else { continue };
+            edit.path = path.to_string();
+        }
         if rules.is_ignored(&root.join(&edit.path)) {
             continue;
         }

@@ -43,6 +43,13 @@ fn open(root: &Path) -> Result<Option<(Repository, String)>, GitError> {
     Ok(Some((repo, prefix)))
 }
 
+/// Where `root` lies in its repository's working tree: the repository path of the
+/// directory (`/`-separated, `""` at the top), which the paths of a diff start with;
+/// `Ok(None)` outside a repository.
+pub fn root_prefix(root: &Path) -> Result<Option<String>, GitError> {
+    Ok(open(root)?.map(|(_, prefix)| prefix))
+}
+
 /// A repository path (`/`-separated) relative to the root at `prefix` in the working tree.
 fn relative_to(prefix: &str, path: &Path) -> Option<String> {
     let path = path.to_string_lossy().replace('\\', "/");

@@ -11,9 +11,12 @@
 //!    of a changed method (implementations of the same trait method, overrides); names
 //!    the edits use that nothing defines (a new field in a literal, a method not yet
 //!    written): the definitions of the names next to them, where theirs is due;
-//! 4. code replaced once: its remaining copies, and the other uses of a (not too common)
-//!    name it took out;
-//! 5. the places next to the edits in their files, nearest first.
+//! 4. code replaced once: its remaining copies (words of a comment: in the edited file
+//!    only), and the other uses of a (not too common) name it took out; code moved within
+//!    a file: the old copy of a line the edits added; annotations (attributes,
+//!    decorators, comments) inserted before a line: the other lines starting like it;
+//! 5. the places next to the edits in their files, nearest first, with the end of the
+//!    edited code's tests (its `mod tests`, the test file named after it) third.
 //!
 //! The edited files' old text is rebuilt from their new text and the hunks, parsed and
 //! compared with the new facts; the old facts are kept in an `OldFacts` the caller holds
@@ -909,7 +912,8 @@ fn is_annotation(line: &str) -> bool {
     line.starts_with("//") || line.starts_with("/*") || line.starts_with('*') || line.starts_with("#[") || line.starts_with("#![") || line.starts_with('@')
 }
 
-/// Code moved within a file: a line of code the edits added (not one they took out, not
+/// Code moved within a file (as likely as a copy of code replaced once, so in its tier):
+/// a line of code the edits added (not one they took out, not
 /// a comment) that the file had exactly once before and still has once elsewhere, outside
 /// the edits: its old copy, due to go. (A line the file had twice or more is a common
 /// one, written once more.)
@@ -939,7 +943,7 @@ fn moved_lines(file: &FileEdits, old: &str, nearness: &Nearness, ranking: &mut R
                 continue;
             }
             for line in copies {
-                ranking.add(file.id, line, TIER_REPEATED_LINE + nearness.of(file.path, line), || {
+                ranking.add(file.id, line, TIER_REPLACED_LINE + nearness.of(file.path, line), || {
                     format!("`{added}` was added at {}:{} and is still here (moved code?)", file.path, edit.new_start + 1)
                 });
             }

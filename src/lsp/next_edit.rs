@@ -6,7 +6,9 @@
 //! first edit; never an ignored file); the places come from `ide::next_edit`, the rewrite
 //! from `ide::edit_rewrite`. A newer request for the same document supersedes an older
 //! one; an automatic one waits the completion debounce first. Parsing, reading and
-//! ranking run on the blocking pool.
+//! ranking run on the blocking pool; the texts the edits start from are parsed once per
+//! root and kept (`Root::next_edit_facts`). Places inside the session's earlier edits
+//! are offered, inside its latest one never.
 
 use std::collections::HashMap;
 use std::path::Path;

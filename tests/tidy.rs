@@ -63,6 +63,31 @@ fn the_workflows_reach_the_world_through_the_host_and_io() {
     assert!(violations.is_empty(), "the workflows reach the world only through the Host and io::\n{}", violations.join("\n"));
 }
 
+/// Language facts live in one table (`lang::spec`): outside `src/lang`, code asks
+/// `lang.spec()` and never compares `Lang` values or matches on them, so that a new
+/// language cannot silently inherit another's behaviour (ARCHITECTURE.md, "Adding a
+/// language"). Tests may name languages.
+#[test]
+fn no_language_fact_is_decided_outside_the_table() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_files(&root.join("src"), &mut files);
+    files.retain(|f| !f.starts_with(root.join("src/lang")));
+    let comparison = regex::Regex::new(r"(==|!=)\s*(crate::lang::)?Lang::[A-Z]|(crate::lang::)?Lang::[A-Z][A-Za-z]*\s*(=>|\|)").unwrap();
+    let mut violations = Vec::new();
+    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let text = std::fs::read_to_string(file).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate().filter(|(i, _)| !in_test_item(&lines, *i)) {
+            let code = line.split("//").next().unwrap_or("");
+            if comparison.is_match(code) {
+                violations.push(format!("{}:{}: {}", file.display(), i + 1, code.trim()));
+            }
+        }
+    }
+    assert!(violations.is_empty(), "a language fact decided outside lang::spec:\n{}", violations.join("\n"));
+}
+
 /// Whether line `at` belongs to an item marked `#[cfg(test)]`: from the attribute to the
 /// item's `;`, or to the brace that closes it (braces in string and char literals skipped).
 fn in_test_item(lines: &[&str], at: usize) -> bool {

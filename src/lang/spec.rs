@@ -54,6 +54,11 @@ pub struct LangSpec {
     /// Associated functions without `self` that return a type, and associated consts,
     /// are that type's constructors and constants (retrieval brings them with the type).
     pub associated_constructors: bool,
+    /// Whether a function's signature names the types it returns after `->`, in the form
+    /// retrieval reads (Rust's `-> Result<Self::Value, Error> where ...`): a returned
+    /// workspace type's constructors rank with it. TypeScript's `): T` annotations are not
+    /// read (false).
+    pub returns_after_arrow: bool,
     /// What the post-processing lexer must know of literals and comments.
     pub lexer: LexerSyntax,
     /// Node kinds of string, char and template literals and block-only comments: a
@@ -195,6 +200,7 @@ pub(super) const RUST: LangSpec = LangSpec {
     path_separator: "::",
     modules: ModuleSystem::Rust,
     associated_constructors: true,
+    returns_after_arrow: true,
     lexer: LexerSyntax {
         nested_block_comments: true,
         single_quoted_strings: false,
@@ -232,6 +238,7 @@ const ECMASCRIPT: LangSpec = LangSpec {
     path_separator: ".",
     modules: ModuleSystem::EcmaScript,
     associated_constructors: false,
+    returns_after_arrow: false,
     lexer: LexerSyntax {
         nested_block_comments: false,
         single_quoted_strings: true,

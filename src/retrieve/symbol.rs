@@ -447,7 +447,7 @@ fn constructor_candidates(snapshot: &IndexSnapshot, from: FileId, out: &mut Vec<
 /// nor an associated type (`Value`, `Error` of `Result<Self::Value, V::Error>` with a
 /// type parameter `V`).
 fn returned_types(file: &FileIndex, offset: u32) -> Vec<&str> {
-    if file.lang != crate::lang::Lang::Rust {
+    if !file.lang.spec().returns_after_arrow {
         return Vec::new();
     }
     let Some(function) = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) else { return Vec::new() };

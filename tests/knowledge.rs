@@ -384,7 +384,9 @@ fn prompt_files_are_code_actions_and_commands_in_the_editor() {
     let sent = e.server.requests().pop().unwrap().json();
     let user = sent["messages"][1]["content"].as_str().unwrap();
     assert!(user.contains("Extra wishes: keep it short") && user.contains("docs/api.yaml — GET /orders/{orderId}"), "{user}");
-    // The status item saw the model busy, then ready.
+    // The status item saw the model busy, then ready (the status is its own notification,
+    // sent apart from the command's answer: it may come after it).
+    e.client.wait_for(Duration::from_secs(5), |m| m["method"] == "ctxls/status" && m["params"]["model"] == "ready");
     let statuses: Vec<Value> = e.client.notifications.iter().filter(|m| m["method"] == "ctxls/status").map(|m| m["params"].clone()).collect();
     assert_eq!(statuses, [json!({"model": "busy"}), json!({"model": "ready"})]);
 

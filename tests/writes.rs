@@ -193,6 +193,37 @@ fn run_prompt_and_implement_follow_the_same_rules() {
     assert!(read(&ws, "src/lib.rs").contains("// AI: add them"));
 }
 
+#[test]
+fn ctrl_c_while_the_model_answers_cancels_and_changes_nothing() {
+    // The model would answer after 4 s with an edit that applies.
+    let (_runtime, server) = with_server(vec![Reply::ollama(&[VALID], true).delay_first(Duration::from_secs(4))]);
+    let ws = workspace(&server);
+    let started = Instant::now();
+    let child = std::process::Command::new(support::bin())
+        .args(["generate", "src/lib.rs:2", "--write"])
+        .env("CTXLS_CACHE_DIR", ws.cache.path())
+        .env_remove("CTXLS_LOG")
+        .current_dir(ws.dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while server.requests().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(30), "the model was never asked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let interrupted = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(interrupted.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("cancelled; nothing was changed"), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(4), "waited for the model's answer");
+    // Past the time the answer would have come: the file is as it was, no temporary left.
+    std::thread::sleep(Duration::from_millis(4500).saturating_sub(started.elapsed()));
+    assert_eq!(read(&ws, "src/lib.rs"), LIB);
+    assert!(temporary_files(ws.dir.path()).is_empty());
+}
+
 // Over LSP: the `ctxls.generate` command.
 
 fn lsp_generate(client: &mut LspClient, uri: &str) -> Value {

@@ -34,6 +34,6 @@ pub fn run(args: ChatArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode>
     });
     let options = Options { dry_run: args.dry_run, stream: true, index_for_mentions: true, ..Options::default() };
     let host = CliHost::new(&root, &config, cache_dir, "chat", options);
-    let done = super::host::run(crate::workflows::actions::chat(&host, &args.question, file))?;
+    let done = super::host::run(&host, crate::workflows::actions::chat(&host, &args.question, file))?;
     host.exit(done)
 }

@@ -45,6 +45,6 @@ pub fn run(args: GenerateArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let host = CliHost::new(&root, &config, cache_dir, "generate", options).with_open(&rel, &text);
     let at = ContextAt { rel, text, offset: requirement.range.start as usize, parsed: Some((lang, tree)) };
     let input = workflow::GenerateAt { at, comment: requirement.range, requirement: requirement.text };
-    let done = super::host::run(workflow::generate(&host, input))?;
+    let done = super::host::run(&host, workflow::generate(&host, input))?;
     host.exit(done)
 }

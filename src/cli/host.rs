@@ -79,7 +79,11 @@ impl CliHost {
         };
         match stop {
             Stop::NotSent => Ok(ExitCode::SUCCESS),
-            Stop::Cancelled | Stop::Failed { .. } => Ok(ExitCode::FAILURE),
+            Stop::Cancelled => {
+                eprintln!("ctxls: cancelled; nothing was changed");
+                Ok(ExitCode::from(130))
+            }
+            Stop::Failed { .. } => Ok(ExitCode::FAILURE),
             Stop::NoChange => {
                 eprintln!("ctxls: the model proposed no change");
                 Ok(ExitCode::FAILURE)
@@ -161,10 +165,28 @@ impl CliHost {
     }
 }
 
-/// Runs a workflow to its end on this thread.
-pub(super) fn run<R>(workflow: impl std::future::Future<Output = Done<R>>) -> anyhow::Result<Done<R>> {
+/// Runs the host's workflow to its end on this thread. Ctrl-C cancels the workflow's
+/// token instead of killing the process: a question in flight is dropped and nothing is
+/// proposed, and a write already started completes (all its files or none) before the
+/// process ends. A second Ctrl-C ends the process at once.
+pub(super) fn run<R>(host: &CliHost, workflow: impl std::future::Future<Output = Done<R>>) -> anyhow::Result<Done<R>> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    Ok(runtime.block_on(workflow))
+    let cancel = host.workspace.cancel.clone();
+    Ok(runtime.block_on(async move {
+        let interrupts = tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_err() {
+                return; // No handler: Ctrl-C keeps its default and ends the process.
+            }
+            eprintln!("ctxls: cancelling (Ctrl-C again to stop at once)");
+            cancel.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        });
+        let done = workflow.await;
+        interrupts.abort();
+        done
+    }))
 }
 
 /// Says that an answer did not apply: whether it was cut at the token limit, and where it

@@ -30,7 +30,7 @@ pub fn run(args: ImplementArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     let config = super::load_config(&root);
     let options = Options { write: args.write, dry_run: args.dry_run, ..Options::default() };
     let host = CliHost::new(&root, &config, cache_dir, "implement", options);
-    match super::host::run(workflow::implement(&host))? {
+    match super::host::run(&host, workflow::implement(&host))? {
         Err(Stop::NotInGit) => anyhow::bail!("{} is not inside a git repository: `implement` works on the working tree's changes", root.display()),
         done => host.exit(done),
     }

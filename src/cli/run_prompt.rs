@@ -91,7 +91,7 @@ pub fn run(args: RunPromptArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     let host = CliHost::new(&root, &config, cache_dir, &format!("prompt-{}", prompt.name), options).with_open(&rel, &text);
     let at = ContextAt { rel, text, offset: selection.start as usize, parsed: Some((lang, tree)) };
     let run_at = workflow::RunAt { at, selection, lines, input: args.input.clone() };
-    match super::host::run(workflow::run(&host, prompt, run_at))? {
+    match super::host::run(&host, workflow::run(&host, prompt, run_at))? {
         Err(Stop::Invalid(err)) if err.contains("needs `input`") => anyhow::bail!("{err}: give it with --input TEXT"),
         done => host.exit(done),
     }

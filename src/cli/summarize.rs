@@ -26,7 +26,7 @@ pub fn run(args: SummarizeArgs, cache_dir: Option<&Path>) -> anyhow::Result<Exit
     let config = super::load_config(&root);
     let options = Options { dry_run: args.dry_run, stream: true, ..Options::default() };
     let host = CliHost::new(&root, &config, cache_dir, "summarize", options);
-    match super::host::run(workflow::summarize(&host))? {
+    match super::host::run(&host, workflow::summarize(&host))? {
         Err(Stop::NotInGit) => anyhow::bail!("{} is not inside a git repository: `summarize` describes the working tree's changes", root.display()),
         done => host.exit(done),
     }

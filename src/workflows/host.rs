@@ -4,7 +4,7 @@
 //! model (streaming as it likes), reports progress and proposes the result. The CLI's host
 //! prints, streams to stdout and writes through `io::writes`; the server's shows
 //! `$/progress` and proposes `workspace/applyEdit`. Cancellation is one [`Cancel`] token
-//! the host hands out: the server cancels it on `$/cancelRequest`, the CLI never does.
+//! the host hands out: the server cancels it on `$/cancelRequest`, the CLI on Ctrl-C.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -77,7 +77,7 @@ pub struct Workspace {
     /// Canonical; `None` outside every workspace folder.
     pub root: Option<PathBuf>,
     pub config: Config,
-    /// The server cancels it when the request is cancelled; the CLI never does.
+    /// The server cancels it when the request is cancelled; the CLI on Ctrl-C.
     pub cancel: Cancel,
 }
 
@@ -184,7 +184,7 @@ pub enum Stop {
 pub type Done<R> = Result<R, Stop>;
 
 /// Cancellation, shared: the server cancels when the request is cancelled (or its
-/// future dropped); the CLI never does.
+/// future dropped); the CLI on Ctrl-C (a second Ctrl-C ends the process).
 #[derive(Clone)]
 pub struct Cancel(Arc<tokio::sync::watch::Sender<bool>>);
 

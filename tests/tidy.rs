@@ -28,24 +28,31 @@ fn core_layers_do_no_io() {
     assert!(violations.is_empty(), "IO or LSP in the core:\n{}", violations.join("\n"));
 }
 
-/// Each use of a `forbidden` word in the code of `files`, as `path:line: word`. Unit
-/// tests may read fixtures: the rule covers everything but the items under
-/// `#[cfg(test)]` and the test modules kept in files of their own (`tests.rs`).
+/// Each use of a `forbidden` word in the code of `files`, as `path:line: word`.
 fn uses_of(files: &[std::path::PathBuf], forbidden: &[&str]) -> Vec<String> {
     let mut violations = Vec::new();
+    for (path, line, code) in code_lines(files) {
+        for word in forbidden.iter().filter(|word| code.contains(*word)) {
+            violations.push(format!("{path}:{line}: {word}"));
+        }
+    }
+    violations
+}
+
+/// Every line of code in `files` as (path, 1-based line, the text before any `//`). Unit
+/// tests may read fixtures and name anything: the rules cover everything but the items
+/// under `#[cfg(test)]` and the test modules kept in files of their own (`tests.rs`).
+fn code_lines(files: &[std::path::PathBuf]) -> Vec<(String, usize, String)> {
+    let mut out = Vec::new();
     for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
         let text = std::fs::read_to_string(file).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         for (i, line) in lines.iter().enumerate().filter(|(i, _)| !in_test_item(&lines, *i)) {
             let code = line.split("//").next().unwrap_or("");
-            for word in forbidden {
-                if code.contains(word) {
-                    violations.push(format!("{}:{}: {word}", file.display(), i + 1));
-                }
-            }
+            out.push((file.display().to_string(), i + 1, code.to_string()));
         }
     }
-    violations
+    out
 }
 
 /// The workflow layer orders steps; what touches the world goes through its `Host` (the
@@ -74,17 +81,8 @@ fn no_language_fact_is_decided_outside_the_table() {
     rust_files(&root.join("src"), &mut files);
     files.retain(|f| !f.starts_with(root.join("src/lang")));
     let comparison = regex::Regex::new(r"(==|!=)\s*(crate::lang::)?Lang::[A-Z]|(crate::lang::)?Lang::[A-Z][A-Za-z]*\s*(=>|\|)").unwrap();
-    let mut violations = Vec::new();
-    for file in files.iter().filter(|f| !f.ends_with("tests.rs")) {
-        let text = std::fs::read_to_string(file).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        for (i, line) in lines.iter().enumerate().filter(|(i, _)| !in_test_item(&lines, *i)) {
-            let code = line.split("//").next().unwrap_or("");
-            if comparison.is_match(code) {
-                violations.push(format!("{}:{}: {}", file.display(), i + 1, code.trim()));
-            }
-        }
-    }
+    let violations: Vec<String> =
+        code_lines(&files).into_iter().filter(|(_, _, code)| comparison.is_match(code)).map(|(path, line, code)| format!("{path}:{line}: {}", code.trim())).collect();
     assert!(violations.is_empty(), "a language fact decided outside lang::spec:\n{}", violations.join("\n"));
 }
 

@@ -26,6 +26,9 @@ pub fn origin() -> Point {
 pub struct Point { pub x: i32, pub y: i32 }
 ";
 
+/// `area` in src/lib.rs and one call of it in src/report.rs: the next-edit cases.
+const AREA_AND_ITS_CALL: &str = "//- /src/lib.rs\nmod report;\npub fn area(width: u32, height: u32) -> u32 {\n    width * height\n}\n//- /src/report.rs\nuse crate::area;\npub fn report() -> String {\n    let small = area(1, 2);\n    format!(\"{small}\")\n}\n";
+
 struct Setup {
     _runtime: tokio::runtime::Runtime,
     server: ScriptedServer,
@@ -542,9 +545,7 @@ fn the_sessions_recent_edits_reach_the_completion_prompt_but_never_an_ignored_fi
 
 #[test]
 fn next_edit_offers_places_inside_the_sessions_earlier_edits_but_not_inside_the_latest() {
-    let ws = TempWorkspace::new(
-        "//- /src/lib.rs\nmod report;\npub fn area(width: u32, height: u32) -> u32 {\n    width * height\n}\n//- /src/report.rs\nuse crate::area;\npub fn report() -> String {\n    let small = area(1, 2);\n    format!(\"{small}\")\n}\n",
-    );
+    let ws = TempWorkspace::new(AREA_AND_ITS_CALL);
     let root = ws.root();
     let mut client = LspClient::start_indexed(&ws);
     let lib = client.open_file(&root, "src/lib.rs", "rust");
@@ -582,9 +583,7 @@ fn next_edit_offers_places_inside_the_sessions_earlier_edits_but_not_inside_the_
 #[test]
 fn next_edit_points_at_the_call_of_a_changed_signature_and_offers_the_models_rewrite() {
     let (_runtime, server) = llm_server::with_server(Vec::new());
-    let ws = TempWorkspace::new(
-        "//- /src/lib.rs\nmod report;\npub fn area(width: u32, height: u32) -> u32 {\n    width * height\n}\n//- /src/report.rs\nuse crate::area;\npub fn report() -> String {\n    let small = area(1, 2);\n    format!(\"{small}\")\n}\n",
-    );
+    let ws = TempWorkspace::new(AREA_AND_ITS_CALL);
     ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[completion]\ndebounce_ms = 20\n[hover]\nexplain = false\n", server.url()));
     let root = ws.root();
     let mut client = LspClient::start_indexed(&ws);

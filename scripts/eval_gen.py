@@ -58,7 +58,7 @@ BEFORE, AFTER = 40, 10
 EXTRA_CHARS = 4 * 1024
 DEFINITION_LINES = 40
 PER_FILE, SPACING = 3, 10
-CONDITIONS = ("none", "ctxls", "imports", "oracle")
+CONDITIONS = ("none", "ctxls", "ctxls-merged", "ctxls-512", "imports", "oracle")
 IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 RUST_DEF = re.compile(
     r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:const|async|unsafe|extern\s+\"[^\"]*\"|default)\s+)*"
@@ -84,6 +84,7 @@ COMMON = set(
     "Poll Ready Pending Some None Ok Err Option Result Vec Box Rc Arc String Cow Pin Context Waker Ordering "
     "Error ErrorKind Iterator IntoIterator Default Debug Display Formatter From Into Send Sync Sized Clone Copy "
     "Eq PartialEq Hash Hasher Fn FnMut FnOnce Future Stream Read Write Seek Drop Deref DerefMut AsRef AsMut "
+    "console process window document globalThis navigator "
     "Symbol Object Array Map Set WeakMap WeakSet Promise Math JSON Date Number Boolean RegExp Reflect Proxy "
     "Record Partial Readonly ReadonlyArray Pick Omit Exclude Extract ReturnType Parameters NonNullable Iterable "
     "as_ref as_mut push pop get set has delete insert remove clear contains len is_empty iter iter_mut next "
@@ -121,18 +122,76 @@ def read(path):
         return f.read()
 
 
+RUST_BLOCK = re.compile(
+    r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:const|async|unsafe|extern\s+\"[^\"]*\"|default)\s+)*"
+    r"(mod|impl|trait|enum|struct|union|fn)\b"
+)
+TS_BLOCK = re.compile(
+    r"^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?"
+    r"(namespace|module|class|interface|enum|function)\b"
+)
+RUST_VARIANT = re.compile(r"^\s*([A-Z]\w*)\s*(?:[({,=]|$)")
+RUST_FIELD = re.compile(r"^\s*(?:pub(?:\([^)]*\))?\s+)?([A-Za-z_]\w*)\s*:(?!:)")
+TS_MEMBER = re.compile(
+    r"^\s*(?:(?:public|private|protected|static|readonly|declare|abstract|override|async|get|set)\s+)*"
+    r"\*?([A-Za-z_$#][\w$]*)[?!]?\s*(?:<[^>]*>\s*)?[(:=]"
+)
+# Blocks whose definitions other files can name (a module's, a type's); a definition in
+# any other block (a function's body, an object literal) is local.
+OPEN_BLOCKS = {"mod", "impl", "trait", "enum", "struct", "union", "namespace", "module", "class", "interface"}
+
+
 def definition_names(lines, lang):
-    """(name, 0-based line) of each definition the line patterns find."""
-    out = []
+    """(name, 0-based line, visible) of each definition the line patterns find, with the
+    blocks around each line tracked by their braces: Rust items at any depth, enum
+    variants and struct fields; TypeScript declarations, class and interface members,
+    methods. `visible`: another file can name it (no function body or other block
+    around it; a TypeScript `const`/`let`/`var` only at the top level of a module or
+    namespace)."""
+    out, stack, pending = [], [], None
+    block = RUST_BLOCK if lang == "rust" else TS_BLOCK
     for number, line in enumerate(lines):
+        code = strip_strings(line)
+        inside = stack[-1] if stack else None
+        visible = all(kind in OPEN_BLOCKS for kind in stack)
+        names = []
         if lang == "rust":
             match = RUST_DEF.match(line)
             if match:
-                out.append((match.group(1), number))
+                names.append((match.group(1), visible))
+            elif inside == "enum" and RUST_VARIANT.match(code):
+                names.append((RUST_VARIANT.match(code).group(1), visible))
+            elif inside in ("struct", "union") and RUST_FIELD.match(code):
+                # A field is named by `.x` like the many methods of other types: never a target.
+                names.append((RUST_FIELD.match(code).group(1), False))
         else:
             match = TS_DEF.match(line)
-            if match and (match.group(2) not in ("const", "let", "var") or match.group(1) == ""):
-                out.append((match.group(3), number))
+            if match:
+                local = match.group(2) in ("const", "let", "var") and inside not in (None, "namespace", "module")
+                names.append((match.group(3), visible and not local))
+            elif inside in ("class", "interface") and TS_MEMBER.match(code):
+                names.append((TS_MEMBER.match(code).group(1), visible))
+            elif TS_METHOD.match(code):
+                names.append((re.search(r"\*?([\w$]+)\s*(?:<[^>]*>)?\(", code).group(1), False))
+        out.extend((name, number, shown) for name, shown in names)
+        opener = block.match(code)
+        if opener:
+            pending = opener.group(1)
+        elif lang == "rust" and re.match(r"\s*macro_rules!", code):
+            pending = "other"
+        elif lang == "rust" and visible and re.match(r"\s*[\w:]+!\s*[{(]", code):
+            pending = "mod"  # an item macro (`cfg_net! {`): its items are the module's
+        elif lang != "rust" and TS_METHOD.match(code):
+            pending = "function"
+        for ch in code:
+            if ch == "{":
+                stack.append(pending or "other")
+                pending = None
+            elif ch == "}":
+                if stack:
+                    stack.pop()
+            elif ch == ";" and pending:
+                pending = None
     return out
 
 
@@ -157,19 +216,23 @@ def definition_end(lines, start):
 
 def strip_strings(line):
     """The line without string literals and its trailing `//` comment (roughly)."""
-    line = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`(?:[^`\\]|\\.)*`', '""', line)
-    cut = line.find("//")
-    return line if cut < 0 else line[:cut]
+    line = re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`(?:[^`\\]|\\.)*`', "0", line)
+    cuts = [i for i in (line.find("//"), line.find('"'), line.find("`")) if i >= 0]
+    return line[: min(cuts)] if cuts else line  # a comment, or a string going on to the next line
 
 
 def definition_table(corpus, files):
-    """name -> {file: [first lines]} over the corpus's source files; file texts by path."""
+    """name -> {file: [first lines of the definitions other files can name]} over the
+    corpus's source files, with `None` for a file where the name has only local or member
+    definitions (they make a name ambiguous, never a target); file texts by path."""
     table, texts = {}, {}
     for rel in files:
         text = read(os.path.join(corpus, rel))
         texts[rel] = text
-        for name, number in definition_names(text.split("\n"), EXTENSIONS[os.path.splitext(rel)[1]]):
-            table.setdefault(name, {}).setdefault(rel, []).append(number)
+        for name, number, visible in definition_names(text.split("\n"), EXTENSIONS[os.path.splitext(rel)[1]]):
+            starts = table.setdefault(name, {}).setdefault(rel, [])
+            if visible:
+                starts.append(number)
     return table, texts
 
 
@@ -224,6 +287,35 @@ def used_names(code):
     return names
 
 
+def module_names(texts):
+    """The names a Rust path may start with inside the corpus: its files' stems and
+    directories, `crate`, `self`, `super`."""
+    if module_names.cache[0] is not texts:
+        names = {"crate", "self", "super", "Self"}
+        for rel in texts:
+            parts = rel[: -len(os.path.splitext(rel)[1])].split("/")
+            names.update(parts)
+        module_names.cache = (texts, names)
+    return module_names.cache[1]
+
+
+module_names.cache = (None, set())
+
+
+def foreign_path(line, name, texts):
+    """Whether every use of `name` in the line is a path through a lower-case module the
+    corpus does not have (`mem::forget`, `ptr::read`): the standard library's, not the
+    corpus's definition of the same name."""
+    uses = list(re.finditer(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", strip_strings(line)))
+    code = strip_strings(line)
+    foreign = 0
+    for use in uses:
+        qualifier = re.search(r"([a-z_][\w]*)::$", code[: use.start()])
+        if qualifier and qualifier.group(1) not in module_names(texts):
+            foreign += 1
+    return bool(uses) and foreign == len(uses)
+
+
 def file_tasks(corpus_name, rel, texts, table):
     text = texts[rel]
     lines = text.split("\n")
@@ -241,6 +333,8 @@ def file_tasks(corpus_name, rel, texts, table):
         for name in dict.fromkeys(used_names(strip_strings(line))):
             places = table.get(name)
             if len(name) < 3 or name in KEYWORDS or not places or len(places) != 1 or rel in places:
+                continue
+            if not next(iter(places.values())) or foreign_path(line, name, texts):
                 continue
             if re.search(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", prefix):
                 continue
@@ -324,7 +418,7 @@ def import_context(task, texts, table):
     rel = task["file"]
     chosen, used = [], 0
     for name in imported_names(texts[rel], EXTENSIONS[os.path.splitext(rel)[1]]):
-        places = {f: s for f, s in table.get(name, {}).items() if f != rel}
+        places = {f: s for f, s in table.get(name, {}).items() if f != rel and s}
         if not places:
             continue
         file = sorted(places, key=lambda f: (len(places) > 1 and name.lower() not in f.lower(), f))[0]
@@ -365,8 +459,9 @@ class Ctxls:
             shutil.rmtree(self.scratch, ignore_errors=True)
         self.corpus, self.scratch = None, None
 
-    def request(self, task):
-        """The body of the request ctxls would send with the task's line blank."""
+    def request(self, task, budget=None):
+        """The body of the request ctxls would send with the task's line blank (with
+        `--budget` when given)."""
         self.open(task["corpus"])
         path = os.path.join(self.root, task["file"])
         original = read(path)
@@ -376,7 +471,8 @@ class Ctxls:
             with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
                 f.write("\n".join(lines))
             position = f"{task['file']}:{task['line'] + 1}:{len(task['indent']) + 1}"
-            done = subprocess.run([self.binary, "complete", "--dry-run", "--root", self.root, position],
+            budget_args = ["--budget", str(budget)] if budget is not None else []
+            done = subprocess.run([self.binary, "complete", "--dry-run", "--root", self.root, position, *budget_args],
                                   cwd=self.root, env=self.env, capture_output=True, text=True, timeout=300)
         finally:
             with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
@@ -399,6 +495,69 @@ def infill(server, prefix, suffix, extra, timeout):
     with urllib.request.urlopen(request, timeout=timeout) as response:
         answer = json.loads(response.read())
     return answer, time.monotonic() - started
+
+
+def grammar_literal(text):
+    """A GBNF grammar that admits exactly `text`."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
+    return f'root ::= "{escaped}"'
+
+
+def likelihood(server, prefix, suffix, extra, task, timeout):
+    """How likely the model finds the true line: the same prompt (cached by the server
+    from the answer just asked), the line and its end forced by a grammar, and the
+    model's own log-probability of each forced token (`n_probs` before sampling: the
+    unconstrained distribution). Returns the sum over the line's tokens (`line_lp`,
+    nats) and over the tokens that overlap a cross-file name of the task (`name_lp`)."""
+    truth = task["truth"].strip()
+    body = {"input_prefix": prefix, "input_suffix": suffix, "input_extra": extra, "n_predict": 256,
+            "temperature": 0, "top_k": 1, "seed": 42, "cache_prompt": True, "stream": False,
+            "grammar": grammar_literal(truth + "\n"), "n_probs": 1, "post_sampling_probs": False}
+    request = urllib.request.Request(f"{server}/infill", json.dumps(body).encode(), {"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        answer = json.loads(response.read())
+    return token_likelihoods(answer.get("completion_probabilities") or [], truth, [t["name"] for t in task["targets"]])
+
+
+def token_likelihoods(tokens, truth, names):
+    data = truth.encode("utf-8")
+    spans = [(m.start(), m.end()) for name in names
+             for m in re.finditer(rb"(?<![\w$])" + re.escape(name.encode()) + rb"(?![\w$])", data)]
+    line_lp = name_lp = 0.0
+    offset, count = 0, 0
+    for token in tokens:
+        size = len(token.get("bytes") or [])
+        if offset >= len(data) + 1 or size == 0:
+            break  # past the line and its end, or the end of generation
+        lp = token.get("logprob", 0.0)
+        line_lp += lp
+        count += 1
+        if any(offset < b and a < offset + size for a, b in spans):
+            name_lp += lp
+        offset += size
+    return {"line_lp": round(line_lp, 4), "name_lp": round(name_lp, 4), "line_tokens": count}
+
+
+def merged(extra):
+    """ctxls's excerpts with the excerpts of one file merged into one file of the
+    repository form, in line order (`...` between excerpts that do not touch), the files
+    ordered by their best excerpt (best last, as ctxls sends them)."""
+    files, rank = {}, {}
+    for number, chunk in enumerate(extra):
+        match = re.fullmatch(r"(.*) \(lines (\d+)-(\d+)\)", chunk["filename"])
+        path, start, end = (match.group(1), int(match.group(2)), int(match.group(3))) if match else (chunk["filename"], 0, 0)
+        files.setdefault(path, []).append((start, end, chunk["text"]))
+        rank[path] = number
+    out = []
+    for path in sorted(files, key=lambda p: rank[p]):
+        text, last = "", None
+        for start, end, chunk in sorted(files[path]):
+            if last is not None and start > last + 1:
+                text += "...\n"
+            text += chunk if chunk.endswith("\n") else chunk + "\n"
+            last = max(end, last or 0)
+        out.append({"filename": path, "text": text})
+    return out
 
 
 # ---- metrics ----
@@ -478,10 +637,16 @@ def run(args):
             table, texts = tables[task["corpus"]]
             prefix, suffix = window(texts[task["file"]], task)
             for condition in todo:
+                raw = None
                 if condition == "none":
                     extra = []
                 elif condition == "ctxls":
                     extra = ctxls.request(task)["input_extra"]
+                elif condition == "ctxls-merged":
+                    raw = ctxls.request(task)["input_extra"]
+                    extra = merged(raw)
+                elif condition == "ctxls-512":
+                    extra = ctxls.request(task, 512)["input_extra"]
                 elif condition == "imports":
                     extra = import_context(task, texts, table)
                 elif condition == "oracle":
@@ -495,7 +660,8 @@ def run(args):
                           "prompt_tokens": answer.get("tokens_evaluated") or answer.get("timings", {}).get("prompt_n"),
                           "seconds": round(seconds, 2)}
                 record.update(scores(record["prediction"], task))
-                record["found"] = found(task, extra)
+                record.update(likelihood(args.server, prefix, suffix, extra, task, args.timeout))
+                record["found"] = found(task, raw if raw is not None else extra)
                 record["extra_files"] = [e["filename"] for e in extra]
                 out.write(json.dumps(record) + "\n")
                 out.flush()
@@ -572,23 +738,29 @@ def report(args):
             continue
         corpora = sorted({r["corpus"] for v in complete.values() for r in v.values()})
         print(f"\nmodel {model}: {n} tasks with every condition ({', '.join(conditions)}); corpora: {', '.join(corpora)}")
-        print(f"| context | exact match | edit similarity | identifier F1 | cross-file name | definition in context | snippets | prompt tokens | s/request |")
-        print("|---|---|---|---|---|---|---|---|---|")
+        print(f"| context | exact match | edit similarity | identifier F1 | cross-file name | line log-likelihood | name log-likelihood | definition in context | snippets | prompt tokens | s/request |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|")
         for c in conditions:
             rows = [v[c] for v in complete.values()]
             mean = lambda key: sum((r.get(key) or 0) for r in rows) / n
             with_found = [r["found"] for r in rows if "found" in r]
             in_context = f"{sum(with_found) / len(with_found):.3f}" if with_found else "—"
-            print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | {in_context} | "
+            lp = lambda key: f"{sum(r[key] for r in rows) / n:.2f}" if all(key in r for r in rows) else "—"
+            print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | {lp('line_lp')} | {lp('name_lp')} | {in_context} | "
                   f"{mean('snippets'):.1f} | {mean('prompt_tokens'):.0f} | {mean('seconds'):.1f} |")
-        pairs = [(x, y) for x, y in [("ctxls", "none"), ("imports", "none"), ("oracle", "none"), ("ctxls", "imports"), ("oracle", "ctxls")]
+        pairs = [(x, y) for x, y in [("ctxls", "none"), ("ctxls-merged", "none"), ("ctxls-512", "none"), ("imports", "none"),
+                                     ("oracle", "none"), ("ctxls-merged", "ctxls"), ("ctxls-512", "ctxls"), ("ctxls", "imports"),
+                                     ("oracle", "ctxls")]
                  if x in conditions and y in conditions]
+        with_lp = all("line_lp" in r for v in complete.values() for r in v.values())
         print(f"\npaired differences, mean ± half-width of the 95 % interval (normal approximation); n for ±0.02")
-        print("| difference | exact match | n for ±0.02 | edit similarity | identifier F1 | cross-file name |")
-        print("|---|---|---|---|---|---|")
+        keys = ("em", "es", "id_f1", "named") + (("line_lp", "name_lp") if with_lp else ())
+        print("| difference | exact match | n for ±0.02 | edit similarity | identifier F1 | cross-file name |"
+              + (" line log-likelihood | name log-likelihood |" if with_lp else ""))
+        print("|---|---|---|---|---|---|" + ("---|---|" if with_lp else ""))
         for x, y in pairs:
             cells = []
-            for key in ("em", "es", "id_f1", "named"):
+            for key in keys:
                 mean, half, sd = paired([v[x][key] for v in complete.values()], [v[y][key] for v in complete.values()])
                 cells.append(f"{mean:+.3f} ± {half:.3f}")
                 if key == "em":
@@ -604,10 +776,22 @@ def self_test():
     s = scores("let y = Baz::bar(1);", task)
     assert s["em"] == 0.0 and s["named"] == 0.0 and abs(s["id_f1"] - 1 / 3) < 1e-9, s
     lines = ["pub fn a(x: u32) -> u32 {", "    x", "}", "pub struct B;", "type C = (u8,", "  u8);"]
-    assert definition_names(lines, "rust") == [("a", 0), ("B", 3), ("C", 4)]
+    assert definition_names(lines, "rust") == [("a", 0, True), ("B", 3, True), ("C", 4, True)]
+    rust = ["pub enum K {", "    Io(u8),", "    Eof,", "}", "struct P {", "    pub x: u32,", "}", "fn f() {", "    fn g() {}",
+            "}", "cfg_net! {", "    pub struct T;", "}", "macro_rules! m {", "    ($x:ident) => { fn $x() {} };", "}"]
+    assert definition_names(rust, "rust") == [("K", 0, True), ("Io", 1, True), ("Eof", 2, True), ("P", 4, True), ("x", 5, False),
+                                              ("f", 7, True), ("g", 8, False), ("T", 11, True), ("m", 13, True)], definition_names(rust, "rust")
     assert definition_end(lines, 0) == 2 and definition_end(lines, 3) == 3 and definition_end(lines, 4) == 5
     ts = ["export function f() {", "  const local = 1;", "}", "export const g = () => 1;", "class H {}"]
-    assert definition_names(ts, "ts") == [("f", 0), ("g", 3), ("H", 4)]
+    assert definition_names(ts, "ts") == [("f", 0, True), ("local", 1, False), ("g", 3, True), ("H", 4, True)], definition_names(ts, "ts")
+    ts = ["export class S {", "  static EMPTY = 1;", "  m(a: number): void {", "    type L = number;", "  }", "}",
+          "function h() {", "  type State = number;", "}", "export namespace N {", "  export const v = 1;", "}"]
+    assert definition_names(ts, "ts") == [("S", 0, True), ("EMPTY", 1, True), ("m", 2, True), ("L", 3, False), ("h", 6, True),
+                                          ("State", 7, False), ("N", 9, True), ("v", 10, True)], definition_names(ts, "ts")
+    assert strip_strings('f("a//b", x) // c') == "f(0, x) " and strip_strings('  "loop found: \\') == "  "
+    assert foreign_path("    mem::forget(this);", "forget", {"src/lib.rs": ""})
+    assert not foreign_path("    wire::forget(this);", "forget", {"src/wire.rs": ""})
+    assert not foreign_path("    x.forget();", "forget", {"src/lib.rs": ""})
     rust = "use crate::a::{B, c::D as E, self};\nuse std::io;\npub use x::*;\n"
     assert imported_names(rust, "rust") == ["B", "D", "a", "io"], imported_names(rust, "rust")
     js = "import { A, B as C } from './x';\nimport D, { type E } from \"y\";\nimport * as F from 'z';\n"
@@ -623,6 +807,13 @@ def self_test():
     assert (prefix, suffix) == ("a\nb\n  ", "\nd\n")
     extra = rendered([{"file": "b.rs", "line": 0, "end_line": 1, "text": "pub fn helper(q: u32) {\n}"}])
     assert extra[0]["filename"] == "b.rs (lines 1-2)" and found(tasks[0], extra) == 1.0 and found(tasks[0], []) == 0.0
+    forced = [{"bytes": list(b"x = "), "logprob": -1.0}, {"bytes": list(b"Foo"), "logprob": -2.0},
+              {"bytes": list(b"::new()\n"), "logprob": -0.5}, {"bytes": [], "logprob": -9.0}]
+    assert token_likelihoods(forced, "x = Foo::new()", ["Foo"]) == {"line_lp": -3.5, "name_lp": -2.0, "line_tokens": 3}
+    assert grammar_literal('a "b" \\ c') == 'root ::= "a \\"b\\" \\\\ c"'
+    joined = merged([{"filename": "a.rs (lines 10-11)", "text": "x\ny"}, {"filename": "b.rs (lines 1-1)", "text": "z\n"},
+                     {"filename": "a.rs (lines 1-2)", "text": "p\nq\n"}])
+    assert joined == [{"filename": "b.rs", "text": "z\n"}, {"filename": "a.rs", "text": "p\nq\n...\nx\ny\n"}], joined
     mean, half, _ = paired([1, 1, 0, 1], [0, 1, 0, 0])
     assert abs(mean - 0.5) < 1e-9 and half > 0
     print("eval_gen.py: self-test passed")

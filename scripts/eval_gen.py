@@ -9,14 +9,20 @@ context, ctxls's context, an import-following baseline, or the definitions the l
     scripts/eval_gen.py --self-test
 
 Tasks, in the manner of CrossCodeEval (Ding et al. 2023), from the dev corpora without a
-parser: a definition table is read with line patterns (Rust `fn struct enum trait type
-const static union macro_rules!` at any depth; TypeScript/JavaScript `function class
-interface type enum namespace` at any depth, `const let var` at the top level only); a
-name is *cross-file* for a file when all its definitions lie in exactly one other file
-(no test, bench or example file). A line is a task when it is indented (inside a
-definition), is code (no comment, import, attribute or decorator), holds 8-120
-characters, and names a cross-file name that the file's text before the line never
-names (not even in a comment or a string): the model cannot copy it from the prefix.
+parser: a definition table is read with line patterns and the braces around each line
+(Rust `fn struct enum trait type const static union macro_rules!` at any depth, enum
+variants, struct fields; TypeScript/JavaScript `function class interface type enum
+namespace`, class and interface members, methods, `const let var` at the top level of a
+module or namespace). A definition inside a function body or another block that no other
+file can name (an object literal, a `macro_rules!` body; an item macro's block such as
+`cfg_net! { .. }` is the module's), and a Rust struct field, only make a name ambiguous:
+they are never the definition a line needs. A name is *cross-file* for a file when all its
+definitions lie in exactly one other file (no test, bench or example file) and one of them
+can be named from outside. A line is a task when it is indented (inside a definition), is
+code (no comment, import, attribute or decorator), holds 8-120 characters, and names a
+cross-file name that the file's text before the line never names (not even in a comment
+or a string): the model cannot copy it from the prefix; and not only through a path of a
+module the corpus lacks (`mem::forget`: the standard library's) or in a string literal.
 At most 3 tasks per file, 10 lines apart; each corpus's tasks are ordered by a hash of
 their id and the corpora interleaved, so that `--limit N` is a stable spread.
 
@@ -31,10 +37,16 @@ condition (the 40 lines before the line and its indentation; the 10 lines after)
   imports  Continue-style import following: the definitions (table above) of the names
            the file imports (`use` / `import`), in import order, within 4,096
            characters, as ctxls renders excerpts (`path (lines a-b)`);
+  ctxls-merged  the same excerpts, those of one file merged into one file of the
+           repository form in line order (`...` between them);
+  ctxls-512     `ctxls complete --dry-run --budget 512`;
   oracle   the definitions of the cross-file names the line uses.
 Metrics per task: exact match of the line (whitespace trimmed), edit similarity
 (1 - Levenshtein / longer length), identifier F1 (identifiers of the line as sets),
-and whether every cross-file name of the task is in the answer. Results are appended to
+whether every cross-file name of the task is in the answer, and how likely the model finds
+the true line: a second request with the same (cached) prompt forces the line and its end
+with a grammar and reads the model's log-probability of each forced token before sampling;
+summed over the line (`line_lp`) and over the tokens of its cross-file names (`name_lp`). Results are appended to
 a JSONL file, one per (task, condition, model), and a rerun skips what it holds.
 """
 import argparse
@@ -589,14 +601,23 @@ def scores(prediction, task):
 
 
 def found(task, extra):
-    """The share of the task's cross-file names whose definition's first line is in one
-    of the chunks (named `path (lines a-b)`): the line-level recall of a context."""
-    spans = []
-    for chunk in extra:
-        match = re.fullmatch(r"(.*) \(lines (\d+)-(\d+)\)", chunk["filename"])
-        if match:
-            spans.append((match.group(1), int(match.group(2)), int(match.group(3))))
-    hits = sum(any(f == t["file"] and a <= t["line"] + 1 <= b for f, a, b in spans) for t in task["targets"])
+    """The share of the task's cross-file names whose definition's first line is in the
+    context: in a chunk named `path (lines a-b)` that spans it, or in the text of a file
+    named by its path alone (the merged form) as a line of its own. The line-level recall
+    of a context."""
+    hits = 0
+    for target in task["targets"]:
+        first = target["text"].split("\n")[0].strip()
+        for chunk in extra:
+            match = re.fullmatch(r"(.*) \(lines (\d+)-(\d+)\)", chunk["filename"])
+            if match:
+                if match.group(1) == target["file"] and int(match.group(2)) <= target["line"] + 1 <= int(match.group(3)):
+                    break
+            elif chunk["filename"] == target["file"] and any(l.strip() == first for l in chunk["text"].split("\n")):
+                break
+        else:
+            continue
+        hits += 1
     return hits / len(task["targets"])
 
 
@@ -814,6 +835,8 @@ def self_test():
     joined = merged([{"filename": "a.rs (lines 10-11)", "text": "x\ny"}, {"filename": "b.rs (lines 1-1)", "text": "z\n"},
                      {"filename": "a.rs (lines 1-2)", "text": "p\nq\n"}])
     assert joined == [{"filename": "b.rs", "text": "z\n"}, {"filename": "a.rs", "text": "p\nq\n...\nx\ny\n"}], joined
+    assert found({"targets": [{"file": "a.rs", "line": 10, "text": "x\n"}]}, joined) == 1.0
+    assert found({"targets": [{"file": "b.rs", "line": 10, "text": "x\n"}]}, joined) == 0.0
     mean, half, _ = paired([1, 1, 0, 1], [0, 1, 0, 0])
     assert abs(mean - 0.5) < 1e-9 and half > 0
     print("eval_gen.py: self-test passed")

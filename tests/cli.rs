@@ -46,8 +46,9 @@ fn index_summary_and_warm_restart() {
     ws.write("src/blob.rs", "fn a() {}\0\0\0");
     let cold = index_json(&ws);
     let keys: Vec<&str> = cold.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["bytes", "chunks", "files", "references", "reparsed", "seconds", "skipped", "symbols"]);
+    assert_eq!(keys, ["bytes", "chunks", "files", "generated", "references", "reparsed", "seconds", "skipped", "symbols"]);
     assert_eq!(cold["files"], 4, "{cold}");
+    assert_eq!(cold["generated"], 0, "{cold}");
     assert_eq!(cold["reparsed"], 4);
     assert_eq!(cold["skipped"], 2, "a minified and a binary file: {cold}");
     assert!(cold["symbols"].as_u64().unwrap() >= 7);
@@ -661,4 +662,30 @@ not code
     assert_eq!(status.code(), Some(1), "{stdout}");
     assert!(stderr.contains("notes.txt: not a language ctxls parses"), "{stderr}");
     assert!(stdout.contains("src/shapes.rs:5-7 method Point::norm"), "{stdout}");
+}
+
+/// A big, flat file of bindings is indexed as a generated declaration file: `ctxls index`
+/// says so and counts it, its symbols are found by `symbols` and retrieved by name for a
+/// use elsewhere, its identifier uses and text are not indexed.
+#[test]
+fn generated_declaration_files_are_counted_and_their_symbols_found() {
+    let bindings: String = (0..600).map(|i| format!("pub const WM_{i}: u32 = 0x{i:04x};\n")).collect();
+    let ws = TempWorkspace::new(&format!(
+        "//- /src/lib.rs\npub mod sys;\n\npub fn close_message() -> u32 {{\n    sys::WM_16 + 1\n}}\n//- /src/sys.rs\n{bindings}"
+    ));
+    let (status, stdout, stderr) = ws.ctxls(&["index"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.contains("\n1 of them generated declaration files (500+ lines, a definition every 2 lines or less): their symbols indexed, not their references or text."), "{stdout}");
+    let (json, _) = index_json_with_log(&ws);
+    assert_eq!((json["files"].as_u64(), json["generated"].as_u64(), json["symbols"].as_u64()), (Some(2), Some(1), Some(602)), "{json}");
+    // lib.rs's uses only, `sys` and `WM_16`: the generated file's `u32`s are not counted.
+    assert_eq!(json["references"].as_u64(), Some(2), "{json}");
+    let (status, stdout, stderr) = ws.ctxls(&["symbols", "WM_42"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stdout.starts_with("src/sys.rs:43:11 "), "{stdout}");
+    let (status, stdout, stderr) = ws.ctxls(&["context", "src/lib.rs:5:10", "--budget", "512", "--format", "json"]);
+    assert!(status.success(), "{stderr}");
+    let out: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let texts: Vec<&str> = out["snippets"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.starts_with("pub const WM_16: u32 = 0x0010;")), "{texts:?}");
 }

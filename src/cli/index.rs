@@ -28,6 +28,7 @@ pub fn run(args: IndexArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode
             "references": report.stats.references,
             "chunks": report.stats.chunks,
             "bytes": report.stats.bytes,
+            "generated": report.stats.generated,
             "reparsed": report.reparsed,
             "seconds": (report.seconds * 1000.0).round() / 1000.0,
         });
@@ -45,6 +46,14 @@ pub fn run(args: IndexArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode
             report.reparsed,
             stats.files.saturating_sub(report.reparsed),
         );
+        if stats.generated > 0 {
+            println!(
+                "{} of them generated declaration files ({}+ lines, a definition every {} lines or less): their symbols indexed, not their references or text.",
+                stats.generated,
+                crate::index::GENERATED_MIN_LINES,
+                crate::index::GENERATED_LINES_PER_SYMBOL,
+            );
+        }
         if report.skipped_total() > 0 {
             let parts: Vec<String> =
                 report.skipped.iter().map(|(reason, n)| format!("{n} {}", reason.describe())).collect();

@@ -56,6 +56,23 @@ impl<'a, 't> Nav<'a, 't> {
     }
 }
 
+/// A file of at least this many lines...
+pub const GENERATED_MIN_LINES: u32 = 500;
+/// ...with at least one definition for every this many lines is a generated declaration
+/// file (see `is_generated`).
+pub const GENERATED_LINES_PER_SYMBOL: u32 = 2;
+
+/// Whether a file of `lines` lines defining `symbols` symbols is indexed as a generated
+/// declaration file: big and flat, as bindings are (windows-sys, linux-raw-sys, libc,
+/// openssl-sys: a definition on every line or two, nothing a reader follows inside
+/// them). Such a file keeps its symbols (with signatures and docs), imports and line
+/// index, and is indexed without identifier occurrences, chunks or terms: its
+/// definitions are found by name, never by its words. The rule reads only the counts, so
+/// the same text always gives the same facts, whichever way it was extracted.
+pub fn is_generated(lines: u32, symbols: usize) -> bool {
+    lines >= GENERATED_MIN_LINES && symbols as u64 * u64::from(GENERATED_LINES_PER_SYMBOL) >= u64::from(lines)
+}
+
 pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let root = tree.root_node();
     let line_index = LineIndex::new(text);
@@ -64,9 +81,30 @@ pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let item_trees = macros::item_trees(lang, root, text, &line_index, None);
     let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query, &item_trees);
     let symbols = build_symbols(lang, &mut defs, text, query.nav());
-    let (names, references) = build_references(raw_refs, &symbols, text);
     imports.sort_by_key(|import| import.range.start);
+    if is_generated(line_index.line_count(), symbols.len()) {
+        return declarations_only(lang, root, line_index, symbols, imports);
+    }
+    let (names, references) = build_references(reference_ranges(raw_refs), &symbols, text);
     finish(lang, root, text, line_index, &item_trees, symbols, names, references, imports)
+}
+
+/// The facts of a generated declaration file (`is_generated`).
+fn declarations_only(lang: Lang, root: Node, line_index: LineIndex, symbols: Vec<Symbol>, imports: Vec<Import>) -> FileIndex {
+    let by_name = super::symbols_by_name(&symbols);
+    FileIndex {
+        lang,
+        symbols,
+        names: Vec::new(),
+        references: Vec::new(),
+        imports,
+        chunks: Vec::new(),
+        terms: Vec::new(),
+        by_name,
+        line_index,
+        error_count: count_errors(root),
+        generated: true,
+    }
 }
 
 /// True when most of the file is one ERROR node: the grammar failed on it as a whole
@@ -95,21 +133,21 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
     let mut error_segments = 0;
     let line_index = LineIndex::new(text);
     let mut symbols: Vec<Symbol> = Vec::new();
-    let mut names: Vec<String> = Vec::new();
-    let mut references: Vec<Reference> = Vec::new();
+    // Occurrences are read off each segment's tree and built once the symbols are all
+    // known (a generated file builds none); the segments' trees carry the file's offsets.
+    let mut raw_refs: Vec<(TextRange, RefRole)> = Vec::new();
     let mut imports: Vec<Import> = Vec::new();
     let mut chunks = Vec::new();
     let mut error_count = 0;
-    let mut name_ids: HashMap<String, u32> = HashMap::default();
     for segment in crate::lang::top_level_segments(text, SEGMENT_BYTES) {
         let tree = crate::lang::parse_range(lang, text, segment, &line_index);
         let root = tree.root_node();
         let flat = FlatTree::new(root);
         let query = Query::All(&flat);
         let item_trees = macros::item_trees(lang, root, text, &line_index, None);
-        let (mut defs, raw_refs, mut part_imports) = run_query(lang, root, text, query, &item_trees);
+        let (mut defs, part_refs, mut part_imports) = run_query(lang, root, text, query, &item_trees);
         let part_symbols = build_symbols(lang, &mut defs, text, query.nav());
-        let (part_names, part_refs) = build_references(raw_refs, &part_symbols, text);
+        raw_refs.extend(reference_ranges(part_refs));
         let offset = symbols.len() as u32;
         chunks.extend(chunks::chunk_file(lang, root, text, &line_index, &part_symbols, &item_trees).into_iter().map(|mut c| {
             c.symbol = c.symbol.map(|s| s + offset);
@@ -119,27 +157,32 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
             s.parent = s.parent.map(|p| p + offset);
             s
         }));
-        for r in part_refs {
-            let name = &part_names[r.name as usize];
-            let id = match name_ids.get(name) {
-                Some(&id) => id,
-                None => {
-                    names.push(name.clone());
-                    name_ids.insert(name.clone(), names.len() as u32 - 1);
-                    names.len() as u32 - 1
-                }
-            };
-            references.push(Reference { name: id, ..r });
-        }
         part_imports.sort_by_key(|import| import.range.start);
         imports.extend(part_imports);
         let errors = count_errors(root);
         error_count += errors;
         error_segments += usize::from(errors > 0);
     }
-    let terms = super::terms::postings(&names, &references, &symbols, &chunks);
     let by_name = super::symbols_by_name(&symbols);
-    (FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count }, error_segments)
+    if is_generated(line_index.line_count(), symbols.len()) {
+        let facts = FileIndex {
+            lang,
+            symbols,
+            names: Vec::new(),
+            references: Vec::new(),
+            imports,
+            chunks: Vec::new(),
+            terms: Vec::new(),
+            by_name,
+            line_index,
+            error_count,
+            generated: true,
+        };
+        return (facts, error_segments);
+    }
+    let (names, references) = build_references(raw_refs, &symbols, text);
+    let terms = super::terms::postings(&names, &references, &symbols, &chunks);
+    (FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count, generated: false }, error_segments)
 }
 
 /// Segments of a file parsed in pieces are merged up to this many bytes.
@@ -162,7 +205,6 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     let item_trees = macros::item_trees(lang, root, text, &line_index, Some(region));
     let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query, &item_trees);
     let region_symbols = build_symbols(lang, &mut defs, text, query.nav());
-
     // Symbols: before, the region (parents offset), after (shifted, parents remapped).
     let first_after = old.symbols.iter().position(|s| after(s.range)).unwrap_or(old.symbols.len());
     let kept_before = old.symbols.iter().take_while(|s| before(s.range)).count();
@@ -182,8 +224,20 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
         symbols.push(s);
     }
 
+    imports.sort_by_key(|import| import.range.start);
+    let mut all_imports: Vec<Import> = old.imports.iter().filter(|i| before(i.range)).cloned().collect();
+    all_imports.extend(imports);
+    all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
+    match (old.generated, is_generated(line_index.line_count(), symbols.len())) {
+        (_, true) => return declarations_only(lang, root, line_index, symbols, all_imports),
+        // The old facts have no occurrences to keep: the file is extracted whole.
+        (true, false) => return extract(lang, text, tree),
+        (false, false) => {}
+    }
+
     // References: re-interned in order, so that the names table is the one `extract` builds.
-    let (region_names, region_refs) = build_references(raw_refs, &symbols[offset as usize..new_first_after as usize], text);
+    let (region_names, region_refs) =
+        build_references(reference_ranges(raw_refs), &symbols[offset as usize..new_first_after as usize], text);
     let mut names: Vec<String> = Vec::new();
     let mut ids: HashMap<&str, u32> = HashMap::default();
     let mut references = Vec::with_capacity(old.references.len() + region_refs.len());
@@ -199,11 +253,6 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
         let id = intern(old.reference_name(r), &mut ids, &mut names);
         references.push(Reference { name: id, range: shift(r.range), role: r.role });
     }
-
-    imports.sort_by_key(|import| import.range.start);
-    let mut all_imports: Vec<Import> = old.imports.iter().filter(|i| before(i.range)).cloned().collect();
-    all_imports.extend(imports);
-    all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
     finish(lang, root, text, line_index, &item_trees, symbols, names, references, all_imports)
 }
 
@@ -360,7 +409,7 @@ fn finish(
     let error_count = count_errors(root);
     let terms = super::terms::postings(&names, &references, &symbols, &chunks);
     let by_name = super::symbols_by_name(&symbols);
-    FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count }
+    FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count, generated: false }
 }
 
 fn build_symbols<'t>(lang: Lang, defs: &mut [RawDef<'t>], text: &str, nav: Nav<'_, 't>) -> Vec<Symbol> {
@@ -602,13 +651,13 @@ fn strip_comment_markers(raw: &str) -> Vec<&str> {
     }
 }
 
-fn build_references(
-    raw: Vec<(Node, RefRole)>,
-    symbols: &[Symbol],
-    text: &str,
-) -> (Vec<String>, Vec<Reference>) {
-    // Each node's range asked once (a call into tree-sitter), not at every comparison.
-    let mut raw: Vec<(TextRange, RefRole)> = raw.into_iter().map(|(node, role)| (TextRange::from_usize(node.byte_range()), role)).collect();
+/// The ranges of the captured occurrences: each node's range asked once (a call into
+/// tree-sitter), not at every comparison.
+fn reference_ranges(raw: Vec<(Node, RefRole)>) -> Vec<(TextRange, RefRole)> {
+    raw.into_iter().map(|(node, role)| (TextRange::from_usize(node.byte_range()), role)).collect()
+}
+
+fn build_references(mut raw: Vec<(TextRange, RefRole)>, symbols: &[Symbol], text: &str) -> (Vec<String>, Vec<Reference>) {
     // The most specific role wins when patterns overlap: roles are ordered by specificity.
     raw.sort_by_key(|(range, role)| (range.start, *role));
     raw.dedup_by_key(|(range, _)| range.start);

@@ -10,7 +10,10 @@ mod search;
 pub mod terms;
 mod workspace;
 
-pub use extract::{extract, extract_incremental, extract_segmented, extract_segmented_counting, mostly_error};
+pub use extract::{
+    extract, extract_incremental, extract_segmented, extract_segmented_counting, is_generated, mostly_error, GENERATED_LINES_PER_SYMBOL,
+    GENERATED_MIN_LINES,
+};
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
 pub use workspace::{defined_names, ChunkStats, FactSource, FactsVersion, FileEntry, FileId, FileSummary, IndexMemory, IndexSnapshot, IndexStats, ReferenceCounts, WorkspaceIndex};
@@ -112,6 +115,9 @@ pub struct FileIndex {
     pub line_index: LineIndex,
     /// Syntax errors and missing nodes in the file (parsing never fails).
     pub error_count: u32,
+    /// A generated declaration file (`is_generated`): symbols, imports and line index
+    /// only; `names`, `references`, `chunks` and `terms` are empty.
+    pub generated: bool,
 }
 
 /// Heap bytes of facts by part (see `FileIndex::heap_parts`).

@@ -696,3 +696,102 @@ fn the_name_table_follows_inserts_replacements_and_removals() {
     assert_eq!((now.chunk_stats().chunks, now.chunk_stats().lines), (chunks, lines));
     assert_eq!(lines, 3);
 }
+
+/// `lines` lines of bindings: a constant on every line but every `gap`-th, which is blank.
+fn bindings(lines: usize, gap: usize) -> String {
+    (0..lines).map(|i| if gap > 0 && i % gap == gap - 1 { "\n".to_string() } else { format!("pub const C_{i}: u32 = BASE + {i};\n") }).collect()
+}
+
+/// Big and flat (500+ lines, a definition every two lines or less) is a generated
+/// declaration file: its symbols (with signatures), imports and lines, no occurrences,
+/// chunks or terms; anything smaller or less dense is indexed whole.
+#[test]
+fn generated_declaration_files_keep_their_symbols_only() {
+    let mut text = String::from("use crate::base::BASE;\n");
+    text.push_str(&bindings(GENERATED_MIN_LINES as usize - 2, 0));
+    let file = extract_str(Lang::Rust, &text);
+    assert_eq!(file.line_index.line_count(), GENERATED_MIN_LINES, "the last line is empty");
+    assert!(file.generated);
+    assert_eq!(file.symbols.len(), GENERATED_MIN_LINES as usize - 2);
+    assert_eq!(file.symbols[7].signature, "pub const C_7: u32 = BASE + 7;");
+    assert_eq!(file.symbols_named("C_42").count(), 1, "found by name");
+    assert_eq!(file.imports.len(), 1);
+    assert!(file.names.is_empty() && file.references.is_empty() && file.chunks.is_empty() && file.terms.is_empty());
+    assert_eq!(IndexStats::of(&file).generated, 1);
+
+    // One line short of the size, or below the density: indexed whole.
+    let short = extract_str(Lang::Rust, &bindings(GENERATED_MIN_LINES as usize - 2, 0));
+    assert_eq!(short.line_index.line_count(), GENERATED_MIN_LINES - 1);
+    assert!(!short.generated && !short.chunks.is_empty() && !short.terms.is_empty());
+    assert!(short.references.iter().any(|r| short.reference_name(r) == "BASE"));
+    // Two definitions in every three lines is dense enough; one in every three is not.
+    assert!(extract_str(Lang::Rust, &bindings(900, 3)).generated);
+    let code: String = (0..300).map(|i| format!("pub fn f{i}(a: u32) -> u32 {{\n    a + {i}\n}}\n")).collect();
+    let code = extract_str(Lang::Rust, &code);
+    assert_eq!(code.line_index.line_count(), 901);
+    assert!(!code.generated && code.references.len() > 300 && !code.chunks.is_empty());
+    assert_eq!(IndexStats::of(&code).generated, 0);
+    // The same rule in TypeScript.
+    let ts: String = (0..600).map(|i| format!("export declare const c{i}: number;\n")).collect();
+    let ts = extract_str(Lang::TypeScript, &ts);
+    assert!(ts.generated && ts.symbols.len() == 600 && ts.chunks.is_empty());
+}
+
+/// Parsed in segments (files of 64 KiB and more), a generated file gives the facts of one
+/// parse; so does a big file that is not generated.
+#[test]
+fn generated_files_parsed_in_segments_give_the_facts_of_one_parse() {
+    let code: String = (0..1500).map(|i| format!("pub fn f{i}(a: u32) -> u32 {{\n    a + BASE\n}}\n")).collect();
+    for (text, generated) in [(bindings(3000, 0), true), (code, false)] {
+        assert!(text.len() >= 64 * 1024);
+        let whole = extract_str(Lang::Rust, &text);
+        let segmented = extract_segmented(Lang::Rust, &text);
+        assert_eq!(whole.generated, generated);
+        assert_eq!(segmented.generated, whole.generated);
+        assert_eq!(segmented.symbols, whole.symbols);
+        assert_eq!(segmented.names, whole.names);
+        assert_eq!(segmented.references, whole.references);
+        assert_eq!(segmented.imports, whole.imports);
+        assert_eq!(segmented.chunks.is_empty(), whole.generated);
+    }
+}
+
+/// An edit in a generated file updates its symbols incrementally, equal to a full
+/// extraction, and an edit that takes a file across the rule either way too.
+#[test]
+fn edits_in_generated_files_update_their_symbols_incrementally() {
+    use crate::lang::{Document, TextEdit};
+    let text = bindings(600, 0);
+    let mut doc = Document::new(Lang::Rust, text.clone());
+    let mut previous = extract(Lang::Rust, doc.text(), doc.tree());
+    assert!(previous.generated);
+    let at = |doc: &Document, needle: &str| doc.text().find(needle).unwrap() as u32;
+    let mut edit = |doc: &mut Document, previous: &mut FileIndex, start: u32, end: u32, insert: &str| {
+        doc.apply_edits(&[TextEdit { range: TextRange::new(start, end), text: insert.to_string() }]);
+        let change = doc.last_change().expect("one edit");
+        let incremental = extract_incremental(Lang::Rust, doc.text(), doc.tree(), previous, change);
+        assert_eq!(incremental, extract(Lang::Rust, doc.text(), doc.tree()));
+        *previous = incremental;
+    };
+    // A renamed constant, then a new one typed in the middle.
+    let start = at(&doc, "C_300:") + 2;
+    edit(&mut doc, &mut previous, start, start + 3, "RENAMED");
+    assert!(previous.generated);
+    assert_eq!(previous.symbols_named("C_RENAMED").count(), 1);
+    assert_eq!(previous.symbols_named("C_300").count(), 0);
+    let start = at(&doc, "pub const C_301");
+    edit(&mut doc, &mut previous, start, start, "pub static TYPED: u8 = 0;\n");
+    assert_eq!(previous.symbols.len(), 601);
+    assert_eq!(previous.symbols_named("TYPED").count(), 1);
+    assert!(previous.references.is_empty());
+    // Half the constants turned into a function body: no longer flat, indexed whole.
+    let (start, end) = (at(&doc, "pub const C_0:"), at(&doc, "pub const C_400:"));
+    let body: String = (0..400).map(|i| format!("    let v{i} = BASE + {i};\n")).collect();
+    edit(&mut doc, &mut previous, start, end, &format!("pub fn f() {{\n{body}}}\n"));
+    assert!(!previous.generated);
+    assert!(previous.references.iter().any(|r| previous.reference_name(r) == "BASE"));
+    // And back.
+    let (start, end) = (at(&doc, "pub fn f()"), at(&doc, "pub const C_400:"));
+    edit(&mut doc, &mut previous, start, end, &bindings(400, 0));
+    assert!(previous.generated);
+}

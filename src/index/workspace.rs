@@ -309,6 +309,8 @@ pub struct IndexStats {
     pub references: u64,
     pub chunks: u64,
     pub bytes: u64,
+    /// Files indexed as generated declaration files (`index::is_generated`).
+    pub generated: u64,
 }
 
 impl IndexStats {
@@ -320,6 +322,7 @@ impl IndexStats {
             references: index.references.len() as u64,
             chunks: index.chunks.len() as u64,
             bytes: u64::from(index.line_index.len()),
+            generated: u64::from(index.generated),
         }
     }
 
@@ -329,6 +332,7 @@ impl IndexStats {
         self.references += other.references;
         self.chunks += other.chunks;
         self.bytes += other.bytes;
+        self.generated += other.generated;
     }
 }
 

@@ -18,7 +18,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 6;
+const SCHEMA_VERSION: i64 = 7;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -174,7 +174,7 @@ impl Store {
     pub fn manifest(&self) -> Result<HashMap<String, CachedFile>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT path, hash, size, mtime, symbols, refs, chunks, bytes FROM files")?;
+            .prepare("SELECT path, hash, size, mtime, symbols, refs, chunks, bytes, generated FROM files")?;
         let rows = stmt.query_map([], |row| {
             Ok((
                 row.get::<_, String>(0)?,
@@ -188,6 +188,7 @@ impl Store {
                         references: row.get::<_, i64>(5)? as u64,
                         chunks: row.get::<_, i64>(6)? as u64,
                         bytes: row.get::<_, i64>(7)? as u64,
+                        generated: row.get::<_, i64>(8)? as u64,
                     },
                 },
             ))
@@ -259,8 +260,8 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR REPLACE INTO files (path, hash, size, mtime, symbols, refs, chunks, bytes, summary, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT OR REPLACE INTO files (path, hash, size, mtime, symbols, refs, chunks, bytes, generated, summary, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
             )?;
             for row in rows {
                 insert.execute(params![
@@ -272,6 +273,7 @@ impl Store {
                     row.stats.references as i64,
                     row.stats.chunks as i64,
                     row.stats.bytes as i64,
+                    row.stats.generated as i64,
                     row.summary,
                     row.data,
                 ])?;
@@ -411,6 +413,7 @@ fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
              refs INTEGER NOT NULL,
              chunks INTEGER NOT NULL,
              bytes INTEGER NOT NULL,
+             generated INTEGER NOT NULL,
              summary BLOB NOT NULL,
              data BLOB NOT NULL
          );
@@ -470,5 +473,48 @@ mod tests {
         assert_eq!(decode(&row.summary[..row.summary.len() / 2], &data), None);
         assert_eq!(decode(&[1, 2], &[1, 2]), None);
         assert!(store.row("missing.rs").unwrap().is_none());
+    }
+
+    /// A generated declaration file's row: the flag in the summary and as a column of the
+    /// manifest, which `ctxls index` counts without decoding.
+    #[test]
+    fn a_generated_file_is_counted_from_the_manifest() {
+        let text: String = (0..600).map(|i| format!("pub const C{i}: u32 = {i};\n")).collect();
+        let mut index = crate::index::extract(Lang::Rust, &text, &crate::lang::parse(Lang::Rust, &text, None));
+        assert!(index.generated);
+        let mut store = Store::in_memory();
+        store.write(&[FileRow::new("gen.rs".into(), 7, text.len() as u64, 0, &mut index)], &[]).unwrap();
+        let row = store.row("gen.rs").unwrap().unwrap();
+        assert_eq!(decode(&row.summary, &row.data.unwrap()).unwrap(), index);
+        let summary = decode_summary(&row.summary).unwrap();
+        assert!(summary.light.generated);
+        assert_eq!(summary.stats.generated, 1);
+        let manifest = store.manifest().unwrap();
+        assert_eq!(manifest["gen.rs"].stats, IndexStats { files: 1, symbols: 600, references: 0, chunks: 0, bytes: text.len() as u64, generated: 1 });
+    }
+
+    /// A cache of schema 6 (before generated files were counted) is set aside and rebuilt
+    /// empty, so every file is parsed again under the new rule.
+    #[test]
+    fn a_cache_of_the_previous_schema_is_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join(DB_FILE);
+        {
+            let conn = Connection::open(&db).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE files (path TEXT PRIMARY KEY, hash INTEGER NOT NULL, size INTEGER NOT NULL,
+                     mtime INTEGER NOT NULL, symbols INTEGER NOT NULL, refs INTEGER NOT NULL,
+                     chunks INTEGER NOT NULL, bytes INTEGER NOT NULL, summary BLOB NOT NULL, data BLOB NOT NULL);
+                 INSERT INTO files VALUES ('a.rs', 1, 2, 3, 4, 5, 6, 7, x'00', x'00');
+                 PRAGMA user_version = 6;",
+            )
+            .unwrap();
+        }
+        let store = Store::open(dir.path());
+        assert_eq!(store.path(), Some(db.as_path()));
+        assert!(store.manifest().unwrap().is_empty(), "the old rows are not read");
+        assert!(dir.path().join(format!("{DB_FILE}.bad")).exists(), "the old file is set aside");
+        let version: i64 = store.conn.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
     }
 }

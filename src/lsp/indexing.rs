@@ -48,8 +48,12 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
             return;
         }
     };
+    let generated = match report.stats.generated {
+        0 => String::new(),
+        n => format!(", {n} generated: symbols only"),
+    };
     let summary = format!(
-        "{} files, {} symbols in {:.1} s ({} parsed, {} skipped)",
+        "{} files, {} symbols in {:.1} s ({} parsed, {} skipped{generated})",
         report.stats.files,
         report.stats.symbols,
         report.seconds,

@@ -269,25 +269,51 @@ fn intern<'a>(name: &'a str, ids: &mut HashMap<&'a str, u32>, names: &mut Vec<St
 fn affected_region(lang: Lang, root: Node, changed: TextRange) -> TextRange {
     let mut start = changed.start;
     let mut end = changed.end;
-    let mut cursor = root.walk();
-    for child in root.children(&mut cursor) {
+    // Children ending before the change are not looked at.
+    each_child_from(root, changed.start, |child| {
         let (s, e) = (child.start_byte() as u32, child.end_byte() as u32);
-        if e < changed.start {
-            continue;
-        }
         // Touching counts: typing at an item's edge can change it.
         if s <= changed.end {
             start = start.min(s);
             end = end.max(e);
-            continue;
+            return true;
         }
         // Past the change: take trivia up to and including the next item.
         end = end.max(e);
-        if !is_trivia(lang, child) {
-            break;
-        }
-    }
+        is_trivia(lang, child)
+    });
     TextRange::new(start, end.max(start))
+}
+
+/// Calls `each` on the children of `node` that end at or after byte `from`, in order,
+/// while it returns true. The first is found in logarithmic steps through the tree's
+/// balanced lists of repeated items, not by stepping over every earlier child: a flat
+/// file's root has thousands, and a keystroke looks at a few.
+pub(super) fn each_child_from<'t>(node: Node<'t>, from: u32, mut each: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = node.walk();
+    let found = match from.checked_sub(1) {
+        None => cursor.goto_first_child(),
+        // The first child whose end is beyond `from - 1`.
+        Some(goal) => cursor.goto_first_child_for_byte(goal as usize).is_some(),
+    };
+    if !found {
+        return;
+    }
+    while each(cursor.node()) && cursor.goto_next_sibling() {}
+}
+
+/// Calls `each` on the children of `node` inside `region`, in order.
+pub(super) fn each_child_within<'t>(node: Node<'t>, region: TextRange, mut each: impl FnMut(Node<'t>)) {
+    each_child_from(node, region.start, |child| {
+        let (s, e) = (child.start_byte() as u32, child.end_byte() as u32);
+        if s > region.end {
+            return false;
+        }
+        if s >= region.start && e <= region.end {
+            each(child);
+        }
+        true
+    });
 }
 
 fn is_trivia(lang: Lang, node: Node) -> bool {
@@ -335,12 +361,7 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>, i
         Query::Region(region) => {
             // Patterns rooted at the file node itself, then the items in the region.
             queries.patterns.matches_at_node(root, bytes, &mut |m| all_matches.push(m));
-            let mut cursor = root.walk();
-            for child in root.children(&mut cursor) {
-                if child.start_byte() as u32 >= region.start && child.end_byte() as u32 <= region.end {
-                    queries.patterns.matches(child, bytes, &mut |m| all_matches.push(m));
-                }
-            }
+            each_child_within(root, region, |child| queries.patterns.matches(child, bytes, &mut |m| all_matches.push(m)));
         }
     }
     for item_tree in item_trees {
@@ -871,6 +892,38 @@ pub(crate) fn node_text<'a>(node: Node, text: &'a str) -> &'a str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The children a keystroke looks at, found by byte, are those a walk over every child
+    /// finds: from every offset of a file (items, comments, an unfinished item at the end).
+    #[test]
+    fn children_found_by_byte_are_those_a_walk_finds() {
+        let mut text = String::new();
+        for i in 0..40 {
+            text.push_str(&format!("/// Doc {i}.\npub const C{i}: u32 = {i};\n\nfn f{i}() {{ g({i}) }}\n"));
+        }
+        text.push_str("pub struct Unfinished {");
+        let tree = crate::lang::parse(Lang::Rust, &text, None);
+        let root = tree.root_node();
+        let mut cursor = root.walk();
+        let all: Vec<Node> = root.children(&mut cursor).collect();
+        assert!(all.len() > 100, "{}", all.len());
+        for from in 0..=text.len() as u32 + 1 {
+            let mut found = Vec::new();
+            each_child_from(root, from, |child| {
+                found.push(child);
+                true
+            });
+            let expected: Vec<Node> = all.iter().copied().filter(|c| c.end_byte() as u32 >= from).collect();
+            assert_eq!(found, expected, "from {from}");
+            let len = text.len() as u32;
+            let region = TextRange::new(from.min(len), (from + 90).min(len));
+            let mut within = Vec::new();
+            each_child_within(root, region, |child| within.push(child));
+            let expected: Vec<Node> =
+                all.iter().copied().filter(|c| c.start_byte() as u32 >= region.start && c.end_byte() as u32 <= region.end).collect();
+            assert_eq!(within, expected, "within {region:?}");
+        }
+    }
 
     #[test]
     fn doc_lookups_are_skipped_only_where_no_comment_or_attribute_can_end_above() {

@@ -71,15 +71,14 @@ fn parse_items(lang: Lang, text: &str, interior: TextRange, lines: &LineIndex) -
 }
 
 fn collect_top_level(root: Node, text: &str, within: Option<TextRange>, depth: usize, out: &mut Vec<(TextRange, usize)>) {
-    let mut cursor = root.walk();
-    for child in root.children(&mut cursor) {
-        if let Some(within) = within {
-            let range = TextRange::from_usize(child.byte_range());
-            if range.start < within.start || range.end > within.end {
-                continue;
+    match within {
+        Some(within) => super::extract::each_child_within(root, within, |child| collect_item(child, text, depth, out)),
+        None => {
+            let mut cursor = root.walk();
+            for child in root.children(&mut cursor) {
+                collect_item(child, text, depth, out);
             }
         }
-        collect_item(child, text, depth, out);
     }
 }
 

@@ -766,7 +766,7 @@ fn edits_in_generated_files_update_their_symbols_incrementally() {
     let mut previous = extract(Lang::Rust, doc.text(), doc.tree());
     assert!(previous.generated);
     let at = |doc: &Document, needle: &str| doc.text().find(needle).unwrap() as u32;
-    let mut edit = |doc: &mut Document, previous: &mut FileIndex, start: u32, end: u32, insert: &str| {
+    let edit = |doc: &mut Document, previous: &mut FileIndex, start: u32, end: u32, insert: &str| {
         doc.apply_edits(&[TextEdit { range: TextRange::new(start, end), text: insert.to_string() }]);
         let change = doc.last_change().expect("one edit");
         let incremental = extract_incremental(Lang::Rust, doc.text(), doc.tree(), previous, change);

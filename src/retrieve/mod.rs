@@ -366,8 +366,10 @@ fn header_lines(text: &str) -> u32 {
 }
 
 /// Packs fused candidates, best first, into the budget: each one as a compact snippet
-/// (a function's signature, a type's first lines, a chunk's first lines); candidates
-/// overlapping one already taken, or too big for what is left, are skipped. What the
+/// (a function's signature, a type's first lines, a chunk's first lines); a candidate
+/// whose snippet shows definitions already taken (a type after its variant) takes their
+/// place; others overlapping one already taken, or too big for what is left, are
+/// skipped. What the
 /// budget has left then goes, best snippet first, to what a model needs to use a
 /// definition (`enrich`): the first sentence of its doc, a short function's body.
 fn pack(
@@ -402,7 +404,17 @@ fn pack(
         // A chunk without a symbol shows as many lines as a type would.
         let shown = snippet_lines(kind.unwrap_or(SymbolKind::Struct), budget);
         let mut end_line = (start_line + shown - 1).min(last_line);
-        if snippets.iter().any(|s| s.file == candidate.file && s.start_line <= end_line && start_line <= s.end_line) {
+        let overlapping: Vec<usize> =
+            (0..snippets.len()).filter(|&i| snippets[i].file == candidate.file && snippets[i].start_line <= end_line && start_line <= snippets[i].end_line).collect();
+        // Definitions taken earlier inside this one's snippet (a variant, a field, a
+        // method of this type) are shown by it: it takes their place instead of being
+        // left out (the variant `Future` ranked first must not hide its enum
+        // `MaybeDone`). A chunk (a window of lines) does not: the definitions it would
+        // swallow were chosen for themselves. Anything else overlapping already shows
+        // these lines.
+        let inside = |s: &Snippet| start_line < s.start_line && s.end_line <= end_line;
+        let definition = matches!(candidate.target, Target::Symbol(_));
+        if !overlapping.is_empty() && !(definition && overlapping.iter().all(|&i| inside(&snippets[i]))) {
             continue;
         }
         let Some(text) = texts.entry(candidate.file).or_insert_with(|| source_of(candidate.file)).as_deref() else { continue };
@@ -418,15 +430,16 @@ fn pack(
         }
         let snippet_text = body.trim_end_matches('\n').to_string();
         let tokens = count_tokens(&snippet_text);
-        if used + tokens > budget {
+        let freed: usize = overlapping.iter().map(|&i| snippets[i].tokens).sum();
+        if used + tokens > budget + freed {
             continue;
         }
-        used += tokens;
-        symbols.push(match candidate.target {
+        used = used + tokens - freed;
+        let symbol = match candidate.target {
             Target::Symbol(symbol) => Some(symbol),
             Target::Chunk(_) => None,
-        });
-        snippets.push(Snippet {
+        };
+        let mut snippet = Snippet {
             file: candidate.file,
             start_line,
             end_line,
@@ -435,7 +448,29 @@ fn pack(
             sources: candidate.sources,
             why: candidate.why.join("; "),
             tokens,
-        });
+        };
+        // Where the first definition it shows was: its place in the order.
+        match overlapping.first() {
+            Some(&first) => {
+                for &i in overlapping.iter().rev() {
+                    let absorbed = snippets.remove(i);
+                    symbols.remove(i);
+                    snippet.score = snippet.score.max(absorbed.score);
+                    for source in absorbed.sources {
+                        if !snippet.sources.contains(&source) {
+                            snippet.sources.push(source);
+                        }
+                    }
+                    snippet.why = format!("{}; {}", absorbed.why, snippet.why);
+                }
+                snippets.insert(first, snippet);
+                symbols.insert(first, symbol);
+            }
+            None => {
+                snippets.push(snippet);
+                symbols.push(symbol);
+            }
+        }
     }
     enrich(snapshot, &mut snippets, &symbols, budget.saturating_sub(used), count_tokens, &texts);
     snippets

@@ -740,3 +740,44 @@ fn parse(s: &str) -> Result<u32, Error> {$0}
         assert!(ranked.contains(&used), "{used}: {constructors:?}");
     }
 }
+
+#[test]
+fn a_type_packed_after_its_variant_takes_the_variants_place() {
+    let f = fixture(
+        r#"
+//- /src/state.rs
+pub enum State {
+    Idle,
+    Pending(u32),
+    Done,
+}
+//- /src/other.rs
+pub fn unrelated() -> u32 { 0 }
+//- /src/machine.rs
+fn step() {$0}
+"#,
+    );
+    let state = f.snapshot.file_id("src/state.rs").unwrap();
+    let other = f.snapshot.file_id("src/other.rs").unwrap();
+    let symbol = |file: FileId, name: &str| f.snapshot.file(file).unwrap().light().symbols_named(name).next().unwrap();
+    let candidate = |file: FileId, name: &str, score: f32| Fused {
+        file,
+        target: Target::Symbol(symbol(file, name)),
+        score,
+        sources: vec!["symbol"],
+        why: vec![format!("`{name}`")],
+        filler: false,
+    };
+    // The variant ranks first, then an unrelated function, then the enum.
+    let candidates = vec![candidate(state, "Pending", 3.0), candidate(other, "unrelated", 2.0), candidate(state, "State", 1.0)];
+    let snippets = pack(&f.snapshot, candidates, 2048, &|t| t.len() / 4 + 1, &|id| {
+        f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned())
+    });
+    let shown: Vec<(FileId, u32, u32)> = snippets.iter().map(|s| (s.file, s.start_line, s.end_line)).collect();
+    assert_eq!(shown.len(), 2, "the enum shows its variant: {shown:?}");
+    assert_eq!((shown[0].0, shown[0].1), (state, 0), "the enum, at its variant's place: {shown:?}");
+    assert!(shown[0].2 >= 2, "{shown:?}");
+    assert_eq!(shown[1].0, other, "{shown:?}");
+    assert!(snippets[0].why.contains("`Pending`") && snippets[0].why.contains("`State`"), "{}", snippets[0].why);
+    assert_eq!(snippets[0].tokens, snippets[0].text.len() / 4 + 1, "the variant's tokens were given back");
+}

@@ -253,12 +253,12 @@ fn similarity(name: &str, query: &[String]) -> f32 {
 }
 
 /// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
-/// `import * as ns`): the body may use any of them, so they are ranked by how much their
-/// names share with what the function is about and, for a module the file names
-/// (`wire::`, `ns.`), by how many of the files naming it use each item (`co_usage`:
-/// `Effect.succeed` before `Effect.annotateLogsScoped`), as much as the function is about
-/// the module: fully when its signature names it, else by how much the code around the
-/// cursor uses it.
+/// `import * as ns`) or declares (`mod wire;`): the body may use any of them, so they are
+/// ranked by how much their names share with what the function is about and, for a
+/// module the file names (`wire::`, `ns.`), by how many of the files naming it use each
+/// item (`co_usage`: `Effect.succeed` before `Effect.annotateLogsScoped`), as much as the
+/// function is about the module: fully when its signature names it, else by how much the
+/// code around the cursor uses it.
 fn module_import_candidates<'a>(
     snapshot: &'a IndexSnapshot,
     from: FileId,
@@ -272,8 +272,9 @@ fn module_import_candidates<'a>(
     let mut modules: Vec<(FileId, f32, Option<&str>)> = Vec::new();
     for (import, resolution) in imports {
         let Some(resolved) = resolution else { continue };
-        // A glob, or a path that ends at a module (nothing left to look up in the file).
-        let whole_module = import.glob || (resolved.item_path.is_empty() && import.kind == crate::index::ImportKind::Use);
+        // A glob, a path that ends at a module (nothing left to look up in the file), or
+        // a module the file declares (`mod tree_node;`, then `tree_node::child_node`).
+        let whole_module = import.glob || (resolved.item_path.is_empty() && matches!(import.kind, ImportKind::Use | ImportKind::Mod));
         if !whole_module || resolved.file == from || seen.contains(&resolved.file) {
             continue;
         }

@@ -781,3 +781,25 @@ fn step() {$0}
     assert!(snippets[0].why.contains("`Pending`") && snippets[0].why.contains("`State`"), "{}", snippets[0].why);
     assert_eq!(snippets[0].tokens, snippets[0].text.len() / 4 + 1, "the variant's tokens were given back");
 }
+
+#[test]
+fn items_of_a_module_the_file_declares_are_candidates() {
+    let f = fixture(
+        r#"
+//- /src/lib.rs
+mod token;
+//- /src/token.rs
+mod tree_node;
+pub struct Token { node: u32 }
+impl Token {
+    pub fn child_token(&self) -> Token {$0}
+    pub fn cancel(&self) { tree_node::cancel(self.node) }
+}
+//- /src/token/tree_node.rs
+pub fn cancel(node: u32) {}
+pub fn child_node(parent: u32) -> u32 { parent }
+"#,
+    );
+    let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    assert!(got.iter().any(|(p, l, _)| p == "src/token/tree_node.rs" && l.contains("pub fn child_node")), "{got:?}");
+}

@@ -184,9 +184,11 @@ pub fn retrieve(
         return Vec::new();
     }
     let wants = |g| request.generators.contains(g);
+    // The symbol graph reads a TS/JS file's text (which names follow a dot).
+    let text = snapshot.file(request.file).filter(|e| wants(Generator::Symbol) && e.lang().is_js_family()).and_then(|_| source_of(request.file));
     // The symbol graph costs about what the others cost together: they run side by side.
     let (symbol, (lexical, vector, recency)) = rayon::join(
-        || wants(Generator::Symbol).then(|| symbol::generate(snapshot, request)),
+        || wants(Generator::Symbol).then(|| symbol::generate(snapshot, request, text.as_deref())),
         || {
             (
                 wants(Generator::Lexical).then(|| lexical::generate(snapshot, request)),

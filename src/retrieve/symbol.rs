@@ -39,11 +39,14 @@ type Definitions<'a> = HashMap<&'a str, Vec<(FileId, u32)>>;
 /// Definitions of one name scored in full, at most.
 const MAX_DEFS_PER_NAME: usize = 24;
 
-pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
+/// `text` is the current file's text (TS/JS only: it tells a name after a dot from a
+/// bare one, see `module_scoped_names`).
+pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text: Option<&str>) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
     let file = entry.index();
     let current_path = entry.path.as_str();
     let weights = name_weights(file, request);
+    let scoped = module_scoped_names(file, text, request.query);
 
     // Each import resolved once; the names it brings in, with the file it resolves to.
     let resolved: Vec<(&Import, Option<ResolvedImport>)> =
@@ -86,10 +89,14 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             continue;
         }
         let Some(defs) = definitions.get(name) else { continue };
+        // A TS/JS module's own name (a local, a parameter, a type parameter `A`) or a
+        // global: not another module's namesake.
+        let own = quals.is_none() && !imported.contains_key(name) && scoped.as_ref().is_some_and(|s| s.is_own(name));
         let mut defs: Vec<&(FileId, u32)> = defs
             .iter()
             .filter(|(f, _)| *f != request.file)
             .filter(|(f, _)| !library_code || snapshot.file(*f).is_none_or(|e| !is_test_path(&e.path)))
+            .filter(|(f, _)| !own || snapshot.file(*f).is_some_and(|e| e.path.ends_with(".d.ts")))
             .collect();
         if defs.is_empty() {
             continue;
@@ -215,6 +222,34 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             Hit { file: c.file, target: Target::Symbol(c.symbol), why: format!("definition of `{}` ({kind}), used near the cursor", c.names.join("`, `")), filler: c.filler }
         })
         .collect()
+}
+
+/// The names a TS/JS module (a file with imports) uses after a dot (`x.name`, `this.name`,
+/// `a?.name`) or that the query names: the others, unless imported, are its own (locals,
+/// parameters, type parameters) or globals, since a module sees another module's
+/// definitions only through its imports. `None` for other files (Rust's preludes, glob
+/// imports and macros make any name reachable; a script without imports sees other
+/// scripts' globals).
+struct ModuleScoped<'a> {
+    reachable: rustc_hash::FxHashSet<&'a str>,
+}
+
+impl ModuleScoped<'_> {
+    fn is_own(&self, name: &str) -> bool {
+        !self.reachable.contains(name)
+    }
+}
+
+fn module_scoped_names<'a>(file: &'a FileIndex, text: Option<&str>, query: Option<&'a str>) -> Option<ModuleScoped<'a>> {
+    let text = text.filter(|_| file.lang.is_js_family() && !file.imports.is_empty())?.as_bytes();
+    let mut reachable: rustc_hash::FxHashSet<&str> = identifiers(query.unwrap_or("")).collect();
+    for reference in &file.references {
+        let before = text.get(..reference.range.start as usize)?;
+        if before.iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'.') {
+            reachable.insert(file.reference_name(reference));
+        }
+    }
+    Some(ModuleScoped { reachable })
 }
 
 /// Lower-cased sub-words (`parse_float`, `parseFloat` -> parse, float) of the names that

@@ -576,7 +576,7 @@ fn open(s: UdpSocket) -> UdpSocket {$0}
     // the type: then its body builds one, and they rank with the type.
     let filler = |f: &Fixture| {
         let file = f.snapshot.file_id("src/sys.rs").unwrap();
-        let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048));
+        let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048), f.texts.get(&f.cursor.0).map(String::as_str));
         let udp = f.snapshot.file_id("src/udp.rs").unwrap();
         let light = f.snapshot.file(udp).unwrap().light();
         let hit = hits.iter().find(|h| h.file == udp && matches!(h.target, Target::Symbol(s) if light.symbols[s as usize].name == "from_raw_fd"));
@@ -650,7 +650,7 @@ fn returned_type_names_leave_out_associated_types() {
 /// The symbol graph's hits: (file, symbol name, filler), in its order.
 fn graph_hits(f: &Fixture) -> Vec<(String, String, bool)> {
     let file = f.snapshot.file_id(&f.cursor.0).unwrap();
-    let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048));
+    let hits = super::symbol::generate(&f.snapshot, &ContextRequest::new(file, f.cursor.1, 2048), f.texts.get(&f.cursor.0).map(String::as_str));
     hits.iter()
         .map(|h| {
             let entry = f.snapshot.file(h.file).unwrap();
@@ -802,4 +802,40 @@ pub fn child_node(parent: u32) -> u32 { parent }
     );
     let got = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
     assert!(got.iter().any(|(p, l, _)| p == "src/token/tree_node.rs" && l.contains("pub fn child_node")), "{got:?}");
+}
+
+#[test]
+fn a_typescript_modules_own_names_do_not_match_other_modules_definitions() {
+    let f = fixture(
+        r#"
+//- /src/net/dns.ts
+export interface A { address: string }
+//- /src/schedule.ts
+export const cron = (expression: string) => expression
+//- /src/store.ts
+export interface Store { dispatch(action: string): void }
+//- /src/globals.d.ts
+declare function assertNever(value: never): never
+//- /src/util.ts
+export const helper = <A>(value: A): A => value
+//- /src/cron.ts
+import { helper } from "./util.js"
+import type { Store } from "./store.js"
+export const parse = <A>(cron: string, value: A, store: Store): A => {
+  store.dispatch(cron)
+  if (!cron) assertNever(value as never)
+  return helper(value)$0
+}
+"#,
+    );
+    let graph = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], None);
+    let files: Vec<&str> = graph.iter().map(|(p, _, _)| p.as_str()).collect();
+    assert!(!files.contains(&"src/net/dns.ts"), "a type parameter is not another module's interface: {graph:?}");
+    assert!(!files.contains(&"src/schedule.ts"), "a parameter is not another module's function: {graph:?}");
+    for wanted in ["src/util.ts", "src/store.ts", "src/globals.d.ts"] {
+        assert!(files.contains(&wanted), "{wanted}: imported, after a dot, a global: {graph:?}");
+    }
+    // The query's names are looked up wherever they are defined.
+    let asked = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], Some("use cron"));
+    assert!(asked.iter().any(|(p, _, _)| p == "src/schedule.ts"), "{asked:?}");
 }

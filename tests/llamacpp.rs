@@ -47,7 +47,7 @@ fn llamacpp_completes_through_infill_with_the_excerpts_as_repository_files() {
     assert_eq!(body["input_suffix"], "\n}\n");
     assert_eq!(
         body["input_extra"],
-        json!([{"filename": "src/geometry.rs (lines 1-1)", "text": "pub struct Point { pub x: i32, pub y: i32 }\n"}]),
+        json!([{"filename": "src/geometry.rs", "text": "pub struct Point { pub x: i32, pub y: i32 }\n"}]),
         "the definition the code uses, as a file of the repository"
     );
     assert_eq!(body["stream"], true);

@@ -92,9 +92,7 @@ pub fn prompt(action: &Action, target: &Target, excerpts: &[Excerpt]) -> Prompt 
     let mut user = String::new();
     if !excerpts.is_empty() {
         user.push_str("Related code from the workspace:\n\n");
-        for excerpt in excerpts {
-            user.push_str(&format!("{} (lines {}-{}):\n```{fence}\n{}\n```\n\n", excerpt.path, excerpt.start_line, excerpt.end_line, excerpt.text));
-        }
+        user.push_str(&super::prompt::fenced_excerpts(excerpts, fence));
     }
     let end_line = target.line + target.code().lines().count().max(1) as u32;
     user.push_str(&format!("File {}, lines {}-{}:\n```{fence}\n{}\n```\n\n", target.path, target.line + 1, end_line, target.code().trim_end()));

@@ -59,9 +59,7 @@ pub fn rewrite_prompt(path: &str, lang: Lang, region: &Region, why: &str, recent
     }
     if !excerpts.is_empty() {
         user.push_str("Related code from the workspace:\n\n");
-        for e in excerpts {
-            user.push_str(&format!("{} (lines {}-{}):\n```{fence}\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
-        }
+        user.push_str(&crate::ide::prompt::fenced_excerpts(excerpts, fence));
     }
     user.push_str(&format!(
         "The region, {path} lines {}-{} (why the next edit may be here: {why}):\n```{fence}\n{}```\n\nRewrite the region with the next edit made.",

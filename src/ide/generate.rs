@@ -42,9 +42,7 @@ pub fn prompt(input: &GenerateInput) -> Prompt {
     let mut user = String::new();
     if !input.excerpts.is_empty() {
         user.push_str("Related code from the workspace (for reference; change it only if the requirement needs it):\n\n");
-        for excerpt in input.excerpts {
-            user.push_str(&format!("{} (lines {}-{}):\n```{fence}\n{}\n```\n\n", excerpt.path, excerpt.start_line, excerpt.end_line, excerpt.text));
-        }
+        user.push_str(&super::prompt::fenced_excerpts(input.excerpts, fence));
     }
     if let Some(diff) = input.diff.filter(|d| !d.trim().is_empty()) {
         user.push_str(&format!("The working tree's changes so far:\n```diff\n{}\n```\n\n", diff.trim_end()));
@@ -99,9 +97,7 @@ pub fn implement_prompt(sites: &[RequirementSite], excerpts: &[Excerpt], diff: O
     let mut user = String::new();
     if !excerpts.is_empty() {
         user.push_str("Related code from the workspace (for reference; change it only if a requirement needs it):\n\n");
-        for excerpt in excerpts {
-            user.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", excerpt.path, excerpt.start_line, excerpt.end_line, excerpt.text));
-        }
+        user.push_str(&super::prompt::fenced_excerpts(excerpts, ""));
     }
     if let Some(diff) = diff.filter(|d| !d.trim().is_empty()) {
         user.push_str(&format!("The working tree's changes so far:\n```diff\n{}\n```\n\n", diff.trim_end()));

@@ -99,6 +99,16 @@ pub fn by_file<'a>(excerpts: &[Excerpt<'a>]) -> Vec<FileExcerpts<'a>> {
         .collect()
 }
 
+/// The excerpts as a chat prompt shows them, best file first: each file's path and lines,
+/// then its merged excerpts fenced as `fence` code.
+pub fn fenced_excerpts(excerpts: &[Excerpt], fence: &str) -> String {
+    let mut out = String::new();
+    for file in by_file(excerpts) {
+        out.push_str(&format!("{} ({}):\n```{fence}\n{}```\n\n", file.path, file.lines(), file.text));
+    }
+    out
+}
+
 pub fn completion_prompt(input: &CompletionInput) -> Prompt {
     let c = comment(input.lang);
     let files = by_file(input.excerpts);
@@ -183,9 +193,7 @@ pub fn chat_prompt(question: &str, excerpts: &[Excerpt], focus: Option<&Focus>) 
     let mut user = String::new();
     if !excerpts.is_empty() {
         user.push_str("Related code from the workspace:\n\n");
-        for excerpt in excerpts {
-            user.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", excerpt.path, excerpt.start_line, excerpt.end_line, excerpt.text));
-        }
+        user.push_str(&fenced_excerpts(excerpts, ""));
     }
     if let Some(focus) = focus {
         user.push_str(&format!("File {}, lines {}-{}:\n```\n{}\n```\n\n", focus.path, focus.start_line, focus.end_line, focus.text));

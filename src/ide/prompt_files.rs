@@ -111,9 +111,7 @@ pub fn build(prompt: &PromptFile, target: &Target, requirement: Option<&str>, va
 /// `{{context}}`: what the user mentioned, the document sections, then the retrieved code.
 pub fn context_text(knowledge: &super::knowledge::Knowledge, excerpts: &[super::prompt::Excerpt]) -> String {
     let mut text = super::knowledge::render(knowledge);
-    for e in excerpts {
-        text.push_str(&format!("{} (lines {}-{}):\n```\n{}\n```\n\n", e.path, e.start_line, e.end_line, e.text));
-    }
+    text.push_str(&super::prompt::fenced_excerpts(excerpts, ""));
     text
 }
 

@@ -12,14 +12,15 @@ namespaces and members do not count as definitions). Two baselines are scored th
 ways: the nearest other places in the same file, and `git grep -w` of the identifiers
 the first change touched.
 
-    yardstick.py select GIT_DIR NAME [--max N]        commits by the rule, as list lines
+    yardstick.py select GIT_DIR NAME [--max N] [--skip N]   commits by the rule, as list lines
     yardstick.py run --ctxls BIN --commits commits.txt NAME=GIT_DIR ... [--work DIR]
                      [--outline BIN] [--results FILE]
 
 Selection rule (`select`), walking first-parent history back from the snapshot's HEAD:
 not a merge; every changed file with a code extension (.rs .ts .tsx) is modified (no file
 added, deleted or renamed); its zero-context hunks, with hunks less than 4 lines apart in
-one file merged into one place, make 2 to 10 places; the first N such commits are taken.
+one file merged into one place, make 2 to 10 places; the first N such commits are taken
+(after the first --skip such commits: `--skip 25` gives the next, held-out list).
 Nothing is tuned to them: the list is what the rule gives.
 
 Repositories are never copied into ctxls: GIT_DIR is any clone (bare is fine); `run`
@@ -129,10 +130,14 @@ def commit_places(git_dir, sha):
 
 def select(args):
     head = git(args.git_dir, 'rev-parse', 'HEAD').strip()
-    print(f'# {args.name}: first {args.max} commits by the rule, first-parent back from {head}')
-    taken = 0
+    which = f'first {args.max}' if not args.skip else f'{args.max} after the first {args.skip}'
+    print(f'# {args.name}: {which} commits by the rule, first-parent back from {head}')
+    taken, skipped = 0, 0
     for sha in git(args.git_dir, 'rev-list', '--first-parent', '--no-merges', 'HEAD').split():
         if commit_places(args.git_dir, sha):
+            if skipped < args.skip:
+                skipped += 1
+                continue
             print(f'{args.name} {sha}')
             taken += 1
             if taken >= args.max:
@@ -375,6 +380,7 @@ def main():
     s.add_argument('git_dir')
     s.add_argument('name')
     s.add_argument('--max', type=int, default=25)
+    s.add_argument('--skip', type=int, default=0, help='leave out the first N commits that meet the rule')
     r = sub.add_parser('run')
     r.add_argument('--ctxls', required=True)
     r.add_argument('--commits', required=True)

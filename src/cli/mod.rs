@@ -262,7 +262,16 @@ fn resolve_root(root: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// Opens the workspace at `root` with its configuration (`load_config`) and refreshes its
 /// index with a progress bar on a terminal.
 fn open_and_refresh(root: &Path, config: &Config, cache_dir: Option<&Path>, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
-    let mut indexer = Indexer::open(root, config.clone(), Some(&Store::default_dir(root, cache_dir)));
+    refresh(&mut open_indexer(root, config, cache_dir), mode)
+}
+
+/// The workspace at `root` with its cache (`--cache-dir` or the default one).
+fn open_indexer(root: &Path, config: &Config, cache_dir: Option<&Path>) -> Indexer {
+    Indexer::open(root, config.clone(), Some(&Store::default_dir(root, cache_dir)))
+}
+
+/// Refreshes a new in-memory index from `indexer`, with a progress bar on a terminal.
+fn refresh(indexer: &mut Indexer, mode: RefreshMode) -> (WorkspaceIndex, RefreshReport) {
     let mut index = WorkspaceIndex::new();
     let bar = progress_bar();
     let report = indexer.refresh(mode, &|done, total| {

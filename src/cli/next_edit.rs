@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::Args;
 
 use crate::ide::edit_rewrite::{check_answer, region_around, rewrite_prompt, rewrite_request, LineEdit};
-use crate::ide::next_edit::{parse_unified_diff, rank, Edit, Limits, OldFacts};
+use crate::ide::next_edit::{old_text, parse_unified_diff, rank, Edit, Limits, OldFacts};
 use crate::io::workspace::RefreshMode;
 
 #[derive(Clone, Copy, Debug, clap::ValueEnum)]
@@ -47,9 +47,14 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let started = std::time::Instant::now();
     let root = super::resolve_root(args.root.as_deref())?;
     let config = super::load_config(&root);
+    // The refresh parses the edited files again; the cache's facts of their previous
+    // version are kept: when that version is the text before the edits (the cache was
+    // brought up to date before editing), the ranking needs no parse of it.
+    let mut indexer = super::open_indexer(&root, &config, cache_dir);
+    indexer.keep_replaced();
     let (edits, (mut index, _report)) = std::thread::scope(|scope| {
         let edits = scope.spawn(|| working_tree_edits(&root, &config));
-        let index = super::open_and_refresh(&root, &config, cache_dir, RefreshMode::Lazy);
+        let index = super::refresh(&mut indexer, RefreshMode::Lazy);
         (edits.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)), index)
     });
     let edits = edits?;
@@ -57,8 +62,19 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     std::mem::forget(index); // the snapshot holds it all; the process ends soon
     tracing::debug!("index and edits in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
     let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
+    let mut old_facts = OldFacts::default();
+    for (path, (hash, facts)) in indexer.take_replaced() {
+        let file_edits: Vec<&Edit> = edits.iter().filter(|e| e.path == path).collect();
+        let Some(id) = snapshot.file_id(&path).filter(|_| !file_edits.is_empty()) else { continue };
+        let (Some(entry), Some(new_text)) = (snapshot.file(id), read(id)) else { continue };
+        let old = old_text(&new_text, &file_edits);
+        if crate::base::content_hash(old.as_bytes()) == hash {
+            old_facts.insert(&path, entry.lang(), &old, facts);
+        }
+    }
     let ranking = std::time::Instant::now();
-    let candidates = rank(&snapshot, &edits, &read, &mut OldFacts::default(), args.limit, Limits::default());
+    let candidates = rank(&snapshot, &edits, &read, &mut old_facts, args.limit, Limits::default());
+    tracing::debug!("old facts from the cache: {}, parsed: {}", old_facts.len().saturating_sub(old_facts.parsed), old_facts.parsed);
     let rank_ms = ranking.elapsed().as_secs_f64() * 1000.0;
     let rewrites: Vec<Option<Rewrite>> = if args.locations_only || edits.is_empty() {
         Vec::new()

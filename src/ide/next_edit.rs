@@ -219,10 +219,7 @@ impl OldFacts {
     /// The facts of `path`'s old text: the kept ones when the text is the one they were
     /// made from, else parsed now (and kept).
     pub fn of(&mut self, path: &str, lang: crate::lang::Lang, old_text: &str) -> Arc<FileIndex> {
-        let mut hasher = rustc_hash::FxHasher::default();
-        old_text.hash(&mut hasher);
-        lang.hash(&mut hasher);
-        let key = (old_text.len(), hasher.finish());
+        let key = Self::key(lang, old_text);
         if let Some((len, hash, facts)) = self.by_path.get(path) {
             if (*len, *hash) == key {
                 return Arc::clone(facts);
@@ -232,6 +229,20 @@ impl OldFacts {
         let facts = Arc::new(crate::index::extract(lang, old_text, &parse(lang, old_text, None)));
         self.by_path.insert(path.to_string(), (key.0, key.1, Arc::clone(&facts)));
         facts
+    }
+
+    /// Takes `facts` as those of `path`'s old text `old_text` (a cache's facts of exactly
+    /// that text, which then need no parse).
+    pub fn insert(&mut self, path: &str, lang: crate::lang::Lang, old_text: &str, facts: FileIndex) {
+        let key = Self::key(lang, old_text);
+        self.by_path.insert(path.to_string(), (key.0, key.1, Arc::new(facts)));
+    }
+
+    fn key(lang: crate::lang::Lang, text: &str) -> (usize, u64) {
+        let mut hasher = rustc_hash::FxHasher::default();
+        text.hash(&mut hasher);
+        lang.hash(&mut hasher);
+        (text.len(), hasher.finish())
     }
 
     /// Keeps only the files `keep` accepts (those still edited).
@@ -254,9 +265,9 @@ enum Change {
     /// Renamed (old name, new name) or removed (old name, `None`).
     Gone { old: String, new: Option<String>, kind: SymbolKind },
     /// Its header changed (parameters, return type, generics, a field's type).
-    /// `shared`: a method of a trait, an interface or a class, or of a trait's
-    /// implementation: other definitions of the name may implement the same one.
-    Signature { name: String, kind: SymbolKind, shared: bool },
+    /// `container`: a method's trait, interface, class or implementation block (kind,
+    /// name, header): other definitions may implement or declare the same method.
+    Signature { name: String, kind: SymbolKind, container: Option<(SymbolKind, String, String)> },
     /// A member (field, variant, method of a trait or interface) was added, removed or
     /// changed.
     Members { name: String, kind: SymbolKind },
@@ -267,8 +278,23 @@ enum Change {
 /// container in one edit are a rename.
 fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec<Change> {
     let key_of = |s: &Symbol| -> (SymbolKind, Option<String>, String) { (s.kind, s.container.clone(), s.name.clone()) };
-    let old_keys: HashMap<(SymbolKind, Option<String>, String), &Symbol> = old.symbols.iter().map(|s| (key_of(s), s)).collect();
-    let new_keys: HashMap<(SymbolKind, Option<String>, String), &Symbol> = new.symbols.iter().map(|s| (key_of(s), s)).collect();
+    // Twins (`cfg` variants, overloads) share a key: all of them are kept.
+    let mut old_keys: HashMap<(SymbolKind, Option<String>, String), Vec<&Symbol>> = HashMap::default();
+    for s in &old.symbols {
+        old_keys.entry(key_of(s)).or_default().push(s);
+    }
+    let new_keys: HashSet<(SymbolKind, Option<String>, String)> = new.symbols.iter().map(key_of).collect();
+    // Only a definition the edits touch can have changed: a difference elsewhere is one
+    // of extraction (a file parsed in segments, a twin matched with the other twin).
+    let lines_of = |file: &FileIndex, s: &Symbol| (file.line_index.line_col(s.range.start).line, file.line_index.line_col(s.range.end).line);
+    let touched_old = |s: &Symbol| {
+        let (start, end) = lines_of(old, s);
+        edits.iter().any(|e| e.old_start <= end && e.old_start + (e.old_lines.len() as u32).max(1) > start)
+    };
+    let touched_new = |s: &Symbol| {
+        let (start, end) = lines_of(new, s);
+        edits.iter().any(|e| e.new_range().0 <= end && e.new_range().1 >= start)
+    };
     let old_line = |s: &Symbol| old.line_index.line_col(s.name_range.start).line;
     let new_line = |s: &Symbol| new.line_index.line_col(s.name_range.start).line;
     let edit_of_old = |line: u32| edits.iter().position(|e| line >= e.old_start && line < e.old_start + e.old_lines.len() as u32);
@@ -287,19 +313,18 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
     // Added definitions, by the edit that added them, for renames.
     let mut added: Vec<(usize, &Symbol)> = Vec::new();
     for s in &new.symbols {
-        if s.kind == SymbolKind::Impl {
+        if s.kind == SymbolKind::Impl || !touched_new(s) {
             continue;
         }
         match old_keys.get(&key_of(s)) {
             Some(before) => {
-                if before.signature != s.signature {
-                    let parent = s.parent.and_then(|p| new.symbols.get(p as usize));
-                    let shared = parent.is_some_and(|p| match p.kind {
-                        SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => true,
-                        SymbolKind::Impl => p.signature.contains(" for "),
-                        _ => false,
-                    });
-                    changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, shared });
+                if before.iter().all(|b| b.signature != s.signature) {
+                    let container = s
+                        .parent
+                        .and_then(|p| new.symbols.get(p as usize))
+                        .filter(|p| matches!(p.kind, SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl))
+                        .map(|p| (p.kind, p.name.clone(), p.signature.clone()));
+                    changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, container });
                     note_member(new, s, &mut members_changed);
                 }
             }
@@ -312,7 +337,7 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
         }
     }
     for s in &old.symbols {
-        if s.kind == SymbolKind::Impl || new_keys.contains_key(&key_of(s)) {
+        if s.kind == SymbolKind::Impl || new_keys.contains(&key_of(s)) || !touched_old(s) {
             continue;
         }
         note_member(old, s, &mut members_changed);
@@ -473,7 +498,7 @@ pub fn rank(
                     };
                     add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, UsesOf { inside_edits: true, only_if_rare: false }, &|_| true, &|_| reason.clone());
                 }
-                Change::Signature { name, kind, shared } => {
+                Change::Signature { name, kind, container } => {
                     // Only a callable's or a type's header is an interface: a field's,
                     // property's or variable's "signature" holds its value (the change
                     // counts as its container's members changing).
@@ -482,15 +507,17 @@ pub fn rank(
                     if !(callable || a_type) {
                         continue;
                     }
-                    if *kind == SymbolKind::Method && *shared {
-                        other_definitions(snapshot, name, id, &nearness, &inside_edit, &mut ranking);
+                    if let Some(container) = container.as_ref().filter(|_| *kind == SymbolKind::Method) {
+                        related_methods(snapshot, name, container, id, &nearness, &inside_edit, &mut ranking);
                     }
                     // Uses by name are this definition's only when few others share it.
                     if definitions_named(snapshot, name) > MAX_DEFINITIONS_FOR_USES {
                         continue;
                     }
-                    // Imports stay as they are when only the signature changed.
-                    let accept = |u: &Use| u.role.is_some() && (!callable || u.role != Some(RefRole::Type));
+                    // Imports stay as they are when only the signature changed; a
+                    // callable's name inside a path or a type (`std::fmt::Formatter` for
+                    // a method `fmt`) is another thing of the same name.
+                    let accept = |u: &Use| u.role.is_some() && (!callable || !matches!(u.role, Some(RefRole::Type | RefRole::Path)));
                     add_uses(&mut ranking, name, TIER_CHANGED_DEFINITION, UsesOf::default(), &accept, &|u| describe_use(name, *kind, u.role, "signature"));
                 }
                 Change::Members { name, kind } => {
@@ -636,22 +663,57 @@ fn definitions_named(snapshot: &IndexSnapshot, name: &str) -> usize {
 /// definitions share the name (`fmt`, `type`, `new` are everybody's).
 const MAX_DEFINITIONS_FOR_USES: usize = 3;
 
-/// Other definitions named `name` (the implementations of a changed trait method, the
-/// overrides of a changed class method), outside the edits.
-fn other_definitions(
+/// The methods named `name` that a changed method of `container` (kind, name, header)
+/// implements, or that implement or override it, outside the edits, as the containers'
+/// headers tell: a trait's or an interface's method, its implementations (`impl Shape
+/// for Square`, `class A implements Shape`); a class's method, its overrides in the
+/// classes that extend it; an implementation's method, the trait's declaration and the
+/// other implementations of that trait, when the workspace defines the trait (a `fmt` of
+/// `impl Display for X` has no declaration here, and the other `fmt`s are unrelated).
+fn related_methods(
     snapshot: &IndexSnapshot,
     name: &str,
+    container: &(SymbolKind, String, String),
     changed_file: FileId,
     nearness: &Nearness,
     inside_edit: &dyn Fn(&str, u32) -> bool,
     ranking: &mut Ranking,
 ) {
+    let (kind, container_name, header) = container;
+    // The traits an implementation block implements (the names before `for`) that the
+    // workspace defines.
+    let implemented: Vec<&str> = if *kind == SymbolKind::Impl {
+        let before_for: Vec<&str> = tokens(header).map(|(_, t)| t).take_while(|t| *t != "for").collect();
+        if before_for.len() == tokens(header).count() {
+            return; // an inherent implementation: its methods are its own
+        }
+        before_for.into_iter().filter(|t| is_identifier(t) && definitions_of_kind(snapshot, t, &[SymbolKind::Trait, SymbolKind::Interface]) > 0).collect()
+    } else {
+        Vec::new()
+    };
+    let names_in = |header: &str, names: &[&str]| tokens(header).any(|(_, t)| names.contains(&t));
     for &id in snapshot.files_defining(name) {
         let Some(entry) = snapshot.file(id) else { continue };
         let file = entry.light();
         for symbol in file.symbols_named(name) {
             let symbol = &file.symbols[symbol as usize];
+            let Some(parent) = symbol.parent.and_then(|p| file.symbols.get(p as usize)) else { continue };
             if symbol.kind != SymbolKind::Method {
+                continue;
+            }
+            let related = match kind {
+                // Its implementations (and, for a class, its subclasses' overrides).
+                SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => {
+                    parent.name != *container_name && matches!(parent.kind, SymbolKind::Impl | SymbolKind::Class) && names_in(&parent.signature, &[container_name.as_str()])
+                }
+                // The trait's declaration, and its other implementations.
+                _ => match parent.kind {
+                    SymbolKind::Trait | SymbolKind::Interface => implemented.contains(&parent.name.as_str()),
+                    SymbolKind::Impl => parent.signature != *header && tokens(&parent.signature).map(|(_, t)| t).take_while(|t| *t != "for").any(|t| implemented.contains(&t)),
+                    _ => false,
+                },
+            };
+            if !related {
                 continue;
             }
             let line = file.line_index.line_col(symbol.name_range.start).line;
@@ -659,9 +721,22 @@ fn other_definitions(
                 continue;
             }
             let score = TIER_CHANGED_DEFINITION + nearness.of(&entry.path, line);
-            ranking.add(id, line, score, || format!("another definition of `{name}`, whose signature changed (an implementation or override)"));
+            ranking.add(id, line, score, || format!("`{name}` of {}, whose signature changed in {container_name}: an implementation or declaration of the same method", parent.name));
         }
     }
+}
+
+/// How many definitions of `name` of one of `kinds` the workspace has.
+fn definitions_of_kind(snapshot: &IndexSnapshot, name: &str, kinds: &[SymbolKind]) -> usize {
+    snapshot
+        .files_defining(name)
+        .iter()
+        .filter_map(|&id| snapshot.file(id))
+        .map(|entry| {
+            let file = entry.light();
+            file.symbols_named(name).filter(|&i| kinds.contains(&file.symbols[i as usize].kind)).count()
+        })
+        .sum()
 }
 
 fn describe_use(name: &str, kind: SymbolKind, role: Option<RefRole>, what: &str) -> String {
@@ -1088,6 +1163,152 @@ mod tests {
         assert!(changes.iter().any(|c| matches!(c, Change::Signature { name, .. } if name == "sig")), "{changes:?}");
         assert!(changes.contains(&Change::Members { name: "P".into(), kind: SymbolKind::Struct }), "{changes:?}");
         assert!(!changes.iter().any(|c| format!("{c:?}").contains("keep")), "{changes:?}");
+    }
+
+    /// Ranks the places after the edits that turn the fixture's files (`//- /path`
+    /// headers) into `changed` (path, new text): the edits are the diff of each file.
+    fn ranked(fixture: &str, changed: &[(&str, &str)]) -> Vec<(String, u32, String)> {
+        let mut index = crate::index::WorkspaceIndex::new();
+        let mut texts: HashMap<String, String> = HashMap::default();
+        let mut edits = Vec::new();
+        for part in fixture.split("//- /").skip(1) {
+            let (path, old) = part.split_once('\n').unwrap();
+            let path = path.trim();
+            let new = changed.iter().find(|(p, _)| *p == path).map_or(old, |(_, text)| *text);
+            let lang = Lang::from_path(std::path::Path::new(path)).unwrap();
+            index.insert(crate::index::FileEntry::new(path.to_string(), 0, crate::index::extract(lang, new, &parse(lang, new, None))));
+            let diff = similar::TextDiff::from_lines(old, new);
+            edits.extend(parse_unified_diff(&diff.unified_diff().context_radius(0).header(&format!("a/{path}"), &format!("b/{path}")).to_string()));
+            texts.insert(path.to_string(), new.to_string());
+        }
+        let snapshot = index.snapshot();
+        let read = |id| snapshot.file(id).and_then(|e| texts.get(&e.path).cloned());
+        rank(&snapshot, &edits, &read, &mut OldFacts::default(), 10, Limits::default())
+            .into_iter()
+            .map(|c| (c.path, c.start_line + 1, c.reason))
+            .collect()
+    }
+
+    fn places_at(found: &[(String, u32, String)], path: &str) -> Vec<u32> {
+        found.iter().filter(|(p, _, _)| p == path).map(|(_, line, _)| *line).collect()
+    }
+
+    #[test]
+    fn a_definition_the_edits_do_not_touch_has_not_changed() {
+        // Facts that differ for a definition outside the edits (a big file parsed in
+        // segments, twins matched the other way round) are no change of it.
+        let old_src = "#[cfg(unix)]\nfn dev(p: u32) -> u32 { p }\n#[cfg(windows)]\nfn dev(p: u64) -> u64 { p }\nfn keep(a: u32) {}\nfn edited() {}\n";
+        let new_src = "#[cfg(unix)]\nfn dev(p: u32) -> u32 { p }\n#[cfg(windows)]\nfn dev(p: u64) -> u64 { p }\nfn keep(a: u32, b: u32) {}\nfn edited(x: u32) {}\n";
+        let facts = |text: &str| crate::index::extract(Lang::Rust, text, &parse(Lang::Rust, text, None));
+        let (old, new) = (facts(old_src), facts(new_src));
+        // Only the last line is edited; `keep`'s header differs in the facts all the same.
+        let edit = Edit { path: "a.rs".into(), old_start: 5, old_lines: vec!["fn edited() {}".into()], new_start: 5, new_lines: vec!["fn edited(x: u32) {}".into()], earlier: false };
+        let changes = changed_definitions(&old, &new, &[&edit]);
+        let names: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+        assert!(names.iter().any(|c| c.contains("\"edited\"")), "{names:?}");
+        assert!(!names.iter().any(|c| c.contains("\"keep\"") || c.contains("\"dev\"")), "untouched definitions: {names:?}");
+        // Twins in the other order, one of them edited to the other's header: no change.
+        let swapped = "#[cfg(windows)]\nfn dev(p: u64) -> u64 { p }\n#[cfg(unix)]\nfn dev(p: u32) -> u32 { p }\nfn keep(a: u32) {}\nfn edited() {}\n";
+        let edits = parse_unified_diff(&similar::TextDiff::from_lines(old_src, swapped).unified_diff().context_radius(0).header("a/a.rs", "b/a.rs").to_string());
+        let refs: Vec<&Edit> = edits.iter().collect();
+        let changes = changed_definitions(&old, &facts(swapped), &refs);
+        assert!(!changes.iter().any(|c| matches!(c, Change::Signature { .. })), "{changes:?}");
+    }
+
+    const SHAPES: &str = r#"
+//- /src/shape.rs
+pub trait Shape {
+    fn area(&self) -> u32;
+}
+//- /src/square.rs
+use crate::shape::Shape;
+pub struct Square(u32);
+impl Shape for Square {
+    fn area(&self) -> u32 {
+        self.0 * self.0
+    }
+}
+impl std::fmt::Display for Square {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "square")
+    }
+}
+//- /src/circle.rs
+use crate::shape::Shape;
+pub struct Circle(u32);
+impl Shape for Circle {
+    fn area(&self) -> u32 {
+        3 * self.0 * self.0
+    }
+}
+impl std::fmt::Display for Circle {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "circle")
+    }
+}
+"#;
+
+    #[test]
+    fn a_trait_methods_new_signature_points_at_its_implementations() {
+        let found = ranked(SHAPES, &[("src/shape.rs", "pub trait Shape {\n    fn area(&self, scale: u32) -> u32;\n}\n")]);
+        assert!(places_at(&found, "src/square.rs").contains(&4) && places_at(&found, "src/circle.rs").contains(&4), "{found:#?}");
+        assert!(!found.iter().any(|(_, line, _)| *line == 9), "no `fmt`: {found:#?}");
+    }
+
+    #[test]
+    fn an_implementations_new_signature_points_at_the_traits_declaration_and_its_siblings() {
+        let square = SHAPES.split("//- /src/square.rs\n").nth(1).unwrap().split("//- /").next().unwrap();
+        let new = square.replace("fn area(&self) -> u32 {", "fn area(&self, scale: u32) -> u32 {");
+        let found = ranked(SHAPES, &[("src/square.rs", &new)]);
+        assert!(places_at(&found, "src/shape.rs").contains(&2), "the declaration: {found:#?}");
+        assert!(places_at(&found, "src/circle.rs").contains(&4), "the sibling: {found:#?}");
+    }
+
+    #[test]
+    fn a_foreign_traits_method_changed_in_one_implementation_points_at_no_other() {
+        // `Display` is not the workspace's: the other `fmt`s are unrelated to this one.
+        let square = SHAPES.split("//- /src/square.rs\n").nth(1).unwrap().split("//- /").next().unwrap();
+        let new = square.replace("f: &mut std::fmt::Formatter)", "f: &mut std::fmt::Formatter<'_>)");
+        let found = ranked(SHAPES, &[("src/square.rs", &new)]);
+        // (The other `fmt`'s header is a copy of the replaced code, found as such.)
+        assert!(!found.iter().any(|(_, _, reason)| reason.contains("`fmt`")), "no `fmt` as a related method or a use: {found:#?}");
+    }
+
+    #[test]
+    fn a_class_methods_new_signature_points_at_overrides_and_implementations_not_at_other_classes() {
+        let fixture = r#"
+//- /src/base.ts
+export interface Named {
+  label(prefix: string): string
+}
+export class Base implements Named {
+  label(prefix: string): string {
+    return prefix
+  }
+}
+//- /src/child.ts
+import { Base } from './base'
+export class Child extends Base {
+  label(prefix: string): string {
+    return prefix + '!'
+  }
+}
+export class Other {
+  label(prefix: string): string {
+    return prefix
+  }
+}
+"#;
+        let base = fixture.split("//- /src/base.ts\n").nth(1).unwrap().split("//- /").next().unwrap();
+        let new = base.replace("  label(prefix: string): string {", "  label(prefix: string, suffix: string): string {");
+        let found = ranked(fixture, &[("src/base.ts", &new)]);
+        assert!(places_at(&found, "src/child.ts").contains(&3), "the override: {found:#?}");
+        assert!(!places_at(&found, "src/child.ts").contains(&8), "another class's method: {found:#?}");
+        // The interface's declaration changed: the class implementing it.
+        let new = base.replace("  label(prefix: string): string\n}", "  label(prefix: string, suffix: string): string\n}");
+        let found = ranked(fixture, &[("src/base.ts", &new)]);
+        assert!(places_at(&found, "src/base.ts").contains(&5), "the implementation: {found:#?}");
+        assert!(!places_at(&found, "src/child.ts").contains(&8), "{found:#?}");
     }
 
     #[test]

@@ -112,6 +112,10 @@ pub struct Indexer {
     /// Files parsed by a `Lazy` refresh or `update_paths` enter the index lazily too,
     /// once their rows are written (see `summarize_parsed`).
     summarize_parsed: bool,
+    /// Whether a refresh keeps the cached facts of the files it parses again
+    /// (`keep_replaced`), and those it kept, by path: content hash and facts.
+    keep_replaced: bool,
+    replaced: HashMap<String, (u64, index::FileIndex)>,
 }
 
 impl Indexer {
@@ -122,7 +126,21 @@ impl Indexer {
             Some(dir) => Store::open(dir),
             None => Store::in_memory(),
         };
-        Indexer { root: root.to_path_buf(), config, store, lazy_source: None, summarize_parsed: false }
+        Indexer { root: root.to_path_buf(), config, store, lazy_source: None, summarize_parsed: false, keep_replaced: false, replaced: HashMap::new() }
+    }
+
+    /// From now on, a refresh keeps the facts the cache held for each file it parses
+    /// again (its version before the change), for `take_replaced`: `next-edit` compares
+    /// the text before the edits with the new one, and the cache often holds exactly
+    /// that text's facts, which are decoded in a fraction of a parse's time.
+    pub fn keep_replaced(&mut self) {
+        self.keep_replaced = true;
+    }
+
+    /// The facts kept by `keep_replaced` since the last call, by path: the content hash
+    /// they were extracted from, and the facts.
+    pub fn take_replaced(&mut self) -> HashMap<String, (u64, index::FileIndex)> {
+        std::mem::take(&mut self.replaced)
     }
 
     /// From now on, files parsed by a `Lazy` refresh or by `update_paths` enter the index
@@ -339,6 +357,7 @@ impl Indexer {
         let config = &self.config.index;
         let (tx, rx) = mpsc::sync_channel::<Message>(64);
         let store = &mut self.store;
+        let replaced = self.keep_replaced.then_some(&mut self.replaced);
         let lazy_source = self.lazy_source.as_ref().filter(|_| mode == RefreshMode::Lazy && self.summarize_parsed);
         let mut write_failed: Option<String> = None;
         std::thread::scope(|scope| {
@@ -364,7 +383,17 @@ impl Indexer {
             // With a lazy source, parsed files enter the index once their rows are written
             // (as summaries, their details read back on demand).
             let mut waiting: Vec<FileEntry> = Vec::new();
+            let mut replaced = replaced;
             let mut flush = |batch: &mut Vec<FileRow>, waiting: &mut Vec<FileEntry>, sink: &mut dyn IndexSink| {
+                // The rows about to be replaced, read while they are still there.
+                if let Some(replaced) = replaced.as_deref_mut() {
+                    for row in batch.iter().filter(|row| manifest.get(&row.path).is_some_and(|cached| cached.hash != row.hash)) {
+                        let old = store.row(&row.path).ok().flatten();
+                        if let Some(facts) = old.as_ref().and_then(|old| store::decode(&old.summary, old.data.as_deref()?).map(|facts| (old.hash, facts))) {
+                            replaced.insert(row.path.clone(), facts);
+                        }
+                    }
+                }
                 let written = store.write(batch, &[]);
                 if let Err(err) = &written {
                     tracing::warn!("{err}");

@@ -538,9 +538,12 @@ pub fn rank(
         }
         // Identifiers the edits took away (not definitions): the rest of a half-done
         // replacement.
+        let mut touched: Vec<String> = Vec::new();
         for edit in file_edits {
             let before = names_on_lines(&old, edit.old_start, edit.old_lines.len() as u32);
             let after = names_on_lines(new, edit.new_start, edit.new_lines.len() as u32);
+            touched.extend(before.symmetric_difference(&after).cloned());
+            touched.extend(enclosing_definition(new, edit.new_start).map(|(name, _, _)| name));
             for name in before.difference(&after) {
                 if gone_names.contains(name) {
                     continue;
@@ -569,7 +572,10 @@ pub fn rank(
         let here = FileEdits { id, path, new: &new_text, edits: file_edits };
         moved_lines(&here, &old_text, &nearness, &mut ranking);
         same_insertion_elsewhere(&here, &nearness, &mut ranking);
-        tests_of(snapshot, &here, new, &mut ranking);
+        touched.retain(|n| n.len() >= MIN_TEST_NAME);
+        touched.sort();
+        touched.dedup();
+        tests_of(snapshot, &here, new, &touched, read, &mut ranking);
     }
     // Remaining copies of the replaced code.
     let mut replaced: Vec<(&String, &(Fragment, usize))> = fragments.iter().collect();
@@ -1081,7 +1087,7 @@ const TESTS_SCORE: f32 = TIER_NEARBY + 0.8;
 /// The tests of edited code: the end of the edited Rust file's `mod tests` (when the
 /// edits are outside it), the end of a test file named after the edited file
 /// (`x.test.ts`, `x.spec.tsx` for `x.ts`); a change is often followed by its test.
-fn tests_of(snapshot: &IndexSnapshot, file: &FileEdits, new: &FileIndex, ranking: &mut Ranking) {
+fn tests_of(snapshot: &IndexSnapshot, file: &FileEdits, new: &FileIndex, names: &[String], read: &dyn Fn(FileId) -> Option<String>, ranking: &mut Ranking) {
     let is_test_path = |path: &str| path.split('/').any(|part| part == "tests" || part == "__tests__" || part.contains(".test.") || part.contains(".spec.") || part.contains(".test-d."));
     if is_test_path(file.path) {
         return;
@@ -1091,6 +1097,8 @@ fn tests_of(snapshot: &IndexSnapshot, file: &FileEdits, new: &FileIndex, ranking
         let (start, end) = (line_of(module.range.start), line_of(module.range.end));
         if file.edits.iter().all(|e| e.new_range().1 < start || e.new_range().0 > end) {
             ranking.add(file.id, end, TESTS_SCORE, || format!("the end of the tests of {}, where a test of the edit would go", file.path));
+            let lines: Vec<&str> = file.new.lines().collect();
+            named_tests(file.id, file.path, &lines, start, end, names, ranking);
         }
     }
     let (dir, name) = file.path.rsplit_once('/').unwrap_or(("", file.path));
@@ -1109,8 +1117,56 @@ fn tests_of(snapshot: &IndexSnapshot, file: &FileEdits, new: &FileIndex, ranking
     tests.sort();
     for (_, id, path, last) in tests.into_iter().take(2) {
         ranking.add(id, last, TESTS_SCORE, || format!("the end of {path}, the tests of {}, where a test of the edit would go", file.path));
+        if let Some(text) = read(id) {
+            let lines: Vec<&str> = text.lines().collect();
+            named_tests(id, path, &lines, 0, lines.len().saturating_sub(1) as u32, names, ranking);
+        }
     }
 }
+
+/// A new test of edited code often goes right after the test named after what the edit
+/// touched (`fn max_depth()` for an edit adding `max_depth`): above the end of the tests.
+const NAMED_TEST_SCORE: f32 = TIER_NEARBY + 0.86;
+/// Names shorter than this (`id`, `new`) name no test. The names an edit touched are the
+/// identifiers it took out or brought in (references, not a comment's words) and the
+/// definition holding it.
+const MIN_TEST_NAME: usize = 4;
+
+/// A name as a test's title or name spells it: lowercase, without `_`, `-` or spaces.
+fn squashed(text: &str) -> String {
+    text.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The tests in `lines[start..=end]` (a Rust `#[test]` function, a TypeScript `it(...)` or
+/// `test(...)`) whose name or title holds one of `names`: the line before the next test
+/// (the end of that one), where a test of the same thing would go next.
+fn named_tests(id: FileId, path: &str, lines: &[&str], start: u32, end: u32, names: &[String], ranking: &mut Ranking) {
+    if names.is_empty() {
+        return;
+    }
+    let is_test_start = |line: &str| {
+        let line = line.trim_start();
+        line.starts_with("#[test]") || line.starts_with("it(") || line.starts_with("test(") || line.starts_with("it.") || line.starts_with("test.")
+    };
+    let squashed_names: Vec<(String, &String)> = names.iter().map(|n| (squashed(n), n)).collect();
+    let starts: Vec<u32> = (start..=end.min(lines.len().saturating_sub(1) as u32)).filter(|&i| is_test_start(lines[i as usize])).collect();
+    let mut named: Vec<(usize, u32, u32, &String)> = Vec::new();
+    for (k, &test) in starts.iter().enumerate() {
+        // The title: the test's first line, and for `#[test]` the `fn` line after it.
+        let title: String = lines[test as usize..].iter().take(2).map(|l| squashed(l)).collect();
+        let Some((squashed_name, name)) = squashed_names.iter().filter(|(n, _)| title.contains(n.as_str())).max_by_key(|(n, _)| n.len()) else { continue };
+        let next = starts.get(k + 1).copied().unwrap_or(end + 1);
+        named.push((usize::MAX - squashed_name.len(), test, next.saturating_sub(1).max(test), name));
+    }
+    // The tests named after the longest (most specific) names, in file order.
+    named.sort();
+    for (_, test, last, name) in named.into_iter().take(MAX_NAMED_TESTS) {
+        ranking.add(id, last, NAMED_TEST_SCORE, || format!("the end of the test at {path}:{}, named after `{name}`, which the edit touched: a test of the edit would go next", test + 1));
+    }
+}
+
+/// Named tests taken per test file.
+const MAX_NAMED_TESTS: usize = 2;
 
 /// A neighbour defined in more places than this says little about where a new name goes.
 const MAX_NEIGHBOUR_DEFINITIONS: usize = 5;
@@ -1309,6 +1365,50 @@ export class Other {
         let found = ranked(fixture, &[("src/base.ts", &new)]);
         assert!(places_at(&found, "src/base.ts").contains(&5), "the implementation: {found:#?}");
         assert!(!places_at(&found, "src/child.ts").contains(&8), "{found:#?}");
+    }
+
+    #[test]
+    fn an_edit_points_after_the_test_named_after_a_name_it_touched() {
+        let fixture = r#"
+//- /src/walk.rs
+pub struct Walk {
+    depth: usize,
+}
+pub fn walk(depth: usize) -> Walk {
+    Walk { depth }
+}
+pub fn max_depth(walk: &Walk) -> usize {
+    walk.depth
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walk_once() {
+        assert_eq!(walk(1).depth, 1);
+    }
+
+    #[test]
+    fn max_depth_of_a_walk() {
+        assert_eq!(max_depth(&walk(2)), 2);
+    }
+
+    #[test]
+    fn min_depth() {
+        assert_eq!(walk(0).depth, 0);
+    }
+}
+"#;
+        let old = fixture.split("//- /src/walk.rs\n").nth(1).unwrap();
+        let new = old.replace("    Walk { depth }\n", "    let walked = Walk { depth };\n    max_depth(&walked);\n    walked\n");
+        let found = ranked(fixture, &[("src/walk.rs", &new)]);
+        let named: Vec<&(String, u32, String)> = found.iter().filter(|(_, _, reason)| reason.contains("named after")).collect();
+        // After `fn walk_once` (the edited definition's name) and `fn max_depth_of_a_walk`
+        // (a name the edit brought in), on the line before the next test; not after
+        // `fn min_depth`.
+        assert_eq!(named.iter().map(|(_, line, _)| *line).collect::<Vec<_>>(), vec![20, 25], "{found:#?}");
+        assert!(named[0].2.contains("`walk`") && named[1].2.contains("`max_depth`"), "{found:#?}");
     }
 
     #[test]

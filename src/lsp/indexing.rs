@@ -204,8 +204,8 @@ pub async fn embed_root(client: Client, state: SharedState, root: PathBuf, repor
 }
 
 /// Logs what the root's index and vectors hold on the heap, and the process's resident
-/// memory (`CTXLS_LOG=ctxls=debug`).
-fn log_memory(state: &SharedState, root: &Path) {
+/// memory (`CTXLS_LOG=ctxls=debug`): after indexing, and at shutdown.
+pub fn log_memory(state: &SharedState, root: &Path) {
     if !tracing::enabled!(tracing::Level::DEBUG) {
         return;
     }

@@ -134,6 +134,10 @@ impl LanguageServer for Backend {
     }
 
     async fn shutdown(&self) -> Result<()> {
+        let roots: Vec<_> = lock(&self.state).roots.iter().map(|r| r.path.clone()).collect();
+        for root in roots {
+            indexing::log_memory(&self.state, &root);
+        }
         Ok(())
     }
 

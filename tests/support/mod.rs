@@ -14,6 +14,13 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_ctxls"))
 }
 
+/// The server's stderr: the file `$CTXLS_SERVER_STDERR` names (appended to; for reading a
+/// benchmark's server logs with `CTXLS_LOG`), else nowhere.
+fn server_stderr() -> Stdio {
+    let Some(path) = std::env::var_os("CTXLS_SERVER_STDERR") else { return Stdio::null() };
+    std::fs::OpenOptions::new().create(true).append(true).open(path).map_or_else(|_| Stdio::null(), Stdio::from)
+}
+
 /// A temporary workspace and cache directory.
 pub struct TempWorkspace {
     pub dir: tempfile::TempDir,
@@ -105,7 +112,7 @@ impl LspClient {
             .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(server_stderr())
             .spawn()
             .unwrap();
         let stdin = child.stdin.take().unwrap();

@@ -48,8 +48,8 @@ pub fn hover(snapshot: &IndexSnapshot, file: FileId, offset: u32) -> Option<Hove
     Some(HoverInfo {
         name: name.clone(),
         kind: symbol.kind,
-        signature: symbol.signature.clone(),
-        doc: symbol.doc.clone(),
+        signature: symbol.signature().to_string(),
+        doc: symbol.doc().map(str::to_string),
         file: def_file,
         path: def_entry.path.clone(),
         range: symbol.range,

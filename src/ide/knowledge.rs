@@ -149,7 +149,7 @@ fn include(mention: &Mention, resolved: &Resolved, sources: &Sources, budget: us
                 .iter()
                 .filter(|s| s.parent.is_none() || s.parent.is_some_and(|p| index.symbols[p as usize].kind.is_container() && index.symbols[p as usize].parent.is_none()))
                 .filter(|s| s.kind != SymbolKind::Impl || s.parent.is_none())
-                .map(|s| format!("{}: {}\n", index.line_index.line_col(s.range.start).line + 1, s.signature.trim()))
+                .map(|s| format!("{}: {}\n", index.line_index.line_col(s.range.start).line + 1, s.signature().trim()))
                 .collect();
             let lines = whole.lines().count().max(1) as u32;
             record(&entry.path, "file".into(), 1, lines, &whole, Some(format!("Signatures in {} (line: signature):\n{summary}", entry.path)))
@@ -164,11 +164,11 @@ fn include(mention: &Mention, resolved: &Resolved, sources: &Sources, budget: us
             let lines = &entry.index().line_index;
             let (start, end) = (lines.line_col(from as u32).line + 1, lines.line_col(s.range.end).line + 1);
             let mut summary = String::new();
-            if let Some(doc) = &s.doc {
+            if let Some(doc) = s.doc() {
                 summary.push_str(doc.trim());
                 summary.push('\n');
             }
-            summary.push_str(s.signature.trim());
+            summary.push_str(s.signature().trim());
             record(&entry.path, format!("{} {}", s.kind.as_str(), entry.index().qualified_name(s)), start, end, definition, Some(summary))
         }
         Resolved::OtherFile { path, text } => {
@@ -288,7 +288,7 @@ pub fn complete_mentions(typed: &str, snapshot: &IndexSnapshot, docs: &DocIndex,
                 if out.iter().any(|i| i.label.ends_with(&format!("#{}", symbol.name))) {
                     continue;
                 }
-                out.push(MentionItem { label: format!("{path}#{}", symbol.name), detail: symbol.signature.clone(), kind: MentionKind::Symbol(symbol.kind) });
+                out.push(MentionItem { label: format!("{path}#{}", symbol.name), detail: symbol.signature().to_string(), kind: MentionKind::Symbol(symbol.kind) });
             }
         }
         out.truncate(limit);
@@ -317,7 +317,7 @@ pub fn complete_mentions(typed: &str, snapshot: &IndexSnapshot, docs: &DocIndex,
                 _ => symbol.name.clone(),
             };
             if !out.iter().any(|i| i.label == label) {
-                out.push(MentionItem { label, detail: format!("{} ({})", symbol.signature.trim(), entry.path), kind: MentionKind::Symbol(symbol.kind) });
+                out.push(MentionItem { label, detail: format!("{} ({})", symbol.signature().trim(), entry.path), kind: MentionKind::Symbol(symbol.kind) });
             }
         }
         for doc in docs.docs() {

@@ -318,12 +318,12 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
         }
         match old_keys.get(&key_of(s)) {
             Some(before) => {
-                if before.iter().all(|b| b.signature != s.signature) {
+                if before.iter().all(|b| b.signature() != s.signature()) {
                     let container = s
                         .parent
                         .and_then(|p| new.symbols.get(p as usize))
                         .filter(|p| matches!(p.kind, SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl))
-                        .map(|p| (p.kind, p.name.clone(), p.signature.clone()));
+                        .map(|p| (p.kind, p.name.clone(), p.signature().to_string()));
                     changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, container });
                     note_member(new, s, &mut members_changed);
                 }
@@ -710,12 +710,12 @@ fn related_methods(
             let related = match kind {
                 // Its implementations (and, for a class, its subclasses' overrides).
                 SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class => {
-                    parent.name != *container_name && matches!(parent.kind, SymbolKind::Impl | SymbolKind::Class) && names_in(&parent.signature, &[container_name.as_str()])
+                    parent.name != *container_name && matches!(parent.kind, SymbolKind::Impl | SymbolKind::Class) && names_in(parent.signature(), &[container_name.as_str()])
                 }
                 // The trait's declaration, and its other implementations.
                 _ => match parent.kind {
                     SymbolKind::Trait | SymbolKind::Interface => implemented.contains(&parent.name.as_str()),
-                    SymbolKind::Impl => parent.signature != *header && tokens(&parent.signature).map(|(_, t)| t).take_while(|t| *t != "for").any(|t| implemented.contains(&t)),
+                    SymbolKind::Impl => parent.signature() != *header && tokens(parent.signature()).map(|(_, t)| t).take_while(|t| *t != "for").any(|t| implemented.contains(&t)),
                     _ => false,
                 },
             };

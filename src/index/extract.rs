@@ -8,7 +8,7 @@ use tree_sitter::{Node, Tree};
 
 use super::macros::{self, ItemTree};
 use super::{
-    chunks, separator, FileIndex, Import, ImportKind, ImportedName, RefRole, Reference, Symbol,
+    chunks, separator, FileIndex, Import, ImportKind, ImportedName, RefRole, Reference, Symbol, SymbolText,
     SymbolKind,
 };
 use crate::base::{LineIndex, TextRange};
@@ -461,8 +461,7 @@ fn build_symbols<'t>(lang: Lang, defs: &mut [RawDef<'t>], text: &str, nav: Nav<'
         let outer = outer_item(lang, def.node, nav);
         let full_range = TextRange::from_usize(outer.byte_range());
         let symbol = Symbol {
-            signature: signature(def.node, outer, kind, text),
-            doc: doc_comment(lang, outer, text, nav),
+            text: SymbolText::of(signature(def.node, outer, kind, text), doc_comment(lang, outer, text, nav)),
             name,
             kind,
             range: full_range,

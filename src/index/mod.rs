@@ -35,10 +35,39 @@ pub struct Symbol {
     pub parent: Option<u32>,
     /// The path of enclosing containers, `a::b::Type` in Rust, `ns.Class` in TS.
     pub container: Option<String>,
+    /// The signature and doc (`signature`, `doc`): details, `None` in a summary (see
+    /// `FileIndex::split_details`), boxed so that a summary's symbols do not carry two
+    /// empty fields (a million symbols on a large workspace).
+    pub text: Option<Box<SymbolText>>,
+}
+
+/// A symbol's header and doc comment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct SymbolText {
     /// The definition's header: everything before its body, whitespace folded.
     pub signature: String,
     /// The doc comment, markers stripped.
     pub doc: Option<String>,
+}
+
+impl SymbolText {
+    /// `None` for an empty header without a doc (what a summary's symbols hold).
+    pub fn of(signature: String, doc: Option<String>) -> Option<Box<SymbolText>> {
+        (!signature.is_empty() || doc.is_some()).then(|| Box::new(SymbolText { signature, doc }))
+    }
+}
+
+impl Symbol {
+    /// The definition's header: everything before its body, whitespace folded (empty in
+    /// a summary).
+    pub fn signature(&self) -> &str {
+        self.text.as_ref().map_or("", |t| t.signature.as_str())
+    }
+
+    /// The doc comment, markers stripped (`None` in a summary).
+    pub fn doc(&self) -> Option<&str> {
+        self.text.as_ref().and_then(|t| t.doc.as_deref())
+    }
 }
 
 /// An identifier occurrence. `name` indexes the file's `names` table.
@@ -164,9 +193,14 @@ impl FileIndex {
     /// Moves the symbols' signatures and docs and the identifier occurrences out (they
     /// are left empty); `join_details` puts them back.
     pub fn split_details(&mut self) -> Details {
+        let (signatures, docs) = self
+            .symbols
+            .iter_mut()
+            .map(|s| s.text.take().map_or((String::new(), None), |t| (t.signature, t.doc)))
+            .unzip();
         Details {
-            signatures: self.symbols.iter_mut().map(|s| std::mem::take(&mut s.signature)).collect(),
-            docs: self.symbols.iter_mut().map(|s| s.doc.take()).collect(),
+            signatures,
+            docs,
             names: std::mem::take(&mut self.names),
             references: std::mem::take(&mut self.references),
         }
@@ -179,8 +213,7 @@ impl FileIndex {
             return false;
         }
         for ((symbol, signature), doc) in self.symbols.iter_mut().zip(details.signatures).zip(details.docs) {
-            symbol.signature = signature;
-            symbol.doc = doc;
+            symbol.text = SymbolText::of(signature, doc);
         }
         self.names = details.names;
         self.references = details.references;
@@ -204,7 +237,12 @@ impl FileIndex {
         }
         FactsMemory {
             symbols: vec(&self.symbols) + self.symbols.iter().map(|s| s.name.capacity() + opt(&s.container)).sum::<usize>(),
-            details: self.symbols.iter().map(|s| s.signature.capacity() + opt(&s.doc)).sum::<usize>()
+            details: self
+                .symbols
+                .iter()
+                .filter_map(|s| s.text.as_ref())
+                .map(|t| size_of::<SymbolText>() + t.signature.capacity() + opt(&t.doc))
+                .sum::<usize>()
                 + vec(&self.names)
                 + self.names.iter().map(String::capacity).sum::<usize>()
                 + vec(&self.references),

@@ -23,8 +23,8 @@ fn render_symbols(file: &FileIndex, text: &str) -> String {
         if let Some(container) = &s.container {
             out.push_str(&format!(" in {container}"));
         }
-        out.push_str(&format!(" | {}", s.signature));
-        if let Some(doc) = &s.doc {
+        out.push_str(&format!(" | {}", s.signature()));
+        if let Some(doc) = s.doc() {
             out.push_str(&format!(" | doc: {}", doc.replace('\n', "\\n")));
         }
         out.push('\n');
@@ -648,7 +648,7 @@ fn files_the_grammar_fails_on_are_extracted_in_segments() {
     assert!(names(&segmented).contains(&"fn199".to_string()), "{:?}", names(&segmented));
     assert!(segmented.symbols.len() > whole_index.symbols.len() + 100, "{} vs {}", segmented.symbols.len(), whole_index.symbols.len());
     let fn150 = segmented.symbols.iter().find(|s| s.name == "fn150").unwrap();
-    assert_eq!(fn150.doc.as_deref(), Some("Doc 150."));
+    assert_eq!(fn150.doc(), Some("Doc 150."));
     assert_eq!(&text[fn150.name_range.as_usize()], "fn150", "offsets are the file's");
     // Chunks and references point into the whole file too.
     for chunk in &segmented.chunks {
@@ -713,7 +713,7 @@ fn generated_declaration_files_keep_their_symbols_only() {
     assert_eq!(file.line_index.line_count(), GENERATED_MIN_LINES, "the last line is empty");
     assert!(file.generated);
     assert_eq!(file.symbols.len(), GENERATED_MIN_LINES as usize - 2);
-    assert_eq!(file.symbols[7].signature, "pub const C_7: u32 = BASE + 7;");
+    assert_eq!(file.symbols[7].signature(), "pub const C_7: u32 = BASE + 7;");
     assert_eq!(file.symbols_named("C_42").count(), 1, "found by name");
     assert_eq!(file.imports.len(), 1);
     assert!(file.names.is_empty() && file.references.is_empty() && file.chunks.is_empty() && file.terms.is_empty());

@@ -18,7 +18,7 @@ use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 7;
+const SCHEMA_VERSION: i64 = 8;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -465,7 +465,7 @@ mod tests {
         assert_eq!(decode(&row.summary, &data).unwrap(), original);
         let summary = decode_summary(&row.summary).unwrap();
         assert_eq!((&summary.light.chunks, &summary.light.terms), (&original.chunks, &original.terms));
-        assert!(summary.light.references.is_empty() && summary.light.symbols.iter().all(|s| s.signature.is_empty() && s.doc.is_none()));
+        assert!(summary.light.references.is_empty() && summary.light.symbols.iter().all(|s| s.signature().is_empty() && s.doc().is_none()));
         assert_eq!(summary.stats.symbols, original.symbols.len() as u64);
         assert!(!original.references.is_empty());
         // A truncated or foreign row decodes to nothing (the file is parsed again).
@@ -516,5 +516,24 @@ mod tests {
         assert!(dir.path().join(format!("{DB_FILE}.bad")).exists(), "the old file is set aside");
         let version: i64 = store.conn.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
         assert_eq!(version, SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_cache_of_the_last_schema_is_set_aside_and_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "pub fn a() {}\n";
+        let mut index = crate::index::extract(Lang::Rust, text, &crate::lang::parse(Lang::Rust, text, None));
+        let mut store = Store::open(dir.path());
+        store.write(&[FileRow::new("a.rs".into(), 7, text.len() as u64, 0, &mut index)], &[]).unwrap();
+        // The rows stay, their encoding is the previous version's.
+        store.conn.pragma_update(None, "user_version", SCHEMA_VERSION - 1).unwrap();
+        drop(store);
+        assert!(matches!(Store::try_open(dir.path()), Err(StoreError::Version)));
+        let store = Store::open(dir.path());
+        assert!(store.manifest().unwrap().is_empty(), "nothing of the old rows is read");
+        assert!(store.row("a.rs").unwrap().is_none());
+        let version: i64 = store.conn.pragma_query_value(None, "user_version", |row| row.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        assert!(dir.path().join("index.sqlite.bad").exists(), "the old cache is set aside");
     }
 }

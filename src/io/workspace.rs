@@ -643,7 +643,7 @@ mod tests {
             assert_eq!(entry.lang(), expected.lang());
             assert_eq!(entry.chunks(), expected.chunks());
             assert_eq!(entry.terms(), expected.terms());
-            assert!(entry.light().symbols.iter().all(|s| s.signature.is_empty() && s.doc.is_none()));
+            assert!(entry.light().symbols.iter().all(|s| s.signature().is_empty() && s.doc().is_none()));
             assert!(entry.light().references.is_empty());
             assert!(!entry.is_loaded(), "{}: the summary is enough for chunks and terms", entry.path);
             assert_eq!(entry.index(), expected.index());
@@ -657,7 +657,7 @@ mod tests {
         }
         let doc = |s: &IndexSnapshot| {
             let file = s.file(s.file_id("src/shapes.rs").unwrap()).unwrap().index();
-            file.symbols.iter().find(|s| s.name == "new").and_then(|s| s.doc.clone())
+            file.symbols.iter().find(|s| s.name == "new").and_then(|s| s.doc().map(str::to_string))
         };
         assert_eq!(doc(&lazy), Some("Makes one.".to_string()));
     }
@@ -674,14 +674,14 @@ mod tests {
         let lazy = lazy.snapshot();
         let app = lazy.file(lazy.file_id("src/app.ts").unwrap()).unwrap();
         assert!(app.is_loaded(), "parsed in this refresh");
-        assert_eq!(app.index().symbols[0].signature, "export const greet = (n: string) => n");
+        assert_eq!(app.index().symbols[0].signature(), "export const greet = (n: string) => n");
 
         std::fs::write(dir.path().join("src/shapes.rs"), "pub struct Point { pub x: f64, pub y: f64 }\n").unwrap();
         refreshed(dir.path(), cache.path(), RefreshMode::CacheOnly);
         let shapes = lazy.file(lazy.file_id("src/shapes.rs").unwrap()).unwrap();
         let facts = shapes.index();
         assert!(facts.symbols.iter().any(|s| s.name == "new"), "the version the snapshot holds");
-        assert!(facts.symbols.iter().all(|s| s.signature.is_empty()));
+        assert!(facts.symbols.iter().all(|s| s.signature().is_empty()));
         assert_eq!(facts.chunks, shapes.chunks());
     }
 

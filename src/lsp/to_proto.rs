@@ -68,7 +68,7 @@ pub fn document_symbols(file: &FileIndex, encoding: PositionEncoding) -> Vec<Doc
             let full = TextRange::new(s.range.start.min(s.name_range.start), s.range.end.max(s.name_range.end));
             Some(DocumentSymbol {
                 name: if s.name.is_empty() { "<anonymous>".into() } else { s.name.clone() },
-                detail: Some(s.signature.clone()).filter(|d| !d.is_empty()),
+                detail: Some(s.signature().to_string()).filter(|d| !d.is_empty()),
                 kind: symbol_kind(s.kind),
                 tags: None,
                 deprecated: None,

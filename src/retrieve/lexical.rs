@@ -193,9 +193,9 @@ fn query_terms(file: &FileIndex, request: &ContextRequest) -> Vec<QueryTerm> {
     }
     let mut words = String::new();
     if let Some(i) = enclosing {
-        words.push_str(&file.symbols[i].signature);
+        words.push_str(file.symbols[i].signature());
         words.push(' ');
-        words.push_str(file.symbols[i].doc.as_deref().unwrap_or(""));
+        words.push_str(file.symbols[i].doc().unwrap_or(""));
     }
     words.push(' ');
     words.push_str(request.query.unwrap_or(""));

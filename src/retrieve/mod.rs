@@ -316,9 +316,9 @@ pub fn query_text(snapshot: &IndexSnapshot, file: FileId, offset: u32, query: Op
     if let Some(entry) = snapshot.file(file) {
         let index = entry.index();
         if let Some(i) = innermost(index, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
-            out.push_str(&index.symbols[i].signature);
+            out.push_str(index.symbols[i].signature());
             out.push('\n');
-            if let Some(doc) = &index.symbols[i].doc {
+            if let Some(doc) = index.symbols[i].doc() {
                 out.push_str(doc);
                 out.push('\n');
             }
@@ -529,7 +529,7 @@ fn enrich(
             }
         }
         // Docs are details: decoded for the few files shown.
-        let doc = entry.index().symbols.get(symbol_index as usize).and_then(|s| s.doc.as_deref()).and_then(first_sentence);
+        let doc = entry.index().symbols.get(symbol_index as usize).and_then(|s| s.doc()).and_then(first_sentence);
         if let Some(sentence) = doc {
             let comment = light.lang.spec().doc.one_line(&sentence);
             if !new_text.trim_start().starts_with(comment.as_str()) {

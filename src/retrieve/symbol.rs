@@ -199,7 +199,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
     }
     let query = query_subtokens(file, request);
     let signature: Vec<&str> = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method))
-        .map(|i| identifiers(&file.symbols[i].signature).collect())
+        .map(|i| identifiers(file.symbols[i].signature()).collect())
         .unwrap_or_default();
     module_import_candidates(snapshot, request.file, &resolved, &query, &weights, &signature, &mut candidates);
     candidates.extend(macros);
@@ -259,9 +259,9 @@ fn query_subtokens(file: &FileIndex, request: &ContextRequest) -> Vec<String> {
     let mut text = String::new();
     if let Some(i) = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) {
         let symbol = &file.symbols[i];
-        text.push_str(&symbol.signature);
+        text.push_str(symbol.signature());
         text.push(' ');
-        text.push_str(symbol.doc.as_deref().unwrap_or(""));
+        text.push_str(symbol.doc().unwrap_or(""));
         text.push(' ');
         text.push_str(symbol.container.as_deref().unwrap_or(""));
     }
@@ -455,7 +455,7 @@ fn constructor_candidates(snapshot: &IndexSnapshot, from: FileId, out: &mut Vec<
                     && matches!(member.kind, SymbolKind::Method | SymbolKind::Const)
                     && member.parent.is_some_and(in_impl)
                     && member.container.as_deref().is_some_and(|c| ends_with_segment(c, &symbol.name))
-                    && constructs(&member.signature, &symbol.name)
+                    && constructs(member.signature(), &symbol.name)
             })
             .collect();
         if !returned.contains(&symbol.name.as_str()) {
@@ -487,7 +487,7 @@ fn returned_types(file: &FileIndex, offset: u32) -> Vec<&str> {
         return Vec::new();
     }
     let Some(function) = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)) else { return Vec::new() };
-    returned_type_names(&file.symbols[function].signature)
+    returned_type_names(file.symbols[function].signature())
 }
 
 /// The type names of a Rust signature's return type (see `returned_types`).
@@ -561,7 +561,7 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
         *weights.entry(file.reference_name(reference)).or_default() += place * role_weight(reference.role);
     }
     // The enclosing function's own name and doc, and the query, name what is wanted.
-    let signature = enclosing.map(|i| &file.symbols[i]).into_iter().flat_map(|s| [Some(s.signature.as_str()), s.doc.as_deref()]);
+    let signature = enclosing.map(|i| &file.symbols[i]).into_iter().flat_map(|s| [Some(s.signature()), s.doc()]);
     for text in signature.chain([request.query]).flatten() {
         for word in identifiers(text) {
             *weights.entry(word).or_default() += 2.0;
@@ -583,7 +583,7 @@ fn path_qualifiers(file: &FileIndex, offset: u32) -> (HashMap<&str, Vec<&str>>, 
     let mut out: HashMap<&str, Vec<&str>> = HashMap::default();
     let mut qualified: Vec<u32> = Vec::new();
     let enclosing = innermost(file, offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method)).map(|i| &file.symbols[i]);
-    let parameters = enclosing.map(|f| parameter_types(&f.signature)).unwrap_or_default();
+    let parameters = enclosing.map(|f| parameter_types(f.signature())).unwrap_or_default();
     let in_enclosing = |at: u32| enclosing.is_some_and(|f| f.range.contains_inclusive(at));
     for pair in file.references.windows(2) {
         let (q, n) = (&pair[0], &pair[1]);

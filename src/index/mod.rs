@@ -118,12 +118,15 @@ pub struct Chunk {
     pub hash: u64,
 }
 
-/// `tf` occurrences of a term in a chunk (an index into `FileIndex::chunks`).
+/// `tf` occurrences of a term in a chunk (an index into `FileIndex::chunks`). Eight
+/// bytes: a file's postings are a fifth of the summaries a large workspace keeps in
+/// memory. A file's chunks past the 65,536th have no postings (a file that size is far
+/// over `index.max_file_size`'s default), and `tf` stops counting at 65,535.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct Posting {
     pub term: u32,
-    pub chunk: u32,
-    pub tf: u32,
+    pub chunk: u16,
+    pub tf: u16,
 }
 
 /// Everything extracted from one file. Equal inputs give equal values.

@@ -123,8 +123,9 @@ pub(super) fn postings(names: &[String], references: &[Reference], symbols: &[Sy
     pairs.sort_unstable();
     let mut out: Vec<Posting> = Vec::new();
     for (term, chunk) in pairs {
+        let Ok(chunk) = u16::try_from(chunk) else { continue };
         match out.last_mut() {
-            Some(last) if last.term == term && last.chunk == chunk => last.tf += 1,
+            Some(last) if last.term == term && last.chunk == chunk => last.tf = last.tf.saturating_add(1),
             _ => out.push(Posting { term, chunk, tf: 1 }),
         }
     }
@@ -259,6 +260,23 @@ mod tests {
         terms.clear();
         identifier_terms("Parser", &mut terms);
         assert_eq!(terms, [term_of("parser")], "one word: the whole identifier only");
+    }
+
+    #[test]
+    fn postings_past_what_eight_bytes_hold_are_left_out_or_capped() {
+        use crate::base::TextRange;
+        use crate::index::{Chunk, RefRole};
+        let chunks: Vec<Chunk> = (0..70_000u32)
+            .map(|i| Chunk { range: TextRange::new(i * 10, i * 10 + 10), start_line: i, end_line: i, symbol: None, hash: u64::from(i) })
+            .collect();
+        let at = |offset: u32| Reference { name: 0, range: TextRange::new(offset, offset + 3), role: RefRole::Call };
+        // 70,000 uses in chunk 0, one in chunk 65,535 (the last a posting holds), one past it.
+        let mut references: Vec<Reference> = (0..70_000).map(|_| at(0)).collect();
+        references.push(at(65_535 * 10));
+        references.push(at(65_536 * 10));
+        let postings = postings(&["foo".to_string()], &references, &[], &chunks);
+        let term = term_of("foo");
+        assert_eq!(postings, [Posting { term, chunk: 0, tf: u16::MAX }, Posting { term, chunk: u16::MAX, tf: 1 }]);
     }
 
     proptest::proptest! {

@@ -56,7 +56,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             let c = &chunks[posting.chunk as usize];
             let length = (c.end_line - c.start_line + 1) as f32;
             let tf = posting.tf as f32;
-            *scores.entry((file, posting.chunk)).or_default() +=
+            *scores.entry((file, u32::from(posting.chunk))).or_default() +=
                 query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
         }
     }
@@ -75,7 +75,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
             let entry = snapshot.file(file).expect("from the snapshot");
             let words: Vec<&str> = useful
                 .iter()
-                .filter(|&&q| postings_of(entry.terms(), query[q].term).iter().any(|p| p.chunk == chunk))
+                .filter(|&&q| postings_of(entry.terms(), query[q].term).iter().any(|p| u32::from(p.chunk) == chunk))
                 .take(4)
                 .map(|&q| query[q].word.as_str())
                 .collect();

@@ -7,6 +7,9 @@
 //! function is about and by how many of the workspace's files naming the module use
 //! them (co-usage); a type brings its constructor; workspace macros come last.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::{identifiers, innermost, ContextRequest, Hit, Target};
@@ -34,8 +37,10 @@ struct Candidate {
 
 const MAX_HITS: usize = 200;
 
-/// Name -> its definitions (file, symbol), sorted.
-type Definitions<'a> = HashMap<&'a str, Vec<(FileId, u32)>>;
+/// The most a candidate of a name scores per unit of the name's weight: an import's
+/// target (4) that a qualifier names (3) in the same directory (proximity 1), or an
+/// exact definition through a namespace (4 x 3).
+const MAX_SCORE_PER_WEIGHT: f32 = 12.0;
 /// Definitions of one name scored in full, at most.
 const MAX_DEFS_PER_NAME: usize = 24;
 
@@ -68,14 +73,23 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
     let resolver = ModuleResolver::new(snapshot);
     let library_code = !is_test_path(current_path);
 
-    let (definitions, macros) = definitions_by_name(snapshot, request.file, &weights);
+    let macros = workspace_macros(snapshot, request.file, &weights);
     // Proximity by file, computed once per file.
     let slots = snapshot.files().map(|(id, _)| id.0 as usize + 1).max().unwrap_or(0);
     let mut near: Vec<f32> = vec![f32::NAN; slots];
     let mut candidates: Vec<Candidate> = Vec::new();
     let mut names: Vec<(&str, f32)> = weights.iter().map(|(n, w)| (*n, *w)).collect();
     names.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
+    // The `MAX_HITS` best scores so far, least on top: once a name's best possible score
+    // is below the least of them, none of its candidates (nor any of a lighter name's)
+    // would survive the cut to `MAX_HITS` below, and its definitions are not looked up.
+    // On a large workspace most of a big file's names are far from the cursor and defined
+    // in thousands of files (`new`, `fmt`).
+    let mut best: BinaryHeap<Reverse<Score>> = BinaryHeap::with_capacity(MAX_HITS + 1);
     for (name, weight) in names {
+        if best.len() == MAX_HITS && best.peek().is_some_and(|least| MAX_SCORE_PER_WEIGHT * weight < least.0 .0) {
+            break;
+        }
         let quals = qualifiers.get(name);
         // Names whose definition the imports determine (TS/JS: a named import through
         // re-export chains, a namespace member `ns.name`): those definitions and no others.
@@ -84,11 +98,12 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             let qualified = exact.iter().any(|&(_, _, through_namespace)| through_namespace);
             for &(def_file, symbol, _) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
                 let score = weight * 4.0 * if qualified { 3.0 } else { 1.0 };
+                keep(&mut best, score);
                 candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
             }
             continue;
         }
-        let Some(defs) = definitions.get(name) else { continue };
+        let defs = definitions_of(snapshot, name);
         // A TS/JS module's own name (a local, a parameter, a type parameter `A`) or a
         // global: not another module's namesake.
         let own = quals.is_none() && !imported.contains_key(name) && scoped.as_ref().is_some_and(|s| s.is_own(name));
@@ -194,6 +209,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             .collect();
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
         for (score, def_file, symbol) in scored.into_iter().take(2) {
+            keep(&mut best, score);
             candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
         }
     }
@@ -737,15 +753,9 @@ pub(super) fn is_test_path(path: &str) -> bool {
     test_dir || crate::lang::Lang::from_path(std::path::Path::new(file)).is_some_and(|lang| lang.spec().test_files.matches(file))
 }
 
-/// Definitions (outside members' noise) of the names we care about.
-/// In the same scan, the macros defined in other files that the code does not name
-/// (small, and used everywhere in their crate).
-fn definitions_by_name<'a>(
-    snapshot: &'a IndexSnapshot,
-    from: FileId,
-    weights: &HashMap<&str, f32>,
-) -> (Definitions<'a>, Vec<Candidate>) {
-    let mut out: HashMap<&'a str, Vec<(FileId, u32)>> = HashMap::default();
+/// The definitions of `name` (outside members' noise), sorted: the workspace's name
+/// table says which files define it.
+fn definitions_of(snapshot: &IndexSnapshot, name: &str) -> Vec<(FileId, u32)> {
     // Impl blocks and `mod x;` declarations say nothing a snippet would need.
     let wanted = |entry: &crate::index::FileEntry, symbol: &crate::index::Symbol| {
         let lines = &entry.light().line_index;
@@ -753,18 +763,22 @@ fn definitions_by_name<'a>(
             symbol.kind == SymbolKind::Module && lines.line_col(symbol.range.end).line == lines.line_col(symbol.range.start).line;
         symbol.kind != SymbolKind::Impl && !declaration_only
     };
-    // The workspace's name table says which files define each name.
-    for name in weights.keys() {
-        for &file in snapshot.files_defining(name) {
-            let Some(entry) = snapshot.file(file) else { continue };
-            for i in entry.light().symbols_named(name) {
-                let symbol = &entry.light().symbols[i as usize];
-                if wanted(entry, symbol) {
-                    out.entry(symbol.name.as_str()).or_default().push((file, i));
-                }
+    let mut out = Vec::new();
+    for &file in snapshot.files_defining(name) {
+        let Some(entry) = snapshot.file(file) else { continue };
+        for i in entry.light().symbols_named(name) {
+            if wanted(entry, &entry.light().symbols[i as usize]) {
+                out.push((file, i));
             }
         }
     }
+    out.sort();
+    out
+}
+
+/// The macros defined in other files that the code does not name (small, and used
+/// everywhere in their crate).
+fn workspace_macros(snapshot: &IndexSnapshot, from: FileId, weights: &HashMap<&str, f32>) -> Vec<Candidate> {
     let mut macros = Vec::new();
     for &file in snapshot.files_with_macros() {
         let Some(entry) = snapshot.file(file).filter(|_| file != from) else { continue };
@@ -774,10 +788,33 @@ fn definitions_by_name<'a>(
             }
         }
     }
-    for defs in out.values_mut() {
-        defs.sort();
+    macros
+}
+
+/// Adds a candidate's score to the `MAX_HITS` best.
+fn keep(best: &mut BinaryHeap<Reverse<Score>>, score: f32) {
+    best.push(Reverse(Score(score)));
+    if best.len() > MAX_HITS {
+        best.pop();
     }
-    (out, macros)
+}
+
+/// A score ordered by `total_cmp`, for the heap of the best ones.
+#[derive(Clone, Copy, PartialEq)]
+struct Score(f32);
+
+impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 /// Whether one of a name's qualifiers (`Map` in `Map::new`, `io` in `io::Error`) names the

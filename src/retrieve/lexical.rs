@@ -48,19 +48,34 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
         is_useful[q] = true;
     }
 
-    let mut scores: HashMap<(FileId, u32), f32> = HashMap::with_capacity_and_hasher(matches.len(), Default::default());
-    for &(file, q, from, to) in matches.iter().filter(|m| is_useful[m.1]) {
+    // Matches come file by file (see `Matches`): a file's chunk scores add up in an array
+    // of its chunks, not a hash map (on a large workspace a query's terms have hundreds
+    // of thousands of postings). Each score adds its terms in the matches' order.
+    let mut ranked: Vec<((FileId, u32), f32)> = Vec::new();
+    let mut scores: Vec<f32> = Vec::new();
+    let mut touched: Vec<u16> = Vec::new();
+    let mut useful_matches = matches.iter().copied().filter(|m| is_useful[m.1]).peekable();
+    while let Some(&(file, _, _, _)) = useful_matches.peek() {
         let entry = snapshot.file(file).expect("from the snapshot");
         let chunks = entry.chunks();
-        for posting in &entry.terms()[from as usize..to as usize] {
-            let c = &chunks[posting.chunk as usize];
-            let length = (c.end_line - c.start_line + 1) as f32;
-            let tf = posting.tf as f32;
-            *scores.entry((file, u32::from(posting.chunk))).or_default() +=
-                query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
+        scores.clear();
+        scores.resize(chunks.len(), f32::NAN);
+        touched.clear();
+        while let Some((_, q, from, to)) = useful_matches.next_if(|m| m.0 == file) {
+            for posting in &entry.terms()[from as usize..to as usize] {
+                let c = &chunks[posting.chunk as usize];
+                let length = (c.end_line - c.start_line + 1) as f32;
+                let tf = posting.tf as f32;
+                let score = &mut scores[posting.chunk as usize];
+                if score.is_nan() {
+                    *score = 0.0;
+                    touched.push(posting.chunk);
+                }
+                *score += query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
+            }
         }
+        ranked.extend(touched.iter().map(|&chunk| ((file, u32::from(chunk)), scores[chunk as usize])));
     }
-    let mut ranked: Vec<((FileId, u32), f32)> = scores.into_iter().collect();
     let best_first = |a: &((FileId, u32), f32), b: &((FileId, u32), f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if ranked.len() > MAX_HITS {
         ranked.select_nth_unstable_by(MAX_HITS, best_first);
@@ -90,7 +105,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
 }
 
 /// The document frequency (chunks) of each query term, and where its postings are
-/// outside `current`: (file, query term, postings start, end), by file then term.
+/// outside `current`: (file, query term, postings start, end), by file then term (a
+/// file's matches together).
 type Matches = (Vec<u32>, Vec<(FileId, usize, u32, u32)>);
 
 /// By a merge of the sorted query terms with each file's sorted postings.

@@ -7,7 +7,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use super::resolve::{ModuleResolver, ResolvedImport, TsConfig};
@@ -31,6 +31,9 @@ pub struct FileEntry {
     lazy: Option<Arc<Lazy>>,
     /// When a lazy entry's facts were last asked for (a tick of `CLOCK`).
     used: AtomicU64,
+    /// The heap bytes of a lazy entry's decoded facts, counted once when decoded:
+    /// trimming looks at every decoded entry after each request that decoded one.
+    decoded_bytes: AtomicUsize,
 }
 
 struct Lazy {
@@ -150,12 +153,12 @@ pub trait FactSource: Send + Sync {
 
 impl FileEntry {
     pub fn new(path: String, hash: u64, index: FileIndex) -> FileEntry {
-        FileEntry { path, hash, facts: OnceLock::from(index), lazy: None, used: AtomicU64::new(0) }
+        FileEntry { path, hash, facts: OnceLock::from(index), lazy: None, used: AtomicU64::new(0), decoded_bytes: AtomicUsize::new(0) }
     }
 
     /// An entry whose facts `source` decodes when first asked for.
     pub fn lazy(path: String, hash: u64, summary: FileSummary, source: Arc<dyn FactSource>) -> FileEntry {
-        FileEntry { path, hash, facts: OnceLock::new(), lazy: Some(Arc::new(Lazy { summary, source })), used: AtomicU64::new(0) }
+        FileEntry { path, hash, facts: OnceLock::new(), lazy: Some(Arc::new(Lazy { summary, source })), used: AtomicU64::new(0), decoded_bytes: AtomicUsize::new(0) }
     }
 
     /// The file's facts (decoded now if the entry is lazy and this is the first use).
@@ -166,10 +169,12 @@ impl FileEntry {
         self.used.store(CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         self.facts.get_or_init(|| {
             DECODED.fetch_add(1, Ordering::Relaxed);
-            lazy.source.load(&self.path, self.hash, &lazy.summary).unwrap_or_else(|| {
+            let facts = lazy.source.load(&self.path, self.hash, &lazy.summary).unwrap_or_else(|| {
                 tracing::warn!("{}: cached details unavailable; using the facts without them", self.path);
                 lazy.summary.light.clone()
-            })
+            });
+            self.decoded_bytes.store(facts.heap_bytes(), Ordering::Relaxed);
+            facts
         })
     }
 
@@ -251,7 +256,7 @@ impl FileEntry {
     /// A copy of a lazy entry without its decoded facts.
     fn unloaded(&self) -> Option<FileEntry> {
         let lazy = self.lazy.as_ref()?;
-        Some(FileEntry { path: self.path.clone(), hash: self.hash, facts: OnceLock::new(), lazy: Some(Arc::clone(lazy)), used: AtomicU64::new(0) })
+        Some(FileEntry { path: self.path.clone(), hash: self.hash, facts: OnceLock::new(), lazy: Some(Arc::clone(lazy)), used: AtomicU64::new(0), decoded_bytes: AtomicUsize::new(0) })
     }
 
     /// The heap bytes of the summary (lazy entries), and of the facts in memory: whole,
@@ -595,8 +600,8 @@ impl WorkspaceIndex {
             .enumerate()
             .filter_map(|(i, slot)| {
                 let entry = slot.as_ref().filter(|e| e.is_lazy())?;
-                let facts = entry.facts.get()?;
-                Some((entry.used.load(Ordering::Relaxed), facts.heap_bytes(), i))
+                entry.facts.get()?;
+                Some((entry.used.load(Ordering::Relaxed), entry.decoded_bytes.load(Ordering::Relaxed), i))
             })
             .collect();
         if loaded.iter().map(|l| l.1).sum::<usize>() <= budget {

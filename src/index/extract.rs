@@ -83,14 +83,14 @@ pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let symbols = build_symbols(lang, &mut defs, text, query.nav());
     imports.sort_by_key(|import| import.range.start);
     if is_generated(line_index.line_count(), symbols.len()) {
-        return declarations_only(lang, root, line_index, symbols, imports);
+        return declarations_only(lang, line_index, symbols, imports, count_errors(root));
     }
     let (names, references) = build_references(reference_ranges(raw_refs), &symbols, text);
     finish(lang, root, text, line_index, &item_trees, symbols, names, references, imports)
 }
 
 /// The facts of a generated declaration file (`is_generated`).
-fn declarations_only(lang: Lang, root: Node, line_index: LineIndex, symbols: Vec<Symbol>, imports: Vec<Import>) -> FileIndex {
+fn declarations_only(lang: Lang, line_index: LineIndex, symbols: Vec<Symbol>, imports: Vec<Import>, error_count: u32) -> FileIndex {
     let by_name = super::symbols_by_name(&symbols);
     FileIndex {
         lang,
@@ -102,7 +102,7 @@ fn declarations_only(lang: Lang, root: Node, line_index: LineIndex, symbols: Vec
         terms: Vec::new(),
         by_name,
         line_index,
-        error_count: count_errors(root),
+        error_count,
         generated: true,
     }
 }
@@ -163,23 +163,10 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
         error_count += errors;
         error_segments += usize::from(errors > 0);
     }
-    let by_name = super::symbols_by_name(&symbols);
     if is_generated(line_index.line_count(), symbols.len()) {
-        let facts = FileIndex {
-            lang,
-            symbols,
-            names: Vec::new(),
-            references: Vec::new(),
-            imports,
-            chunks: Vec::new(),
-            terms: Vec::new(),
-            by_name,
-            line_index,
-            error_count,
-            generated: true,
-        };
-        return (facts, error_segments);
+        return (declarations_only(lang, line_index, symbols, imports, error_count), error_segments);
     }
+    let by_name = super::symbols_by_name(&symbols);
     let (names, references) = build_references(raw_refs, &symbols, text);
     let terms = super::terms::postings(&names, &references, &symbols, &chunks);
     (FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count, generated: false }, error_segments)
@@ -229,7 +216,7 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     all_imports.extend(imports);
     all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
     match (old.generated, is_generated(line_index.line_count(), symbols.len())) {
-        (_, true) => return declarations_only(lang, root, line_index, symbols, all_imports),
+        (_, true) => return declarations_only(lang, line_index, symbols, all_imports, count_errors(root)),
         // The old facts have no occurrences to keep: the file is extracted whole.
         (true, false) => return extract(lang, text, tree),
         (false, false) => {}

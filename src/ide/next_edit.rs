@@ -654,13 +654,23 @@ pub fn rank(
 
 /// How many definitions of `name` the workspace has (implementation blocks aside).
 fn definitions_named(snapshot: &IndexSnapshot, name: &str) -> usize {
+    count_definitions(snapshot, name, |kind| kind != SymbolKind::Impl)
+}
+
+/// How many definitions of `name` of one of `kinds` the workspace has.
+fn definitions_of_kind(snapshot: &IndexSnapshot, name: &str, kinds: &[SymbolKind]) -> usize {
+    count_definitions(snapshot, name, |kind| kinds.contains(&kind))
+}
+
+/// How many definitions of `name` the workspace has whose kind `keep` takes.
+fn count_definitions(snapshot: &IndexSnapshot, name: &str, keep: impl Fn(SymbolKind) -> bool) -> usize {
     snapshot
         .files_defining(name)
         .iter()
         .filter_map(|&id| snapshot.file(id))
         .map(|entry| {
             let file = entry.light();
-            file.symbols_named(name).filter(|&i| file.symbols[i as usize].kind != SymbolKind::Impl).count()
+            file.symbols_named(name).filter(|&i| keep(file.symbols[i as usize].kind)).count()
         })
         .sum()
 }
@@ -730,19 +740,6 @@ fn related_methods(
             ranking.add(id, line, score, || format!("`{name}` of {}, whose signature changed in {container_name}: an implementation or declaration of the same method", parent.name));
         }
     }
-}
-
-/// How many definitions of `name` of one of `kinds` the workspace has.
-fn definitions_of_kind(snapshot: &IndexSnapshot, name: &str, kinds: &[SymbolKind]) -> usize {
-    snapshot
-        .files_defining(name)
-        .iter()
-        .filter_map(|&id| snapshot.file(id))
-        .map(|entry| {
-            let file = entry.light();
-            file.symbols_named(name).filter(|&i| kinds.contains(&file.symbols[i as usize].kind)).count()
-        })
-        .sum()
 }
 
 fn describe_use(name: &str, kind: SymbolKind, role: Option<RefRole>, what: &str) -> String {

@@ -38,7 +38,8 @@ condition (the 40 lines before the line and its indentation; the 10 lines after)
            the file imports (`use` / `import`), in import order, within 4,096
            characters, as ctxls renders excerpts (`path (lines a-b)`);
   ctxls-merged  the same excerpts, those of one file merged into one file of the
-           repository form in line order (`...` between them);
+           repository form in line order (`...` between them): the experiment behind
+           ctxls's own merging (session 11); with a ctxls that merges, the same as ctxls;
   ctxls-512     `ctxls complete --dry-run --budget 512`;
   oracle   the definitions of the cross-file names the line uses.
 Metrics per task: exact match of the line (whitespace trimmed), edit similarity
@@ -318,8 +319,8 @@ def foreign_path(line, name, texts):
     """Whether every use of `name` in the line is a path through a lower-case module the
     corpus does not have (`mem::forget`, `ptr::read`): the standard library's, not the
     corpus's definition of the same name."""
-    uses = list(re.finditer(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", strip_strings(line)))
     code = strip_strings(line)
+    uses = list(re.finditer(r"(?<![\w$])" + re.escape(name) + r"(?![\w$])", code))
     foreign = 0
     for use in uses:
         qualifier = re.search(r"([a-z_][\w]*)::$", code[: use.start()])

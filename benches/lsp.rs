@@ -11,6 +11,9 @@
 //!
 //! Usage: `cargo bench --bench lsp -- ROOT [POSITIONS]` (ROOT defaults to
 //! `$CTXLS_BENCH_CORPUS`); the cache is kept in `target/bench-lsp-cache` between runs.
+//! `CTXLS_BENCH_HOLD_SECS=N` keeps the server running N seconds after the memory figure,
+//! for a heap profiler's snapshot of it (see ARCHITECTURE.md, "mimalloc, and the system
+//! allocator for heap profiles").
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -64,9 +67,10 @@ fn main() {
     for (path, text, _, _) in &positions {
         client.notify("textDocument/didOpen", json!({"textDocument": {"uri": uri(path), "languageId": "rust", "version": 1, "text": text}}));
     }
-    // Warm-up: the first request loads the tokenizer.
+    // Warm-up: the first request loads the tokenizer (slow under a heap profiler).
     let (path, _, line, col) = &positions[0];
-    client.request("textDocument/inlineCompletion", inline(path, *line, *col));
+    let warm_up = client.send_request("textDocument/inlineCompletion", inline(path, *line, *col));
+    client.response(warm_up, Duration::from_secs(600)).expect("the warm-up completion is answered");
 
     // The bare model call: the request the server would send, straight to the model.
     let http = reqwest::Client::new();
@@ -164,6 +168,10 @@ fn main() {
     println!("  didChange + documentSymbol while a completion waits 2 s: median {waiting:7.2} ms, idle {idle:7.2} ms, ratio {:5.2} x (target < 5 ms)", waiting / idle);
     println!("  ctxls/nextEdit, places only, after {rounds} files' edits: median {:7.2} ms   p90 {:7.2} ms", median(&mut next_edit), p90(&next_edit));
     println!("  resident memory {rss} MiB, peak {peak} MiB, of which anonymous {anon} MiB (the rest: the binary and memory-mapped files, such as the vectors) (target <= 250 MiB, 400 on the large corpus)");
+    if let Some(seconds) = std::env::var("CTXLS_BENCH_HOLD_SECS").ok().and_then(|s| s.parse().ok()) {
+        // Time for a heap profiler's snapshot of the server as measured (see ARCHITECTURE.md).
+        std::thread::sleep(Duration::from_secs(seconds));
+    }
     client.shutdown();
 }
 

@@ -7,7 +7,9 @@ use clap::Parser;
 
 /// mimalloc for Rust allocations; tree-sitter's C allocations are routed to it too
 /// (`ctxls::lang::use_mimalloc`): parsing allocates heavily and the system allocator
-/// contends when both cores parse.
+/// contends when both cores parse. With the `system-alloc` feature (heap profiling) the
+/// system allocator serves both.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

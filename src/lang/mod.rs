@@ -106,8 +106,12 @@ impl Grammar {
 }
 
 /// Routes tree-sitter's allocations to mimalloc. Call once, first thing in `main`, before
-/// any tree is created (trees must be freed by the allocator that made them).
+/// any tree is created (trees must be freed by the allocator that made them). With the
+/// `system-alloc` feature tree-sitter keeps the system allocator, as Rust does then.
 pub fn use_mimalloc() {
+    if cfg!(feature = "system-alloc") {
+        return;
+    }
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let allocator = tree_sitter::Allocator {

@@ -16,6 +16,10 @@ use super::{identifiers, innermost, ContextRequest, Hit, Target};
 use crate::index::terms::subtokens;
 use crate::index::{FileEntry, FileId, FileIndex, Import, ImportKind, IndexSnapshot, ModuleResolver, RefRole, ReferenceCounts, ResolvedImport, Symbol, SymbolKind};
 
+/// What a name weighs for each time the enclosing function's signature or doc, or the
+/// query, names it.
+const QUERY_WEIGHT: f32 = 2.0;
+
 /// Weight of a name by where and how it is used.
 fn role_weight(role: RefRole) -> f32 {
     match role {
@@ -50,8 +54,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
     let file = entry.index();
     let current_path = entry.path.as_str();
-    let weights = name_weights(file, request);
-    let scoped = module_scoped_names(file, text, request.query);
+    let mut scoped = module_scoped_names(file, text);
+    let weights = name_weights(file, request, scoped.as_mut());
 
     // Each import resolved once; the names it brings in, with the file it resolves to.
     let resolved: Vec<(&Import, Option<ResolvedImport>)> =
@@ -95,23 +99,32 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
         // re-export chains, a namespace member `ns.name`): those definitions and no others.
         let exact = exact_definitions(&resolver, request.file, file, name, quals.map(Vec::as_slice));
         if !exact.is_empty() {
-            let qualified = exact.iter().any(|&(_, _, through_namespace)| through_namespace);
-            for &(def_file, symbol, _) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
-                let score = weight * 4.0 * if qualified { 3.0 } else { 1.0 };
+            // A namespace member (`Dns_.A`) weighs what the name's uses after a dot weigh,
+            // not what the module's own `A` (a type parameter) used bare weighs; a named
+            // import, what all its uses weigh.
+            let dotted = scoped.as_ref().map_or(weight, |s| s.dotted_weight(name));
+            for &(def_file, symbol, through_namespace) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
+                let score = if through_namespace { dotted * 4.0 * 3.0 } else { weight * 4.0 };
                 keep(&mut best, score);
                 candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
             }
             continue;
         }
         let defs = definitions_of(snapshot, name);
-        // A TS/JS module's own name (a local, a parameter, a type parameter `A`) or a
-        // global: not another module's namesake.
-        let own = quals.is_none() && !imported.contains_key(name) && scoped.as_ref().is_some_and(|s| s.is_own(name));
+        // In a TS/JS module, another module's definition is reached only through a dot
+        // (`x.name`): the name's bare uses, unless imported, are the module's own (a
+        // local, a parameter, a type parameter `A`) or a global's (a `.d.ts` file's).
+        let outside_weight = match &scoped {
+            Some(s) if !imported.contains_key(name) => s.dotted_weight(name),
+            _ => weight,
+        };
+        let declaration_file = |f: FileId| snapshot.file(f).is_some_and(|e| e.path.ends_with(".d.ts"));
+        let weight_of = |f: FileId| if declaration_file(f) { weight } else { outside_weight };
         let mut defs: Vec<&(FileId, u32)> = defs
             .iter()
             .filter(|(f, _)| *f != request.file)
             .filter(|(f, _)| !library_code || snapshot.file(*f).is_none_or(|e| !is_test_path(&e.path)))
-            .filter(|(f, _)| !own || snapshot.file(*f).is_some_and(|e| e.path.ends_with(".d.ts")))
+            .filter(|(f, _)| weight_of(*f) > 0.0)
             .collect();
         if defs.is_empty() {
             continue;
@@ -196,7 +209,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             .map(|&&(def_file, symbol)| {
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
                 let sym = &entry.light().symbols[symbol as usize];
-                let mut score = weight / spread * import_boost(def_file);
+                let mut score = weight_of(def_file) / spread * import_boost(def_file);
                 if member_of_qualifier(def_file, sym) || quals.is_some_and(|quals| qualifier_names_module(quals, entry)) {
                     score *= 3.0;
                 }
@@ -240,32 +253,33 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
         .collect()
 }
 
-/// The names a TS/JS module (a file with imports) uses after a dot (`x.name`, `this.name`,
-/// `a?.name`) or that the query names: the others, unless imported, are its own (locals,
-/// parameters, type parameters) or globals, since a module sees another module's
-/// definitions only through its imports. `None` for other files (Rust's preludes, glob
-/// imports and macros make any name reachable; a script without imports sees other
-/// scripts' globals).
+/// Which of a TS/JS module's (a file with imports) references follow a dot (`x.name`,
+/// `this.name`, `a?.name`), and the weight of each name's uses after a dot (and in the
+/// query): a module sees another module's definitions only through its imports, so a
+/// name's bare uses, unless imported, are its own (locals, parameters, type parameters)
+/// or globals, and only its uses after a dot (and the query) can mean another module's
+/// definition. `None` for other files (Rust's preludes, glob imports and macros make any
+/// name reachable; a script without imports sees other scripts' globals).
 struct ModuleScoped<'a> {
-    reachable: rustc_hash::FxHashSet<&'a str>,
+    after_dot: Vec<bool>,
+    dotted: HashMap<&'a str, f32>,
 }
 
 impl ModuleScoped<'_> {
-    fn is_own(&self, name: &str) -> bool {
-        !self.reachable.contains(name)
+    /// What a name's uses after a dot and in the query weigh (0 for a module's own name).
+    fn dotted_weight(&self, name: &str) -> f32 {
+        self.dotted.get(name).copied().unwrap_or(0.0)
     }
 }
 
-fn module_scoped_names<'a>(file: &'a FileIndex, text: Option<&str>, query: Option<&'a str>) -> Option<ModuleScoped<'a>> {
+fn module_scoped_names<'a>(file: &'a FileIndex, text: Option<&str>) -> Option<ModuleScoped<'a>> {
     let text = text.filter(|_| file.lang.is_js_family() && !file.imports.is_empty())?.as_bytes();
-    let mut reachable: rustc_hash::FxHashSet<&str> = identifiers(query.unwrap_or("")).collect();
+    let mut after_dot = Vec::with_capacity(file.references.len());
     for reference in &file.references {
         let before = text.get(..reference.range.start as usize)?;
-        if before.iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'.') {
-            reachable.insert(file.reference_name(reference));
-        }
+        after_dot.push(before.iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'.'));
     }
-    Some(ModuleScoped { reachable })
+    Some(ModuleScoped { after_dot, dotted: HashMap::default() })
 }
 
 /// Lower-cased sub-words (`parse_float`, `parseFloat` -> parse, float) of the names that
@@ -556,7 +570,9 @@ fn constructs(signature: &str, type_name: &str) -> bool {
 
 /// Macros defined in the workspace are small and used everywhere in their crate.
 /// Names around the cursor with their weights.
-fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMap<&'a str, f32> {
+/// With `scoped` (a TS/JS module), the weights of the uses after a dot are added to its
+/// `dotted` too.
+fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>, mut scoped: Option<&mut ModuleScoped<'a>>) -> HashMap<&'a str, f32> {
     let cursor_line = file.line_index.line_col(request.offset).line as f32;
     let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
     let container = enclosing.and_then(|i| file.symbols[i].parent).map(|p| p as usize).or_else(|| {
@@ -564,7 +580,7 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
     });
     let in_range = |i: Option<usize>, start: u32| i.is_some_and(|i| file.symbols[i].range.contains_inclusive(start));
     let mut weights: HashMap<&str, f32> = HashMap::default();
-    for reference in &file.references {
+    for (i, reference) in file.references.iter().enumerate() {
         let line = file.line_index.line_col(reference.range.start).line as f32;
         let distance = (line - cursor_line).abs();
         let place = if in_range(enclosing, reference.range.start) {
@@ -574,13 +590,26 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>) -> HashMa
         } else {
             1.0 / (1.0 + distance / 40.0)
         };
-        *weights.entry(file.reference_name(reference)).or_default() += place * role_weight(reference.role);
+        let name = file.reference_name(reference);
+        let weight = place * role_weight(reference.role);
+        *weights.entry(name).or_default() += weight;
+        if let Some(scoped) = scoped.as_deref_mut().filter(|s| s.after_dot[i]) {
+            *scoped.dotted.entry(name).or_default() += weight;
+        }
     }
     // The enclosing function's own name and doc, and the query, name what is wanted.
+    // In a TS/JS module, a word after a dot there (`Option.some` in the doc) and any word
+    // of the query may mean another module's definition.
     let signature = enclosing.map(|i| &file.symbols[i]).into_iter().flat_map(|s| [Some(s.signature()), s.doc()]);
-    for text in signature.chain([request.query]).flatten() {
+    for (text, is_query) in signature.map(|t| (t, false)).chain([(request.query, true)]) {
+        let Some(text) = text else { continue };
         for word in identifiers(text) {
-            *weights.entry(word).or_default() += 2.0;
+            *weights.entry(word).or_default() += QUERY_WEIGHT;
+            let Some(scoped) = scoped.as_deref_mut() else { continue };
+            let at = word.as_ptr() as usize - text.as_ptr() as usize;
+            if is_query || text[..at].trim_end().ends_with('.') {
+                *scoped.dotted.entry(word).or_default() += QUERY_WEIGHT;
+            }
         }
     }
     for import in &file.imports {
@@ -685,9 +714,10 @@ pub(super) fn parameter_types(signature: &str) -> Vec<(&str, &str)> {
 const MAX_EXACT_PER_NAME: usize = 4;
 
 /// The definitions a TS/JS file's imports determine for `name`: through a named import
-/// (`import { name } from "./barrel"`, re-export chains followed), or, for a name used
+/// (`import { name } from "./barrel"`, re-export chains followed), and, for a name used
 /// as a namespace member (`Option.some`), through the namespace's module. Each with
-/// whether it came through a namespace.
+/// whether it came through a namespace (a name both imported and used as a member of a
+/// namespace, `Simplify` and `Struct_.Simplify`, has both).
 fn exact_definitions(
     resolver: &ModuleResolver,
     from: FileId,
@@ -704,15 +734,13 @@ fn exact_definitions(
             out.extend(resolver.exported_definitions(module, name).into_iter().map(|(f, s)| (f, s, true)));
         }
     }
-    if out.is_empty() {
-        let named = file.imports.iter().filter(|i| i.kind != ImportKind::ReExport).find_map(|import| {
-            let imported = import.names.iter().find(|n| n.name != "*" && n.local_name() == name)?;
-            Some((import, imported))
-        });
-        if let Some((import, imported)) = named {
-            if let Some(resolved) = resolver.resolve(from, import) {
-                out.extend(resolver.exported_definitions(resolved.file, &imported.name).into_iter().map(|(f, s)| (f, s, false)));
-            }
+    let named = file.imports.iter().filter(|i| i.kind != ImportKind::ReExport).find_map(|import| {
+        let imported = import.names.iter().find(|n| n.name != "*" && n.local_name() == name)?;
+        Some((import, imported))
+    });
+    if let Some((import, imported)) = named {
+        if let Some(resolved) = resolver.resolve(from, import) {
+            out.extend(resolver.exported_definitions(resolved.file, &imported.name).into_iter().map(|(f, s)| (f, s, false)));
         }
     }
     out.sort();

@@ -839,3 +839,47 @@ export const parse = <A>(cron: string, value: A, store: Store): A => {
     let asked = run_with(&f, 2048, Generators::only(Generator::Symbol), &Recency::default(), &[], Some("use cron"));
     assert!(asked.iter().any(|(p, _, _)| p == "src/schedule.ts"), "{asked:?}");
 }
+
+/// In a TS/JS module a name's bare uses are its own (a type parameter `A`, a parameter
+/// `value`): another module's definition of that name (`Dns_.A`, the `value` of `o.value`)
+/// weighs only what its uses after a dot weigh, while a name both imported and used as a
+/// namespace member (`Simplify`, `Struct_.Simplify`) keeps its import's weight.
+#[test]
+fn a_namespace_member_weighs_its_uses_after_a_dot() {
+    let padding = |lines: usize| "// ...\n".repeat(lines);
+    let text = format!(
+        r#"
+//- /src/net/Dns.ts
+export interface A {{ address: string }}
+//- /src/Option.ts
+export const none = 0
+//- /src/Struct.ts
+export type Simplify<A> = {{ [K in keyof A]: A[K] }}
+//- /src/Redacted.ts
+export const value = (secret: string) => secret
+//- /src/main.ts
+import * as Dns_ from "./net/Dns.ts"
+import * as Option from "./Option.ts"
+import * as Struct_ from "./Struct.ts"
+import type {{ Simplify }} from "./Struct.ts"
+export type Record = Dns_.A
+export type Plain<B> = Struct_.Simplify<B>
+export const read = (o: {{ value: number }}) => o.value
+{}export const empty = () => Option.none
+{}export const f = <A>(value: () => A, b: A): Simplify<A> => {{
+  const x: A = value()
+  const y: A = b ?? value()
+  $0
+}}
+"#,
+        padding(170),
+        padding(30)
+    );
+    let f = fixture(&text);
+    let hits = graph_hits(&f);
+    let place = |path: &str, name: &str| hits.iter().position(|(p, n, _)| p == path && n == name).unwrap_or(usize::MAX);
+    let none = place("src/Option.ts", "none");
+    assert!(none < place("src/net/Dns.ts", "A"), "a member used nearer first, not the type parameter's namesake: {hits:?}");
+    assert!(none < place("src/Redacted.ts", "value"), "nor the parameter's: {hits:?}");
+    assert!(place("src/Struct.ts", "Simplify") < none, "an imported name keeps its weight: {hits:?}");
+}

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use ctxls::base::{content_hash, TextRange};
-use ctxls::index::{extract, extract_incremental, FileEntry, WorkspaceIndex};
+use ctxls::index::{extract, extract_incremental, FileEntry, GeneratedFiles, WorkspaceIndex};
 use ctxls::lang::{Document, Lang, TextEdit};
 
 fn main() {
@@ -43,7 +43,7 @@ fn keystroke(doc: &mut Document, index: &mut WorkspaceIndex, path: &str, edit: T
     doc.apply_edits(&[edit]);
     let previous = index.get(path).expect("indexed").clone();
     let file_index = match doc.last_change() {
-        Some(change) => extract_incremental(doc.lang, doc.text(), doc.tree(), previous.index(), change),
+        Some(change) => extract_incremental(doc.lang, doc.text(), doc.tree(), previous.index(), change, GeneratedFiles::Symbols),
         None => extract(doc.lang, doc.text(), doc.tree()),
     };
     index.insert(FileEntry::new(path.to_string(), content_hash(doc.text().as_bytes()), file_index));

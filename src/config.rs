@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::index::GeneratedFiles;
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
@@ -426,11 +428,14 @@ pub struct IndexConfig {
     /// Extra gitignore-style patterns to leave out, on top of `.gitignore`, `.ignore` and
     /// `.ctxlsignore`.
     pub exclude: Vec<String>,
+    /// How generated declaration files (`index::is_generated`) are indexed: `"symbols"`
+    /// (their definitions only) or `"full"` (like any other file).
+    pub generated_files: GeneratedFiles,
 }
 
 impl Default for IndexConfig {
     fn default() -> Self {
-        IndexConfig { max_file_size: 1024 * 1024, max_line_length: 4000, exclude: Vec::new() }
+        IndexConfig { max_file_size: 1024 * 1024, max_line_length: 4000, exclude: Vec::new(), generated_files: GeneratedFiles::Symbols }
     }
 }
 
@@ -587,6 +592,28 @@ mod tests {
         assert!(issues.is_empty());
         assert_eq!(config.index.max_file_size, 10);
         assert_eq!(config.index.max_line_length, 100, "earlier layers survive");
+    }
+
+    /// `[index] generated_files`: "symbols" (the default) or "full"; anything else is
+    /// reported with the values it can take, and the previous value stays.
+    #[test]
+    fn generated_files_is_symbols_or_full() {
+        let mut config = Config::default();
+        assert_eq!(config.index.generated_files, GeneratedFiles::Symbols);
+        let issues = config.apply_toml(".ctxls.toml", "[index]\ngenerated_files = \"all\"\nmax_line_length = 100\n");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].to_string(), ".ctxls.toml: `index.generated_files`: unknown variant `all`, expected `symbols` or `full`");
+        assert_eq!(config.index.generated_files, GeneratedFiles::Symbols);
+        assert_eq!(config.index.max_line_length, 100, "the other keys are taken");
+        assert!(config.apply_toml(".ctxls.toml", "[index]\ngenerated_files = \"full\"\n").is_empty());
+        assert_eq!(config.index.generated_files, GeneratedFiles::Full);
+        let issues = config.apply_json("workspace/didChangeConfiguration", &serde_json::json!({"index": {"generated_files": true}}));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert!(issues[0].message.contains("expected `symbols` or `full`") || issues[0].message.contains("invalid type"), "{}", issues[0].message);
+        assert_eq!(config.index.generated_files, GeneratedFiles::Full, "the previous value stays");
+        let issues = config.apply_json("x", &serde_json::json!({"index": {"generated_files": "symbols"}}));
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(config.index.generated_files, GeneratedFiles::Symbols);
     }
 
     #[test]

@@ -73,7 +73,46 @@ pub fn is_generated(lines: u32, symbols: usize) -> bool {
     lines >= GENERATED_MIN_LINES && symbols as u64 * u64::from(GENERATED_LINES_PER_SYMBOL) >= u64::from(lines)
 }
 
+/// How files meeting `is_generated` are indexed (`[index] generated_files`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GeneratedFiles {
+    /// Their symbols, imports and lines only (`FileIndex::generated`).
+    #[default]
+    Symbols,
+    /// Like any other file: occurrences, chunks and terms too.
+    Full,
+}
+
+impl GeneratedFiles {
+    /// The setting's name, as written in the configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GeneratedFiles::Symbols => "symbols",
+            GeneratedFiles::Full => "full",
+        }
+    }
+
+    /// The setting named `name` (`as_str`), if it is one.
+    pub fn from_name(name: &str) -> Option<GeneratedFiles> {
+        [GeneratedFiles::Symbols, GeneratedFiles::Full].into_iter().find(|g| g.as_str() == name)
+    }
+
+    /// Whether a file of `lines` lines defining `symbols` symbols is indexed by its
+    /// declarations only under this setting.
+    pub fn declarations_only(self, lines: u32, symbols: usize) -> bool {
+        self == GeneratedFiles::Symbols && is_generated(lines, symbols)
+    }
+}
+
+/// `extract_with` the default setting (generated declaration files by their symbols).
 pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
+    extract_with(lang, text, tree, GeneratedFiles::default())
+}
+
+/// A file's facts from its syntax tree, generated declaration files indexed as
+/// `generated` says.
+pub fn extract_with(lang: Lang, text: &str, tree: &Tree, generated: GeneratedFiles) -> FileIndex {
     let root = tree.root_node();
     let line_index = LineIndex::new(text);
     let flat = FlatTree::new(root);
@@ -82,7 +121,7 @@ pub fn extract(lang: Lang, text: &str, tree: &Tree) -> FileIndex {
     let (mut defs, raw_refs, mut imports) = run_query(lang, root, text, query, &item_trees);
     let symbols = build_symbols(lang, &mut defs, text, query.nav());
     imports.sort_by_key(|import| import.range.start);
-    if is_generated(line_index.line_count(), symbols.len()) {
+    if generated.declarations_only(line_index.line_count(), symbols.len()) {
         return declarations_only(lang, line_index, symbols, imports, count_errors(root));
     }
     let (names, references) = build_references(reference_ranges(raw_refs), &symbols, text);
@@ -124,12 +163,12 @@ pub fn mostly_error(tree: &Tree, text_len: usize) -> bool {
 
 /// Extraction from a file parsed in top-level segments (`lang::top_level_segments`), for
 /// files the grammar fails on as a whole: an error stays inside its segment.
-pub fn extract_segmented(lang: Lang, text: &str) -> FileIndex {
-    extract_segmented_counting(lang, text).0
+pub fn extract_segmented(lang: Lang, text: &str, generated: GeneratedFiles) -> FileIndex {
+    extract_segmented_counting(lang, text, generated).0
 }
 
 /// `extract_segmented`, and how many segments have syntax errors.
-pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) {
+pub fn extract_segmented_counting(lang: Lang, text: &str, generated: GeneratedFiles) -> (FileIndex, usize) {
     let mut error_segments = 0;
     let line_index = LineIndex::new(text);
     let mut symbols: Vec<Symbol> = Vec::new();
@@ -163,7 +202,7 @@ pub fn extract_segmented_counting(lang: Lang, text: &str) -> (FileIndex, usize) 
         error_count += errors;
         error_segments += usize::from(errors > 0);
     }
-    if is_generated(line_index.line_count(), symbols.len()) {
+    if generated.declarations_only(line_index.line_count(), symbols.len()) {
         return (declarations_only(lang, line_index, symbols, imports, error_count), error_segments);
     }
     let by_name = super::symbols_by_name(&symbols);
@@ -177,8 +216,9 @@ const SEGMENT_BYTES: usize = 4 * 1024;
 
 /// Extraction after one edit, reusing `old` (the facts of the text before the edit) for
 /// the top-level items the edit did not touch: only the items overlapping the changed span
-/// are queried again; entries after them are shifted. Gives exactly what `extract` gives.
-pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex, change: ChangedSpan) -> FileIndex {
+/// are queried again; entries after them are shifted. Gives exactly what `extract_with`
+/// gives with the same `generated` (`old` may have been extracted with another).
+pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex, change: ChangedSpan, generated: GeneratedFiles) -> FileIndex {
     let root = tree.root_node();
     let region = affected_region(lang, root, change.changed);
     let delta = i64::from(change.new_end) - i64::from(change.old_end);
@@ -215,10 +255,10 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     let mut all_imports: Vec<Import> = old.imports.iter().filter(|i| before(i.range)).cloned().collect();
     all_imports.extend(imports);
     all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
-    match (old.generated, is_generated(line_index.line_count(), symbols.len())) {
+    match (old.generated, generated.declarations_only(line_index.line_count(), symbols.len())) {
         (_, true) => return declarations_only(lang, line_index, symbols, all_imports, count_errors(root)),
         // The old facts have no occurrences to keep: the file is extracted whole.
-        (true, false) => return extract(lang, text, tree),
+        (true, false) => return extract_with(lang, text, tree, generated),
         (false, false) => {}
     }
 

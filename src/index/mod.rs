@@ -11,7 +11,7 @@ pub mod terms;
 mod workspace;
 
 pub use extract::{
-    extract, extract_incremental, extract_segmented, extract_segmented_counting, is_generated, mostly_error, GENERATED_LINES_PER_SYMBOL,
+    extract, extract_incremental, extract_segmented, extract_segmented_counting, extract_with, is_generated, GeneratedFiles, mostly_error, GENERATED_LINES_PER_SYMBOL,
     GENERATED_MIN_LINES,
 };
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};

@@ -596,7 +596,7 @@ mod random_edits {
             // Incremental extraction after one edit equals extraction of the whole tree.
             let whole = extract(lang, doc.text(), doc.tree());
             if let Some(change) = doc.last_change() {
-                let incremental = crate::index::extract_incremental(lang, doc.text(), doc.tree(), &previous, change);
+                let incremental = crate::index::extract_incremental(lang, doc.text(), doc.tree(), &previous, change, crate::index::GeneratedFiles::Symbols);
                 prop_assert_eq!(&incremental, &whole);
             }
             let fresh_tree = crate::lang::parse(lang, doc.text(), None);
@@ -642,7 +642,7 @@ fn files_the_grammar_fails_on_are_extracted_in_segments() {
     let whole = crate::lang::parse(Lang::TypeScript, &text, None);
     assert!(mostly_error(&whole, text.len()), "the whole-file parse fails: {}", whole.root_node().to_sexp());
     let whole_index = extract(Lang::TypeScript, &text, &whole);
-    let segmented = extract_segmented(Lang::TypeScript, &text);
+    let segmented = extract_segmented(Lang::TypeScript, &text, GeneratedFiles::Symbols);
     let names = |f: &FileIndex| f.symbols.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
     // The error stays in the first segment; the rest is extracted as if it were alone.
     assert!(names(&segmented).contains(&"fn199".to_string()), "{:?}", names(&segmented));
@@ -745,7 +745,7 @@ fn generated_files_parsed_in_segments_give_the_facts_of_one_parse() {
     for (text, generated) in [(bindings(3000, 0), true), (code, false)] {
         assert!(text.len() >= 64 * 1024);
         let whole = extract_str(Lang::Rust, &text);
-        let segmented = extract_segmented(Lang::Rust, &text);
+        let segmented = extract_segmented(Lang::Rust, &text, GeneratedFiles::Symbols);
         assert_eq!(whole.generated, generated);
         assert_eq!(segmented.generated, whole.generated);
         assert_eq!(segmented.symbols, whole.symbols);
@@ -769,7 +769,7 @@ fn edits_in_generated_files_update_their_symbols_incrementally() {
     let edit = |doc: &mut Document, previous: &mut FileIndex, start: u32, end: u32, insert: &str| {
         doc.apply_edits(&[TextEdit { range: TextRange::new(start, end), text: insert.to_string() }]);
         let change = doc.last_change().expect("one edit");
-        let incremental = extract_incremental(Lang::Rust, doc.text(), doc.tree(), previous, change);
+        let incremental = extract_incremental(Lang::Rust, doc.text(), doc.tree(), previous, change, GeneratedFiles::Symbols);
         assert_eq!(incremental, extract(Lang::Rust, doc.text(), doc.tree()));
         *previous = incremental;
     };
@@ -794,4 +794,49 @@ fn edits_in_generated_files_update_their_symbols_incrementally() {
     let (start, end) = (at(&doc, "pub fn f()"), at(&doc, "pub const C_400:"));
     edit(&mut doc, &mut previous, start, end, &bindings(400, 0));
     assert!(previous.generated);
+}
+
+/// With `generated_files = "full"` a generated declaration file is indexed like any
+/// other, by whole, segmented and incremental extraction alike; an edit extracted
+/// incrementally from facts of either setting gives exactly the facts of the setting
+/// asked for (the server's open documents after the setting changed).
+#[test]
+fn generated_files_in_full_are_indexed_like_any_other() {
+    use crate::lang::{Document, TextEdit};
+    let text = bindings(600, 0);
+    let tree = parse(Lang::Rust, &text, None);
+    let full = extract_with(Lang::Rust, &text, &tree, GeneratedFiles::Full);
+    let symbols_only = extract_with(Lang::Rust, &text, &tree, GeneratedFiles::Symbols);
+    assert_eq!(symbols_only, extract(Lang::Rust, &text, &tree), "symbols only is the default");
+    assert!(symbols_only.generated && symbols_only.references.is_empty() && symbols_only.chunks.is_empty());
+    assert!(!full.generated);
+    assert_eq!(full.symbols, symbols_only.symbols);
+    assert_eq!(full.imports, symbols_only.imports);
+    assert_eq!(full.references.iter().filter(|r| full.reference_name(r) == "BASE").count(), 600);
+    assert!(!full.chunks.is_empty() && !full.terms.is_empty());
+    assert_eq!(IndexStats::of(&full).generated, 0);
+
+    // Parsed in segments (64 KiB and more): the facts of one parse.
+    let big = bindings(3000, 0);
+    let whole = extract_with(Lang::Rust, &big, &parse(Lang::Rust, &big, None), GeneratedFiles::Full);
+    let segmented = extract_segmented(Lang::Rust, &big, GeneratedFiles::Full);
+    assert!(big.len() >= 64 * 1024 && !whole.generated && !segmented.generated);
+    assert_eq!(segmented.symbols, whole.symbols);
+    assert_eq!(segmented.names, whole.names);
+    assert_eq!(segmented.references, whole.references);
+    assert!(!segmented.chunks.is_empty());
+    assert!(extract_segmented(Lang::Rust, &big, GeneratedFiles::Symbols).generated);
+
+    for base in [&symbols_only, &full] {
+        for setting in [GeneratedFiles::Full, GeneratedFiles::Symbols] {
+            let mut doc = Document::new(Lang::Rust, text.clone());
+            let start = doc.text().find("C_300:").unwrap() as u32 + 2;
+            doc.apply_edits(&[TextEdit { range: TextRange::new(start, start + 3), text: "RENAMED".to_string() }]);
+            let change = doc.last_change().expect("one edit");
+            let incremental = extract_incremental(Lang::Rust, doc.text(), doc.tree(), base, change, setting);
+            assert_eq!(incremental, extract_with(Lang::Rust, doc.text(), doc.tree(), setting), "{setting:?} from generated: {}", base.generated);
+            assert_eq!(incremental.generated, setting == GeneratedFiles::Symbols);
+            assert_eq!(incremental.symbols_named("C_RENAMED").count(), 1);
+        }
+    }
 }

@@ -161,6 +161,8 @@ impl Store {
         if version == 0 {
             init_schema(&conn)?;
         }
+        // Caches of this schema written before the settings table had none.
+        conn.execute_batch(SETTINGS_TABLE)?;
         // Touch the table so that a truncated or corrupt file fails here, not later.
         conn.query_row("SELECT count(*) FROM files", [], |row| row.get::<_, i64>(0))?;
         Ok(Store { conn, path: Some(path) })
@@ -285,6 +287,26 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// The value of a setting the cached rows depend on, as last recorded
+    /// (`set_setting`); `None` when never recorded.
+    pub fn setting(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let mut stmt = self.conn.prepare_cached("SELECT value FROM settings WHERE name = ?1")?;
+        let mut rows = stmt.query(params![name])?;
+        Ok(match rows.next()? {
+            Some(row) => Some(row.get(0)?),
+            None => None,
+        })
+    }
+
+    /// Records the value of a setting the cached rows depend on.
+    pub fn set_setting(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        let write = |conn: &Connection| conn.execute("INSERT OR REPLACE INTO settings (name, value) VALUES (?1, ?2)", params![name, value]);
+        match write(&self.conn).map_err(StoreError::from) {
+            Err(err) if self.recover(&err) => Ok(write(&self.conn).map(drop)?),
+            result => result.map(drop),
+        }
     }
 
     /// Updates the modification time of unchanged files (a `touch` must not cost a
@@ -417,10 +439,14 @@ fn init_schema(conn: &Connection) -> rusqlite::Result<()> {
              summary BLOB NOT NULL,
              data BLOB NOT NULL
          );
+         {SETTINGS_TABLE}
          PRAGMA user_version = {SCHEMA_VERSION};
          COMMIT;"
     ))
 }
+
+/// Settings the rows depend on (`Store::setting`), by name.
+const SETTINGS_TABLE: &str = "CREATE TABLE IF NOT EXISTS settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 fn is_corrupt(err: &StoreError) -> bool {
     matches!(err, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
@@ -473,6 +499,31 @@ mod tests {
         assert_eq!(decode(&row.summary[..row.summary.len() / 2], &data), None);
         assert_eq!(decode(&[1, 2], &[1, 2]), None);
         assert!(store.row("missing.rs").unwrap().is_none());
+    }
+
+    /// Settings the rows depend on: recorded and read back, also in a cache of this
+    /// schema written before the settings table existed (it is added on open).
+    #[test]
+    fn settings_are_recorded_in_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::open(dir.path());
+        assert!(store.path().is_some());
+        assert_eq!(store.setting("index.generated_files").unwrap(), None);
+        store.set_setting("index.generated_files", "full").unwrap();
+        store.set_setting("index.generated_files", "symbols").unwrap();
+        store.set_setting("other", "1").unwrap();
+        assert_eq!(store.setting("index.generated_files").unwrap().as_deref(), Some("symbols"));
+        store.conn.execute_batch("DROP TABLE settings").unwrap();
+        drop(store);
+        let mut store = Store::open(dir.path());
+        assert!(store.path().is_some(), "the cache is kept, not set aside");
+        assert_eq!(store.setting("index.generated_files").unwrap(), None);
+        store.set_setting("index.generated_files", "full").unwrap();
+        drop(store);
+        assert_eq!(Store::open(dir.path()).setting("index.generated_files").unwrap().as_deref(), Some("full"));
+        let mut memory = Store::in_memory();
+        memory.set_setting("index.generated_files", "full").unwrap();
+        assert_eq!(memory.setting("index.generated_files").unwrap().as_deref(), Some("full"));
     }
 
     /// A generated declaration file's row: the flag in the summary and as a column of the

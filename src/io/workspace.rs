@@ -15,13 +15,18 @@ use rayon::prelude::*;
 use super::store::{self, CachedFile, FileRow, RawRow, Store, StoreError};
 use super::vfs::{self, SkipReason, WalkedFile};
 use crate::config::{Config, ConfigIssue};
-use crate::index::{self, FactSource, FileEntry, IndexStats, TsConfig, WorkspaceIndex};
+use crate::index::{self, FactSource, FileEntry, GeneratedFiles, IndexStats, TsConfig, WorkspaceIndex};
 use crate::lang::{self, Lang};
 
 pub const CONFIG_FILE: &str = ".ctxls.toml";
 
 /// Rows are written in transactions of this many files.
 const WRITE_BATCH: usize = 256;
+
+/// The cache's record of `[index] generated_files` (`Store::setting`): "full" once rows
+/// may have been extracted with it, "symbols" once a refresh with "symbols" re-extracted
+/// them. Never recorded: "symbols" (what caches of this schema were written with).
+const GENERATED_FILES_SETTING: &str = "index.generated_files";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RefreshMode {
@@ -201,12 +206,26 @@ impl Indexer {
             HashMap::new()
         });
 
-        // Files whose size and mtime match the cache are unchanged; the rest are read.
+        // Files whose size and mtime match the cache are unchanged, unless the setting for
+        // generated files changes their facts; the rest are read.
+        let extract_again = self.extracted_otherwise(&manifest);
+        if !extract_again.is_empty() {
+            tracing::info!(
+                "{} generated declaration files extracted again: [index] generated_files = \"{}\"",
+                extract_again.len(),
+                self.config.index.generated_files.as_str()
+            );
+        }
         let mut unchanged: Vec<&WalkedFile> = Vec::new();
         let mut to_read: Vec<&WalkedFile> = Vec::new();
         for file in &walk.files {
             match manifest.get(&file.rel_path) {
-                Some(cached) if cached.size == file.size && cached.mtime == file.mtime && file.mtime != 0 => {
+                Some(cached)
+                    if cached.size == file.size
+                        && cached.mtime == file.mtime
+                        && file.mtime != 0
+                        && !extract_again.contains(&file.rel_path) =>
+                {
                     unchanged.push(file)
                 }
                 _ => to_read.push(file),
@@ -216,7 +235,13 @@ impl Indexer {
         to_read.sort_by_key(|f| std::cmp::Reverse(f.size));
 
         tracing::debug!("manifest in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
-        let outcome = self.process(&to_read, &manifest, mode, progress, &mut report, sink);
+        if self.config.index.generated_files == GeneratedFiles::Full {
+            self.record_generated_files();
+        }
+        let outcome = self.process(&to_read, &manifest, &extract_again, mode, progress, &mut report, sink);
+        if self.config.index.generated_files == GeneratedFiles::Symbols && !outcome.write_failed {
+            self.record_generated_files();
+        }
         tracing::debug!("processed in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
 
         // Everything the cache holds that the walk no longer finds goes away.
@@ -264,7 +289,7 @@ impl Indexer {
                 if !missing.is_empty() {
                     // Rows that could not be decoded are parsed again.
                     let files: Vec<&WalkedFile> = walk.files.iter().filter(|f| missing.contains(&f.rel_path)).collect();
-                    let again = self.process(&files, &HashMap::new(), mode, progress, &mut report, sink);
+                    let again = self.process(&files, &HashMap::new(), &HashSet::new(), mode, progress, &mut report, sink);
                     report.stats.add(&again.stats);
                 }
                 report.stats.add(&outcome.stats);
@@ -283,9 +308,54 @@ impl Indexer {
         report
     }
 
+    /// The files whose cached facts `[index] generated_files` would change: with "full",
+    /// those indexed by their declarations only; with "symbols", once the cache recorded
+    /// "full", those meeting `index::is_generated` that were indexed whole. Their content
+    /// did not change: they are extracted again, and no other file is.
+    fn extracted_otherwise(&self, manifest: &HashMap<String, CachedFile>) -> HashSet<String> {
+        match self.config.index.generated_files {
+            GeneratedFiles::Full => manifest.iter().filter(|(_, cached)| cached.stats.generated > 0).map(|(path, _)| path.clone()).collect(),
+            GeneratedFiles::Symbols => {
+                let recorded = self.store.setting(GENERATED_FILES_SETTING).ok().flatten();
+                if recorded.as_deref().and_then(GeneratedFiles::from_name).unwrap_or_default() == GeneratedFiles::Symbols {
+                    return HashSet::new();
+                }
+                // Only files with enough symbols can meet the rule; their line counts
+                // are read from their summaries (a row that cannot be read is extracted
+                // again, to be sure).
+                let min_symbols = u64::from(index::GENERATED_MIN_LINES.div_ceil(index::GENERATED_LINES_PER_SYMBOL));
+                manifest
+                    .iter()
+                    .filter(|(_, cached)| cached.stats.generated == 0 && cached.stats.symbols >= min_symbols)
+                    .filter(|(path, cached)| {
+                        let summary = self.store.row(path).ok().flatten().and_then(|row| store::decode_summary(&row.summary));
+                        summary.is_none_or(|s| index::is_generated(s.light.line_index.line_count(), cached.stats.symbols as usize))
+                    })
+                    .map(|(path, _)| path.clone())
+                    .collect()
+            }
+        }
+    }
+
+    /// Records the configuration's `generated_files` in the cache, when it differs from
+    /// what the cache recorded.
+    fn record_generated_files(&mut self) {
+        let value = self.config.index.generated_files.as_str();
+        let recorded = self.store.setting(GENERATED_FILES_SETTING).ok().flatten();
+        if recorded.as_deref().unwrap_or(GeneratedFiles::Symbols.as_str()) != value {
+            if let Err(err) = self.store.set_setting(GENERATED_FILES_SETTING, value) {
+                tracing::warn!("{err}");
+            }
+        }
+    }
+
     /// Brings single files up to date (watcher events, a document closed or saved):
     /// gone, ignored or skipped files leave the index; changed ones are parsed again.
     pub fn update_paths(&mut self, paths: &[PathBuf], sink: &mut dyn IndexSink) {
+        if self.config.index.generated_files == GeneratedFiles::Full {
+            self.record_generated_files();
+        }
+        let generated = self.config.index.generated_files;
         let mut rules = vfs::IgnoreRules::new(&self.root, &self.config.index);
         let mut rows = Vec::new();
         let mut removed = Vec::new();
@@ -310,7 +380,7 @@ impl Indexer {
                 continue;
             }
             let meta = meta.expect("checked above");
-            let mut file_index = extract_text(lang, &text);
+            let mut file_index = extract_text(lang, &text, generated);
             rows.push(FileRow::new(rel_path.clone(), hash, meta.len(), vfs::mtime_nanos(&meta), &mut file_index));
             parsed.push(FileEntry::new(rel_path, hash, file_index));
         }
@@ -334,11 +404,14 @@ impl Indexer {
     }
 
     /// Reads, hashes, parses and extracts `files` on all cores, writing results to the
-    /// cache in batches from this thread.
+    /// cache in batches from this thread. Files in `extract_again` are extracted even when
+    /// their content is the one cached.
+    #[allow(clippy::too_many_arguments)]
     fn process(
         &mut self,
         files: &[&WalkedFile],
         manifest: &HashMap<String, CachedFile>,
+        extract_again: &HashSet<String>,
         mode: RefreshMode,
         progress: ProgressFn,
         report: &mut RefreshReport,
@@ -365,11 +438,13 @@ impl Indexer {
                 files.par_iter().for_each_with(tx, |tx, file| {
                     let message = match vfs::read_source(&file.abs_path, config) {
                         Err(reason) => Message::Skipped(file.rel_path.clone(), reason),
-                        Ok((hash, _)) if manifest.get(&file.rel_path).is_some_and(|c| c.hash == hash) => {
+                        Ok((hash, _))
+                            if manifest.get(&file.rel_path).is_some_and(|c| c.hash == hash) && !extract_again.contains(&file.rel_path) =>
+                        {
                             Message::SameContent(file.rel_path.clone(), file.mtime)
                         }
                         Ok((hash, text)) => {
-                            let mut file_index = extract_text(file.lang, &text);
+                            let mut file_index = extract_text(file.lang, &text, config.generated_files);
                             let row = FileRow::new(file.rel_path.clone(), hash, file.size, file.mtime, &mut file_index);
                             let keep = (mode != RefreshMode::CacheOnly).then_some(file_index);
                             Message::Parsed(Box::new((row, keep)))
@@ -439,6 +514,7 @@ impl Indexer {
             flush(&mut batch, &mut waiting, sink);
         });
         // The index is complete in memory; the rows not written are parsed again next time.
+        outcome.write_failed = write_failed.is_some();
         if let Some(err) = write_failed {
             report.errors.push(format!("the cache could not be written ({err}); the index is complete in memory and the files are parsed again next time"));
         }
@@ -559,28 +635,30 @@ struct ProcessOutcome {
     same_content: Vec<String>,
     touched: Vec<(String, i64)>,
     skipped: Vec<String>,
+    /// Some rows could not be written.
+    write_failed: bool,
 }
 
 /// Parses and extracts a file's text. A file the grammar fails on as a whole (most of it
 /// one ERROR node: syntax newer than the grammar, or an early unclosed construct) is
 /// parsed again in top-level segments so that errors stay local. The decision depends
-/// only on the text, so the same file always gives the same index.
-pub fn extract_text(lang: Lang, text: &str) -> index::FileIndex {
+/// only on the text (and `generated`), so the same file always gives the same index.
+pub fn extract_text(lang: Lang, text: &str, generated: GeneratedFiles) -> index::FileIndex {
     // Big files are parsed in top-level segments first: on valid code this gives the same
     // symbols, references and imports as one parse (chunks may split at segment edges),
     // and errors spread over many segments mean a grammar gap that a whole-file parse
     // would only make worse, and slower (error recovery on one huge tree can take seconds).
     if text.len() >= SEGMENT_FIRST_BYTES {
-        let (segmented, error_segments) = index::extract_segmented_counting(lang, text);
+        let (segmented, error_segments) = index::extract_segmented_counting(lang, text, generated);
         if error_segments == 0 || error_segments >= WIDESPREAD_ERROR_SEGMENTS {
             return segmented;
         }
     }
     let tree = lang::parse(lang, text, None);
     if index::mostly_error(&tree, text.len()) {
-        index::extract_segmented(lang, text)
+        index::extract_segmented(lang, text, generated)
     } else {
-        index::extract(lang, text, &tree)
+        index::extract_with(lang, text, &tree, generated)
     }
 }
 
@@ -729,11 +807,11 @@ mod tests {
         let lib = dir.path().join("src/lib.rs");
         let text = std::fs::read_to_string(&lib).unwrap();
         let hash = crate::base::content_hash(text.as_bytes());
-        lazy.insert(FileEntry::new("src/lib.rs".into(), hash, extract_text(Lang::Rust, &text)));
+        lazy.insert(FileEntry::new("src/lib.rs".into(), hash, extract_text(Lang::Rust, &text, GeneratedFiles::Symbols)));
         indexer.update_paths(std::slice::from_ref(&lib), &mut lazy);
         let entry = lazy.get("src/lib.rs").unwrap().clone();
         assert!(entry.is_lazy() && !entry.is_loaded());
-        assert_eq!(entry.index(), &extract_text(Lang::Rust, &text));
+        assert_eq!(entry.index(), &extract_text(Lang::Rust, &text, GeneratedFiles::Symbols));
 
         // Without a cache file to read back from, parsed files stay whole.
         let mut indexer = Indexer::open(dir.path(), Config::default(), None);
@@ -768,7 +846,7 @@ mod tests {
         let files: Vec<&vfs::WalkedFile> = walk.files.iter().collect();
         let mut report = RefreshReport::default();
         let mut index = index::WorkspaceIndex::new();
-        let outcome = indexer.process(&files, &HashMap::new(), RefreshMode::Load, &|_, _| {}, &mut report, &mut index);
+        let outcome = indexer.process(&files, &HashMap::new(), &HashSet::new(), RefreshMode::Load, &|_, _| {}, &mut report, &mut index);
         assert_eq!(index.paths().collect::<Vec<_>>(), ["a.rs"]);
         assert_eq!(outcome.skipped, ["b.rs"]);
         assert_eq!(report.skipped.get(&SkipReason::Unreadable), Some(&1));
@@ -810,7 +888,7 @@ mod tests {
         assert!(text.len() >= SEGMENT_FIRST_BYTES);
         let tree = lang::parse(Lang::Rust, &text, None);
         let whole = index::extract(Lang::Rust, &text, &tree);
-        let fast = extract_text(Lang::Rust, &text);
+        let fast = extract_text(Lang::Rust, &text, GeneratedFiles::Symbols);
         assert_eq!(fast.symbols, whole.symbols);
         assert_eq!(fast.imports, whole.imports);
         assert_eq!(fast.references.len(), whole.references.len());
@@ -824,8 +902,73 @@ mod tests {
         for i in 0..1500 {
             text.push_str(&format!("/** Doc {i}. */\nexport interface Box{i}<out A> {{ readonly value: A }}\n\nexport const make{i} = <A>(value: A): Box{i}<A> => ({{ value }})\n\n"));
         }
-        let index = extract_text(Lang::TypeScript, &text);
+        let index = extract_text(Lang::TypeScript, &text, GeneratedFiles::Symbols);
         let names: Vec<&str> = index.symbols.iter().map(|s| s.name.as_str()).collect();
         assert!(names.contains(&"make1499") && names.contains(&"Box0"), "{} symbols", names.len());
+    }
+
+    /// `[index] generated_files` changed on a cache: only the generated declaration files
+    /// are extracted again (their content unchanged), both ways and in every refresh
+    /// mode; a big file that is not generated is left alone, and a file updated alone
+    /// honours the setting too.
+    #[test]
+    fn changing_generated_files_extracts_only_those_files_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = tempfile::tempdir().unwrap();
+        let src = dir.path().join("src");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(src.join("lib.rs"), "pub mod sys;\npub const BASE: u32 = 1;\npub fn close() -> u32 { sys::WM_16 + BASE }\n").unwrap();
+        let bindings: String = (0..600).map(|i| format!("pub const WM_{i}: u32 = BASE + {i};\n")).collect();
+        std::fs::write(src.join("sys.rs"), &bindings).unwrap();
+        // 300 symbols in 900 lines: enough symbols to be looked at, too few for its lines.
+        let code: String = (0..300).map(|i| format!("pub fn f{i}(a: u32) -> u32 {{\n    a + BASE\n}}\n")).collect();
+        std::fs::write(src.join("big.rs"), &code).unwrap();
+        let run = |setting: GeneratedFiles, mode: RefreshMode| {
+            let mut config = Config::default();
+            config.index.generated_files = setting;
+            let mut indexer = Indexer::open(dir.path(), config, Some(cache.path()));
+            let mut index = WorkspaceIndex::new();
+            let report = indexer.refresh(mode, &|_, _| {}, &mut index);
+            (report, index)
+        };
+        let base_uses = |index: &WorkspaceIndex| index.get("src/sys.rs").unwrap().index().references.iter().filter(|r| r.name == 0).count();
+
+        let (cold, _) = run(GeneratedFiles::Symbols, RefreshMode::CacheOnly);
+        assert_eq!((cold.reparsed, cold.stats.generated, cold.stats.files), (3, 1, 3));
+        let (warm, index) = run(GeneratedFiles::Symbols, RefreshMode::Load);
+        assert_eq!(warm.reparsed, 0);
+        assert!(index.get("src/sys.rs").unwrap().index().generated);
+
+        let (full, index) = run(GeneratedFiles::Full, RefreshMode::Load);
+        assert_eq!((full.reparsed, full.stats.generated), (1, 0), "sys.rs only");
+        let sys = index.get("src/sys.rs").unwrap().index();
+        assert!(!sys.generated && !sys.chunks.is_empty());
+        assert_eq!(sys.names[0], "BASE");
+        assert_eq!(base_uses(&index), 600);
+        assert_eq!(full.stats.references, cold.stats.references + sys.references.len() as u64);
+        let (again, _) = run(GeneratedFiles::Full, RefreshMode::CacheOnly);
+        assert_eq!(again.reparsed, 0);
+        assert_eq!(again.stats, full.stats);
+
+        let (back, index) = run(GeneratedFiles::Symbols, RefreshMode::Lazy);
+        assert_eq!((back.reparsed, back.stats.generated), (1, 1), "sys.rs only");
+        let sys = index.get("src/sys.rs").unwrap().index();
+        assert!(sys.generated && sys.references.is_empty() && sys.chunks.is_empty());
+        assert_eq!(back.stats, cold.stats);
+        let (again, _) = run(GeneratedFiles::Symbols, RefreshMode::CacheOnly);
+        assert_eq!(again.reparsed, 0);
+
+        // A file updated alone (unchanged on disk: a document closed) with "full" is
+        // recorded so: the next "symbols" refresh extracts it again.
+        let mut config = Config::default();
+        config.index.generated_files = GeneratedFiles::Full;
+        let mut indexer = Indexer::open(dir.path(), config, Some(cache.path()));
+        let mut index = WorkspaceIndex::new();
+        indexer.update_paths(&[src.join("sys.rs")], &mut index);
+        assert_eq!(base_uses(&index), 600);
+        drop(indexer);
+        let (after, index) = run(GeneratedFiles::Symbols, RefreshMode::Load);
+        assert_eq!((after.reparsed, after.stats.generated), (1, 1));
+        assert!(index.get("src/sys.rs").unwrap().index().generated);
     }
 }

@@ -149,8 +149,15 @@ pub fn reload_config(state: &SharedState) -> (Vec<ConfigIssue>, Vec<PathBuf>) {
             if config.index != state.roots[i].config.index || config.documents != state.roots[i].config.documents {
                 changed.push(path);
             }
-            state.roots[i].indexer.lock().unwrap_or_else(|p| p.into_inner()).config = config.clone();
+            let generated_changed = config.index.generated_files != state.roots[i].config.index.generated_files;
+            // The root's indexer takes it when its next job starts (`indexing::lock_indexer`):
+            // locking it here could wait for a whole refresh, which waits for this lock.
             state.roots[i].config = config;
+            // Open documents are the editor's: extracted again here; the refresh does the
+            // files on disk whose facts the setting changes.
+            if generated_changed {
+                state.reindex_open_documents(i);
+            }
         }
     }
     (issues, changed)

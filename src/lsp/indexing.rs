@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::mpsc;
 use tower_lsp_server::ls_types::{MessageType, ProgressToken};
@@ -12,7 +12,7 @@ use tower_lsp_server::{Bounded, Client, NotCancellable, OngoingProgress};
 
 use super::state::{lock, RootSink, SharedState};
 use crate::index::terms::TermTable;
-use crate::io::workspace::RefreshMode;
+use crate::io::workspace::{Indexer, RefreshMode};
 
 /// Heap bytes of decoded facts (signatures, docs, references of the files requests read
 /// whole) a root's index keeps beyond the open documents: the least recently used are
@@ -33,7 +33,7 @@ pub async fn refresh_root(client: Client, state: SharedState, root: PathBuf) {
     let job_state = state.clone();
     let job_root = root.clone();
     let job = tokio::task::spawn_blocking(move || {
-        let mut indexer = indexer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut indexer = lock_indexer(&indexer, &job_state, &job_root);
         let mut sink = RootSink { state: job_state, root: job_root };
         indexer.summarize_parsed();
         indexer.refresh(RefreshMode::Lazy, &|done, total| percent.send(done, total), &mut sink)
@@ -303,6 +303,20 @@ fn root_name(root: &Path) -> String {
     root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
 
+/// Locks a root's indexer for a job and gives it the root's configuration as it is now
+/// (`handlers::reload_config` changes only the state's). The indexer is locked first,
+/// then the state for a moment, as the job's sink does.
+fn lock_indexer<'a>(indexer: &'a Mutex<Indexer>, state: &SharedState, root: &Path) -> MutexGuard<'a, Indexer> {
+    let mut indexer = indexer.lock().unwrap_or_else(|p| p.into_inner());
+    let state = lock(state);
+    if let Some(i) = state.root_index_by_path(root) {
+        if indexer.config != state.roots[i].config {
+            indexer.config = state.roots[i].config.clone();
+        }
+    }
+    indexer
+}
+
 /// Re-reads single files of `root` (watcher events, closed or saved documents).
 pub async fn update_files(client: Client, state: SharedState, root: PathBuf, paths: Vec<PathBuf>) {
     let knowledge_changed = paths.iter().any(|p| is_knowledge(&root, p));
@@ -314,7 +328,7 @@ pub async fn update_files(client: Client, state: SharedState, root: PathBuf, pat
     let job_state = state.clone();
     let job_root = root.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let mut indexer = indexer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut indexer = lock_indexer(&indexer, &job_state, &job_root);
         let mut sink = RootSink { state: job_state, root: job_root };
         indexer.update_paths(&paths, &mut sink);
     })

@@ -327,18 +327,37 @@ impl State {
             return;
         }
         let text = open.doc.text();
+        let generated = self.roots[root].config.index.generated_files;
         // After one edit, only the top-level items it touched are extracted again.
         let previous = self.roots[root].index.get(&rel_path).filter(|e| e.lang() == open.doc.lang);
         let file_index = match (previous, open.doc.last_change()) {
             (Some(previous), Some(change)) if open.incremental_base => {
-                index::extract_incremental(open.doc.lang, text, open.doc.tree(), previous.index(), change)
+                index::extract_incremental(open.doc.lang, text, open.doc.tree(), previous.index(), change, generated)
             }
-            _ => index::extract(open.doc.lang, text, open.doc.tree()),
+            _ => index::extract_with(open.doc.lang, text, open.doc.tree(), generated),
         };
         let entry = FileEntry::new(rel_path, crate::base::content_hash(text.as_bytes()), file_index);
         self.roots[root].index.insert(entry);
         if let Some(open) = self.documents.get_mut(uri) {
             open.incremental_base = true;
+        }
+    }
+
+    /// Extracts the open documents of root `root` again, whole (after a change of
+    /// `[index] generated_files`: the disk's files are the refresh's).
+    pub fn reindex_open_documents(&mut self, root: usize) {
+        let Some(root_path) = self.roots.get(root).map(|r| r.path.clone()) else { return };
+        let uris: Vec<String> = self
+            .documents
+            .iter()
+            .filter(|(_, d)| d.path.as_deref().is_some_and(|p| self.root_of(p) == Some(root) && p.starts_with(&root_path)))
+            .map(|(uri, _)| uri.clone())
+            .collect();
+        for uri in uris {
+            if let Some(open) = self.documents.get_mut(&uri) {
+                open.incremental_base = false;
+            }
+            self.reindex_document(&uri);
         }
     }
 

@@ -689,3 +689,43 @@ fn generated_declaration_files_are_counted_and_their_symbols_found() {
     let texts: Vec<&str> = out["snippets"].as_array().unwrap().iter().map(|s| s["text"].as_str().unwrap()).collect();
     assert!(texts.iter().any(|t| t.starts_with("pub const WM_16: u32 = 0x0010;")), "{texts:?}");
 }
+
+/// `[index] generated_files = "full"` indexes generated declaration files like any
+/// other; switching the setting on a cache extracts those files again and only them,
+/// both ways; a value that is neither is reported and the default kept.
+#[test]
+fn generated_files_full_indexes_them_whole_and_a_switch_extracts_only_them_again() {
+    let bindings: String = (0..600).map(|i| format!("pub const WM_{i}: Msg = Msg(0x{i:04x});\n")).collect();
+    let ws = TempWorkspace::new(&format!(
+        "//- /src/lib.rs\npub mod sys;\n\npub struct Msg(pub u32);\n\npub fn close_message() -> u32 {{\n    sys::WM_16.0 + 1\n}}\n//- /src/other.rs\npub fn other() -> u8 {{ 1 }}\n//- /src/sys.rs\nuse crate::Msg;\n{bindings}"
+    ));
+    let cold = index_json(&ws);
+    assert_eq!((cold["reparsed"].as_u64(), cold["generated"].as_u64()), (Some(3), Some(1)), "{cold}");
+    let counts = |json: &Value| ["files", "symbols", "references", "chunks", "bytes", "generated"].map(|k| json[k].as_u64().unwrap());
+
+    ws.write(".ctxls.toml", "[index]\ngenerated_files = \"full\"\n");
+    let full = index_json(&ws);
+    assert_eq!((full["reparsed"].as_u64(), full["generated"].as_u64()), (Some(1), Some(0)), "sys.rs only: {full}");
+    // Each binding's `Msg` twice, and its uses are indexed, chunked, searchable.
+    assert!(full["references"].as_u64().unwrap() >= cold["references"].as_u64().unwrap() + 1200, "{full}");
+    assert!(full["chunks"].as_u64().unwrap() > cold["chunks"].as_u64().unwrap(), "{full}");
+    assert_eq!(full["symbols"], cold["symbols"]);
+    let (status, stdout, _) = ws.ctxls(&["index"]);
+    assert!(status.success() && !stdout.contains("generated declaration files"), "{stdout}");
+    let warm = index_json(&ws);
+    assert_eq!(warm["reparsed"], 0, "{warm}");
+    assert_eq!(counts(&warm), counts(&full));
+
+    ws.write(".ctxls.toml", "[index]\ngenerated_files = \"symbols\"\n");
+    let back = index_json(&ws);
+    assert_eq!(back["reparsed"], 1, "sys.rs only: {back}");
+    assert_eq!(counts(&back), counts(&cold));
+
+    ws.write(".ctxls.toml", "[index]\ngenerated_files = \"everything\"\n");
+    let (status, stdout, stderr) = ws.ctxls(&["index", "--json"]);
+    assert!(status.success(), "{stderr}");
+    assert!(stderr.contains("`index.generated_files`: unknown variant `everything`, expected `symbols` or `full`; using the default"), "{stderr}");
+    let bad: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(bad["reparsed"], 0, "the default, as cached: {bad}");
+    assert_eq!(counts(&bad), counts(&cold));
+}

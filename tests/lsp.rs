@@ -475,3 +475,80 @@ fn aider_style_requirements_with_the_marker_first_are_diagnostics() {
     );
     client.shutdown();
 }
+
+/// Waits for the end of a root's `n`th indexing (from 0: `$/progress` of an `index`
+/// token) and returns its message.
+fn indexing_ended(client: &mut LspClient, n: usize) -> String {
+    let is_end = |m: &Value| {
+        m["method"] == "$/progress"
+            && m["params"]["token"].as_str().is_some_and(|t| t.starts_with("ctxls/index/"))
+            && m["params"]["value"]["kind"] == "end"
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(end) = client.notifications.iter().filter(|m| is_end(m)).nth(n) {
+            return end["params"]["value"]["message"].as_str().unwrap_or_default().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "indexing {n} never ended");
+        // Messages received meanwhile are kept in `notifications`.
+        client.wait_for_optional(Duration::from_millis(100), |_| false);
+    }
+}
+
+/// `[index] generated_files` over LSP: changed in `.ctxls.toml` or by
+/// `workspace/didChangeConfiguration`, the server extracts again only the generated
+/// declaration files (on disk: one file parsed, shown with `$/progress`; open: from the
+/// editor's text, keystrokes included), and a hover's count of a name's uses follows.
+#[test]
+fn generated_files_setting_is_applied_to_the_index_and_the_open_documents() {
+    let bindings: String = (0..600).map(|i| format!("pub const WM_{i}: u32 = BASE + {i};\n")).collect();
+    let ws = TempWorkspace::new(&format!(
+        "//- /src/lib.rs\npub mod sys;\n/// The base.\npub const BASE: u32 = 1;\npub fn close() -> u32 {{ sys::WM_16 + BASE }}\n//- /src/sys.rs\n{bindings}"
+    ));
+    let root = ws.root();
+    let mut client = LspClient::start(ws.cache.path());
+    client.initialize(&root, json!({"hover": {"explain": false}}));
+    let message = indexing_ended(&mut client, 0);
+    assert!(message.contains("(2 parsed, 0 skipped, 1 generated: symbols only)"), "{message}");
+    let lib = client.open_file(&root, "src/lib.rs", "rust");
+    let uses = |client: &mut LspClient| {
+        let hover = client.request("textDocument/hover", json!({"textDocument": {"uri": lib}, "position": {"line": 2, "character": 11}}));
+        let value = hover["result"]["contents"]["value"].as_str().unwrap_or_else(|| panic!("{hover}")).to_string();
+        let count = value.split("the name `BASE` is ").nth(1).unwrap_or_else(|| panic!("{value}"));
+        count.split(" in the workspace").next().unwrap().to_string()
+    };
+    assert_eq!(uses(&mut client), "used once");
+
+    // "full" in .ctxls.toml: sys.rs alone is parsed again, its uses of BASE counted.
+    ws.write(".ctxls.toml", "[index]\ngenerated_files = \"full\"\n");
+    client.notify("workspace/didChangeWatchedFiles", json!({"changes": [{"uri": uri(&root.join(".ctxls.toml")), "type": 2}]}));
+    let message = indexing_ended(&mut client, 1);
+    assert!(message.contains("(1 parsed, 0 skipped)"), "{message}");
+    assert_eq!(uses(&mut client), "used 601 times");
+
+    // With sys.rs open: "symbols" from the client's settings (over the file's) applies to
+    // the open document at once and to the cache's row.
+    let sys = client.open_file(&root, "src/sys.rs", "rust");
+    assert_eq!(uses(&mut client), "used 601 times");
+    client.notify("workspace/didChangeConfiguration", json!({"settings": {"ctxls": {"index": {"generated_files": "symbols"}}}}));
+    let message = indexing_ended(&mut client, 2);
+    assert!(message.contains("(1 parsed, 0 skipped, 1 generated: symbols only)"), "{message}");
+    assert_eq!(uses(&mut client), "used once");
+
+    // A value that is neither is shown and changes nothing.
+    client.notify("workspace/didChangeConfiguration", json!({"settings": {"index": {"generated_files": "all"}}}));
+    let shown = client.wait_for(Duration::from_secs(10), |m| m["method"] == "window/showMessage");
+    let shown = shown["params"]["message"].as_str().unwrap();
+    assert!(shown.contains("`index.generated_files`: unknown variant `all`, expected `symbols` or `full`"), "{shown}");
+    assert_eq!(uses(&mut client), "used 601 times", "the client's settings were replaced: the file's \"full\" again");
+    let message = indexing_ended(&mut client, 3);
+    assert!(message.contains("(1 parsed, 0 skipped)"), "{message}");
+
+    // A keystroke in the open generated file is extracted with the setting.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": sys, "version": 2}, "contentChanges": [{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "pub const WM_NEW: u32 = BASE;\n"}]}),
+    );
+    assert_eq!(uses(&mut client), "used 602 times");
+    assert!(client.shutdown().success());
+}

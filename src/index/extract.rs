@@ -12,7 +12,7 @@ use super::{
     SymbolKind,
 };
 use crate::base::{LineIndex, TextRange};
-use crate::lang::{Capture, ChangedSpan, FlatTree, Lang, PatternMatch};
+use crate::lang::{count_errors, each_child_from, Capture, ChangedSpan, FlatTree, Lang, PatternMatch};
 
 /// Signatures are folded to one line and cut at this many bytes.
 const MAX_SIGNATURE: usize = 400;
@@ -125,7 +125,7 @@ pub fn extract_with(lang: Lang, text: &str, tree: &Tree, generated: GeneratedFil
         return declarations_only(lang, line_index, symbols, imports, count_errors(root));
     }
     let (names, references) = build_references(reference_ranges(raw_refs), &symbols, text);
-    finish(lang, root, text, line_index, &item_trees, symbols, names, references, imports)
+    finish(lang, root, text, line_index, &item_trees, symbols, names, references, imports, count_errors(root))
 }
 
 /// The facts of a generated declaration file (`is_generated`).
@@ -218,6 +218,7 @@ const SEGMENT_BYTES: usize = 4 * 1024;
 /// the top-level items the edit did not touch: only the items overlapping the changed span
 /// are queried again; entries after them are shifted. Gives exactly what `extract_with`
 /// gives with the same `generated` (`old` may have been extracted with another).
+/// `change` is the `Document::last_change` that made `tree`: its error count is the tree's.
 pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex, change: ChangedSpan, generated: GeneratedFiles) -> FileIndex {
     let root = tree.root_node();
     let region = affected_region(lang, root, change.changed);
@@ -256,7 +257,7 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
     all_imports.extend(imports);
     all_imports.extend(old.imports.iter().filter(|i| after(i.range)).map(|i| Import { range: shift(i.range), ..i.clone() }));
     match (old.generated, generated.declarations_only(line_index.line_count(), symbols.len())) {
-        (_, true) => return declarations_only(lang, line_index, symbols, all_imports, count_errors(root)),
+        (_, true) => return declarations_only(lang, line_index, symbols, all_imports, change.error_count),
         // The old facts have no occurrences to keep: the file is extracted whole.
         (true, false) => return extract_with(lang, text, tree, generated),
         (false, false) => {}
@@ -280,7 +281,7 @@ pub fn extract_incremental(lang: Lang, text: &str, tree: &Tree, old: &FileIndex,
         let id = intern(old.reference_name(r), &mut ids, &mut names);
         references.push(Reference { name: id, range: shift(r.range), role: r.role });
     }
-    finish(lang, root, text, line_index, &item_trees, symbols, names, references, all_imports)
+    finish(lang, root, text, line_index, &item_trees, symbols, names, references, all_imports, change.error_count)
 }
 
 fn intern<'a>(name: &'a str, ids: &mut HashMap<&'a str, u32>, names: &mut Vec<String>) -> u32 {
@@ -310,23 +311,6 @@ fn affected_region(lang: Lang, root: Node, changed: TextRange) -> TextRange {
         is_trivia(lang, child)
     });
     TextRange::new(start, end.max(start))
-}
-
-/// Calls `each` on the children of `node` that end at or after byte `from`, in order,
-/// while it returns true. The first is found in logarithmic steps through the tree's
-/// balanced lists of repeated items, not by stepping over every earlier child: a flat
-/// file's root has thousands, and a keystroke looks at a few.
-pub(super) fn each_child_from<'t>(node: Node<'t>, from: u32, mut each: impl FnMut(Node<'t>) -> bool) {
-    let mut cursor = node.walk();
-    let found = match from.checked_sub(1) {
-        None => cursor.goto_first_child(),
-        // The first child whose end is beyond `from - 1`.
-        Some(goal) => cursor.goto_first_child_for_byte(goal as usize).is_some(),
-    };
-    if !found {
-        return;
-    }
-    while each(cursor.node()) && cursor.goto_next_sibling() {}
 }
 
 /// Calls `each` on the children of `node` inside `region`, in order.
@@ -452,9 +436,9 @@ fn finish(
     names: Vec<String>,
     references: Vec<Reference>,
     imports: Vec<Import>,
+    error_count: u32,
 ) -> FileIndex {
     let chunks = chunks::chunk_file(lang, root, text, &line_index, &symbols, item_trees);
-    let error_count = count_errors(root);
     let terms = super::terms::postings(&names, &references, &symbols, &chunks);
     let by_name = super::symbols_by_name(&symbols);
     FileIndex { lang, symbols, names, references, imports, chunks, terms, by_name, line_index, error_count, generated: false }
@@ -882,32 +866,6 @@ fn specifiers(list: Node, kind: &str, text: &str, out: &mut Vec<ImportedName>) {
             name: unquote(node_text(name, text)),
             alias: spec.child_by_field_name("alias").map(|a| unquote(node_text(a, text))),
         });
-    }
-}
-
-fn count_errors(root: Node) -> u32 {
-    if !root.has_error() {
-        return 0;
-    }
-    let mut count = 0;
-    let mut cursor = root.walk();
-    loop {
-        let node = cursor.node();
-        if node.is_error() || node.is_missing() {
-            count += 1;
-        }
-        // Only descend into subtrees that contain an error.
-        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
-            continue;
-        }
-        loop {
-            if cursor.goto_next_sibling() {
-                break;
-            }
-            if !cursor.goto_parent() {
-                return count;
-            }
-        }
     }
 }
 

@@ -2,12 +2,14 @@
 //! whole files, and incremental reparses of open documents (`Document`).
 //! Parsers are cached one per grammar per thread; queries are compiled once per process.
 
+mod errors;
 mod flat;
 pub mod kinds;
 mod pattern;
 mod queries;
 mod spec;
 
+pub use errors::{count_errors, each_child_from};
 pub use flat::FlatTree;
 pub use pattern::{PatternMatch, PatternSet};
 pub use queries::{Capture, LangQueries};
@@ -273,6 +275,8 @@ pub struct Document {
     last_change: Option<ChangedSpan>,
     /// False for a text-only document.
     parsed: bool,
+    /// The tree's syntax errors (`count_errors`), counted around each edit only.
+    error_count: u32,
 }
 
 /// What the last `apply_edits` changed, for incremental extraction: the edit (one edit
@@ -287,20 +291,23 @@ pub struct ChangedSpan {
     pub new_end: u32,
     /// The union of the edit and tree-sitter's changed ranges, in the new text.
     pub changed: TextRange,
+    /// The new tree's syntax errors (`count_errors` of it, counted around the edit only).
+    pub error_count: u32,
 }
 
 impl Document {
     pub fn new(lang: Lang, text: String) -> Document {
         let tree = parse(lang, &text, None);
         let line_index = LineIndex::new(&text);
-        Document { lang, text, tree, line_index, unsettled: false, last_change: None, parsed: true }
+        let error_count = count_errors(tree.root_node());
+        Document { lang, text, tree, line_index, unsettled: false, last_change: None, parsed: true, error_count }
     }
 
     /// A document kept as text only: no parse, now or on edits.
     pub fn text_only(lang: Lang, text: String) -> Document {
         let tree = parse(lang, "", None);
         let line_index = LineIndex::new(&text);
-        Document { lang, text, tree, line_index, unsettled: false, last_change: None, parsed: false }
+        Document { lang, text, tree, line_index, unsettled: false, last_change: None, parsed: false, error_count: 0 }
     }
 
     /// False for a text-only document (its tree is empty).
@@ -315,6 +322,7 @@ impl Document {
             return;
         }
         self.tree = parse(self.lang, if parsed { &self.text } else { "" }, None);
+        self.error_count = count_errors(self.tree.root_node());
         self.parsed = parsed;
         self.unsettled = false;
         self.last_change = None;
@@ -331,9 +339,16 @@ impl Document {
             return false;
         }
         self.tree = parse(self.lang, &self.text, None);
+        self.error_count = count_errors(self.tree.root_node());
         self.unsettled = false;
         self.last_change = None;
         true
+    }
+
+    /// The tree's syntax errors: ERROR nodes (not looked into) and MISSING nodes, as
+    /// `count_errors` counts them.
+    pub fn error_count(&self) -> u32 {
+        self.error_count
     }
 
     /// The span the last `apply_edits` changed, when it applied exactly one edit.
@@ -390,9 +405,14 @@ impl Document {
                     changed.start = changed.start.min(range.start_byte as u32);
                     changed.end = changed.end.max(range.end_byte as u32);
                 }
-                Some(ChangedSpan { start, old_end, new_end, changed })
+                let error_count = errors::count_after_edit(self.error_count, self.tree.root_node(), new_tree.root_node(), changed);
+                Some(ChangedSpan { start, old_end, new_end, changed, error_count })
             }
             _ => None,
+        };
+        self.error_count = match self.last_change {
+            Some(change) => change.error_count,
+            None => count_errors(new_tree.root_node()),
         };
         self.tree = new_tree;
         self.unsettled = self.tree.root_node().has_error();
@@ -409,7 +429,7 @@ impl Document {
         self.line_index = LineIndex::new(&self.text);
         self.last_change = match (edits.len(), single) {
             (1, Some((start, old_end, new_end))) => {
-                Some(ChangedSpan { start, old_end, new_end, changed: TextRange::new(start, new_end) })
+                Some(ChangedSpan { start, old_end, new_end, changed: TextRange::new(start, new_end), error_count: 0 })
             }
             _ => None,
         };
@@ -419,6 +439,7 @@ impl Document {
     pub fn replace_text(&mut self, text: String) {
         if self.parsed {
             self.tree = parse(self.lang, &text, None);
+            self.error_count = count_errors(self.tree.root_node());
         }
         self.line_index = LineIndex::new(&text);
         self.text = text;

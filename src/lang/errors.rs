@@ -1,0 +1,278 @@
+//! Syntax errors of a tree, counted: ERROR nodes (not looked into) and MISSING nodes.
+//! After an edit, `count_after_edit` counts only among the top-level nodes around the
+//! change in the old and new trees; elsewhere both trees hold the same nodes, so the
+//! count equals a full `count_errors` of the new tree (a random-edit test checks it).
+
+use tree_sitter::Node;
+
+use crate::base::TextRange;
+
+/// The syntax errors under `root` (itself included): ERROR nodes, whose insides are not
+/// counted, and MISSING nodes. Only subtrees with an error are walked into.
+pub fn count_errors(root: Node) -> u32 {
+    if !root.has_error() {
+        return 0;
+    }
+    let mut count = 0;
+    let mut cursor = root.walk();
+    loop {
+        let node = cursor.node();
+        if node.is_error() || node.is_missing() {
+            count += 1;
+        }
+        // Only descend into subtrees that contain an error.
+        if node.has_error() && !node.is_error() && cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return count;
+            }
+        }
+    }
+}
+
+/// The syntax errors of `new`, a reparse of `old` after one edit, given `old_errors`
+/// (`count_errors` of `old`). `old` is the tree before the reparse, already edited (its
+/// nodes in the new text's coordinates); `changed` spans the edit and tree-sitter's
+/// changed ranges, in the new text. Both trees' top-level nodes touching `changed` are
+/// counted, taking in the nodes touching those, until no more do; the other top-level
+/// nodes lie outside every changed range and hold the same errors in both trees. A
+/// keystroke in a file of thousands of items then counts a few of them, not all.
+pub fn count_after_edit(old_errors: u32, old: Node, new: Node, changed: TextRange) -> u32 {
+    if !new.has_error() {
+        return 0;
+    }
+    let whole = |root: Node| root.is_error() || root.is_missing();
+    if whole(old) || whole(new) {
+        return count_errors(new);
+    }
+    let window = touching_window(changed, [old, new]);
+    let count_in = |root: Node| {
+        let mut count = 0;
+        if root.has_error() {
+            each_child_within(root, window, |child| count += count_errors(child));
+        }
+        count
+    };
+    // A count that does not add up (an `old_errors` of another tree) is made afresh.
+    match old_errors.checked_sub(count_in(old)) {
+        Some(outside) => outside + count_in(new),
+        None => count_errors(new),
+    }
+}
+
+/// `changed`, widened in each tree to the top-level nodes that may differ between them,
+/// until neither widens it further (`around`).
+fn touching_window(changed: TextRange, roots: [Node; 2]) -> TextRange {
+    let mut window = changed;
+    loop {
+        let before = window;
+        for root in roots {
+            window = around(root, window);
+        }
+        if window == before {
+            return window;
+        }
+    }
+}
+
+/// `window` widened to the children of `root` that may differ after the edit: those
+/// touching it, and on each side the next one, then those marked changed by the edit or
+/// extras (comments). tree-sitter's changed ranges leave out changes of no width, such as
+/// a MISSING node that a statement before the edit gains or loses (its lookahead reached
+/// the edit, so the edit marked it changed; comments in between are not).
+fn around(root: Node, window: TextRange) -> TextRange {
+    let mut range = window;
+    let mut include = |node: Node| {
+        range.start = range.start.min(node.start_byte() as u32);
+        range.end = range.end.max(node.end_byte() as u32);
+    };
+    let mut cursor = root.walk();
+    let found = match window.start.checked_sub(1) {
+        None => cursor.goto_first_child(),
+        // The first child ending at or after the window's start.
+        Some(goal) => cursor.goto_first_child_for_byte(goal as usize).is_some(),
+    };
+    let mut back = cursor.clone();
+    let before = if found { back.goto_previous_sibling() } else { back.goto_last_child() };
+    if before {
+        include(back.node());
+        while back.goto_previous_sibling() && may_differ(back.node()) {
+            include(back.node());
+        }
+    }
+    if !found {
+        return range;
+    }
+    loop {
+        let child = cursor.node();
+        include(child);
+        if child.start_byte() as u32 > window.end {
+            // The next one after the window.
+            while cursor.goto_next_sibling() && may_differ(cursor.node()) {
+                include(cursor.node());
+            }
+            break;
+        }
+        if !cursor.goto_next_sibling() {
+            break;
+        }
+    }
+    range
+}
+
+/// A child beyond the neighbours of an edit that may still differ after it: marked
+/// changed by the edit (in the edited old tree), or an extra the search goes past.
+fn may_differ(node: Node) -> bool {
+    node.has_changes() || node.is_extra()
+}
+
+/// Calls `each` on the children of `node` inside `range` (zero-width ones at its edges
+/// included), in order.
+fn each_child_within<'t>(node: Node<'t>, range: TextRange, mut each: impl FnMut(Node<'t>)) {
+    each_child_from(node, range.start, |child| {
+        let (start, end) = (child.start_byte() as u32, child.end_byte() as u32);
+        if start > range.end {
+            return false;
+        }
+        if start >= range.start && end <= range.end {
+            each(child);
+        }
+        true
+    });
+}
+
+/// Calls `each` on the children of `node` that end at or after byte `from`, in order,
+/// while it returns true. The first is found in logarithmic steps through the tree's
+/// balanced lists of repeated items, not by stepping over every earlier child: a flat
+/// file's root has thousands, and a keystroke looks at a few.
+pub fn each_child_from<'t>(node: Node<'t>, from: u32, mut each: impl FnMut(Node<'t>) -> bool) {
+    let mut cursor = node.walk();
+    let found = match from.checked_sub(1) {
+        None => cursor.goto_first_child(),
+        // The first child whose end is beyond `from - 1`.
+        Some(goal) => cursor.goto_first_child_for_byte(goal as usize).is_some(),
+    };
+    if !found {
+        return;
+    }
+    while each(cursor.node()) && cursor.goto_next_sibling() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lang::{Document, Lang, TextEdit};
+
+    /// A small deterministic generator (xorshift64*): the same edits on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n.max(1) as u64) as usize
+        }
+    }
+
+    /// Pieces of code and of broken code that edits insert.
+    const PIECES: &[&str] = &[
+        "{", "}", "(", ")", ";", ",", "\n", " ", "fn ", "pub ", "struct S { a: u8 }\n", "let x = ", "impl T for U {",
+        "/*", "*/", "\"", "'", "//", "#[derive(Debug)]\n", "mod m {\n", "<", ">", "=>", "match x { _ => 1 }", "x.y()",
+        "const C: u32 = 1;\n", "export ", "function f() {", "interface I { a: number }\n", "=", "=>", "class C {",
+        "import { a } from './a';\n", "`", "${", "async ", "?", ":", "..", "::", "@", "\u{e9}",
+    ];
+
+    /// A file of many small items, as flat generated files are (a few broken ones).
+    fn items(lang: Lang, count: usize) -> String {
+        let mut text = String::new();
+        for i in 0..count {
+            let item = match (lang, i % 5) {
+                (Lang::Rust, 0) => format!("/// Item {i}.\npub const C_{i}: u32 = {i};\n"),
+                (Lang::Rust, 1) => format!("pub fn f_{i}(a: u32) -> u32 {{\n    a + {i}\n}}\n"),
+                (Lang::Rust, 2) => format!("pub struct S{i} {{ pub v: u8 }}\n"),
+                (Lang::Rust, 3) => format!("impl S{} {{ fn g(&self) {{ let x = (1, 2; }} }}\n", i - 1),
+                (Lang::Rust, _) => format!("#[cfg(test)]\nmod m{i} {{ use super::*; }}\n\n"),
+                (_, 0) => format!("/** Item {i}. */\nexport const c{i}: number = {i};\n"),
+                (_, 1) => format!("export function f{i}(a: number): number {{\n  return a + {i};\n}}\n"),
+                (_, 2) => format!("interface I{i} {{ v: string }}\n"),
+                (_, 3) => format!("class K{i} {{ m() {{ return [1, 2; }} }}\n"),
+                (_, _) => format!("import {{ a{i} }} from './a{i}';\n\n"),
+            };
+            text.push_str(&item);
+        }
+        text
+    }
+
+    /// After every one of many random edits (inserted pieces, deletions, replacements, at
+    /// random places of files with and without errors, in each grammar), the count kept
+    /// edit by edit is a full count of the document's tree.
+    #[test]
+    fn the_count_after_each_edit_is_a_full_count() {
+        let mut rng = Rng(0x5EED_0022_C0DE_F00D);
+        let mut edits_with_errors = 0;
+        for lang in [Lang::Rust, Lang::TypeScript, Lang::Tsx, Lang::JavaScript] {
+            for round in 0..6 {
+                let mut doc = Document::new(lang, items(lang, 40 + round * 10));
+                assert_eq!(doc.error_count(), count_errors(doc.tree().root_node()));
+                for _ in 0..150 {
+                    let len = doc.text().len();
+                    let start = rng.below(len + 1);
+                    let end = match rng.below(4) {
+                        0 => start,
+                        1 => start + rng.below(3),
+                        2 => start + rng.below(40),
+                        _ => start + rng.below(400),
+                    }
+                    .min(len);
+                    let text = match rng.below(3) {
+                        0 => String::new(),
+                        _ => (0..1 + rng.below(3)).map(|_| PIECES[rng.below(PIECES.len())]).collect(),
+                    };
+                    let before = doc.text().to_string();
+                    let edit = TextEdit { range: TextRange::new(start as u32, end as u32), text };
+                    doc.apply_edits(&[edit.clone()]);
+                    let full = count_errors(doc.tree().root_node());
+                    assert_eq!(doc.error_count(), full, "{lang:?}, round {round}: {before:?} edited by {edit:?}: {:?}\n{}", doc.text(), doc.tree().root_node().to_sexp());
+                    edits_with_errors += usize::from(full > 0);
+                    // Now and then typing pauses: the tree is parsed afresh.
+                    if rng.below(20) == 0 {
+                        doc.settle();
+                        assert_eq!(doc.error_count(), count_errors(doc.tree().root_node()));
+                    }
+                }
+            }
+        }
+        assert!(edits_with_errors > 2000, "most edits leave errors to count: {edits_with_errors}");
+    }
+
+    /// Two edits at once, a full replacement, a text-only document and back: counted whole.
+    #[test]
+    fn other_changes_are_counted_whole() {
+        let mut doc = Document::new(Lang::Rust, items(Lang::Rust, 20));
+        assert!(doc.error_count() > 0);
+        doc.apply_edits(&[
+            TextEdit { range: TextRange::new(0, 0), text: "fn (".to_string() },
+            TextEdit { range: TextRange::new(10, 12), text: String::new() },
+        ]);
+        assert_eq!(doc.error_count(), count_errors(doc.tree().root_node()));
+        doc.replace_text("fn ok() {}\n".to_string());
+        assert_eq!(doc.error_count(), 0);
+        doc.set_parsed(false);
+        assert_eq!(doc.error_count(), 0);
+        doc.apply_edits(&[TextEdit { range: TextRange::new(0, 0), text: "fn (".to_string() }]);
+        assert_eq!(doc.error_count(), 0, "text only: no tree, no errors");
+        doc.set_parsed(true);
+        assert_eq!(doc.error_count(), count_errors(doc.tree().root_node()));
+        assert!(doc.error_count() > 0);
+    }
+}

@@ -4,6 +4,8 @@
 //! A workspace-wide table maps each defined name to the files defining it, in shards
 //! shared between snapshots: an edit that does not change a file's defined names (most
 //! keystrokes) leaves it alone, and one that does copies only the shards of those names.
+//! A second table of the same kind maps each chunk's content hash to the files holding
+//! it (the vector store's hits are chunk hashes).
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -394,7 +396,8 @@ impl FileList {
     }
 }
 
-/// Defined name -> files defining it (sorted), in shards by name hash.
+/// Key (a defined name's hash, or a chunk's content hash) -> the files with it (sorted),
+/// in shards by key.
 #[derive(Clone)]
 struct NameTable {
     shards: Vec<Arc<NameShard>>,
@@ -408,8 +411,33 @@ impl Default for NameTable {
 
 impl NameTable {
     fn files(&self, name: &str) -> &[FileId] {
-        let key = name_key(name);
+        self.files_with_key(name_key(name))
+    }
+
+    fn files_with_key(&self, key: u64) -> &[FileId] {
         self.shards[(key % NAME_SHARDS as u64) as usize].get(&key).map_or(&[], FileList::as_slice)
+    }
+
+    /// Moves `file` from the keys of `old` to those of `new` (both sorted, distinct).
+    fn replace(&mut self, file: FileId, old: &[u64], new: &[u64]) {
+        if old == new {
+            return;
+        }
+        for &key in old.iter().filter(|k| new.binary_search(k).is_err()) {
+            self.remove(key, file);
+        }
+        for &key in new.iter().filter(|k| old.binary_search(k).is_err()) {
+            self.add(key, file);
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        let mut bytes = 0;
+        for shard in &self.shards {
+            bytes += shard.capacity() * (std::mem::size_of::<(u64, FileList)>() + 1);
+            bytes += shard.values().map(|f| f.as_slice().len() * 4 * usize::from(f.as_slice().len() > 1)).sum::<usize>();
+        }
+        bytes
     }
 
     fn add(&mut self, key: u64, file: FileId) {
@@ -447,12 +475,22 @@ pub fn defined_names(index: &FileIndex) -> Vec<u64> {
     names
 }
 
+/// The distinct content hashes of a file's chunks, sorted.
+fn chunk_hashes(chunks: &[Chunk]) -> Vec<u64> {
+    let mut hashes: Vec<u64> = chunks.iter().map(|c| c.hash).collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
+
 #[derive(Default)]
 pub struct WorkspaceIndex {
     slots: Arc<Vec<Option<Arc<FileEntry>>>>,
     ids: Arc<HashMap<String, FileId>>,
     ts_configs: Arc<Vec<TsConfig>>,
     names: NameTable,
+    /// Chunk content hash -> the files with such a chunk.
+    chunk_files: NameTable,
     chunks: ChunkStats,
     terms: Option<Arc<TermTable>>,
     revision: u64,
@@ -524,14 +562,9 @@ impl WorkspaceIndex {
         }
         self.chunks.add(entry.chunk_stats());
         let old_names = old_entry.as_ref().map(|e| e.defined_names()).unwrap_or_default();
-        if old_names != new_names {
-            for &key in old_names.iter().filter(|n| new_names.binary_search(n).is_err()) {
-                self.names.remove(key, id);
-            }
-            for &key in new_names.iter().filter(|n| old_names.binary_search(n).is_err()) {
-                self.names.add(key, id);
-            }
-        }
+        self.names.replace(id, &old_names, &new_names);
+        let old_chunks = old_entry.as_ref().map(|e| chunk_hashes(e.chunks())).unwrap_or_default();
+        self.chunk_files.replace(id, &old_chunks, &chunk_hashes(entry.chunks()));
         Arc::make_mut(&mut self.slots)[id.0 as usize] = Some(entry);
         self.changed();
         id
@@ -543,6 +576,9 @@ impl WorkspaceIndex {
             self.chunks.sub(old.chunk_stats());
             for &key in old.defined_names().iter() {
                 self.names.remove(key, id);
+            }
+            for key in chunk_hashes(old.chunks()) {
+                self.chunk_files.remove(key, id);
             }
         }
         Arc::make_mut(&mut self.slots)[id.0 as usize] = None;
@@ -650,10 +686,8 @@ impl WorkspaceIndex {
         }
         memory.entries += self.slots.capacity() * 8 + self.ids.capacity() * (std::mem::size_of::<(String, FileId)>() + 8);
         memory.entries += self.ids.keys().map(String::capacity).sum::<usize>();
-        for shard in &self.names.shards {
-            memory.names += shard.capacity() * (std::mem::size_of::<(u64, FileList)>() + 1);
-            memory.names += shard.values().map(|f| f.as_slice().len() * 4 * usize::from(f.as_slice().len() > 1)).sum::<usize>();
-        }
+        memory.names = self.names.heap_bytes();
+        memory.chunk_files = self.chunk_files.heap_bytes();
         memory.terms = self.terms.as_ref().map_or(0, |t| t.heap_bytes());
         memory
     }
@@ -668,6 +702,7 @@ impl WorkspaceIndex {
             ids: self.ids.clone(),
             ts_configs: self.ts_configs.clone(),
             names: self.names.clone(),
+            chunk_files: self.chunk_files.clone(),
             chunks: self.chunks,
             terms: self.terms.clone(),
             revision: self.revision,
@@ -713,13 +748,15 @@ pub struct IndexMemory {
     pub entries: usize,
     /// The name table (defined name -> files).
     pub names: usize,
+    /// The chunk table (chunk content hash -> files).
+    pub chunk_files: usize,
     /// The term table (term -> files).
     pub terms: usize,
 }
 
 impl IndexMemory {
     pub fn total(&self) -> usize {
-        self.summaries + self.decoded + self.whole + self.entries + self.names + self.terms
+        self.summaries + self.decoded + self.whole + self.entries + self.names + self.chunk_files + self.terms
     }
 }
 
@@ -729,6 +766,7 @@ pub struct IndexSnapshot {
     ids: Arc<HashMap<String, FileId>>,
     ts_configs: Arc<Vec<TsConfig>>,
     names: NameTable,
+    chunk_files: NameTable,
     chunks: ChunkStats,
     terms: Option<Arc<TermTable>>,
     revision: u64,
@@ -769,6 +807,11 @@ impl IndexSnapshot {
     /// collision, one more that does not: callers compare names).
     pub fn files_defining(&self, name: &str) -> &[FileId] {
         self.names.files(name)
+    }
+
+    /// The files with a chunk of content hash `hash` (`Chunk::hash`), in id order.
+    pub fn files_with_chunk(&self, hash: u64) -> &[FileId] {
+        self.chunk_files.files_with_key(hash)
     }
 
     /// The files that define macros, in id order.
@@ -904,5 +947,57 @@ mod tests {
         let bytes = facts.heap_bytes();
         index.insert(FileEntry::new("w.rs".into(), 1, facts));
         assert_eq!((index.memory().whole, index.memory().whole_files), (bytes, 1));
+    }
+
+    /// The chunk table holds, for every chunk hash, exactly the files with such a chunk,
+    /// through inserts, replacements and removals; a snapshot keeps the table of its
+    /// revision.
+    #[test]
+    fn the_chunk_table_lists_the_files_with_each_chunk() {
+        let pieces = ["pub fn a() -> u8 { 1 }\n", "pub fn b() -> u8 { 2 }\n", "pub struct C;\n", "pub fn d(x: u8) -> u8 { x }\n"];
+        let facts = |mask: usize| {
+            let text: String = (0..8).filter(|bit| mask & (1 << bit) != 0).map(|bit| pieces[bit % 4]).collect();
+            crate::index::extract(Lang::Rust, &text, &parse(Lang::Rust, &text, None))
+        };
+        let mut index = WorkspaceIndex::new();
+        let mut seen: Vec<u64> = Vec::new();
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut snapshots = Vec::new();
+        for step in 0..200 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let path = format!("f{}.rs", state % 7);
+            if state % 5 == 0 {
+                index.remove(&path);
+            } else {
+                let file = facts((state >> 8) as usize % 256);
+                seen.extend(file.chunks.iter().map(|c| c.hash));
+                index.insert(FileEntry::new(path, step, file));
+            }
+            let snapshot = index.snapshot();
+            let scan = |snapshot: &IndexSnapshot, hash: u64| {
+                let mut files: Vec<FileId> = snapshot.files().filter(|(_, e)| e.chunks().iter().any(|c| c.hash == hash)).map(|(id, _)| id).collect();
+                files.sort();
+                files
+            };
+            seen.sort_unstable();
+            seen.dedup();
+            for &hash in &seen {
+                assert_eq!(snapshot.files_with_chunk(hash), scan(&snapshot, hash).as_slice(), "step {step}");
+            }
+            if step % 50 == 0 {
+                snapshots.push(snapshot);
+            }
+        }
+        assert!(seen.len() >= 4 && snapshots.len() == 4);
+        for snapshot in &snapshots {
+            for &hash in &seen {
+                let mut files: Vec<FileId> = snapshot.files().filter(|(_, e)| e.chunks().iter().any(|c| c.hash == hash)).map(|(id, _)| id).collect();
+                files.sort();
+                assert_eq!(snapshot.files_with_chunk(hash), files.as_slice());
+            }
+        }
+        assert!(index.memory().chunk_files > 0);
     }
 }

@@ -219,7 +219,7 @@ pub fn log_memory(state: &SharedState, root: &Path) {
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()));
     tracing::debug!(
-        "memory of {}: resident {} MiB; index {:.1} MiB (summaries {:.1}: symbols {:.1}, chunks {:.1}, terms {:.1}, by name {:.1}, lines {:.1}, imports {:.1}; decoded {:.1} in {} files, whole {:.1} in {} files, entries {:.1}, names {:.1}, term table {:.1}); vectors on the heap {:.1} MiB",
+        "memory of {}: resident {} MiB; index {:.1} MiB (summaries {:.1}: symbols {:.1}, chunks {:.1}, terms {:.1}, by name {:.1}, lines {:.1}, imports {:.1}; decoded {:.1} in {} files, whole {:.1} in {} files, entries {:.1}, names {:.1}, chunk hashes {:.1}, term table {:.1}); vectors on the heap {:.1} MiB",
         root.display(),
         resident.map_or_else(|| "?".to_string(), |kb| (kb / 1024).to_string()),
         mib(memory.total()),
@@ -236,6 +236,7 @@ pub fn log_memory(state: &SharedState, root: &Path) {
         memory.whole_files,
         mib(memory.entries),
         mib(memory.names),
+        mib(memory.chunk_files),
         mib(memory.terms),
         mib(vectors.heap_bytes()),
     );

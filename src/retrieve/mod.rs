@@ -287,13 +287,12 @@ fn vector_hits(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
         .filter(|(_, (_, similarity))| *similarity >= MIN_SIMILARITY)
         .map(|(i, (hash, _))| (*hash, i))
         .collect();
+    // The files holding each hit's chunk, from the index's chunk table.
     let mut found: Vec<(usize, FileId, u32)> = Vec::new();
-    for (file, entry) in snapshot.files() {
-        if file == request.file {
-            continue;
-        }
-        for (i, chunk) in entry.chunks().iter().enumerate() {
-            if let Some(&rank) = wanted.get(&chunk.hash) {
+    for (&hash, &rank) in &wanted {
+        for &file in snapshot.files_with_chunk(hash).iter().filter(|&&file| file != request.file) {
+            let Some(entry) = snapshot.file(file) else { continue };
+            for (i, _) in entry.chunks().iter().enumerate().filter(|(_, chunk)| chunk.hash == hash) {
                 found.push((rank, file, i as u32));
             }
         }

@@ -239,6 +239,61 @@ fn vector_hits_become_snippets() {
     assert!(got[0].1.contains("pub fn unrelated_parse(input: &str) -> u32 { 0 }"), "{got:?}");
 }
 
+/// The vector generator finds a hit's chunks through the index's chunk table: the same
+/// hits, in the same order, as a scan of every file's chunks (the way it was found
+/// before): chunks shared by several files and twice in one, a hit below the
+/// similarity floor, an unknown hash, the cursor's own file left out.
+#[test]
+fn vector_hits_through_the_chunk_table_are_those_of_a_scan() {
+    // Items of 30 lines: each its own chunk (small neighbours are merged).
+    let body: String = (0..28).map(|i| format!("    let v{i} = x + {i};\n")).collect();
+    let shared = format!("pub fn shared_helper(x: u32) -> u32 {{\n{body}}}\n");
+    let a_only = format!("pub fn a_only(x: u32) -> u32 {{\n{body}}}\n");
+    let f = fixture(&format!(
+        "//- /src/a.rs\n{shared}\n{a_only}\n{shared}//- /src/b.rs\n{shared}//- /src/empty.rs\n//- /src/c.rs\n{shared}\nfn here() {{ $0 }}\n"
+    ));
+    let hash_of = |path: &str, i: usize| f.snapshot.file(f.snapshot.file_id(path).unwrap()).unwrap().chunks()[i].hash;
+    let (shared_hash, a_only) = (hash_of("src/b.rs", 0), hash_of("src/a.rs", 1));
+    assert_eq!(hash_of("src/c.rs", 0), shared_hash);
+    let file = f.snapshot.file_id("src/c.rs").unwrap();
+    let scan = |request: &ContextRequest| {
+        let wanted: HashMap<u64, usize> =
+            request.vector_hits.iter().enumerate().filter(|(_, (_, s))| *s >= MIN_SIMILARITY).map(|(i, (h, _))| (*h, i)).collect();
+        let mut found = Vec::new();
+        for (id, entry) in f.snapshot.files() {
+            for (i, chunk) in entry.chunks().iter().enumerate() {
+                match wanted.get(&chunk.hash) {
+                    Some(&rank) if id != request.file => found.push((rank, id, i as u32)),
+                    _ => {}
+                }
+            }
+        }
+        found.sort();
+        found
+            .into_iter()
+            .map(|(rank, id, chunk)| (id, chunk_target(f.snapshot.file(id).unwrap().light(), chunk), request.vector_hits[rank].1))
+            .collect::<Vec<_>>()
+    };
+    for hits in [
+        vec![(shared_hash, 0.9), (a_only, 0.5)],
+        vec![(a_only, 0.95), (shared_hash, 0.3), (12345, 0.9)],
+        vec![(shared_hash, 0.1), (a_only, 0.25)],
+        vec![(shared_hash, 0.19)],
+    ] {
+        let request = ContextRequest { vector_hits: &hits, ..ContextRequest::new(file, f.cursor.1, 2048) };
+        let got: Vec<_> = vector_hits(&f.snapshot, &request).into_iter().map(|h| (h.file, h.target, h.why)).collect();
+        let expected = scan(&request);
+        assert_eq!(got.len(), expected.len(), "{hits:?}");
+        for ((file, target, why), (e_file, e_target, similarity)) in got.iter().zip(&expected) {
+            assert_eq!((file, target), (e_file, e_target), "{hits:?}");
+            assert!(why.contains(&format!("{similarity:.2}")), "{why}");
+        }
+        if hits[0] == (shared_hash, 0.9) {
+            assert_eq!(got.len(), 4, "a.rs twice, b.rs, a.rs's own chunk; not c.rs: {got:?}");
+        }
+    }
+}
+
 #[test]
 fn recent_changes_bring_the_definitions_they_touch() {
     let f = fixture(LEXICAL);

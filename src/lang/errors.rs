@@ -65,27 +65,34 @@ pub fn count_after_edit(old_errors: u32, old: Node, new: Node, changed: TextRang
     }
 }
 
-/// `changed`, widened in each tree to the top-level nodes that may differ between them,
-/// until neither widens it further (`around`).
+/// `changed`, widened in each tree to the top-level nodes that may differ between them:
+/// those touching it (until none touching it reaches beyond it), then in each tree the
+/// next one on each side and the nodes beyond them that `may_differ`, then again those
+/// touching the result. Both trees' top-level nodes are then each wholly in the window
+/// or wholly out of it.
 fn touching_window(changed: TextRange, roots: [Node; 2]) -> TextRange {
-    let mut window = changed;
-    loop {
+    let touching = |mut window: TextRange| loop {
         let before = window;
         for root in roots {
-            window = around(root, window);
+            window = around(root, window, false);
         }
         if window == before {
             return window;
         }
+    };
+    let mut window = touching(changed);
+    for root in roots {
+        window = around(root, window, true);
     }
+    touching(window)
 }
 
-/// `window` widened to the children of `root` that may differ after the edit: those
-/// touching it, and on each side the next one, then those marked changed by the edit or
-/// extras (comments). tree-sitter's changed ranges leave out changes of no width, such as
-/// a MISSING node that a statement before the edit gains or loses (its lookahead reached
-/// the edit, so the edit marked it changed; comments in between are not).
-fn around(root: Node, window: TextRange) -> TextRange {
+/// `window` widened to the children of `root` touching it and, `with_neighbours`, on each
+/// side the next one, then those marked changed by the edit or extras (comments).
+/// tree-sitter's changed ranges leave out changes of no width, such as a MISSING node
+/// that a statement before the edit gains or loses (its lookahead reached the edit, so
+/// the edit marked it changed; comments in between are not).
+fn around(root: Node, window: TextRange, with_neighbours: bool) -> TextRange {
     let mut range = window;
     let mut include = |node: Node| {
         range.start = range.start.min(node.start_byte() as u32);
@@ -97,12 +104,14 @@ fn around(root: Node, window: TextRange) -> TextRange {
         // The first child ending at or after the window's start.
         Some(goal) => cursor.goto_first_child_for_byte(goal as usize).is_some(),
     };
-    let mut back = cursor.clone();
-    let before = if found { back.goto_previous_sibling() } else { back.goto_last_child() };
-    if before {
-        include(back.node());
-        while back.goto_previous_sibling() && may_differ(back.node()) {
+    if with_neighbours {
+        let mut back = cursor.clone();
+        let before = if found { back.goto_previous_sibling() } else { back.goto_last_child() };
+        if before {
             include(back.node());
+            while back.goto_previous_sibling() && may_differ(back.node()) {
+                include(back.node());
+            }
         }
     }
     if !found {
@@ -110,14 +119,17 @@ fn around(root: Node, window: TextRange) -> TextRange {
     }
     loop {
         let child = cursor.node();
-        include(child);
         if child.start_byte() as u32 > window.end {
-            // The next one after the window.
-            while cursor.goto_next_sibling() && may_differ(cursor.node()) {
-                include(cursor.node());
+            if with_neighbours {
+                // The next one after the window, and those beyond it that may differ.
+                include(child);
+                while cursor.goto_next_sibling() && may_differ(cursor.node()) {
+                    include(cursor.node());
+                }
             }
             break;
         }
+        include(child);
         if !cursor.goto_next_sibling() {
             break;
         }
@@ -253,6 +265,37 @@ mod tests {
             }
         }
         assert!(edits_with_errors > 2000, "most edits leave errors to count: {edits_with_errors}");
+    }
+
+    /// A keystroke in a file of many items with errors looks at the items around it, not
+    /// at the whole file (the window stops widening once the neighbours are in).
+    #[test]
+    fn the_window_of_a_keystroke_is_a_few_items() {
+        let text = format!("{}pub struct Unfinished {{\n", items(Lang::Rust, 500));
+        let mut old = crate::lang::parse(Lang::Rust, &text, None);
+        assert!(old.root_node().has_error());
+        let at = text.find("pub fn f_251").unwrap();
+        let mut new_text = text.clone();
+        new_text.insert(at + 8, 'x');
+        let position = |offset: usize| {
+            let line = text[..offset].matches('\n').count();
+            tree_sitter::Point { row: line, column: offset - text[..offset].rfind('\n').map_or(0, |n| n + 1) }
+        };
+        let start = position(at + 8);
+        old.edit(&tree_sitter::InputEdit {
+            start_byte: at + 8,
+            old_end_byte: at + 8,
+            new_end_byte: at + 9,
+            start_position: start,
+            old_end_position: start,
+            new_end_position: tree_sitter::Point { row: start.row, column: start.column + 1 },
+        });
+        let new = crate::lang::parse(Lang::Rust, &new_text, Some(&old));
+        let changed = TextRange::new(at as u32 + 8, at as u32 + 9);
+        let window = touching_window(changed, [old.root_node(), new.root_node()]);
+        assert!(window.start as usize > at - 200 && (window.end as usize) < at + 200, "{window:?} around {at}");
+        let old_count = count_errors(crate::lang::parse(Lang::Rust, &text, None).root_node());
+        assert_eq!(count_after_edit(old_count, old.root_node(), new.root_node(), changed), count_errors(new.root_node()));
     }
 
     /// Two edits at once, a full replacement, a text-only document and back: counted whole.

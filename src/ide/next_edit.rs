@@ -607,21 +607,23 @@ pub fn rank(
         }
     }
 
-    // Last: the places next to each edit in its file, nearest first, in windows of
-    // 2 * NEARBY + 1 lines tiling outward (below, then above).
-    for edit in edits {
-        let Some(id) = snapshot.file_id(&edit.path) else { continue };
+    // Last: the places next to each change in its file (edits a few lines apart are one
+    // change), nearest first, in windows of 2 * NEARBY + 1 lines tiling outward (below,
+    // then above).
+    for (path, file_edits) in &by_file {
+        let Some(id) = snapshot.file_id(path) else { continue };
         let Some(entry) = snapshot.file(id) else { continue };
         let line_count = entry.light().line_index.line_count();
-        let (start, end) = edit.new_range();
-        let step = 2 * NEARBY + 1;
-        for i in 0..limit as u32 {
-            let below = end + NEARBY + 1 + i * step;
-            if below < line_count {
-                ranking.add(id, below, TIER_NEARBY + nearness.of(&edit.path, below), || format!("near the edit at {}:{}", edit.path, edit.new_start + 1));
-            }
-            if let Some(above) = start.checked_sub(NEARBY + 1 + i * step) {
-                ranking.add(id, above, TIER_NEARBY + nearness.of(&edit.path, above), || format!("near the edit at {}:{}", edit.path, edit.new_start + 1));
+        for (start, end) in changes(file_edits.iter().copied()) {
+            let step = 2 * NEARBY + 1;
+            for i in 0..limit as u32 {
+                let below = end + NEARBY + 1 + i * step;
+                if below < line_count {
+                    ranking.add(id, below, TIER_NEARBY + nearness.of(path, below), || format!("near the edit at {path}:{}", start + 1));
+                }
+                if let Some(above) = start.checked_sub(NEARBY + 1 + i * step) {
+                    ranking.add(id, above, TIER_NEARBY + nearness.of(path, above), || format!("near the edit at {path}:{}", start + 1));
+                }
             }
         }
     }
@@ -1076,6 +1078,25 @@ fn same_insertion_elsewhere(file: &FileEdits, nearness: &Nearness, ranking: &mut
     }
 }
 
+/// Edits of one file this few lines apart or less are one change: the lines between them
+/// are its context, not another place.
+const SAME_CHANGE_GAP: u32 = 3;
+
+/// The changes of one file: its edits' new lines (zero-based, inclusive), those at most
+/// `SAME_CHANGE_GAP` lines apart merged into one, in file order.
+fn changes<'a>(edits: impl Iterator<Item = &'a Edit>) -> Vec<(u32, u32)> {
+    let mut spans: Vec<(u32, u32)> = edits.map(Edit::new_range).collect();
+    spans.sort();
+    let mut merged: Vec<(u32, u32)> = Vec::new();
+    for (start, end) in spans {
+        match merged.last_mut() {
+            Some(last) if start <= last.1 + SAME_CHANGE_GAP + 1 => last.1 = last.1.max(end),
+            _ => merged.push((start, end)),
+        }
+    }
+    merged
+}
+
 /// Where a new test of edited code goes: after the nearest places next to the edits,
 /// before the farther ones (a fixed score in the last tier: the two windows next to
 /// the first edit come first).
@@ -1406,6 +1427,17 @@ mod tests {
         // `fn min_depth`.
         assert_eq!(named.iter().map(|(_, line, _)| *line).collect::<Vec<_>>(), vec![20, 25], "{found:#?}");
         assert!(named[0].2.contains("`walk`") && named[1].2.contains("`max_depth`"), "{found:#?}");
+    }
+
+    #[test]
+    fn the_nearest_windows_tile_outward_from_the_change_not_from_each_of_its_edits() {
+        let old: String = (0..40).map(|i| format!("fn f{i}() {{}}\n")).collect();
+        let fixture = format!("\n//- /src/a.rs\n{old}");
+        // Lines 10 and 12 edited: one change, lines 10-12.
+        let new = old.replacen("fn f9() {}", "fn f9() { let _ = 1; }", 1).replacen("fn f11() {}", "fn f11() { let _ = 1; }", 1);
+        let found = ranked(&fixture, &[("src/a.rs", &new)]);
+        let near: Vec<u32> = found.iter().filter(|(_, _, r)| r.starts_with("near the edit")).map(|(_, line, _)| *line).collect();
+        assert_eq!(near[..4], [16, 6, 23, 30], "{found:#?}");
     }
 
     #[test]

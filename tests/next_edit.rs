@@ -114,7 +114,9 @@ export const ready = loadSettings("c.json").verbose;
     let expected = [("src/main.ts", 1), ("src/main.ts", 4), ("src/other.ts", 1), ("src/other.ts", 2)];
     let reasons: Vec<&str> = out["candidates"].as_array().unwrap().iter().map(|c| c["reason"].as_str().unwrap()).collect();
     assert!(reasons[..expected.len()].iter().all(|r| r.contains("renamed")), "the remaining old names first: {out:#}");
-    assert!(reasons[expected.len()..].iter().all(|r| r.starts_with("near the edit")), "then only the places next to the edits: {out:#}");
+    // (In the edited files: the windows next to the edits and the lines sharing their words.)
+    let nearby = |r: &str| r.starts_with("near the edit") || r.starts_with("shares ");
+    assert!(reasons[expected.len()..].iter().all(|r| nearby(r)), "then only the places next to the edits: {out:#}");
     let found = &found[..expected.len()];
     for (file, line) in expected {
         assert!(found.contains(&(file.to_string(), line)), "{file}:{line} in {out:#}");
@@ -279,7 +281,10 @@ impl Edge {
     let (out, _) = next_edit(&ws, &["--locations-only"]);
     let text = out.to_string();
     assert!(!text.contains("another definition") && !text.contains("signature changed"), "{out:#}");
-    assert!(out["candidates"].as_array().unwrap().iter().all(|c| c["reason"].as_str().unwrap().starts_with("near the edit")), "{out:#}");
+    assert!(
+        out["candidates"].as_array().unwrap().iter().all(|c| c["file"] == "src/shapes.rs" && ["near the edit", "shares "].iter().any(|p| c["reason"].as_str().unwrap().starts_with(p))),
+        "only the edited file's nearby places and lines sharing words: {out:#}"
+    );
 }
 
 /// The model's rewrite of the best place, as minimal edits; nothing offered for an

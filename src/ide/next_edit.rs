@@ -922,6 +922,11 @@ fn new_names_defined_nowhere(
         .map(String::as_str)
         .filter(|name| snapshot.files_defining(name).iter().all(|&f| snapshot.file(f).is_none_or(|e| e.light().symbols_named(name).next().is_none())))
         .filter_map(|name| Some((name, role_in_edit(name)?)))
+        // A member defined nowhere is a field to declare only when the edit sets it in a
+        // literal (`max_depth: None`); read (`pages.length`, `expect(x).not`) or taken
+        // apart (`const { container } = render()`), it is a dependency's (development
+        // list: 0 of 15 right before).
+        .filter(|&(name, role)| role != RefRole::Member || edit.new_lines.iter().any(|line| sets_field(line, name)))
         .collect();
     if undefined.is_empty() {
         return;
@@ -969,6 +974,15 @@ fn new_names_defined_nowhere(
             }
         }
     }
+}
+
+/// Whether `line` sets the field `name` in a literal: `name: value` (not `name::path`),
+/// not after a `.` (`a.name: T` is no literal's).
+fn sets_field(line: &str, name: &str) -> bool {
+    let all: Vec<&str> = tokens(line).map(|(_, t)| t).collect();
+    all.iter().enumerate().any(|(i, t)| {
+        *t == name && all.get(i + 1) == Some(&":") && all.get(i + 2) != Some(&":") && (i == 0 || all[i - 1] != ".")
+    })
 }
 
 /// One edited file: its id, path, new text and edits.
@@ -1525,6 +1539,21 @@ mod tests {
         let found = ranked(&fixture, &[("src/a.rs", &new)]);
         let near: Vec<u32> = found.iter().filter(|(_, _, r)| r.starts_with("near the edit")).map(|(_, line, _)| *line).collect();
         assert_eq!(near[..4], [16, 6, 23, 30], "{found:#?}");
+    }
+
+    #[test]
+    fn a_member_defined_nowhere_points_at_the_fields_only_when_the_edit_sets_it_in_a_literal() {
+        let fixture = "\n//- /src/page.rs\npub struct Page {\n    pub items: Vec<u32>,\n}\npub fn count(page: &Page) -> usize {\n    page.items.len()\n}\npub fn empty() -> Page {\n    Page { items: Vec::new() }\n}\n";
+        let old = fixture.split("//- /src/page.rs\n").nth(1).unwrap();
+        let nowhere = |found: &[(String, u32, String)]| found.iter().filter(|(_, _, r)| r.contains("defined nowhere")).map(|(_, line, _)| *line).collect::<Vec<u32>>();
+        // Read: a dependency's member as far as the workspace knows.
+        let read = old.replace("page.items.len()", "page.items.len() + page.extra_len");
+        let found = ranked(fixture, &[("src/page.rs", &read)]);
+        assert!(nowhere(&found).is_empty(), "{found:#?}");
+        // Set in a literal: a field to declare, next to `items`.
+        let set = old.replace("Page { items: Vec::new() }", "Page { items: Vec::new(), extra_len: 0 }");
+        let found = ranked(fixture, &[("src/page.rs", &set)]);
+        assert_eq!(nowhere(&found), vec![2], "{found:#?}");
     }
 
     #[test]

@@ -109,6 +109,10 @@ struct UsesOf {
     inside_edits: bool,
     /// No use counts when the name has more than `Limits::uses_per_name` of them.
     only_if_rare: bool,
+    /// Uses outside the edited files rank below the places near the edits (the last
+    /// tier, by shared directories): a name taken out among other changes is rarely
+    /// due elsewhere (development list: 2 of 307 such places right).
+    weak_elsewhere: bool,
 }
 
 /// Parses a unified diff (`git diff` format, any context) into edits, paths taken from the
@@ -468,6 +472,8 @@ pub fn rank(
         }
         uses.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (near, u) in uses.into_iter().take(limits.uses_per_name) {
+            // Nearness below 0.5: not an edited file.
+            let tier = if how.weak_elsewhere && near < 0.5 { TIER_NEARBY } else { tier };
             ranking.add(u.file, u.line, tier + near, || reason(&u));
         }
     };
@@ -498,7 +504,7 @@ pub fn rank(
                         Some(new) => format!("uses `{old}`, renamed to `{new}` ({kind})"),
                         None => format!("uses `{old}`, which was removed ({kind})"),
                     };
-                    add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, UsesOf { inside_edits: true, only_if_rare: false }, &|_| true, &|_| reason.clone());
+                    add_uses(&mut ranking, old, TIER_REMAINING_OLD_NAME, UsesOf { inside_edits: true, ..UsesOf::default() }, &|_| true, &|_| reason.clone());
                 }
                 Change::Signature { name, kind, container } => {
                     // Only a callable's or a type's header is an interface: a field's,
@@ -557,7 +563,8 @@ pub fn rank(
                     Some(new_name) => (TIER_REMAINING_OLD_NAME, format!("still uses `{name}`, replaced by `{new_name}` in the edit at {}:{}", edit.path, edit.new_start + 1)),
                     None => (TIER_REPLACED_LINE, format!("still uses `{name}`, taken out in the edit at {}:{}", edit.path, edit.new_start + 1)),
                 };
-                add_uses(&mut ranking, name, tier, UsesOf { inside_edits: true, only_if_rare: true }, &|_| true, &|_| reason.clone());
+                let weak_elsewhere = tier == TIER_REPLACED_LINE;
+                add_uses(&mut ranking, name, tier, UsesOf { inside_edits: true, only_if_rare: true, weak_elsewhere }, &|_| true, &|_| reason.clone());
             }
             new_names_defined_nowhere(snapshot, edit, new, &before, &after, &nearness, &inside_edit, &mut ranking);
             if let Some(mut fragment) = replaced_fragment(edit, &before) {
@@ -1554,6 +1561,21 @@ mod tests {
         let set = old.replace("Page { items: Vec::new() }", "Page { items: Vec::new(), extra_len: 0 }");
         let found = ranked(fixture, &[("src/page.rs", &set)]);
         assert_eq!(nowhere(&found), vec![2], "{found:#?}");
+    }
+
+    #[test]
+    fn a_name_taken_out_among_other_changes_is_followed_elsewhere_only_after_the_places_near_the_edit() {
+        let mut a = String::from("pub fn total(x: u32) -> u32 {\n    let v = scale_up(x) + offset_by(x);\n    v\n}\n");
+        for i in 0..12 {
+            a.push_str(&format!("fn f{i}() {{}}\n"));
+        }
+        let fixture = format!("\n//- /src/a.rs\n{a}//- /src/b.rs\npub fn other(y: u32) -> u32 {{\n    scale_up(y)\n}}\n");
+        let new = a.replacen("scale_up(x) + offset_by(x)", "x + 1", 1);
+        let found = ranked(&fixture, &[("src/a.rs", &new)]);
+        let elsewhere = found.iter().position(|(path, _, _)| path == "src/b.rs");
+        let last_near = found.iter().rposition(|(path, _, reason)| path == "src/a.rs" && reason.starts_with("near the edit"));
+        assert!(last_near.is_some() && elsewhere.is_none_or(|at| Some(at) > last_near), "{found:#?}");
+        assert!(elsewhere.is_none_or(|at| found[at].2.contains("taken out")), "{found:#?}");
     }
 
     #[test]

@@ -62,7 +62,7 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     std::mem::forget(index); // the snapshot holds it all; the process ends soon
     tracing::debug!("index and edits in {:.1} ms", started.elapsed().as_secs_f64() * 1000.0);
     let read = |id| snapshot.file(id).and_then(|e| std::fs::read_to_string(root.join(&e.path)).ok());
-    let mut old_facts = OldFacts::default();
+    let mut old_facts = OldFacts::new(config.index.generated_files);
     for (path, (hash, facts)) in indexer.take_replaced() {
         let file_edits: Vec<&Edit> = edits.iter().filter(|e| e.path == path).collect();
         let Some(id) = snapshot.file_id(&path).filter(|_| !file_edits.is_empty()) else { continue };

@@ -219,9 +219,25 @@ pub struct OldFacts {
     by_path: HashMap<String, (usize, u64, Arc<FileIndex>)>,
     /// Parses done (misses), for tests and tracing.
     pub parsed: usize,
+    /// How a generated file's old text is extracted: as the index extracts its new text
+    /// (`[index] generated_files`), so that old and new facts compare like with like.
+    generated: crate::index::GeneratedFiles,
 }
 
 impl OldFacts {
+    /// Old facts extracted with the workspace's `[index] generated_files` setting.
+    pub fn new(generated: crate::index::GeneratedFiles) -> OldFacts {
+        OldFacts { generated, ..OldFacts::default() }
+    }
+
+    /// Takes the workspace's current setting; the facts kept under another are dropped.
+    pub fn set_generated(&mut self, generated: crate::index::GeneratedFiles) {
+        if generated != self.generated {
+            self.by_path.clear();
+            self.generated = generated;
+        }
+    }
+
     /// The facts of `path`'s old text: the kept ones when the text is the one they were
     /// made from, else parsed now (and kept).
     pub fn of(&mut self, path: &str, lang: crate::lang::Lang, old_text: &str) -> Arc<FileIndex> {
@@ -232,7 +248,7 @@ impl OldFacts {
             }
         }
         self.parsed += 1;
-        let facts = Arc::new(crate::index::extract(lang, old_text, &parse(lang, old_text, None)));
+        let facts = Arc::new(crate::index::extract_with(lang, old_text, &parse(lang, old_text, None), self.generated));
         self.by_path.insert(path.to_string(), (key.0, key.1, Arc::clone(&facts)));
         facts
     }
@@ -1592,5 +1608,24 @@ mod tests {
         assert_eq!(facts.len(), 1);
         facts.of("a.rs", Lang::Rust, "fn b() {}\n");
         assert_eq!(facts.parsed, 4, "a file dropped is parsed again");
+    }
+
+    /// A generated file's old text is extracted as the index extracts its new one: with
+    /// `generated_files = "full"` its references are there to compare, and a change of
+    /// the setting drops the facts kept under the other.
+    #[test]
+    fn old_facts_follow_the_generated_files_setting() {
+        use crate::index::GeneratedFiles;
+        let text: String = (0..600).map(|i| format!("pub const C{i}: u32 = BASE;\n")).collect();
+        let mut facts = OldFacts::default();
+        assert!(facts.of("gen.rs", Lang::Rust, &text).references.is_empty(), "symbols only by default");
+        facts.set_generated(GeneratedFiles::Full);
+        let full = facts.of("gen.rs", Lang::Rust, &text);
+        assert!(full.references.len() >= 600, "references with \"full\": {}", full.references.len());
+        assert_eq!(facts.parsed, 2, "the setting's change parses the text again");
+        facts.set_generated(GeneratedFiles::Full);
+        facts.of("gen.rs", Lang::Rust, &text);
+        assert_eq!(facts.parsed, 2, "the same setting keeps the facts");
+        assert!(!OldFacts::new(GeneratedFiles::Full).of("gen.rs", Lang::Rust, &text).references.is_empty());
     }
 }

@@ -167,6 +167,7 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
         let ranked = tokio::task::spawn_blocking(move || {
             let root = view.root.as_ref().expect("checked above");
             let mut old_facts = old_facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            old_facts.set_generated(view.config.index.generated_files);
             rank(&root.path, &root.snapshot, &root.open_texts, &bases, latest.as_ref(), &mut old_facts, limit)
         })
         .await;

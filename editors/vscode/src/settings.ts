@@ -12,6 +12,7 @@ export const TOML_KEYS = [
   'index.max_file_size',
   'index.max_line_length',
   'index.exclude',
+  'index.generated_files',
   'llm.provider',
   'llm.base_url',
   'llm.model',

@@ -560,6 +560,7 @@ describe('every setting the extension exposes is a key the server knows', { time
       'index.max_file_size': 2_000_000,
       'index.max_line_length': 5000,
       'index.exclude': ['generated/**'],
+      'index.generated_files': 'full',
       'llm.provider': 'openai',
       'llm.base_url': closed,
       'llm.model': 'qwen2.5-coder-7b',

@@ -149,7 +149,7 @@ pub fn syntax_regressions(plan: &super::search_replace::Plan) -> Vec<String> {
 
 /// The syntax errors (error and missing nodes) in `text` as the index counts them.
 pub fn error_count(lang: Lang, text: &str) -> u32 {
-    crate::index::extract(lang, text, &crate::lang::parse(lang, text, None)).error_count
+    crate::lang::count_errors(crate::lang::parse(lang, text, None).root_node())
 }
 
 /// 1-based lines of the syntax errors (error and missing nodes) in a file's text, at most

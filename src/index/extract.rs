@@ -12,7 +12,7 @@ use super::{
     SymbolKind,
 };
 use crate::base::{LineIndex, TextRange};
-use crate::lang::{count_errors, each_child_from, Capture, ChangedSpan, FlatTree, Lang, PatternMatch};
+use crate::lang::{count_errors, each_child_from, each_child_within, Capture, ChangedSpan, FlatTree, Lang, PatternMatch};
 
 /// Signatures are folded to one line and cut at this many bytes.
 const MAX_SIGNATURE: usize = 400;
@@ -311,20 +311,6 @@ fn affected_region(lang: Lang, root: Node, changed: TextRange) -> TextRange {
         is_trivia(lang, child)
     });
     TextRange::new(start, end.max(start))
-}
-
-/// Calls `each` on the children of `node` inside `region`, in order.
-pub(super) fn each_child_within<'t>(node: Node<'t>, region: TextRange, mut each: impl FnMut(Node<'t>)) {
-    each_child_from(node, region.start, |child| {
-        let (s, e) = (child.start_byte() as u32, child.end_byte() as u32);
-        if s > region.end {
-            return false;
-        }
-        if s >= region.start && e <= region.end {
-            each(child);
-        }
-        true
-    });
 }
 
 fn is_trivia(lang: Lang, node: Node) -> bool {

@@ -72,7 +72,7 @@ fn parse_items(lang: Lang, text: &str, interior: TextRange, lines: &LineIndex) -
 
 fn collect_top_level(root: Node, text: &str, within: Option<TextRange>, depth: usize, out: &mut Vec<(TextRange, usize)>) {
     match within {
-        Some(within) => super::extract::each_child_within(root, within, |child| collect_item(child, text, depth, out)),
+        Some(within) => crate::lang::each_child_within(root, within, |child| collect_item(child, text, depth, out)),
         None => {
             let mut cursor = root.walk();
             for child in root.children(&mut cursor) {

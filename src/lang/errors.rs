@@ -150,7 +150,7 @@ fn may_differ(node: Node) -> bool {
 
 /// Calls `each` on the children of `node` inside `range` (zero-width ones at its edges
 /// included), in order.
-fn each_child_within<'t>(node: Node<'t>, range: TextRange, mut each: impl FnMut(Node<'t>)) {
+pub fn each_child_within<'t>(node: Node<'t>, range: TextRange, mut each: impl FnMut(Node<'t>)) {
     each_child_from(node, range.start, |child| {
         let (start, end) = (child.start_byte() as u32, child.end_byte() as u32);
         if start > range.end {

@@ -9,7 +9,7 @@ mod pattern;
 mod queries;
 mod spec;
 
-pub use errors::{count_errors, each_child_from};
+pub use errors::{count_errors, each_child_from, each_child_within};
 pub use flat::FlatTree;
 pub use pattern::{PatternMatch, PatternSet};
 pub use queries::{Capture, LangQueries};

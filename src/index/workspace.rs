@@ -993,7 +993,7 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             let path = format!("f{}.rs", state % 7);
-            if state % 5 == 0 {
+            if state.is_multiple_of(5) {
                 index.remove(&path);
             } else {
                 let file = facts((state >> 8) as usize % 256);

@@ -258,7 +258,7 @@ mod tests {
                     };
                     let before = doc.text().to_string();
                     let edit = TextEdit { range: TextRange::new(start as u32, end as u32), text };
-                    doc.apply_edits(&[edit.clone()]);
+                    doc.apply_edits(std::slice::from_ref(&edit));
                     let full = count_errors(doc.tree().root_node());
                     assert_eq!(doc.error_count(), full, "{lang:?}, round {round}: {before:?} edited by {edit:?}: {:?}\n{}", doc.text(), doc.tree().root_node().to_sexp());
                     edits_with_errors += usize::from(full > 0);

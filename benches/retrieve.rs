@@ -4,7 +4,8 @@
 //! (deterministic).
 //! Usage: `cargo bench --bench retrieve [-- ROOT [REQUESTS]]`; ROOT defaults to
 //! `$CTXLS_BENCH_CORPUS`, REQUESTS to 200. `CTXLS_BENCH_ONLY=NAME` runs one generator set;
-//! `CTXLS_BENCH_NO_TERM_TABLE=1` leaves the term table out (lexical scans every file).
+//! `CTXLS_BENCH_NO_TERM_TABLE=1` leaves the term table out (lexical scans every file);
+//! `CTXLS_BENCH_CHECK=1` answers every request without the cache too and compares.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -64,7 +65,11 @@ fn main() {
     if let Ok(only) = std::env::var("CTXLS_BENCH_ONLY") {
         sets.retain(|(name, _)| *name == only);
     }
+    // `CTXLS_BENCH_CHECK=1`: every request also answered without the cache, and compared.
+    let check = std::env::var_os("CTXLS_BENCH_CHECK").is_some();
     for (name, generators) in sets {
+        // The server keeps one per root between requests.
+        let cache = ctxls::retrieve::Cache::new();
         let mut samples = Vec::new();
         for (i, (file, offset)) in positions.iter().enumerate() {
             let request = ContextRequest {
@@ -75,10 +80,15 @@ fn main() {
                 generators,
                 recency: &recency,
                 vector_hits: &hits[i],
+                cache: Some(&cache),
             };
             let started = Instant::now();
             let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);
             samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            if check {
+                let fresh = retrieve(&snapshot, &ContextRequest { cache: None, ..request.clone() }, &|t| counter.count(t), &read);
+                assert_eq!(snippets, fresh, "{name}, request {i}: the cache changed the answer");
+            }
             std::hint::black_box(snippets);
         }
         samples.sort_by(f64::total_cmp);

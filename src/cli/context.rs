@@ -260,6 +260,7 @@ pub(super) fn gather(
             generators,
             recency: &recency,
             vector_hits: &vector_hits,
+            cache: None,
         };
         let counter = counter.join().map_err(|_| anyhow::anyhow!("the tokenizer failed to build"))?;
         let started = std::time::Instant::now();

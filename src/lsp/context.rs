@@ -60,6 +60,8 @@ pub struct RootView {
     /// This session's edits of the root's documents, oldest first (none of a document
     /// ignored now): shared hunks, rendered as diffs outside the state's lock.
     pub edit_hunks: Vec<Arc<crate::ide::edit_history::Hunk>>,
+    /// What retrieval keeps between the root's requests (`retrieve::Cache`).
+    pub retrieval: Arc<crate::retrieve::Cache>,
 }
 
 pub use crate::workflows::host::OwnedExcerpt;
@@ -160,6 +162,7 @@ fn view_of(state: &mut crate::lsp::state::State, root_path: &std::path::Path) ->
         docs: Arc::clone(&root.docs),
         prompts: Arc::clone(&root.prompts),
         edit_hunks,
+        retrieval: Arc::clone(&root.retrieval),
     })
 }
 
@@ -209,6 +212,7 @@ pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize) -> V
             generators: Generators::ALL,
             recency: &root.recency,
             vector_hits: &vector_hits,
+            cache: Some(&root.retrieval),
         };
         let source_of = |id: FileId| {
             let entry = root.snapshot.file(id)?;

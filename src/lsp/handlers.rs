@@ -124,6 +124,7 @@ pub fn add_root(state: &SharedState, path: PathBuf) -> Vec<ConfigIssue> {
         prompts: Arc::default(),
         history: Default::default(),
         next_edit_facts: Arc::default(),
+        retrieval: Arc::default(),
         knowledge_loaded: false,
     });
     issues

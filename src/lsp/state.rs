@@ -65,6 +65,9 @@ pub struct Root {
     /// The facts of the texts this session's edits start from (`history`'s bases),
     /// parsed once for next-edit requests; locked only on the blocking pool.
     pub next_edit_facts: Arc<Mutex<crate::ide::next_edit::OldFacts>>,
+    /// What retrieval keeps between requests; it checks what it keeps against each
+    /// request's snapshot, so edits and a new index need nothing done here.
+    pub retrieval: Arc<crate::retrieve::Cache>,
     /// True once the documents were loaded after the first indexing (mentions can be
     /// checked).
     pub knowledge_loaded: bool,

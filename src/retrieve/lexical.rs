@@ -3,9 +3,12 @@
 //! function (or the lines around the cursor), its signature and doc, and the query text.
 //! Finds code that talks about the same things even when no name resolves.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{chunk_target, identifiers, innermost, ContextRequest, Hit};
+use super::{chunk_target, identifiers, innermost, ContextRequest, Hit, Score};
 use crate::index::terms::{identifier_words, postings_of, term_of, TermTable};
 use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
 
@@ -20,15 +23,21 @@ const MAX_QUERY_TERMS: usize = 32;
 const MAX_QUERY_WORDS: usize = 40;
 
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Vec<Hit> {
-    let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
+    generate_pruned(snapshot, request, true).0
+}
+
+/// The hits, and how many files' chunks were scored; `prune: false` scores every file's
+/// (for tests: the same hits).
+pub(super) fn generate_pruned(snapshot: &IndexSnapshot, request: &ContextRequest, prune: bool) -> (Vec<Hit>, usize) {
+    let Some(entry) = snapshot.file(request.file) else { return (Vec::new(), 0) };
     let query = query_terms(entry.index(), request);
     if query.is_empty() {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     let stats = snapshot.chunk_stats();
     let (chunks, lines) = (stats.chunks as usize, stats.lines);
     if chunks == 0 {
-        return Vec::new();
+        return (Vec::new(), 0);
     }
     // The most telling terms only: words in a quarter of all chunks (`self`, `new`) add
     // cost, not signal.
@@ -51,17 +60,40 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     // Matches come file by file (see `Matches`): a file's chunk scores add up in an array
     // of its chunks, not a hash map (on a large workspace a query's terms have hundreds
     // of thousands of postings). Each score adds its terms in the matches' order.
+    // Files are taken by the most any of their chunks can score, highest first: a term
+    // adds less than its weight x idf x (K1 + 1) to a chunk (tf / (tf + K1 x norm) < 1).
+    // Once that bound is below the `MAX_HITS`th best score so far, no chunk of the file or
+    // of the files after it can be among the best, and their postings are not read: the
+    // same hits with the same scores as scoring every chunk.
+    let useful_matches: Vec<(FileId, usize, u32, u32)> = matches.into_iter().filter(|m| is_useful[m.1]).collect();
+    let mut files: Vec<(f32, usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < useful_matches.len() {
+        let file = useful_matches[start].0;
+        let end = start + useful_matches[start..].iter().take_while(|m| m.0 == file).count();
+        let bound: f32 = useful_matches[start..end].iter().map(|&(_, q, _, _)| query[q].weight * idf[q] * (K1 + 1.0)).sum();
+        files.push((bound, start, end));
+        start = end;
+    }
+    files.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut least: BinaryHeap<Reverse<Score>> = BinaryHeap::with_capacity(MAX_HITS + 1);
     let mut ranked: Vec<((FileId, u32), f32)> = Vec::new();
     let mut scores: Vec<f32> = Vec::new();
     let mut touched: Vec<u16> = Vec::new();
-    let mut useful_matches = matches.iter().copied().filter(|m| is_useful[m.1]).peekable();
-    while let Some(&(file, _, _, _)) = useful_matches.peek() {
+    let mut scored = 0;
+    for (bound, start, end) in files {
+        // A margin for rounding: the bound and the scores add in different orders.
+        if prune && least.len() == MAX_HITS && least.peek().is_some_and(|l| bound * 1.001 < l.0 .0) {
+            break;
+        }
+        scored += 1;
+        let file = useful_matches[start].0;
         let entry = snapshot.file(file).expect("from the snapshot");
         let chunks = entry.chunks();
         scores.clear();
         scores.resize(chunks.len(), f32::NAN);
         touched.clear();
-        while let Some((_, q, from, to)) = useful_matches.next_if(|m| m.0 == file) {
+        for &(_, q, from, to) in &useful_matches[start..end] {
             for posting in &entry.terms()[from as usize..to as usize] {
                 let c = &chunks[posting.chunk as usize];
                 let length = (c.end_line - c.start_line + 1) as f32;
@@ -74,7 +106,14 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 *score += query[q].weight * idf[q] * tf * (K1 + 1.0) / (tf + K1 * (1.0 - B + B * length / average));
             }
         }
-        ranked.extend(touched.iter().map(|&chunk| ((file, u32::from(chunk)), scores[chunk as usize])));
+        for &chunk in &touched {
+            let score = scores[chunk as usize];
+            ranked.push(((file, u32::from(chunk)), score));
+            least.push(Reverse(Score(score)));
+            if least.len() > MAX_HITS {
+                least.pop();
+            }
+        }
     }
     let best_first = |a: &((FileId, u32), f32), b: &((FileId, u32), f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
     if ranked.len() > MAX_HITS {
@@ -84,7 +123,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
     ranked.sort_unstable_by(best_first);
     // The most telling shared words, for `--explain`.
     useful.sort_by(|&a, &b| idf[b].total_cmp(&idf[a]).then(a.cmp(&b)));
-    ranked
+    let hits = ranked
         .into_iter()
         .map(|((file, chunk), score)| {
             let entry = snapshot.file(file).expect("from the snapshot");
@@ -101,7 +140,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest) -> Ve
                 why: format!("BM25 {score:.1}: shares `{}` with the code around the cursor", words.join("`, `")),
             }
         })
-        .collect()
+        .collect();
+    (hits, scored)
 }
 
 /// The document frequency (chunks) of each query term, and where its postings are

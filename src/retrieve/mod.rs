@@ -16,6 +16,7 @@
 //! Their ranked lists are fused by weighted reciprocal rank (`fuse`), and the fused list
 //! is packed greedily into the budget as compact snippets (`pack`).
 
+mod cache;
 mod lexical;
 mod recency;
 mod symbol;
@@ -24,6 +25,7 @@ pub mod embed;
 
 use rustc_hash::FxHashMap as HashMap;
 
+pub use cache::{Cache, CacheStats};
 pub use recency::{ChangedFile, Recency};
 
 use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
@@ -106,6 +108,9 @@ pub struct ContextRequest<'a> {
     pub recency: &'a Recency,
     /// The vector store's answer to `query_text`: (chunk hash, similarity), best first.
     pub vector_hits: &'a [(u64, f32)],
+    /// What earlier requests computed from the index (the server's, per root): the same
+    /// answer, sooner.
+    pub cache: Option<&'a Cache>,
 }
 
 impl<'a> ContextRequest<'a> {
@@ -120,6 +125,7 @@ impl<'a> ContextRequest<'a> {
             generators: Generators::ALL,
             recency: NO_RECENCY.get_or_init(Recency::default),
             vector_hits: &[],
+            cache: None,
         }
     }
 }
@@ -214,6 +220,24 @@ pub fn retrieve(
         fused.retain(|c| snapshot.file(c.file).is_none_or(|e| !symbol::is_test_path(&e.path)));
     }
     pack(snapshot, fused, request.budget_tokens, count_tokens, source_of)
+}
+
+/// A score ordered by `total_cmp`, for heaps of the best ones.
+#[derive(Clone, Copy, PartialEq)]
+struct Score(f32);
+
+impl Eq for Score {}
+
+impl PartialOrd for Score {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Score {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&other.0)
+    }
 }
 
 /// A candidate after fusion.

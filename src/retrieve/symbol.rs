@@ -12,7 +12,8 @@ use std::collections::BinaryHeap;
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{identifiers, innermost, ContextRequest, Hit, Target};
+use super::cache::Definition;
+use super::{identifiers, innermost, ContextRequest, Hit, Score, Target};
 use crate::index::terms::subtokens;
 use crate::index::{FileEntry, FileId, FileIndex, Import, ImportKind, IndexSnapshot, ModuleResolver, RefRole, ReferenceCounts, ResolvedImport, Symbol, SymbolKind};
 
@@ -110,7 +111,10 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             }
             continue;
         }
-        let defs = definitions_of(snapshot, name);
+        let defs = match request.cache {
+            Some(cache) => cache.definitions(snapshot, name, || definitions_of(snapshot, name)),
+            None => definitions_of(snapshot, name).into(),
+        };
         // In a TS/JS module, another module's definition is reached only through a dot
         // (`x.name`): the name's bare uses, unless imported, are the module's own (a
         // local, a parameter, a type parameter `A`) or a global's (a `.d.ts` file's).
@@ -118,14 +122,17 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             Some(s) if !imported.contains_key(name) => s.dotted_weight(name),
             _ => weight,
         };
+        let weight_of = |d: &Definition| if d.declaration { weight } else { outside_weight };
+        let mut defs: Vec<Definition> = defs
+            .iter()
+            .filter(|d| d.file != request.file)
+            .filter(|d| !library_code || !d.test)
+            .filter(|d| weight_of(d) > 0.0)
+            .copied()
+            .collect();
+        // The weight of a definition's file (a declaration file's name is a global).
         let declaration_file = |f: FileId| snapshot.file(f).is_some_and(|e| e.path.ends_with(".d.ts"));
         let weight_of = |f: FileId| if declaration_file(f) { weight } else { outside_weight };
-        let mut defs: Vec<&(FileId, u32)> = defs
-            .iter()
-            .filter(|(f, _)| *f != request.file)
-            .filter(|(f, _)| !library_code || snapshot.file(*f).is_none_or(|e| !is_test_path(&e.path)))
-            .filter(|(f, _)| weight_of(*f) > 0.0)
-            .collect();
         if defs.is_empty() {
             continue;
         }
@@ -139,15 +146,22 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
                 })
             })
         };
+        // Whether a definition's container can end with one of the qualifiers (its last
+        // segment's hash is one of theirs): a test that reads no symbol, before the one
+        // that does. Every qualifier without separators, else no test.
+        let qualifier_hashes: Option<Vec<u64>> =
+            quals.filter(|quals| quals.iter().all(|q| !q.contains([':', '.']))).map(|quals| quals.iter().map(|q| segment_hash(q)).collect());
+        let may_name_container = |d: &Definition| qualifier_hashes.as_ref().is_none_or(|hashes| d.container != 0 && hashes.contains(&d.container));
         // Only a name always used with a qualifier loses its other definitions
         // (`StyledStr` as a type and as `ContextValue::StyledStr` keeps both).
         if quals.is_some() && !bare.contains(name) {
-            let named: Vec<&(FileId, u32)> = defs
+            let named: Vec<Definition> = defs
                 .iter()
                 .copied()
-                .filter(|&&(def_file, symbol)| {
-                    let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                    member_of_qualifier(def_file, &entry.light().symbols[symbol as usize])
+                .filter(|d| may_name_container(d))
+                .filter(|d| {
+                    let entry = snapshot.file(d.file).expect("ids come from the snapshot");
+                    member_of_qualifier(d.file, &entry.light().symbols[d.symbol as usize])
                 })
                 .collect();
             if !named.is_empty() {
@@ -168,10 +182,11 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
                 1.0
             }
         };
-        let mut near_of = |def_file: FileId, path: &str| {
+        // The path is read only the first time (one cache miss less per definition).
+        let mut near_of = |def_file: FileId| {
             let near = &mut near[def_file.0 as usize];
             if near.is_nan() {
-                *near = proximity(current_path, path);
+                *near = proximity(current_path, &snapshot.file(def_file).expect("ids come from the snapshot").path);
             }
             *near
         };
@@ -180,12 +195,13 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
         // imports and proximity choose.
         if defs.len() > MAX_DEFS_PER_NAME {
             if let Some(quals) = quals {
-                let named: Vec<&(FileId, u32)> = defs
+                let named: Vec<Definition> = defs
                     .iter()
                     .copied()
-                    .filter(|&&(def_file, symbol)| {
-                        let entry = snapshot.file(def_file).expect("ids come from the snapshot");
-                        qualifier_matches(quals, entry, &entry.light().symbols[symbol as usize])
+                    .filter(|d| {
+                        let entry = snapshot.file(d.file).expect("ids come from the snapshot");
+                        qualifier_names_module(quals, entry)
+                            || (may_name_container(d) && qualifier_matches(quals, entry, &entry.light().symbols[d.symbol as usize]))
                     })
                     .collect();
                 if !named.is_empty() {
@@ -194,19 +210,18 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             }
         }
         if defs.len() > MAX_DEFS_PER_NAME {
-            let mut cheap: Vec<(f32, &(FileId, u32))> = defs
-                .iter()
-                .map(|&def| {
-                    let path = &snapshot.file(def.0).expect("ids come from the snapshot").path;
-                    (import_boost(def.0) * near_of(def.0, path), def)
-                })
-                .collect();
-            cheap.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-            defs = cheap.into_iter().take(MAX_DEFS_PER_NAME).map(|(_, d)| d).collect();
+            let mut cheap: Vec<(f32, Definition)> = defs.iter().map(|&def| (import_boost(def.file) * near_of(def.file), def)).collect();
+            // The best `MAX_DEFS_PER_NAME` in order (definitions are distinct, in (file,
+            // symbol) order: a total order).
+            let order = |a: &(f32, Definition), b: &(f32, Definition)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            cheap.select_nth_unstable_by(MAX_DEFS_PER_NAME, order);
+            cheap.truncate(MAX_DEFS_PER_NAME);
+            cheap.sort_by(order);
+            defs = cheap.into_iter().map(|(_, d)| d).collect();
         }
         let mut scored: Vec<(f32, FileId, u32)> = defs
             .iter()
-            .map(|&&(def_file, symbol)| {
+            .map(|&Definition { file: def_file, symbol, .. }| {
                 let entry = snapshot.file(def_file).expect("ids come from the snapshot");
                 let sym = &entry.light().symbols[symbol as usize];
                 let mut score = weight_of(def_file) / spread * import_boost(def_file);
@@ -216,7 +231,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
                 if sym.kind.is_member() {
                     score *= 0.5;
                 }
-                score *= near_of(def_file, &entry.path);
+                score *= near_of(def_file);
                 (score, def_file, symbol)
             })
             .collect();
@@ -781,9 +796,9 @@ pub(super) fn is_test_path(path: &str) -> bool {
     test_dir || crate::lang::Lang::from_path(std::path::Path::new(file)).is_some_and(|lang| lang.spec().test_files.matches(file))
 }
 
-/// The definitions of `name` (outside members' noise), sorted: the workspace's name
-/// table says which files define it.
-fn definitions_of(snapshot: &IndexSnapshot, name: &str) -> Vec<(FileId, u32)> {
+/// The definitions of `name` (outside members' noise), sorted, with their files' path
+/// tests: the workspace's name table says which files define it.
+fn definitions_of(snapshot: &IndexSnapshot, name: &str) -> Vec<Definition> {
     // Impl blocks and `mod x;` declarations say nothing a snippet would need.
     let wanted = |entry: &crate::index::FileEntry, symbol: &crate::index::Symbol| {
         let lines = &entry.light().line_index;
@@ -794,9 +809,12 @@ fn definitions_of(snapshot: &IndexSnapshot, name: &str) -> Vec<(FileId, u32)> {
     let mut out = Vec::new();
     for &file in snapshot.files_defining(name) {
         let Some(entry) = snapshot.file(file) else { continue };
+        let mut flags = None;
         for i in entry.light().symbols_named(name) {
             if wanted(entry, &entry.light().symbols[i as usize]) {
-                out.push((file, i));
+                let (test, declaration) = *flags.get_or_insert_with(|| (is_test_path(&entry.path), entry.path.ends_with(".d.ts")));
+                let container = entry.light().symbols[i as usize].container.as_deref().map_or(0, |c| segment_hash(c.rsplit([':', '.']).next().unwrap_or(c)));
+                out.push(Definition { file, symbol: i, test, declaration, container });
             }
         }
     }
@@ -827,24 +845,6 @@ fn keep(best: &mut BinaryHeap<Reverse<Score>>, score: f32) {
     }
 }
 
-/// A score ordered by `total_cmp`, for the heap of the best ones.
-#[derive(Clone, Copy, PartialEq)]
-struct Score(f32);
-
-impl Eq for Score {}
-
-impl PartialOrd for Score {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Score {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&other.0)
-    }
-}
-
 /// Whether one of a name's qualifiers (`Map` in `Map::new`, `io` in `io::Error`) names the
 /// definition's container type or its module (a file or directory of its path).
 fn qualifier_matches(quals: &[&str], entry: &FileEntry, symbol: &Symbol) -> bool {
@@ -854,6 +854,12 @@ fn qualifier_matches(quals: &[&str], entry: &FileEntry, symbol: &Symbol) -> bool
         entry.path.contains(q) && entry.path.split('/').any(|segment| segment == q || segment.strip_suffix(".rs") == Some(q))
     };
     quals.iter().any(|q| names_container(q) || names_module(q))
+}
+
+/// The hash of a container's last segment (`b` of `a::b` or `a.b`), never 0; for
+/// `Definition::container`.
+pub(super) fn segment_hash(segment: &str) -> u64 {
+    crate::base::content_hash(segment.as_bytes()).max(1)
 }
 
 /// Whether `name` is the last segment of `path` (`b` of `a::b` or `a.b`), for a `name`

@@ -139,7 +139,7 @@ fn retrieval_is_deterministic() {
 /// Snippets as (path, first line, sources) for `generators`, with `recency` and vector hits.
 fn run_with(f: &Fixture, budget: usize, generators: Generators, recency: &Recency, vector_hits: &[(u64, f32)], query: Option<&str>) -> Vec<(String, String, Vec<&'static str>)> {
     let file = f.snapshot.file_id(&f.cursor.0).unwrap();
-    let request = ContextRequest { file, offset: f.cursor.1, query, budget_tokens: budget, generators, recency, vector_hits };
+    let request = ContextRequest { file, offset: f.cursor.1, query, budget_tokens: budget, generators, recency, vector_hits, cache: None };
     retrieve(&f.snapshot, &request, &|t| t.len() / 4 + 1, &|id| f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned()))
         .into_iter()
         .map(|s| (f.snapshot.file(s.file).unwrap().path.clone(), s.text, s.sources))
@@ -937,4 +937,192 @@ export const read = (o: {{ value: number }}) => o.value
     assert!(none < place("src/net/Dns.ts", "A"), "a member used nearer first, not the type parameter's namesake: {hits:?}");
     assert!(none < place("src/Redacted.ts", "value"), "nor the parameter's: {hits:?}");
     assert!(place("src/Struct.ts", "Simplify") < none, "an imported name keeps its weight: {hits:?}");
+}
+
+/// Whole facts by path, for lazy entries (as the server's index loads them from its cache).
+struct Facts(HashMap<String, crate::index::FileIndex>);
+
+impl crate::index::FactSource for Facts {
+    fn load(&self, path: &str, _hash: u64, _summary: &crate::index::FileSummary) -> Option<crate::index::FileIndex> {
+        self.0.get(path).cloned()
+    }
+}
+
+/// A Rust file with `fns` functions, `new` among them at `at`, its body calling `call`.
+fn defines_new(fns: usize, at: usize, call: &str) -> String {
+    let mut text = String::from("pub struct Thing;\nimpl Thing {\n");
+    for i in 0..fns {
+        if i == at {
+            text.push_str(&format!("    pub fn new() -> Thing {{ {call}(); Thing }}\n"));
+        } else {
+            text.push_str(&format!("    pub fn other_{i}(&self) -> u32 {{ {i} }}\n"));
+        }
+    }
+    text.push_str("}\n");
+    text
+}
+
+/// Every snippet, whole (file, lines, text, score, sources, why, tokens), with the cache
+/// and without.
+fn with_and_without(index: &mut WorkspaceIndex, texts: &HashMap<String, String>, cache: &Cache) -> (Vec<Snippet>, Vec<Snippet>) {
+    let snapshot = index.snapshot();
+    let file = snapshot.file_id("src/main.rs").unwrap();
+    let source = |id: FileId| snapshot.file(id).and_then(|e| texts.get(&e.path).cloned());
+    let fresh = retrieve(&snapshot, &ContextRequest::new(file, 60, 4096), &|t| t.len() / 4 + 1, &source);
+    let cached = retrieve(&snapshot, &ContextRequest { cache: Some(cache), ..ContextRequest::new(file, 60, 4096) }, &|t| t.len() / 4 + 1, &source);
+    (fresh, cached)
+}
+
+/// The kept definitions of a name defined in many files are used only while the files
+/// that define it hold the same facts: the answer with the cache is the answer without it
+/// after every edit, addition, removal, a new index, and a trim of decoded details (which
+/// keeps them: the trimmed copy shares its facts).
+#[test]
+fn kept_definitions_are_those_a_fresh_lookup_finds_as_the_workspace_changes() {
+    let mut texts: HashMap<String, String> = HashMap::new();
+    for i in 0..24 {
+        let dir = if i % 5 == 0 { "tests" } else { "src" };
+        texts.insert(format!("{dir}/thing{i}.rs"), defines_new(3 + i % 4, i % 3, "start"));
+    }
+    texts.insert("src/main.rs".into(), "use crate::thing1::Thing;\nfn main() {\n    let t = Thing::new();\n    let u = new();\n    start();\n}\n".into());
+    let facts: HashMap<String, crate::index::FileIndex> = texts
+        .iter()
+        .map(|(path, text)| (path.clone(), extract(Lang::Rust, text, &parse(Lang::Rust, text, None))))
+        .collect();
+    let source: Arc<dyn crate::index::FactSource> = Arc::new(Facts(facts.clone()));
+    let lazy = |path: &str| FileEntry::lazy(path.to_string(), 1, crate::index::FileSummary::of(facts[path].clone()), Arc::clone(&source));
+    let mut index = WorkspaceIndex::new();
+    let mut paths: Vec<&String> = texts.keys().collect();
+    paths.sort();
+    for path in paths {
+        index.insert(lazy(path));
+    }
+    let cache = Cache::new();
+    let (fresh, cached) = with_and_without(&mut index, &texts, &cache);
+    assert!(fresh.iter().any(|s| s.text.contains("pub fn new")), "{fresh:?}");
+    assert_eq!(cached, fresh);
+    let first = cache.stats();
+    assert!(first.misses >= 1 && first.names >= 1, "`new` is defined in 24 files: kept ({first:?})");
+
+    // The same snapshot again: from the cache.
+    let (fresh, cached) = with_and_without(&mut index, &texts, &cache);
+    assert_eq!(cached, fresh);
+    let again = cache.stats();
+    assert_eq!(again.misses, first.misses, "{again:?}");
+    assert!(again.hits > first.hits, "{again:?}");
+
+    // A defining file decoded, then its details trimmed: a new entry sharing its facts.
+    let before = index.snapshot();
+    let id = before.file_id("src/thing3.rs").unwrap();
+    before.file(id).unwrap().index();
+    // The most recently used entry is kept whatever the budget: another one after it.
+    before.file(before.file_id("src/main.rs").unwrap()).unwrap().index();
+    index.set_detail_budget(Some(0));
+    let trimmed = index.snapshot();
+    assert!(!Arc::ptr_eq(before.entry(id).unwrap(), trimmed.entry(id).unwrap()), "trimming made a copy");
+    let (fresh, cached) = with_and_without(&mut index, &texts, &cache);
+    assert_eq!(cached, fresh);
+    assert_eq!(cache.stats().misses, first.misses, "a trimmed copy holds the same facts: still kept");
+
+    // An edit that keeps the file's names but moves `new` to another symbol and changes
+    // its body; then a file added, then one removed; each time the answer of a fresh
+    // lookup, and the kept definitions computed again.
+    let mut changes: Vec<Box<dyn Fn(&mut WorkspaceIndex, &mut HashMap<String, String>)>> = vec![
+        Box::new(|index, texts| {
+            let text = defines_new(6, 5, "start");
+            let facts = extract(Lang::Rust, &text, &parse(Lang::Rust, &text, None));
+            texts.insert("src/thing1.rs".into(), text);
+            index.insert(FileEntry::new("src/thing1.rs".into(), 2, facts));
+        }),
+        Box::new(|index, texts| {
+            let text = defines_new(2, 0, "start");
+            let facts = extract(Lang::Rust, &text, &parse(Lang::Rust, &text, None));
+            texts.insert("src/main_thing.rs".into(), text);
+            index.insert(FileEntry::new("src/main_thing.rs".into(), 3, facts));
+        }),
+        Box::new(|index, texts| {
+            texts.remove("src/thing2.rs");
+            index.remove("src/thing2.rs");
+        }),
+    ];
+    for (i, change) in changes.iter_mut().enumerate() {
+        let stale = cache.stats().misses;
+        change(&mut index, &mut texts);
+        let (fresh, cached) = with_and_without(&mut index, &texts, &cache);
+        assert_eq!(cached, fresh, "change {i}");
+        assert!(cache.stats().misses > stale, "change {i}: computed again");
+    }
+
+    // Another index of other files under the same ids: nothing kept is taken for it.
+    let mut other = WorkspaceIndex::new();
+    let mut other_texts = HashMap::new();
+    for i in 0..24 {
+        let text = defines_new(4, 3, "finish");
+        other.insert(FileEntry::new(format!("lib/t{i}.rs"), 9, extract(Lang::Rust, &text, &parse(Lang::Rust, &text, None))));
+        other_texts.insert(format!("lib/t{i}.rs"), text);
+    }
+    let main = texts["src/main.rs"].clone();
+    other.insert(FileEntry::new("src/main.rs".into(), 9, extract(Lang::Rust, &main, &parse(Lang::Rust, &main, None))));
+    other_texts.insert("src/main.rs".into(), main);
+    let (fresh, cached) = with_and_without(&mut other, &other_texts, &cache);
+    assert!(fresh.iter().any(|s| s.text.contains("finish")), "{fresh:?}");
+    assert_eq!(cached, fresh);
+}
+
+/// BM25 reads the postings of the files that can still place a chunk among its best (by
+/// a bound on what their chunks can score), and finds the hits, scores and order that
+/// scoring every file gives; with the term table and with files changed since it.
+#[test]
+fn bm25_skips_files_that_cannot_reach_the_best_and_finds_the_same_hits() {
+    let mut text = String::new();
+    // Files sharing many of the function's words, some of them often; many sharing one
+    // (no word in more than a quarter of the chunks: those are left out).
+    let words = ["parse_header", "header_value", "content_length", "chunked_body", "read_buffer", "decode_frame"];
+    for i in 0..60 {
+        let body: Vec<String> = words.iter().take(1 + i % 6).map(|w| format!("{w}(x); ").repeat(1 + i % 3)).collect();
+        text.push_str(&format!("//- /src/f{i}.rs\npub fn f{i}(x: u32) {{ {} }}\n\npub fn f{i}b(x: u32) {{ {} }}\n", body.concat(), body.concat()));
+    }
+    for i in 0..200 {
+        text.push_str(&format!("//- /src/g{i}.rs\npub fn g{i}(x: u32) {{ weak_term_{}(x); }}\n", i % 8));
+    }
+    // Files with one rare word used often: a bound close to their score, below that of
+    // files that share more words but score less (scored late, and still among the best).
+    for i in 0..10 {
+        text.push_str(&format!("//- /src/h{i}.rs\npub fn h{i}(x: u32) {{ {} }}\n", format!("rare_word_{i}(x); ").repeat(30)));
+    }
+    let weak: Vec<String> = (0..8).map(|k| format!("weak_term_{k}(x);")).chain((0..10).map(|i| format!("rare_word_{i}(x);"))).collect();
+    text.push_str(&format!(
+        "//- /src/main.rs\nfn handle(x: u32) {{\n    parse_header(x); header_value(x); content_length(x);\n    chunked_body(x); read_buffer(x); decode_frame(x);\n    {}$0\n}}\n",
+        weak.join(" ")
+    ));
+    let f = fixture(&text);
+    let file = f.snapshot.file_id("src/main.rs").unwrap();
+    let request = ContextRequest::new(file, f.cursor.1, 2048);
+    let show = |hits: Vec<Hit>| hits.iter().map(|h| format!("{:?} {:?} {}", h.file, h.target, h.why)).collect::<Vec<_>>();
+    let (pruned, scored) = lexical::generate_pruned(&f.snapshot, &request, true);
+    let (all, every) = lexical::generate_pruned(&f.snapshot, &request, false);
+    assert!(every >= 200, "without pruning, every matching file is scored: {every}");
+    assert!(scored < every / 2, "{scored} of {every} files scored");
+    assert_eq!(pruned.len(), 40);
+    let all = show(all);
+    assert!(all.iter().any(|h| h.contains("rare_word")), "{all:?}");
+    assert_eq!(show(pruned), all);
+
+    // With a term table built before some files changed (their postings scanned).
+    let mut index = WorkspaceIndex::new();
+    for (path, body) in &f.texts {
+        index.insert(FileEntry::new(path.clone(), 0, extract(Lang::Rust, body, &parse(Lang::Rust, body, None))));
+    }
+    let table = crate::index::terms::TermTable::build(&index.snapshot());
+    index.set_term_table(Arc::new(table));
+    for i in [3, 17, 41] {
+        let body = format!("pub fn f{i}(x: u32) {{ {} }}\n", "parse_header(x); decode_frame(x); ".repeat(i % 4 + 1));
+        index.insert(FileEntry::new(format!("src/f{i}.rs"), 1, extract(Lang::Rust, &body, &parse(Lang::Rust, &body, None))));
+    }
+    let snapshot = index.snapshot();
+    let request = ContextRequest::new(snapshot.file_id("src/main.rs").unwrap(), f.cursor.1, 2048);
+    let (pruned, scored) = lexical::generate_pruned(&snapshot, &request, true);
+    let (all, every) = lexical::generate_pruned(&snapshot, &request, false);
+    assert!(scored < every, "{scored} of {every} files scored");
+    assert_eq!(show(pruned), show(all));
 }

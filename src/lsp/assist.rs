@@ -161,28 +161,34 @@ impl Assist {
     /// A completion at the site: from memory, or from the model after the debounce
     /// unless a newer request of the same `kind` for the document comes first (inline
     /// and list completions, which editors request side by side, do not cancel each
-    /// other). `debounce: false` when the user asked explicitly.
-    pub async fn complete(&self, kind: Kind, site: Site, debounce: bool) -> Outcome {
+    /// other). `debounce`: when the request arrived, `None` when the user asked
+    /// explicitly (no debounce).
+    pub async fn complete(&self, kind: Kind, site: Site, debounce: Option<tokio::time::Instant>) -> Outcome {
         let superseded = self.begin(&format!("{}\0{}", kind as u8, site.uri));
         if let Some(text) = self.remembered(&site) {
             return Outcome::Text(text);
         }
         let site = Arc::new(site);
         let work = async {
-            // The context is gathered while the debounce runs: when typing pauses, only
-            // the model's time is left.
-            let (recent, recent_tokens) = recent_edits(&site);
-            let gathering = context::gather(&site, None, site.config.completion.context_tokens.saturating_sub(recent_tokens));
-            let mut excerpts = if debounce {
-                let pause = tokio::time::sleep(Duration::from_millis(site.config.completion.debounce_ms));
-                tokio::join!(gathering, pause).0
-            } else {
-                gathering.await
+            // The context is gathered and the prompt written while the debounce runs (it
+            // runs from the request's arrival): when typing pauses, only the model's time
+            // is left.
+            let preparing = async {
+                let (recent, recent_tokens) = recent_edits(&site);
+                let mut excerpts = context::gather(&site, None, site.config.completion.context_tokens.saturating_sub(recent_tokens)).await;
+                if site.config.documents.in_completion {
+                    excerpts.extend(document_excerpts(&site).await);
+                }
+                prepare(&site, &excerpts, &recent)
             };
-            if site.config.documents.in_completion {
-                excerpts.extend(document_excerpts(&site).await);
-            }
-            generate(&site, &excerpts, &recent, &self.status).await
+            let prepared = match debounce {
+                Some(arrived) => {
+                    let pause = tokio::time::sleep_until(arrived + Duration::from_millis(site.config.completion.debounce_ms));
+                    tokio::join!(preparing, pause).0
+                }
+                None => preparing.await,
+            };
+            generate(&site, prepared, &self.status).await
         };
         tokio::select! {
             outcome = work => {
@@ -235,8 +241,14 @@ async fn document_excerpts(site: &Site) -> Vec<context::OwnedExcerpt> {
         .collect()
 }
 
-/// Asks the completion model at the site, with the gathered context, and cleans its answer.
-async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt], recent_edits: &str, status: &super::status::ModelStatus) -> Outcome {
+/// A completion's request to the model, ready to send.
+struct Prepared {
+    request: Request,
+    client: LlmClient,
+}
+
+/// The completion model's request at the site, with the gathered context.
+fn prepare(site: &Site, excerpts: &[context::OwnedExcerpt], recent_edits: &str) -> Prepared {
     let excerpts = context::OwnedExcerpt::borrowed(excerpts);
     let rel = site.root.as_ref().map_or_else(|| site.uri.rsplit('/').next().unwrap_or("").to_string(), |r| r.rel.clone());
     let (before, after) = site.text.split_at(site.offset);
@@ -247,7 +259,13 @@ async fn generate(site: &Arc<Site>, excerpts: &[context::OwnedExcerpt], recent_e
     let max_tokens = if shape == Shape::Line { settings.max_tokens.min(LINE_MAX_TOKENS) } else { settings.max_tokens };
     let request = Request { prompt: completion_prompt(&input), max_tokens, temperature: settings.temperature, stop: Vec::new() };
     let key = resolve_api_key(&settings);
-    let client = LlmClient::new(settings, key);
+    Prepared { request, client: LlmClient::new(settings, key) }
+}
+
+/// Asks the completion model the prepared request and cleans its answer for the site.
+async fn generate(site: &Arc<Site>, prepared: Prepared, status: &super::status::ModelStatus) -> Outcome {
+    let Prepared { request, client } = prepared;
+    let at = postprocess::Site { lang: site.lang, text: &site.text, offset: site.offset };
     match status.track(client.complete(&request, &mut |_| {})).await {
         Ok(completion) => match postprocess::clean(&at, &site.tree, &completion.text) {
             Some(text) => Outcome::Text(text),
@@ -276,6 +294,7 @@ pub async fn inline_completion(
     assist: &Assist,
     params: InlineCompletionParams,
 ) -> jsonrpc::Result<Option<InlineCompletionResponse>> {
+    let arrived = tokio::time::Instant::now();
     let position = params.text_document_position.position;
     if context::is_text_only(state, &params.text_document_position.text_document.uri) {
         return Ok(None);
@@ -285,7 +304,7 @@ pub async fn inline_completion(
     if !wanted_at(&site, invoked) {
         return Ok(None);
     }
-    match assist.complete(Kind::Inline, site, !invoked).await {
+    match assist.complete(Kind::Inline, site, (!invoked).then_some(arrived)).await {
         Outcome::Text(text) => {
             let item = InlineCompletionItem {
                 insert_text: text,
@@ -339,7 +358,7 @@ pub async fn completion(
         let assist = Arc::clone(assist);
         let client = client.clone();
         tokio::spawn(async move {
-            let outcome = assist.complete(Kind::List, site, false).await;
+            let outcome = assist.complete(Kind::List, site, None).await;
             if let Outcome::Failed(err) = &outcome {
                 assist.report_failure(&client, "completion failed", err).await;
             }

@@ -627,3 +627,46 @@ fn next_edit_points_at_the_call_of_a_changed_signature_and_offers_the_models_rew
     assert!(bad["error"]["message"].as_str().unwrap().contains("expected {textDocument, position}"), "{bad}");
     client.shutdown();
 }
+
+/// Retrieval keeps the definitions of names defined in many files between requests
+/// (`retrieve::Cache`): an edit of a file defining one (its `new` moved after a new
+/// method, its signature changed) reaches the next completion's context.
+#[test]
+fn an_edit_of_a_file_defining_a_popular_name_reaches_the_next_completion() {
+    let (_runtime, server) = llm_server::with_server(Vec::new());
+    let mut fixture = String::from("//- /src/lib.rs\nmod thing1;\nuse thing1::Thing;\npub fn make() -> Thing {\n    Thing::new()\n}\n");
+    for i in 0..20 {
+        fixture.push_str(&format!("//- /src/thing{i}.rs\npub struct Thing;\nimpl Thing {{\n    pub fn new() -> Thing {{ Thing }}\n}}\n"));
+    }
+    let ws = TempWorkspace::new(&fixture);
+    ws.write(".ctxls.toml", &format!("[llm]\nbase_url = \"{}\"\nretries = 0\n[hover]\nexplain = false\n", server.url()));
+    let root = ws.root();
+    let mut client = LspClient::start_indexed(&ws);
+    let lib = client.open_file(&root, "src/lib.rs", "rust");
+    let thing = client.open_file(&root, "src/thing1.rs", "rust");
+    let prompt = |server: &ScriptedServer, n: usize| server.requests()[n].json()["prompt"].as_str().unwrap().to_string();
+    // The context section of `src/thing1.rs` in a prompt.
+    let section = |prompt: &str| {
+        let start = prompt.find("// Path: src/thing1.rs ").unwrap_or_else(|| panic!("{prompt}"));
+        prompt[start..].split("\n\n").next().unwrap().to_string()
+    };
+
+    server.push(Reply::ollama(&["x"], false));
+    client.request("textDocument/inlineCompletion", inline_params(&lib, 3, 4, true));
+    let first = section(&prompt(&server, 0));
+    assert!(first.ends_with("//     pub fn new() -> Thing { Thing }"), "{first}");
+
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": thing, "version": 2}, "contentChanges": [{"text": "pub struct Thing;\nimpl Thing {\n    pub fn helper(&self) {}\n    pub fn new(seed: u64) -> Thing { Thing }\n}\n"}]}),
+    );
+    server.push(Reply::ollama(&["x"], false));
+    client.request("textDocument/inlineCompletion", inline_params(&lib, 3, 5, true));
+    let second = prompt(&server, 1);
+    let second = section(&second);
+    assert!(second.ends_with("//     pub fn new(seed: u64) -> Thing { Thing }"), "{second}");
+    // Nothing uses `helper`: it is no one's definition (kept definitions of the old text
+    // would point at it: it took `new`'s place among the file's symbols).
+    assert!(!second.contains("helper"), "{second}");
+    client.shutdown();
+}

@@ -1027,7 +1027,8 @@ fn kept_definitions_are_those_a_fresh_lookup_finds_as_the_workspace_changes() {
     // An edit that keeps the file's names but moves `new` to another symbol and changes
     // its body; then a file added, then one removed; each time the answer of a fresh
     // lookup, and the kept definitions computed again.
-    let mut changes: Vec<Box<dyn Fn(&mut WorkspaceIndex, &mut HashMap<String, String>)>> = vec![
+    type Change = Box<dyn Fn(&mut WorkspaceIndex, &mut HashMap<String, String>)>;
+    let changes: Vec<Change> = vec![
         Box::new(|index, texts| {
             let text = defines_new(6, 5, "start");
             let facts = extract(Lang::Rust, &text, &parse(Lang::Rust, &text, None));
@@ -1045,7 +1046,7 @@ fn kept_definitions_are_those_a_fresh_lookup_finds_as_the_workspace_changes() {
             index.remove("src/thing2.rs");
         }),
     ];
-    for (i, change) in changes.iter_mut().enumerate() {
+    for (i, change) in changes.iter().enumerate() {
         let stale = cache.stats().misses;
         change(&mut index, &mut texts);
         let (fresh, cached) = with_and_without(&mut index, &texts, &cache);

@@ -572,3 +572,39 @@ pub fn report() -> String {
     assert!(status.success());
     assert!(stdout.contains("  line 3: replace 3-3 with\n    |     let small = area(1, 2, 1);\n"), "{stdout}");
 }
+
+#[test]
+fn the_old_text_comes_from_the_cache_when_the_index_was_current_before_the_edit() {
+    let ws = TempWorkspace::new(
+        r#"
+//- /src/lib.rs
+mod report;
+pub fn area(width: u32, height: u32) -> u32 {
+    width * height
+}
+//- /src/report.rs
+pub fn report() -> u32 {
+    crate::area(2, 3)
+}
+"#,
+    );
+    support::commit_all(&ws.root());
+    let (status, _, stderr) = ws.ctxls(&["index"]);
+    assert!(status.success(), "{stderr}");
+    ws.write("src/lib.rs", "mod report;\npub fn area(width: u32, height: u32, depth: u32) -> u32 {\n    width * height * depth\n}\n");
+    let (warm, _) = next_edit(&ws, &["--locations-only"]);
+    assert_eq!(warm["old_facts"]["from_cache"], 1, "the cache held the text before the edit: {warm:#}");
+    assert_eq!(warm["old_facts"]["parsed"], 0, "{warm:#}");
+    assert!(places(&warm).contains(&("src/report.rs".into(), 2)), "{warm:#}");
+
+    // A cache that never saw the old text: it is rebuilt from the diff and parsed, and the
+    // places are the same.
+    let fresh_cache = tempfile::tempdir().unwrap();
+    let cache = fresh_cache.path().to_str().unwrap();
+    let (status, stdout, stderr) = ws.ctxls(&["--cache-dir", cache, "next-edit", "--format", "json", "--locations-only"]);
+    assert!(status.success(), "{stderr}");
+    let cold: Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(cold["old_facts"]["from_cache"], 0, "{cold:#}");
+    assert_eq!(cold["old_facts"]["parsed"], 1, "{cold:#}");
+    assert_eq!(places(&cold), places(&warm));
+}

@@ -113,6 +113,9 @@ pub fn run(args: NextEditArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
                 "locations_only": args.locations_only,
                 "elapsed_ms": (elapsed_ms * 10.0).round() / 10.0,
                 "rank_ms": (rank_ms * 10.0).round() / 10.0,
+                // The edited files' text before the edits: facts the cache held for it
+                // (the index was up to date before editing), or parsed now.
+                "old_facts": {"from_cache": old_facts.len().saturating_sub(old_facts.parsed), "parsed": old_facts.parsed},
             });
             if args.locations_only {
                 out["note"] = serde_json::json!(NO_REWRITE);

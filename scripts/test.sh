@@ -21,6 +21,9 @@ awk -v bytes="$(wc -c < "$CTXLS_BIN")" 'BEGIN { printf "built target/debug/ctxls
 # the scoring rules; one task file per corpus of the list; a directory holding some of the
 # corpora gets the others.
 python3 scripts/eval_score.py --self-test
+# The generation yardstick's task rules and metrics (scripts/eval-gen.sh runs it with a model).
+python3 scripts/eval_gen.py --self-test
+python3 scripts/eval_gen_body.py --self-test
 corpora=$(mktemp -d)
 trap 'rm -rf "$corpora"' EXIT
 listed=$(scripts/layout-corpora.sh --missing eval/corpora.txt "$corpora")

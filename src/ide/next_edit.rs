@@ -583,6 +583,7 @@ pub fn rank(
                 add_uses(&mut ranking, name, tier, UsesOf { inside_edits: true, only_if_rare: true, weak_elsewhere }, &|_| true, &|_| reason.clone());
             }
             new_names_defined_nowhere(snapshot, edit, new, &before, &after, &nearness, &inside_edit, &mut ranking);
+            methods_called_before_written(snapshot, id, edit, new, &before, &after, &inside_edit, &mut ranking);
             if let Some(mut fragment) = replaced_fragment(edit, &before) {
                 if fragment.names.is_empty() {
                     fragment.files.push(id);
@@ -996,6 +997,106 @@ fn new_names_defined_nowhere(
                 }
             }
         }
+    }
+}
+
+/// Methods a derive or a blanket implementation gives a Rust type without a definition of
+/// its own in the workspace (`#[derive(Clone)]`, `impl<T: Display> ToString for T`): a
+/// call of one is no method still to write.
+const RUST_DERIVED_METHODS: &[&str] = &[
+    "clone", "clone_from", "fmt", "default", "eq", "ne", "partial_cmp", "lt", "le", "gt", "ge", "cmp", "max", "min",
+    "clamp", "hash", "serialize", "deserialize", "into", "try_into", "from", "try_from", "to_owned", "to_string",
+    "borrow", "borrow_mut", "type_id",
+];
+
+/// A method the edit calls on its own type before writing it: `self.name(..)`,
+/// `Self::name(..)` or `Type::name(..)` in Rust (in an `impl Type` method), `this.name(..)`
+/// in a TypeScript class, where the type has no member of that name. The code does not
+/// build until it is written, and it goes into the same `impl` or class: after the method
+/// the edit ends in (else the one that calls it).
+#[allow(clippy::too_many_arguments)]
+fn methods_called_before_written(
+    snapshot: &IndexSnapshot,
+    id: FileId,
+    edit: &Edit,
+    new: &FileIndex,
+    before: &HashSet<String>,
+    after: &HashSet<String>,
+    inside_edit: &dyn Fn(&str, u32) -> bool,
+    ranking: &mut Ranking,
+) {
+    let count = edit.new_lines.len() as u32;
+    if count == 0 {
+        return;
+    }
+    let Some((path, rust)) = snapshot.file(id).map(|e| (e.path.clone(), e.lang() == crate::lang::Lang::Rust)) else { return };
+    let lines_of = |s: &Symbol| (new.line_index.line_col(s.range.start).line, new.line_index.line_col(s.range.end).line);
+    // The innermost method at a line whose parent is an `impl` or a class.
+    let method_at = |line: u32| {
+        new.symbols
+            .iter()
+            .filter(|s| matches!(s.kind, SymbolKind::Method | SymbolKind::Function))
+            .filter(|s| s.parent.and_then(|p| new.symbols.get(p as usize)).is_some_and(|p| matches!(p.kind, SymbolKind::Impl | SymbolKind::Class)))
+            .filter(|s| {
+                let (start, end) = lines_of(s);
+                start <= line && line <= end
+            })
+            .min_by_key(|s| {
+                let (start, end) = lines_of(s);
+                end - start
+            })
+    };
+    let last_segment = |container: &str| container.rsplit([':', '.']).next().unwrap_or(container).to_string();
+    let mut done: HashSet<&str> = HashSet::default();
+    for reference in &new.references {
+        let name = new.reference_name(reference);
+        if reference.role != RefRole::Call || before.contains(name) || !after.contains(name) || done.contains(name) {
+            continue;
+        }
+        let at = new.line_index.line_col(reference.range.start);
+        let Some(text) = at.line.checked_sub(edit.new_start).and_then(|i| edit.new_lines.get(i as usize)) else { continue };
+        let Some(head) = text.get(..at.col as usize) else { continue };
+        let Some(caller) = method_at(at.line) else { continue };
+        let Some(owner) = caller.parent.and_then(|p| new.symbols.get(p as usize)) else { continue };
+        let type_name = last_segment(&owner.name);
+        let qualifier = head.trim_end_matches(|c: char| c.is_whitespace());
+        let on_own_type = if rust {
+            ["self.", "Self::"].iter().any(|q| qualifier.ends_with(q))
+                || qualifier.strip_suffix("::").is_some_and(|q| q.rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next() == Some(type_name.as_str()))
+        } else {
+            qualifier.ends_with("this.")
+        };
+        if !on_own_type || (rust && RUST_DERIVED_METHODS.contains(&name)) {
+            continue;
+        }
+        // Defined already: as a member of the type (any file, any impl), in a trait or an
+        // interface (a provided method); in TypeScript anywhere (a base class's member).
+        let defined = snapshot.files_defining(name).iter().any(|&f| {
+            snapshot.file(f).is_some_and(|e| {
+                let file = e.light();
+                file.symbols_named(name).any(|i| {
+                    let symbol = &file.symbols[i as usize];
+                    let parent_kind = symbol.parent.and_then(|p| file.symbols.get(p as usize)).map(|p| p.kind);
+                    !rust
+                        || symbol.container.as_deref().is_some_and(|c| last_segment(c) == type_name)
+                        || matches!(parent_kind, Some(SymbolKind::Trait | SymbolKind::Interface))
+                })
+            })
+        });
+        if defined {
+            continue;
+        }
+        done.insert(name);
+        let last_line = edit.new_start + count - 1;
+        let host = method_at(last_line).filter(|m| m.parent == caller.parent).unwrap_or(caller);
+        let line = lines_of(host).1 + 1;
+        if line >= new.line_index.line_count() || inside_edit(&path, line) {
+            continue;
+        }
+        let host_name = host.name.clone();
+        ranking.add(id, line, TIER_CHANGED_DEFINITION + 0.95, || {
+            format!("`{name}` is called on `{type_name}` in the edit but not defined; its definition is due here, after `{host_name}`")
+        });
     }
 }
 
@@ -1577,6 +1678,31 @@ mod tests {
         let set = old.replace("Page { items: Vec::new() }", "Page { items: Vec::new(), extra_len: 0 }");
         let found = ranked(fixture, &[("src/page.rs", &set)]);
         assert_eq!(nowhere(&found), vec![2], "{found:#?}");
+    }
+
+    #[test]
+    fn a_method_called_on_its_own_type_before_it_is_written_is_due_after_the_method_of_the_edit() {
+        let rust = "pub struct Walker { pub paths: Vec<String> }\nimpl Walker {\n    pub fn new(path: &str) -> Walker {\n        Walker { paths: vec![path.to_string()] }\n    }\n    pub fn add(&mut self, path: &str) {\n        self.paths.push(path.to_string());\n    }\n}\n";
+        let other = "pub struct Other;\nimpl Other {\n    pub fn from_list(x: &str) -> u32 { x.len() as u32 }\n}\n#[derive(Clone)]\npub struct Copyable;\n";
+        let fixture = format!("\n//- /src/walk.rs\n{rust}//- /src/other.rs\n{other}");
+        let called = |found: &[(String, u32, String)]| found.iter().filter(|(_, _, r)| r.contains("is called on")).map(|(p, l, _)| (p.clone(), *l)).collect::<Vec<_>>();
+        // `Walker::from_list` exists only on another type: due in `impl Walker`, after `new`.
+        let new = rust.replace("Walker { paths: vec![path.to_string()] }", "Walker::from_list(path)");
+        let found = ranked(&fixture, &[("src/walk.rs", &new)]);
+        assert_eq!(called(&found), vec![("src/walk.rs".to_string(), 6)], "{found:#?}");
+        // `self.` and `Self::` alike; a derived method or another type's function is none.
+        let new = rust.replace("self.paths.push(path.to_string());", "self.paths.push(Self::normalize(path));");
+        assert_eq!(called(&ranked(&fixture, &[("src/walk.rs", &new)])), vec![("src/walk.rs".to_string(), 9)]);
+        let new = rust.replace("self.paths.push(path.to_string());", "self.clone_from(&self.clone());\n        Other::from_list(path);");
+        assert!(called(&ranked(&fixture, &[("src/walk.rs", &new)])).is_empty());
+        // TypeScript: `this.name()` defined nowhere in the workspace; a name some class
+        // defines (a base class's, perhaps) is none.
+        let ts = "export class Store {\n  load(key: string) {\n    return key\n  }\n  save() {}\n}\nexport class Base {\n  reset() {}\n}\n";
+        let fixture = format!("\n//- /src/store.ts\n{ts}");
+        let new = ts.replace("    return key\n", "    return this.normalize(key)\n");
+        assert_eq!(called(&ranked(&fixture, &[("src/store.ts", &new)])), vec![("src/store.ts".to_string(), 5)]);
+        let new = ts.replace("    return key\n", "    this.reset()\n    return key\n");
+        assert!(called(&ranked(&fixture, &[("src/store.ts", &new)])).is_empty());
     }
 
     #[test]

@@ -1000,15 +1000,6 @@ fn new_names_defined_nowhere(
     }
 }
 
-/// Methods a derive or a blanket implementation gives a Rust type without a definition of
-/// its own in the workspace (`#[derive(Clone)]`, `impl<T: Display> ToString for T`): a
-/// call of one is no method still to write.
-const RUST_DERIVED_METHODS: &[&str] = &[
-    "clone", "clone_from", "fmt", "default", "eq", "ne", "partial_cmp", "lt", "le", "gt", "ge", "cmp", "max", "min",
-    "clamp", "hash", "serialize", "deserialize", "into", "try_into", "from", "try_from", "to_owned", "to_string",
-    "borrow", "borrow_mut", "type_id",
-];
-
 /// A method the edit calls on its own type before writing it: `self.name(..)`,
 /// `Self::name(..)` or `Type::name(..)` in Rust (in an `impl Type` method), `this.name(..)`
 /// in a TypeScript class, where the type has no member of that name. The code does not
@@ -1029,7 +1020,7 @@ fn methods_called_before_written(
     if count == 0 {
         return;
     }
-    let Some((path, rust)) = snapshot.file(id).map(|e| (e.path.clone(), e.lang() == crate::lang::Lang::Rust)) else { return };
+    let Some((path, spec)) = snapshot.file(id).map(|e| (e.path.clone(), e.lang().spec())) else { return };
     let lines_of = |s: &Symbol| (new.line_index.line_col(s.range.start).line, new.line_index.line_col(s.range.end).line);
     // The innermost method at a line whose parent is an `impl` or a class.
     let method_at = |line: u32| {
@@ -1060,24 +1051,22 @@ fn methods_called_before_written(
         let Some(owner) = caller.parent.and_then(|p| new.symbols.get(p as usize)) else { continue };
         let type_name = last_segment(&owner.name);
         let qualifier = head.trim_end_matches(|c: char| c.is_whitespace());
-        let on_own_type = if rust {
-            ["self.", "Self::"].iter().any(|q| qualifier.ends_with(q))
-                || qualifier.strip_suffix("::").is_some_and(|q| q.rsplit(|c: char| !(c.is_alphanumeric() || c == '_')).next() == Some(type_name.as_str()))
-        } else {
-            qualifier.ends_with("this.")
-        };
-        if !on_own_type || (rust && RUST_DERIVED_METHODS.contains(&name)) {
+        let on_own_type = spec.own_member_prefixes.iter().any(|q| qualifier.ends_with(q))
+            || qualifier
+                .strip_suffix(spec.path_separator)
+                .is_some_and(|q| q.rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).next() == Some(type_name.as_str()));
+        if !on_own_type || spec.implicit_methods.contains(&name) {
             continue;
         }
         // Defined already: as a member of the type (any file, any impl), in a trait or an
-        // interface (a provided method); in TypeScript anywhere (a base class's member).
+        // interface (a provided method); anywhere where classes inherit (a base class's).
         let defined = snapshot.files_defining(name).iter().any(|&f| {
             snapshot.file(f).is_some_and(|e| {
                 let file = e.light();
                 file.symbols_named(name).any(|i| {
                     let symbol = &file.symbols[i as usize];
                     let parent_kind = symbol.parent.and_then(|p| file.symbols.get(p as usize)).map(|p| p.kind);
-                    !rust
+                    spec.inherits_members
                         || symbol.container.as_deref().is_some_and(|c| last_segment(c) == type_name)
                         || matches!(parent_kind, Some(SymbolKind::Trait | SymbolKind::Interface))
                 })

@@ -48,6 +48,17 @@ pub struct LangSpec {
     pub impl_names_type: bool,
     /// Separator between a container's name and a member's in qualified names.
     pub path_separator: &'static str,
+    /// How a method names its own type's members besides `Type<separator>` (`self.`,
+    /// `Self::`; `this.`): a call through one of them of a member the type lacks is a
+    /// method still to write (next edit).
+    pub own_member_prefixes: &'static [&'static str],
+    /// Methods a type has without a definition of its own in the workspace (Rust's
+    /// derives and blanket implementations: `clone`, `fmt`, `to_string`).
+    pub implicit_methods: &'static [&'static str],
+    /// Whether a class inherits members from a base class that may be any type of the
+    /// workspace (TypeScript `extends`): then a member defined anywhere may be the one a
+    /// call on the class reaches.
+    pub inherits_members: bool,
     /// How imports name other files: the hook import resolution and the namespace and
     /// re-export rules follow.
     pub modules: ModuleSystem,
@@ -198,6 +209,13 @@ pub(super) const RUST: LangSpec = LangSpec {
     item_macro: Some("macro_invocation"),
     impl_names_type: true,
     path_separator: "::",
+    own_member_prefixes: &["self.", "Self::"],
+    implicit_methods: &[
+        "clone", "clone_from", "fmt", "default", "eq", "ne", "partial_cmp", "lt", "le", "gt", "ge", "cmp", "max", "min",
+        "clamp", "hash", "serialize", "deserialize", "into", "try_into", "from", "try_from", "to_owned", "to_string",
+        "borrow", "borrow_mut", "type_id",
+    ],
+    inherits_members: false,
     modules: ModuleSystem::Rust,
     associated_constructors: true,
     returns_after_arrow: true,
@@ -236,6 +254,9 @@ const ECMASCRIPT: LangSpec = LangSpec {
     item_macro: None,
     impl_names_type: false,
     path_separator: ".",
+    own_member_prefixes: &["this."],
+    implicit_methods: &[],
+    inherits_members: true,
     modules: ModuleSystem::EcmaScript,
     associated_constructors: false,
     returns_after_arrow: false,

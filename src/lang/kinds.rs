@@ -82,6 +82,14 @@ impl SymbolKind {
     pub fn is_member(self) -> bool {
         matches!(self, SymbolKind::Field | SymbolKind::Variant | SymbolKind::Property)
     }
+
+    /// Kinds that name a type (what a type-only import can bring: TS `import type`).
+    pub fn is_type(self) -> bool {
+        matches!(
+            self,
+            SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Trait | SymbolKind::TypeAlias | SymbolKind::Class | SymbolKind::Interface | SymbolKind::Namespace
+        )
+    }
 }
 
 string_enum! {

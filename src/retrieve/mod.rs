@@ -190,8 +190,9 @@ pub fn retrieve(
         return Vec::new();
     }
     let wants = |g| request.generators.contains(g);
-    // The symbol graph reads a TS/JS file's text (which names follow a dot).
-    let text = snapshot.file(request.file).filter(|e| wants(Generator::Symbol) && e.lang().is_js_family()).and_then(|_| source_of(request.file));
+    // The symbol graph reads the file's text (which names follow a dot in TS/JS, which
+    // imports are re-exports in Rust).
+    let text = wants(Generator::Symbol).then(|| source_of(request.file)).flatten();
     // The symbol graph costs about what the others cost together: they run side by side.
     let (symbol, (lexical, vector, recency)) = rayon::join(
         || wants(Generator::Symbol).then(|| symbol::generate(snapshot, request, text.as_deref())),

@@ -49,18 +49,20 @@ const MAX_SCORE_PER_WEIGHT: f32 = 12.0;
 /// Definitions of one name scored in full, at most.
 const MAX_DEFS_PER_NAME: usize = 24;
 
-/// `text` is the current file's text (TS/JS only: it tells a name after a dot from a
-/// bare one, see `module_scoped_names`).
+/// `text` is the current file's text (in TS/JS it tells a name after a dot from a bare
+/// one, see `module_scoped_names`; `import type` from `import`; in Rust `pub use` from
+/// `use`).
 pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text: Option<&str>) -> Vec<Hit> {
     let Some(entry) = snapshot.file(request.file) else { return Vec::new() };
     let file = entry.index();
     let current_path = entry.path.as_str();
     let mut scoped = module_scoped_names(file, text);
-    let weights = name_weights(file, request, scoped.as_mut());
 
     // Each import resolved once; the names it brings in, with the file it resolves to.
     let resolved: Vec<(&Import, Option<ResolvedImport>)> =
         file.imports.iter().map(|i| (i, snapshot.resolve_import(request.file, i))).collect();
+    let unused = unused_imports(snapshot, file, &resolved, text);
+    let weights = name_weights(file, request, scoped.as_mut(), &unused);
     let mut imported: HashMap<&str, Vec<FileId>> = HashMap::default();
     for (import, resolution) in &resolved {
         let target = resolution.as_ref().map(|r| r.file);
@@ -77,6 +79,10 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
     let (qualifiers, bare) = path_qualifiers(file, request.offset);
     let resolver = ModuleResolver::new(snapshot);
     let library_code = !is_test_path(current_path);
+    // The names `import type` brings in (namespaces and types).
+    let type_only_names: Vec<&str> = text
+        .map(|t| file.imports.iter().filter(|i| type_only(t, i)).flat_map(|i| i.names.iter().map(|n| n.local_name())).collect())
+        .unwrap_or_default();
 
     let macros = workspace_macros(snapshot, request.file, &weights);
     // Proximity by file, computed once per file.
@@ -103,9 +109,27 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
             // A namespace member (`Dns_.A`) weighs what the name's uses after a dot weigh,
             // not what the module's own `A` (a type parameter) used bare weighs; a named
             // import, what all its uses weigh.
-            let dotted = scoped.as_ref().map_or(weight, |s| s.dotted_weight(name));
-            for &(def_file, symbol, through_namespace) in exact.iter().filter(|(f, _, _)| *f != request.file).take(MAX_EXACT_PER_NAME) {
-                let score = if through_namespace { dotted * 4.0 * 3.0 } else { weight * 4.0 };
+            // Each namespace's member weighs its own uses (`Schema.Top` near the cursor,
+            // `HttpApiGroup.Top` far from it); one reached through several namespaces
+            // (aliases of one module), what all of them weigh.
+            // (file, symbol, its named import's score, its namespaces' scores summed)
+            let mut scored: Vec<(FileId, u32, f32, f32)> = Vec::new();
+            // Through `import type`, only a type (not the value of the same name).
+            let usable = |def_file: FileId, symbol: u32, namespace: Option<&str>| {
+                !type_only_names.contains(&namespace.unwrap_or(name))
+                    || snapshot.file(def_file).is_some_and(|e| e.light().symbols[symbol as usize].kind.is_type())
+            };
+            for &(def_file, symbol, namespace) in exact.iter().filter(|&&(f, s, ns)| f != request.file && usable(f, s, ns)) {
+                if scored.last().is_none_or(|last| (last.0, last.1) != (def_file, symbol)) {
+                    scored.push((def_file, symbol, 0.0, 0.0));
+                }
+                let last = scored.last_mut().expect("pushed above");
+                match namespace {
+                    Some(qualifier) => last.3 += scoped.as_ref().map_or(weight, |s| s.qualified_weight(qualifier, name)) * 4.0 * 3.0,
+                    None => last.2 = weight * 4.0,
+                }
+            }
+            for (def_file, symbol, score) in scored.into_iter().map(|(f, s, named, namespaces)| (f, s, named.max(namespaces))).take(MAX_EXACT_PER_NAME) {
                 keep(&mut best, score);
                 candidates.push(Candidate { file: def_file, symbol, score, names: vec![name.to_string()], filler: false });
             }
@@ -245,7 +269,7 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
     let signature: Vec<&str> = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method))
         .map(|i| identifiers(file.symbols[i].signature()).collect())
         .unwrap_or_default();
-    module_import_candidates(snapshot, request.file, &resolved, &query, &weights, &signature, &mut candidates);
+    module_import_candidates(snapshot, request.file, &resolved, text, &query, &weights, &signature, &unused, &mut candidates);
     candidates.extend(macros);
     // Filler after everything ranked: it neither displaces a ranked candidate from the
     // list nor takes a place in its order.
@@ -277,7 +301,14 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
 /// name reachable; a script without imports sees other scripts' globals).
 struct ModuleScoped<'a> {
     after_dot: Vec<bool>,
+    /// Of a reference after a dot, the reference right before the dot (`Schema` of
+    /// `Schema.Top`), when there is one.
+    qualifier: Vec<Option<u32>>,
     dotted: HashMap<&'a str, f32>,
+    /// The weight of a name's uses after a qualifier (`Schema.Top`): (qualifier, name).
+    qualified: HashMap<(&'a str, &'a str), f32>,
+    /// The weight of a name in the query (any namespace's member may be meant).
+    queried: HashMap<&'a str, f32>,
 }
 
 impl ModuleScoped<'_> {
@@ -285,16 +316,31 @@ impl ModuleScoped<'_> {
     fn dotted_weight(&self, name: &str) -> f32 {
         self.dotted.get(name).copied().unwrap_or(0.0)
     }
+
+    /// What a namespace's member weighs: its uses after that qualifier (`Schema.Top`, not
+    /// `HttpApiGroup.Top`), and the name's in the query.
+    fn qualified_weight(&self, qualifier: &str, name: &str) -> f32 {
+        self.qualified.get(&(qualifier, name)).copied().unwrap_or(0.0) + self.queried.get(name).copied().unwrap_or(0.0)
+    }
 }
 
 fn module_scoped_names<'a>(file: &'a FileIndex, text: Option<&str>) -> Option<ModuleScoped<'a>> {
     let text = text.filter(|_| file.lang.is_js_family() && !file.imports.is_empty())?.as_bytes();
     let mut after_dot = Vec::with_capacity(file.references.len());
-    for reference in &file.references {
+    let mut qualifier = Vec::with_capacity(file.references.len());
+    for (i, reference) in file.references.iter().enumerate() {
         let before = text.get(..reference.range.start as usize)?;
-        after_dot.push(before.iter().rev().find(|b| !b.is_ascii_whitespace()) == Some(&b'.'));
+        let dot = before.iter().rev().position(|b| !b.is_ascii_whitespace()).filter(|&at| before[before.len() - 1 - at] == b'.');
+        after_dot.push(dot.is_some());
+        // `ns.name`, `ns?.name`, `ns\n  .name`: the previous reference ends at the dot.
+        let previous = i.checked_sub(1).map(|p| (p as u32, &file.references[p]));
+        qualifier.push(dot.and(previous).and_then(|(p, q)| {
+            let between = text.get(q.range.end as usize..reference.range.start as usize)?;
+            let between: Vec<u8> = between.iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
+            matches!(between.as_slice(), b"." | b"?.").then_some(p)
+        }));
     }
-    Some(ModuleScoped { after_dot, dotted: HashMap::default() })
+    Some(ModuleScoped { after_dot, qualifier, dotted: HashMap::default(), qualified: HashMap::default(), queried: HashMap::default() })
 }
 
 /// Lower-cased sub-words (`parse_float`, `parseFloat` -> parse, float) of the names that
@@ -343,13 +389,16 @@ fn module_import_candidates<'a>(
     snapshot: &'a IndexSnapshot,
     from: FileId,
     imports: &[(&'a Import, Option<ResolvedImport>)],
+    text: Option<&str>,
     query: &[String],
     weights: &HashMap<&str, f32>,
     signature: &[&str],
+    unused: &[&str],
     out: &mut Vec<Candidate>,
 ) {
     let mut seen: Vec<FileId> = Vec::new();
-    let mut modules: Vec<(FileId, f32, Option<&str>)> = Vec::new();
+    // (module, base score, the name the file calls it, whether only its types are imported)
+    let mut modules: Vec<(FileId, f32, Option<&str>, bool)> = Vec::new();
     for (import, resolution) in imports {
         let Some(resolved) = resolution else { continue };
         // A glob, a path that ends at a module (nothing left to look up in the file), or
@@ -365,12 +414,16 @@ fn module_import_candidates<'a>(
             [only] if !import.glob || only.name == "*" => Some(only.local_name()),
             _ => None,
         };
-        modules.push((resolved.file, base, local));
+        modules.push((resolved.file, base, local, text.is_some_and(|t| type_only(t, import))));
     }
-    let members = |module: FileId| {
+    // `import type * as ns`: the code can use the module's types, not its values.
+    let members = |module: FileId, types_only: bool| {
         let light = snapshot.file(module).map(|e| e.light());
-        light.into_iter().flat_map(|l| l.symbols.iter().enumerate()).filter(|(_, symbol)| {
-            symbol.parent.is_none() && !matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module | SymbolKind::Method) && !symbol.kind.is_member()
+        light.into_iter().flat_map(|l| l.symbols.iter().enumerate()).filter(move |(_, symbol)| {
+            symbol.parent.is_none()
+                && !matches!(symbol.kind, SymbolKind::Impl | SymbolKind::Module | SymbolKind::Method)
+                && !symbol.kind.is_member()
+                && (!types_only || symbol.kind.is_type())
         })
     };
     // The names a module goes by: what the file calls it (`Result_`) and its file's stem
@@ -384,12 +437,12 @@ fn module_import_candidates<'a>(
     };
     let named: Vec<(Vec<&str>, Vec<&str>)> = modules
         .iter()
-        .filter(|(_, _, local)| local.is_some())
-        .map(|&(module, _, local)| (module_names(module, local), members(module).map(|(_, s)| s.name.as_str()).collect()))
+        .filter(|(_, _, local, _)| local.is_some())
+        .map(|&(module, _, local, types_only)| (module_names(module, local), members(module, types_only).map(|(_, s)| s.name.as_str()).collect()))
         .collect();
     let usage = co_usage(snapshot, from, &named);
     let mut next_usage = usage.iter();
-    for &(module, base, local) in &modules {
+    for &(module, base, local, types_only) in &modules {
         let names = module_names(module, local);
         let shares = local.and_then(|_| next_usage.next());
         // A module the enclosing function's signature names (also as its own name: `Result`
@@ -397,15 +450,26 @@ fn module_import_candidates<'a>(
         let in_signature = local.is_some() && names.iter().any(|n| signature.iter().any(|w| w.eq_ignore_ascii_case(n)));
         let relevance = match local {
             _ if in_signature => 1.0,
+            // Imported for the code being written (`unused_imports`).
+            Some(l) if unused.contains(&l) => 1.0,
             Some(l) => weights.get(l).map_or(0.0, |w| 0.5 * w / (w + 8.0)),
             None => 0.0,
         };
-        for (k, (i, symbol)) in members(module).enumerate() {
+        for (k, (i, symbol)) in members(module, types_only).enumerate() {
             let share = shares.map_or(0.0, |s| s[k]);
             let score = base * (0.1 + 2.0 * similarity(&symbol.name, query)) + CO_USAGE_WEIGHT * relevance * share;
             out.push(Candidate { file: module, symbol: i as u32, score, names: vec![format!("{} (imported module)", symbol.name)], filler: false });
         }
     }
+}
+
+/// Whether a TS import brings types only (`import type * as ns from`, `import type {
+/// A } from`): read from the file's text at the import.
+fn type_only(text: &str, import: &Import) -> bool {
+    let Some(statement) = text.get(import.range.start as usize..import.range.end as usize) else { return false };
+    let Some(rest) = statement.strip_prefix("import").and_then(|r| r.trim_start().strip_prefix("type")) else { return false };
+    // Not `import type from "./x"` (a default import named `type`).
+    rest.starts_with(char::is_whitespace) && rest.trim_start().starts_with(['*', '{'])
 }
 
 /// What an item of a module the function is about scores at most, when every file
@@ -587,7 +651,12 @@ fn constructs(signature: &str, type_name: &str) -> bool {
 /// Names around the cursor with their weights.
 /// With `scoped` (a TS/JS module), the weights of the uses after a dot are added to its
 /// `dotted` too.
-fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>, mut scoped: Option<&mut ModuleScoped<'a>>) -> HashMap<&'a str, f32> {
+fn name_weights<'a>(
+    file: &'a FileIndex,
+    request: &ContextRequest<'a>,
+    mut scoped: Option<&mut ModuleScoped<'a>>,
+    unused: &[&'a str],
+) -> HashMap<&'a str, f32> {
     let cursor_line = file.line_index.line_col(request.offset).line as f32;
     let enclosing = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method));
     let container = enclosing.and_then(|i| file.symbols[i].parent).map(|p| p as usize).or_else(|| {
@@ -610,6 +679,10 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>, mut scope
         *weights.entry(name).or_default() += weight;
         if let Some(scoped) = scoped.as_deref_mut().filter(|s| s.after_dot[i]) {
             *scoped.dotted.entry(name).or_default() += weight;
+            if let Some(q) = scoped.qualifier[i] {
+                let qualifier = file.reference_name(&file.references[q as usize]);
+                *scoped.qualified.entry((qualifier, name)).or_default() += weight;
+            }
         }
     }
     // The enclosing function's own name and doc, and the query, name what is wanted.
@@ -622,6 +695,16 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>, mut scope
             *weights.entry(word).or_default() += QUERY_WEIGHT;
             let Some(scoped) = scoped.as_deref_mut() else { continue };
             let at = word.as_ptr() as usize - text.as_ptr() as usize;
+            if is_query {
+                *scoped.queried.entry(word).or_default() += QUERY_WEIGHT;
+            }
+            if let Some(before) = text[..at].trim_end().strip_suffix('.').filter(|_| !is_query) {
+                // `Schema.Top` in the signature: a member of that namespace.
+                let qualifier = &before[before.trim_end_matches(|c: char| c.is_alphanumeric() || c == '_' || c == '$').len()..];
+                if !qualifier.is_empty() {
+                    *scoped.qualified.entry((qualifier, word)).or_default() += QUERY_WEIGHT;
+                }
+            }
             if is_query || text[..at].trim_end().ends_with('.') {
                 *scoped.dotted.entry(word).or_default() += QUERY_WEIGHT;
             }
@@ -632,7 +715,70 @@ fn name_weights<'a>(file: &'a FileIndex, request: &ContextRequest<'a>, mut scope
             *weights.entry(name.local_name()).or_default() += 0.5;
         }
     }
+    // What the file imports and uses nowhere is for the code at the cursor.
+    for name in unused {
+        *weights.entry(name).or_default() += UNUSED_IMPORT_WEIGHT;
+    }
     weights
+}
+
+/// What an import that the rest of the file does not use weighs: a use in the enclosing
+/// function (the code being written is what it was imported for).
+const UNUSED_IMPORT_WEIGHT: f32 = 3.0;
+
+/// The names the file's imports bring in (`use a::B`, `import { b }`, `import * as ns`)
+/// that no reference outside the imports uses: the code being written at the cursor is
+/// what they are for (an editor's file is otherwise checked for unused imports). Not
+/// globs, re-exports (`export { a } from`, Rust's `pub use`, read from `text`) or module
+/// declarations, nor a Rust trait (its methods are called without naming it).
+fn unused_imports<'a>(
+    snapshot: &IndexSnapshot,
+    file: &'a FileIndex,
+    resolved: &[(&'a Import, Option<ResolvedImport>)],
+    text: Option<&str>,
+) -> Vec<&'a str> {
+    let Some(text) = text else { return Vec::new() };
+    let re_export = |import: &Import| import.kind == ImportKind::Use && text.get(import.range.start as usize..).is_none_or(|t| t.starts_with("pub"));
+    let imports: Vec<&Import> = resolved
+        .iter()
+        .map(|(i, _)| *i)
+        .filter(|i| (matches!(i.kind, ImportKind::Use | ImportKind::Import) && !i.glob || is_namespace_import(i)) && !re_export(i))
+        .collect();
+    if imports.is_empty() {
+        return Vec::new();
+    }
+    // Imports are sorted by their start.
+    let ranges: Vec<crate::base::TextRange> = file.imports.iter().map(|i| i.range).collect();
+    let in_import = |at: u32| {
+        let after = ranges.partition_point(|r| r.start <= at);
+        after > 0 && ranges[after - 1].contains_inclusive(at)
+    };
+    let mut used: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    for reference in file.references.iter().filter(|r| !in_import(r.range.start)) {
+        used.insert(file.reference_name(reference));
+    }
+    let mut out = Vec::new();
+    for (import, resolution) in resolved.iter().filter(|(i, _)| imports.contains(i)) {
+        for name in &import.names {
+            let local = name.local_name();
+            if used.contains(local) || out.contains(&local) || local == "self" || local == "_" {
+                continue;
+            }
+            let trait_target = resolution.as_ref().and_then(|r| snapshot.file(r.file)).is_some_and(|e| {
+                let light = e.light();
+                light.symbols_named(&name.name).any(|i| light.symbols[i as usize].kind == SymbolKind::Trait)
+            });
+            if !trait_target {
+                out.push(local);
+            }
+        }
+    }
+    out
+}
+
+/// `import * as ns from`.
+fn is_namespace_import(import: &Import) -> bool {
+    import.kind == ImportKind::Import && import.names.iter().any(|n| n.name == "*" && n.alias.is_some())
 }
 
 /// Name -> the qualifiers it is used with (`Map` of `Map::new`, `Option` of
@@ -730,23 +876,25 @@ const MAX_EXACT_PER_NAME: usize = 4;
 
 /// The definitions a TS/JS file's imports determine for `name`: through a named import
 /// (`import { name } from "./barrel"`, re-export chains followed), and, for a name used
-/// as a namespace member (`Option.some`), through the namespace's module. Each with
-/// whether it came through a namespace (a name both imported and used as a member of a
-/// namespace, `Simplify` and `Struct_.Simplify`, has both).
-fn exact_definitions(
+/// as a namespace member (`Option.some`), through the namespace's module. Each with the
+/// namespace it came through, `None` for a named import (a name both imported and used
+/// as a member of a namespace, `Simplify` and `Struct_.Simplify`, has both); a
+/// definition reached through several namespaces (`Schema.Top`, `S.Top`) is listed once
+/// for each.
+fn exact_definitions<'q>(
     resolver: &ModuleResolver,
     from: FileId,
     file: &FileIndex,
     name: &str,
-    quals: Option<&[&str]>,
-) -> Vec<(FileId, u32, bool)> {
+    quals: Option<&[&'q str]>,
+) -> Vec<(FileId, u32, Option<&'q str>)> {
     if !file.lang.is_js_family() {
         return Vec::new();
     }
-    let mut out: Vec<(FileId, u32, bool)> = Vec::new();
+    let mut out: Vec<(FileId, u32, Option<&'q str>)> = Vec::new();
     for &qualifier in quals.unwrap_or(&[]) {
         if let Some(module) = resolver.namespace_module(from, qualifier) {
-            out.extend(resolver.exported_definitions(module, name).into_iter().map(|(f, s)| (f, s, true)));
+            out.extend(resolver.exported_definitions(module, name).into_iter().map(|(f, s)| (f, s, Some(qualifier))));
         }
     }
     let named = file.imports.iter().filter(|i| i.kind != ImportKind::ReExport).find_map(|import| {
@@ -755,7 +903,7 @@ fn exact_definitions(
     });
     if let Some((import, imported)) = named {
         if let Some(resolved) = resolver.resolve(from, import) {
-            out.extend(resolver.exported_definitions(resolved.file, &imported.name).into_iter().map(|(f, s)| (f, s, false)));
+            out.extend(resolver.exported_definitions(resolved.file, &imported.name).into_iter().map(|(f, s)| (f, s, None)));
         }
     }
     out.sort();

@@ -744,6 +744,7 @@ export const c = () => Stream.empty
 //- /src/main.ts
 import * as Stream_ from "./Stream.ts"
 import * as Option from "./Option.ts"
+export const options = Option
 export function make(n: number): Stream<number> {$0}
 "#,
     );
@@ -1126,4 +1127,124 @@ fn bm25_skips_files_that_cannot_reach_the_best_and_finds_the_same_hits() {
     let (all, every) = lexical::generate_pruned(&snapshot, &request, false);
     assert!(scored < every, "{scored} of {every} files scored");
     assert_eq!(show(pruned), show(all));
+}
+
+/// A namespace's member weighs its uses through that namespace: `Group.Top` used far from
+/// the cursor does not take the weight of `Schema.Top` in the signature.
+#[test]
+fn a_namespace_member_weighs_its_uses_through_that_namespace() {
+    let padding = |lines: usize| "// ...\n".repeat(lines);
+    let text = format!(
+        r#"
+//- /src/Schema.ts
+export interface Top {{ ast: string }}
+//- /src/Group.ts
+export interface Top {{ name: string }}
+//- /src/Option.ts
+export const none = 0
+//- /src/main.ts
+import * as Schema from "./Schema.ts"
+import * as Group from "./Group.ts"
+import * as Option from "./Option.ts"
+export type AnyGroup = Group.Top
+{}export const empty = () => Option.none
+{}export const decode = (schema: Schema.Top): Schema.Top => {{
+  $0
+}}
+"#,
+        padding(170),
+        padding(30)
+    );
+    let f = fixture(&text);
+    let hits = graph_hits(&f);
+    let place = |path: &str, name: &str| hits.iter().position(|(p, n, _)| p == path && n == name).unwrap_or(usize::MAX);
+    assert!(place("src/Schema.ts", "Top") < place("src/Option.ts", "none"), "{hits:?}");
+    assert!(place("src/Option.ts", "none") < place("src/Group.ts", "Top"), "the other namespace's `Top` is used far away: {hits:?}");
+}
+
+/// `import type * as ns`: the code can use the namespace's types, not its values.
+#[test]
+fn a_type_only_namespace_import_brings_only_types() {
+    let f = fixture(
+        r#"
+//- /src/Graph.ts
+export interface Graph { nodes: number }
+export type Kind = "directed" | "undirected"
+export const isGraph = (u: unknown): u is Graph => true
+export const nodes = (graph: Graph) => graph.nodes
+//- /src/internal/graph.ts
+import type * as Graph from "../Graph.ts"
+export const hydrate = (kind: Graph.Kind): Graph.Graph => {$0}
+"#,
+    );
+    let hits = graph_hits(&f);
+    let names: Vec<&str> = hits.iter().filter(|(p, _, _)| p == "src/Graph.ts").map(|(_, n, _)| n.as_str()).collect();
+    assert!(names.contains(&"Graph") && names.contains(&"Kind"), "{hits:?}");
+    assert!(!names.contains(&"isGraph") && !names.contains(&"nodes"), "values of a type-only import: {hits:?}");
+}
+
+/// An import the rest of the file does not use is for the code being written at the
+/// cursor: its definition (a named import) or the namespace's most used members rank as
+/// if the function used them; a Rust `pub use` (a re-export) is not such an import.
+#[test]
+fn an_import_the_file_uses_nowhere_else_is_for_the_code_at_the_cursor() {
+    let padding = |lines: usize| "// ...\n".repeat(lines);
+    let text = format!(
+        r#"
+//- /src/PlatformError.ts
+export const badArgument = (message: string) => new Error(message)
+//- /src/Cause.ts
+export const pretty = (cause: unknown) => String(cause)
+export const squash = (cause: unknown) => cause
+//- /src/Option.ts
+export const some = (n: number) => n
+//- /src/a.ts
+import * as Cause from "./Cause.ts"
+export const a = (c: unknown) => Cause.pretty(c)
+//- /src/main.ts
+import {{ badArgument }} from "./PlatformError.ts"
+import * as Cause from "./Cause.ts"
+import * as Option from "./Option.ts"
+{}export const one = () => Option.some(1)
+export const check = (input: string) => {{
+  $0
+}}
+"#,
+        padding(60)
+    );
+    let f = fixture(&text);
+    let hits = graph_hits(&f);
+    let place = |path: &str, name: &str| hits.iter().position(|(p, n, _)| p == path && n == name).unwrap_or(usize::MAX);
+    let some = place("src/Option.ts", "some");
+    assert!(place("src/PlatformError.ts", "badArgument") < some, "{hits:?}");
+    assert!(place("src/Cause.ts", "pretty") < some, "{hits:?}");
+
+    let text = format!(
+        r#"
+//- /src/lib.rs
+mod peek;
+mod zip;
+mod util;
+mod stream;
+//- /src/peek.rs
+pub struct Peek {{ inner: u32 }}
+//- /src/zip.rs
+pub struct Zip {{ left: u32 }}
+//- /src/util.rs
+pub fn helper() -> u32 {{ 1 }}
+//- /src/stream.rs
+pub use crate::peek::Peek;
+use crate::zip::Zip;
+use crate::util::helper;
+fn one() -> u32 {{ helper() }}
+{}fn zip(a: u32) -> u32 {{$0}}
+"#,
+        padding(20)
+    );
+    let f = fixture(&text);
+    let hits = graph_hits(&f);
+    let place = |path: &str, name: &str| hits.iter().position(|(p, n, _)| p == path && n == name).unwrap_or(usize::MAX);
+    let helper = place("src/util.rs", "helper");
+    assert!(place("src/zip.rs", "Zip") < helper, "{hits:?}");
+    assert!(helper < place("src/peek.rs", "Peek"), "a re-export is not for the cursor: {hits:?}");
 }

@@ -753,15 +753,31 @@ fn unused_imports<'a>(
         let after = ranges.partition_point(|r| r.start <= at);
         after > 0 && ranges[after - 1].contains_inclusive(at)
     };
-    let mut used: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-    for reference in file.references.iter().filter(|r| !in_import(r.range.start)) {
-        used.insert(file.reference_name(reference));
+    // By the file's name table: whether each name an import brings in is referenced
+    // outside the imports (one pass over the references, no hashing).
+    let locals: rustc_hash::FxHashSet<&str> = imports.iter().flat_map(|i| i.names.iter().map(|n| n.local_name())).collect();
+    const UNUSED: u8 = 1;
+    const USED: u8 = 2;
+    let mut state = vec![0u8; file.names.len()];
+    let mut ids: HashMap<&str, usize> = HashMap::default();
+    for (id, name) in file.names.iter().enumerate() {
+        if locals.contains(name.as_str()) {
+            state[id] = UNUSED;
+            ids.insert(name.as_str(), id);
+        }
     }
+    for reference in &file.references {
+        let slot = &mut state[reference.name as usize];
+        if *slot == UNUSED && !in_import(reference.range.start) {
+            *slot = USED;
+        }
+    }
+    let used = |local: &str| ids.get(local).is_some_and(|&id| state[id] == USED);
     let mut out = Vec::new();
     for (import, resolution) in resolved.iter().filter(|(i, _)| imports.contains(i)) {
         for name in &import.names {
             let local = name.local_name();
-            if used.contains(local) || out.contains(&local) || local == "self" || local == "_" {
+            if used(local) || out.contains(&local) || local == "self" || local == "_" {
                 continue;
             }
             let trait_target = resolution.as_ref().and_then(|r| snapshot.file(r.file)).is_some_and(|e| {

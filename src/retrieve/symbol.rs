@@ -269,7 +269,8 @@ pub(super) fn generate(snapshot: &IndexSnapshot, request: &ContextRequest, text:
     let signature: Vec<&str> = innermost(file, request.offset, |k| matches!(k, SymbolKind::Function | SymbolKind::Method))
         .map(|i| identifiers(file.symbols[i].signature()).collect())
         .unwrap_or_default();
-    module_import_candidates(snapshot, request.file, &resolved, text, &query, &weights, &signature, &unused, &mut candidates);
+    let about = About { query: &query, weights: &weights, signature: &signature, unused: &unused };
+    module_import_candidates(snapshot, request.file, &resolved, text, &about, &mut candidates);
     candidates.extend(macros);
     // Filler after everything ranked: it neither displaces a ranked candidate from the
     // list nor takes a place in its order.
@@ -378,6 +379,18 @@ fn similarity(name: &str, query: &[String]) -> f32 {
     shared as f32 / words.len() as f32
 }
 
+/// What the function at the cursor is about, for ranking the items of modules it imports
+/// whole: the sub-words of its name, signature, doc and the query (`query_subtokens`),
+/// the names around it with their weights, the words of its signature, and the imports
+/// the rest of the file does not use (`unused_imports`).
+#[derive(Clone, Copy)]
+struct About<'q> {
+    query: &'q [String],
+    weights: &'q HashMap<&'q str, f32>,
+    signature: &'q [&'q str],
+    unused: &'q [&'q str],
+}
+
 /// Items of modules the file imports whole (`use super::digit::*`, `use crate::util::wire`,
 /// `import * as ns`) or declares (`mod wire;`): the body may use any of them, so they are
 /// ranked by how much their names share with what the function is about and, for a
@@ -390,12 +403,10 @@ fn module_import_candidates<'a>(
     from: FileId,
     imports: &[(&'a Import, Option<ResolvedImport>)],
     text: Option<&str>,
-    query: &[String],
-    weights: &HashMap<&str, f32>,
-    signature: &[&str],
-    unused: &[&str],
+    about: &About,
     out: &mut Vec<Candidate>,
 ) {
+    let About { query, weights, signature, unused } = *about;
     let mut seen: Vec<FileId> = Vec::new();
     // (module, base score, the name the file calls it, whether only its types are imported)
     let mut modules: Vec<(FileId, f32, Option<&str>, bool)> = Vec::new();

@@ -81,6 +81,7 @@ fn main() {
                 recency: &recency,
                 vector_hits: &hits[i],
                 cache: Some(&cache),
+                packing: ctxls::retrieve::Packing::Compact,
             };
             let started = Instant::now();
             let snippets = retrieve(&snapshot, &request, &|t| counter.count(t), &read);

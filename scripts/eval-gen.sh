@@ -4,7 +4,7 @@
 # another file, with no context, ctxls's context, import-following and the oracle
 # (the rules: scripts/eval_gen.py; the numbers: docs/generation-quality.md).
 # Usage: scripts/eval-gen.sh [--bodies] [--corpora a,b] [--limit N] [--model 0.5b|1.5b] [--threads N]
-#                            [--conditions none,ctxls,ctxls-merged,ctxls-512,ctxls-best-last,imports,oracle] [--results FILE] [CORPORA_DIR]
+#                            [--conditions none,ctxls,ctxls-merged,ctxls-512,ctxls-whole,ctxls-best-last,imports,oracle] [--results FILE] [CORPORA_DIR]
 # --bodies: the second table, whole function bodies masked (scripts/eval_gen_body.py;
 # conditions none,ctxls,ctxls-512,imports,oracle; results in target/eval-gen/body-results.jsonl).
 # llama-server and the 0.5B model come from scripts/test-real-model.sh --prepare (cached in

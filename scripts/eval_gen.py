@@ -41,6 +41,9 @@ condition (the 40 lines before the line and its indentation; the 10 lines after)
            repository form in line order (`...` between them): the experiment behind
            ctxls's own merging (session 11); with a ctxls that merges, the same as ctxls;
   ctxls-512     `ctxls complete --dry-run --budget 512`;
+  ctxls-whole   `ctxls complete --dry-run --packing whole`: fewer, whole short
+           definitions, signatures of long ones, nothing ranked far below the best
+           (`retrieve::Packing::Whole`, the configuration's `completion.packing`);
   ctxls-best-last  ctxls's files in the reverse order: the best-ranked file last, next to
            the code (llama-server puts `input_extra` before the prefix, in order);
   oracle   the definitions of the cross-file names the line uses.
@@ -73,7 +76,7 @@ BEFORE, AFTER = 40, 10
 EXTRA_CHARS = 4 * 1024
 DEFINITION_LINES = 40
 PER_FILE, SPACING = 3, 10
-CONDITIONS = ("none", "ctxls", "ctxls-merged", "ctxls-512", "ctxls-best-last", "imports", "oracle")
+CONDITIONS = ("none", "ctxls", "ctxls-merged", "ctxls-512", "ctxls-whole", "ctxls-best-last", "imports", "oracle")
 IDENT = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 RUST_DEF = re.compile(
     r"^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:const|async|unsafe|extern\s+\"[^\"]*\"|default)\s+)*"
@@ -474,9 +477,9 @@ class Ctxls:
             shutil.rmtree(self.scratch, ignore_errors=True)
         self.corpus, self.scratch = None, None
 
-    def request(self, task, budget=None):
+    def request(self, task, budget=None, packing=None):
         """The body of the request ctxls would send with the task's line blank (with
-        `--budget` when given)."""
+        `--budget` and `--packing` when given)."""
         self.open(task["corpus"])
         path = os.path.join(self.root, task["file"])
         original = read(path)
@@ -487,6 +490,7 @@ class Ctxls:
                 f.write("\n".join(lines))
             position = f"{task['file']}:{task['line'] + 1}:{len(task['indent']) + 1}"
             budget_args = ["--budget", str(budget)] if budget is not None else []
+            budget_args += ["--packing", packing] if packing is not None else []
             done = subprocess.run([self.binary, "complete", "--dry-run", "--root", self.root, position, *budget_args],
                                   cwd=self.root, env=self.env, capture_output=True, text=True, timeout=300)
         finally:
@@ -673,6 +677,8 @@ def run(args):
                     extra = list(reversed(ctxls.request(task)["input_extra"]))
                 elif condition == "ctxls-512":
                     extra = ctxls.request(task, 512)["input_extra"]
+                elif condition == "ctxls-whole":
+                    extra = ctxls.request(task, packing="whole")["input_extra"]
                 elif condition == "imports":
                     extra = import_context(task, texts, table)
                 elif condition == "oracle":
@@ -755,7 +761,8 @@ def report(args):
     for model in [args.model] if args.model else models:
         by_task = {}
         for (task, condition, m), r in results.items():
-            if m == model and (not args.corpora_filter or r["corpus"] in args.corpora_filter):
+            lang = EXTENSIONS.get(os.path.splitext(task.rsplit(":", 1)[0])[1])
+            if m == model and (not args.corpora_filter or r["corpus"] in args.corpora_filter) and (not args.lang or lang == args.lang):
                 by_task.setdefault(task, {})[condition] = r
         conditions = [c for c in CONDITIONS if any(c in v for v in by_task.values()) and (not args.conditions or c in args.conditions)]
         complete = {t: v for t, v in by_task.items() if all(c in v for c in conditions)}
@@ -763,7 +770,7 @@ def report(args):
         if not n:
             continue
         corpora = sorted({r["corpus"] for v in complete.values() for r in v.values()})
-        print(f"\nmodel {model}: {n} tasks with every condition ({', '.join(conditions)}); corpora: {', '.join(corpora)}")
+        print(f"\nmodel {model}{' (' + args.lang + ')' if args.lang else ''}: {n} tasks with every condition ({', '.join(conditions)}); corpora: {', '.join(corpora)}")
         print(f"| context | exact match | edit similarity | identifier F1 | cross-file name | line log-likelihood | name log-likelihood | definition in context | snippets | prompt tokens | s/request |")
         print("|---|---|---|---|---|---|---|---|---|---|---|")
         for c in conditions:
@@ -775,7 +782,8 @@ def report(args):
             print(f"| {c} | {mean('em'):.3f} | {mean('es'):.3f} | {mean('id_f1'):.3f} | {mean('named'):.3f} | {lp('line_lp')} | {lp('name_lp')} | {in_context} | "
                   f"{mean('snippets'):.1f} | {mean('prompt_tokens'):.0f} | {mean('seconds'):.1f} |")
         pairs = [(x, y) for x, y in [("ctxls", "none"), ("ctxls-merged", "none"), ("ctxls-512", "none"), ("imports", "none"),
-                                     ("oracle", "none"), ("ctxls-merged", "ctxls"), ("ctxls-512", "ctxls"), ("ctxls-best-last", "none"),
+                                     ("oracle", "none"), ("ctxls-merged", "ctxls"), ("ctxls-512", "ctxls"),
+                                     ("ctxls-whole", "none"), ("ctxls-whole", "ctxls"), ("ctxls-whole", "imports"), ("oracle", "ctxls-whole"), ("ctxls-best-last", "none"),
                                      ("ctxls-best-last", "ctxls"), ("ctxls", "imports"),
                                      ("oracle", "ctxls")]
                  if x in conditions and y in conditions]
@@ -874,6 +882,7 @@ def main():
     p.add_argument("--model", default="")
     p.add_argument("--corpora-filter", default="")
     p.add_argument("--conditions", default="", help="only these (the tasks that have them all)")
+    p.add_argument("--lang", default="", choices=["", "rust", "ts"], help="only the tasks in files of this language")
     args = parser.parse_args()
     if args.self_test:
         self_test()

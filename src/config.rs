@@ -109,11 +109,23 @@ pub struct CompletionConfig {
     /// Tokens the recent edits take at most (and never more than half of
     /// `context_tokens`); retrieval gets the rest.
     pub recent_edits_tokens: usize,
+    /// How the context is packed into `context_tokens`: `"compact"` (as many definitions
+    /// as fit, each a signature or a type's first lines) or `"whole"` (fewer, whole short
+    /// definitions, signatures of long ones, nothing ranked far below the best).
+    pub packing: crate::retrieve::Packing,
 }
 
 impl Default for CompletionConfig {
     fn default() -> Self {
-        CompletionConfig { debounce_ms: 150, context_tokens: 1024, in_comments: false, items: true, recent_edits: true, recent_edits_tokens: 1000 }
+        CompletionConfig {
+            debounce_ms: 150,
+            context_tokens: 1024,
+            in_comments: false,
+            items: true,
+            recent_edits: true,
+            recent_edits_tokens: 1000,
+            packing: crate::retrieve::Packing::Compact,
+        }
     }
 }
 
@@ -614,6 +626,21 @@ mod tests {
         let issues = config.apply_json("x", &serde_json::json!({"index": {"generated_files": "symbols"}}));
         assert!(issues.is_empty(), "{issues:?}");
         assert_eq!(config.index.generated_files, GeneratedFiles::Symbols);
+    }
+
+    /// `[completion] packing`: "compact" (the default) or "whole"; anything else is
+    /// reported with the values it can take, and the previous value stays.
+    #[test]
+    fn completion_packing_is_compact_or_whole() {
+        let mut config = Config::default();
+        assert_eq!(config.completion.packing, crate::retrieve::Packing::Compact);
+        assert!(config.apply_toml(".ctxls.toml", "[completion]\npacking = \"whole\"\n").is_empty());
+        assert_eq!(config.completion.packing, crate::retrieve::Packing::Whole);
+        let issues = config.apply_toml(".ctxls.toml", "[completion]\npacking = \"fragments\"\ncontext_tokens = 512\n");
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(issues[0].to_string(), ".ctxls.toml: `completion.packing`: unknown variant `fragments`, expected `compact` or `whole`");
+        assert_eq!(config.completion.packing, crate::retrieve::Packing::Whole, "the previous value stays");
+        assert_eq!(config.completion.context_tokens, 512, "the other keys are taken");
     }
 
     #[test]

@@ -351,3 +351,35 @@ fn complete_puts_the_working_trees_diff_in_the_prompt_but_never_an_ignored_files
     let (_, stdout, _) = ws.ctxls(&["chat", "what changed?", "--dry-run"]);
     assert!(!stdout.contains("Recent edits"), "{stdout}");
 }
+
+/// `--packing whole`, or `[completion] packing = "whole"`, sends a short definition
+/// whole (the function the code calls, with its body) where compact packing sends its
+/// signature; an unknown packing is an error that names the choices.
+#[test]
+fn complete_packs_whole_definitions_when_asked() {
+    let ws = TempWorkspace::new(
+        "//- /src/lib.rs\nmod scale;\nuse scale::scale;\npub fn twice(x: i32) -> i32 {\n    let y = scale(x, 2);\n    \n}\n\
+         //- /src/scale.rs\n/// Scales a number. Saturates.\npub fn scale(x: i32, by: i32) -> i32 {\n    let a = x;\n    let b = by;\n    let c = a.saturating_mul(b);\n    let d = c;\n    let e = d;\n    e\n}\n",
+    );
+    let config = "[llm]\nprovider = \"openai\"\nmodel = \"unknown-model\"\nbase_url = \"http://127.0.0.1:9/v1\"\n[completion]\nrecent_edits = false\n";
+    ws.write(".ctxls.toml", config);
+    let prompt = |args: &[&str]| {
+        let (status, stdout, stderr) = ws.ctxls(&[&["complete", "src/lib.rs:5:5", "--dry-run"], args].concat());
+        assert!(status.success(), "{stderr}");
+        let body: serde_json::Value = serde_json::from_str(&stdout[stdout.find('{').unwrap()..]).unwrap();
+        body["prompt"].as_str().unwrap().to_string()
+    };
+    let compact = prompt(&[]);
+    assert!(compact.contains("// pub fn scale(x: i32, by: i32) -> i32 {\n\n// Path: src/lib.rs"), "the signature: {compact}");
+    let whole = prompt(&["--packing", "whole"]);
+    assert!(
+        whole.contains("// /// Scales a number.\n// pub fn scale(x: i32, by: i32) -> i32 {\n//     let a = x;\n//     let b = by;\n//     let c = a.saturating_mul(b);"),
+        "the whole function under its doc sentence: {whole}"
+    );
+    assert!(whole.contains("//     e\n// }\n\n// Path: src/lib.rs"), "{whole}");
+    ws.write(".ctxls.toml", &format!("{config}packing = \"whole\"\n"));
+    assert_eq!(prompt(&[]), whole, "the configuration's packing");
+    assert_eq!(prompt(&["--packing", "compact"]), compact, "the flag wins");
+    let (status, _, stderr) = ws.ctxls(&["complete", "src/lib.rs:5:5", "--dry-run", "--packing", "fragments"]);
+    assert!(!status.success() && stderr.contains("expected compact or whole"), "{stderr}");
+}

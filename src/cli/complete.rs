@@ -11,7 +11,7 @@ use crate::config::Task;
 use crate::ide::prompt::{completion_prompt, prefix_window, suffix_window, CompletionInput};
 use crate::lang::Lang;
 use crate::llm::Request;
-use crate::retrieve::Generators;
+use crate::retrieve::{Generators, Packing};
 
 #[derive(Args, Debug)]
 pub struct CompleteArgs {
@@ -26,6 +26,10 @@ pub struct CompleteArgs {
     /// Print the exact HTTP request (key redacted) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// How the context is packed: compact (as many definitions as fit) or whole (fewer,
+    /// whole short definitions); default: the configuration's `completion.packing`.
+    #[arg(long, value_parser = super::context::parse_packing)]
+    pub packing: Option<Packing>,
 }
 
 pub fn run(args: CompleteArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
@@ -38,7 +42,7 @@ pub fn run(args: CompleteArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitC
     let budget = args.budget.saturating_sub(count_tokens(&config, &recent_edits));
     // Context from the rest of the workspace; a file outside the index gets none.
     let gathered = if budget > 0 {
-        super::context::gather(&root, &config, cache_dir, &rel, &text, offset, None, budget, Generators::ALL)
+        super::context::gather(&root, &config, cache_dir, &rel, &text, offset, None, budget, Generators::ALL, args.packing.unwrap_or(config.completion.packing))
             .map_err(|err| tracing::warn!("no workspace context: {err:#}"))
             .ok()
     } else {

@@ -15,7 +15,7 @@ use crate::ide::prompt::Excerpt;
 use crate::index::{IndexSnapshot, SymbolKind};
 use crate::io::workspace::RefreshMode;
 use crate::llm::tokens::TokenCounter;
-use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Recency, Snippet};
+use crate::retrieve::{query_text, retrieve, ContextRequest, Generator, Generators, Packing, Recency, Snippet};
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Format {
@@ -45,6 +45,14 @@ pub struct ContextArgs {
     /// all (for comparing them; the yardstick's ablation sets CTXLS_GENERATORS).
     #[arg(long, env = "CTXLS_GENERATORS", default_value = "all", value_parser = parse_generators)]
     pub generators: Generators,
+    /// How the snippets are packed: compact (as many definitions as fit) or whole (fewer,
+    /// whole short definitions); default: the configuration's `completion.packing`.
+    #[arg(long, value_parser = parse_packing)]
+    pub packing: Option<Packing>,
+}
+
+pub(super) fn parse_packing(text: &str) -> Result<Packing, String> {
+    Packing::parse(text)
 }
 
 fn parse_generators(text: &str) -> Result<Generators, String> {
@@ -57,7 +65,7 @@ pub fn run(args: ContextArgs, cache_dir: Option<&Path>) -> anyhow::Result<ExitCo
     let super::Position { rel, text, offset, line, col, .. } = super::read_position(&root, &args.position)?;
     // The requirement comment at the position is the query when none is given.
     let query = args.query.clone().or_else(|| requirement_at(&rel, &text, offset, &config));
-    let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, query.as_deref(), args.budget, args.generators)?;
+    let gathered = gather(&root, &config, cache_dir, &rel, &text, offset, query.as_deref(), args.budget, args.generators, args.packing.unwrap_or(config.completion.packing))?;
     let (snapshot, snippets, elapsed_ms) = (&gathered.snapshot, &gathered.snippets, gathered.retrieval_ms);
     // What a chat request (generate, answer, chat) would add: instructions, mentions, documents.
     let knowledge = match &query {
@@ -225,6 +233,7 @@ pub(super) fn gather(
     query: Option<&str>,
     budget: usize,
     generators: Generators,
+    packing: Packing,
 ) -> anyhow::Result<Gathered> {
     let phase = std::time::Instant::now();
     // The tokenizer's tables take tens of milliseconds to build: meanwhile, the index loads.
@@ -261,6 +270,7 @@ pub(super) fn gather(
             recency: &recency,
             vector_hits: &vector_hits,
             cache: None,
+            packing,
         };
         let counter = counter.join().map_err(|_| anyhow::anyhow!("the tokenizer failed to build"))?;
         let started = std::time::Instant::now();

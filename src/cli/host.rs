@@ -14,7 +14,7 @@ use crate::ide::knowledge::Knowledge;
 use crate::ide::search_replace;
 use crate::index::IndexSnapshot;
 use crate::io::llm::{Completion, LlmClient};
-use crate::retrieve::Generators;
+use crate::retrieve::{Generators, Packing};
 use crate::workflows::edit::UnusedAnswer;
 use crate::workflows::host::{Ask, AskError, ContextAt, Done, Host, OwnedExcerpt, Progress, Proposal, Purpose, Stop, Workspace};
 
@@ -243,7 +243,7 @@ impl Host for CliHost {
 
     async fn context(&self, at: ContextAt, query: Option<String>, budget: usize) -> Vec<OwnedExcerpt> {
         let gathered = on_own_thread(|| {
-            super::context::gather(&self.root, &self.workspace.config, self.cache_dir.as_deref(), &at.rel, &at.text, at.offset, query.as_deref(), budget, Generators::ALL)
+            super::context::gather(&self.root, &self.workspace.config, self.cache_dir.as_deref(), &at.rel, &at.text, at.offset, query.as_deref(), budget, Generators::ALL, Packing::Compact)
         });
         let gathered = match gathered {
             Ok(gathered) => gathered,

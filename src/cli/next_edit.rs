@@ -208,7 +208,7 @@ fn rewrite(root: &Path, config: &crate::config::Config, cache_dir: Option<&Path>
     let settings = config.llm.for_task(Task::Completion);
     let recent = super::recent_edits(root, config, &config.llm.for_task(Task::Completion).model, config.completion.recent_edits_tokens);
     let offset = text.split_inclusive('\n').take(place.start_line as usize).map(str::len).sum::<usize>();
-    let gathered = super::context::gather(root, config, cache_dir, &place.path, &text, offset, None, config.completion.context_tokens, crate::retrieve::Generators::ALL)
+    let gathered = super::context::gather(root, config, cache_dir, &place.path, &text, offset, None, config.completion.context_tokens, crate::retrieve::Generators::ALL, crate::retrieve::Packing::Compact)
         .map_err(|err| tracing::warn!("no workspace context for the rewrite: {err:#}"))
         .ok();
     let excerpts = gathered.as_ref().map(|g| g.excerpts()).unwrap_or_default();

@@ -27,6 +27,7 @@ use crate::io::llm::{resolve_api_key, LlmClient};
 use crate::workflows::actions as action_flow;
 use crate::workflows::host::{Ask, AskError, ContextAt, Done, Host, OwnedExcerpt, Proposal, Purpose, Stop, Workspace};
 use crate::workflows::requirements as workflow;
+use crate::retrieve::Packing;
 use std::collections::HashMap;
 use std::future::Future;
 
@@ -641,7 +642,7 @@ impl Host for LspHost {
         let Some(view) = &self.view else { return Vec::new() };
         // The request's own site when the context is gathered there.
         if let Some(site) = self.site.as_ref().filter(|s| s.offset == at.offset && s.root.as_ref().is_some_and(|r| r.rel == at.rel) && s.text == at.text) {
-            return context::gather(site, query, budget).await;
+            return context::gather(site, query, budget, Packing::Compact).await;
         }
         let (lang, tree) = match at.parsed {
             Some(parsed) => parsed,
@@ -667,7 +668,7 @@ impl Host for LspHost {
             config: self.workspace.config.clone(),
             root: Some(context::RootView { rel: at.rel, ..view.clone() }),
         });
-        context::gather(&site, query, budget).await
+        context::gather(&site, query, budget, Packing::Compact).await
     }
 
     async fn knowledge(&self, mention_text: String, query: String) -> Knowledge {
@@ -753,7 +754,7 @@ async fn show_context(site: Site, query: Option<String>, budget: Option<usize>) 
         })
         .await?
     };
-    let excerpts = context::gather(&site, query.clone(), budget).await;
+    let excerpts = context::gather(&site, query.clone(), budget, Packing::Compact).await;
     let tokens: usize = excerpts.iter().map(|e| e.tokens).sum();
     let knowledge = match (&site.root, &query) {
         (Some(root), Some(query)) => context::knowledge(root, &site.config, query.clone(), query.clone()).await,

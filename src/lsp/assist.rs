@@ -175,7 +175,7 @@ impl Assist {
             // is left.
             let preparing = async {
                 let (recent, recent_tokens) = recent_edits(&site);
-                let mut excerpts = context::gather(&site, None, site.config.completion.context_tokens.saturating_sub(recent_tokens)).await;
+                let mut excerpts = context::gather(&site, None, site.config.completion.context_tokens.saturating_sub(recent_tokens), site.config.completion.packing).await;
                 if site.config.documents.in_completion {
                     excerpts.extend(document_excerpts(&site).await);
                 }

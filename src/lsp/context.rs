@@ -22,7 +22,7 @@ use crate::io::embedding::Vectors;
 use crate::io::vfs;
 use crate::lang::Lang;
 use crate::llm::tokens::TokenCounter;
-use crate::retrieve::{query_text, retrieve, ContextRequest, Generators, Recency, Snippet};
+use crate::retrieve::{query_text, retrieve, ContextRequest, Generators, Packing, Recency, Snippet};
 
 /// A request's view of one open document and of the workspace around it.
 #[derive(Clone)]
@@ -185,7 +185,7 @@ pub async fn knowledge(root: &RootView, config: &Config, mention_text: String, q
 
 /// The workspace context for a request at the site: snippets best first, within
 /// `budget` tokens of the completion model's tokenizer.
-pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize) -> Vec<OwnedExcerpt> {
+pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize, packing: Packing) -> Vec<OwnedExcerpt> {
     let Some(root) = &site.root else { return Vec::new() };
     let Some(file) = root.snapshot.file_id(&root.rel) else { return Vec::new() };
     if budget == 0 {
@@ -213,6 +213,7 @@ pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize) -> V
             recency: &root.recency,
             vector_hits: &vector_hits,
             cache: Some(&root.retrieval),
+            packing,
         };
         let source_of = |id: FileId| {
             let entry = root.snapshot.file(id)?;

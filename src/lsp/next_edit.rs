@@ -238,7 +238,7 @@ async fn rewrite_place(client: &Client, assist: &Arc<Assist>, site: &Arc<Site>, 
     let region = edit_rewrite::region_around(&text, place.start_line as usize, place.end_line as usize);
     let settings = site.config.llm.for_task(Task::Completion);
     let recent = context::recent_edits(site, &settings.model, site.config.completion.recent_edits_tokens);
-    let excerpts = context::gather(site, None, site.config.completion.context_tokens).await;
+    let excerpts = context::gather(site, None, site.config.completion.context_tokens, crate::retrieve::Packing::Compact).await;
     let prompt = edit_rewrite::rewrite_prompt(&place.path, lang, &region, &place.reason, &recent, &context::OwnedExcerpt::borrowed(&excerpts));
     let counter = crate::llm::tokens::TokenCounter::for_model(&settings.model);
     let request = edit_rewrite::rewrite_request(prompt, &region, &settings, |t| counter.count(t));

@@ -14,12 +14,14 @@
 //!   (`recency.rs`).
 //!
 //! Their ranked lists are fused by weighted reciprocal rank (`fuse`), and the fused list
-//! is packed greedily into the budget as compact snippets (`pack`).
+//! is packed greedily into the budget: as compact snippets (`pack`), or as fewer whole
+//! definitions (`whole.rs`), by the request's `Packing`.
 
 mod cache;
 mod lexical;
 mod recency;
 mod symbol;
+mod whole;
 
 pub mod embed;
 
@@ -98,6 +100,38 @@ impl Generators {
     }
 }
 
+/// How the ranked candidates become snippets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Packing {
+    /// As many definitions as the budget holds, each compact (a function's signature, a
+    /// type's first lines, a chunk's first lines), then the budget's rest to doc
+    /// sentences, short bodies and cut types (`pack`).
+    #[default]
+    Compact,
+    /// Fewer, whole definitions: a short definition whole, a long one as its signature,
+    /// each under its first doc sentence; nothing that ranks far below the best
+    /// (`whole.rs`).
+    Whole,
+}
+
+impl Packing {
+    pub fn name(self) -> &'static str {
+        match self {
+            Packing::Compact => "compact",
+            Packing::Whole => "whole",
+        }
+    }
+
+    /// `compact` or `whole`.
+    pub fn parse(text: &str) -> Result<Packing, String> {
+        [Packing::Compact, Packing::Whole]
+            .into_iter()
+            .find(|p| p.name() == text.trim())
+            .ok_or_else(|| format!("unknown packing `{text}` (expected compact or whole)"))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct ContextRequest<'a> {
     pub file: FileId,
@@ -111,6 +145,7 @@ pub struct ContextRequest<'a> {
     /// What earlier requests computed from the index (the server's, per root): the same
     /// answer, sooner.
     pub cache: Option<&'a Cache>,
+    pub packing: Packing,
 }
 
 impl<'a> ContextRequest<'a> {
@@ -126,6 +161,7 @@ impl<'a> ContextRequest<'a> {
             recency: NO_RECENCY.get_or_init(Recency::default),
             vector_hits: &[],
             cache: None,
+            packing: Packing::Compact,
         }
     }
 }
@@ -220,7 +256,10 @@ pub fn retrieve(
     if !symbol::is_test_path(from) {
         fused.retain(|c| snapshot.file(c.file).is_none_or(|e| !symbol::is_test_path(&e.path)));
     }
-    pack(snapshot, fused, request.budget_tokens, count_tokens, source_of)
+    match request.packing {
+        Packing::Compact => pack(snapshot, fused, request.budget_tokens, count_tokens, source_of),
+        Packing::Whole => whole::pack(snapshot, fused, request.budget_tokens, count_tokens, source_of),
+    }
 }
 
 /// A score ordered by `total_cmp`, for heaps of the best ones.

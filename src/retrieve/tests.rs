@@ -7,13 +7,13 @@ use super::*;
 use crate::index::{extract, FileEntry, IndexSnapshot, WorkspaceIndex};
 use crate::lang::{parse, Lang};
 
-struct Fixture {
-    snapshot: Arc<IndexSnapshot>,
-    texts: HashMap<String, String>,
-    cursor: (String, u32),
+pub(super) struct Fixture {
+    pub(super) snapshot: Arc<IndexSnapshot>,
+    pub(super) texts: HashMap<String, String>,
+    pub(super) cursor: (String, u32),
 }
 
-fn fixture(text: &str) -> Fixture {
+pub(super) fn fixture(text: &str) -> Fixture {
     let mut index = WorkspaceIndex::new();
     let mut texts = HashMap::new();
     let mut cursor = None;
@@ -139,7 +139,7 @@ fn retrieval_is_deterministic() {
 /// Snippets as (path, first line, sources) for `generators`, with `recency` and vector hits.
 fn run_with(f: &Fixture, budget: usize, generators: Generators, recency: &Recency, vector_hits: &[(u64, f32)], query: Option<&str>) -> Vec<(String, String, Vec<&'static str>)> {
     let file = f.snapshot.file_id(&f.cursor.0).unwrap();
-    let request = ContextRequest { file, offset: f.cursor.1, query, budget_tokens: budget, generators, recency, vector_hits, cache: None };
+    let request = ContextRequest { file, offset: f.cursor.1, query, budget_tokens: budget, generators, recency, vector_hits, cache: None, packing: Packing::Compact };
     retrieve(&f.snapshot, &request, &|t| t.len() / 4 + 1, &|id| f.snapshot.file(id).and_then(|e| f.texts.get(&e.path).cloned()))
         .into_iter()
         .map(|s| (f.snapshot.file(s.file).unwrap().path.clone(), s.text, s.sources))

@@ -2,8 +2,10 @@
 //! No dependencies on other modules, no IO.
 
 mod line_index;
+mod name;
 
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
+pub use name::{interned, Name};
 
 use serde::{Deserialize, Serialize};
 

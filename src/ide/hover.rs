@@ -33,7 +33,7 @@ pub fn hover(snapshot: &IndexSnapshot, file: FileId, offset: u32) -> Option<Hove
     let index = entry.index();
     // A definition's own name, else a reference.
     let (name, hovered, target) = match index.symbols.iter().position(|s| s.name_range.contains_inclusive(offset)) {
-        Some(i) => (index.symbols[i].name.clone(), index.symbols[i].name_range, Some((file, i as u32))),
+        Some(i) => (index.symbols[i].name.to_string(), index.symbols[i].name_range, Some((file, i as u32))),
         None => {
             let reference = index.references.iter().find(|r| r.range.contains_inclusive(offset))?;
             (index.reference_name(reference).to_string(), reference.range, None)

@@ -314,7 +314,7 @@ pub fn complete_mentions(typed: &str, snapshot: &IndexSnapshot, docs: &DocIndex,
             }
             let label = match &symbol.container {
                 Some(container) if symbol.parent.is_some() => format!("{}::{}", container.rsplit(['.', ':']).next().unwrap_or(container), symbol.name),
-                _ => symbol.name.clone(),
+                _ => symbol.name.to_string(),
             };
             if !out.iter().any(|i| i.label == label) {
                 out.push(MentionItem { label, detail: format!("{} ({})", symbol.signature().trim(), entry.path), kind: MentionKind::Symbol(symbol.kind) });

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 
 use crate::index::terms::{postings_of, term_of};
-use crate::index::{FileId, FileIndex, IndexSnapshot, RefRole, Symbol, SymbolKind};
+use crate::index::{FileId, FileIndex, IndexSnapshot, Name, RefRole, Symbol, SymbolKind};
 use crate::lang::parse;
 #[cfg(test)]
 use crate::lang::Lang;
@@ -299,13 +299,13 @@ enum Change {
 /// (kind, container, name); a removed and an added definition of the same kind and
 /// container in one edit are a rename.
 fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec<Change> {
-    let key_of = |s: &Symbol| -> (SymbolKind, Option<String>, String) { (s.kind, s.container.clone(), s.name.clone()) };
+    let key_of = |s: &Symbol| -> (SymbolKind, Option<Name>, Name) { (s.kind, s.container, s.name) };
     // Twins (`cfg` variants, overloads) share a key: all of them are kept.
-    let mut old_keys: HashMap<(SymbolKind, Option<String>, String), Vec<&Symbol>> = HashMap::default();
+    let mut old_keys: HashMap<(SymbolKind, Option<Name>, Name), Vec<&Symbol>> = HashMap::default();
     for s in &old.symbols {
         old_keys.entry(key_of(s)).or_default().push(s);
     }
-    let new_keys: HashSet<(SymbolKind, Option<String>, String)> = new.symbols.iter().map(key_of).collect();
+    let new_keys: HashSet<(SymbolKind, Option<Name>, Name)> = new.symbols.iter().map(key_of).collect();
     // Only a definition the edits touch can have changed: a difference elsewhere is one
     // of extraction (a file parsed in segments, a twin matched with the other twin).
     let lines_of = |file: &FileIndex, s: &Symbol| (file.line_index.line_col(s.range.start).line, file.line_index.line_col(s.range.end).line);
@@ -321,7 +321,7 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
     let new_line = |s: &Symbol| new.line_index.line_col(s.name_range.start).line;
     let edit_of_old = |line: u32| edits.iter().position(|e| line >= e.old_start && line < e.old_start + e.old_lines.len() as u32);
     let edit_of_new = |line: u32| edits.iter().position(|e| !e.new_lines.is_empty() && line >= e.new_start && line < e.new_start + e.new_lines.len() as u32);
-    let parent_kind = |file: &FileIndex, s: &Symbol| s.parent.and_then(|p| file.symbols.get(p as usize)).map(|p| (p.kind, p.name.clone()));
+    let parent_kind = |file: &FileIndex, s: &Symbol| s.parent.and_then(|p| file.symbols.get(p as usize)).map(|p| (p.kind, p.name.to_string()));
 
     let mut changes = Vec::new();
     let mut members_changed: HashSet<(SymbolKind, String)> = HashSet::default();
@@ -345,8 +345,8 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
                         .parent
                         .and_then(|p| new.symbols.get(p as usize))
                         .filter(|p| matches!(p.kind, SymbolKind::Trait | SymbolKind::Interface | SymbolKind::Class | SymbolKind::Impl))
-                        .map(|p| (p.kind, p.name.clone(), p.signature().to_string()));
-                    changes.push(Change::Signature { name: s.name.clone(), kind: s.kind, container });
+                        .map(|p| (p.kind, p.name.to_string(), p.signature().to_string()));
+                    changes.push(Change::Signature { name: s.name.to_string(), kind: s.kind, container });
                     note_member(new, s, &mut members_changed);
                 }
             }
@@ -365,9 +365,9 @@ fn changed_definitions(old: &FileIndex, new: &FileIndex, edits: &[&Edit]) -> Vec
         note_member(old, s, &mut members_changed);
         let renamed = edit_of_old(old_line(s)).and_then(|edit| {
             let position = added.iter().position(|(e, n)| *e == edit && n.kind == s.kind && n.container == s.container)?;
-            Some(added.remove(position).1.name.clone())
+            Some(added.remove(position).1.name.to_string())
         });
-        changes.push(Change::Gone { old: s.name.clone(), new: renamed, kind: s.kind });
+        changes.push(Change::Gone { old: s.name.to_string(), new: renamed, kind: s.kind });
     }
     let mut members: Vec<(SymbolKind, String)> = members_changed.into_iter().collect();
     members.sort();
@@ -1392,7 +1392,7 @@ fn enclosing_definition(file: &FileIndex, line: u32) -> Option<(String, u32, u32
         .map(|s| (s, file.line_index.line_col(s.range.start).line, file.line_index.line_col(s.range.end).line))
         .filter(|(_, start, end)| *start <= line && line <= *end)
         .min_by_key(|(_, start, end)| end - start)
-        .map(|(s, start, end)| (s.name.clone(), start, end))
+        .map(|(s, start, end)| (s.name.to_string(), start, end))
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use super::{
     chunks, separator, FileIndex, Import, ImportKind, ImportedName, RefRole, Reference, Symbol, SymbolText,
     SymbolKind,
 };
-use crate::base::{LineIndex, TextRange};
+use crate::base::{LineIndex, Name, TextRange};
 use crate::lang::{count_errors, each_child_from, each_child_within, Capture, ChangedSpan, FlatTree, Lang, PatternMatch};
 
 /// Signatures are folded to one line and cut at this many bytes.
@@ -434,7 +434,8 @@ fn build_symbols<'t>(lang: Lang, defs: &mut [RawDef<'t>], text: &str, nav: Nav<'
     // Outer definitions first, so that a stack of open ranges gives each one its parent.
     defs.sort_by_cached_key(|d| (d.node.start_byte(), std::cmp::Reverse(d.node.end_byte())));
     let mut symbols: Vec<Symbol> = Vec::with_capacity(defs.len());
-    let mut qualified: Vec<String> = Vec::with_capacity(defs.len());
+    // Each symbol's qualified name, and (once a child asked for it) that name interned.
+    let mut qualified: Vec<(String, Option<Name>)> = Vec::with_capacity(defs.len());
     let mut stack: Vec<usize> = Vec::new();
     let mut last_node: Option<(usize, usize)> = None;
     for def in defs.iter() {
@@ -454,22 +455,28 @@ fn build_symbols<'t>(lang: Lang, defs: &mut [RawDef<'t>], text: &str, nav: Nav<'
         let parent_kind = parent.map(|p| symbols[p].kind);
         let kind = refine_kind(def, parent_kind);
         let name = symbol_name(lang, def, text);
-        let container = parent.map(|p| qualified[p].clone());
+        let container = parent.map(|p| {
+            let (path, interned) = &mut qualified[p];
+            *interned.get_or_insert_with(|| Name::new(path))
+        });
         let outer = outer_item(lang, def.node, nav);
         let full_range = TextRange::from_usize(outer.byte_range());
         let symbol = Symbol {
             text: SymbolText::of(signature(def.node, outer, kind, text), doc_comment(lang, outer, text, nav)),
-            name,
+            name: Name::new(&name),
             kind,
             range: full_range,
             name_range: TextRange::from_usize(def.name.byte_range()),
             parent: parent.map(|p| p as u32),
             container,
         };
-        qualified.push(match &symbol.container {
-            Some(c) => format!("{c}{}{}", separator(lang), symbol.name),
-            None => symbol.name.clone(),
-        });
+        qualified.push((
+            match &symbol.container {
+                Some(c) => format!("{c}{}{name}", separator(lang)),
+                None => name,
+            },
+            None,
+        ));
         symbols.push(symbol);
         if kind.is_container() || matches!(kind, SymbolKind::Function | SymbolKind::Method | SymbolKind::Variant) {
             stack.push(symbols.len() - 1);

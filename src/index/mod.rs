@@ -16,6 +16,7 @@ pub use extract::{
 };
 pub use resolve::{ModuleResolver, ResolvedImport, TsConfig};
 pub use search::{fuzzy_symbols, SymbolMatch};
+pub use crate::base::Name;
 pub use workspace::{defined_names, ChunkStats, FactSource, FactsVersion, FileEntry, FileId, FileSummary, IndexMemory, IndexSnapshot, IndexStats, ReferenceCounts, WorkspaceIndex};
 
 pub use crate::lang::kinds::{ImportKind, RefRole, SymbolKind};
@@ -24,9 +25,14 @@ use crate::base::{LineIndex, TextRange};
 use crate::lang::Lang;
 
 /// A definition found in a file.
+///
+/// 48 bytes: its name and container are interned (`Name`), and encoded apart from it
+/// (`FileIndex::symbol_strings`): a workspace's million symbols repeat a few hundred
+/// thousand strings.
 #[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct Symbol {
-    pub name: String,
+    #[bitcode(skip)]
+    pub name: Name,
     pub kind: SymbolKind,
     /// The whole definition, without its doc comment and attributes.
     pub range: TextRange,
@@ -34,7 +40,8 @@ pub struct Symbol {
     /// Index of the enclosing symbol in the file's symbol list.
     pub parent: Option<u32>,
     /// The path of enclosing containers, `a::b::Type` in Rust, `ns.Class` in TS.
-    pub container: Option<String>,
+    #[bitcode(skip)]
+    pub container: Option<Name>,
     /// The signature and doc (`signature`, `doc`): details, `None` in a summary (see
     /// `FileIndex::split_details`), boxed so that a summary's symbols do not carry two
     /// empty fields (a million symbols on a large workspace).
@@ -192,7 +199,58 @@ pub struct Details {
     pub references: Vec<Reference>,
 }
 
+/// The strings of a file's symbols (names and containers), as the cache encodes them:
+/// `Symbol` does not encode its interned strings.
+#[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
+pub struct SymbolStrings {
+    /// The distinct strings, in order of first use.
+    pub strings: Vec<String>,
+    /// Per symbol, its name's index in `strings`.
+    pub names: Vec<u32>,
+    /// Per symbol, its container's index in `strings` plus one (0: none).
+    pub containers: Vec<u32>,
+}
+
 impl FileIndex {
+    /// The symbols' names and containers, for encoding beside the facts.
+    pub fn symbol_strings(&self) -> SymbolStrings {
+        let mut out = SymbolStrings::default();
+        let mut seen: rustc_hash::FxHashMap<Name, u32> = Default::default();
+        let mut index_of = |name: Name, strings: &mut Vec<String>| {
+            *seen.entry(name).or_insert_with(|| {
+                strings.push(name.to_string());
+                strings.len() as u32 - 1
+            })
+        };
+        for symbol in &self.symbols {
+            let name = index_of(symbol.name, &mut out.strings);
+            out.names.push(name);
+            let container = symbol.container.map_or(0, |c| index_of(c, &mut out.strings) + 1);
+            out.containers.push(container);
+        }
+        out
+    }
+
+    /// Gives the symbols the names and containers of `strings` (the inverse of
+    /// `symbol_strings`); false (and nothing changed) when they are not of these symbols.
+    pub fn set_symbol_strings(&mut self, strings: &SymbolStrings) -> bool {
+        let count = self.symbols.len();
+        let fits = |i: u32, offset: u32| (i as usize) < strings.strings.len() + offset as usize;
+        if strings.names.len() != count
+            || strings.containers.len() != count
+            || !strings.names.iter().all(|&i| fits(i, 0))
+            || !strings.containers.iter().all(|&i| fits(i, 1))
+        {
+            return false;
+        }
+        let names: Vec<Name> = strings.strings.iter().map(|s| Name::new(s)).collect();
+        for ((symbol, &name), &container) in self.symbols.iter_mut().zip(&strings.names).zip(&strings.containers) {
+            symbol.name = names[name as usize];
+            symbol.container = container.checked_sub(1).map(|c| names[c as usize]);
+        }
+        true
+    }
+
     /// Moves the symbols' signatures and docs and the identifier occurrences out (they
     /// are left empty); `join_details` puts them back.
     pub fn split_details(&mut self) -> Details {
@@ -239,7 +297,8 @@ impl FileIndex {
             s.as_ref().map_or(0, String::capacity)
         }
         FactsMemory {
-            symbols: vec(&self.symbols) + self.symbols.iter().map(|s| s.name.capacity() + opt(&s.container)).sum::<usize>(),
+            // Names and containers are interned: the interner counts their strings.
+            symbols: vec(&self.symbols),
             details: self
                 .symbols
                 .iter()
@@ -291,7 +350,7 @@ impl FileIndex {
     pub fn qualified_name(&self, symbol: &Symbol) -> String {
         match &symbol.container {
             Some(container) => format!("{container}{}{}", separator(self.lang), symbol.name),
-            None => symbol.name.clone(),
+            None => symbol.name.to_string(),
         }
     }
 }

@@ -544,7 +544,7 @@ fn fuzzy_search_ranks_exact_names_first() {
     );
     let names: Vec<String> = fuzzy_symbols(&snapshot, "parser", 10)
         .iter()
-        .map(|m| snapshot.file(m.file).unwrap().index().symbols[m.symbol as usize].name.clone())
+        .map(|m| snapshot.file(m.file).unwrap().index().symbols[m.symbol as usize].name.to_string())
         .collect();
     assert_eq!(names[0], "Parser");
     assert!(names.contains(&"ParserError".to_string()) && names.contains(&"parser_for".to_string()));
@@ -643,7 +643,7 @@ fn files_the_grammar_fails_on_are_extracted_in_segments() {
     assert!(mostly_error(&whole, text.len()), "the whole-file parse fails: {}", whole.root_node().to_sexp());
     let whole_index = extract(Lang::TypeScript, &text, &whole);
     let segmented = extract_segmented(Lang::TypeScript, &text, GeneratedFiles::Symbols);
-    let names = |f: &FileIndex| f.symbols.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    let names = |f: &FileIndex| f.symbols.iter().map(|s| s.name.to_string()).collect::<Vec<_>>();
     // The error stays in the first segment; the rest is extracted as if it were alone.
     assert!(names(&segmented).contains(&"fn199".to_string()), "{:?}", names(&segmented));
     assert!(segmented.symbols.len() > whole_index.symbols.len() + 100, "{} vs {}", segmented.symbols.len(), whole_index.symbols.len());

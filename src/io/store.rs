@@ -15,10 +15,10 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts};
+use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts, SymbolStrings};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
-const SCHEMA_VERSION: i64 = 8;
+const SCHEMA_VERSION: i64 = 9;
 const DB_FILE: &str = "index.sqlite";
 
 #[derive(Debug, thiserror::Error)]
@@ -357,9 +357,10 @@ fn read_row(conn: &Connection, path: &str) -> Result<Option<RawRow>, StoreError>
     }
 }
 
-/// A summary as stored: `[light length: u32 LE][light facts][(names, stats, reference counts)]`.
+/// A summary as stored: `[light length: u32 LE][(light facts, their symbols' strings)][(names,
+/// stats, reference counts)]`.
 fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats, references: ReferenceCounts) -> Vec<u8> {
-    let facts = bitcode::encode(light);
+    let facts = bitcode::encode(&(light.clone(), light.symbol_strings()));
     let rest = bitcode::encode(&(names, stats, references));
     let mut out = Vec::with_capacity(4 + facts.len() + rest.len());
     out.extend_from_slice(&(facts.len() as u32).to_le_bytes());
@@ -371,7 +372,7 @@ fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats, referen
 /// A row's summary.
 pub fn decode_summary(summary: &[u8]) -> Option<FileSummary> {
     let (facts, rest) = split_summary(summary)?;
-    let light: FileIndex = bitcode::decode(facts).ok()?;
+    let light = decode_light(facts)?;
     let (names, stats, references): (Vec<u64>, IndexStats, ReferenceCounts) = bitcode::decode(rest).ok()?;
     Some(FileSummary { light, names, stats, references })
 }
@@ -381,9 +382,15 @@ fn split_summary(summary: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((summary.get(4..4 + length)?, &summary[4 + length..]))
 }
 
+/// The light facts of a summary, their symbols' names and containers interned.
+fn decode_light(facts: &[u8]) -> Option<FileIndex> {
+    let (mut light, strings): (FileIndex, SymbolStrings) = bitcode::decode(facts).ok()?;
+    light.set_symbol_strings(&strings).then_some(light)
+}
+
 /// A row's facts, whole.
 pub fn decode(summary: &[u8], data: &[u8]) -> Option<FileIndex> {
-    with_details(bitcode::decode(split_summary(summary)?.0).ok()?, data)
+    with_details(decode_light(split_summary(summary)?.0)?, data)
 }
 
 /// `light` facts with the encoded `Details` of the same row joined in.
@@ -499,6 +506,41 @@ mod tests {
         assert_eq!(decode(&row.summary[..row.summary.len() / 2], &data), None);
         assert_eq!(decode(&[1, 2], &[1, 2]), None);
         assert!(store.row("missing.rs").unwrap().is_none());
+    }
+
+    /// Symbols' names and containers (interned, not encoded with the symbols) are stored
+    /// beside the facts, each distinct string once, and read back into the same names; a
+    /// summary whose strings do not fit its symbols does not decode.
+    #[test]
+    fn symbol_names_and_containers_survive_the_cache() {
+        let text = "mod shapes {\n    pub struct Square;\n    impl Square {\n        pub fn area(&self) -> f64 { 1.0 }\n        pub fn new() -> Self { Square }\n    }\n}\nfn new() {}\n";
+        let mut index = crate::index::extract(Lang::Rust, text, &crate::lang::parse(Lang::Rust, text, None));
+        let named: Vec<(String, Option<String>)> = index.symbols.iter().map(|s| (s.name.to_string(), s.container.map(String::from))).collect();
+        assert!(named.contains(&("area".to_string(), Some("shapes::Square".to_string()))), "{named:?}");
+        assert!(named.contains(&("new".to_string(), None)) && named.contains(&("new".to_string(), Some("shapes::Square".to_string()))));
+        let strings = index.symbol_strings();
+        let mut distinct = strings.strings.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), strings.strings.len(), "each string once: {:?}", strings.strings);
+        let mut store = Store::in_memory();
+        store.write(&[FileRow::new("a.rs".into(), 7, text.len() as u64, 0, &mut index)], &[]).unwrap();
+        let row = store.row("a.rs").unwrap().unwrap();
+        let summary = decode_summary(&row.summary).unwrap();
+        let read: Vec<(String, Option<String>)> = summary.light.symbols.iter().map(|s| (s.name.to_string(), s.container.map(String::from))).collect();
+        assert_eq!(read, named);
+        assert_eq!(decode(&row.summary, &row.data.unwrap()).unwrap(), index);
+
+        let mut light = summary.light.clone();
+        let mut short = strings.clone();
+        short.names.pop();
+        assert!(!light.set_symbol_strings(&short), "one name missing");
+        let mut outside = strings.clone();
+        outside.containers[0] = strings.strings.len() as u32 + 1;
+        assert!(!light.set_symbol_strings(&outside), "a container past the strings");
+        assert_eq!(light, summary.light, "nothing changed");
+        let facts = bitcode::encode(&(light.clone(), short));
+        assert_eq!(decode_light(&facts), None);
     }
 
     /// Settings the rows depend on: recorded and read back, also in a cache of this

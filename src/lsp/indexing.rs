@@ -215,11 +215,12 @@ pub fn log_memory(state: &SharedState, root: &Path) {
         (state.roots[i].index.memory(), Arc::clone(&state.roots[i].vectors))
     };
     let mib = |bytes: usize| bytes as f64 / f64::from(1 << 20);
+    let interned = crate::base::interned();
     let resident = std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()));
     tracing::debug!(
-        "memory of {}: resident {} MiB; index {:.1} MiB (summaries {:.1}: symbols {:.1}, chunks {:.1}, terms {:.1}, by name {:.1}, lines {:.1}, imports {:.1}; decoded {:.1} in {} files, whole {:.1} in {} files, entries {:.1}, names {:.1}, chunk hashes {:.1}, term table {:.1}); vectors on the heap {:.1} MiB",
+        "memory of {}: resident {} MiB; index {:.1} MiB (summaries {:.1}: symbols {:.1}, chunks {:.1}, terms {:.1}, by name {:.1}, lines {:.1}, imports {:.1}; decoded {:.1} in {} files, whole {:.1} in {} files, entries {:.1}, names {:.1}, chunk hashes {:.1}, term table {:.1}); interned names {} ({:.1} MiB); vectors on the heap {:.1} MiB",
         root.display(),
         resident.map_or_else(|| "?".to_string(), |kb| (kb / 1024).to_string()),
         mib(memory.total()),
@@ -238,6 +239,8 @@ pub fn log_memory(state: &SharedState, root: &Path) {
         mib(memory.names),
         mib(memory.chunk_files),
         mib(memory.terms),
+        interned.0,
+        mib(interned.1),
         mib(vectors.heap_bytes()),
     );
 }

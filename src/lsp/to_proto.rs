@@ -67,7 +67,7 @@ pub fn document_symbols(file: &FileIndex, encoding: PositionEncoding) -> Vec<Doc
             // The selection range must lie inside the full range.
             let full = TextRange::new(s.range.start.min(s.name_range.start), s.range.end.max(s.name_range.end));
             Some(DocumentSymbol {
-                name: if s.name.is_empty() { "<anonymous>".into() } else { s.name.clone() },
+                name: if s.name.is_empty() { "<anonymous>".into() } else { s.name.to_string() },
                 detail: Some(s.signature().to_string()).filter(|d| !d.is_empty()),
                 kind: symbol_kind(s.kind),
                 tags: None,
@@ -93,12 +93,12 @@ pub fn document_symbols(file: &FileIndex, encoding: PositionEncoding) -> Vec<Doc
 pub fn symbol_information(file: &FileIndex, symbol: usize, uri: Uri, encoding: PositionEncoding) -> SymbolInformation {
     let s = &file.symbols[symbol];
     SymbolInformation {
-        name: s.name.clone(),
+        name: s.name.to_string(),
         kind: symbol_kind(s.kind),
         tags: None,
         deprecated: None,
         location: Location { uri, range: range(&file.line_index, encoding, s.name_range) },
-        container_name: s.container.clone(),
+        container_name: s.container.map(String::from),
     }
 }
 

@@ -710,7 +710,7 @@ fn graph_hits(f: &Fixture) -> Vec<(String, String, bool)> {
         .map(|h| {
             let entry = f.snapshot.file(h.file).unwrap();
             let Target::Symbol(s) = h.target else { panic!("the graph proposes symbols") };
-            (entry.path.clone(), entry.light().symbols[s as usize].name.clone(), h.filler)
+            (entry.path.clone(), entry.light().symbols[s as usize].name.to_string(), h.filler)
         })
         .collect()
 }

@@ -1,5 +1,6 @@
 //! `LineIndex` maps byte offsets to line/column pairs and back, in UTF-8 or UTF-16 columns.
-//! Invariant: `line_starts[0] == 0`, strictly increasing; columns never split a character.
+//! Invariant: lines are stored by length (see `LineIndex`), every line but the last ends
+//! with its newline; columns never split a character.
 
 /// A zero-based line and a zero-based column counted in UTF-8 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -36,57 +37,103 @@ impl WideChar {
     }
 }
 
+/// Line starts in about 1.3 bytes a line (a large workspace keeps the index of every
+/// file in memory): each line's length in a byte, the start of every 16th line in full,
+/// and the few lines of 255 bytes or more apart.
 #[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct LineIndex {
-    line_starts: Vec<u32>,
+    /// Where lines `0, BLOCK, 2 * BLOCK, ...` start.
+    block_starts: Vec<u32>,
+    /// The length of every line but the last, its newline included; `LONG` for a line
+    /// of `LONG` bytes or more, whose length is in `long_lines`.
+    lengths: Vec<u8>,
+    /// (line, length) of the lines of `LONG` bytes or more, sorted by line.
+    long_lines: Vec<(u32, u32)>,
     /// Lines holding multi-byte characters, sorted by line.
     wide_lines: Vec<(u32, Vec<WideChar>)>,
     len: u32,
 }
 
+/// Lines per full start in `LineIndex::block_starts`.
+const BLOCK: usize = 16;
+/// The length byte of a long line.
+const LONG: u8 = u8::MAX;
+
 impl LineIndex {
     pub fn new(text: &str) -> LineIndex {
         let bytes = text.as_bytes();
-        let mut line_starts = Vec::with_capacity(bytes.len() / 32 + 1);
-        line_starts.push(0);
+        let mut index = LineIndex {
+            block_starts: Vec::with_capacity(bytes.len() / 32 / BLOCK + 1),
+            lengths: Vec::with_capacity(bytes.len() / 32 + 1),
+            long_lines: Vec::new(),
+            wide_lines: Vec::new(),
+            len: bytes.len() as u32,
+        };
+        index.block_starts.push(0);
+        let ascii = text.is_ascii();
+        let mut start = 0usize;
         for pos in memchr::memchr_iter(b'\n', bytes) {
-            line_starts.push(pos as u32 + 1);
-        }
-        let mut wide_lines: Vec<(u32, Vec<WideChar>)> = Vec::new();
-        if !text.is_ascii() {
-            for (line, window) in line_starts.iter().enumerate() {
-                let start = *window as usize;
-                let end = line_starts.get(line + 1).map_or(bytes.len(), |&e| e as usize);
-                let slice = &text[start..end];
-                if slice.is_ascii() {
-                    continue;
-                }
-                let chars: Vec<WideChar> = slice
-                    .char_indices()
-                    .filter(|(_, c)| c.len_utf8() > 1)
-                    .map(|(col, c)| WideChar { col: col as u32, utf8_len: c.len_utf8() as u8 })
-                    .collect();
-                wide_lines.push((line as u32, chars));
+            let line = index.lengths.len();
+            let length = pos + 1 - start;
+            if length >= usize::from(LONG) {
+                index.lengths.push(LONG);
+                index.long_lines.push((line as u32, length as u32));
+            } else {
+                index.lengths.push(length as u8);
+            }
+            if !ascii {
+                index.note_wide_chars(line as u32, &text[start..pos + 1]);
+            }
+            start = pos + 1;
+            if (line + 1) % BLOCK == 0 {
+                index.block_starts.push(start as u32);
             }
         }
-        LineIndex { line_starts, wide_lines, len: bytes.len() as u32 }
+        if !ascii {
+            index.note_wide_chars(index.lengths.len() as u32, &text[start..]);
+        }
+        index
+    }
+
+    fn note_wide_chars(&mut self, line: u32, slice: &str) {
+        if slice.is_ascii() {
+            return;
+        }
+        let chars: Vec<WideChar> =
+            slice.char_indices().filter(|(_, c)| c.len_utf8() > 1).map(|(col, c)| WideChar { col: col as u32, utf8_len: c.len_utf8() as u8 }).collect();
+        self.wide_lines.push((line, chars));
     }
 
     pub fn line_count(&self) -> u32 {
-        self.line_starts.len() as u32
+        self.lengths.len() as u32 + 1
     }
 
     /// Gives back the capacity beyond what the index holds.
     pub fn shrink_to_fit(&mut self) {
-        self.line_starts.shrink_to_fit();
+        self.block_starts.shrink_to_fit();
+        self.lengths.shrink_to_fit();
+        self.long_lines.shrink_to_fit();
         self.wide_lines.shrink_to_fit();
     }
 
     /// The bytes this index holds on the heap (capacities).
     pub fn heap_bytes(&self) -> usize {
-        self.line_starts.capacity() * 4
+        self.block_starts.capacity() * 4
+            + self.lengths.capacity()
+            + self.long_lines.capacity() * 8
             + self.wide_lines.capacity() * std::mem::size_of::<(u32, Vec<WideChar>)>()
             + self.wide_lines.iter().map(|(_, w)| w.capacity() * std::mem::size_of::<WideChar>()).sum::<usize>()
+    }
+
+    /// The length of `line` (not the last), its newline included.
+    fn length(&self, line: usize) -> u32 {
+        match self.lengths[line] {
+            LONG => {
+                let at = self.long_lines.partition_point(|&(l, _)| (l as usize) < line);
+                self.long_lines[at].1
+            }
+            short => u32::from(short),
+        }
     }
 
     pub fn len(&self) -> u32 {
@@ -99,7 +146,16 @@ impl LineIndex {
 
     /// The byte offset where `line` starts, or the end of the text past the last line.
     pub fn line_start(&self, line: u32) -> u32 {
-        self.line_starts.get(line as usize).copied().unwrap_or(self.len)
+        let line = line as usize;
+        if line > self.lengths.len() {
+            return self.len;
+        }
+        let block = line / BLOCK;
+        let mut start = self.block_starts[block];
+        for l in block * BLOCK..line {
+            start += self.length(l);
+        }
+        start
     }
 
     /// The byte offset just past `line`'s terminating newline (or the end of the text).
@@ -110,19 +166,27 @@ impl LineIndex {
     /// Line and UTF-8 column of a byte offset; offsets past the end clamp to the end.
     pub fn line_col(&self, offset: u32) -> LineCol {
         let offset = offset.min(self.len);
-        let line = self.line_starts.partition_point(|&start| start <= offset) - 1;
-        LineCol { line: line as u32, col: offset - self.line_starts[line] }
+        let block = self.block_starts.partition_point(|&start| start <= offset) - 1;
+        let (mut line, mut start) = (block * BLOCK, self.block_starts[block]);
+        while line < self.lengths.len() {
+            let next = start + self.length(line);
+            if next > offset {
+                break;
+            }
+            (line, start) = (line + 1, next);
+        }
+        LineCol { line: line as u32, col: offset - start }
     }
 
     /// The byte offset of a line/column. A line past the end clamps to the end of the
     /// text; a column past the end of its line clamps to the line's end (as LSP asks).
     pub fn offset(&self, pos: LineCol) -> u32 {
-        let Some(&start) = self.line_starts.get(pos.line as usize) else {
+        if pos.line as usize > self.lengths.len() {
             return self.len;
-        };
-        let next = self.line_start(pos.line + 1);
+        }
+        let start = self.line_start(pos.line);
         // The line's content ends before its newline, if it has one.
-        let content_end = if (pos.line as usize) + 1 < self.line_starts.len() { next - 1 } else { next };
+        let content_end = if (pos.line as usize) < self.lengths.len() { start + self.length(pos.line as usize) - 1 } else { self.len };
         (start + pos.col).min(content_end)
     }
 
@@ -195,6 +259,64 @@ mod tests {
         assert_eq!(index.line_col(3), LineCol { line: 1, col: 0 });
         assert_eq!(index.offset(LineCol { line: 0, col: 99 }), 2);
         assert_eq!(index.offset(LineCol { line: 9, col: 0 }), text.len() as u32);
+    }
+
+    /// Against line starts kept whole: lines of every length around the one-byte limit
+    /// and the blocks' edges, multi-byte characters, with and without a final newline.
+    #[test]
+    fn the_compact_index_finds_what_line_starts_find() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for case in 0..60 {
+            let mut text = String::new();
+            for _ in 0..next(80) {
+                let length = match next(4) {
+                    0 => next(4),
+                    1 => 250 + next(10),
+                    2 => next(700),
+                    _ => next(40),
+                };
+                for _ in 0..length {
+                    text.push(match next(30) {
+                        0 => 'é',
+                        1 => '𝕏',
+                        _ => 'a',
+                    });
+                }
+                text.push('\n');
+            }
+            if case % 2 == 0 {
+                text.push_str("tail");
+            }
+            let index = LineIndex::new(&text);
+            let mut starts = vec![0u32];
+            starts.extend(text.match_indices('\n').map(|(i, _)| i as u32 + 1));
+            assert_eq!(index.line_count() as usize, starts.len(), "case {case}");
+            for (line, &start) in starts.iter().enumerate() {
+                assert_eq!(index.line_start(line as u32), start, "case {case} line {line}");
+                assert_eq!(index.offset(LineCol { line: line as u32, col: 0 }), start);
+                let end = starts.get(line + 1).map_or(text.len() as u32, |e| e - 1);
+                assert_eq!(index.offset(LineCol { line: line as u32, col: u32::MAX / 2 }), end, "case {case} line {line}: clamped to its end");
+            }
+            assert_eq!(index.line_start(starts.len() as u32), text.len() as u32);
+            for offset in 0..=text.len() as u32 + 2 {
+                let clamped = offset.min(text.len() as u32);
+                let line = starts.partition_point(|&s| s <= clamped) - 1;
+                let expected = LineCol { line: line as u32, col: clamped - starts[line] };
+                assert_eq!(index.line_col(offset), expected, "case {case} offset {offset}");
+                if text.is_char_boundary(clamped as usize) {
+                    let wide = index.to_encoding(expected, PositionEncoding::Utf16);
+                    assert_eq!(index.from_encoding(wide, PositionEncoding::Utf16), expected);
+                }
+            }
+        }
+        assert!(LineIndex::new("").heap_bytes() < LineIndex::new(&"x\n".repeat(1000)).heap_bytes());
+        assert!(LineIndex::new(&"x\n".repeat(1000)).heap_bytes() < 1500);
     }
 
     #[test]

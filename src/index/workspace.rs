@@ -63,10 +63,10 @@ enum Version {
 /// only, with the names the file defines and its counts.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileSummary {
-    /// The facts without their details (`FileIndex::split_details`).
+    /// The facts without their details (`FileIndex::split_details`). The names the file
+    /// defines (`defined_names`) are computed from them when the entry is inserted or
+    /// removed, not kept.
     pub light: FileIndex,
-    /// `defined_names` of the facts.
-    pub names: Vec<u64>,
     pub stats: IndexStats,
     /// How often each referenced name occurs (`ReferenceCounts::of` the facts).
     pub references: ReferenceCounts,
@@ -131,7 +131,6 @@ impl ReferenceCounts {
 impl FileSummary {
     /// The summary of whole facts (their details dropped).
     pub fn of(mut index: FileIndex) -> FileSummary {
-        let names = defined_names(&index);
         let stats = IndexStats::of(&index);
         let references = ReferenceCounts::of(&index);
         drop(index.split_details());
@@ -142,7 +141,7 @@ impl FileSummary {
         index.terms.shrink_to_fit();
         index.by_name.shrink_to_fit();
         index.line_index.shrink_to_fit();
-        FileSummary { light: index, names, stats, references }
+        FileSummary { light: index, stats, references }
     }
 }
 
@@ -267,15 +266,12 @@ impl FileEntry {
         let summary = self
             .lazy
             .as_ref()
-            .map_or(0, |l| l.summary.light.heap_bytes() + l.summary.names.capacity() * 8 + l.summary.references.heap_bytes());
+            .map_or(0, |l| l.summary.light.heap_bytes() + l.summary.references.heap_bytes());
         (summary, self.facts.get().map_or(0, FileIndex::heap_bytes))
     }
 
-    fn defined_names(&self) -> Cow<'_, [u64]> {
-        match &self.lazy {
-            Some(lazy) => Cow::Borrowed(&lazy.summary.names),
-            None => Cow::Owned(defined_names(self.index())),
-        }
+    fn defined_names(&self) -> Vec<u64> {
+        defined_names(self.light())
     }
 
     fn chunk_stats(&self) -> ChunkStats {

@@ -58,11 +58,10 @@ pub struct FileRow {
 impl FileRow {
     pub fn new(path: String, hash: u64, size: u64, mtime: i64, index: &mut FileIndex) -> FileRow {
         let stats = IndexStats::of(index);
-        let names = crate::index::defined_names(index);
         let references = ReferenceCounts::of(index);
         // The details are moved out of `index` for the encoding and back: no copy.
         let details = index.split_details();
-        let summary = encode_summary(index, names, stats, references);
+        let summary = encode_summary(index, stats, references);
         let data = bitcode::encode(&details);
         index.join_details(details);
         FileRow { path, hash, size, mtime, stats, summary, data }
@@ -357,11 +356,11 @@ fn read_row(conn: &Connection, path: &str) -> Result<Option<RawRow>, StoreError>
     }
 }
 
-/// A summary as stored: `[light length: u32 LE][(light facts, their symbols' strings)][(names,
-/// stats, reference counts)]`.
-fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats, references: ReferenceCounts) -> Vec<u8> {
+/// A summary as stored: `[light length: u32 LE][(light facts, their symbols' strings)][(stats,
+/// reference counts)]`.
+fn encode_summary(light: &FileIndex, stats: IndexStats, references: ReferenceCounts) -> Vec<u8> {
     let facts = bitcode::encode(&(light.clone(), light.symbol_strings()));
-    let rest = bitcode::encode(&(names, stats, references));
+    let rest = bitcode::encode(&(stats, references));
     let mut out = Vec::with_capacity(4 + facts.len() + rest.len());
     out.extend_from_slice(&(facts.len() as u32).to_le_bytes());
     out.extend_from_slice(&facts);
@@ -373,8 +372,8 @@ fn encode_summary(light: &FileIndex, names: Vec<u64>, stats: IndexStats, referen
 pub fn decode_summary(summary: &[u8]) -> Option<FileSummary> {
     let (facts, rest) = split_summary(summary)?;
     let light = decode_light(facts)?;
-    let (names, stats, references): (Vec<u64>, IndexStats, ReferenceCounts) = bitcode::decode(rest).ok()?;
-    Some(FileSummary { light, names, stats, references })
+    let (stats, references): (IndexStats, ReferenceCounts) = bitcode::decode(rest).ok()?;
+    Some(FileSummary { light, stats, references })
 }
 
 fn split_summary(summary: &[u8]) -> Option<(&[u8], &[u8])> {

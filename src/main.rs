@@ -11,7 +11,7 @@ use clap::Parser;
 /// system allocator serves both.
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: ctxls::lang::Allocator = ctxls::lang::Allocator;
 
 fn main() -> ExitCode {
     no_huge_pages();

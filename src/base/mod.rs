@@ -2,9 +2,11 @@
 //! No dependencies on other modules, no IO.
 
 mod line_index;
+mod memory;
 mod name;
 
 pub use line_index::{LineCol, LineIndex, PositionEncoding};
+pub use memory::{allocating_long_lived, long_lived};
 pub use name::{interned, Name};
 
 use serde::{Deserialize, Serialize};

@@ -170,7 +170,8 @@ impl FileEntry {
         self.used.store(CLOCK.fetch_add(1, Ordering::Relaxed), Ordering::Relaxed);
         self.facts.get_or_init(|| {
             DECODED.fetch_add(1, Ordering::Relaxed);
-            let facts = lazy.source.load(&self.path, self.hash, &lazy.summary).unwrap_or_else(|| {
+            // Kept for later requests, until trimmed (see `base::memory`).
+            let facts = crate::base::long_lived(|| lazy.source.load(&self.path, self.hash, &lazy.summary)).unwrap_or_else(|| {
                 tracing::warn!("{}: cached details unavailable; using the facts without them", self.path);
                 lazy.summary.light.clone()
             });

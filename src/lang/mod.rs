@@ -116,15 +116,85 @@ pub fn use_mimalloc() {
     }
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let allocator = tree_sitter::Allocator {
-            malloc: libmimalloc_sys::mi_malloc,
-            calloc: libmimalloc_sys::mi_calloc,
-            realloc: libmimalloc_sys::mi_realloc,
-            free: libmimalloc_sys::mi_free,
-        };
+        let allocator = tree_sitter::Allocator { malloc: ts_malloc, calloc: ts_calloc, realloc: ts_realloc, free: libmimalloc_sys::mi_free };
         // SAFETY: called before any tree-sitter object exists (see above), once.
         unsafe { tree_sitter::set_allocator(Some(allocator)) };
     });
+}
+
+/// mimalloc, with the allocations marked long-lived (`base::long_lived`) from a heap of
+/// their own (see `base::memory`): the server's global allocator. mimalloc v3's heaps
+/// serve any thread, and any block is freed with `mi_free`.
+pub struct Allocator;
+
+/// The heap of long-lived allocations, made on first use.
+fn long_lived_heap() -> *mut libmimalloc_sys::mi_heap_t {
+    use std::sync::atomic::{AtomicPtr, Ordering};
+    static HEAP: AtomicPtr<libmimalloc_sys::mi_heap_t> = AtomicPtr::new(std::ptr::null_mut());
+    let heap = HEAP.load(Ordering::Acquire);
+    if !heap.is_null() {
+        return heap;
+    }
+    // SAFETY: making a heap has no preconditions (and allocates no Rust memory).
+    let made = unsafe { libmimalloc_sys::mi_heap_new() };
+    match HEAP.compare_exchange(std::ptr::null_mut(), made, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => made,
+        Err(first) => {
+            // SAFETY: `made` is unused; deleting it moves nothing.
+            unsafe { libmimalloc_sys::mi_heap_delete(made) };
+            first
+        }
+    }
+}
+
+// SAFETY: every block comes from mimalloc with the layout's size and alignment, and is
+// freed or resized by mimalloc, which finds its heap from the block.
+unsafe impl std::alloc::GlobalAlloc for Allocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if crate::base::allocating_long_lived() {
+            return libmimalloc_sys::mi_heap_malloc_aligned(long_lived_heap(), layout.size(), layout.align()).cast();
+        }
+        libmimalloc_sys::mi_malloc_aligned(layout.size(), layout.align()).cast()
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if crate::base::allocating_long_lived() {
+            return libmimalloc_sys::mi_heap_zalloc_aligned(long_lived_heap(), layout.size(), layout.align()).cast();
+        }
+        libmimalloc_sys::mi_zalloc_aligned(layout.size(), layout.align()).cast()
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        libmimalloc_sys::mi_free(ptr.cast());
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        if crate::base::allocating_long_lived() {
+            return libmimalloc_sys::mi_heap_realloc_aligned(long_lived_heap(), ptr.cast(), new_size, layout.align()).cast();
+        }
+        libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, layout.align()).cast()
+    }
+}
+
+unsafe extern "C" fn ts_malloc(size: usize) -> *mut std::ffi::c_void {
+    if crate::base::allocating_long_lived() {
+        return libmimalloc_sys::mi_heap_malloc(long_lived_heap(), size);
+    }
+    libmimalloc_sys::mi_malloc(size)
+}
+
+unsafe extern "C" fn ts_calloc(count: usize, size: usize) -> *mut std::ffi::c_void {
+    if crate::base::allocating_long_lived() {
+        return libmimalloc_sys::mi_heap_calloc(long_lived_heap(), count, size);
+    }
+    libmimalloc_sys::mi_calloc(count, size)
+}
+
+unsafe extern "C" fn ts_realloc(ptr: *mut std::ffi::c_void, size: usize) -> *mut std::ffi::c_void {
+    if crate::base::allocating_long_lived() {
+        return libmimalloc_sys::mi_heap_realloc(long_lived_heap(), ptr, size);
+    }
+    libmimalloc_sys::mi_realloc(ptr, size)
 }
 
 /// mimalloc's `mi_option_purge_delay` (v3's enum: just before `mi_option_use_numa_nodes`,
@@ -482,6 +552,47 @@ pub(crate) fn ceil_char_boundary(text: &str, offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    extern "C" {
+        fn mi_heap_contains(heap: *const libmimalloc_sys::mi_heap_t, p: *const std::ffi::c_void) -> bool;
+    }
+
+    /// The server's allocator serves blocks allocated inside `base::long_lived` (Rust's and
+    /// tree-sitter's) from the long-lived heap, others from mimalloc's main heap; a block
+    /// grown inside moves there; every block keeps its contents and alignment and is freed.
+    #[test]
+    fn long_lived_allocations_come_from_their_own_heap() {
+        use std::alloc::{GlobalAlloc, Layout};
+        let in_long_lived = |p: *mut u8| unsafe { mi_heap_contains(long_lived_heap(), p.cast()) };
+        let layout = Layout::from_size_align(48, 16).unwrap();
+        let wide = Layout::from_size_align(1 << 12, 64).unwrap();
+        unsafe {
+            let short = Allocator.alloc(layout);
+            let (kept, kept_zeroed, kept_wide) =
+                crate::base::long_lived(|| (Allocator.alloc(layout), Allocator.alloc_zeroed(layout), Allocator.alloc(wide)));
+            assert!(!in_long_lived(short));
+            assert!(in_long_lived(kept) && in_long_lived(kept_zeroed) && in_long_lived(kept_wide));
+            assert_eq!(kept_wide as usize % 64, 0);
+            assert!(std::slice::from_raw_parts(kept_zeroed, 48).iter().all(|&b| b == 0));
+            short.write_bytes(7, 48);
+            let moved = crate::base::long_lived(|| Allocator.realloc(short, layout, 1 << 16));
+            assert!(in_long_lived(moved), "grown inside: moved to the long-lived heap");
+            assert!(std::slice::from_raw_parts(moved, 48).iter().all(|&b| b == 7));
+            let tree = crate::base::long_lived(|| ts_malloc(100));
+            let tree_zeroed = crate::base::long_lived(|| ts_calloc(4, 25));
+            let other = ts_malloc(100);
+            assert!(in_long_lived(tree.cast()) && in_long_lived(tree_zeroed.cast()) && !in_long_lived(other.cast()));
+            let tree = crate::base::long_lived(|| ts_realloc(tree, 1 << 16));
+            assert!(in_long_lived(tree.cast()));
+            for block in [kept, kept_zeroed, moved] {
+                Allocator.dealloc(block, layout);
+            }
+            Allocator.dealloc(kept_wide, wide);
+            for block in [tree, tree_zeroed, other] {
+                libmimalloc_sys::mi_free(block);
+            }
+        }
+    }
 
     /// The option set is mimalloc's purge delay: the one before the binding's named
     /// neighbour, with v3's documented default (1,000 ms) where nothing changed it.

@@ -173,7 +173,8 @@ pub fn did_open(state: &SharedState, params: DidOpenTextDocumentParams) {
         return;
     };
     let large = doc.text.len() >= LARGE_MESSAGE;
-    lock(state).open(doc.uri.as_str().to_string(), path, lang, doc.version, doc.text);
+    // The document's text, tree and facts stay while it is open (see `base::memory`).
+    crate::base::long_lived(|| lock(state).open(doc.uri.as_str().to_string(), path, lang, doc.version, doc.text.as_str().to_owned()));
     if large {
         release_message_memory();
     }
@@ -225,7 +226,7 @@ fn apply_change(state: &SharedState, params: DidChangeTextDocumentParams) -> Opt
         }
     };
     let version = params.text_document.version;
-    if let Err(err) = state.change(&uri, version, changes) {
+    if let Err(err) = crate::base::long_lived(|| state.change(&uri, version, changes)) {
         tracing::warn!("{err}");
         return None;
     }

@@ -155,7 +155,7 @@ impl LanguageServer for Backend {
             let state = self.state.clone();
             tokio::spawn(async move {
                 tokio::time::sleep(SETTLE_DELAY).await;
-                lock(&state).settle(&uri, version);
+                crate::base::long_lived(|| lock(&state).settle(&uri, version));
             });
         }
     }

@@ -178,7 +178,7 @@ pub fn interned() -> (usize, usize) {
     let state = interner.state.lock().unwrap_or_else(|e| e.into_inner());
     let count = state.next as usize - 2;
     let slots: usize = (0..CHUNKS).filter(|&c| !SLOTS[c].load(Ordering::Relaxed).is_null()).map(|c| chunk_len(c) * 8).sum();
-    let table = state.ids.capacity() * (std::mem::size_of::<(&str, u32)>() + 1);
+    let table = state.ids.capacity() * (std::mem::size_of::<Key>() + 1);
     (count, state.arena_bytes + slots + table)
 }
 
@@ -202,8 +202,30 @@ struct Interner {
     state: Mutex<State>,
 }
 
+/// An interned id in the lookup table: 4 bytes a string, hashed and found by its string.
+#[derive(PartialEq, Eq)]
+struct Key(u32);
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state);
+    }
+}
+
+impl std::borrow::Borrow<str> for Key {
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Key {
+    fn as_str(&self) -> &'static str {
+        Name(NonZeroU32::new(self.0).expect("ids start at 2")).as_str()
+    }
+}
+
 struct State {
-    ids: rustc_hash::FxHashMap<&'static str, u32>,
+    ids: rustc_hash::FxHashSet<Key>,
     next: u32,
     /// The free tail of the current arena block: strings are kept as their length (4
     /// bytes, unaligned) followed by their bytes.
@@ -221,10 +243,16 @@ static INTERNER: OnceLock<Interner> = OnceLock::new();
 
 impl Interner {
     fn intern(&self, text: &str) -> u32 {
+        // Interned strings stay: their blocks, slots and table with the other long-lived
+        // allocations (`base::memory`).
+        super::long_lived(|| self.intern_here(text))
+    }
+
+    fn intern_here(&self, text: &str) -> u32 {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let state = &mut *state;
-        if let Some(&id) = state.ids.get(text) {
-            return id;
+        if let Some(key) = state.ids.get(text) {
+            return key.0;
         }
         let id = state.next;
         assert!(id < u32::MAX, "interned names exhausted the 32-bit ids");
@@ -248,8 +276,6 @@ impl Interner {
         record[..4].copy_from_slice(&len.to_ne_bytes());
         record[4..].copy_from_slice(text.as_bytes());
         let record: &'static [u8] = record;
-        // SAFETY: copied from a `str`.
-        let stored_str: &'static str = unsafe { std::str::from_utf8_unchecked(&record[4..]) };
         // The slot, in its chunk (allocated on first use).
         let (chunk, slot) = locate(id);
         let mut start = SLOTS[chunk].load(Ordering::Acquire);
@@ -260,7 +286,7 @@ impl Interner {
         }
         // SAFETY: `slot < chunk_len(chunk)`, and the chunk lives for the process.
         unsafe { (*start.add(slot)).store(record.as_ptr() as *mut u8, Ordering::Release) };
-        state.ids.insert(stored_str, id);
+        state.ids.insert(Key(id));
         state.next = id + 1;
         id
     }

@@ -384,15 +384,15 @@ fn run_query<'t>(lang: Lang, root: Node<'t>, text: &str, query: Query<'_, 't>, i
                 }
                 Capture::ModDecl => imports.push(Import {
                     kind: ImportKind::Mod,
-                    source: String::new(),
-                    names: vec![ImportedName { name: node_text(node, text).to_string(), alias: None }],
+                    source: Name::default(),
+                    names: vec![ImportedName { name: Name::new(node_text(node, text)), alias: None }],
                     glob: false,
                     range: TextRange::from_usize(nav.parent(node).map_or(node, |p| p).byte_range()),
                 }),
                 Capture::ExternCrate => imports.push(Import {
                     kind: ImportKind::ExternCrate,
-                    source: String::new(),
-                    names: vec![ImportedName { name: node_text(node, text).to_string(), alias: None }],
+                    source: Name::default(),
+                    names: vec![ImportedName { name: Name::new(node_text(node, text)), alias: None }],
                     glob: false,
                     range: TextRange::from_usize(nav.parent(node).map_or(node, |p| p).byte_range()),
                 }),
@@ -734,8 +734,8 @@ fn flatten_use_tree(node: Node, prefix: String, text: &str, range: TextRange, ou
         };
         out.push(Import {
             kind: ImportKind::Use,
-            source,
-            names: vec![ImportedName { name, alias }],
+            source: Name::new(&source),
+            names: vec![ImportedName { name: Name::new(&name), alias: alias.map(Name::from) }],
             glob: false,
             range,
         });
@@ -763,7 +763,7 @@ fn flatten_use_tree(node: Node, prefix: String, text: &str, range: TextRange, ou
             let path = node.named_child(0).map_or("", |p| node_text(p, text));
             out.push(Import {
                 kind: ImportKind::Use,
-                source: join(&prefix, path),
+                source: Name::new(&join(&prefix, path)),
                 names: Vec::new(),
                 glob: true,
                 range,
@@ -791,7 +791,7 @@ fn ts_import<'t>(kind: ImportKind, statement: Node<'t>, source: &str, text: &str
                         }),
                         "namespace_import" => {
                             glob = true;
-                            let alias = part.named_child(0).map(|n| node_text(n, text).to_string());
+                            let alias = part.named_child(0).map(|n| Name::new(node_text(n, text)));
                             names.push(ImportedName { name: "*".into(), alias });
                         }
                         "named_imports" => specifiers(part, "import_specifier", text, &mut names),
@@ -802,7 +802,7 @@ fn ts_import<'t>(kind: ImportKind, statement: Node<'t>, source: &str, text: &str
             "export_clause" => specifiers(child, "export_specifier", text, &mut names),
             "namespace_export" => {
                 glob = true;
-                let alias = child.named_child(0).map(|n| node_text(n, text).to_string());
+                let alias = child.named_child(0).map(|n| Name::new(node_text(n, text)));
                 names.push(ImportedName { name: "*".into(), alias });
             }
             _ => {}
@@ -832,7 +832,7 @@ fn ts_import<'t>(kind: ImportKind, statement: Node<'t>, source: &str, text: &str
                                 if let Some(key) = key {
                                     names.push(ImportedName {
                                         name: key.into(),
-                                        alias: value.map(str::to_string),
+                                        alias: value.map(Name::new),
                                     });
                                 }
                             }
@@ -844,7 +844,7 @@ fn ts_import<'t>(kind: ImportKind, statement: Node<'t>, source: &str, text: &str
             }
         }
     }
-    Import { kind, source: source.to_string(), names, glob, range: TextRange::from_usize(statement.byte_range()) }
+    Import { kind, source: Name::new(source), names, glob, range: TextRange::from_usize(statement.byte_range()) }
 }
 
 fn specifiers(list: Node, kind: &str, text: &str, out: &mut Vec<ImportedName>) {
@@ -856,8 +856,8 @@ fn specifiers(list: Node, kind: &str, text: &str, out: &mut Vec<ImportedName>) {
         let Some(name) = spec.child_by_field_name("name") else { continue };
         let unquote = |s: &str| s.trim_matches(|c| c == '"' || c == '\'').to_string();
         out.push(ImportedName {
-            name: unquote(node_text(name, text)),
-            alias: spec.child_by_field_name("alias").map(|a| unquote(node_text(a, text))),
+            name: Name::new(&unquote(node_text(name, text))),
+            alias: spec.child_by_field_name("alias").map(|a| Name::new(&unquote(node_text(a, text)))),
         });
     }
 }

@@ -27,7 +27,7 @@ use crate::lang::Lang;
 /// A definition found in a file.
 ///
 /// 48 bytes: its name and container are interned (`Name`), and encoded apart from it
-/// (`FileIndex::symbol_strings`): a workspace's million symbols repeat a few hundred
+/// (`FileIndex::fact_strings`): a workspace's million symbols repeat a few hundred
 /// thousand strings.
 #[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct Symbol {
@@ -85,16 +85,19 @@ pub struct Reference {
     pub role: RefRole,
 }
 
+/// Interned, as symbols' names are (encoded apart: `FactStrings`).
 #[derive(Clone, Debug, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct ImportedName {
-    pub name: String,
-    pub alias: Option<String>,
+    #[bitcode(skip)]
+    pub name: Name,
+    #[bitcode(skip)]
+    pub alias: Option<Name>,
 }
 
 impl ImportedName {
     /// The name the importing file uses.
     pub fn local_name(&self) -> &str {
-        self.alias.as_deref().unwrap_or(&self.name)
+        self.alias.unwrap_or(self.name).as_str()
     }
 }
 
@@ -102,8 +105,10 @@ impl ImportedName {
 pub struct Import {
     pub kind: ImportKind,
     /// Rust: the module path before the imported names (`crate::a::b`, empty for a bare
-    /// name). TS/JS: the module specifier (`./x`, `@scope/pkg`).
-    pub source: String,
+    /// name). TS/JS: the module specifier (`./x`, `@scope/pkg`). Interned (encoded apart:
+    /// `FactStrings`).
+    #[bitcode(skip)]
+    pub source: Name,
     /// Imported names; TS default imports are named `default`, namespace imports `*`.
     pub names: Vec<ImportedName>,
     /// `use a::*`, `export * from`, `import * as ns`.
@@ -199,22 +204,28 @@ pub struct Details {
     pub references: Vec<Reference>,
 }
 
-/// The strings of a file's symbols (names and containers), as the cache encodes them:
-/// `Symbol` does not encode its interned strings.
+/// The interned strings of a file's facts (symbols' names and containers, imports'
+/// sources, names and aliases), as the cache encodes them: the facts do not encode them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
-pub struct SymbolStrings {
+pub struct FactStrings {
     /// The distinct strings, in order of first use.
     pub strings: Vec<String>,
     /// Per symbol, its name's index in `strings`.
     pub names: Vec<u32>,
     /// Per symbol, its container's index in `strings` plus one (0: none).
     pub containers: Vec<u32>,
+    /// Per import, its source's index.
+    pub sources: Vec<u32>,
+    /// Per imported name (of every import, in order), its index.
+    pub imported: Vec<u32>,
+    /// Per imported name, its alias's index plus one (0: none).
+    pub aliases: Vec<u32>,
 }
 
 impl FileIndex {
-    /// The symbols' names and containers, for encoding beside the facts.
-    pub fn symbol_strings(&self) -> SymbolStrings {
-        let mut out = SymbolStrings::default();
+    /// The facts' interned strings, for encoding beside them.
+    pub fn fact_strings(&self) -> FactStrings {
+        let mut out = FactStrings::default();
         let mut seen: rustc_hash::FxHashMap<Name, u32> = Default::default();
         let mut index_of = |name: Name, strings: &mut Vec<String>| {
             *seen.entry(name).or_insert_with(|| {
@@ -228,18 +239,32 @@ impl FileIndex {
             let container = symbol.container.map_or(0, |c| index_of(c, &mut out.strings) + 1);
             out.containers.push(container);
         }
+        for import in &self.imports {
+            let source = index_of(import.source, &mut out.strings);
+            out.sources.push(source);
+            for imported in &import.names {
+                let name = index_of(imported.name, &mut out.strings);
+                out.imported.push(name);
+                let alias = imported.alias.map_or(0, |a| index_of(a, &mut out.strings) + 1);
+                out.aliases.push(alias);
+            }
+        }
         out
     }
 
-    /// Gives the symbols the names and containers of `strings` (the inverse of
-    /// `symbol_strings`); false (and nothing changed) when they are not of these symbols.
-    pub fn set_symbol_strings(&mut self, strings: &SymbolStrings) -> bool {
+    /// Gives the facts the strings of `strings` (the inverse of `fact_strings`); false
+    /// (and nothing changed) when they are not of these facts.
+    pub fn set_fact_strings(&mut self, strings: &FactStrings) -> bool {
         let count = self.symbols.len();
+        let imported = self.imports.iter().map(|i| i.names.len()).sum::<usize>();
         let fits = |i: u32, offset: u32| (i as usize) < strings.strings.len() + offset as usize;
         if strings.names.len() != count
             || strings.containers.len() != count
-            || !strings.names.iter().all(|&i| fits(i, 0))
-            || !strings.containers.iter().all(|&i| fits(i, 1))
+            || strings.sources.len() != self.imports.len()
+            || strings.imported.len() != imported
+            || strings.aliases.len() != imported
+            || ![&strings.names, &strings.sources, &strings.imported].iter().all(|v| v.iter().all(|&i| fits(i, 0)))
+            || ![&strings.containers, &strings.aliases].iter().all(|v| v.iter().all(|&i| fits(i, 1)))
         {
             return false;
         }
@@ -247,6 +272,14 @@ impl FileIndex {
         for ((symbol, &name), &container) in self.symbols.iter_mut().zip(&strings.names).zip(&strings.containers) {
             symbol.name = names[name as usize];
             symbol.container = container.checked_sub(1).map(|c| names[c as usize]);
+        }
+        let mut imported = strings.imported.iter().zip(&strings.aliases);
+        for (import, &source) in self.imports.iter_mut().zip(&strings.sources) {
+            import.source = names[source as usize];
+            for (name, (&at, &alias)) in import.names.iter_mut().zip(imported.by_ref()) {
+                name.name = names[at as usize];
+                name.alias = alias.checked_sub(1).map(|a| names[a as usize]);
+            }
         }
         true
     }
@@ -312,7 +345,7 @@ impl FileIndex {
                 + self
                     .imports
                     .iter()
-                    .map(|i| i.source.capacity() + vec(&i.names) + i.names.iter().map(|n| n.name.capacity() + opt(&n.alias)).sum::<usize>())
+                    .map(|i| vec(&i.names))
                     .sum::<usize>(),
             chunks: vec(&self.chunks),
             terms: vec(&self.terms),

@@ -53,7 +53,7 @@ fn check_imports(lang: Lang, text: &str, expect: Expect) {
             .iter()
             .map(|n| match &n.alias {
                 Some(alias) => format!("{} as {alias}", n.name),
-                None => n.name.clone(),
+                None => n.name.to_string(),
             })
             .collect();
         out.push_str(&format!(

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 
 use rusqlite::{params, Connection, ErrorCode, OpenFlags};
 
-use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts, SymbolStrings};
+use crate::index::{Details, FactSource, FileIndex, FileSummary, IndexStats, ReferenceCounts, FactStrings};
 
 /// Bump when the schema or the encoding of `FileIndex` changes.
 const SCHEMA_VERSION: i64 = 9;
@@ -359,7 +359,7 @@ fn read_row(conn: &Connection, path: &str) -> Result<Option<RawRow>, StoreError>
 /// A summary as stored: `[light length: u32 LE][(light facts, their symbols' strings)][(stats,
 /// reference counts)]`.
 fn encode_summary(light: &FileIndex, stats: IndexStats, references: ReferenceCounts) -> Vec<u8> {
-    let facts = bitcode::encode(&(light.clone(), light.symbol_strings()));
+    let facts = bitcode::encode(&(light.clone(), light.fact_strings()));
     let rest = bitcode::encode(&(stats, references));
     let mut out = Vec::with_capacity(4 + facts.len() + rest.len());
     out.extend_from_slice(&(facts.len() as u32).to_le_bytes());
@@ -383,8 +383,8 @@ fn split_summary(summary: &[u8]) -> Option<(&[u8], &[u8])> {
 
 /// The light facts of a summary, their symbols' names and containers interned.
 fn decode_light(facts: &[u8]) -> Option<FileIndex> {
-    let (mut light, strings): (FileIndex, SymbolStrings) = bitcode::decode(facts).ok()?;
-    light.set_symbol_strings(&strings).then_some(light)
+    let (mut light, strings): (FileIndex, FactStrings) = bitcode::decode(facts).ok()?;
+    light.set_fact_strings(&strings).then_some(light)
 }
 
 /// A row's facts, whole.
@@ -507,17 +507,22 @@ mod tests {
         assert!(store.row("missing.rs").unwrap().is_none());
     }
 
-    /// Symbols' names and containers (interned, not encoded with the symbols) are stored
-    /// beside the facts, each distinct string once, and read back into the same names; a
-    /// summary whose strings do not fit its symbols does not decode.
+    /// Symbols' names and containers and imports' strings (interned, not encoded with
+    /// the facts) are stored beside the facts, each distinct string once, and read back
+    /// into the same names; a summary whose strings do not fit its facts does not decode.
     #[test]
     fn symbol_names_and_containers_survive_the_cache() {
-        let text = "mod shapes {\n    pub struct Square;\n    impl Square {\n        pub fn area(&self) -> f64 { 1.0 }\n        pub fn new() -> Self { Square }\n    }\n}\nfn new() {}\n";
+        let text = "use crate::shapes::{Square as Sq, area};\nuse std::fmt;\nmod shapes {\n    pub struct Square;\n    impl Square {\n        pub fn area(&self) -> f64 { 1.0 }\n        pub fn new() -> Self { Square }\n    }\n}\nfn new() {}\n";
         let mut index = crate::index::extract(Lang::Rust, text, &crate::lang::parse(Lang::Rust, text, None));
         let named: Vec<(String, Option<String>)> = index.symbols.iter().map(|s| (s.name.to_string(), s.container.map(String::from))).collect();
         assert!(named.contains(&("area".to_string(), Some("shapes::Square".to_string()))), "{named:?}");
         assert!(named.contains(&("new".to_string(), None)) && named.contains(&("new".to_string(), Some("shapes::Square".to_string()))));
-        let strings = index.symbol_strings();
+        let imports = |f: &FileIndex| -> Vec<(String, Vec<(String, Option<String>)>)> {
+            f.imports.iter().map(|i| (i.source.to_string(), i.names.iter().map(|n| (n.name.to_string(), n.alias.map(String::from))).collect())).collect()
+        };
+        let imported = imports(&index);
+        assert!(imported.contains(&("crate::shapes".to_string(), vec![("Square".to_string(), Some("Sq".to_string()))])), "{imported:?}");
+        let strings = index.fact_strings();
         let mut distinct = strings.strings.clone();
         distinct.sort();
         distinct.dedup();
@@ -528,15 +533,22 @@ mod tests {
         let summary = decode_summary(&row.summary).unwrap();
         let read: Vec<(String, Option<String>)> = summary.light.symbols.iter().map(|s| (s.name.to_string(), s.container.map(String::from))).collect();
         assert_eq!(read, named);
+        assert_eq!(imports(&summary.light), imported);
         assert_eq!(decode(&row.summary, &row.data.unwrap()).unwrap(), index);
 
         let mut light = summary.light.clone();
         let mut short = strings.clone();
         short.names.pop();
-        assert!(!light.set_symbol_strings(&short), "one name missing");
+        assert!(!light.set_fact_strings(&short), "one name missing");
         let mut outside = strings.clone();
         outside.containers[0] = strings.strings.len() as u32 + 1;
-        assert!(!light.set_symbol_strings(&outside), "a container past the strings");
+        assert!(!light.set_fact_strings(&outside), "a container past the strings");
+        let mut no_alias = strings.clone();
+        no_alias.aliases.pop();
+        assert!(!light.set_fact_strings(&no_alias), "an imported name without its alias");
+        let mut far_source = strings.clone();
+        far_source.sources[0] = strings.strings.len() as u32;
+        assert!(!light.set_fact_strings(&far_source), "a source past the strings");
         assert_eq!(light, summary.light, "nothing changed");
         let facts = bitcode::encode(&(light.clone(), short));
         assert_eq!(decode_light(&facts), None);

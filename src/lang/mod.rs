@@ -217,6 +217,18 @@ pub fn purge_freed_memory_sooner() {
     }
 }
 
+/// Frees the pages that this thread's allocations emptied. mimalloc keeps a thread's
+/// emptied pages with the thread until it allocates again; a blocking-pool thread that
+/// ran a request's retrieval may then sit idle holding them (the server's resident memory
+/// rose by about 150 MiB over the benchmark's requests on the large corpus, its live heap
+/// by 30). Cheap: pages still in use are not visited. Call at the end of a request's
+/// blocking job.
+pub fn collect_thread_memory() {
+    // SAFETY: mimalloc's collection has no preconditions; with another global allocator
+    // it finds nothing to collect.
+    unsafe { libmimalloc_sys::mi_collect(false) };
+}
+
 /// Returns memory freed since to the operating system (mimalloc keeps freed memory for
 /// reuse for a while, and purges it only when allocations go on). Worth its cost only
 /// after a burst of large allocations that will not come again soon.

@@ -223,7 +223,10 @@ pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize, pack
             }
         };
         let snippets = retrieve(&root.snapshot, &request, &|t| counter.count(t), &source_of);
-        excerpts(&root.snapshot, snippets)
+        let excerpts = excerpts(&root.snapshot, snippets);
+        drop(request);
+        crate::lang::collect_thread_memory();
+        excerpts
     });
     job.await.unwrap_or_else(|err| {
         tracing::error!("retrieval failed: {err}");

@@ -168,7 +168,10 @@ async fn suggest(client: &Client, state: &SharedState, assist: &Arc<Assist>, par
             let root = view.root.as_ref().expect("checked above");
             let mut old_facts = old_facts.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             old_facts.set_generated(view.config.index.generated_files);
-            rank(&root.path, &root.snapshot, &root.open_texts, &bases, latest.as_ref(), &mut old_facts, limit)
+            let ranked = rank(&root.path, &root.snapshot, &root.open_texts, &bases, latest.as_ref(), &mut old_facts, limit);
+            drop(old_facts);
+            crate::lang::collect_thread_memory();
+            ranked
         })
         .await;
         let places = ranked.map_err(|err| {

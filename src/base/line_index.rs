@@ -85,7 +85,7 @@ impl LineIndex {
                 index.note_wide_chars(line as u32, &text[start..pos + 1]);
             }
             start = pos + 1;
-            if (line + 1) % BLOCK == 0 {
+            if (line + 1).is_multiple_of(BLOCK) {
                 index.block_starts.push(start as u32);
             }
         }

@@ -1082,7 +1082,7 @@ fn methods_called_before_written(
         if line >= new.line_index.line_count() || inside_edit(&path, line) {
             continue;
         }
-        let host_name = host.name.clone();
+        let host_name = host.name;
         ranking.add(id, line, TIER_CHANGED_DEFINITION + 0.95, || {
             format!("`{name}` is called on `{type_name}` in the edit but not defined; its definition is due here, after `{host_name}`")
         });

@@ -517,7 +517,8 @@ mod tests {
         let named: Vec<(String, Option<String>)> = index.symbols.iter().map(|s| (s.name.to_string(), s.container.map(String::from))).collect();
         assert!(named.contains(&("area".to_string(), Some("shapes::Square".to_string()))), "{named:?}");
         assert!(named.contains(&("new".to_string(), None)) && named.contains(&("new".to_string(), Some("shapes::Square".to_string()))));
-        let imports = |f: &FileIndex| -> Vec<(String, Vec<(String, Option<String>)>)> {
+        type Imported = Vec<(String, Vec<(String, Option<String>)>)>;
+        let imports = |f: &FileIndex| -> Imported {
             f.imports.iter().map(|i| (i.source.to_string(), i.names.iter().map(|n| (n.name.to_string(), n.alias.map(String::from))).collect())).collect()
         };
         let imported = imports(&index);

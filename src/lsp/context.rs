@@ -224,7 +224,6 @@ pub async fn gather(site: &Arc<Site>, query: Option<String>, budget: usize, pack
         };
         let snippets = retrieve(&root.snapshot, &request, &|t| counter.count(t), &source_of);
         let excerpts = excerpts(&root.snapshot, snippets);
-        drop(request);
         crate::lang::collect_thread_memory();
         excerpts
     });

@@ -375,13 +375,17 @@ def file_tasks(corpus_name, rel, texts, table):
     return tasks
 
 
-def make_tasks(corpora_dir, names, limit):
+def make_tasks(corpora_dir, names, limit, tasks_of=None):
+    """The tasks of the corpora (`tasks_of(corpus, rel, texts, table)` gives a file's:
+    the line tasks by default), each corpus's ordered by a hash of their ids, the corpora
+    interleaved, the first `limit`."""
+    tasks_of = tasks_of or file_tasks
     per_corpus = []
     for name in names:
         corpus = os.path.join(corpora_dir, name)
         files = source_files(corpus)
         table, texts = definition_table(corpus, files)
-        tasks = [t for rel in files for t in file_tasks(name, rel, texts, table)]
+        tasks = [t for rel in files for t in tasks_of(name, rel, texts, table)]
         tasks.sort(key=lambda t: hashlib.sha1(t["id"].encode()).hexdigest())
         per_corpus.append(tasks)
     out = []
@@ -478,13 +482,14 @@ class Ctxls:
         self.corpus, self.scratch = None, None
 
     def request(self, task, budget=None, packing=None):
-        """The body of the request ctxls would send with the task's line blank (with
-        `--budget` and `--packing` when given)."""
+        """The body of the request ctxls would send with the task's line blank, or its
+        lines `line` to `end` (exclusive) one blank line (a masked body), with `--budget`
+        and `--packing` when given."""
         self.open(task["corpus"])
         path = os.path.join(self.root, task["file"])
         original = read(path)
         lines = original.split("\n")
-        lines[task["line"]] = task["indent"]
+        lines[task["line"] : task.get("end", task["line"] + 1)] = [task["indent"]]
         try:
             with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
                 f.write("\n".join(lines))

@@ -37,12 +37,10 @@ match (lines trimmed), definition in context (as the line tasks'). Results are a
 to a JSONL file, one per (task, condition, model); a rerun skips what it holds.
 """
 import argparse
-import hashlib
 import json
 import os
 import re
 import signal
-import subprocess
 import sys
 import time
 import urllib.request
@@ -151,18 +149,7 @@ def file_task(corpus_name, rel, texts, table):
 
 
 def make_tasks(corpora_dir, names, limit):
-    per_corpus = []
-    for name in names:
-        corpus = os.path.join(corpora_dir, name)
-        files = g.source_files(corpus)
-        table, texts = g.definition_table(corpus, files)
-        tasks = [t for t in (file_task(name, rel, texts, table) for rel in files) if t]
-        tasks.sort(key=lambda t: hashlib.sha1(t["id"].encode()).hexdigest())
-        per_corpus.append(tasks)
-    out = []
-    for round_ in range(max((len(t) for t in per_corpus), default=0)):
-        out.extend(tasks[round_] for tasks in per_corpus if round_ < len(tasks))
-    return out[:limit] if limit else out
+    return g.make_tasks(corpora_dir, names, limit, lambda *file: [t for t in [file_task(*file)] if t])
 
 
 # ---- contexts ----
@@ -174,33 +161,6 @@ def window(text, task):
     prefix = "".join(l + "\n" for l in lines[max(0, task["line"] - BEFORE) : task["line"]]) + task["indent"]
     suffix = "\n" + "\n".join(lines[task["end"] : task["end"] + 1 + AFTER])
     return prefix, suffix
-
-
-class BodyCtxls(g.Ctxls):
-    """`ctxls complete --dry-run` at a masked body's start (the body one blank line)."""
-
-    def request(self, task, budget=None):
-        self.open(task["corpus"])
-        path = os.path.join(self.root, task["file"])
-        original = g.read(path)
-        lines = original.split("\n")
-        lines[task["line"] : task["end"]] = [task["indent"]]
-        try:
-            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
-                f.write("\n".join(lines))
-            position = f"{task['file']}:{task['line'] + 1}:{len(task['indent']) + 1}"
-            budget_args = ["--budget", str(budget)] if budget is not None else []
-            done = subprocess.run([self.binary, "complete", "--dry-run", "--root", self.root, position, *budget_args],
-                                  cwd=self.root, env=self.env, capture_output=True, text=True, timeout=300)
-        finally:
-            with open(path, "w", encoding="utf-8", errors="surrogateescape", newline="") as f:
-                f.write(original)
-        if done.returncode != 0 or "\n\n" not in done.stdout:
-            raise RuntimeError(f"ctxls complete --dry-run: exit {done.returncode}: {done.stderr.strip()[-300:]}")
-        head, body = done.stdout.split("\n\n", 1)
-        if "/infill" not in head:
-            raise RuntimeError(f"ctxls did not ask /infill: {head.splitlines()[0]}")
-        return json.loads(body)
 
 
 # ---- the model ----
@@ -258,7 +218,7 @@ def run(args):
     if unknown:
         raise SystemExit(f"unknown condition(s) {', '.join(unknown)}; known: {', '.join(CONDITIONS)}")
     results = g.load_results(args.results)
-    ctxls = BodyCtxls(args.bin, args.corpora, args.server)
+    ctxls = g.Ctxls(args.bin, args.corpora, args.server)
     tables = {}
     out = open(args.results, "a", encoding="utf-8")
     started, done = time.monotonic(), 0

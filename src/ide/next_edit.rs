@@ -1037,7 +1037,6 @@ fn methods_called_before_written(
                 end - start
             })
     };
-    let last_segment = |container: &str| container.rsplit([':', '.']).next().unwrap_or(container).to_string();
     let mut done: HashSet<&str> = HashSet::default();
     for reference in &new.references {
         let name = new.reference_name(reference);
@@ -1049,12 +1048,12 @@ fn methods_called_before_written(
         let Some(head) = text.get(..at.col as usize) else { continue };
         let Some(caller) = method_at(at.line) else { continue };
         let Some(owner) = caller.parent.and_then(|p| new.symbols.get(p as usize)) else { continue };
-        let type_name = last_segment(&owner.name);
+        let type_name = crate::index::last_segment(owner.name.as_str());
         let qualifier = head.trim_end_matches(|c: char| c.is_whitespace());
         let on_own_type = spec.own_member_prefixes.iter().any(|q| qualifier.ends_with(q))
             || qualifier
                 .strip_suffix(spec.path_separator)
-                .is_some_and(|q| q.rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).next() == Some(type_name.as_str()));
+                .is_some_and(|q| q.rsplit(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')).next() == Some(type_name));
         if !on_own_type || spec.implicit_methods.contains(&name) {
             continue;
         }
@@ -1067,7 +1066,7 @@ fn methods_called_before_written(
                     let symbol = &file.symbols[i as usize];
                     let parent_kind = symbol.parent.and_then(|p| file.symbols.get(p as usize)).map(|p| p.kind);
                     spec.inherits_members
-                        || symbol.container.as_deref().is_some_and(|c| last_segment(c) == type_name)
+                        || symbol.container.as_deref().is_some_and(|c| crate::index::last_segment(c) == type_name)
                         || matches!(parent_kind, Some(SymbolKind::Trait | SymbolKind::Interface))
                 })
             })

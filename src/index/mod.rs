@@ -48,6 +48,11 @@ pub struct Symbol {
     pub text: Option<Box<SymbolText>>,
 }
 
+/// The last segment of a container path: `Type` of `a::b::Type` or `ns.Type`.
+pub fn last_segment(path: &str) -> &str {
+    path.rsplit([':', '.']).next().unwrap_or(path)
+}
+
 /// A symbol's header and doc comment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, bitcode::Encode, bitcode::Decode)]
 pub struct SymbolText {

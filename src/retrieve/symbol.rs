@@ -884,7 +884,7 @@ pub(super) fn parameter_types(signature: &str) -> Vec<(&str, &str)> {
                 let ty = if ty.starts_with('\'') { ty.split_once(' ').map_or("", |(_, t)| t) } else { ty };
                 let ty = ty.strip_prefix("dyn ").or_else(|| ty.strip_prefix("impl ")).unwrap_or(ty).trim_start();
                 let path = &ty[..ty.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':' || c == '.')).unwrap_or(ty.len())];
-                let type_name = path.rsplit([':', '.']).next().unwrap_or("");
+                let type_name = crate::index::last_segment(path);
                 let is_identifier = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_alphanumeric() || c == '_');
                 if is_identifier(name) && type_name.starts_with(char::is_uppercase) {
                     out.push((name, type_name));
@@ -988,7 +988,7 @@ fn definitions_of(snapshot: &IndexSnapshot, name: &str) -> Vec<Definition> {
         for i in entry.light().symbols_named(name) {
             if wanted(entry, &entry.light().symbols[i as usize]) {
                 let (test, declaration) = *flags.get_or_insert_with(|| (is_test_path(&entry.path), entry.path.ends_with(".d.ts")));
-                let container = entry.light().symbols[i as usize].container.as_deref().map_or(0, |c| segment_hash(c.rsplit([':', '.']).next().unwrap_or(c)));
+                let container = entry.light().symbols[i as usize].container.as_deref().map_or(0, |c| segment_hash(crate::index::last_segment(c)));
                 out.push(Definition { file, symbol: i, test, declaration, container });
             }
         }

@@ -504,7 +504,7 @@ fn pack(
             Target::Symbol(symbol) => Some(symbol),
             Target::Chunk(_) => None,
         };
-        let mut snippet = Snippet {
+        let snippet = Snippet {
             file: candidate.file,
             start_line,
             end_line,
@@ -514,31 +514,36 @@ fn pack(
             why: candidate.why.join("; "),
             tokens,
         };
-        // Where the first definition it shows was: its place in the order.
-        match overlapping.first() {
-            Some(&first) => {
-                for &i in overlapping.iter().rev() {
-                    let absorbed = snippets.remove(i);
-                    symbols.remove(i);
-                    snippet.score = snippet.score.max(absorbed.score);
-                    for source in absorbed.sources {
-                        if !snippet.sources.contains(&source) {
-                            snippet.sources.push(source);
-                        }
-                    }
-                    snippet.why = format!("{}; {}", absorbed.why, snippet.why);
-                }
-                snippets.insert(first, snippet);
-                symbols.insert(first, symbol);
-            }
-            None => {
-                snippets.push(snippet);
-                symbols.push(symbol);
-            }
+        for &i in overlapping.iter().rev() {
+            symbols.remove(i);
         }
+        let at = take_place(&mut snippets, &overlapping, snippet);
+        symbols.insert(at, symbol);
     }
     enrich(snapshot, &mut snippets, &symbols, budget.saturating_sub(used), count_tokens, &texts);
     snippets
+}
+
+/// Puts `snippet` in the place of the packed snippets at `overlapping` (ascending), which
+/// it shows: where the first of them was in the order, with their best score, their
+/// sources and their reasons; at the end when there are none. Returns where it went.
+fn take_place(snippets: &mut Vec<Snippet>, overlapping: &[usize], mut snippet: Snippet) -> usize {
+    let Some(&first) = overlapping.first() else {
+        snippets.push(snippet);
+        return snippets.len() - 1;
+    };
+    for &i in overlapping.iter().rev() {
+        let absorbed = snippets.remove(i);
+        snippet.score = snippet.score.max(absorbed.score);
+        for source in absorbed.sources {
+            if !snippet.sources.contains(&source) {
+                snippet.sources.push(source);
+            }
+        }
+        snippet.why = format!("{}; {}", absorbed.why, snippet.why);
+    }
+    snippets.insert(first, snippet);
+    first
 }
 
 /// A function this short (in lines) is shown whole when the budget allows: its body

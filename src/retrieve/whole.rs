@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use super::{first_sentence, header_lines, snippet_lines, Fused, Snippet, Target};
+use super::{first_sentence, header_lines, snippet_lines, take_place, Fused, Snippet, Target};
 use crate::index::{FileId, FileIndex, IndexSnapshot, SymbolKind};
 
 /// A definition of at most this many lines is sent whole.
@@ -32,15 +32,6 @@ struct Unit {
     symbol: Option<u32>,
 }
 
-/// Members whose type is sent instead when the type is short.
-fn is_member(kind: SymbolKind) -> bool {
-    matches!(kind, SymbolKind::Field | SymbolKind::Variant | SymbolKind::Property)
-}
-
-fn is_type(kind: SymbolKind) -> bool {
-    matches!(kind, SymbolKind::Struct | SymbolKind::Enum | SymbolKind::Class | SymbolKind::Interface | SymbolKind::Trait | SymbolKind::TypeAlias)
-}
-
 fn symbol_unit(index: &FileIndex, symbol: u32, budget: usize) -> Option<Unit> {
     let lines = &index.line_index;
     let span = |i: u32| {
@@ -49,8 +40,10 @@ fn symbol_unit(index: &FileIndex, symbol: u32, budget: usize) -> Option<Unit> {
     };
     let s = index.symbols.get(symbol as usize)?;
     let mut chosen = symbol;
-    if is_member(s.kind) {
-        if let Some(parent) = s.parent.filter(|&p| index.symbols.get(p as usize).is_some_and(|t| is_type(t.kind))) {
+    // A field, variant or property: its type is sent instead when the type is short (a
+    // namespace is no member's type).
+    if s.kind.is_member() {
+        if let Some(parent) = s.parent.filter(|&p| index.symbols.get(p as usize).is_some_and(|t| t.kind.is_type() && t.kind != SymbolKind::Namespace)) {
             let (start, end) = span(parent);
             if end - start < WHOLE_LINES {
                 chosen = parent;
@@ -148,7 +141,7 @@ pub(super) fn pack(
         }
         let Some((text, end_line, tokens)) = chosen else { continue };
         used = used + tokens - freed;
-        let mut snippet = Snippet {
+        let snippet = Snippet {
             file: candidate.file,
             start_line: unit.start_line,
             end_line,
@@ -158,22 +151,7 @@ pub(super) fn pack(
             why: candidate.why.join("; "),
             tokens,
         };
-        match overlapping.first() {
-            Some(&first) => {
-                for &i in overlapping.iter().rev() {
-                    let absorbed = snippets.remove(i);
-                    snippet.score = snippet.score.max(absorbed.score);
-                    for source in absorbed.sources {
-                        if !snippet.sources.contains(&source) {
-                            snippet.sources.push(source);
-                        }
-                    }
-                    snippet.why = format!("{}; {}", absorbed.why, snippet.why);
-                }
-                snippets.insert(first, snippet);
-            }
-            None => snippets.push(snippet),
-        }
+        take_place(&mut snippets, &overlapping, snippet);
     }
     snippets
 }
